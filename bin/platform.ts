@@ -1,0 +1,35 @@
+import { App } from 'aws-cdk-lib';
+import { ConfigError, resolvePlatformConfig } from '../lib/config';
+import { buildPlatform } from '../lib/platform';
+import { addQualityGates } from '../lib/quality-gates';
+
+// The only file that reads CDK context and the environment.
+const app = new App({
+  // Lambda bundling can be skipped for fast synths (benchmarks); `-c` cannot carry this key.
+  postCliContext: process.env.MLP_SKIP_BUNDLING === '1' ? { 'aws:cdk:bundling-stacks': [] } : {},
+});
+
+let resolved: ReturnType<typeof resolvePlatformConfig>;
+try {
+  resolved = resolvePlatformConfig(
+    {
+      tier: app.node.tryGetContext('tier'),
+      regions: app.node.tryGetContext('regions'),
+      account: app.node.tryGetContext('account'),
+      domain: app.node.tryGetContext('domain'),
+      hostedZoneId: app.node.tryGetContext('hostedZoneId'),
+    },
+    process.env.CDK_DEFAULT_ACCOUNT,
+  );
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+for (const warning of resolved.warnings) console.error(`warning: ${warning}`);
+
+buildPlatform(app, resolved.config);
+addQualityGates(app);
+app.synth();

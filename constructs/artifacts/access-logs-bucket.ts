@@ -1,0 +1,42 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface AccessLogsBucketProps {
+  /**
+   * Days to keep server access logs.
+   * @default 365
+   */
+  readonly retentionDays?: number;
+}
+
+/**
+ * Target of S3 server access logs for the region's buckets. Encrypted with SSE-S3: S3 log delivery
+ * cannot write to a bucket whose default encryption is SSE-KMS.
+ */
+export class AccessLogsBucket extends Construct {
+  public readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: AccessLogsBucketProps = {}) {
+    super(scope, id);
+    this.bucket = new s3.Bucket(this, 'Resource', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        {
+          id: 'expire-access-logs',
+          expiration: Duration.days(props.retentionDays ?? 365),
+          noncurrentVersionExpiration: Duration.days(30),
+        },
+      ],
+    });
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log target bucket; logging it into itself would loop.',
+    });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './access-logs-bucket';
+export * from './artifact-bucket';
+export * from './bucket-replication';

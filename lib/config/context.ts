@@ -1,0 +1,167 @@
+import { vpcCidrFor } from './address-plan';
+import { findSupportedRegion, REGION_NAME_PATTERN, SUPPORTED_REGIONS } from './regions';
+import { TIER_NAMES, TIER_PRESETS } from './tiers';
+import type { PlatformConfig, RegionPlan, TierName } from './types';
+
+/** The CDK context keys that make up the app's interface (`-c key=value`). */
+export interface PlatformContext {
+  readonly tier?: unknown;
+  readonly regions?: unknown;
+  readonly account?: unknown;
+  readonly domain?: unknown;
+  readonly hostedZoneId?: unknown;
+}
+
+export const DEFAULT_TIER: TierName = 'tier1';
+/** A DR platform needs a primary and at least one secondary. */
+export const MIN_REGIONS = 2;
+/**
+ * The largest layout the quality gates are run against (tier3 across five regions). Raising it
+ * means adding that layout to the test matrix first.
+ */
+export const MAX_REGIONS = 5;
+
+/** Synth-only stand-ins; `bin/platform.ts` warns when one is used. Never deploy with them. */
+export const PLACEHOLDER_ACCOUNT = '123456789012';
+export const PLACEHOLDER_DOMAIN = 'ml-platform.example.com';
+export const PLACEHOLDER_HOSTED_ZONE_ID = 'Z0000000PLACEHOLDER';
+
+const HOSTED_ZONE_ID_PATTERN = /^Z[0-9A-Z]{1,31}$/;
+const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** A context value the app cannot use. The message is one line: key, value, what is allowed. */
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    readonly value: string,
+    readonly allowed: string,
+  ) {
+    super(`Invalid context -c ${key}=${value}: ${allowed}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ResolvedConfig {
+  readonly config: PlatformConfig;
+  /** Placeholders that were used; synthesis works, deployment would not. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Validate the context and build the one `PlatformConfig` the app uses.
+ *
+ * @param context CDK context values (strings from `-c`, or JSON values from cdk.json)
+ * @param defaultAccount the CLI's `CDK_DEFAULT_ACCOUNT`, if any
+ * @throws ConfigError for the first value that is not allowed
+ */
+export function resolvePlatformConfig(context: PlatformContext, defaultAccount?: string): ResolvedConfig {
+  const warnings: string[] = [];
+  const tierName = parseTier(context.tier);
+  const tier = TIER_PRESETS[tierName];
+  const regionNames = parseRegions(context.regions, tier.defaultRegions);
+
+  let account = optionalString('account', context.account) ?? defaultAccount;
+  const accountIsPlaceholder = account === undefined;
+  if (account === undefined) {
+    account = PLACEHOLDER_ACCOUNT;
+    warnings.push(`no -c account and no CDK_DEFAULT_ACCOUNT: using placeholder account ${PLACEHOLDER_ACCOUNT} (synth only)`);
+  } else if (!/^\d{12}$/.test(account)) {
+    throw new ConfigError('account', account, 'expected a 12-digit AWS account id');
+  }
+
+  let domain = optionalString('domain', context.domain);
+  if (domain === undefined) {
+    domain = PLACEHOLDER_DOMAIN;
+    warnings.push(`no -c domain: using placeholder ${PLACEHOLDER_DOMAIN} (synth only)`);
+  } else if (!DOMAIN_PATTERN.test(domain)) {
+    throw new ConfigError('domain', domain, 'expected a lower-case DNS name such as ml.example.com');
+  }
+
+  let hostedZoneId = optionalString('hostedZoneId', context.hostedZoneId);
+  if (hostedZoneId === undefined) {
+    hostedZoneId = PLACEHOLDER_HOSTED_ZONE_ID;
+    warnings.push(`no -c hostedZoneId: using placeholder ${PLACEHOLDER_HOSTED_ZONE_ID} (synth only)`);
+  } else if (!HOSTED_ZONE_ID_PATTERN.test(hostedZoneId)) {
+    throw new ConfigError(
+      'hostedZoneId',
+      hostedZoneId,
+      'expected a Route 53 hosted zone id: Z followed by up to 31 upper-case letters or digits',
+    );
+  }
+
+  const regions: RegionPlan[] = regionNames.map((name, index) => {
+    const region = findSupportedRegion(name);
+    if (!region) throw new Error(`unreachable: ${name} was validated`);
+    return {
+      name: region.name,
+      code: region.code,
+      availabilityZones: region.availabilityZones,
+      isPrimary: index === 0,
+      vpcCidr: vpcCidrFor(tierName, region),
+    };
+  });
+
+  return { config: { tier, account, accountIsPlaceholder, regions, domain, hostedZoneId }, warnings };
+}
+
+function optionalString(key: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new ConfigError(key, JSON.stringify(value), 'expected a string');
+  const trimmed = value.trim();
+  if (trimmed === '') throw new ConfigError(key, '""', 'expected a non-empty value, or leave the key out to use the default');
+  return trimmed;
+}
+
+function parseTier(value: unknown): TierName {
+  const tier = optionalString('tier', value) ?? DEFAULT_TIER;
+  if (!(TIER_NAMES as string[]).includes(tier)) {
+    throw new ConfigError('tier', tier, `expected one of ${TIER_NAMES.join(', ')}`);
+  }
+  return tier as TierName;
+}
+
+function parseRegions(value: unknown, defaults: readonly string[]): string[] {
+  let names: string[];
+  let shown: string;
+  if (value === undefined || value === null) {
+    return [...defaults];
+  } else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+    names = value.map((v: string) => v.trim());
+    shown = names.join(',');
+  } else if (typeof value === 'string') {
+    shown = value;
+    names = value.split(',').map((v) => v.trim());
+  } else {
+    throw new ConfigError('regions', JSON.stringify(value), 'expected a comma-separated list of region names');
+  }
+
+  const supported = SUPPORTED_REGIONS.map((r) => r.name).join(', ');
+  for (const name of names) {
+    if (!REGION_NAME_PATTERN.test(name)) {
+      throw new ConfigError(
+        'regions',
+        shown,
+        `"${name}" is not a region name; expected a comma-separated list such as us-east-1,us-west-2`,
+      );
+    }
+    if (!findSupportedRegion(name)) {
+      throw new ConfigError('regions', shown, `${name} is not supported; supported regions: ${supported}`);
+    }
+  }
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      const what = name === names[0] ? `the primary ${name} is listed again` : `${name} is listed twice`;
+      throw new ConfigError('regions', shown, `${what}; each region may appear once`);
+    }
+    seen.add(name);
+  }
+  if (names.length < MIN_REGIONS || names.length > MAX_REGIONS) {
+    throw new ConfigError(
+      'regions',
+      shown,
+      `${names.length} region(s) given; expected ${MIN_REGIONS} to ${MAX_REGIONS}, the first being the primary`,
+    );
+  }
+  return names;
+}

@@ -1,0 +1,254 @@
+/**
+ * Typed configuration of the platform. `bin/platform.ts` builds exactly one `PlatformConfig` from
+ * CDK context; stacks read it, constructs never do (they take typed props).
+ *
+ * Every number lives in `tiers.ts`, next to the seed design document it comes from.
+ */
+
+export type TierName = 'dev' | 'tier1' | 'tier2' | 'tier3';
+
+/** Recovery time and recovery point objectives for one failure scenario. */
+export interface RecoveryObjective {
+  readonly rtoSeconds: number;
+  readonly rpoSeconds: number;
+}
+
+export interface RecoveryObjectives {
+  /** A single process or instance fails. */
+  readonly instance: RecoveryObjective;
+  /** One availability zone fails. */
+  readonly availabilityZone: RecoveryObjective;
+  /** The primary region fails and a secondary takes over. */
+  readonly region: RecoveryObjective;
+  /** Logical corruption, recovered by point-in-time restore. */
+  readonly dataCorruption: RecoveryObjective;
+  /** Duration of the seeds' manual region runbooks, the baseline automation must beat. */
+  readonly manualRegionRunbookSeconds: number;
+}
+
+export interface NetworkSizing {
+  /** NAT gateways per VPC; 3 puts one in every AZ so an AZ loss never cuts egress. */
+  readonly natGateways: number;
+  /** Retention of VPC flow logs, in days. */
+  readonly flowLogRetentionDays: number;
+}
+
+export type PostgresReplicaRole = 'scheduler-polling' | 'status-api' | 'analytics';
+
+export interface PostgresSizing {
+  /** RDS instance class without the `db.` prefix, e.g. `m7g.2xlarge`. */
+  readonly instanceClass: string;
+  readonly vcpus: number;
+  readonly memoryGiB: number;
+  readonly allocatedStorageGiB: number;
+  /** Storage autoscaling ceiling. */
+  readonly maxAllocatedStorageGiB: number;
+  readonly maxConnections: number;
+  /** In-region read replicas, one entry per replica, named by the traffic it serves. */
+  readonly readReplicaRoles: readonly PostgresReplicaRole[];
+  /** Put RDS Proxy (the seeds' PgBouncer) in front of the primary. */
+  readonly connectionPooler: boolean;
+  readonly backupRetentionDays: number;
+  /** Make each cross-region replica Multi-AZ, so a promoted replica is highly available at once. */
+  readonly crossRegionReplicaMultiAz: boolean;
+}
+
+export interface ClickHouseTopology {
+  readonly shards: number;
+  readonly replicasPerShard: number;
+  readonly nodeVcpus: number;
+  readonly nodeMemoryGiB: number;
+  readonly nodeStorageGiB: number;
+  /** EBS volume type of the data volumes. */
+  readonly storageVolumeType: 'gp3' | 'io2';
+  readonly keeperNodes: number;
+  readonly backupRetentionDays: number;
+}
+
+export interface KafkaTopicConfig {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
+  readonly retentionHours: number;
+}
+
+export type KafkaReplicationMode = 'msk-replicator' | 'mirrormaker2';
+
+export interface KafkaSizing {
+  /** Broker count; a multiple of the three AZs. */
+  readonly brokers: number;
+  /** MSK broker instance type, e.g. `kafka.m7g.xlarge`. */
+  readonly brokerInstanceType: string;
+  readonly brokerStorageGiB: number;
+  readonly defaultReplicationFactor: number;
+  readonly minInsyncReplicas: number;
+  readonly retentionHours: number;
+  readonly topics: readonly KafkaTopicConfig[];
+  readonly replicationMode: KafkaReplicationMode;
+  /** MirrorMaker 2 tasks per flow when `replicationMode` is `mirrormaker2`. */
+  readonly mirrorMakerTasks: number;
+  /** Consumer lag, in messages, above which the platform alarms. */
+  readonly consumerLagAlarmMessages: number;
+}
+
+export interface RedisSizing {
+  /** ElastiCache node type; global datastores need M5/R5 or newer (no T-family). */
+  readonly nodeType: string;
+  readonly shards: number;
+  readonly replicasPerShard: number;
+  /** Memory the cluster is sized to hold. */
+  readonly targetMemoryGiB: number;
+  readonly snapshotRetentionDays: number;
+  readonly cacheTtlSeconds: number;
+}
+
+export interface FeatureStoreSizing {
+  readonly capacityMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
+  /** Provisioned read/write capacity per table when `capacityMode` is `PROVISIONED`. */
+  readonly readCapacityUnits: number;
+  readonly writeCapacityUnits: number;
+  /** Default time to live of online feature rows. */
+  readonly defaultTtlSeconds: number;
+}
+
+export interface BatchSizing {
+  readonly cpuInstanceTypes: readonly string[];
+  readonly cpuMaxVcpus: number;
+  readonly gpuInstanceTypes: readonly string[];
+  readonly gpuMaxVcpus: number;
+  readonly spotMaxVcpus: number;
+  /** Job retry attempts by failure class. */
+  readonly retries: {
+    readonly transientNetwork: number;
+    readonly rateLimited: number;
+    readonly resourceUnavailable: number;
+    readonly outOfMemory: number;
+    readonly userStepDefault: number;
+    readonly minutesBetweenUserRetries: number;
+  };
+}
+
+/** A HorizontalPodAutoscaler scaling policy. */
+export interface ScalingPolicy {
+  readonly type: 'Percent' | 'Pods';
+  readonly value: number;
+  readonly periodSeconds: number;
+}
+
+export interface ScalingRules {
+  readonly stabilizationWindowSeconds: number;
+  readonly policies: readonly ScalingPolicy[];
+}
+
+export interface AutoscalingSpec {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly cpuTargetPercent: number;
+  /** Per-pod request rate target, served by the metrics adapter. */
+  readonly requestsPerSecondPerPod?: number;
+  readonly scaleUp?: ScalingRules;
+  readonly scaleDown?: ScalingRules;
+}
+
+export type ServiceName =
+  | 'tracking-server'
+  | 'registry-api'
+  | 'metadata-service'
+  | 'metaflow-worker'
+  | 'query-api'
+  | 'collector'
+  | 'prediction-service'
+  | 'evaluation-worker';
+
+export interface HealthProbeSpec {
+  readonly path: string;
+  readonly periodSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly failureThreshold: number;
+  readonly successThreshold: number;
+}
+
+export interface WorkloadSizing {
+  readonly services: Readonly<Record<ServiceName, AutoscalingSpec>>;
+  readonly scheduler: {
+    /** One leader plus standbys, elected through a Kubernetes Lease. */
+    readonly replicas: number;
+    readonly leaseDurationSeconds: number;
+  };
+  readonly probe: HealthProbeSpec;
+}
+
+export interface BackupRetention {
+  readonly hourlyRetentionDays: number;
+  readonly dailyRetentionDays: number;
+  readonly weeklyRetentionDays: number;
+}
+
+export interface ArtifactLifecycle {
+  /** Move objects to Intelligent-Tiering after this many days. */
+  readonly warmAfterDays: number;
+  /** Move objects to Glacier Instant Retrieval after this many days (still readable in ms). */
+  readonly coldAfterDays: number;
+  /** Move objects under `archivePrefix` to Deep Archive after this many days. */
+  readonly archiveAfterDays: number;
+  /** Only run outputs and checkpoints are archived; registered models must stay instantly readable. */
+  readonly archivePrefix: string;
+  readonly noncurrentVersionExpirationDays: number;
+  /** S3 Replication Time Control threshold (the only value S3 offers is 15). */
+  readonly replicationTimeControlMinutes: 15;
+}
+
+export interface RoutingSettings {
+  readonly healthCheckIntervalSeconds: 10 | 30;
+  readonly healthCheckFailureThreshold: number;
+  readonly recordTtlSeconds: number;
+}
+
+export interface DrillCadence {
+  readonly backupRestoreTest: string;
+  readonly regionFailoverDrill: string;
+  readonly chaosExercise: string;
+}
+
+/** Everything that differs between capacity tiers. */
+export interface TierPreset {
+  readonly name: TierName;
+  readonly description: string;
+  /** Regions used when `-c regions` is not given; the first is the primary. */
+  readonly defaultRegions: readonly string[];
+  readonly recovery: RecoveryObjectives;
+  readonly network: NetworkSizing;
+  readonly postgres: PostgresSizing;
+  readonly clickhouse: ClickHouseTopology;
+  readonly kafka: KafkaSizing;
+  readonly redis: RedisSizing;
+  readonly featureStore: FeatureStoreSizing;
+  readonly batch: BatchSizing;
+  readonly workloads: WorkloadSizing;
+  readonly backups: BackupRetention;
+  readonly artifacts: ArtifactLifecycle;
+  readonly routing: RoutingSettings;
+  readonly drills: DrillCadence;
+}
+
+/** One region of a deployment, with everything derived for it. */
+export interface RegionPlan {
+  readonly name: string;
+  readonly code: string;
+  readonly availabilityZones: readonly [string, string, string];
+  readonly isPrimary: boolean;
+  /** VPC CIDR, unique across every region and tier of the address plan. */
+  readonly vpcCidr: string;
+}
+
+export interface PlatformConfig {
+  readonly tier: TierPreset;
+  readonly account: string;
+  /** True when `account` is the synth-only placeholder; such an app must not be deployed. */
+  readonly accountIsPlaceholder: boolean;
+  /** Regions in order; `regions[0]` is the primary. */
+  readonly regions: readonly RegionPlan[];
+  readonly domain: string;
+  readonly hostedZoneId: string;
+}

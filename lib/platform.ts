@@ -1,0 +1,41 @@
+import type { Construct } from 'constructs';
+import type { PlatformConfig } from './config';
+import { DataStack, NetworkStack, ResilienceStack } from './stacks';
+
+/** The stacks of one region. */
+export interface RegionStacks {
+  readonly network: NetworkStack;
+  readonly data: DataStack;
+  readonly resilience: ResilienceStack;
+}
+
+/** Every stack of one tier, by region name, in the configured region order. */
+export interface Platform {
+  readonly config: PlatformConfig;
+  readonly regions: ReadonlyMap<string, RegionStacks>;
+}
+
+/**
+ * Compose the stacks of one tier across its regions.
+ *
+ * Deploy order (encoded as stack dependencies, which `cdk deploy` follows):
+ *   network -> data (every region) -> resilience.
+ * Resilience waits for the data stacks of all regions because its replication rules name their
+ * buckets.
+ */
+export function buildPlatform(scope: Construct, config: PlatformConfig): Platform {
+  const regions = new Map<string, RegionStacks>();
+  for (const region of config.regions) {
+    const network = new NetworkStack(scope, { config, region });
+    const data = new DataStack(scope, { config, region });
+    data.addStackDependency(network, "data stores are placed in the network stack's subnets");
+    const resilience = new ResilienceStack(scope, { config, region });
+    regions.set(region.name, { network, data, resilience });
+  }
+  for (const { resilience } of regions.values()) {
+    for (const { data } of regions.values()) {
+      resilience.addStackDependency(data, 'replication rules need every destination bucket to exist');
+    }
+  }
+  return { config, regions };
+}

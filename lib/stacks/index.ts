@@ -1,0 +1,4 @@
+export * from './data-stack';
+export * from './network-stack';
+export * from './regional-stack';
+export * from './resilience-stack';

@@ -1,0 +1,21 @@
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { PlatformVpc } from '../../constructs/network';
+import { RegionalStack, type RegionalStackProps } from './regional-stack';
+
+/** The region's VPC: subnets, NAT, endpoints, flow logs. Stateless: safe to replace. */
+export class NetworkStack extends RegionalStack {
+  public readonly vpc: ec2.IVpc;
+
+  constructor(scope: Construct, props: RegionalStackProps) {
+    super(scope, 'network', props);
+    const network = new PlatformVpc(this, 'Network', {
+      cidr: this.regionPlan.vpcCidr,
+      availabilityZones: this.regionPlan.availabilityZones,
+      natGateways: this.config.tier.network.natGateways,
+      flowLogRetention: this.config.tier.network.flowLogRetentionDays as logs.RetentionDays,
+    });
+    this.vpc = network.vpc;
+  }
+}

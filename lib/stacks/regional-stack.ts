@@ -1,0 +1,42 @@
+import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { type PlatformConfig, type RegionalLayer, type RegionPlan, regionalStackName } from '../config';
+
+export interface RegionalStackProps extends Omit<StackProps, 'env' | 'stackName'> {
+  readonly config: PlatformConfig;
+  readonly region: RegionPlan;
+}
+
+/**
+ * Base of every per-region stack: explicit account and region, the `Mlp-<tier>-<code>-<layer>` name,
+ * the platform tags, and fixed availability zones so nothing triggers a context lookup.
+ */
+export abstract class RegionalStack extends Stack {
+  public readonly config: PlatformConfig;
+  public readonly regionPlan: RegionPlan;
+
+  protected constructor(scope: Construct, layer: RegionalLayer, props: RegionalStackProps) {
+    const name = regionalStackName(props.config.tier.name, props.region.code, layer);
+    super(scope, name, {
+      ...props,
+      stackName: name,
+      env: { account: props.config.account, region: props.region.name },
+    });
+    this.config = props.config;
+    this.regionPlan = props.region;
+    Tags.of(this).add('mlp:tier', props.config.tier.name);
+    Tags.of(this).add('mlp:region', props.region.name);
+    Tags.of(this).add('mlp:region-role', props.region.isPrimary ? 'primary' : 'secondary');
+    Tags.of(this).add('mlp:layer', layer);
+  }
+
+  /** The configured zones; overriding this is what keeps `Vpc` from looking zones up. */
+  override get availabilityZones(): string[] {
+    return [...this.regionPlan.availabilityZones];
+  }
+
+  /** Every region of the deployment except this one. */
+  protected get otherRegions(): RegionPlan[] {
+    return this.config.regions.filter((r) => r.name !== this.regionPlan.name);
+  }
+}
