@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** Run bin/platform.ts the way `cdk synth` does: context through CDK_CONTEXT_JSON. */
+function runApp(context: Record<string, unknown>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/platform.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'mlp-cli-')) },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('bin/platform.ts rejects bad context with one line and a non-zero exit', () => {
+  test.concurrent.each([
+    [{ tier: 'gold' }, 'Invalid context -c tier=gold: expected one of dev, tier1, tier2, tier3'],
+    [{ regions: 'us-east-1,us-east-1' }, 'Invalid context -c regions=us-east-1,us-east-1: the primary us-east-1 is listed again; each region may appear once'],
+    [{ account: 'abc' }, 'Invalid context -c account=abc: expected a 12-digit AWS account id'],
+    [{ hostedZoneId: 'nope' }, 'Invalid context -c hostedZoneId=nope: expected a Route 53 hosted zone id: Z followed by up to 31 upper-case letters or digits'],
+  ])('%j', async (context, message) => {
+    const { code, stderr } = await runApp(context);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(message);
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, test } from 'vitest';
+import { TIER_PRESETS } from '../../../lib/config';
+
+describe('tier presets hold the seed numbers', () => {
+  test.each([
+    ['tier1', 'm7g.2xlarge', 8, 32, 500, 2, 200, false],
+    ['tier2', 'm7g.4xlarge', 16, 64, 2048, 3, 500, true],
+    ['tier3', 'm7g.8xlarge', 32, 128, 4096, 5, 1000, true],
+  ] as const)('%s Postgres (seed 000)', (tier, instanceClass, vcpus, memoryGiB, storage, replicas, connections, pooler) => {
+    const pg = TIER_PRESETS[tier].postgres;
+    expect(pg).toMatchObject({ instanceClass, vcpus, memoryGiB, allocatedStorageGiB: storage, maxConnections: connections, connectionPooler: pooler });
+    expect(pg.readReplicaRoles).toHaveLength(replicas);
+    expect(pg.backupRetentionDays).toBe(35);
+  });
+
+  test.each([
+    ['dev', 1, 2],
+    ['tier1', 3, 2],
+    ['tier2', 8, 2],
+    ['tier3', 20, 3],
+  ] as const)('%s ClickHouse is %i shards x %i replicas (seed 000)', (tier, shards, replicas) => {
+    expect(TIER_PRESETS[tier].clickhouse).toMatchObject({ shards, replicasPerShard: replicas, keeperNodes: 3 });
+  });
+
+  test('the region objectives are the strictest seed targets', () => {
+    for (const preset of Object.values(TIER_PRESETS)) {
+      expect(preset.recovery.region).toEqual({ rtoSeconds: 300, rpoSeconds: 60 });
+      expect(preset.recovery.availabilityZone).toEqual({ rtoSeconds: 120, rpoSeconds: 0 });
+      expect(preset.recovery.instance).toEqual({ rtoSeconds: 30, rpoSeconds: 0 });
+    }
+  });
+
+  test('job-tasks topic matches seed 003 in every tier but dev', () => {
+    for (const tier of ['tier1', 'tier2', 'tier3'] as const) {
+      expect(TIER_PRESETS[tier].kafka.topics.find((t) => t.name === 'job-tasks')).toEqual({
+        name: 'job-tasks',
+        partitions: 100,
+        replicationFactor: 3,
+        minInsyncReplicas: 2,
+        retentionHours: 168,
+      });
+    }
+  });
+
+  test('HPA bounds from seeds 000, 002 and 004 at tier2', () => {
+    const services = TIER_PRESETS.tier2.workloads.services;
+    expect(services['tracking-server']).toMatchObject({ minReplicas: 3, maxReplicas: 50, cpuTargetPercent: 70, requestsPerSecondPerPod: 10_000 });
+    expect(services['registry-api']).toMatchObject({ minReplicas: 2, maxReplicas: 20 });
+    expect(services['metaflow-worker']).toMatchObject({ minReplicas: 5, maxReplicas: 500 });
+    expect(services['query-api'].scaleUp).toEqual({ stabilizationWindowSeconds: 60, policies: [{ type: 'Pods', value: 4, periodSeconds: 60 }] });
+  });
+
+  test('prediction-service overrides follow seed 001 model tiers', () => {
+    expect(TIER_PRESETS.tier3.workloads.services['prediction-service']).toMatchObject({ minReplicas: 50, maxReplicas: 1000, requestsPerSecondPerPod: 30_000 });
+    expect(TIER_PRESETS.tier1.workloads.services['prediction-service']).toMatchObject({ minReplicas: 10, requestsPerSecondPerPod: 40_000 });
+    expect(TIER_PRESETS.dev.workloads.services['prediction-service']).toMatchObject({ minReplicas: 2, requestsPerSecondPerPod: 50_000 });
+  });
+
+  test('sizes that must be internally consistent are', () => {
+    for (const preset of Object.values(TIER_PRESETS)) {
+      expect(preset.kafka.brokers % 3, `${preset.name} brokers spread over 3 AZs`).toBe(0);
+      for (const topic of preset.kafka.topics) expect(topic.replicationFactor).toBeLessThanOrEqual(preset.kafka.brokers);
+      expect(preset.redis.nodeType, `${preset.name}: global datastores reject T-family nodes`).not.toMatch(/^cache\.t/);
+      for (const spec of Object.values(preset.workloads.services)) expect(spec.minReplicas).toBeLessThanOrEqual(spec.maxReplicas);
+    }
+  });
+});
