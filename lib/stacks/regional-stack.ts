@@ -1,4 +1,4 @@
-import { Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type PlatformConfig, type RegionalLayer, type RegionPlan, regionalStackName } from '../config';
 
@@ -21,13 +21,16 @@ export abstract class RegionalStack extends Stack {
       ...props,
       stackName: name,
       env: { account: props.config.account, region: props.region.name },
+      // Stack tags: CloudFormation propagates them to every resource that supports tags.
+      tags: {
+        'mlp:tier': props.config.tier.name,
+        'mlp:region': props.region.name,
+        'mlp:region-role': props.region.isPrimary ? 'primary' : 'secondary',
+        'mlp:layer': layer,
+      },
     });
     this.config = props.config;
     this.regionPlan = props.region;
-    Tags.of(this).add('mlp:tier', props.config.tier.name);
-    Tags.of(this).add('mlp:region', props.region.name);
-    Tags.of(this).add('mlp:region-role', props.region.isPrimary ? 'primary' : 'secondary');
-    Tags.of(this).add('mlp:layer', layer);
   }
 
   /** The configured zones; overriding this is what keeps `Vpc` from looking zones up. */

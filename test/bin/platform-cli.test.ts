@@ -24,9 +24,15 @@ function runApp(context: Record<string, unknown>): Promise<{ code: number | null
 describe('bin/platform.ts rejects bad context with one line and a non-zero exit', () => {
   test.concurrent.each([
     [{ tier: 'gold' }, 'Invalid context -c tier=gold: expected one of dev, tier1, tier2, tier3'],
-    [{ regions: 'us-east-1,us-east-1' }, 'Invalid context -c regions=us-east-1,us-east-1: the primary us-east-1 is listed again; each region may appear once'],
+    [
+      { regions: 'us-east-1,us-east-1' },
+      'Invalid context -c regions=us-east-1,us-east-1: the primary us-east-1 is listed again; each region may appear once',
+    ],
     [{ account: 'abc' }, 'Invalid context -c account=abc: expected a 12-digit AWS account id'],
-    [{ hostedZoneId: 'nope' }, 'Invalid context -c hostedZoneId=nope: expected a Route 53 hosted zone id: Z followed by up to 31 upper-case letters or digits'],
+    [
+      { hostedZoneId: 'nope' },
+      'Invalid context -c hostedZoneId=nope: expected a Route 53 hosted zone id: Z followed by up to 31 upper-case letters or digits',
+    ],
   ])('%j', async (context, message) => {
     const { code, stderr } = await runApp(context);
     expect(code).toBe(1);

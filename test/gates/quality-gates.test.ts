@@ -32,7 +32,9 @@ describe.each(LAYOUTS)('quality gates: $id', ({ id }) => {
 
   test('no unacknowledged finding of any severity', () => {
     const open = reports.flatMap((r) =>
-      r.violations.map((v) => `${r.pluginName} ${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}: ${v.description}`),
+      r.violations.map(
+        (v) => `${r.pluginName} ${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}: ${v.description}`,
+      ),
     );
     expect(open).toEqual([]);
   });

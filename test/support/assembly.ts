@@ -4,7 +4,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { inject } from 'vitest';
 
 export interface CfnTemplate {
-  readonly Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+  readonly Resources: Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }
+  >;
   readonly [key: string]: unknown;
 }
 
@@ -13,7 +16,14 @@ interface ManifestArtifact {
   environment?: string;
   properties?: { templateFile?: string; terminationProtection?: boolean; tags?: Record<string, string> };
   dependencies?: string[];
-  metadata?: Record<string, { type: string; data: unknown }[]>;
+  metadata?: Record<string, MetadataEntry[]>;
+  /** Newer assemblies keep construct metadata in a file beside the manifest. */
+  additionalMetadataFile?: string;
+}
+
+interface MetadataEntry {
+  type: string;
+  data: unknown;
 }
 
 /** A synthesized layout, read back from its cloud assembly directory. */
@@ -77,10 +87,21 @@ export class LayoutAssembly {
     return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { pluginReports: [] };
   }
 
+  /** Construct metadata of one stack, by construct path. */
+  metadata(stackName: string): Record<string, MetadataEntry[]> {
+    const artifact = this.artifact(stackName);
+    const fromFile = artifact.additionalMetadataFile
+      ? (JSON.parse(readFileSync(join(this.directory, artifact.additionalMetadataFile), 'utf8')) as Record<string, MetadataEntry[]>)
+      : {};
+    return { ...artifact.metadata, ...fromFile };
+  }
+
   /** Metadata entries of one type across all stacks, e.g. `aws:cdk:error`. */
   metadataOfType(type: string): { path: string; data: unknown }[] {
-    return Object.values(this.manifest.artifacts).flatMap((artifact) =>
-      Object.entries(artifact.metadata ?? {}).flatMap(([path, entries]) => entries.filter((e) => e.type === type).map((e) => ({ path, data: e.data }))),
+    return this.stackNames.flatMap((stackName) =>
+      Object.entries(this.metadata(stackName)).flatMap(([path, entries]) =>
+        entries.filter((e) => e.type === type).map((e) => ({ path, data: e.data })),
+      ),
     );
   }
 }

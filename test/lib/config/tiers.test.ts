@@ -8,7 +8,14 @@ describe('tier presets hold the seed numbers', () => {
     ['tier3', 'm7g.8xlarge', 32, 128, 4096, 5, 1000, true],
   ] as const)('%s Postgres (seed 000)', (tier, instanceClass, vcpus, memoryGiB, storage, replicas, connections, pooler) => {
     const pg = TIER_PRESETS[tier].postgres;
-    expect(pg).toMatchObject({ instanceClass, vcpus, memoryGiB, allocatedStorageGiB: storage, maxConnections: connections, connectionPooler: pooler });
+    expect(pg).toMatchObject({
+      instanceClass,
+      vcpus,
+      memoryGiB,
+      allocatedStorageGiB: storage,
+      maxConnections: connections,
+      connectionPooler: pooler,
+    });
     expect(pg.readReplicaRoles).toHaveLength(replicas);
     expect(pg.backupRetentionDays).toBe(35);
   });
@@ -44,14 +51,26 @@ describe('tier presets hold the seed numbers', () => {
 
   test('HPA bounds from seeds 000, 002 and 004 at tier2', () => {
     const services = TIER_PRESETS.tier2.workloads.services;
-    expect(services['tracking-server']).toMatchObject({ minReplicas: 3, maxReplicas: 50, cpuTargetPercent: 70, requestsPerSecondPerPod: 10_000 });
+    expect(services['tracking-server']).toMatchObject({
+      minReplicas: 3,
+      maxReplicas: 50,
+      cpuTargetPercent: 70,
+      requestsPerSecondPerPod: 10_000,
+    });
     expect(services['registry-api']).toMatchObject({ minReplicas: 2, maxReplicas: 20 });
     expect(services['metaflow-worker']).toMatchObject({ minReplicas: 5, maxReplicas: 500 });
-    expect(services['query-api'].scaleUp).toEqual({ stabilizationWindowSeconds: 60, policies: [{ type: 'Pods', value: 4, periodSeconds: 60 }] });
+    expect(services['query-api'].scaleUp).toEqual({
+      stabilizationWindowSeconds: 60,
+      policies: [{ type: 'Pods', value: 4, periodSeconds: 60 }],
+    });
   });
 
   test('prediction-service overrides follow seed 001 model tiers', () => {
-    expect(TIER_PRESETS.tier3.workloads.services['prediction-service']).toMatchObject({ minReplicas: 50, maxReplicas: 1000, requestsPerSecondPerPod: 30_000 });
+    expect(TIER_PRESETS.tier3.workloads.services['prediction-service']).toMatchObject({
+      minReplicas: 50,
+      maxReplicas: 1000,
+      requestsPerSecondPerPod: 30_000,
+    });
     expect(TIER_PRESETS.tier1.workloads.services['prediction-service']).toMatchObject({ minReplicas: 10, requestsPerSecondPerPod: 40_000 });
     expect(TIER_PRESETS.dev.workloads.services['prediction-service']).toMatchObject({ minReplicas: 2, requestsPerSecondPerPod: 50_000 });
   });
