@@ -25,11 +25,13 @@ const root = mkdtempSync(join(tmpdir(), 'mlp-pins-'));
 let added = 0;
 for (const layout of LAYOUTS) {
   const platform = synthLayout(layout, join(root, layout.id));
-  const layoutPins = (pins[layout.id] ??= {});
+  const layoutPins = pins[layout.id] ?? {};
+  pins[layout.id] = layoutPins;
   for (const stacks of platform.regions.values()) {
     for (const stack of Object.values(stacks)) {
       const current = statefulResourcesOf(Template.fromStack(stack).toJSON() as CfnTemplate);
-      const stackPins = (layoutPins[stack.stackName] ??= {});
+      const stackPins = layoutPins[stack.stackName] ?? {};
+      layoutPins[stack.stackName] = stackPins;
       for (const [logicalId, type] of Object.entries(current)) {
         if (!(logicalId in stackPins)) {
           stackPins[logicalId] = type;
