@@ -26,6 +26,7 @@ export const PLACEHOLDER_ACCOUNT = '123456789012';
 export const PLACEHOLDER_DOMAIN = 'ml-platform.example.com';
 export const PLACEHOLDER_HOSTED_ZONE_ID = 'Z0000000PLACEHOLDER';
 
+const ACCOUNT_PATTERN = /^\d{12}$/;
 const HOSTED_ZONE_ID_PATTERN = /^Z[0-9A-Z]{1,31}$/;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
@@ -60,34 +61,32 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
   const tier = TIER_PRESETS[tierName];
   const regionNames = parseRegions(context.regions, tier.defaultRegions);
 
-  let account = optionalString('account', context.account) ?? defaultAccount;
-  const accountIsPlaceholder = account === undefined;
-  if (account === undefined) {
-    account = PLACEHOLDER_ACCOUNT;
-    warnings.push(`no -c account and no CDK_DEFAULT_ACCOUNT: using placeholder account ${PLACEHOLDER_ACCOUNT} (synth only)`);
-  } else if (!/^\d{12}$/.test(account)) {
-    throw new ConfigError('account', account, 'expected a 12-digit AWS account id');
-  }
-
-  let domain = optionalString('domain', context.domain);
-  if (domain === undefined) {
-    domain = PLACEHOLDER_DOMAIN;
-    warnings.push(`no -c domain: using placeholder ${PLACEHOLDER_DOMAIN} (synth only)`);
-  } else if (!DOMAIN_PATTERN.test(domain)) {
-    throw new ConfigError('domain', domain, 'expected a lower-case DNS name such as ml.example.com');
-  }
-
-  let hostedZoneId = optionalString('hostedZoneId', context.hostedZoneId);
-  if (hostedZoneId === undefined) {
-    hostedZoneId = PLACEHOLDER_HOSTED_ZONE_ID;
-    warnings.push(`no -c hostedZoneId: using placeholder ${PLACEHOLDER_HOSTED_ZONE_ID} (synth only)`);
-  } else if (!HOSTED_ZONE_ID_PATTERN.test(hostedZoneId)) {
-    throw new ConfigError(
-      'hostedZoneId',
-      hostedZoneId,
-      'expected a Route 53 hosted zone id: Z followed by up to 31 upper-case letters or digits',
-    );
-  }
+  const explicitAccount = optionalString('account', context.account) ?? defaultAccount;
+  const accountIsPlaceholder = explicitAccount === undefined;
+  const account = valueOrPlaceholder(
+    'account',
+    explicitAccount,
+    PLACEHOLDER_ACCOUNT,
+    ACCOUNT_PATTERN,
+    'expected a 12-digit AWS account id',
+    warnings,
+  );
+  const domain = valueOrPlaceholder(
+    'domain',
+    optionalString('domain', context.domain),
+    PLACEHOLDER_DOMAIN,
+    DOMAIN_PATTERN,
+    'expected a lower-case DNS name such as ml.example.com',
+    warnings,
+  );
+  const hostedZoneId = valueOrPlaceholder(
+    'hostedZoneId',
+    optionalString('hostedZoneId', context.hostedZoneId),
+    PLACEHOLDER_HOSTED_ZONE_ID,
+    HOSTED_ZONE_ID_PATTERN,
+    'expected a Route 53 hosted zone id: Z followed by up to 31 upper-case letters or digits',
+    warnings,
+  );
 
   const regions: RegionPlan[] = regionNames.map((name, index) => {
     const region = findSupportedRegion(name);
@@ -102,6 +101,24 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
   });
 
   return { config: { tier, account, accountIsPlaceholder, regions, domain, hostedZoneId }, warnings };
+}
+
+/** The value if it matches `pattern`; the synth-only placeholder, with a warning, if it is absent. */
+function valueOrPlaceholder(
+  key: string,
+  value: string | undefined,
+  placeholder: string,
+  pattern: RegExp,
+  allowed: string,
+  warnings: string[],
+): string {
+  if (value === undefined) {
+    const source = key === 'account' ? 'no -c account and no CDK_DEFAULT_ACCOUNT' : `no -c ${key}`;
+    warnings.push(`${source}: using placeholder ${placeholder} (synth only)`);
+    return placeholder;
+  }
+  if (!pattern.test(value)) throw new ConfigError(key, value, allowed);
+  return value;
 }
 
 function optionalString(key: string, value: unknown): string | undefined {
