@@ -1,0 +1,1 @@
+export * from './cross-region-read-replica';

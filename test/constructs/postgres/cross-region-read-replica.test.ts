@@ -1,0 +1,94 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { describe, expect, test } from 'vitest';
+import { PlatformVpc } from '../../../constructs/network';
+import { CrossRegionReadReplica } from '../../../constructs/postgres';
+import { addQualityGates } from '../../../lib/quality-gates';
+import { testApp } from '../../support/synth';
+
+const SOURCE_ARN = 'arn:aws:rds:us-east-1:111122223333:db:mlp-tier1-metadata';
+
+function build(sourceDbInstanceArn = SOURCE_ARN, withGates = false) {
+  const app = testApp();
+  const stack = new Stack(app, 'Replica', { env: { account: '111122223333', region: 'us-west-2' } });
+  const { vpc } = new PlatformVpc(stack, 'Network', {
+    cidr: '10.65.0.0/16',
+    availabilityZones: ['us-west-2a', 'us-west-2b', 'us-west-2c'],
+  });
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  const securityGroup = new ec2.SecurityGroup(stack, 'Sg', { vpc, allowAllOutbound: false });
+  const replica = new CrossRegionReadReplica(stack, 'Metadata', {
+    sourceDbInstanceArn,
+    instanceClass: 'm7g.2xlarge',
+    encryptionKey: key,
+    vpc,
+    securityGroups: [securityGroup],
+  });
+  if (withGates) addQualityGates(app);
+  return { app, stack, key, replica };
+}
+
+describe('CrossRegionReadReplica', () => {
+  const { stack, key } = build();
+  const template = Template.fromStack(stack);
+  const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
+
+  test("replicates the primary's ARN from its region, re-keyed with a key of its own region", () => {
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      SourceDBInstanceIdentifier: SOURCE_ARN,
+      SourceRegion: 'us-east-1',
+      KmsKeyId: keyArn,
+      PerformanceInsightsKMSKeyId: keyArn,
+      DBInstanceClass: 'db.m7g.2xlarge',
+    });
+  });
+
+  test('is private, Multi-AZ, IAM-authenticated, deletion-protected and retained', () => {
+    template.hasResource('AWS::RDS::DBInstance', {
+      Properties: {
+        MultiAZ: true,
+        PubliclyAccessible: false,
+        EnableIAMDatabaseAuthentication: true,
+        DeletionProtection: true,
+        StorageType: 'gp3',
+        MonitoringInterval: 60,
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('sets none of the properties CloudFormation forbids on a replica', () => {
+    const [instance] = Object.values(template.findResources('AWS::RDS::DBInstance'));
+    for (const forbidden of [
+      'StorageEncrypted',
+      'BackupRetentionPeriod',
+      'DBName',
+      'MasterUsername',
+      'MasterUserPassword',
+      'DBSnapshotIdentifier',
+    ]) {
+      expect(instance?.Properties).not.toHaveProperty(forbidden);
+    }
+  });
+
+  test('passes the quality gates with only reasoned acknowledgements', () => {
+    const { app } = build(SOURCE_ARN, true);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test.each([
+    [
+      'arn:aws:rds:us-west-2:111122223333:db:same-region',
+      "the source instance is in us-west-2, this replica's own region; a cross-region replica needs another region",
+    ],
+    [
+      'arn:aws:rds:us-east-1:111122223333:cluster:aurora',
+      'sourceDbInstanceArn must be an RDS DB instance ARN (arn:<partition>:rds:<region>:<account>:db:<id>), got arn:aws:rds:us-east-1:111122223333:cluster:aurora',
+    ],
+  ])('rejects %s', (arn, message) => {
+    expect(() => build(arn)).toThrow(message);
+  });
+});
