@@ -42,10 +42,9 @@ export class StatefulResourceGuard implements IAspect {
     }
     const protectionProperty = STATEFUL_RESOURCE_TYPES[node.cfnResourceType];
     if (protectionProperty) {
-      const props = (node as unknown as { _cfnProperties?: Record<string, unknown> })._cfnProperties ?? {};
-      const camel = protectionProperty.charAt(0).toLowerCase() + protectionProperty.slice(1);
-      const value = (node as unknown as Record<string, unknown>)[camel] ?? props[protectionProperty];
-      if (value !== true) {
+      // L1 classes expose each CloudFormation property as a public camel-case attribute.
+      const attribute = protectionProperty.charAt(0).toLowerCase() + protectionProperty.slice(1);
+      if ((node as unknown as Record<string, unknown>)[attribute] !== true) {
         Annotations.of(node).addError(`${node.cfnResourceType} must set ${protectionProperty}: true`);
       }
     }

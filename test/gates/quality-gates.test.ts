@@ -1,4 +1,5 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, test } from 'vitest';
 import { addQualityGates } from '../../lib/quality-gates';
@@ -80,5 +81,14 @@ describe('the gates catch what they are for', () => {
       new s3.CfnBucket(stack, 'Doomed').applyRemovalPolicy(RemovalPolicy.DESTROY);
     });
     expect(synth).toThrow(/AWS::S3::Bucket must have DeletionPolicy Retain or Snapshot, has Delete/);
+  });
+
+  test('the stateful-resource guard fails synthesis on a retained database without deletion protection', () => {
+    const synth = synthWithGates((stack) => {
+      new rds.CfnDBInstance(stack, 'Unprotected', { dbInstanceClass: 'db.m7g.large', engine: 'postgres' }).applyRemovalPolicy(
+        RemovalPolicy.RETAIN,
+      );
+    });
+    expect(synth).toThrow(/AWS::RDS::DBInstance must set DeletionProtection: true/);
   });
 });
