@@ -18,6 +18,7 @@ try {
       account: app.node.tryGetContext('account'),
       domain: app.node.tryGetContext('domain'),
       hostedZoneId: app.node.tryGetContext('hostedZoneId'),
+      backupVaultLock: app.node.tryGetContext('backupVaultLock'),
     },
     process.env.CDK_DEFAULT_ACCOUNT,
   );

@@ -1,8 +1,8 @@
-import { ArnFormat, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { sdkCallResource } from '../private/sdk-call';
 import { ValidationError } from '../private/validation-error';
 
 /** A bucket in another region that receives replicas. */
@@ -148,30 +148,16 @@ export class BucketReplication extends Construct {
       parameters: { Bucket: props.sourceBucketName, ReplicationConfiguration: this.replicationConfiguration },
       physicalResourceId: cr.PhysicalResourceId.of(`${props.sourceBucketName}-replication`),
     };
-    // The provider function gets its own role and log group, so it holds no AWS managed policy and
-    // can write nowhere but its own logs.
-    const providerLogs = new logs.LogGroup(this, 'ProviderLogs', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const providerRole = new iam.Role(this, 'ProviderRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Writes the replication configuration of ${props.sourceBucketName}`,
-    });
-    providerLogs.grantWrite(providerRole);
-    const resource = new cr.AwsCustomResource(this, 'Resource', {
-      role: providerRole,
-      logGroup: providerLogs,
+    const resource = sdkCallResource(this, {
       resourceType: 'Custom::BucketReplication',
+      description: `Writes the replication configuration of ${props.sourceBucketName}`,
       onCreate: put,
-      onUpdate: put,
       onDelete: { service: 'S3', action: 'deleteBucketReplication', parameters: { Bucket: props.sourceBucketName } },
-      installLatestAwsSdk: false,
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
+      statements: [
         // PutBucketReplication and DeleteBucketReplication are both authorised by this one action.
         new iam.PolicyStatement({ actions: ['s3:PutReplicationConfiguration'], resources: [sourceArn] }),
         new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [this.role.roleArn] }),
-      ]),
+      ],
     });
     resource.node.addDependency(this.role);
 

@@ -1,7 +1,7 @@
 import { vpcCidrFor } from './address-plan';
 import { findSupportedRegion, REGION_NAME_PATTERN, SUPPORTED_REGIONS } from './regions';
 import { TIER_NAMES, TIER_PRESETS } from './tiers';
-import type { PlatformConfig, RegionPlan, TierName } from './types';
+import type { BackupVaultLockMode, PlatformConfig, RegionPlan, TierName } from './types';
 
 /** The CDK context keys that make up the app's interface (`-c key=value`). */
 export interface PlatformContext {
@@ -10,9 +10,11 @@ export interface PlatformContext {
   readonly account?: unknown;
   readonly domain?: unknown;
   readonly hostedZoneId?: unknown;
+  readonly backupVaultLock?: unknown;
 }
 
 export const DEFAULT_TIER: TierName = 'tier1';
+export const BACKUP_VAULT_LOCK_MODES: readonly BackupVaultLockMode[] = ['off', 'governance', 'compliance'];
 /** A DR platform needs a primary and at least one secondary. */
 export const MIN_REGIONS = 2;
 /**
@@ -88,6 +90,8 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
     warnings,
   );
 
+  const backupVaultLock = parseBackupVaultLock(context.backupVaultLock);
+
   const regions: RegionPlan[] = regionNames.map((name, index) => {
     const region = findSupportedRegion(name);
     if (!region) throw new Error(`unreachable: ${name} was validated`);
@@ -100,7 +104,10 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
     };
   });
 
-  return { config: { tier, account, accountIsPlaceholder, regions, domain, hostedZoneId }, warnings };
+  return {
+    config: { tier, backupVaultLock, account, accountIsPlaceholder, regions, domain, hostedZoneId },
+    warnings,
+  };
 }
 
 /** The value if it matches `pattern`; the synth-only placeholder, with a warning, if it is absent. */
@@ -135,6 +142,14 @@ function parseTier(value: unknown): TierName {
     throw new ConfigError('tier', tier, `expected one of ${TIER_NAMES.join(', ')}`);
   }
   return tier as TierName;
+}
+
+function parseBackupVaultLock(value: unknown): BackupVaultLockMode {
+  const mode = optionalString('backupVaultLock', value) ?? 'off';
+  if (!(BACKUP_VAULT_LOCK_MODES as string[]).includes(mode)) {
+    throw new ConfigError('backupVaultLock', mode, `expected one of ${BACKUP_VAULT_LOCK_MODES.join(', ')}`);
+  }
+  return mode as BackupVaultLockMode;
 }
 
 function parseRegions(value: unknown, defaults: readonly string[]): string[] {

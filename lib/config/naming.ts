@@ -36,3 +36,72 @@ export function dataKeyAlias(tier: TierName): string {
 export function parameterPrefix(tier: TierName): string {
   return `/mlp/${tier}`;
 }
+
+/*
+ * Physical names of the data stores. Each is fixed because another region or a runbook must name
+ * the resource without holding a reference to it: a cross-region replica names its source's ARN,
+ * a Global Datastore member names the global group, a backup copy names the destination vault.
+ * Names carry the region code so that a store keeps its name when it changes role in a failover.
+ */
+
+/** RDS instance of a region: the primary in the primary region, a cross-region replica elsewhere. */
+export function postgresInstanceId(tier: TierName, regionCode: string): string {
+  return `mlp-${tier}-pg-${regionCode}`;
+}
+
+/** In-region read replica `index` (from 1) serving `role`, e.g. `mlp-tier1-pg-use1-status-api-1`. */
+export function postgresReadReplicaId(tier: TierName, regionCode: string, role: string, index: number): string {
+  return `${postgresInstanceId(tier, regionCode)}-${role}-${index}`;
+}
+
+/** ElastiCache replication group of a region. */
+export function cacheReplicationGroupId(tier: TierName, regionCode: string): string {
+  return `mlp-${tier}-cache-${regionCode}`;
+}
+
+/** Suffix of the Global Datastore id; ElastiCache prepends a prefix of its own. */
+export function cacheGlobalDatastoreSuffix(tier: TierName): string {
+  return `mlp-${tier}-cache`;
+}
+
+/** Multi-Region Keyspaces keyspace of the online feature store (letters, digits, underscores). */
+export function featureKeyspaceName(tier: TierName): string {
+  return `mlp_${tier}_features`;
+}
+
+/** AWS Backup vault, the same name in every region so a copy rule can name the next region's. */
+export function backupVaultName(tier: TierName): string {
+  return `mlp-${tier}-backup`;
+}
+
+/**
+ * SSM parameters each region publishes for its runbooks, as `/mlp/<tier>/<component>/<key>`.
+ * The runbooks read them from the region they run in; every value describes that region's store.
+ */
+export const RUNBOOK_PARAMETERS = {
+  postgres: [
+    'instance-id', // the region's RDS instance (primary or cross-region replica)
+    'instance-arn',
+    'role', // `primary` or `replica` as deployed; a failover changes the truth, not this value
+    'endpoint', // host:port of the instance
+    'source-arn', // replicas only: the instance they replicate
+    'master-secret-arn', // primary only: the RDS-managed master user secret
+    'proxy-endpoint', // primary with a pooler only
+    'read-replica-ids', // primary only: comma-separated in-region replica ids
+  ],
+  redis: ['replication-group-id', 'configuration-endpoint', 'global-datastore-id', 'role'],
+  'feature-store': ['keyspace', 'tables', 'regions'],
+  backup: ['vault-name', 'plan-id', 'copy-region'],
+} as const;
+
+export type RunbookParameterComponent = keyof typeof RUNBOOK_PARAMETERS;
+export type RunbookParameterKey<C extends RunbookParameterComponent> = (typeof RUNBOOK_PARAMETERS)[C][number];
+
+/** Name of one runbook parameter, e.g. `/mlp/tier1/postgres/instance-id`. */
+export function runbookParameterName<C extends RunbookParameterComponent>(
+  tier: TierName,
+  component: C,
+  key: RunbookParameterKey<C>,
+): string {
+  return `${parameterPrefix(tier)}/${component}/${key}`;
+}

@@ -171,6 +171,9 @@ function batch(cpuMaxVcpus: number, gpuMaxVcpus: number, gpuInstanceTypes: strin
 const SHARED = {
   recovery: RECOVERY,
   backups: {
+    hourlySchedule: 'cron(15 * * * ? *)', // [003] hourly backup
+    dailySchedule: 'cron(45 4 * * ? *)', // [003] daily full backup; [ours] 04:45 UTC, outside the RDS backup window
+    weeklySchedule: 'cron(45 5 ? * SUN *)', // [003] weekly backup, copied cross-region
     hourlyRetentionDays: 7, // [003] hourly backups: 7 days
     dailyRetentionDays: 30, // [003] daily backups: 30 days
     weeklyRetentionDays: 365, // [003] weekly backups: 1 year
@@ -206,7 +209,15 @@ const KAFKA_COMMON = {
   consumerLagAlarmMessages: 100_000, // [004] Kafka scale trigger: lag > 100K messages
 } as const;
 
+const POSTGRES_COMMON = {
+  // [ours] the newest major that RDS Proxy, cross-region replicas and IAM auth all document support for.
+  engineMajorVersion: '17',
+  backupRetentionDays: 35, // [002] PostgreSQL snapshots: 35 days (also the PITR window)
+} as const;
+
 const REDIS_COMMON = {
+  engine: 'valkey', // [ours] Redis OSS-compatible, supports Global Datastore, lower node price
+  engineVersion: '8.0',
   replicasPerShard: 1, // [001] 1 replica per shard
   snapshotRetentionDays: 1, // [004] hourly RDB kept 24 h -> ElastiCache daily snapshot kept 1 day
   cacheTtlSeconds: 300, // [001] L2 Redis TTL 300 s; [000] 5 min
@@ -215,6 +226,22 @@ const REDIS_COMMON = {
 const CLICKHOUSE_COMMON = {
   keeperNodes: 3, // [004] 3-node ensemble in separate AZs
   backupRetentionDays: 30, // [004] ClickHouse native backup daily, 30 days
+} as const;
+
+const FEATURE_TABLES = [
+  { name: 'batch_features', ttlSeconds: 7 * DAY }, // [001] online feature data retention: 7 days
+  // [ours] streaming aggregates are recomputed continuously; a day bounds the store of stale windows.
+  { name: 'streaming_features', ttlSeconds: 1 * DAY },
+] as const;
+
+const ON_DEMAND_FEATURES = {
+  capacityMode: 'PAY_PER_REQUEST',
+  readCapacityUnits: 0,
+  writeCapacityUnits: 0,
+  maxReadCapacityUnits: 0,
+  maxWriteCapacityUnits: 0,
+  targetUtilizationPercent: 70,
+  tables: FEATURE_TABLES,
 } as const;
 
 export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
@@ -233,7 +260,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       maxConnections: 100,
       readReplicaRoles: [],
       connectionPooler: false,
-      backupRetentionDays: 35, // [002] PostgreSQL snapshots: 35 days
+      ...POSTGRES_COMMON,
       crossRegionReplicaMultiAz: false, // [ours] a promoted dev replica may run single-AZ
     },
     clickhouse: {
@@ -259,7 +286,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       targetMemoryGiB: 6,
       ...REDIS_COMMON,
     },
-    featureStore: { capacityMode: 'PAY_PER_REQUEST', readCapacityUnits: 0, writeCapacityUnits: 0, defaultTtlSeconds: 7 * DAY }, // [001] online feature data retention 7 days
+    featureStore: ON_DEMAND_FEATURES, // [ours] spiky, low traffic is cheapest on demand
     batch: batch(256, 64, ['g5.xlarge']), // [ours] dev: 1/40 of the seed ceiling, single-GPU instances only
     workloads: workloads({
       // [ours] dev runs every service at its smallest HA size (2) and caps growth.
@@ -288,7 +315,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       maxConnections: 200, // [000] connections 200
       readReplicaRoles: ['scheduler-polling', 'status-api'], // [000] replicas 2; roles [003]
       connectionPooler: false, // [000] tier 1 has no pooler
-      backupRetentionDays: 35, // [002]
+      ...POSTGRES_COMMON,
       crossRegionReplicaMultiAz: true, // [ours] promotion must meet the AZ objective right away
     },
     clickhouse: {
@@ -314,7 +341,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       targetMemoryGiB: 50, // [000]
       ...REDIS_COMMON,
     },
-    featureStore: { capacityMode: 'PAY_PER_REQUEST', readCapacityUnits: 0, writeCapacityUnits: 0, defaultTtlSeconds: 7 * DAY }, // [001]
+    featureStore: ON_DEMAND_FEATURES,
     batch: batch(2000, 500, ['g5.xlarge', 'p4d.24xlarge']), // [ours] 1/5 of the [002] ceilings
     workloads: workloads(),
   },
@@ -333,7 +360,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       maxConnections: 500, // [000] connections 500
       readReplicaRoles: ['scheduler-polling', 'status-api', 'analytics'], // [000] replicas 3; roles [003]
       connectionPooler: true, // [000] PgBouncer (2 instances) -> RDS Proxy
-      backupRetentionDays: 35, // [002]
+      ...POSTGRES_COMMON,
       crossRegionReplicaMultiAz: true,
     },
     clickhouse: {
@@ -359,7 +386,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       targetMemoryGiB: 500, // [001] distributed cache capacity 500 GB
       ...REDIS_COMMON,
     },
-    featureStore: { capacityMode: 'PAY_PER_REQUEST', readCapacityUnits: 0, writeCapacityUnits: 0, defaultTtlSeconds: 7 * DAY }, // [001]
+    featureStore: ON_DEMAND_FEATURES,
     batch: batch(5000, 1000, ['g5.xlarge', 'p4d.24xlarge']), // [ours] half the [002] ceilings
     workloads: workloads(),
   },
@@ -379,7 +406,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       // [000] replicas 5; roles [003]: a second status-api and analytics replica for read scale
       readReplicaRoles: ['scheduler-polling', 'status-api', 'status-api', 'analytics', 'analytics'],
       connectionPooler: true, // [000] pooler
-      backupRetentionDays: 35, // [002]
+      ...POSTGRES_COMMON,
       crossRegionReplicaMultiAz: true,
     },
     clickhouse: {
@@ -407,7 +434,15 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     },
     // [ours] tier3's steady feature traffic is cheaper provisioned; sized for [001] 10M predictions/s
     // served mostly from the Redis cache (60 % hit rate target [001]).
-    featureStore: { capacityMode: 'PROVISIONED', readCapacityUnits: 40_000, writeCapacityUnits: 10_000, defaultTtlSeconds: 7 * DAY },
+    featureStore: {
+      capacityMode: 'PROVISIONED',
+      readCapacityUnits: 40_000,
+      writeCapacityUnits: 10_000,
+      maxReadCapacityUnits: 160_000, // [ours] 4x headroom for [001] peak-to-average traffic
+      maxWriteCapacityUnits: 40_000,
+      targetUtilizationPercent: 70, // [001] scale out at 70 % utilisation
+      tables: FEATURE_TABLES,
+    },
     batch: batch(10_000, 2000, ['g5.xlarge', 'p4d.24xlarge']), // [002] maxvCpus 10000 (CPU), 2000 (GPU)
     workloads: workloads({ 'prediction-service': PREDICTION_MOST_CRITICAL }),
   },

@@ -36,6 +36,8 @@ export interface NetworkSizing {
 export type PostgresReplicaRole = 'scheduler-polling' | 'status-api' | 'analytics';
 
 export interface PostgresSizing {
+  /** PostgreSQL major version; replicas always follow their source. */
+  readonly engineMajorVersion: '16' | '17';
   /** RDS instance class without the `db.` prefix, e.g. `m7g.2xlarge`. */
   readonly instanceClass: string;
   readonly vcpus: number;
@@ -93,6 +95,10 @@ export interface KafkaSizing {
 }
 
 export interface RedisSizing {
+  /** Valkey: the open-source, API-compatible successor of Redis OSS, cheaper per node on ElastiCache. */
+  readonly engine: 'valkey';
+  /** Engine version; a global datastore's members share it. */
+  readonly engineVersion: string;
   /** ElastiCache node type; global datastores need M5/R5 or newer (no T-family). */
   readonly nodeType: string;
   readonly shards: number;
@@ -103,13 +109,27 @@ export interface RedisSizing {
   readonly cacheTtlSeconds: number;
 }
 
+/** One online feature table: rows keyed by entity id, one row per feature group. */
+export interface FeatureTableConfig {
+  /** Table name: lower case letters, digits and underscores. */
+  readonly name: string;
+  /** Default time to live of the table's rows. */
+  readonly ttlSeconds: number;
+}
+
 export interface FeatureStoreSizing {
   readonly capacityMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
-  /** Provisioned read/write capacity per table when `capacityMode` is `PROVISIONED`. */
+  /**
+   * Provisioned capacity per table when `capacityMode` is `PROVISIONED`: the floor auto scaling
+   * never goes below, and the ceiling it never exceeds.
+   */
   readonly readCapacityUnits: number;
   readonly writeCapacityUnits: number;
-  /** Default time to live of online feature rows. */
-  readonly defaultTtlSeconds: number;
+  readonly maxReadCapacityUnits: number;
+  readonly maxWriteCapacityUnits: number;
+  /** Utilisation auto scaling keeps provisioned tables at. */
+  readonly targetUtilizationPercent: number;
+  readonly tables: readonly FeatureTableConfig[];
 }
 
 export interface BatchSizing {
@@ -180,6 +200,10 @@ export interface WorkloadSizing {
 }
 
 export interface BackupRetention {
+  /** Every schedule is an EventBridge cron expression in UTC. */
+  readonly hourlySchedule: string;
+  readonly dailySchedule: string;
+  readonly weeklySchedule: string;
   readonly hourlyRetentionDays: number;
   readonly dailyRetentionDays: number;
   readonly weeklyRetentionDays: number;
@@ -242,8 +266,16 @@ export interface RegionPlan {
   readonly vpcCidr: string;
 }
 
+/**
+ * AWS Backup Vault Lock. `governance` can be lifted by a principal allowed to; `compliance` cannot
+ * be lifted by anyone once its grace period ends.
+ */
+export type BackupVaultLockMode = 'off' | 'governance' | 'compliance';
+
 export interface PlatformConfig {
   readonly tier: TierPreset;
+  /** Vault Lock on every region's backup vault; `off` unless `-c backupVaultLock` says otherwise. */
+  readonly backupVaultLock: BackupVaultLockMode;
   readonly account: string;
   /** True when `account` is the synth-only placeholder; such an app must not be deployed. */
   readonly accountIsPlaceholder: boolean;
