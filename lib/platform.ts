@@ -19,7 +19,7 @@ export interface Platform {
  * Compose the stacks of one tier across its regions.
  *
  * Deploy order (encoded as stack dependencies, which `cdk deploy` follows):
- *   network -> data (every region) -> resilience.
+ *   network -> data (primary region) -> data (secondaries) -> resilience.
  * Resilience waits for the data stacks of all regions because its replication rules name their
  * buckets.
  */
@@ -27,10 +27,20 @@ export function buildPlatform(scope: Construct, config: PlatformConfig): Platfor
   const regions = new Map<string, RegionStacks>();
   for (const region of config.regions) {
     const network = new NetworkStack(scope, { config, region });
-    const data = new DataStack(scope, { config, region });
+    const data = new DataStack(scope, { config, region, vpc: network.vpc });
     data.addStackDependency(network, "data stores are placed in the network stack's subnets");
     const resilience = new ResilienceStack(scope, { config, region });
     regions.set(region.name, { network, data, resilience });
+  }
+  const primary = regions.get(config.regions[0]?.name ?? '');
+  if (!primary) throw new Error('unreachable: the config always has a primary region');
+  for (const { data } of regions.values()) {
+    if (data !== primary.data) {
+      data.addStackDependency(
+        primary.data,
+        "a secondary's database replicates the primary's, and its cache joins the primary's global datastore",
+      );
+    }
   }
   for (const { resilience } of regions.values()) {
     for (const { data } of regions.values()) {

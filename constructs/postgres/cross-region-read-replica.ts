@@ -1,10 +1,18 @@
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { ValidationError } from '../private/validation-error';
+import {
+  acknowledgeReplicaFindings,
+  EXPORTED_LOGS,
+  enhancedMonitoringRole,
+  instanceLogGroups,
+  POSTGRES_PORT,
+  postgresParameters,
+} from './instance-support';
 
 export interface CrossRegionReadReplicaProps {
   /**
@@ -12,8 +20,16 @@ export interface CrossRegionReadReplicaProps {
    * stacks in different regions cannot reference each other.
    */
   readonly sourceDbInstanceArn: string;
+  /**
+   * Physical identifier of the replica. Fixed, so a runbook can promote it by name.
+   */
+  readonly instanceIdentifier: string;
+  /** The source's engine version; the replica's parameter group must be of the same family. */
+  readonly engineVersion: rds.PostgresEngineVersion;
   /** Instance class without the `db.` prefix, e.g. `m7g.2xlarge`; the same as the source's. */
   readonly instanceClass: string;
+  /** `max_connections`, the same as the source's, so a promoted replica takes the same load. */
+  readonly maxConnections: number;
   /** Key in this replica's region that encrypts its storage and Performance Insights data. */
   readonly encryptionKey: kms.IKey;
   /** VPC of the replica. */
@@ -23,18 +39,18 @@ export interface CrossRegionReadReplicaProps {
    * @default - the VPC's isolated subnets
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** Security groups of the replica; set explicitly so a stack update never reverts them. */
-  readonly securityGroups: ec2.ISecurityGroup[];
+  /** CIDR blocks of the clients (the application subnets) allowed to connect. */
+  readonly clientCidrs: readonly string[];
   /**
    * Run the replica Multi-AZ, so that once promoted it already survives an AZ loss.
    * @default true
    */
   readonly multiAz?: boolean;
   /**
-   * Database port, the same as the source's.
-   * @default 5432
+   * Retention of the exported PostgreSQL logs.
+   * @default logs.RetentionDays.ONE_YEAR
    */
-  readonly port?: number;
+  readonly logRetention?: logs.RetentionDays;
   /**
    * Enhanced Monitoring interval.
    * @default Duration.seconds(60)
@@ -50,6 +66,7 @@ export interface CrossRegionReadReplicaProps {
  */
 export class CrossRegionReadReplica extends Construct {
   public readonly instance: rds.CfnDBInstance;
+  public readonly securityGroup: ec2.SecurityGroup;
   /** Region of the source instance, parsed from its ARN. */
   public readonly sourceRegion: string;
 
@@ -74,30 +91,45 @@ export class CrossRegionReadReplica extends Construct {
     }
     this.sourceRegion = arn.region;
 
+    if (props.clientCidrs.length === 0) {
+      throw new ValidationError('clientCidrs must name at least one client CIDR block, or nothing could connect', this);
+    }
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `PostgreSQL replica ${props.instanceIdentifier}`,
+      allowAllOutbound: false,
+    });
+    for (const cidr of props.clientCidrs) {
+      this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from ${cidr}`);
+    }
     const subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       description: `Cross-region replica of ${arn.resourceName}`,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const monitoringRole = new iam.Role(this, 'MonitoringRole', {
-      assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com'),
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonRDSEnhancedMonitoringRole')],
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion });
+    const parameterGroup = new rds.CfnDBParameterGroup(this, 'Parameters', {
+      family: engine.parameterGroupFamily ?? `postgres${props.engineVersion.postgresMajorVersion}`,
+      description: `Parameters of ${props.instanceIdentifier}, the same as its source's`,
+      parameters: postgresParameters(props.maxConnections),
     });
-    Validations.of(monitoringRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
-      reason: 'AWS-maintained policy that only lets RDS publish Enhanced Monitoring metrics to CloudWatch Logs.',
-    });
+    parameterGroup.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const monitoringRole = enhancedMonitoringRole(this, 'MonitoringRole');
+    const logGroups = instanceLogGroups(this, props.instanceIdentifier, props.logRetention ?? logs.RetentionDays.ONE_YEAR);
 
     this.instance = new rds.CfnDBInstance(this, 'Resource', {
       sourceDbInstanceIdentifier: props.sourceDbInstanceArn,
       sourceRegion: arn.region,
+      dbInstanceIdentifier: props.instanceIdentifier,
+      dbParameterGroupName: parameterGroup.ref,
       dbInstanceClass: `db.${props.instanceClass}`,
       kmsKeyId: props.encryptionKey.keyArn,
       multiAz: props.multiAz ?? true,
-      port: String(props.port ?? 5432),
+      port: String(POSTGRES_PORT),
       dbSubnetGroupName: subnetGroup.subnetGroupName,
-      vpcSecurityGroups: props.securityGroups.map((sg) => sg.securityGroupId),
+      vpcSecurityGroups: [this.securityGroup.securityGroupId],
       publiclyAccessible: false,
       storageType: 'gp3',
       enableIamDatabaseAuthentication: true,
@@ -108,18 +140,20 @@ export class CrossRegionReadReplica extends Construct {
       performanceInsightsKmsKeyId: props.encryptionKey.keyArn,
       monitoringInterval: (props.monitoringInterval ?? Duration.seconds(60)).toSeconds(),
       monitoringRoleArn: monitoringRole.roleArn,
+      enableCloudwatchLogsExports: [...EXPORTED_LOGS],
+      caCertificateIdentifier: rds.CaCertificate.RDS_CA_RSA2048_G1.toString(),
+      preferredMaintenanceWindow: 'sun:05:30-sun:06:30',
     });
     // CloudFormation ignores deletion policies on read replicas, but a promoted replica is a primary.
     this.instance.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    Validations.of(this.instance).acknowledge({
-      id: 'AwsSolutions-RDS11',
-      reason:
-        'A non-default port adds no protection: the replica sits in isolated subnets behind its security groups, with TLS and IAM auth.',
-    });
-    Validations.of(this.instance).acknowledge({
-      id: 'AwsSolutions-RDS2',
-      reason:
-        'Encryption is inherited from the encrypted source; CloudFormation forbids StorageEncrypted on replicas, KmsKeyId re-keys it here.',
-    });
+    this.instance.node.addDependency(...logGroups);
+    acknowledgeReplicaFindings(this.instance);
+    if (props.multiAz === false) {
+      Validations.of(this.instance).acknowledge({
+        id: 'AwsSolutions-RDS3',
+        reason:
+          'Single-AZ by explicit choice of the caller (the dev tier): the replica holds no writes until promoted, and a promoted instance can be made Multi-AZ online.',
+      });
+    }
   }
 }

@@ -1,1 +1,3 @@
 export * from './cross-region-read-replica';
+export * from './instance-support';
+export * from './postgres-database';

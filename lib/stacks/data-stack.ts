@@ -1,23 +1,67 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { AccessLogsBucket, ArtifactBucket } from '../../constructs/artifacts';
-import { artifactBucketName, dataKeyAlias } from '../config';
+import { RegionalBackupPlan } from '../../constructs/backup';
+import { FeatureKeyspace } from '../../constructs/feature-store';
+import { CrossRegionReadReplica, PostgresDatabase } from '../../constructs/postgres';
+import { CacheCluster, GlobalDatastore, GlobalDatastoreIdLookup, MAX_GLOBAL_DATASTORE_SECONDARIES } from '../../constructs/redis';
+import {
+  artifactBucketName,
+  backupVaultName,
+  cacheGlobalDatastoreSuffix,
+  cacheReplicationGroupId,
+  dataKeyAlias,
+  featureKeyspaceName,
+  postgresInstanceId,
+  postgresReadReplicaId,
+  type RegionPlan,
+  type RunbookParameterComponent,
+  type RunbookParameterKey,
+  runbookParameterName,
+} from '../config';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
+
+export interface DataStackProps extends RegionalStackProps {
+  /** The region's VPC, from its network stack. */
+  readonly vpc: ec2.IVpc;
+}
+
+const POSTGRES_VERSIONS = {
+  '16': rds.PostgresEngineVersion.VER_16,
+  '17': rds.PostgresEngineVersion.VER_17,
+} as const;
 
 /**
  * The region's stateful resources. Termination protection is on, every store is retained on delete,
  * and the construct ids below are part of the stack's contract: renaming one replaces the resource
- * (test/stateful-logical-ids.test.ts holds them).
+ * (test/gates/stateful-logical-ids.json pins them).
+ *
+ * The primary region holds the writable stores: the PostgreSQL primary with its in-region replicas
+ * and pooler, the global primary of the cache, and the multi-Region feature keyspace. Every
+ * secondary holds a cross-region PostgreSQL replica and a cache that is a Global Datastore member
+ * (the first two secondaries; ElastiCache allows no more) or a regional cache of its own.
  */
 export class DataStack extends RegionalStack {
   public readonly dataKey: kms.Key;
   public readonly artifactBucket: s3.Bucket;
+  public readonly postgres: PostgresDatabase | CrossRegionReadReplica;
+  public readonly cache: CacheCluster;
+  public readonly featureStore?: FeatureKeyspace;
+  public readonly backups: RegionalBackupPlan;
 
-  constructor(scope: Construct, props: RegionalStackProps) {
+  constructor(scope: Construct, props: DataStackProps) {
     super(scope, 'data', { ...props, terminationProtection: true });
     const tier = this.config.tier;
+    const primaryRegion = this.primaryRegion;
+    const clientCidrs = props.vpc.privateSubnets.map((subnet) => subnet.ipv4CidrBlock);
+    const logRetention = tier.network.flowLogRetentionDays as logs.RetentionDays;
 
     this.dataKey = new kms.Key(this, 'DataKey', {
       alias: dataKeyAlias(tier.name),
@@ -34,5 +78,194 @@ export class DataStack extends RegionalStack {
       accessLogsBucket: accessLogs.bucket,
       lifecycle: tier.artifacts,
     }).bucket;
+
+    // PostgreSQL
+    const pg = tier.postgres;
+    const instanceIdentifier = postgresInstanceId(tier.name, this.regionPlan.code);
+    const engineVersion = POSTGRES_VERSIONS[pg.engineMajorVersion];
+    if (this.regionPlan.isPrimary) {
+      const roleCounts = new Map<string, number>();
+      const database = new PostgresDatabase(this, 'Metadata', {
+        instanceIdentifier,
+        engineVersion,
+        instanceClass: pg.instanceClass,
+        allocatedStorageGiB: pg.allocatedStorageGiB,
+        maxAllocatedStorageGiB: pg.maxAllocatedStorageGiB,
+        maxConnections: pg.maxConnections,
+        backupRetention: Duration.days(pg.backupRetentionDays),
+        encryptionKey: this.dataKey,
+        vpc: props.vpc,
+        clientCidrs,
+        readReplicas: pg.readReplicaRoles.map((role) => {
+          const index = (roleCounts.get(role) ?? 0) + 1;
+          roleCounts.set(role, index);
+          return { role, instanceIdentifier: postgresReadReplicaId(tier.name, this.regionPlan.code, role, index) };
+        }),
+        connectionPooler: pg.connectionPooler,
+        logRetention,
+      });
+      this.postgres = database;
+      this.publish('postgres', 'instance-arn', database.instance.instanceArn);
+      this.publish('postgres', 'endpoint', database.instance.instanceEndpoint.socketAddress);
+      this.publish('postgres', 'master-secret-arn', database.masterSecretArn);
+      this.publish('postgres', 'read-replica-ids', database.readReplicas.map((r) => r.instanceIdentifier).join(',') || 'none');
+      if (database.proxy) this.publish('postgres', 'proxy-endpoint', database.proxy.endpoint);
+    } else {
+      const sourceDbInstanceArn = Arn.format(
+        {
+          service: 'rds',
+          region: primaryRegion.name,
+          resource: 'db',
+          resourceName: postgresInstanceId(tier.name, primaryRegion.code),
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          partition: 'aws', // every supported region is in the commercial partition; the replica parses this ARN
+        },
+        this,
+      );
+      const replica = new CrossRegionReadReplica(this, 'Metadata', {
+        sourceDbInstanceArn,
+        instanceIdentifier,
+        engineVersion,
+        instanceClass: pg.instanceClass,
+        maxConnections: pg.maxConnections,
+        encryptionKey: this.dataKey,
+        vpc: props.vpc,
+        clientCidrs,
+        multiAz: pg.crossRegionReplicaMultiAz,
+        logRetention,
+      });
+      this.postgres = replica;
+      this.publish('postgres', 'source-arn', sourceDbInstanceArn);
+      this.publish(
+        'postgres',
+        'instance-arn',
+        this.formatArn({ service: 'rds', resource: 'db', resourceName: instanceIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      );
+      this.publish('postgres', 'endpoint', `${replica.instance.attrEndpointAddress}:${replica.instance.attrEndpointPort}`);
+    }
+    this.publish('postgres', 'instance-id', instanceIdentifier);
+    this.publish('postgres', 'role', this.regionPlan.isPrimary ? 'primary' : 'replica');
+
+    // Cache
+    const cacheSpec = tier.redis;
+    const globalSecondaries = this.config.regions.filter((r) => !r.isPrimary).slice(0, MAX_GLOBAL_DATASTORE_SECONDARIES);
+    const isGlobalMember = globalSecondaries.some((r) => r.name === this.region);
+    const globalIdParameter = runbookParameterName(tier.name, 'redis', 'global-datastore-id');
+    let globalDatastoreId: string | undefined;
+    if (isGlobalMember) {
+      globalDatastoreId = new GlobalDatastoreIdLookup(this, 'CacheGlobalDatastoreId', {
+        parameterName: globalIdParameter,
+        region: primaryRegion.name,
+      }).globalDatastoreId;
+    }
+    this.cache = new CacheCluster(this, 'Cache', {
+      replicationGroupId: cacheReplicationGroupId(tier.name, this.regionPlan.code),
+      engineVersion: cacheSpec.engineVersion,
+      nodeType: cacheSpec.nodeType,
+      shards: cacheSpec.shards,
+      replicasPerShard: cacheSpec.replicasPerShard,
+      encryptionKey: this.dataKey,
+      vpc: props.vpc,
+      clientCidrs,
+      snapshotRetentionDays: cacheSpec.snapshotRetentionDays,
+      applicationUserId: `mlp-${tier.name}-app`,
+      globalDatastoreId,
+      logRetention,
+    });
+    if (this.regionPlan.isPrimary) {
+      const global = new GlobalDatastore(this, 'CacheGlobal', {
+        primary: this.cache,
+        idSuffix: cacheGlobalDatastoreSuffix(tier.name),
+        secondaryRegions: globalSecondaries.map((r) => r.name),
+        nodeType: cacheSpec.nodeType,
+        engineVersion: cacheSpec.engineVersion,
+      });
+      globalDatastoreId = global.globalDatastoreId;
+    }
+    this.publish('redis', 'replication-group-id', this.cache.replicationGroup.ref);
+    this.publish('redis', 'configuration-endpoint', this.cache.configurationEndpoint);
+    this.publish('redis', 'global-datastore-id', globalDatastoreId ?? 'none');
+    this.publish('redis', 'role', this.regionPlan.isPrimary ? 'primary' : isGlobalMember ? 'member' : 'regional');
+
+    // Feature store: one multi-Region keyspace, created from the primary region.
+    const features = tier.featureStore;
+    if (this.regionPlan.isPrimary) {
+      this.featureStore = new FeatureKeyspace(this, 'FeatureStore', {
+        keyspaceName: featureKeyspaceName(tier.name),
+        regions: this.config.regions.map((r) => r.name),
+        tables: features.tables,
+        capacity:
+          features.capacityMode === 'PAY_PER_REQUEST'
+            ? { mode: 'PAY_PER_REQUEST' }
+            : {
+                mode: 'PROVISIONED',
+                minReadCapacityUnits: features.readCapacityUnits,
+                maxReadCapacityUnits: features.maxReadCapacityUnits,
+                minWriteCapacityUnits: features.writeCapacityUnits,
+                maxWriteCapacityUnits: features.maxWriteCapacityUnits,
+                targetUtilizationPercent: features.targetUtilizationPercent,
+              },
+      });
+    }
+    // Every region publishes the keyspace: it is readable and writable in each of them.
+    this.publish('feature-store', 'keyspace', featureKeyspaceName(tier.name));
+    this.publish('feature-store', 'tables', features.tables.map((t) => t.name).join(','));
+    this.publish('feature-store', 'regions', this.config.regions.map((r) => r.name).join(','));
+
+    // Backups
+    const copyRegion = this.nextRegion;
+    const backups = tier.backups;
+    const resources = [backup.BackupResource.fromArn(this.artifactBucket.bucketArn)];
+    if (this.postgres instanceof PostgresDatabase) {
+      resources.push(backup.BackupResource.fromRdsDatabaseInstance(this.postgres.instance));
+    }
+    this.backups = new RegionalBackupPlan(this, 'Backups', {
+      vaultName: backupVaultName(tier.name),
+      encryptionKey: this.dataKey,
+      copyRegion: copyRegion.name,
+      vaultLock: this.config.backupVaultLock,
+      resources,
+      rules: [
+        { name: 'hourly', schedule: backups.hourlySchedule, retention: Duration.days(backups.hourlyRetentionDays) },
+        {
+          name: 'daily',
+          schedule: backups.dailySchedule,
+          retention: Duration.days(backups.dailyRetentionDays),
+          copyToOtherRegion: true,
+        },
+        {
+          name: 'weekly',
+          schedule: backups.weeklySchedule,
+          retention: Duration.days(backups.weeklyRetentionDays),
+          copyToOtherRegion: true,
+        },
+      ],
+    });
+    this.publish('backup', 'vault-name', this.backups.vault.backupVaultName);
+    this.publish('backup', 'plan-id', this.backups.plan.backupPlanId);
+    this.publish('backup', 'copy-region', copyRegion.name);
+  }
+
+  private get primaryRegion(): RegionPlan {
+    const primary = this.config.regions.find((r) => r.isPrimary);
+    if (!primary) throw new Error('unreachable: the config always has a primary region');
+    return primary;
+  }
+
+  /** The region after this one in the configured order (the last wraps to the first). */
+  private get nextRegion(): RegionPlan {
+    const regions = this.config.regions;
+    const index = regions.findIndex((r) => r.name === this.region);
+    return regions[(index + 1) % regions.length] as RegionPlan;
+  }
+
+  /** Publish one runbook parameter of this region. */
+  private publish<C extends RunbookParameterComponent>(component: C, key: RunbookParameterKey<C>, value: string): void {
+    const id = `Parameter-${component}-${key}`.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+    new ssm.StringParameter(this, id, {
+      parameterName: runbookParameterName(this.config.tier.name, component, key),
+      stringValue: value,
+      description: `Runbook input: ${component} ${key} of ${this.region}`,
+    });
   }
 }

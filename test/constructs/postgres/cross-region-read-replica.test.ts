@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, test } from 'vitest';
 import { PlatformVpc } from '../../../constructs/network';
 import { CrossRegionReadReplica } from '../../../constructs/postgres';
@@ -18,13 +18,15 @@ function build(sourceDbInstanceArn = SOURCE_ARN, withGates = false) {
     availabilityZones: ['us-west-2a', 'us-west-2b', 'us-west-2c'],
   });
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-  const securityGroup = new ec2.SecurityGroup(stack, 'Sg', { vpc, allowAllOutbound: false });
   const replica = new CrossRegionReadReplica(stack, 'Metadata', {
     sourceDbInstanceArn,
+    instanceIdentifier: 'mlp-tier1-pg-usw2',
+    engineVersion: rds.PostgresEngineVersion.VER_17,
     instanceClass: 'm7g.2xlarge',
+    maxConnections: 200,
     encryptionKey: key,
     vpc,
-    securityGroups: [securityGroup],
+    clientCidrs: ['10.65.0.0/18'],
   });
   if (withGates) addQualityGates(app);
   return { app, stack, key, replica };
@@ -57,6 +59,24 @@ describe('CrossRegionReadReplica', () => {
       },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test("has its own parameter group with the primary's server settings, in its own region", () => {
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Family: 'postgres17',
+      Parameters: Match.objectLike({ 'rds.force_ssl': '1', max_connections: '200', 'rds.logical_replication': '0' }),
+    });
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      DBInstanceIdentifier: 'mlp-tier1-pg-usw2',
+      DBParameterGroupName: Match.anyValue(),
+      EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+    });
+  });
+
+  test('accepts PostgreSQL only from the client CIDRs', () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.65.0.0/18', FromPort: 5432, ToPort: 5432 })],
     });
   });
 

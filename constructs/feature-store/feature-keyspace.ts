@@ -1,0 +1,169 @@
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cassandra from 'aws-cdk-lib/aws-cassandra';
+import { Construct } from 'constructs';
+import { ValidationError } from '../private/validation-error';
+
+/** Keyspaces' limit on a table's default time to live (20 years). */
+export const MAX_TTL_SECONDS = 630_720_000;
+
+const NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_]{0,47}$/;
+
+export interface FeatureTableSpec {
+  /** Table name: a letter, then letters, digits or underscores (48 at most). */
+  readonly name: string;
+  /** Default time to live of rows; a write may set its own. */
+  readonly ttlSeconds: number;
+}
+
+/** Capacity of every table. */
+export type FeatureTableCapacity =
+  | { readonly mode: 'PAY_PER_REQUEST' }
+  | {
+      readonly mode: 'PROVISIONED';
+      /** Floor and ceiling of the capacity auto scaling keeps each table at. */
+      readonly minReadCapacityUnits: number;
+      readonly maxReadCapacityUnits: number;
+      readonly minWriteCapacityUnits: number;
+      readonly maxWriteCapacityUnits: number;
+      readonly targetUtilizationPercent: number;
+    };
+
+export interface FeatureKeyspaceProps {
+  readonly keyspaceName: string;
+  /**
+   * Every region the keyspace is replicated to, this stack's region included. Multi-Region
+   * keyspaces are active-active: every replica takes reads and writes, so no failover is needed.
+   */
+  readonly regions: readonly string[];
+  readonly tables: readonly FeatureTableSpec[];
+  readonly capacity: FeatureTableCapacity;
+}
+
+/**
+ * The online feature store: an Amazon Keyspaces (Cassandra-compatible) multi-Region keyspace and its
+ * feature tables, each keyed by entity id with one row per feature group.
+ *
+ * Every table has point-in-time recovery (35 days) and client-side timestamps, which multi-Region
+ * replication needs to resolve concurrent writes (last writer wins). Keyspaces encrypts at rest
+ * (with an AWS owned key: a multi-Region table takes a single key setting for all its replicas, and
+ * a customer key is bound to one region) and accepts TLS connections only.
+ */
+export class FeatureKeyspace extends Construct {
+  public readonly keyspace: cassandra.CfnKeyspace;
+  public readonly tables: Record<string, cassandra.CfnTable> = {};
+
+  constructor(scope: Construct, id: string, props: FeatureKeyspaceProps) {
+    super(scope, id);
+    validate(this, props);
+
+    this.keyspace = new cassandra.CfnKeyspace(this, 'Resource', {
+      keyspaceName: props.keyspaceName,
+      replicationSpecification: { replicationStrategy: 'MULTI_REGION', regionList: [...props.regions] },
+      clientSideTimestampsEnabled: true,
+    });
+    this.keyspace.applyRemovalPolicy(RemovalPolicy.RETAIN);
+
+    for (const spec of props.tables) {
+      const table = new cassandra.CfnTable(this, toConstructId(spec.name), {
+        keyspaceName: this.keyspace.ref,
+        tableName: spec.name,
+        partitionKeyColumns: [{ columnName: 'entity_id', columnType: 'text' }],
+        clusteringKeyColumns: [{ column: { columnName: 'feature_group', columnType: 'text' }, orderBy: 'ASC' }],
+        regularColumns: [
+          { columnName: 'features', columnType: 'blob' }, // the feature group's values, serialised
+          { columnName: 'event_time', columnType: 'timestamp' },
+          { columnName: 'feature_version', columnType: 'int' },
+        ],
+        defaultTimeToLive: spec.ttlSeconds,
+        pointInTimeRecoveryEnabled: true,
+        clientSideTimestampsEnabled: true,
+        encryptionSpecification: { encryptionType: 'AWS_OWNED_KMS_KEY' },
+        ...capacityOf(props.capacity, props.regions),
+      });
+      table.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      this.tables[spec.name] = table;
+    }
+  }
+}
+
+function capacityOf(
+  capacity: FeatureTableCapacity,
+  regions: readonly string[],
+): Pick<cassandra.CfnTableProps, 'billingMode' | 'autoScalingSpecifications' | 'replicaSpecifications'> {
+  if (capacity.mode === 'PAY_PER_REQUEST') return { billingMode: { mode: 'ON_DEMAND' } };
+  const scaling = (minimumUnits: number, maximumUnits: number): cassandra.CfnTable.AutoScalingSettingProperty => ({
+    minimumUnits,
+    maximumUnits,
+    scalingPolicy: {
+      targetTrackingScalingPolicyConfiguration: { targetValue: capacity.targetUtilizationPercent },
+    },
+  });
+  const read = scaling(capacity.minReadCapacityUnits, capacity.maxReadCapacityUnits);
+  return {
+    billingMode: {
+      mode: 'PROVISIONED',
+      provisionedThroughput: {
+        readCapacityUnits: capacity.minReadCapacityUnits,
+        writeCapacityUnits: capacity.minWriteCapacityUnits,
+      },
+    },
+    // Multi-Region provisioned tables must auto scale writes; every replica then scales on its own.
+    autoScalingSpecifications: {
+      readCapacityAutoScaling: read,
+      writeCapacityAutoScaling: scaling(capacity.minWriteCapacityUnits, capacity.maxWriteCapacityUnits),
+    },
+    replicaSpecifications: regions.map((region) => ({ region, readCapacityAutoScaling: read })),
+  };
+}
+
+function toConstructId(tableName: string): string {
+  return tableName
+    .split('_')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+function validate(scope: Construct, props: FeatureKeyspaceProps): void {
+  const fail = (message: string) => {
+    throw new ValidationError(message, scope);
+  };
+  const region = Stack.of(scope).region;
+  if (!NAME_PATTERN.test(props.keyspaceName)) {
+    fail(`keyspaceName "${props.keyspaceName}" is invalid: expected a letter, then up to 47 letters, digits or underscores`);
+  }
+  if (props.regions.length < 2) {
+    fail(`regions must list at least 2 regions for a multi-Region keyspace, got ${props.regions.join(', ') || 'none'}`);
+  }
+  if (new Set(props.regions).size !== props.regions.length) {
+    fail(`regions lists a region twice: ${props.regions.join(', ')}`);
+  }
+  if (!Token.isUnresolved(region) && !props.regions.includes(region)) {
+    fail(`regions must include ${region}, the region the keyspace is created in; got ${props.regions.join(', ')}`);
+  }
+  if (props.tables.length === 0) fail('tables must list at least one feature table');
+  const names = new Set<string>();
+  for (const table of props.tables) {
+    if (!NAME_PATTERN.test(table.name)) {
+      fail(`table name "${table.name}" is invalid: expected a letter, then up to 47 letters, digits or underscores`);
+    }
+    if (names.has(table.name)) fail(`table ${table.name} is listed twice`);
+    names.add(table.name);
+    if (!Number.isInteger(table.ttlSeconds) || table.ttlSeconds < 1 || table.ttlSeconds > MAX_TTL_SECONDS) {
+      fail(`table ${table.name}: ttlSeconds must be an integer from 1 to ${MAX_TTL_SECONDS}, got ${table.ttlSeconds}`);
+    }
+  }
+  if (props.capacity.mode === 'PROVISIONED') {
+    const c = props.capacity;
+    for (const [what, min, max] of [
+      ['read', c.minReadCapacityUnits, c.maxReadCapacityUnits],
+      ['write', c.minWriteCapacityUnits, c.maxWriteCapacityUnits],
+    ] as const) {
+      if (!(min >= 1 && max >= min)) {
+        fail(`provisioned ${what} capacity must have 1 <= min <= max, got min ${min}, max ${max}`);
+      }
+    }
+    if (!(c.targetUtilizationPercent >= 20 && c.targetUtilizationPercent <= 90)) {
+      fail(`targetUtilizationPercent must be 20 to 90 (Keyspaces' range), got ${c.targetUtilizationPercent}`);
+    }
+  }
+}

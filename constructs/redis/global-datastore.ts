@@ -1,0 +1,64 @@
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import { Construct } from 'constructs';
+import { ValidationError } from '../private/validation-error';
+import type { CacheCluster } from './cache-cluster';
+
+/** ElastiCache replicates a global datastore to at most two secondary regions. */
+export const MAX_GLOBAL_DATASTORE_SECONDARIES = 2;
+
+export interface GlobalDatastoreProps {
+  /** The primary group; it must not itself be a member of another global datastore. */
+  readonly primary: CacheCluster;
+  /** Suffix of the global id; ElastiCache prepends a region-specific prefix of its own. */
+  readonly idSuffix: string;
+  /** Regions whose cache groups will join as secondaries (they join from their own stacks). */
+  readonly secondaryRegions: readonly string[];
+  /**
+   * Node type and engine version of every member. After creation, change them here: ElastiCache
+   * rejects node type or version changes on a member of a global datastore.
+   */
+  readonly nodeType: string;
+  readonly engineVersion: string;
+}
+
+/**
+ * An ElastiCache Global Datastore around a primary group. Secondaries join from their own region's
+ * stack with `CacheCluster.globalDatastoreId`; replication lag is typically under a second.
+ */
+export class GlobalDatastore extends Construct {
+  public readonly resource: elasticache.CfnGlobalReplicationGroup;
+  /** The full global id, prefix included; secondaries need it to join. */
+  public readonly globalDatastoreId: string;
+
+  constructor(scope: Construct, id: string, props: GlobalDatastoreProps) {
+    super(scope, id);
+    const region = Stack.of(this).region;
+    if (props.primary.isGlobalMember) {
+      throw new ValidationError('primary must be a standalone group, not a member of another global datastore', this);
+    }
+    if (props.secondaryRegions.length < 1 || props.secondaryRegions.length > MAX_GLOBAL_DATASTORE_SECONDARIES) {
+      throw new ValidationError(
+        `secondaryRegions must list 1 to ${MAX_GLOBAL_DATASTORE_SECONDARIES} regions (ElastiCache's limit), got ${props.secondaryRegions.length}: ${props.secondaryRegions.join(', ')}`,
+        this,
+      );
+    }
+    if (!Token.isUnresolved(region) && props.secondaryRegions.includes(region)) {
+      throw new ValidationError(`secondaryRegions lists ${region}, the primary's own region`, this);
+    }
+    if (new Set(props.secondaryRegions).size !== props.secondaryRegions.length) {
+      throw new ValidationError(`secondaryRegions lists a region twice: ${props.secondaryRegions.join(', ')}`, this);
+    }
+
+    this.resource = new elasticache.CfnGlobalReplicationGroup(this, 'Resource', {
+      globalReplicationGroupIdSuffix: props.idSuffix,
+      globalReplicationGroupDescription: `Platform cache replicated from ${region} to ${props.secondaryRegions.join(', ')}`,
+      members: [{ replicationGroupId: props.primary.replicationGroup.ref, replicationGroupRegion: region, role: 'PRIMARY' }],
+      automaticFailoverEnabled: true,
+      cacheNodeType: props.nodeType,
+      engineVersion: props.engineVersion,
+    });
+    this.resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.globalDatastoreId = this.resource.ref;
+  }
+}
