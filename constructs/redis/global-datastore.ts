@@ -46,6 +46,12 @@ export class GlobalDatastore extends Construct {
     if (!Token.isUnresolved(region) && props.secondaryRegions.includes(region)) {
       throw new ValidationError(`secondaryRegions lists ${region}, the primary's own region`, this);
     }
+    if (/^cache\.t\d/.test(props.nodeType)) {
+      throw new ValidationError(
+        `nodeType ${props.nodeType} is burstable (T family), which Global Datastore does not support; use M5/R5 or newer`,
+        this,
+      );
+    }
     if (new Set(props.secondaryRegions).size !== props.secondaryRegions.length) {
       throw new ValidationError(`secondaryRegions lists a region twice: ${props.secondaryRegions.join(', ')}`, this);
     }

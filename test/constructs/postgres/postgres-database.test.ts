@@ -42,8 +42,160 @@ function build(overrides: Partial<PostgresDatabaseProps> = {}, withGates = false
 }
 
 describe('PostgresDatabase', () => {
+  const { stack, key, database } = build();
+  const template = Template.fromStack(stack);
+  const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
+  const primaryId = stack.getLogicalId(database.instance.node.defaultChild as rds.CfnDBInstance);
+  const instances = template.findResources('AWS::RDS::DBInstance');
+
+  test('the primary is Multi-AZ gp3 with storage autoscaling, PITR, IAM auth and deletion protection', () => {
+    expect(instances[primaryId]).toMatchObject({
+      Properties: {
+        DBInstanceIdentifier: 'mlp-tier2-pg-use1',
+        Engine: 'postgres',
+        EngineVersion: '17',
+        DBInstanceClass: 'db.m7g.4xlarge',
+        AllocatedStorage: '2048',
+        MaxAllocatedStorage: 4096,
+        StorageType: 'gp3',
+        MultiAZ: true,
+        BackupRetentionPeriod: 35,
+        EnableIAMDatabaseAuthentication: true,
+        DeletionProtection: true,
+        PubliclyAccessible: false,
+        EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+        MonitoringInterval: 60,
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('storage, Performance Insights and the RDS-managed master secret use the given key', () => {
+    expect(instances[primaryId]?.Properties).toMatchObject({
+      StorageEncrypted: true,
+      KmsKeyId: keyArn,
+      EnablePerformanceInsights: true,
+      PerformanceInsightsKMSKeyId: keyArn,
+      ManageMasterUserPassword: true,
+      MasterUserSecret: { KmsKeyId: keyArn },
+    });
+    expect(instances[primaryId]?.Properties).not.toHaveProperty('MasterUserPassword');
+  });
+
+  test('every instance enforces TLS and the connection limit through one parameter group', () => {
+    template.resourceCountIs('AWS::RDS::DBParameterGroup', 1);
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Family: 'postgres17',
+      Parameters: Match.objectLike({ 'rds.force_ssl': '1', max_connections: '500', ssl_min_protocol_version: 'TLSv1.2' }),
+    });
+  });
+
+  test('read replicas are named and tagged by role, spread over the zones, and protected', () => {
+    const replicas = Object.values(instances).filter((r) => r.Properties.SourceDBInstanceIdentifier);
+    expect(replicas.map((r) => r.Properties.DBInstanceIdentifier)).toEqual([
+      'mlp-tier2-pg-use1-scheduler-polling-1',
+      'mlp-tier2-pg-use1-status-api-1',
+      'mlp-tier2-pg-use1-analytics-1',
+    ]);
+    expect(replicas.map((r) => r.Properties.AvailabilityZone)).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
+    for (const replica of replicas) {
+      expect(replica).toMatchObject({ Properties: { DeletionProtection: true, MultiAZ: false }, DeletionPolicy: 'Retain' });
+      expect(replica.Properties.Tags).toContainEqual({ Key: 'mlp:replica-role', Value: expect.any(String) });
+      expect(JSON.stringify(replica.Properties.SourceDBInstanceIdentifier)).toContain(primaryId);
+    }
+  });
+
+  test('log groups exist before the instances that write to them, with a retention', () => {
+    for (const [id, instance] of Object.entries(instances)) {
+      const name = instance.Properties.DBInstanceIdentifier;
+      const groups = template.findResources('AWS::Logs::LogGroup', {
+        Properties: { LogGroupName: Match.stringLikeRegexp(`^/aws/rds/instance/${name}/`) },
+      });
+      expect(Object.keys(groups), id).toHaveLength(2);
+      expect(instance.DependsOn).toEqual(expect.arrayContaining(Object.keys(groups)));
+    }
+  });
+
+  test('RDS Proxy authenticates end to end with IAM and requires TLS', () => {
+    template.hasResourceProperties('AWS::RDS::DBProxy', {
+      DBProxyName: 'mlp-tier2-pg-use1',
+      EngineFamily: 'POSTGRESQL',
+      DefaultAuthScheme: 'IAM_AUTH',
+      RequireTLS: true,
+    });
+    const proxy = Object.values(template.findResources('AWS::RDS::DBProxy'))[0];
+    expect(proxy?.Properties).not.toHaveProperty('Auth');
+  });
+
+  test("the proxy's role may connect to this instance's users only", () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'rds-db:connect',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [primaryId, 'DbiResourceId'] }, '/*'])],
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  test('PostgreSQL is reachable only from the client CIDRs and the proxy', () => {
+    const groups = template.findResources('AWS::EC2::SecurityGroup', {
+      Properties: { GroupDescription: 'PostgreSQL mlp-tier2-pg-use1 and its replicas' },
+    });
+    const [group] = Object.values(groups);
+    expect(group?.Properties.SecurityGroupIngress.map((r: { CidrIp: string }) => r.CidrIp)).toEqual(CLIENT_CIDRS);
+    const proxyGroup = Object.keys(
+      template.findResources('AWS::EC2::SecurityGroup', {
+        Properties: { GroupDescription: 'RDS Proxy of mlp-tier2-pg-use1' },
+      }),
+    )[0];
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: { 'Fn::GetAtt': [primaryId, 'Endpoint.Port'] },
+      GroupId: { 'Fn::GetAtt': [Object.keys(groups)[0], 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [proxyGroup, 'GroupId'] },
+    });
+  });
+
+  test('without a pooler there is no proxy', () => {
+    const { stack: plain } = build({ connectionPooler: false, readReplicas: [] });
+    Template.fromStack(plain).resourceCountIs('AWS::RDS::DBProxy', 0);
+    Template.fromStack(plain).resourceCountIs('AWS::RDS::DBInstance', 1);
+  });
+
   test('passes the quality gates with only reasoned acknowledgements', () => {
     const { app } = build({}, true);
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('invalid database props fail with a clear ValidationError', () => {
+  const replicas = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ instanceIdentifier: `mlp-pg-replica-${i + 1}`, role: 'analytics' }));
+  test.each<[string, Partial<PostgresDatabaseProps>, string]>([
+    ['16 read replicas', { readReplicas: replicas(16) }, 'RDS allows at most 15 read replicas of one instance, got 16'],
+    ['an upper-case identifier', { instanceIdentifier: 'Mlp-PG' }, 'instance identifier "Mlp-PG" is invalid'],
+    [
+      'a replica named like the primary',
+      { readReplicas: [{ instanceIdentifier: 'mlp-tier2-pg-use1', role: 'analytics' }] },
+      'instance identifiers must be unique',
+    ],
+    ['a db. prefix', { instanceClass: 'db.m7g.large' }, 'instanceClass must look like m7g.2xlarge (no db. prefix)'],
+    ['10 GiB of storage', { allocatedStorageGiB: 10 }, 'allocatedStorageGiB must be 20 to 65536 (gp3), got 10'],
+    [
+      'a ceiling below the size',
+      { maxAllocatedStorageGiB: 1000 },
+      'maxAllocatedStorageGiB must be between allocatedStorageGiB (2048) and 65536',
+    ],
+    ['36 days of backups', { backupRetention: Duration.days(36) }, 'backupRetention must be 1 to 35 days'],
+    ['no backups', { backupRetention: Duration.days(0) }, 'point-in-time recovery needs at least 1'],
+    ['no clients', { clientCidrs: [] }, 'clientCidrs must name at least one client CIDR block'],
+  ])('%s', (_what, overrides, message) => {
+    expect(() => build(overrides)).toThrow(message);
   });
 });

@@ -1,0 +1,260 @@
+import { describe, expect, test } from 'vitest';
+import { resolvePlatformConfig, runbookParameterName } from '../../lib/config';
+import { type CfnTemplate, LayoutAssembly } from '../support/assembly';
+import { LAYOUTS, TEST_ACCOUNT } from '../support/layouts';
+
+type Resource = CfnTemplate['Resources'][string];
+
+/** The logical id a `Ref` or `Fn::GetAtt` points at, if the value is one. */
+function referencedId(value: unknown): string | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.Ref === 'string') return v.Ref;
+  if (Array.isArray(v['Fn::GetAtt'])) return v['Fn::GetAtt'][0] as string;
+  return undefined;
+}
+
+function only(resources: Record<string, Resource>, what: string): [string, Resource] {
+  const entries = Object.entries(resources);
+  if (entries.length !== 1) throw new Error(`expected exactly one ${what}, found ${entries.length}`);
+  return entries[0] as [string, Resource];
+}
+
+describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
+  const assembly = LayoutAssembly.of(layout.id);
+  const { config } = resolvePlatformConfig({ tier: layout.tier, regions: layout.regions?.join(','), account: TEST_ACCOUNT });
+  const tier = config.tier;
+  const primary = config.regions[0];
+  if (!primary) throw new Error('no primary');
+  const secondaries = config.regions.slice(1);
+  const data = (code: string) => `Mlp-${tier.name}-${code}-data`;
+  const primaryArn = `arn:aws:rds:${primary.name}:${TEST_ACCOUNT}:db:mlp-${tier.name}-pg-${primary.code}`;
+
+  describe('PostgreSQL', () => {
+    test('the primary is Multi-AZ with the tier size, 35-day PITR, IAM auth and deletion protection', () => {
+      const instances = assembly.resourcesOfType(data(primary.code), 'AWS::RDS::DBInstance');
+      const [, instance] = only(
+        Object.fromEntries(Object.entries(instances).filter(([, r]) => !r.Properties?.SourceDBInstanceIdentifier)),
+        'primary instance',
+      );
+      expect(instance.Properties).toMatchObject({
+        DBInstanceIdentifier: `mlp-${tier.name}-pg-${primary.code}`,
+        DBInstanceClass: `db.${tier.postgres.instanceClass}`,
+        AllocatedStorage: String(tier.postgres.allocatedStorageGiB),
+        MaxAllocatedStorage: tier.postgres.maxAllocatedStorageGiB,
+        StorageType: 'gp3',
+        MultiAZ: true,
+        BackupRetentionPeriod: 35,
+        StorageEncrypted: true,
+        EnableIAMDatabaseAuthentication: true,
+        DeletionProtection: true,
+        ManageMasterUserPassword: true,
+        EngineVersion: tier.postgres.engineMajorVersion,
+      });
+      expect(instance.DeletionPolicy).toBe('Retain');
+    });
+
+    test('the in-region read replicas match the tier, tagged by the traffic they serve', () => {
+      const replicas = Object.values(assembly.resourcesOfType(data(primary.code), 'AWS::RDS::DBInstance')).filter(
+        (r) => r.Properties?.SourceDBInstanceIdentifier,
+      );
+      const roles = replicas.map(
+        (r) => (r.Properties?.Tags as { Key: string; Value: string }[]).find((t) => t.Key === 'mlp:replica-role')?.Value,
+      );
+      expect(roles.sort()).toEqual([...tier.postgres.readReplicaRoles].sort());
+    });
+
+    test('RDS Proxy fronts the primary exactly when the tier asks for a pooler', () => {
+      const proxies = assembly.resourcesOfType(data(primary.code), 'AWS::RDS::DBProxy');
+      expect(Object.keys(proxies)).toHaveLength(tier.postgres.connectionPooler ? 1 : 0);
+      for (const proxy of Object.values(proxies)) {
+        expect(proxy.Properties).toMatchObject({ RequireTLS: true, DefaultAuthScheme: 'IAM_AUTH', EngineFamily: 'POSTGRESQL' });
+      }
+    });
+
+    test.each(secondaries.map((s) => [s.name, s]))(
+      "%s holds a replica of the primary's ARN, re-keyed with a key of its own region",
+      (_name, region) => {
+        const template = assembly.template(data(region.code));
+        const [, replica] = only(assembly.resourcesOfType(data(region.code), 'AWS::RDS::DBInstance'), 'replica');
+        expect(replica.Properties).toMatchObject({
+          SourceDBInstanceIdentifier: primaryArn,
+          SourceRegion: primary.name,
+          DBInstanceIdentifier: `mlp-${tier.name}-pg-${region.code}`,
+          DBInstanceClass: `db.${tier.postgres.instanceClass}`,
+          MultiAZ: tier.postgres.crossRegionReplicaMultiAz,
+          DeletionProtection: true,
+        });
+        // The key is a KMS key defined in this very stack, so it lives in this region.
+        const keyId = referencedId(replica.Properties?.KmsKeyId);
+        expect(keyId && template.Resources[keyId]?.Type).toBe('AWS::KMS::Key');
+        expect(replica.DeletionPolicy).toBe('Retain');
+      },
+    );
+
+    test('secondary data stacks deploy after the primary region’s', () => {
+      for (const region of secondaries) {
+        expect(assembly.artifact(data(region.code)).dependencies).toContain(data(primary.code));
+      }
+    });
+
+    test('every instance enforces TLS through its parameter group', () => {
+      for (const region of config.regions) {
+        const groups = assembly.resourcesOfType(data(region.code), 'AWS::RDS::DBParameterGroup');
+        expect(Object.keys(groups).length).toBeGreaterThan(0);
+        for (const group of Object.values(groups)) {
+          expect(group.Properties?.Parameters).toMatchObject({
+            'rds.force_ssl': '1',
+            max_connections: String(tier.postgres.maxConnections),
+          });
+        }
+      }
+    });
+  });
+
+  describe('cache', () => {
+    const members = secondaries.slice(0, 2);
+    const regionalOnly = secondaries.slice(2);
+
+    test('the primary region creates the global datastore around its own group', () => {
+      const [groupId, group] = only(
+        assembly.resourcesOfType(data(primary.code), 'AWS::ElastiCache::ReplicationGroup'),
+        'replication group',
+      );
+      const [, global] = only(assembly.resourcesOfType(data(primary.code), 'AWS::ElastiCache::GlobalReplicationGroup'), 'global datastore');
+      expect(global.Properties).toMatchObject({
+        GlobalReplicationGroupIdSuffix: `mlp-${tier.name}-cache`,
+        CacheNodeType: tier.redis.nodeType,
+        Members: [{ ReplicationGroupId: { Ref: groupId }, ReplicationGroupRegion: primary.name, Role: 'PRIMARY' }],
+      });
+      expect(group.Properties).toMatchObject({
+        Engine: 'valkey',
+        CacheNodeType: tier.redis.nodeType,
+        NumNodeGroups: tier.redis.shards,
+        ReplicasPerNodeGroup: tier.redis.replicasPerShard,
+        MultiAZEnabled: true,
+        AutomaticFailoverEnabled: true,
+        AtRestEncryptionEnabled: true,
+        TransitEncryptionEnabled: true,
+        TransitEncryptionMode: 'required',
+      });
+    });
+
+    test('the global datastore has one member per secondary region, up to ElastiCache’s two', () => {
+      const joined = secondaries.filter((region) =>
+        Object.values(assembly.resourcesOfType(data(region.code), 'AWS::ElastiCache::ReplicationGroup')).some(
+          (group) => group.Properties?.GlobalReplicationGroupId !== undefined,
+        ),
+      );
+      expect(joined.map((r) => r.name)).toEqual(members.map((r) => r.name));
+    });
+
+    test.each(members.map((s) => [s.name, s]))(
+      '%s joins as a member without the properties CloudFormation forbids on members',
+      (_name, region) => {
+        const [, group] = only(assembly.resourcesOfType(data(region.code), 'AWS::ElastiCache::ReplicationGroup'), 'replication group');
+        for (const forbidden of ['Engine', 'EngineVersion', 'AtRestEncryptionEnabled', 'CacheNodeType', 'NumNodeGroups']) {
+          expect(group.Properties).not.toHaveProperty(forbidden);
+        }
+        expect(group.Properties).toMatchObject({
+          TransitEncryptionEnabled: true,
+          ReplicasPerNodeGroup: tier.redis.replicasPerShard,
+          KmsKeyId: expect.anything(),
+        });
+        expect(group.Properties?.GlobalReplicationGroupId).toMatchObject({ 'Fn::GetAtt': [expect.any(String), 'Parameter.Value'] });
+      },
+    );
+
+    test.each(regionalOnly.map((s) => [s.name, s]))('%s, beyond the two members, runs a regional cache', (_name, region) => {
+      const [, group] = only(assembly.resourcesOfType(data(region.code), 'AWS::ElastiCache::ReplicationGroup'), 'replication group');
+      expect(group.Properties).toMatchObject({ Engine: 'valkey', AtRestEncryptionEnabled: true, TransitEncryptionEnabled: true });
+      expect(group.Properties).not.toHaveProperty('GlobalReplicationGroupId');
+    });
+
+    test('every cache authenticates IAM users through a Valkey RBAC group', () => {
+      for (const region of config.regions) {
+        const stack = data(region.code);
+        const [, group] = only(assembly.resourcesOfType(stack, 'AWS::ElastiCache::ReplicationGroup'), 'replication group');
+        const userGroupId = referencedId((group.Properties?.UserGroupIds as unknown[])[0]);
+        expect(userGroupId && assembly.template(stack).Resources[userGroupId]?.Type).toBe('AWS::ElastiCache::UserGroup');
+        assembly.assertions(stack).hasResourceProperties('AWS::ElastiCache::User', {
+          AuthenticationMode: { Type: 'iam' },
+          Engine: 'valkey',
+        });
+      }
+    });
+  });
+
+  describe('feature store', () => {
+    test('one multi-Region keyspace, created from the primary region, lists every region', () => {
+      const [, keyspace] = only(assembly.resourcesOfType(data(primary.code), 'AWS::Cassandra::Keyspace'), 'keyspace');
+      expect(keyspace.Properties?.ReplicationSpecification).toEqual({
+        ReplicationStrategy: 'MULTI_REGION',
+        RegionList: config.regions.map((r) => r.name),
+      });
+      for (const region of secondaries) {
+        expect(assembly.resourcesOfType(data(region.code), 'AWS::Cassandra::Keyspace')).toEqual({});
+      }
+    });
+
+    test('each feature table has its TTL, PITR and client-side timestamps', () => {
+      const tables = Object.values(assembly.resourcesOfType(data(primary.code), 'AWS::Cassandra::Table'));
+      expect(tables.map((t) => [t.Properties?.TableName, t.Properties?.DefaultTimeToLive])).toEqual(
+        tier.featureStore.tables.map((t) => [t.name, t.ttlSeconds]),
+      );
+      for (const table of tables) {
+        expect(table.Properties).toMatchObject({
+          PointInTimeRecoveryEnabled: true,
+          ClientSideTimestampsEnabled: true,
+          PartitionKeyColumns: [{ ColumnName: 'entity_id', ColumnType: 'text' }],
+          EncryptionSpecification: { EncryptionType: 'AWS_OWNED_KMS_KEY' },
+          BillingMode: { Mode: tier.featureStore.capacityMode === 'PAY_PER_REQUEST' ? 'ON_DEMAND' : 'PROVISIONED' },
+        });
+      }
+    });
+  });
+
+  describe('backups', () => {
+    test.each(config.regions.map((r, i) => [r.name, r, config.regions[(i + 1) % config.regions.length]]))(
+      '%s backs up to an encrypted vault, copying daily and weekly points to the next region',
+      (_name, region, next) => {
+        const stack = data(region.code);
+        const [, vault] = only(assembly.resourcesOfType(stack, 'AWS::Backup::BackupVault'), 'vault');
+        expect(vault.Properties).toMatchObject({ BackupVaultName: `mlp-${tier.name}-backup`, EncryptionKeyArn: expect.anything() });
+        expect(vault.Properties).not.toHaveProperty('LockConfiguration');
+        const [, plan] = only(assembly.resourcesOfType(stack, 'AWS::Backup::BackupPlan'), 'plan');
+        const rules = (plan.Properties?.BackupPlan as { BackupPlanRule: Record<string, unknown>[] }).BackupPlanRule;
+        const byName = Object.fromEntries(rules.map((r) => [r.RuleName, r]));
+        expect(Object.keys(byName).sort()).toEqual(['daily', 'hourly', 'weekly']);
+        expect(byName.hourly).toMatchObject({ Lifecycle: { DeleteAfterDays: 7 } });
+        expect(byName.hourly).not.toHaveProperty('CopyActions');
+        expect(byName.daily).toMatchObject({ Lifecycle: { DeleteAfterDays: 30 } });
+        expect(byName.weekly).toMatchObject({ Lifecycle: { DeleteAfterDays: 365 } });
+        for (const rule of [byName.daily, byName.weekly]) {
+          const copy = (rule?.CopyActions as { DestinationBackupVaultArn: unknown }[])[0];
+          expect(JSON.stringify(copy?.DestinationBackupVaultArn)).toContain(
+            `:backup:${next?.name}:${TEST_ACCOUNT}:backup-vault:mlp-${tier.name}-backup`,
+          );
+        }
+      },
+    );
+  });
+
+  test('every region publishes the runbook parameters of its stores', () => {
+    for (const region of config.regions) {
+      const names = Object.values(assembly.resourcesOfType(data(region.code), 'AWS::SSM::Parameter')).map((p) => p.Properties?.Name);
+      for (const [component, key] of [
+        ['postgres', 'instance-id'],
+        ['postgres', 'role'],
+        ['postgres', 'endpoint'],
+        ['redis', 'replication-group-id'],
+        ['redis', 'global-datastore-id'],
+        ['feature-store', 'keyspace'],
+        ['backup', 'vault-name'],
+      ] as const) {
+        expect(names).toContain(runbookParameterName(tier.name, component, key as never));
+      }
+      expect(names).toContain(runbookParameterName(tier.name, 'postgres', region.isPrimary ? 'master-secret-arn' : 'source-arn'));
+    }
+  });
+});
