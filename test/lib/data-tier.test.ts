@@ -59,7 +59,7 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
         (r) => r.Properties?.SourceDBInstanceIdentifier,
       );
       const roles = replicas.map(
-        (r) => (r.Properties?.Tags as { Key: string; Value: string }[]).find((t) => t.Key === 'mlp:replica-role')?.Value,
+        (r) => (r.Properties?.Tags as { Key: string; Value: string }[] | undefined)?.find((t) => t.Key === 'mlp:replica-role')?.Value,
       );
       expect(roles.sort()).toEqual([...tier.postgres.readReplicaRoles].sort());
     });
@@ -175,7 +175,7 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
       for (const region of config.regions) {
         const stack = data(region.code);
         const [, group] = only(assembly.resourcesOfType(stack, 'AWS::ElastiCache::ReplicationGroup'), 'replication group');
-        const userGroupId = referencedId((group.Properties?.UserGroupIds as unknown[])[0]);
+        const userGroupId = referencedId((group.Properties?.UserGroupIds as unknown[] | undefined)?.[0]);
         expect(userGroupId && assembly.template(stack).Resources[userGroupId]?.Type).toBe('AWS::ElastiCache::UserGroup');
         assembly.assertions(stack).hasResourceProperties('AWS::ElastiCache::User', {
           AuthenticationMode: { Type: 'iam' },
@@ -223,7 +223,7 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
         expect(vault.Properties).toMatchObject({ BackupVaultName: `mlp-${tier.name}-backup`, EncryptionKeyArn: expect.anything() });
         expect(vault.Properties).not.toHaveProperty('LockConfiguration');
         const [, plan] = only(assembly.resourcesOfType(stack, 'AWS::Backup::BackupPlan'), 'plan');
-        const rules = (plan.Properties?.BackupPlan as { BackupPlanRule: Record<string, unknown>[] }).BackupPlanRule;
+        const rules = (plan.Properties?.BackupPlan as { BackupPlanRule: Record<string, unknown>[] } | undefined)?.BackupPlanRule ?? [];
         const byName = Object.fromEntries(rules.map((r) => [r.RuleName, r]));
         expect(Object.keys(byName).sort()).toEqual(['daily', 'hourly', 'weekly']);
         expect(byName.hourly).toMatchObject({ Lifecycle: { DeleteAfterDays: 7 } });
@@ -231,7 +231,7 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
         expect(byName.daily).toMatchObject({ Lifecycle: { DeleteAfterDays: 30 } });
         expect(byName.weekly).toMatchObject({ Lifecycle: { DeleteAfterDays: 365 } });
         for (const rule of [byName.daily, byName.weekly]) {
-          const copy = (rule?.CopyActions as { DestinationBackupVaultArn: unknown }[])[0];
+          const copy = (rule?.CopyActions as { DestinationBackupVaultArn: unknown }[] | undefined)?.[0];
           expect(JSON.stringify(copy?.DestinationBackupVaultArn)).toContain(
             `:backup:${next?.name}:${TEST_ACCOUNT}:backup-vault:mlp-${tier.name}-backup`,
           );
