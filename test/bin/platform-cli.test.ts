@@ -28,6 +28,7 @@ describe('bin/platform.ts rejects bad context with one line and a non-zero exit'
       { regions: 'us-east-1,us-east-1' },
       'Invalid context -c regions=us-east-1,us-east-1: the primary us-east-1 is listed again; each region may appear once',
     ],
+    [{ backupVaultLock: 'yes' }, 'Invalid context -c backupVaultLock=yes: expected one of off, governance, compliance'],
     [{ account: 'abc' }, 'Invalid context -c account=abc: expected a 12-digit AWS account id'],
     [
       { hostedZoneId: 'nope' },

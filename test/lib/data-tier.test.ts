@@ -1,7 +1,10 @@
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
 import { resolvePlatformConfig, runbookParameterName } from '../../lib/config';
+import { buildPlatform } from '../../lib/platform';
 import { type CfnTemplate, LayoutAssembly } from '../support/assembly';
 import { LAYOUTS, TEST_ACCOUNT } from '../support/layouts';
+import { testApp } from '../support/synth';
 
 type Resource = CfnTemplate['Resources'][string];
 
@@ -255,6 +258,19 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
         expect(names).toContain(runbookParameterName(tier.name, component, key as never));
       }
       expect(names).toContain(runbookParameterName(tier.name, 'postgres', region.isPrimary ? 'master-secret-arn' : 'source-arn'));
+    }
+  });
+});
+
+describe('-c backupVaultLock', () => {
+  test('locks every region’s vault in the mode asked for', () => {
+    const app = testApp();
+    const { config } = resolvePlatformConfig({ tier: 'dev', account: TEST_ACCOUNT, backupVaultLock: 'governance' });
+    const platform = buildPlatform(app, config);
+    for (const { data } of platform.regions.values()) {
+      Template.fromStack(data).hasResourceProperties('AWS::Backup::BackupVault', {
+        LockConfiguration: { MinRetentionDays: 7, MaxRetentionDays: 365 },
+      });
     }
   });
 });

@@ -44,6 +44,11 @@ describe('defaults', () => {
     expect(fromList.config.regions).toEqual(fromString.config.regions);
     expect(fromList.config.regions[0]?.isPrimary).toBe(true);
   });
+
+  test('backup Vault Lock is off unless -c backupVaultLock turns it on', () => {
+    expect(resolvePlatformConfig({ account: ACCOUNT }).config.backupVaultLock).toBe('off');
+    expect(resolvePlatformConfig({ account: ACCOUNT, backupVaultLock: 'compliance' }).config.backupVaultLock).toBe('compliance');
+  });
 });
 
 describe('bad input fails with one line naming key, value and what is allowed', () => {
@@ -71,6 +76,7 @@ describe('bad input fails with one line naming key, value and what is allowed', 
       `Invalid context -c regions=us-east-1,us-west-2,eu-west-1,eu-central-1,ap-southeast-2,ap-northeast-1: 6 region(s) given; expected 2 to ${MAX_REGIONS}, the first being the primary`,
     ],
     [{ regions: 'us-east-1' }, 'Invalid context -c regions=us-east-1: 1 region(s) given; expected 2 to 5, the first being the primary'],
+    [{ backupVaultLock: 'on' }, 'Invalid context -c backupVaultLock=on: expected one of off, governance, compliance'],
     [{ account: '1234' }, 'Invalid context -c account=1234: expected a 12-digit AWS account id'],
     [{ account: 12 }, 'Invalid context -c account=12: expected a string'],
     [{ domain: 'Not A Domain' }, 'Invalid context -c domain=Not A Domain: expected a lower-case DNS name such as ml.example.com'],

@@ -75,6 +75,32 @@ describe('tier presets hold the seed numbers', () => {
     expect(TIER_PRESETS.dev.workloads.services['prediction-service']).toMatchObject({ minReplicas: 2, requestsPerSecondPerPod: 50_000 });
   });
 
+  test('the cache of tier2 and tier3 holds 500 GB with 1 replica per shard (seed 001)', () => {
+    // ElastiCache's memory per node, GiB.
+    const nodeMemory: Record<string, number> = { 'cache.m7g.large': 6.38, 'cache.r7g.xlarge': 26.32, 'cache.r7g.2xlarge': 52.82 };
+    for (const preset of Object.values(TIER_PRESETS)) {
+      const { nodeType, shards, targetMemoryGiB, replicasPerShard } = preset.redis;
+      expect(nodeMemory[nodeType], `${preset.name}: ${nodeType} has a known size`).toBeDefined();
+      expect(shards * (nodeMemory[nodeType] ?? 0), `${preset.name} cache memory`).toBeGreaterThanOrEqual(targetMemoryGiB);
+      expect(replicasPerShard).toBe(1);
+    }
+    expect(TIER_PRESETS.tier2.redis.targetMemoryGiB).toBe(500);
+    expect(TIER_PRESETS.tier3.redis.targetMemoryGiB).toBe(500);
+  });
+
+  test('backups keep hourly points 7 days, daily 30, weekly a year (seed 003)', () => {
+    for (const preset of Object.values(TIER_PRESETS)) {
+      expect(preset.backups).toMatchObject({ hourlyRetentionDays: 7, dailyRetentionDays: 30, weeklyRetentionDays: 365 });
+      expect(preset.backups.hourlySchedule).toMatch(/^cron\(\d+ \* \* \* \? \*\)$/);
+    }
+  });
+
+  test('online batch features live 7 days (seed 001)', () => {
+    for (const preset of Object.values(TIER_PRESETS)) {
+      expect(preset.featureStore.tables.find((t) => t.name === 'batch_features')?.ttlSeconds).toBe(7 * 24 * 3600);
+    }
+  });
+
   test('sizes that must be internally consistent are', () => {
     for (const preset of Object.values(TIER_PRESETS)) {
       expect(preset.kafka.brokers % 3, `${preset.name} brokers spread over 3 AZs`).toBe(0);
