@@ -1,1 +1,2 @@
+export * from './data-store-network';
 export * from './platform-vpc';

@@ -1,9 +1,10 @@
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
+import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { ValidationError } from '../private/validation-error';
 import {
   acknowledgeReplicaFindings,
@@ -14,7 +15,7 @@ import {
   postgresParameters,
 } from './instance-support';
 
-export interface CrossRegionReadReplicaProps {
+export interface CrossRegionReadReplicaProps extends DataStoreNetworkProps {
   /**
    * ARN of the source (primary) DB instance in another region. An ARN string, not a reference:
    * stacks in different regions cannot reference each other.
@@ -32,15 +33,6 @@ export interface CrossRegionReadReplicaProps {
   readonly maxConnections: number;
   /** Key in this replica's region that encrypts its storage and Performance Insights data. */
   readonly encryptionKey: kms.IKey;
-  /** VPC of the replica. */
-  readonly vpc: ec2.IVpc;
-  /**
-   * Subnets of the replica.
-   * @default - the VPC's isolated subnets
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** CIDR blocks of the clients (the application subnets) allowed to connect. */
-  readonly clientCidrs: readonly string[];
   /**
    * Run the replica Multi-AZ, so that once promoted it already survives an AZ loss.
    * @default true
@@ -91,21 +83,15 @@ export class CrossRegionReadReplica extends Construct {
     }
     this.sourceRegion = arn.region;
 
-    if (props.clientCidrs.length === 0) {
-      throw new ValidationError('clientCidrs must name at least one client CIDR block, or nothing could connect', this);
-    }
-
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
+    this.securityGroup = clientSecurityGroup(this, 'SecurityGroup', {
+      ...props,
       description: `PostgreSQL replica ${props.instanceIdentifier}`,
-      allowAllOutbound: false,
+      port: POSTGRES_PORT,
+      protocol: 'PostgreSQL',
     });
-    for (const cidr of props.clientCidrs) {
-      this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from ${cidr}`);
-    }
     const subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
       vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      vpcSubnets: props.vpcSubnets ?? DATA_SUBNETS,
       description: `Cross-region replica of ${arn.resourceName}`,
       removalPolicy: RemovalPolicy.RETAIN,
     });

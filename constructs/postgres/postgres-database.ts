@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
+import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { acknowledgeWildcardResource } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 import {
@@ -31,7 +32,7 @@ export interface PostgresReadReplicaSpec {
   readonly role: string;
 }
 
-export interface PostgresDatabaseProps {
+export interface PostgresDatabaseProps extends DataStoreNetworkProps {
   /**
    * Physical identifier of the primary. Fixed, because replicas in other regions name it by ARN.
    * 1-63 lower-case letters, digits and single hyphens, starting with a letter.
@@ -49,14 +50,6 @@ export interface PostgresDatabaseProps {
   readonly backupRetention: Duration;
   /** Encrypts storage, Performance Insights and the master user secret. */
   readonly encryptionKey: kms.IKey;
-  readonly vpc: ec2.IVpc;
-  /**
-   * Subnets of the instances and the proxy.
-   * @default - the VPC's isolated subnets
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** CIDR blocks of the clients (the application subnets) allowed to connect. */
-  readonly clientCidrs: readonly string[];
   /**
    * In-region read replicas.
    * @default - none
@@ -103,19 +96,17 @@ export class PostgresDatabase extends Construct {
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
     validate(this, props);
-    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+    const vpcSubnets = props.vpcSubnets ?? DATA_SUBNETS;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion });
     const instanceType = new ec2.InstanceType(props.instanceClass);
 
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
+    this.securityGroup = clientSecurityGroup(this, 'SecurityGroup', {
+      ...props,
       description: `PostgreSQL ${props.instanceIdentifier} and its replicas`,
-      allowAllOutbound: false,
+      port: POSTGRES_PORT,
+      protocol: 'PostgreSQL',
     });
-    for (const cidr of props.clientCidrs) {
-      this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from ${cidr}`);
-    }
     const subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
       vpc: props.vpc,
       vpcSubnets,
@@ -213,14 +204,12 @@ export class PostgresDatabase extends Construct {
    * proxy connects to PostgreSQL with an IAM token of its own role, so no database password is stored.
    */
   private addProxy(props: PostgresDatabaseProps, vpcSubnets: ec2.SubnetSelection): rds.DatabaseProxy {
-    const securityGroup = new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
-      vpc: props.vpc,
+    const securityGroup = clientSecurityGroup(this, 'ProxySecurityGroup', {
+      ...props,
       description: `RDS Proxy of ${props.instanceIdentifier}`,
-      allowAllOutbound: false,
+      port: POSTGRES_PORT,
+      protocol: 'PostgreSQL',
     });
-    for (const cidr of props.clientCidrs) {
-      securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from ${cidr}`);
-    }
     const role = new iam.Role(this, 'ProxyRole', {
       assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
       description: `RDS Proxy of ${props.instanceIdentifier}: connects to the database with IAM tokens`,
@@ -292,8 +281,5 @@ function validate(scope: Construct, props: PostgresDatabaseProps): void {
   const replicas = props.readReplicas?.length ?? 0;
   if (replicas > MAX_READ_REPLICAS) {
     fail(`readReplicas: RDS allows at most ${MAX_READ_REPLICAS} read replicas of one instance, got ${replicas}`);
-  }
-  if (props.clientCidrs.length === 0) {
-    fail('clientCidrs must name at least one client CIDR block, or nothing could connect');
   }
 }

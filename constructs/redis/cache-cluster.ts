@@ -1,9 +1,10 @@
 import { RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { ValidationError } from '../private/validation-error';
 
 /** ElastiCache's limits for cluster mode enabled. */
@@ -14,7 +15,7 @@ export const CACHE_PORT = 6379;
 const NODE_TYPE_PATTERN = /^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const ID_PATTERN = /^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$/;
 
-export interface CacheClusterProps {
+export interface CacheClusterProps extends DataStoreNetworkProps {
   /** Physical id (1-40 lower-case letters, digits, hyphens); runbooks fail over by this name. */
   readonly replicationGroupId: string;
   /** Engine version, e.g. `8.0`; set on the global primary only, members inherit it. */
@@ -27,13 +28,6 @@ export interface CacheClusterProps {
   readonly replicasPerShard: number;
   /** Encrypts the cache at rest and its snapshots. */
   readonly encryptionKey: kms.IKey;
-  readonly vpc: ec2.IVpc;
-  /**
-   * @default - the VPC's isolated subnets
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** CIDR blocks of the clients (the application subnets) allowed to connect. */
-  readonly clientCidrs: readonly string[];
   /** Daily snapshots kept; 0 turns snapshots off. */
   readonly snapshotRetentionDays: number;
   /** RBAC user the applications authenticate as, with an IAM token. Lower case; unique in the region. */
@@ -71,17 +65,15 @@ export class CacheCluster extends Construct {
     validate(this, props);
     this.isGlobalMember = props.globalDatastoreId !== undefined;
 
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
+    this.securityGroup = clientSecurityGroup(this, 'SecurityGroup', {
+      ...props,
       description: `Cache ${props.replicationGroupId}`,
-      allowAllOutbound: false,
+      port: CACHE_PORT,
+      protocol: 'Valkey',
     });
-    for (const cidr of props.clientCidrs) {
-      this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(CACHE_PORT), `Valkey from ${cidr}`);
-    }
     const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
       description: `Subnets of ${props.replicationGroupId}`,
-      subnetIds: props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnetIds,
+      subnetIds: props.vpc.selectSubnets(props.vpcSubnets ?? DATA_SUBNETS).subnetIds,
     });
 
     this.applicationUser = new elasticache.CfnUser(this, 'ApplicationUser', {
@@ -203,8 +195,5 @@ function validate(scope: Construct, props: CacheClusterProps): void {
   }
   if (!Number.isInteger(props.snapshotRetentionDays) || props.snapshotRetentionDays < 0 || props.snapshotRetentionDays > 35) {
     fail(`snapshotRetentionDays must be an integer from 0 to 35, got ${props.snapshotRetentionDays}`);
-  }
-  if (props.clientCidrs.length === 0) {
-    fail('clientCidrs must name at least one client CIDR block, or nothing could connect');
   }
 }
