@@ -131,18 +131,56 @@ const PREDICTION_LEAST_CRITICAL: Partial<AutoscalingSpec> = {
   requestsPerSecondPerPod: 50_000, // [001] Tier 4: scale_out_threshold_qps 50000
 };
 
+/**
+ * [ours] container requests: the seeds give instance counts and per-instance throughput, not pod sizes.
+ * Sized so one pod reaches the seed's per-instance throughput on an m7i core budget.
+ */
+const RESOURCES: WorkloadSizing['resources'] = {
+  'tracking-server': { cpuMillicores: 2000, memoryMiB: 4096 },
+  'registry-api': { cpuMillicores: 1000, memoryMiB: 2048 },
+  'metadata-service': { cpuMillicores: 1000, memoryMiB: 2048 },
+  'metaflow-worker': { cpuMillicores: 1000, memoryMiB: 2048 },
+  'query-api': { cpuMillicores: 2000, memoryMiB: 4096 },
+  collector: { cpuMillicores: 2000, memoryMiB: 2048 },
+  'prediction-service': { cpuMillicores: 2000, memoryMiB: 4096 },
+  'evaluation-worker': { cpuMillicores: 1000, memoryMiB: 2048 },
+  scheduler: { cpuMillicores: 1000, memoryMiB: 2048 },
+};
+
 function workloads(overrides: Partial<Record<ServiceName, Partial<AutoscalingSpec>>> = {}): WorkloadSizing {
   const services = Object.fromEntries(
     (Object.keys(SEED_SERVICES) as ServiceName[]).map((name) => [name, { ...SEED_SERVICES[name], ...overrides[name] }]),
   ) as Record<ServiceName, AutoscalingSpec>;
   return {
     services,
+    resources: RESOURCES,
+    imageTag: '1.0.0', // [ours] immutable release tag; bump per release
     scheduler: {
       replicas: 3, // [000] pipeline scheduler: leader + standby, 3 instances; [003] 1 active + 2 standby
       leaseDurationSeconds: 30, // [000] leader lease 30 s timeout
     },
     // [001] health check: /health every 5 s, 2 s timeout, 3 failures unhealthy, 2 successes healthy
     probe: { path: '/health', periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 2 },
+  };
+}
+
+const KUBERNETES_VERSION = '1.36'; // [ours] newest version both aws-cdk-lib and a published kubectl layer support
+
+/** [ours] node groups: min = what the services' minimum replicas need, max = their ceilings' order of magnitude. */
+function eks(
+  general: [string, number, number],
+  memory: [string, number],
+  gpu?: [string, number],
+): TierPreset['eks'] {
+  const [generalType, generalMin, generalMax] = general;
+  const [memoryType, memoryNodes] = memory;
+  return {
+    kubernetesVersion: KUBERNETES_VERSION,
+    system: { instanceTypes: ['m7i.large'], minSize: 3, desiredSize: 3, maxSize: 6 }, // one per AZ
+    general: { instanceTypes: [generalType], minSize: generalMin, desiredSize: generalMin, maxSize: generalMax },
+    // One node per ClickHouse replica ([000] shards x replicas) plus the 3 Keeper nodes ([004]).
+    memoryOptimized: { instanceTypes: [memoryType], minSize: memoryNodes, desiredSize: memoryNodes, maxSize: memoryNodes + 3 },
+    gpu: gpu && { instanceTypes: [gpu[0]], minSize: 0, desiredSize: 0, maxSize: gpu[1] },
   };
 }
 
@@ -287,6 +325,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       ...REDIS_COMMON,
     },
     featureStore: ON_DEMAND_FEATURES, // [ours] spiky, low traffic is cheapest on demand
+    eks: eks(['m7i.xlarge', 3, 12], ['r7i.xlarge', 2 + 3]),
     batch: batch(256, 64, ['g5.xlarge']), // [ours] dev: 1/40 of the seed ceiling, single-GPU instances only
     workloads: workloads({
       // [ours] dev runs every service at its smallest HA size (2) and caps growth.
@@ -342,6 +381,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       ...REDIS_COMMON,
     },
     featureStore: ON_DEMAND_FEATURES,
+    eks: eks(['m7i.2xlarge', 6, 40], ['r7i.4xlarge', 3 * 2 + 3]), // [000] ClickHouse node 16 vCPU / 64 GB -> r7i.4xlarge
     batch: batch(2000, 500, ['g5.xlarge', 'p4d.24xlarge']), // [ours] 1/5 of the [002] ceilings
     workloads: workloads(),
   },
@@ -387,6 +427,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       ...REDIS_COMMON,
     },
     featureStore: ON_DEMAND_FEATURES,
+    eks: eks(['m7i.4xlarge', 9, 80], ['r7i.8xlarge', 8 * 2 + 3], ['g5.2xlarge', 10]), // [000] 32/128 -> r7i.8xlarge
     batch: batch(5000, 1000, ['g5.xlarge', 'p4d.24xlarge']), // [ours] half the [002] ceilings
     workloads: workloads(),
   },
@@ -443,6 +484,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       targetUtilizationPercent: 70, // [001] scale out at 70 % utilisation
       tables: FEATURE_TABLES,
     },
+    eks: eks(['m7i.4xlarge', 30, 300], ['r7i.16xlarge', 20 * 3 + 3], ['g5.2xlarge', 40]), // [000] 64/256 -> r7i.16xlarge
     batch: batch(10_000, 2000, ['g5.xlarge', 'p4d.24xlarge']), // [002] maxvCpus 10000 (CPU), 2000 (GPU)
     workloads: workloads({ 'prediction-service': PREDICTION_MOST_CRITICAL }),
   },

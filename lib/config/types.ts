@@ -189,14 +189,45 @@ export interface HealthProbeSpec {
   readonly successThreshold: number;
 }
 
+/** Container requests; limits are derived (memory limit = request, CPU limit = 2x request). */
+export interface ContainerResources {
+  readonly cpuMillicores: number;
+  readonly memoryMiB: number;
+}
+
 export interface WorkloadSizing {
   readonly services: Readonly<Record<ServiceName, AutoscalingSpec>>;
+  /** Requests of each service's container, and of the scheduler's. */
+  readonly resources: Readonly<Record<ServiceName | 'scheduler', ContainerResources>>;
+  /** Tag of every platform image in the region's ECR repositories (immutable tags). */
+  readonly imageTag: string;
   readonly scheduler: {
     /** One leader plus standbys, elected through a Kubernetes Lease. */
     readonly replicas: number;
     readonly leaseDurationSeconds: number;
   };
   readonly probe: HealthProbeSpec;
+}
+
+/** A managed node group, spread over the three AZs. */
+export interface NodeGroupSizing {
+  readonly instanceTypes: readonly string[];
+  readonly minSize: number;
+  readonly desiredSize: number;
+  readonly maxSize: number;
+}
+
+export interface EksSizing {
+  /** Kubernetes minor version; the kubectl layer must match it. */
+  readonly kubernetesVersion: '1.36';
+  /** Cluster add-ons and controllers (CoreDNS, KEDA, load balancer controller). */
+  readonly system: NodeGroupSizing;
+  /** Platform services. */
+  readonly general: NodeGroupSizing;
+  /** ClickHouse and other memory-bound stores. */
+  readonly memoryOptimized: NodeGroupSizing;
+  /** Tainted GPU nodes for GPU inference; absent where the tier runs none. */
+  readonly gpu?: NodeGroupSizing;
 }
 
 export interface BackupRetention {
@@ -248,6 +279,7 @@ export interface TierPreset {
   readonly kafka: KafkaSizing;
   readonly redis: RedisSizing;
   readonly featureStore: FeatureStoreSizing;
+  readonly eks: EksSizing;
   readonly batch: BatchSizing;
   readonly workloads: WorkloadSizing;
   readonly backups: BackupRetention;
