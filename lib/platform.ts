@@ -1,11 +1,12 @@
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from './config';
-import { DataStack, NetworkStack, ResilienceStack } from './stacks';
+import { ComputeStack, DataStack, NetworkStack, ResilienceStack } from './stacks';
 
 /** The stacks of one region. */
 export interface RegionStacks {
   readonly network: NetworkStack;
   readonly data: DataStack;
+  readonly compute: ComputeStack;
   readonly resilience: ResilienceStack;
 }
 
@@ -19,7 +20,7 @@ export interface Platform {
  * Compose the stacks of one tier across its regions.
  *
  * Deploy order (encoded as stack dependencies, which `cdk deploy` follows):
- *   network -> data (primary region) -> data (secondaries) -> resilience.
+ *   network -> data (primary region) -> data (secondaries) -> compute, resilience.
  * Resilience waits for the data stacks of all regions because its replication rules name their
  * buckets.
  */
@@ -29,8 +30,10 @@ export function buildPlatform(scope: Construct, config: PlatformConfig): Platfor
     const network = new NetworkStack(scope, { config, region });
     const data = new DataStack(scope, { config, region, vpc: network.vpc });
     data.addStackDependency(network, "data stores are placed in the network stack's subnets");
+    const compute = new ComputeStack(scope, { config, region, vpc: network.vpc, data });
+    compute.addStackDependency(data, 'services are granted access to the data stores by their ids');
     const resilience = new ResilienceStack(scope, { config, region });
-    regions.set(region.name, { network, data, resilience });
+    regions.set(region.name, { network, data, compute, resilience });
   }
   const primary = regions.get(config.regions[0]?.name ?? '');
   if (!primary) throw new Error('unreachable: the config always has a primary region');

@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cassandra from 'aws-cdk-lib/aws-cassandra';
 import { Construct } from 'constructs';
+import { pascalCase } from '../private/ids';
 import { ValidationError } from '../private/validation-error';
 
 /** Keyspaces' limit on a table's default time to live (20 years). */
@@ -64,7 +65,7 @@ export class FeatureKeyspace extends Construct {
     this.keyspace.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
     for (const spec of props.tables) {
-      const table = new cassandra.CfnTable(this, toConstructId(spec.name), {
+      const table = new cassandra.CfnTable(this, pascalCase(spec.name), {
         keyspaceName: this.keyspace.ref,
         tableName: spec.name,
         partitionKeyColumns: [{ columnName: 'entity_id', columnType: 'text' }],
@@ -114,13 +115,6 @@ function capacityOf(
     },
     replicaSpecifications: regions.map((region) => ({ region, readCapacityAutoScaling: read })),
   };
-}
-
-function toConstructId(tableName: string): string {
-  return tableName
-    .split('_')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }
 
 function validate(scope: Construct, props: FeatureKeyspaceProps): void {

@@ -1,4 +1,5 @@
 import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -26,4 +27,40 @@ function render(value: unknown): string {
 /** Acknowledge one wildcard resource of an IAM policy (AwsSolutions-IAM5), with the reason. */
 export function acknowledgeWildcardResource(scope: IConstruct, arn: string, reason: string): void {
   Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResourceName(scope, arn)}]`, reason });
+}
+
+/**
+ * Acknowledge, under `scope`, every AWS managed policy (IAM4) of every role and every wildcard
+ * (IAM5) of every policy, with one reason. Only for IAM that a vetted AWS module creates and the
+ * platform cannot change; the IDs are exact, so anything added later is still reported.
+ */
+export function acknowledgeModuleIam(scope: IConstruct, reason: string): void {
+  const stack = Stack.of(scope);
+  for (const child of scope.node.findAll()) {
+    if (child instanceof iam.CfnRole) {
+      const arns = (stack.resolve(child.managedPolicyArns) ?? []) as unknown[];
+      for (const arn of arns) {
+        const name = typeof arn === 'object' && arn && 'Fn::If' in arn ? JSON.stringify(arn) : render(arn);
+        Validations.of(child).acknowledge({ id: `AwsSolutions-IAM4[Policy::${name}]`, reason });
+      }
+    }
+    if (child instanceof iam.CfnPolicy) {
+      const document = stack.resolve(child.policyDocument) as { Statement?: Record<string, unknown>[] };
+      for (const statement of document.Statement ?? []) {
+        for (const action of toList(statement.Action)) {
+          if (typeof action === 'string' && action.includes('*')) {
+            Validations.of(child).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason });
+          }
+        }
+        for (const resource of toList(statement.Resource)) {
+          const name = render(resource);
+          if (name.includes('*')) Validations.of(child).acknowledge({ id: `AwsSolutions-IAM5[Resource::${name}]`, reason });
+        }
+      }
+    }
+  }
+}
+
+function toList(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : value === undefined ? [] : [value];
 }

@@ -92,6 +92,7 @@ export const RUNBOOK_PARAMETERS = {
   redis: ['replication-group-id', 'configuration-endpoint', 'global-datastore-id', 'role'],
   'feature-store': ['keyspace', 'tables', 'regions'],
   backup: ['vault-name', 'plan-id', 'copy-region'],
+  compute: ['cluster-name', 'api-host', 'load-balancer-arn', 'batch-queues'],
 } as const;
 
 export type RunbookParameterComponent = keyof typeof RUNBOOK_PARAMETERS;
@@ -105,3 +106,33 @@ export function runbookParameterName<C extends RunbookParameterComponent>(
 ): string {
   return `${parameterPrefix(tier)}/${component}/${key}`;
 }
+
+/**
+ * Host names under the platform domain and the service behind each. Write (control-plane) hosts fail
+ * over from the primary region; read hosts are served active-active by the nearest healthy region.
+ */
+export const SERVICE_HOSTS = {
+  tracking: 'tracking-server',
+  registry: 'registry-api',
+  metadata: 'metadata-service',
+  scheduler: 'scheduler',
+  ingest: 'collector',
+  prediction: 'prediction-service',
+  query: 'query-api',
+} as const;
+export type ServiceHost = keyof typeof SERVICE_HOSTS;
+export const WRITE_HOSTS: readonly ServiceHost[] = ['tracking', 'registry', 'metadata', 'scheduler', 'ingest'];
+export const READ_HOSTS: readonly ServiceHost[] = ['prediction', 'query'];
+
+/** The regional API name every host resolves to, e.g. `api.use1.ml.example.com`. */
+export function regionalApiHost(regionCode: string, domain: string): string {
+  return `api.${regionCode}.${domain}`;
+}
+
+/** EKS cluster of a region. */
+export function clusterName(tier: TierName, regionCode: string): string {
+  return `mlp-${tier}-${regionCode}`;
+}
+
+/** Kubernetes namespace of the platform services. */
+export const PLATFORM_NAMESPACE = 'mlp';

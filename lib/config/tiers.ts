@@ -167,11 +167,7 @@ function workloads(overrides: Partial<Record<ServiceName, Partial<AutoscalingSpe
 const KUBERNETES_VERSION = '1.36'; // [ours] newest version both aws-cdk-lib and a published kubectl layer support
 
 /** [ours] node groups: min = what the services' minimum replicas need, max = their ceilings' order of magnitude. */
-function eks(
-  general: [string, number, number],
-  memory: [string, number],
-  gpu?: [string, number],
-): TierPreset['eks'] {
+function eks(general: [string, number, number], memory: [string, number], gpu?: [string, number]): TierPreset['eks'] {
   const [generalType, generalMin, generalMax] = general;
   const [memoryType, memoryNodes] = memory;
   return {

@@ -5,7 +5,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { AccessLogsBucket, ArtifactBucket } from '../../constructs/artifacts';
 import { RegionalBackupPlan } from '../../constructs/backup';
@@ -22,8 +21,6 @@ import {
   postgresInstanceId,
   postgresReadReplicaId,
   type RegionPlan,
-  type RunbookParameterComponent,
-  type RunbookParameterKey,
   runbookParameterName,
 } from '../config';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
@@ -105,11 +102,15 @@ export class DataStack extends RegionalStack {
         logRetention,
       });
       this.postgres = database;
-      this.publish('postgres', 'instance-arn', database.instance.instanceArn);
-      this.publish('postgres', 'endpoint', database.instance.instanceEndpoint.socketAddress);
-      this.publish('postgres', 'master-secret-arn', database.masterSecretArn);
-      this.publish('postgres', 'read-replica-ids', database.readReplicas.map((r) => r.instanceIdentifier).join(',') || 'none');
-      if (database.proxy) this.publish('postgres', 'proxy-endpoint', database.proxy.endpoint);
+      this.publishRunbookParameter('postgres', 'instance-arn', database.instance.instanceArn);
+      this.publishRunbookParameter('postgres', 'endpoint', database.instance.instanceEndpoint.socketAddress);
+      this.publishRunbookParameter('postgres', 'master-secret-arn', database.masterSecretArn);
+      this.publishRunbookParameter(
+        'postgres',
+        'read-replica-ids',
+        database.readReplicas.map((r) => r.instanceIdentifier).join(',') || 'none',
+      );
+      if (database.proxy) this.publishRunbookParameter('postgres', 'proxy-endpoint', database.proxy.endpoint);
     } else {
       const sourceDbInstanceArn = Arn.format(
         {
@@ -135,16 +136,16 @@ export class DataStack extends RegionalStack {
         logRetention,
       });
       this.postgres = replica;
-      this.publish('postgres', 'source-arn', sourceDbInstanceArn);
-      this.publish(
+      this.publishRunbookParameter('postgres', 'source-arn', sourceDbInstanceArn);
+      this.publishRunbookParameter(
         'postgres',
         'instance-arn',
         this.formatArn({ service: 'rds', resource: 'db', resourceName: instanceIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       );
-      this.publish('postgres', 'endpoint', `${replica.instance.attrEndpointAddress}:${replica.instance.attrEndpointPort}`);
+      this.publishRunbookParameter('postgres', 'endpoint', `${replica.instance.attrEndpointAddress}:${replica.instance.attrEndpointPort}`);
     }
-    this.publish('postgres', 'instance-id', instanceIdentifier);
-    this.publish('postgres', 'role', this.regionPlan.isPrimary ? 'primary' : 'replica');
+    this.publishRunbookParameter('postgres', 'instance-id', instanceIdentifier);
+    this.publishRunbookParameter('postgres', 'role', this.regionPlan.isPrimary ? 'primary' : 'replica');
 
     // Cache
     const cacheSpec = tier.redis;
@@ -182,10 +183,10 @@ export class DataStack extends RegionalStack {
       });
       globalDatastoreId = global.globalDatastoreId;
     }
-    this.publish('redis', 'replication-group-id', this.cache.replicationGroup.ref);
-    this.publish('redis', 'configuration-endpoint', this.cache.configurationEndpoint);
-    this.publish('redis', 'global-datastore-id', globalDatastoreId ?? 'none');
-    this.publish('redis', 'role', this.regionPlan.isPrimary ? 'primary' : isGlobalMember ? 'member' : 'regional');
+    this.publishRunbookParameter('redis', 'replication-group-id', this.cache.replicationGroup.ref);
+    this.publishRunbookParameter('redis', 'configuration-endpoint', this.cache.configurationEndpoint);
+    this.publishRunbookParameter('redis', 'global-datastore-id', globalDatastoreId ?? 'none');
+    this.publishRunbookParameter('redis', 'role', this.regionPlan.isPrimary ? 'primary' : isGlobalMember ? 'member' : 'regional');
 
     // Feature store: one multi-Region keyspace, created from the primary region.
     const features = tier.featureStore;
@@ -208,9 +209,9 @@ export class DataStack extends RegionalStack {
       });
     }
     // Every region publishes the keyspace: it is readable and writable in each of them.
-    this.publish('feature-store', 'keyspace', featureKeyspaceName(tier.name));
-    this.publish('feature-store', 'tables', features.tables.map((t) => t.name).join(','));
-    this.publish('feature-store', 'regions', this.config.regions.map((r) => r.name).join(','));
+    this.publishRunbookParameter('feature-store', 'keyspace', featureKeyspaceName(tier.name));
+    this.publishRunbookParameter('feature-store', 'tables', features.tables.map((t) => t.name).join(','));
+    this.publishRunbookParameter('feature-store', 'regions', this.config.regions.map((r) => r.name).join(','));
 
     // Backups
     const copyRegion = this.nextRegion;
@@ -241,9 +242,9 @@ export class DataStack extends RegionalStack {
         },
       ],
     });
-    this.publish('backup', 'vault-name', this.backups.vault.backupVaultName);
-    this.publish('backup', 'plan-id', this.backups.plan.backupPlanId);
-    this.publish('backup', 'copy-region', copyRegion.name);
+    this.publishRunbookParameter('backup', 'vault-name', this.backups.vault.backupVaultName);
+    this.publishRunbookParameter('backup', 'plan-id', this.backups.plan.backupPlanId);
+    this.publishRunbookParameter('backup', 'copy-region', copyRegion.name);
   }
 
   private get primaryRegion(): RegionPlan {
@@ -257,15 +258,5 @@ export class DataStack extends RegionalStack {
     const regions = this.config.regions;
     const index = regions.findIndex((r) => r.name === this.region);
     return regions[(index + 1) % regions.length] as RegionPlan;
-  }
-
-  /** Publish one runbook parameter of this region. */
-  private publish<C extends RunbookParameterComponent>(component: C, key: RunbookParameterKey<C>, value: string): void {
-    const id = `Parameter-${component}-${key}`.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
-    new ssm.StringParameter(this, id, {
-      parameterName: runbookParameterName(this.config.tier.name, component, key),
-      stringValue: value,
-      description: `Runbook input: ${component} ${key} of ${this.region}`,
-    });
   }
 }

@@ -1,3 +1,4 @@
+export * from './compute-stack';
 export * from './data-stack';
 export * from './network-stack';
 export * from './regional-stack';

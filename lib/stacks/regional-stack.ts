@@ -1,6 +1,16 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { type PlatformConfig, type RegionalLayer, type RegionPlan, regionalStackName } from '../config';
+import { pascalCase } from '../../constructs/private/ids';
+import {
+  type PlatformConfig,
+  type RegionalLayer,
+  type RegionPlan,
+  type RunbookParameterComponent,
+  type RunbookParameterKey,
+  regionalStackName,
+  runbookParameterName,
+} from '../config';
 
 export interface RegionalStackProps extends Omit<StackProps, 'env' | 'stackName'> {
   readonly config: PlatformConfig;
@@ -36,6 +46,15 @@ export abstract class RegionalStack extends Stack {
   /** The configured zones; overriding this is what keeps `Vpc` from looking zones up. */
   override get availabilityZones(): string[] {
     return [...this.regionPlan.availabilityZones];
+  }
+
+  /** Publish one SSM parameter for the runbooks that run in this region (see RUNBOOK_PARAMETERS). */
+  protected publishRunbookParameter<C extends RunbookParameterComponent>(component: C, key: RunbookParameterKey<C>, value: string): void {
+    new ssm.StringParameter(this, `Parameter${pascalCase(component)}${pascalCase(key)}`, {
+      parameterName: runbookParameterName(this.config.tier.name, component, key),
+      stringValue: value,
+      description: `Runbook input: ${component} ${key} of ${this.region}`,
+    });
   }
 
   /** Every region of the deployment except this one. */

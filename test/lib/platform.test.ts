@@ -12,14 +12,14 @@ describe.each(LAYOUTS)('platform layout $id', (layout) => {
   if (!primary) throw new Error('no primary');
   const name = (code: string, layer: string) => `Mlp-${config.tier.name}-${code}-${layer}`;
 
-  test('network, data and resilience stacks in every region, named Mlp-<tier>-<code>-<layer>', () => {
-    const expected = config.regions.flatMap((r) => ['network', 'data', 'resilience'].map((layer) => name(r.code, layer)));
+  test('network, data, compute and resilience stacks in every region, named Mlp-<tier>-<code>-<layer>', () => {
+    const expected = config.regions.flatMap((r) => ['network', 'data', 'compute', 'resilience'].map((layer) => name(r.code, layer)));
     expect(assembly.stackNames.sort()).toEqual(expected.sort());
   });
 
   test('every stack has an explicit account and region', () => {
     for (const region of config.regions) {
-      for (const layer of ['network', 'data', 'resilience']) {
+      for (const layer of ['network', 'data', 'compute', 'resilience']) {
         expect(assembly.artifact(name(region.code, layer)).environment).toBe(`aws://${TEST_ACCOUNT}/${region.name}`);
       }
     }

@@ -1,0 +1,372 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { pascalCase } from '../private/ids';
+import { acknowledgeModuleIam, acknowledgeWildcardResource } from '../private/nag';
+import { ValidationError } from '../private/validation-error';
+
+/** Label every node carries, naming its pool; workloads select pools by it. */
+export const NODE_POOL_LABEL = 'mlp.platform/pool';
+/** Taint of GPU nodes; only pods that tolerate it (and ask for GPUs) land there. */
+export const GPU_TAINT_KEY = 'nvidia.com/gpu';
+
+export type NodePool = 'system' | 'general' | 'memory' | 'gpu';
+
+export interface NodeGroupSpec {
+  readonly instanceTypes: readonly string[];
+  readonly minSize: number;
+  readonly desiredSize: number;
+  readonly maxSize: number;
+}
+
+export interface PlatformClusterProps {
+  readonly clusterName: string;
+  readonly version: eks.KubernetesVersion;
+  /** kubectl layer matching `version`. */
+  readonly kubectlLayer: lambda.ILayerVersion;
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets of the nodes and the control plane's network interfaces.
+   * @default - the VPC's private subnets (egress through NAT)
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly nodeGroups: {
+    /** Add-ons and controllers; one node per zone at least. */
+    readonly system: NodeGroupSpec;
+    readonly general: NodeGroupSpec;
+    /** Memory-bound stores; split into one node group per zone (EBS volumes are zonal). */
+    readonly memory: NodeGroupSpec;
+    /** Tainted GPU nodes. @default - none */
+    readonly gpu?: NodeGroupSpec;
+  };
+  /**
+   * IAM principals granted cluster-admin through an access entry (there is no aws-auth ConfigMap).
+   * @default - none: only the kubectl provider can reach the API
+   */
+  readonly adminPrincipalArns?: readonly string[];
+  /** AWS Load Balancer Controller version. */
+  readonly albControllerVersion: eks.AlbControllerVersion;
+  /**
+   * KEDA Helm chart version. KEDA serves the request-rate triggers of the platform's autoscalers
+   * (from CloudWatch), which the metrics-server cannot.
+   */
+  readonly kedaVersion: string;
+}
+
+/** Namespace and service account of the KEDA operator. */
+export const KEDA_NAMESPACE = 'keda';
+
+/**
+ * An EKS cluster for the platform: private API endpoint only, secrets envelope-encrypted with a KMS
+ * key, every control-plane log type, access entries instead of aws-auth, managed node groups on
+ * AL2023 with IMDSv2 and encrypted volumes spread over the three zones, and the add-ons the workloads
+ * need: VPC CNI, CoreDNS, kube-proxy, Pod Identity agent, EBS CSI driver with an encrypted gp3
+ * StorageClass, metrics-server and the AWS Load Balancer Controller.
+ */
+export class PlatformCluster extends Construct {
+  public readonly cluster: eks.Cluster;
+  /** Encrypts Kubernetes secrets and every node and persistent volume. */
+  public readonly key: kms.Key;
+  public readonly nodegroups: Record<string, eks.Nodegroup> = {};
+
+  constructor(scope: Construct, id: string, props: PlatformClusterProps) {
+    super(scope, id);
+    validate(this, props);
+    const stack = Stack.of(this);
+    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+
+    this.key = new kms.Key(this, 'Key', {
+      description: `Secrets and volumes of EKS cluster ${props.clusterName}`,
+      enableKeyRotation: true,
+    });
+    // Managed node groups launch through Auto Scaling, whose service-linked role must use the key for
+    // encrypted root volumes.
+    const autoScalingRole = `arn:${stack.partition}:iam::${stack.account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ArnPrincipal(autoScalingRole)],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+        resources: ['*'],
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ArnPrincipal(autoScalingRole)],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
+      }),
+    );
+
+    this.cluster = new eks.Cluster(this, 'Cluster', {
+      clusterName: props.clusterName,
+      version: props.version,
+      vpc: props.vpc,
+      vpcSubnets: [vpcSubnets],
+      endpointAccess: eks.EndpointAccess.PRIVATE,
+      secretsEncryptionKey: this.key,
+      clusterLogging: [
+        eks.ClusterLoggingTypes.API,
+        eks.ClusterLoggingTypes.AUDIT,
+        eks.ClusterLoggingTypes.AUTHENTICATOR,
+        eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+        eks.ClusterLoggingTypes.SCHEDULER,
+      ],
+      defaultCapacity: 0,
+      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+      kubectlProviderOptions: { kubectlLayer: props.kubectlLayer },
+      albController: { version: props.albControllerVersion },
+    });
+    for (const [index, principal] of (props.adminPrincipalArns ?? []).entries()) {
+      this.cluster.grantAccess(`Admin${index + 1}`, principal, [
+        eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', {
+          accessScopeType: eks.AccessScopeType.CLUSTER,
+        }),
+      ]);
+    }
+
+    this.addNodegroups(props, vpcSubnets);
+    this.addAddons();
+    this.addKeda(props.kedaVersion);
+    acknowledgeClusterInternals(this.cluster);
+  }
+
+  private addNodegroups(props: PlatformClusterProps, vpcSubnets: ec2.SubnetSelection): void {
+    const launchTemplate = new ec2.LaunchTemplate(this, 'NodeLaunchTemplate', {
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 2, // pods on the node network still reach IMDS through one extra hop
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(100, {
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            encrypted: true,
+            kmsKey: this.key,
+          }),
+        },
+      ],
+    });
+    const launchTemplateSpec = {
+      id: launchTemplate.launchTemplateId as string,
+      version: launchTemplate.latestVersionNumber,
+    };
+    const nodeRole = new iam.Role(this, 'NodeRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: NODE_POLICIES.map((name) => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
+    });
+    for (const name of NODE_POLICIES) {
+      Validations.of(nodeRole).acknowledge({
+        id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${name}]`,
+        reason:
+          'AWS-maintained policy EKS documents for every managed node role; workloads get their own permissions through Pod Identity, not the node role.',
+      });
+    }
+
+    const add = (id: string, pool: NodePool, spec: NodeGroupSpec, subnets: ec2.SubnetSelection, gpu = false) => {
+      this.nodegroups[id] = this.cluster.addNodegroupCapacity(id, {
+        instanceTypes: spec.instanceTypes.map((t) => new ec2.InstanceType(t)),
+        minSize: spec.minSize,
+        desiredSize: spec.desiredSize,
+        maxSize: spec.maxSize,
+        subnets,
+        nodeRole,
+        launchTemplateSpec,
+        amiType: gpu ? eks.NodegroupAmiType.AL2023_X86_64_NVIDIA : eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+        labels: { [NODE_POOL_LABEL]: pool },
+        taints: gpu ? [{ key: GPU_TAINT_KEY, value: 'true', effect: eks.TaintEffect.NO_SCHEDULE }] : undefined,
+        maxUnavailable: 1,
+      });
+    };
+    add('System', 'system', props.nodeGroups.system, vpcSubnets);
+    add('General', 'general', props.nodeGroups.general, vpcSubnets);
+    // One group per zone: a pod bound to a zonal EBS volume must find capacity in that zone.
+    const zones = props.vpc.availabilityZones;
+    for (const [index, zone] of zones.entries()) {
+      add(`Memory${index + 1}`, 'memory', perZone(props.nodeGroups.memory, zones.length, index), {
+        ...vpcSubnets,
+        availabilityZones: [zone],
+      });
+    }
+    if (props.nodeGroups.gpu) add('Gpu', 'gpu', props.nodeGroups.gpu, vpcSubnets, true);
+  }
+
+  private addAddons(): void {
+    const cluster = this.cluster;
+    for (const name of ['vpc-cni', 'coredns', 'kube-proxy', 'metrics-server']) {
+      new eks.Addon(this, pascalCase(name), { cluster, addonName: name, preserveOnDelete: false });
+    }
+
+    // The EBS CSI driver gets its role through Pod Identity, and may use the cluster key for volumes.
+    const ebsCsiRole = new iam.Role(this, 'EbsCsiRole', {
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonEBSCSIDriverPolicy')],
+    });
+    ebsCsiRole.assumeRolePolicy?.addStatements(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('pods.eks.amazonaws.com')],
+        actions: ['sts:TagSession'],
+      }),
+    );
+    Validations.of(ebsCsiRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy]',
+      reason: 'AWS-maintained policy of the EBS CSI driver; it scopes volume and snapshot actions to resources tagged by the driver.',
+    });
+    this.key.grant(
+      ebsCsiRole,
+      'kms:Encrypt',
+      'kms:Decrypt',
+      'kms:ReEncryptFrom',
+      'kms:ReEncryptTo',
+      'kms:GenerateDataKey',
+      'kms:GenerateDataKeyWithoutPlaintext',
+      'kms:DescribeKey',
+      'kms:CreateGrant',
+    );
+    const ebsCsi = new eks.Addon(this, 'EbsCsiDriver', {
+      cluster,
+      addonName: 'aws-ebs-csi-driver',
+      preserveOnDelete: false,
+    });
+    (ebsCsi.node.defaultChild as eks.CfnAddon).podIdentityAssociations = [
+      { serviceAccount: 'ebs-csi-controller-sa', roleArn: ebsCsiRole.roleArn },
+    ];
+
+    cluster
+      .addManifest('Gp3StorageClass', {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: 'gp3', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+        provisioner: 'ebs.csi.aws.com',
+        parameters: { type: 'gp3', encrypted: 'true', kmsKeyId: this.key.keyArn, 'csi.storage.k8s.io/fstype': 'ext4' },
+        // Bind where the pod lands (volumes are zonal); keep the volume when its claim is deleted.
+        volumeBindingMode: 'WaitForFirstConsumer',
+        reclaimPolicy: 'Retain',
+        allowVolumeExpansion: true,
+      })
+      .node.addDependency(ebsCsi);
+  }
+
+  private addKeda(version: string): void {
+    const operatorRole = this.addPodRole('KedaOperator', KEDA_NAMESPACE, 'keda-operator');
+    operatorRole.addToPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    acknowledgeWildcardResource(
+      operatorRole,
+      '*',
+      'cloudwatch:GetMetricData supports no resource-level permissions; the role holds that one read-only action.',
+    );
+    const chart = this.cluster.addHelmChart('Keda', {
+      chart: 'keda',
+      repository: 'https://kedacore.github.io/charts',
+      version,
+      namespace: KEDA_NAMESPACE,
+      createNamespace: true,
+      values: { nodeSelector: { [NODE_POOL_LABEL]: 'system' } },
+    });
+    chart.node.addDependency(this.nodegroups.System as eks.Nodegroup);
+  }
+
+  /**
+   * Give `serviceAccount` in `namespace` an IAM role through EKS Pod Identity, and return the role.
+   */
+  addPodRole(id: string, namespace: string, serviceAccount: string): iam.Role {
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com'),
+      description: `Pod Identity role of ${namespace}/${serviceAccount}`,
+    });
+    role.assumeRolePolicy?.addStatements(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('pods.eks.amazonaws.com')],
+        actions: ['sts:TagSession'],
+      }),
+    );
+    new eks.CfnPodIdentityAssociation(this, `${id}Association`, {
+      clusterName: this.cluster.clusterName,
+      namespace,
+      serviceAccount,
+      roleArn: role.roleArn,
+    });
+    return role;
+  }
+}
+
+/**
+ * Findings in the resources aws-eks-v2 creates for the cluster itself; each reason says why the
+ * construct's choice is acceptable.
+ */
+function acknowledgeClusterInternals(cluster: eks.Cluster): void {
+  const kubectl = cluster.node.findChild('KubectlProvider');
+  Validations.of(cluster.role).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSClusterPolicy]',
+    reason: 'The AWS-maintained policy EKS requires on every cluster role; it changes with the service.',
+  });
+  acknowledgeModuleIam(
+    kubectl,
+    "IAM of aws-eks-v2's kubectl provider: AWS-maintained Lambda execution and ECR read-only policies, and the provider framework invoking any version of the module's own handler function.",
+  );
+  Validations.of(kubectl).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason: 'The kubectl handler runtime is chosen by aws-eks-v2 to match its kubectl layer; it is not configurable.',
+  });
+  Validations.of(cluster.node.defaultChild as eks.CfnCluster).acknowledge({
+    id: 'CloudFormation-Validate::W9009',
+    reason:
+      'aws-eks-v2 writes EncryptionConfig.Resources ["secrets"], the only value EKS accepts; the deprecation is of the property name in the schema.',
+  });
+  if (cluster.albController) {
+    acknowledgeModuleIam(
+      cluster.albController,
+      'The AWS Load Balancer Controller policy published with the controller: it creates and tags load balancers, target groups and security groups whose ids are not known in advance, scoped by elbv2.k8s.aws/cluster tag conditions.',
+    );
+  }
+}
+
+const NODE_POLICIES = [
+  'AmazonEKSWorkerNodePolicy',
+  'AmazonEC2ContainerRegistryReadOnly',
+  'AmazonEKS_CNI_Policy',
+  'AmazonSSMManagedInstanceCore',
+];
+
+function perZone(spec: NodeGroupSpec, zones: number, index: number): NodeGroupSpec {
+  const share = (total: number) => Math.floor(total / zones) + (index < total % zones ? 1 : 0);
+  return {
+    instanceTypes: spec.instanceTypes,
+    minSize: share(spec.minSize),
+    desiredSize: share(spec.desiredSize),
+    maxSize: Math.max(1, share(spec.maxSize)),
+  };
+}
+
+function validate(scope: Construct, props: PlatformClusterProps): void {
+  const groups: [string, NodeGroupSpec | undefined][] = Object.entries(props.nodeGroups);
+  for (const [name, spec] of groups) {
+    if (!spec) continue;
+    if (spec.instanceTypes.length === 0) {
+      throw new ValidationError(`nodeGroups.${name}: instanceTypes must list at least one type`, scope);
+    }
+    if (!(spec.minSize >= 0 && spec.minSize <= spec.desiredSize && spec.desiredSize <= spec.maxSize && spec.maxSize >= 1)) {
+      throw new ValidationError(
+        `nodeGroups.${name}: sizes must satisfy 0 <= min <= desired <= max, max >= 1; got ${spec.minSize}/${spec.desiredSize}/${spec.maxSize}`,
+        scope,
+      );
+    }
+  }
+  if (props.nodeGroups.system.minSize < 3) {
+    throw new ValidationError(
+      `nodeGroups.system.minSize must be at least 3 (one node per zone), got ${props.nodeGroups.system.minSize}`,
+      scope,
+    );
+  }
+  const gpu = props.nodeGroups.gpu;
+  const nonGpu = gpu?.instanceTypes.filter((t) => !/^(p|g)\d/.test(t)) ?? [];
+  if (gpu && nonGpu.length > 0) {
+    throw new ValidationError(`nodeGroups.gpu: instance types must be GPU families (p*, g*), got ${gpu.instanceTypes.join(', ')}`, scope);
+  }
+  if (!/^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(props.clusterName)) {
+    throw new ValidationError(`clusterName "${props.clusterName}" is invalid: letters, digits and hyphens, starting with a letter`, scope);
+  }
+}

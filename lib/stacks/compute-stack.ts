@@ -1,0 +1,194 @@
+import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
+import { ArnFormat } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { PlatformCluster } from '../../constructs/eks';
+import { ServiceRepositories } from '../../constructs/images';
+import { RegionalApiEndpoint } from '../../constructs/ingress';
+import { PostgresDatabase } from '../../constructs/postgres';
+import { pascalCase } from '../../constructs/private/ids';
+import { acknowledgeWildcardResource } from '../../constructs/private/nag';
+import {
+  artifactBucketName,
+  clusterName,
+  featureKeyspaceName,
+  PLATFORM_NAMESPACE,
+  regionalApiHost,
+  SERVICE_HOSTS,
+  type ServiceName,
+} from '../config';
+import type { DataStack } from './data-stack';
+import { RegionalStack, type RegionalStackProps } from './regional-stack';
+
+export interface ComputeStackProps extends RegionalStackProps {
+  readonly vpc: ec2.IVpc;
+  /** The region's data stack: the stores the services are granted access to. */
+  readonly data: DataStack;
+}
+
+/** Port every platform container listens on. */
+export const SERVICE_PORT = 8080;
+
+/** What each service reaches in AWS; services not listed need no AWS access yet. */
+const SERVICE_ACCESS: Partial<Record<ServiceName | 'scheduler', readonly ('artifacts' | 'postgres' | 'features' | 'cache')[]>> = {
+  'tracking-server': ['artifacts', 'postgres'],
+  'registry-api': ['artifacts', 'postgres'],
+  'metadata-service': ['artifacts', 'postgres'],
+  'metaflow-worker': ['artifacts', 'postgres'],
+  'prediction-service': ['artifacts', 'features', 'cache'],
+  scheduler: ['postgres'],
+};
+
+/**
+ * Where the region's services run and where user traffic enters: the EKS cluster with the platform
+ * charts, the ECR repositories, the regional API endpoint `api.<code>.<domain>`, and AWS Batch.
+ */
+export class ComputeStack extends RegionalStack {
+  public readonly cluster: PlatformCluster;
+  public readonly endpoint: RegionalApiEndpoint;
+  public readonly repositories: ServiceRepositories;
+  /** Pod Identity roles by service account name. */
+  public readonly serviceRoles: Record<string, iam.Role> = {};
+
+  constructor(scope: Construct, props: ComputeStackProps) {
+    super(scope, 'compute', props);
+    const tier = this.config.tier;
+    const code = this.regionPlan.code;
+    const apiHost = regionalApiHost(code, this.config.domain);
+
+    this.cluster = new PlatformCluster(this, 'Eks', {
+      clusterName: clusterName(tier.name, code),
+      version: eks.KubernetesVersion.of(tier.eks.kubernetesVersion),
+      kubectlLayer: new KubectlV36Layer(this, 'KubectlLayer'),
+      vpc: props.vpc,
+      nodeGroups: {
+        system: tier.eks.system,
+        general: tier.eks.general,
+        memory: tier.eks.memoryOptimized,
+        gpu: tier.eks.gpu,
+      },
+      albControllerVersion: eks.AlbControllerVersion.V2_17_1,
+      kedaVersion: '2.17.2',
+    });
+
+    const services = [...(Object.keys(tier.workloads.services) as ServiceName[]), 'scheduler'] as const;
+    this.repositories = new ServiceRepositories(this, 'Images', {
+      prefix: `mlp/${tier.name}`,
+      services,
+      encryptionKey: this.cluster.key,
+    });
+
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+      hostedZoneId: this.config.hostedZoneId,
+      zoneName: this.config.domain,
+    });
+    this.endpoint = new RegionalApiEndpoint(this, 'Api', {
+      vpc: props.vpc,
+      hostedZone,
+      apiHost,
+      healthService: SERVICE_HOSTS.tracking,
+      services: Object.fromEntries(
+        Object.entries(SERVICE_HOSTS).map(([host, service]) => [
+          service,
+          { host: `${host}.${this.config.domain}`, port: SERVICE_PORT, healthCheckPath: tier.workloads.probe.path },
+        ]),
+      ),
+    });
+
+    for (const service of services) {
+      const access = SERVICE_ACCESS[service];
+      if (!access) continue;
+      const role = this.cluster.addPodRole(pascalCase(service), PLATFORM_NAMESPACE, service);
+      this.serviceRoles[service] = role;
+      if (access.includes('artifacts')) this.grantArtifacts(role, props.data);
+      if (access.includes('postgres')) this.grantPostgres(role, props.data, service);
+      if (access.includes('features')) this.grantFeatures(role);
+      if (access.includes('cache')) this.grantCache(role, props.data);
+    }
+
+    this.publishRunbookParameter('compute', 'cluster-name', this.cluster.cluster.clusterName);
+    this.publishRunbookParameter('compute', 'api-host', apiHost);
+    this.publishRunbookParameter('compute', 'load-balancer-arn', this.endpoint.loadBalancer.loadBalancerArn);
+  }
+
+  private grantArtifacts(role: iam.Role, data: DataStack): void {
+    // The bucket's name is fixed, so its ARN needs no reference to the data stack.
+    const bucket = s3.Bucket.fromBucketName(role, 'ArtifactBucket', artifactBucketName(this.config.tier.name, this.account, this.region));
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+        resources: [bucket.arnForObjects('*')],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [data.dataKey.keyArn],
+      }),
+    );
+    acknowledgeWildcardResource(
+      role,
+      bucket.arnForObjects('*'),
+      'Services read and write run artifacts and models anywhere in the one artifact bucket of their region; object keys are the only wildcard.',
+    );
+  }
+
+  /** IAM database authentication as the service's own database user, directly or through the proxy. */
+  private grantPostgres(role: iam.Role, data: DataStack, service: string): void {
+    const user = `mlp_${service.replace(/-/g, '_')}`;
+    const instance =
+      data.postgres instanceof PostgresDatabase ? (data.postgres.instance.node.defaultChild as rds.CfnDBInstance) : data.postgres.instance;
+    const dbUser = (resourceId: string) =>
+      this.formatArn({
+        service: 'rds-db',
+        resource: 'dbuser',
+        resourceName: `${resourceId}/${user}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const resources = [dbUser(instance.attrDbiResourceId)];
+    if (data.postgres instanceof PostgresDatabase && data.postgres.proxy) {
+      const proxyId = this.splitArn(data.postgres.proxy.dbProxyArn, ArnFormat.COLON_RESOURCE_NAME).resourceName;
+      resources.push(dbUser(proxyId as string));
+    }
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['rds-db:connect'], resources }));
+  }
+
+  private grantFeatures(role: iam.Role): void {
+    const tables = this.formatArn({
+      service: 'cassandra',
+      resource: `/keyspace/${featureKeyspaceName(this.config.tier.name)}/table`,
+      resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['cassandra:Select'], resources: [tables] }));
+    acknowledgeWildcardResource(
+      role,
+      tables,
+      'The prediction service reads every online feature table of the one feature keyspace; table names are the only wildcard.',
+    );
+  }
+
+  private grantCache(role: iam.Role, data: DataStack): void {
+    const group = data.cache.replicationGroup;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['elasticache:Connect'],
+        resources: [
+          this.formatArn({
+            service: 'elasticache',
+            resource: 'replicationgroup',
+            resourceName: group.ref,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+          data.cache.applicationUser.attrArn,
+        ],
+      }),
+    );
+  }
+}
