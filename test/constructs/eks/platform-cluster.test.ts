@@ -1,5 +1,6 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { describe, expect, test } from 'vitest';
 import { PlatformCluster, type PlatformClusterProps } from '../../../constructs/eks';
@@ -7,7 +8,7 @@ import { PlatformVpc } from '../../../constructs/network';
 import { addQualityGates } from '../../../lib/quality-gates';
 import { testApp } from '../../support/synth';
 
-export function buildCluster(overrides: Partial<PlatformClusterProps> = {}, withGates = false) {
+function buildCluster(overrides: Partial<PlatformClusterProps> = {}, withGates = false) {
   const app = testApp();
   const stack = new Stack(app, 'Compute', { env: { account: '111122223333', region: 'us-east-1' } });
   const { vpc } = new PlatformVpc(stack, 'Network', {
@@ -34,8 +35,130 @@ export function buildCluster(overrides: Partial<PlatformClusterProps> = {}, with
 }
 
 describe('PlatformCluster', () => {
+  const { stack } = buildCluster();
+  const template = Template.fromStack(stack);
+  const nodegroups = Object.values(template.findResources('AWS::EKS::Nodegroup')).map((r) => r.Properties);
+  const byPool = (pool: string) => nodegroups.filter((n) => n.Labels['mlp.platform/pool'] === pool);
+
+  test('the API endpoint is private, secrets are KMS-encrypted and every control-plane log is on', () => {
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      Name: 'mlp-tier2-use1',
+      Version: '1.36',
+      AccessConfig: { AuthenticationMode: 'API' },
+      ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }),
+      EncryptionConfig: [{ Provider: { KeyArn: Match.anyValue() }, Resources: ['secrets'] }],
+      Logging: {
+        ClusterLogging: {
+          EnabledTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'].map((Type) => ({ Type })),
+        },
+      },
+    });
+  });
+
+  test('node groups: system, general, one memory group per zone, and tainted GPU nodes', () => {
+    expect(byPool('system')).toHaveLength(1);
+    expect(byPool('general')).toHaveLength(1);
+    expect(byPool('memory')).toHaveLength(3);
+    expect(byPool('gpu')).toHaveLength(1);
+    expect(byPool('general')[0]).toMatchObject({
+      InstanceTypes: ['m7i.4xlarge'],
+      ScalingConfig: { MinSize: 9, DesiredSize: 9, MaxSize: 80 },
+      AmiType: 'AL2023_x86_64_STANDARD',
+    });
+    // 19 memory nodes over 3 zones: 7 + 6 + 6, each group in one zone's subnet.
+    expect(byPool('memory').map((n) => n.ScalingConfig.DesiredSize)).toEqual([7, 6, 6]);
+    for (const group of byPool('memory')) expect(group.Subnets).toHaveLength(1);
+    expect(byPool('gpu')[0]).toMatchObject({
+      InstanceTypes: ['g5.2xlarge'],
+      AmiType: 'AL2023_x86_64_NVIDIA',
+      Taints: [{ Key: 'nvidia.com/gpu', Value: 'true', Effect: 'NO_SCHEDULE' }],
+      ScalingConfig: { MinSize: 0, DesiredSize: 0, MaxSize: 10 },
+    });
+    for (const group of nodegroups) expect(group.LaunchTemplate).toBeDefined();
+  });
+
+  test('nodes require IMDSv2 and boot from encrypted gp3 volumes', () => {
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: Match.objectLike({ HttpTokens: 'required' }),
+        BlockDeviceMappings: [
+          { DeviceName: '/dev/xvda', Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3', KmsKeyId: Match.anyValue() }) },
+        ],
+      }),
+    });
+  });
+
+  test('add-ons: VPC CNI, CoreDNS, kube-proxy, metrics-server, and the EBS CSI driver with a Pod Identity role', () => {
+    const addons = Object.values(template.findResources('AWS::EKS::Addon')).map((r) => r.Properties.AddonName);
+    expect(addons.sort()).toEqual(['aws-ebs-csi-driver', 'coredns', 'kube-proxy', 'metrics-server', 'vpc-cni']);
+    template.hasResourceProperties('AWS::EKS::Addon', {
+      AddonName: 'aws-ebs-csi-driver',
+      PodIdentityAssociations: [{ ServiceAccount: 'ebs-csi-controller-sa', RoleArn: Match.anyValue() }],
+    });
+  });
+
+  test('the default StorageClass is encrypted gp3, bound where the pod lands, and keeps its volumes', () => {
+    const manifests = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'));
+    const storageClass = manifests.find((m) => JSON.stringify(m.Properties.Manifest).includes('StorageClass'));
+    const text = JSON.stringify(storageClass?.Properties.Manifest);
+    for (const fragment of [
+      '\\"provisioner\\":\\"ebs.csi.aws.com\\"',
+      '\\"type\\":\\"gp3\\"',
+      '\\"encrypted\\":\\"true\\"',
+      '\\"volumeBindingMode\\":\\"WaitForFirstConsumer\\"',
+      '\\"reclaimPolicy\\":\\"Retain\\"',
+    ]) {
+      expect(text).toContain(fragment);
+    }
+  });
+
+  test('KEDA runs on the system nodes with a role that may only read CloudWatch metrics', () => {
+    template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', {
+      Chart: 'keda',
+      Repository: 'https://kedacore.github.io/charts',
+      Namespace: 'keda',
+      Values: JSON.stringify({ nodeSelector: { 'mlp.platform/pool': 'system' } }),
+    });
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'keda', ServiceAccount: 'keda-operator' });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [{ Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' }] },
+    });
+  });
+
+  test('the AWS Load Balancer Controller is installed', () => {
+    template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Chart: 'aws-load-balancer-controller' });
+  });
+
   test('passes the quality gates with only reasoned acknowledgements', () => {
     const { app } = buildCluster({}, true);
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('invalid cluster props fail with a clear ValidationError', () => {
+  const group = { instanceTypes: ['m7i.large'], minSize: 3, desiredSize: 3, maxSize: 6 };
+  test.each<[string, Partial<PlatformClusterProps>, string]>([
+    [
+      'two system nodes',
+      { nodeGroups: { system: { ...group, minSize: 2, desiredSize: 2 }, general: group, memory: group } },
+      'nodeGroups.system.minSize must be at least 3 (one node per zone), got 2',
+    ],
+    [
+      'desired above max',
+      { nodeGroups: { system: group, general: { ...group, desiredSize: 9 }, memory: group } },
+      'nodeGroups.general: sizes must satisfy 0 <= min <= desired <= max, max >= 1; got 3/9/6',
+    ],
+    [
+      'a CPU type in the GPU group',
+      { nodeGroups: { system: group, general: group, memory: group, gpu: { ...group, instanceTypes: ['m7i.large'] } } },
+      'nodeGroups.gpu: instance types must be GPU families (p*, g*), got m7i.large',
+    ],
+    [
+      'no instance types',
+      { nodeGroups: { system: group, general: { ...group, instanceTypes: [] }, memory: group } },
+      'nodeGroups.general: instanceTypes must list at least one type',
+    ],
+  ])('%s', (_what, overrides, message) => {
+    expect(() => buildCluster(overrides)).toThrow(message);
   });
 });
