@@ -1,6 +1,6 @@
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from './config';
-import { ComputeStack, DataStack, NetworkStack, ResilienceStack } from './stacks';
+import { ComputeStack, DataStack, GlobalStack, NetworkStack, ResilienceStack } from './stacks';
 
 /** The stacks of one region. */
 export interface RegionStacks {
@@ -14,13 +14,15 @@ export interface RegionStacks {
 export interface Platform {
   readonly config: PlatformConfig;
   readonly regions: ReadonlyMap<string, RegionStacks>;
+  /** Route 53 health checks and records, in us-east-1. */
+  readonly global: GlobalStack;
 }
 
 /**
  * Compose the stacks of one tier across its regions.
  *
  * Deploy order (encoded as stack dependencies, which `cdk deploy` follows):
- *   network -> data (primary region) -> data (secondaries) -> compute, resilience.
+ *   network -> data (primary region) -> data (secondaries) -> compute, resilience -> global.
  * Resilience waits for the data stacks of all regions because its replication rules name their
  * buckets.
  */
@@ -50,5 +52,9 @@ export function buildPlatform(scope: Construct, config: PlatformConfig): Platfor
       resilience.addStackDependency(data, 'replication rules need every destination bucket to exist');
     }
   }
-  return { config, regions };
+  const global = new GlobalStack(scope, { config });
+  for (const { compute } of regions.values()) {
+    global.addStackDependency(compute, 'records point at every region’s api.<code> name, which its compute stack creates');
+  }
+  return { config, regions, global };
 }

@@ -72,6 +72,8 @@ export class PlatformCluster extends Construct {
   /** Encrypts Kubernetes secrets and every node and persistent volume. */
   public readonly key: kms.Key;
   public readonly nodegroups: Record<string, eks.Nodegroup> = {};
+  /** KEDA's Helm release; manifests with ScaledObjects must depend on it (it installs the CRDs). */
+  public readonly kedaChart: eks.HelmChart;
 
   constructor(scope: Construct, id: string, props: PlatformClusterProps) {
     super(scope, id);
@@ -131,7 +133,7 @@ export class PlatformCluster extends Construct {
 
     this.addNodegroups(props, vpcSubnets);
     this.addAddons();
-    this.addKeda(props.kedaVersion);
+    this.kedaChart = this.addKeda(props.kedaVersion);
     acknowledgeClusterInternals(this.cluster);
   }
 
@@ -250,7 +252,7 @@ export class PlatformCluster extends Construct {
       .node.addDependency(ebsCsi);
   }
 
-  private addKeda(version: string): void {
+  private addKeda(version: string): eks.HelmChart {
     const operatorRole = this.addPodRole('KedaOperator', KEDA_NAMESPACE, 'keda-operator');
     operatorRole.addToPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
     acknowledgeWildcardResource(
@@ -267,6 +269,7 @@ export class PlatformCluster extends Construct {
       values: { nodeSelector: { [NODE_POOL_LABEL]: 'system' } },
     });
     chart.node.addDependency(this.nodegroups.System as eks.Nodegroup);
+    return chart;
   }
 
   /**

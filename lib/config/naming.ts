@@ -124,11 +124,6 @@ export type ServiceHost = keyof typeof SERVICE_HOSTS;
 export const WRITE_HOSTS: readonly ServiceHost[] = ['tracking', 'registry', 'metadata', 'scheduler', 'ingest'];
 export const READ_HOSTS: readonly ServiceHost[] = ['prediction', 'query'];
 
-/** The regional API name every host resolves to, e.g. `api.use1.ml.example.com`. */
-export function regionalApiHost(regionCode: string, domain: string): string {
-  return `api.${regionCode}.${domain}`;
-}
-
 /** EKS cluster of a region. */
 export function clusterName(tier: TierName, regionCode: string): string {
   return `mlp-${tier}-${regionCode}`;

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cdk8s from 'cdk8s';
 import type { Construct } from 'constructs';
 import { PlatformCluster } from '../../constructs/eks';
 import { ServiceRepositories } from '../../constructs/images';
@@ -13,15 +14,9 @@ import { RegionalApiEndpoint } from '../../constructs/ingress';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { pascalCase } from '../../constructs/private/ids';
 import { acknowledgeWildcardResource } from '../../constructs/private/nag';
-import {
-  artifactBucketName,
-  clusterName,
-  featureKeyspaceName,
-  PLATFORM_NAMESPACE,
-  regionalApiHost,
-  SERVICE_HOSTS,
-  type ServiceName,
-} from '../config';
+import { regionalApiDomainName } from '../../constructs/routing';
+import { platformCharts, type ServiceSpec } from '../../constructs/workloads';
+import { artifactBucketName, clusterName, featureKeyspaceName, PLATFORM_NAMESPACE, SERVICE_HOSTS, type ServiceName } from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
 
@@ -59,7 +54,7 @@ export class ComputeStack extends RegionalStack {
     super(scope, 'compute', props);
     const tier = this.config.tier;
     const code = this.regionPlan.code;
-    const apiHost = regionalApiHost(code, this.config.domain);
+    const apiHost = regionalApiDomainName(code, this.config.domain);
 
     this.cluster = new PlatformCluster(this, 'Eks', {
       clusterName: clusterName(tier.name, code),
@@ -111,9 +106,74 @@ export class ComputeStack extends RegionalStack {
       if (access.includes('cache')) this.grantCache(role, props.data);
     }
 
+    this.addWorkloads(services);
+
     this.publishRunbookParameter('compute', 'cluster-name', this.cluster.cluster.clusterName);
     this.publishRunbookParameter('compute', 'api-host', apiHost);
     this.publishRunbookParameter('compute', 'load-balancer-arn', this.endpoint.loadBalancer.loadBalancerArn);
+  }
+
+  /** The platform charts, each deployed as one manifest after the namespace and the CRDs they use. */
+  private addWorkloads(services: readonly (ServiceName | 'scheduler')[]): void {
+    const tier = this.config.tier;
+    const workloads = tier.workloads;
+    const loadBalancer = this.endpoint.loadBalancer;
+    const routed = (name: string) => {
+      const group = this.endpoint.targetGroups[name];
+      return group
+        ? { targetGroupArn: group.targetGroupArn, loadBalancerSecurityGroupId: this.endpoint.securityGroup.securityGroupId }
+        : {};
+    };
+    const image = (name: string) => this.repositories.imageUri(name, workloads.imageTag);
+    const serviceSpecs: Record<string, ServiceSpec> = {};
+    for (const name of services) {
+      if (name === 'scheduler') continue;
+      const autoscaling = workloads.services[name];
+      const group = this.endpoint.targetGroups[name];
+      serviceSpecs[name] = {
+        name,
+        image: image(name),
+        port: SERVICE_PORT,
+        resources: workloads.resources[name],
+        autoscaling,
+        probe: workloads.probe,
+        serviceAccountName: name,
+        ...routed(name),
+        requestsMetric:
+          autoscaling.requestsPerSecondPerPod !== undefined && group
+            ? {
+                loadBalancerFullName: loadBalancer.loadBalancerFullName,
+                targetGroupFullName: group.targetGroupFullName,
+                region: this.region,
+              }
+            : undefined,
+      };
+    }
+    const charts = platformCharts(new cdk8s.App(), {
+      namespace: PLATFORM_NAMESPACE,
+      region: this.region,
+      services: serviceSpecs,
+      scheduler: {
+        name: 'scheduler',
+        image: image('scheduler'),
+        port: SERVICE_PORT,
+        resources: workloads.resources.scheduler,
+        replicas: workloads.scheduler.replicas,
+        leaseDurationSeconds: workloads.scheduler.leaseDurationSeconds,
+        probe: workloads.probe,
+        serviceAccountName: 'scheduler',
+        ...routed('scheduler'),
+      },
+    });
+
+    const cluster = this.cluster.cluster;
+    const namespace = cluster.addCdk8sChart('PlatformNamespace', charts.namespace);
+    for (const [family, chart] of Object.entries(charts.families)) {
+      const manifest = cluster.addCdk8sChart(`Platform${pascalCase(family)}`, chart);
+      // TargetGroupBinding and ScaledObject are custom resources: their controllers' CRDs come first.
+      manifest.node.addDependency(namespace, this.cluster.kedaChart);
+      if (cluster.albController) manifest.node.addDependency(cluster.albController);
+    }
   }
 
   private grantArtifacts(role: iam.Role, data: DataStack): void {

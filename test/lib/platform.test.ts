@@ -12,9 +12,9 @@ describe.each(LAYOUTS)('platform layout $id', (layout) => {
   if (!primary) throw new Error('no primary');
   const name = (code: string, layer: string) => `Mlp-${config.tier.name}-${code}-${layer}`;
 
-  test('network, data, compute and resilience stacks in every region, named Mlp-<tier>-<code>-<layer>', () => {
+  test('network, data, compute and resilience stacks in every region, named Mlp-<tier>-<code>-<layer>, plus the global stack', () => {
     const expected = config.regions.flatMap((r) => ['network', 'data', 'compute', 'resilience'].map((layer) => name(r.code, layer)));
-    expect(assembly.stackNames.sort()).toEqual(expected.sort());
+    expect(assembly.stackNames.sort()).toEqual([...expected, `Mlp-${config.tier.name}-global`].sort());
   });
 
   test('every stack has an explicit account and region', () => {
@@ -48,6 +48,12 @@ describe.each(LAYOUTS)('platform layout $id', (layout) => {
       const dependencies = assembly.artifact(name(region.code, 'resilience')).dependencies ?? [];
       for (const other of config.regions) expect(dependencies).toContain(name(other.code, 'data'));
     }
+  });
+
+  test('the global stack deploys in us-east-1 after every region’s compute stack', () => {
+    const global = assembly.artifact(`Mlp-${config.tier.name}-global`);
+    expect(global.environment).toBe(`aws://${TEST_ACCOUNT}/us-east-1`);
+    for (const region of config.regions) expect(global.dependencies).toContain(name(region.code, 'compute'));
   });
 
   test('VPC CIDRs never overlap between regions', () => {

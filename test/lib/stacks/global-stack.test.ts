@@ -1,0 +1,162 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, test } from 'vitest';
+import { READ_HOSTS, resolvePlatformConfig, WRITE_HOSTS } from '../../../lib/config';
+import { addQualityGates } from '../../../lib/quality-gates';
+import { GlobalStack } from '../../../lib/stacks/global-stack';
+import { testApp } from '../../support/synth';
+
+const DOMAIN = 'ml.example.com';
+const ZONE_ID = 'Z0123456789ABC';
+
+function build(regions: string, withGates = false) {
+  const app = testApp();
+  const { config } = resolvePlatformConfig({ tier: 'tier1', account: '111122223333', domain: DOMAIN, hostedZoneId: ZONE_ID, regions });
+  const stack = new GlobalStack(app, { config });
+  if (withGates) addQualityGates(app);
+  return { app, stack, config };
+}
+
+interface RecordProps {
+  Name: string;
+  Type: string;
+  TTL: string;
+  HostedZoneId: string;
+  ResourceRecords: string[];
+  Failover?: 'PRIMARY' | 'SECONDARY';
+  SetIdentifier: string;
+  Region?: string;
+  HealthCheckId?: { Ref: string };
+}
+
+describe.each([
+  ['two regions', 'us-east-1,us-west-2'],
+  ['four regions', 'us-east-1,us-west-2,eu-west-1,ap-southeast-2'],
+])('GlobalStack over %s', (_what, regionList) => {
+  const { app, stack, config } = build(regionList);
+  const template = Template.fromStack(stack);
+  const records = Object.values(template.findResources('AWS::Route53::RecordSet')).map((r) => r.Properties as RecordProps);
+  const [primary, ...secondaries] = config.regions;
+  if (!primary) throw new Error('no primary');
+  const apiName = (code: string) => `api.${code}.${DOMAIN}`;
+
+  /** Logical id of each region's health check, by region code, read from the template. */
+  const healthChecks = template.findResources('AWS::Route53::HealthCheck');
+  const checkOf = (code: string) => {
+    const entry = Object.entries(healthChecks).find(([, r]) => r.Properties.HealthCheckConfig.FullyQualifiedDomainName === apiName(code));
+    if (!entry) throw new Error(`no health check for ${code}`);
+    return { Ref: entry[0] };
+  };
+
+  test('is Mlp-tier1-global in us-east-1 of the configured account, tagged with tier and layer', () => {
+    expect(stack.stackName).toBe('Mlp-tier1-global');
+    expect(stack.node.id).toBe('Mlp-tier1-global');
+    expect(stack.region).toBe('us-east-1');
+    expect(stack.account).toBe('111122223333');
+    const artifact = app.synth().getStackByName('Mlp-tier1-global');
+    expect(artifact.environment.name).toBe('aws://111122223333/us-east-1');
+    expect(artifact.tags).toEqual({ 'mlp:tier': 'tier1', 'mlp:layer': 'global' });
+  });
+
+  test("one HTTPS health check per region on api.<code>.<domain>/health, with the tier's interval and threshold", () => {
+    expect(config.tier.routing).toEqual({ healthCheckIntervalSeconds: 10, healthCheckFailureThreshold: 3, recordTtlSeconds: 60 });
+    expect(Object.keys(healthChecks)).toHaveLength(config.regions.length);
+    for (const region of config.regions) {
+      const check = healthChecks[checkOf(region.code).Ref];
+      expect(check?.Properties).toEqual({
+        HealthCheckConfig: {
+          Type: 'HTTPS',
+          FullyQualifiedDomainName: apiName(region.code),
+          Port: 443,
+          EnableSNI: true,
+          ResourcePath: '/health',
+          RequestInterval: config.tier.routing.healthCheckIntervalSeconds,
+          FailureThreshold: config.tier.routing.healthCheckFailureThreshold,
+          MeasureLatency: true,
+          Inverted: false,
+        },
+        HealthCheckTags: [{ Key: 'Name', Value: `mlp-tier1-api-${region.code}` }],
+      });
+    }
+  });
+
+  test('an unhealthy alarm per health check, notifying the encrypted topic', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic'));
+    expect(alarms).toHaveLength(config.regions.length);
+    for (const region of config.regions) {
+      const alarm = alarms.find((a) => a.Dimensions[0].Value.Ref === checkOf(region.code).Ref);
+      expect(alarm).toMatchObject({
+        AlarmName: `mlp-tier1-api-${region.code}-unhealthy`,
+        Namespace: 'AWS/Route53',
+        MetricName: 'HealthCheckStatus',
+        Dimensions: [{ Name: 'HealthCheckId', Value: checkOf(region.code) }],
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        AlarmActions: [{ Ref: topicId }],
+        OKActions: [{ Ref: topicId }],
+      });
+    }
+    const [keyId] = Object.keys(template.findResources('AWS::KMS::Key'));
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+  });
+
+  test.each(WRITE_HOSTS)('%s: one PRIMARY record at the primary, then every secondary in order', (host) => {
+    const name = `${host}.${DOMAIN}.`;
+    const top = records.filter((r) => r.Name === name);
+    const topPrimary = top.filter((r) => r.Failover === 'PRIMARY');
+    expect(topPrimary).toHaveLength(1);
+    expect(topPrimary[0]).toMatchObject({ ResourceRecords: [apiName(primary.code)], HealthCheckId: checkOf(primary.code) });
+    expect(top.filter((r) => r.Failover === 'SECONDARY')).toHaveLength(1);
+    expect(top).toHaveLength(2);
+
+    // Follow the SECONDARY records down the chain: each link answers with one secondary while it is
+    // healthy; the last SECONDARY is the last secondary region.
+    const answered: { target: string; check?: { Ref: string } }[] = [];
+    let link = top;
+    for (;;) {
+      const secondary = link.find((r) => r.Failover === 'SECONDARY');
+      if (!secondary) throw new Error(`no SECONDARY record in ${link[0]?.Name}`);
+      const target = secondary.ResourceRecords[0] ?? '';
+      const next = records.filter((r) => r.Name === `${target}.`);
+      if (next.length === 0) {
+        answered.push({ target, check: secondary.HealthCheckId });
+        break;
+      }
+      expect(target).toBe(`${host}.failover-${answered.length + 2}.${DOMAIN}`);
+      expect(secondary.HealthCheckId).toBeUndefined();
+      expect(next.map((r) => r.Failover).sort()).toEqual(['PRIMARY', 'SECONDARY']);
+      const nextPrimary = next.find((r) => r.Failover === 'PRIMARY');
+      answered.push({ target: nextPrimary?.ResourceRecords[0] ?? '', check: nextPrimary?.HealthCheckId });
+      link = next;
+    }
+    expect(answered).toEqual(secondaries.map((r) => ({ target: apiName(r.code), check: checkOf(r.code) })));
+  });
+
+  test.each(READ_HOSTS)('%s: a latency record per region with its health check', (host) => {
+    const latency = records.filter((r) => r.Name === `${host}.${DOMAIN}.`);
+    expect(latency).toEqual(
+      config.regions.map((region) => ({
+        HostedZoneId: ZONE_ID,
+        Name: `${host}.${DOMAIN}.`,
+        Type: 'CNAME',
+        TTL: '60',
+        Region: region.name,
+        SetIdentifier: region.name,
+        ResourceRecords: [apiName(region.code)],
+        HealthCheckId: checkOf(region.code),
+      })),
+    );
+  });
+
+  test('every record is a CNAME in the configured zone with the 60 s TTL', () => {
+    expect(records.length).toBe(WRITE_HOSTS.length * 2 * secondaries.length + READ_HOSTS.length * config.regions.length);
+    for (const record of records) {
+      expect(record).toMatchObject({ HostedZoneId: ZONE_ID, Type: 'CNAME', TTL: '60' });
+    }
+  });
+
+  test('passes the quality gates', () => {
+    const { app: gated } = build(regionList, true);
+    expect(() => gated.synth()).not.toThrow();
+  });
+});
