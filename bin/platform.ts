@@ -19,6 +19,7 @@ try {
       domain: app.node.tryGetContext('domain'),
       hostedZoneId: app.node.tryGetContext('hostedZoneId'),
       backupVaultLock: app.node.tryGetContext('backupVaultLock'),
+      eksAdminRoleArns: app.node.tryGetContext('eksAdminRoleArns'),
     },
     process.env.CDK_DEFAULT_ACCOUNT,
   );

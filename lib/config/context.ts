@@ -11,6 +11,7 @@ export interface PlatformContext {
   readonly domain?: unknown;
   readonly hostedZoneId?: unknown;
   readonly backupVaultLock?: unknown;
+  readonly eksAdminRoleArns?: unknown;
 }
 
 export const DEFAULT_TIER: TierName = 'tier1';
@@ -29,6 +30,7 @@ export const PLACEHOLDER_DOMAIN = 'ml-platform.example.com';
 export const PLACEHOLDER_HOSTED_ZONE_ID = 'Z0000000PLACEHOLDER';
 
 const ACCOUNT_PATTERN = /^\d{12}$/;
+const ROLE_ARN_PATTERN = /^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const HOSTED_ZONE_ID_PATTERN = /^Z[0-9A-Z]{1,31}$/;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
@@ -91,6 +93,7 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
   );
 
   const backupVaultLock = parseBackupVaultLock(context.backupVaultLock);
+  const eksAdminRoleArns = parseRoleArns(context.eksAdminRoleArns);
 
   const regions: RegionPlan[] = regionNames.map((name, index) => {
     const region = findSupportedRegion(name);
@@ -105,7 +108,7 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
   });
 
   return {
-    config: { tier, backupVaultLock, account, accountIsPlaceholder, regions, domain, hostedZoneId },
+    config: { tier, backupVaultLock, eksAdminRoleArns, account, accountIsPlaceholder, regions, domain, hostedZoneId },
     warnings,
   };
 }
@@ -150,6 +153,22 @@ function parseBackupVaultLock(value: unknown): BackupVaultLockMode {
     throw new ConfigError('backupVaultLock', mode, `expected one of ${BACKUP_VAULT_LOCK_MODES.join(', ')}`);
   }
   return mode as BackupVaultLockMode;
+}
+
+function parseRoleArns(value: unknown): string[] {
+  const text = optionalString('eksAdminRoleArns', value);
+  if (text === undefined) return [];
+  const arns = text.split(',').map((arn) => arn.trim());
+  for (const arn of arns) {
+    if (!ROLE_ARN_PATTERN.test(arn)) {
+      throw new ConfigError(
+        'eksAdminRoleArns',
+        text,
+        `"${arn}" is not an IAM role ARN; expected arn:aws:iam::<account>:role/<name>, comma-separated`,
+      );
+    }
+  }
+  return arns;
 }
 
 function parseRegions(value: unknown, defaults: readonly string[]): string[] {

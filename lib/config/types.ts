@@ -306,6 +306,8 @@ export type BackupVaultLockMode = 'off' | 'governance' | 'compliance';
 
 export interface PlatformConfig {
   readonly tier: TierPreset;
+  /** IAM roles granted cluster-admin on every EKS cluster through access entries; may be empty. */
+  readonly eksAdminRoleArns: readonly string[];
   /** Vault Lock on every region's backup vault; `off` unless `-c backupVaultLock` says otherwise. */
   readonly backupVaultLock: BackupVaultLockMode;
   readonly account: string;

@@ -67,6 +67,7 @@ export class ComputeStack extends RegionalStack {
         memory: tier.eks.memoryOptimized,
         gpu: tier.eks.gpu,
       },
+      adminPrincipalArns: this.config.eksAdminRoleArns,
       albControllerVersion: eks.AlbControllerVersion.V2_17_1,
       kedaVersion: '2.17.2',
     });

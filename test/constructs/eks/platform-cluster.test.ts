@@ -125,6 +125,22 @@ describe('PlatformCluster', () => {
     });
   });
 
+  test('admins get cluster-admin through access entries, not aws-auth', () => {
+    const { stack: withAdmin } = buildCluster({ adminPrincipalArns: ['arn:aws:iam::111122223333:role/platform-admin'] });
+    Template.fromStack(withAdmin).hasResourceProperties('AWS::EKS::AccessEntry', {
+      PrincipalArn: 'arn:aws:iam::111122223333:role/platform-admin',
+      AccessPolicies: [
+        Match.objectLike({
+          AccessScope: { Type: 'cluster' },
+          PolicyArn: {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy']],
+          },
+        }),
+      ],
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('aws-auth');
+  });
+
   test('the AWS Load Balancer Controller is installed', () => {
     template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Chart: 'aws-load-balancer-controller' });
   });

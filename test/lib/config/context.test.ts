@@ -45,6 +45,15 @@ describe('defaults', () => {
     expect(fromList.config.regions[0]?.isPrimary).toBe(true);
   });
 
+  test('EKS admin roles come from -c eksAdminRoleArns, none by default', () => {
+    expect(resolvePlatformConfig({ account: ACCOUNT }).config.eksAdminRoleArns).toEqual([]);
+    const arns = 'arn:aws:iam::111122223333:role/platform-admin, arn:aws:iam::111122223333:role/sre';
+    expect(resolvePlatformConfig({ account: ACCOUNT, eksAdminRoleArns: arns }).config.eksAdminRoleArns).toEqual([
+      'arn:aws:iam::111122223333:role/platform-admin',
+      'arn:aws:iam::111122223333:role/sre',
+    ]);
+  });
+
   test('backup Vault Lock is off unless -c backupVaultLock turns it on', () => {
     expect(resolvePlatformConfig({ account: ACCOUNT }).config.backupVaultLock).toBe('off');
     expect(resolvePlatformConfig({ account: ACCOUNT, backupVaultLock: 'compliance' }).config.backupVaultLock).toBe('compliance');
@@ -77,6 +86,10 @@ describe('bad input fails with one line naming key, value and what is allowed', 
     ],
     [{ regions: 'us-east-1' }, 'Invalid context -c regions=us-east-1: 1 region(s) given; expected 2 to 5, the first being the primary'],
     [{ backupVaultLock: 'on' }, 'Invalid context -c backupVaultLock=on: expected one of off, governance, compliance'],
+    [
+      { eksAdminRoleArns: 'arn:aws:iam::111122223333:user/alice' },
+      'Invalid context -c eksAdminRoleArns=arn:aws:iam::111122223333:user/alice: "arn:aws:iam::111122223333:user/alice" is not an IAM role ARN; expected arn:aws:iam::<account>:role/<name>, comma-separated',
+    ],
     [{ account: '1234' }, 'Invalid context -c account=1234: expected a 12-digit AWS account id'],
     [{ account: 12 }, 'Invalid context -c account=12: expected a string'],
     [{ domain: 'Not A Domain' }, 'Invalid context -c domain=Not A Domain: expected a lower-case DNS name such as ml.example.com'],
