@@ -27,16 +27,15 @@ for (const layout of LAYOUTS) {
   const platform = synthLayout(layout, join(root, layout.id));
   const layoutPins = pins[layout.id] ?? {};
   pins[layout.id] = layoutPins;
-  for (const stacks of platform.regions.values()) {
-    for (const stack of Object.values(stacks)) {
-      const current = statefulResourcesOf(Template.fromStack(stack).toJSON() as CfnTemplate);
-      const stackPins = layoutPins[stack.stackName] ?? {};
-      layoutPins[stack.stackName] = stackPins;
-      for (const [logicalId, type] of Object.entries(current)) {
-        if (!(logicalId in stackPins)) {
-          stackPins[logicalId] = type;
-          added++;
-        }
+  const stacks = [...[...platform.regions.values()].flatMap((region) => Object.values(region)), platform.global];
+  for (const stack of stacks) {
+    const current = statefulResourcesOf(Template.fromStack(stack).toJSON() as CfnTemplate);
+    const stackPins = layoutPins[stack.stackName] ?? {};
+    layoutPins[stack.stackName] = stackPins;
+    for (const [logicalId, type] of Object.entries(current)) {
+      if (!(logicalId in stackPins)) {
+        stackPins[logicalId] = type;
+        added++;
       }
     }
   }

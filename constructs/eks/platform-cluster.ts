@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { pascalCase } from '../private/ids';
+import { autoScalingEbsKeyStatements } from '../private/kms';
 import { acknowledgeModuleIam, acknowledgeWildcardResource } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 
@@ -78,7 +79,6 @@ export class PlatformCluster extends Construct {
   constructor(scope: Construct, id: string, props: PlatformClusterProps) {
     super(scope, id);
     validate(this, props);
-    const stack = Stack.of(this);
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
 
     this.key = new kms.Key(this, 'Key', {
@@ -87,22 +87,7 @@ export class PlatformCluster extends Construct {
     });
     // Managed node groups launch through Auto Scaling, whose service-linked role must use the key for
     // encrypted root volumes.
-    const autoScalingRole = `arn:${stack.partition}:iam::${stack.account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ArnPrincipal(autoScalingRole)],
-        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
-        resources: ['*'],
-      }),
-    );
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ArnPrincipal(autoScalingRole)],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
-      }),
-    );
+    for (const statement of autoScalingEbsKeyStatements(this)) this.key.addToResourcePolicy(statement);
 
     this.cluster = new eks.Cluster(this, 'Cluster', {
       clusterName: props.clusterName,

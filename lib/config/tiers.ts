@@ -189,6 +189,15 @@ const BATCH_RETRIES: BatchSizing['retries'] = {
   minutesBetweenUserRetries: 2, // [002] minutes_between_retries=2
 };
 
+/** [003] worker pools as Batch queues; a higher priority is scheduled first on shared capacity. */
+const BATCH_QUEUES: BatchSizing['queues'] = [
+  { name: 'priority-high', priority: 100, computeEnvironments: ['cpu'] }, // [003] P0 pool: on-demand only
+  { name: 'gpu-training', priority: 60, computeEnvironments: ['gpu'] }, // [002] GPU compute environment
+  { name: 'standard', priority: 50, computeEnvironments: ['cpu'] }, // [003] P1 general pool
+  { name: 'long-running', priority: 40, computeEnvironments: ['cpu'] }, // [003] jobs > 1 h; [ours] yield to short jobs
+  { name: 'spot', priority: 10, computeEnvironments: ['spot'] }, // [003] spot workers for non-critical P2 jobs
+];
+
 function batch(cpuMaxVcpus: number, gpuMaxVcpus: number, gpuInstanceTypes: string[]): BatchSizing {
   return {
     cpuInstanceTypes: ['c6i.xlarge', 'c6i.4xlarge', 'c6i.8xlarge'], // [002] CPU compute environment
@@ -199,6 +208,10 @@ function batch(cpuMaxVcpus: number, gpuMaxVcpus: number, gpuInstanceTypes: strin
     // starve on-demand capacity of its account quota.
     spotMaxVcpus: Math.round(cpuMaxVcpus / 2),
     retries: BATCH_RETRIES,
+    queues: BATCH_QUEUES,
+    rootVolumeGiB: 100, // [ours] CUDA/PyTorch images are several GB each
+    // [ours] one g5.xlarge (4 vCPU, 16 GiB, 1 GPU) per step, leaving memory for the ECS agent; 24 h cap
+    trainingJob: { vcpus: 4, memoryMiB: 15_000, gpus: 1, timeoutHours: 24 },
   };
 }
 

@@ -132,12 +132,29 @@ export interface FeatureStoreSizing {
   readonly tables: readonly FeatureTableConfig[];
 }
 
+/** A Batch job queue: its scheduling priority and the compute environments it fills, in order. */
+export interface BatchQueueConfig {
+  readonly name: string;
+  readonly priority: number;
+  readonly computeEnvironments: readonly ('cpu' | 'gpu' | 'spot')[];
+}
+
 export interface BatchSizing {
   readonly cpuInstanceTypes: readonly string[];
   readonly cpuMaxVcpus: number;
   readonly gpuInstanceTypes: readonly string[];
   readonly gpuMaxVcpus: number;
   readonly spotMaxVcpus: number;
+  readonly queues: readonly BatchQueueConfig[];
+  /** Root volume of every Batch instance; it also holds the (large) job images. */
+  readonly rootVolumeGiB: number;
+  /** Resources of the training-step job definition template. */
+  readonly trainingJob: {
+    readonly vcpus: number;
+    readonly memoryMiB: number;
+    readonly gpus: number;
+    readonly timeoutHours: number;
+  };
   /** Job retry attempts by failure class. */
   readonly retries: {
     readonly transientNetwork: number;

@@ -1,6 +1,8 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
-import { ArnFormat } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { ArnFormat, Duration, Size } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as rds from 'aws-cdk-lib/aws-rds';
@@ -8,6 +10,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
 import type { Construct } from 'constructs';
+import { BatchCompute, TrainingJobDefinition } from '../../constructs/batch';
 import { PlatformCluster } from '../../constructs/eks';
 import { ServiceRepositories } from '../../constructs/images';
 import { RegionalApiEndpoint } from '../../constructs/ingress';
@@ -25,6 +28,9 @@ export interface ComputeStackProps extends RegionalStackProps {
   /** The region's data stack: the stores the services are granted access to. */
   readonly data: DataStack;
 }
+
+/** ECR repository of the training-step image that Batch jobs run. */
+const TRAINING_IMAGE = 'training-step';
 
 /** Port every platform container listens on. */
 export const SERVICE_PORT = 8080;
@@ -47,6 +53,9 @@ export class ComputeStack extends RegionalStack {
   public readonly cluster: PlatformCluster;
   public readonly endpoint: RegionalApiEndpoint;
   public readonly repositories: ServiceRepositories;
+  public readonly batch: BatchCompute;
+  /** The region's data key, which encrypts the artifacts the services read and write. */
+  private readonly dataKeyArn: string;
   /** Pod Identity roles by service account name. */
   public readonly serviceRoles: Record<string, iam.Role> = {};
 
@@ -55,6 +64,7 @@ export class ComputeStack extends RegionalStack {
     const tier = this.config.tier;
     const code = this.regionPlan.code;
     const apiHost = regionalApiDomainName(code, this.config.domain);
+    this.dataKeyArn = props.data.dataKey.keyArn;
 
     this.cluster = new PlatformCluster(this, 'Eks', {
       clusterName: clusterName(tier.name, code),
@@ -75,7 +85,7 @@ export class ComputeStack extends RegionalStack {
     const services = [...(Object.keys(tier.workloads.services) as ServiceName[]), 'scheduler'] as const;
     this.repositories = new ServiceRepositories(this, 'Images', {
       prefix: `mlp/${tier.name}`,
-      services,
+      services: [...services, TRAINING_IMAGE],
       encryptionKey: this.cluster.key,
     });
 
@@ -101,17 +111,19 @@ export class ComputeStack extends RegionalStack {
       if (!access) continue;
       const role = this.cluster.addPodRole(pascalCase(service), PLATFORM_NAMESPACE, service);
       this.serviceRoles[service] = role;
-      if (access.includes('artifacts')) this.grantArtifacts(role, props.data);
+      if (access.includes('artifacts')) this.grantArtifacts(role);
       if (access.includes('postgres')) this.grantPostgres(role, props.data, service);
       if (access.includes('features')) this.grantFeatures(role);
       if (access.includes('cache')) this.grantCache(role, props.data);
     }
 
     this.addWorkloads(services);
+    this.batch = this.addBatch(props.vpc);
 
     this.publishRunbookParameter('compute', 'cluster-name', this.cluster.cluster.clusterName);
     this.publishRunbookParameter('compute', 'api-host', apiHost);
     this.publishRunbookParameter('compute', 'load-balancer-arn', this.endpoint.loadBalancer.loadBalancerArn);
+    this.publishRunbookParameter('compute', 'batch-queues', Object.keys(this.batch.queues).join(','));
   }
 
   /** The platform charts, each deployed as one manifest after the namespace and the CRDs they use. */
@@ -177,7 +189,36 @@ export class ComputeStack extends RegionalStack {
     }
   }
 
-  private grantArtifacts(role: iam.Role, data: DataStack): void {
+  /** Batch for pipeline steps and scheduler jobs, and the training-step job definition template. */
+  private addBatch(vpc: ec2.IVpc): BatchCompute {
+    const sizing = this.config.tier.batch;
+    const types = (names: readonly string[]) => names.map((name) => new ec2.InstanceType(name));
+    const compute = new BatchCompute(this, 'Batch', {
+      vpc,
+      cpu: { instanceTypes: types(sizing.cpuInstanceTypes), maxvCpus: sizing.cpuMaxVcpus },
+      gpu: { instanceTypes: types(sizing.gpuInstanceTypes), maxvCpus: sizing.gpuMaxVcpus },
+      spot: { instanceTypes: types(sizing.cpuInstanceTypes), maxvCpus: sizing.spotMaxVcpus },
+      queues: sizing.queues,
+      volumeEncryptionKey: this.cluster.key,
+      rootVolumeSizeGiB: sizing.rootVolumeGiB,
+      queueNamePrefix: `mlp-${this.config.tier.name}`,
+    });
+    const training = new TrainingJobDefinition(this, 'TrainingStep', {
+      image: ecs.ContainerImage.fromEcrRepository(
+        this.repositories.repositories[TRAINING_IMAGE] as ecr.Repository,
+        this.config.tier.workloads.imageTag,
+      ),
+      vcpus: sizing.trainingJob.vcpus,
+      memory: Size.mebibytes(sizing.trainingJob.memoryMiB),
+      gpus: sizing.trainingJob.gpus,
+      retries: sizing.retries,
+      timeout: Duration.hours(sizing.trainingJob.timeoutHours),
+    });
+    this.grantArtifacts(training.jobRole as iam.Role);
+    return compute;
+  }
+
+  private grantArtifacts(role: iam.Role): void {
     // The bucket's name is fixed, so its ARN needs no reference to the data stack.
     const bucket = s3.Bucket.fromBucketName(role, 'ArtifactBucket', artifactBucketName(this.config.tier.name, this.account, this.region));
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
@@ -190,7 +231,7 @@ export class ComputeStack extends RegionalStack {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [data.dataKey.keyArn],
+        resources: [this.dataKeyArn],
       }),
     );
     acknowledgeWildcardResource(

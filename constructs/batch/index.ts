@@ -1,0 +1,3 @@
+export * from './batch-compute';
+export * from './retry-strategy';
+export * from './training-job-definition';
