@@ -201,7 +201,7 @@ export class ComputeStack extends RegionalStack {
       queues: sizing.queues,
       volumeEncryptionKey: this.cluster.key,
       rootVolumeSizeGiB: sizing.rootVolumeGiB,
-      queueNamePrefix: `mlp-${this.config.tier.name}`,
+      queueNamePrefix: `mlp-${this.config.tier.name}-`,
     });
     const training = new TrainingJobDefinition(this, 'TrainingStep', {
       image: ecs.ContainerImage.fromEcrRepository(

@@ -105,3 +105,44 @@ describe('a broken manifest in a template is caught', () => {
     expect(validateKubernetesObject(scheduler).join('\n')).toMatch(/replicas/);
   });
 });
+
+describe.each(LAYOUTS)('Batch of layout $id', (layout) => {
+  const assembly = LayoutAssembly.of(layout.id);
+  const { config } = resolvePlatformConfig({ tier: layout.tier, regions: layout.regions?.join(','), account: TEST_ACCOUNT });
+  const batch = config.tier.batch;
+
+  test.each(config.regions.map((r) => [r.name, r.code]))('%s runs the tier’s environments and queues', (_name, code) => {
+    const stack = `Mlp-${config.tier.name}-${code}-compute`;
+    const environments = Object.entries(assembly.resourcesOfType(stack, 'AWS::Batch::ComputeEnvironment')).map(
+      ([id, r]) => [id, r.Properties?.ComputeResources as Record<string, any>] as const,
+    );
+    const byType = (type: string, strategy: string) =>
+      environments.filter(([, c]) => c.Type === type && c.AllocationStrategy === strategy).map(([id, c]) => ({ id, ...c }));
+    const [cpu] = byType('EC2', 'BEST_FIT_PROGRESSIVE').filter((c) => c.InstanceTypes.includes('c6i.xlarge'));
+    const [gpu] = byType('EC2', 'BEST_FIT_PROGRESSIVE').filter((c) => !c.InstanceTypes.includes('c6i.xlarge'));
+    const [spot] = byType('SPOT', 'SPOT_PRICE_CAPACITY_OPTIMIZED');
+    expect(cpu).toMatchObject({ MinvCpus: 0, MaxvCpus: batch.cpuMaxVcpus, InstanceTypes: [...batch.cpuInstanceTypes] });
+    expect(gpu).toMatchObject({
+      MinvCpus: 0,
+      MaxvCpus: batch.gpuMaxVcpus,
+      InstanceTypes: [...batch.gpuInstanceTypes],
+      Ec2Configuration: [{ ImageType: 'ECS_AL2023_NVIDIA' }],
+    });
+    expect(spot).toMatchObject({ MinvCpus: 0, MaxvCpus: batch.spotMaxVcpus });
+
+    const keyOf: Record<string, string | undefined> = { cpu: cpu?.id, gpu: gpu?.id, spot: spot?.id };
+    const queues = Object.values(assembly.resourcesOfType(stack, 'AWS::Batch::JobQueue')).map((q) => q.Properties ?? {});
+    expect(queues).toHaveLength(batch.queues.length);
+    for (const spec of batch.queues) {
+      const queue = queues.find((q) => q.JobQueueName === `mlp-${config.tier.name}-${spec.name}`);
+      expect(queue?.Priority, spec.name).toBe(spec.priority);
+      const order = (queue?.ComputeEnvironmentOrder as { ComputeEnvironment: { 'Fn::GetAtt': string[] } }[]) ?? [];
+      expect(
+        order.map((o) => o.ComputeEnvironment['Fn::GetAtt'][0]),
+        spec.name,
+      ).toEqual(spec.computeEnvironments.map((k) => keyOf[k]));
+    }
+    const high = queues.find((q) => q.JobQueueName === `mlp-${config.tier.name}-priority-high`);
+    expect(JSON.stringify(high)).not.toContain(spot?.id);
+  });
+});
