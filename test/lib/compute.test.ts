@@ -117,7 +117,9 @@ describe.each(LAYOUTS)('Batch of layout $id', (layout) => {
       ([id, r]) => [id, r.Properties?.ComputeResources as Record<string, any>] as const,
     );
     const byType = (type: string, strategy: string) =>
-      environments.filter(([, c]) => c.Type === type && c.AllocationStrategy === strategy).map(([id, c]) => ({ id, ...c }));
+      environments
+        .filter(([, c]) => c.Type === type && c.AllocationStrategy === strategy)
+        .map(([id, c]) => ({ ...c, id }) as Record<string, any>);
     const [cpu] = byType('EC2', 'BEST_FIT_PROGRESSIVE').filter((c) => c.InstanceTypes.includes('c6i.xlarge'));
     const [gpu] = byType('EC2', 'BEST_FIT_PROGRESSIVE').filter((c) => !c.InstanceTypes.includes('c6i.xlarge'));
     const [spot] = byType('SPOT', 'SPOT_PRICE_CAPACITY_OPTIMIZED');

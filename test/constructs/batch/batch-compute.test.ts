@@ -1,4 +1,3 @@
-import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -6,9 +5,9 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, test } from 'vitest';
 import { BatchCompute, type BatchComputeProps, type JobQueueSpec } from '../../../constructs/batch';
-import { PlatformVpc } from '../../../constructs/network';
 import { autoScalingEbsKeyStatements } from '../../../constructs/private/kms';
 import { addQualityGates } from '../../../lib/quality-gates';
+import { stackWithVpc } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 const AUTO_SCALING_ROLE = 'arn:aws:iam::111122223333:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling';
@@ -25,11 +24,7 @@ const QUEUES: JobQueueSpec[] = [
 
 function build(overrides: Partial<BatchComputeProps> = {}, withGates = false) {
   const app = testApp();
-  const stack = new Stack(app, 'Compute', { env: { account: '111122223333', region: 'us-east-1' } });
-  const { vpc } = new PlatformVpc(stack, 'Network', {
-    cidr: '10.64.0.0/16',
-    availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
-  });
+  const { stack, vpc } = stackWithVpc(app, 'Compute');
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
   for (const statement of autoScalingEbsKeyStatements(stack)) key.addToResourcePolicy(statement);
   const compute = new BatchCompute(stack, 'Batch', {

@@ -1,20 +1,15 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
-import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { describe, expect, test } from 'vitest';
 import { PlatformCluster, type PlatformClusterProps } from '../../../constructs/eks';
-import { PlatformVpc } from '../../../constructs/network';
 import { addQualityGates } from '../../../lib/quality-gates';
+import { stackWithVpc } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 function buildCluster(overrides: Partial<PlatformClusterProps> = {}, withGates = false) {
   const app = testApp();
-  const stack = new Stack(app, 'Compute', { env: { account: '111122223333', region: 'us-east-1' } });
-  const { vpc } = new PlatformVpc(stack, 'Network', {
-    cidr: '10.64.0.0/16',
-    availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
-  });
+  const { stack, vpc } = stackWithVpc(app, 'Compute');
   const cluster = new PlatformCluster(stack, 'Eks', {
     clusterName: 'mlp-tier2-use1',
     version: eks.KubernetesVersion.V1_36,

@@ -1,10 +1,9 @@
-import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { describe, expect, test } from 'vitest';
 import { RegionalApiEndpoint, type RegionalApiEndpointProps } from '../../../constructs/ingress';
-import { PlatformVpc } from '../../../constructs/network';
 import { addQualityGates } from '../../../lib/quality-gates';
+import { stackWithVpc } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 const SERVICES = {
@@ -14,11 +13,7 @@ const SERVICES = {
 
 function build(overrides: Partial<RegionalApiEndpointProps> = {}, withGates = false) {
   const app = testApp();
-  const stack = new Stack(app, 'Compute', { env: { account: '111122223333', region: 'us-east-1' } });
-  const { vpc } = new PlatformVpc(stack, 'Network', {
-    cidr: '10.64.0.0/16',
-    availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
-  });
+  const { stack, vpc } = stackWithVpc(app, 'Compute');
   const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
     hostedZoneId: 'Z0123456789ABC',
     zoneName: 'ml.example.com',

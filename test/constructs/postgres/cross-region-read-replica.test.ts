@@ -1,22 +1,17 @@
-import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, test } from 'vitest';
-import { PlatformVpc } from '../../../constructs/network';
 import { CrossRegionReadReplica } from '../../../constructs/postgres';
 import { addQualityGates } from '../../../lib/quality-gates';
+import { stackWithVpc } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 const SOURCE_ARN = 'arn:aws:rds:us-east-1:111122223333:db:mlp-tier1-metadata';
 
 function build(sourceDbInstanceArn = SOURCE_ARN, withGates = false) {
   const app = testApp();
-  const stack = new Stack(app, 'Replica', { env: { account: '111122223333', region: 'us-west-2' } });
-  const { vpc } = new PlatformVpc(stack, 'Network', {
-    cidr: '10.65.0.0/16',
-    availabilityZones: ['us-west-2a', 'us-west-2b', 'us-west-2c'],
-  });
+  const { stack, vpc } = stackWithVpc(app, 'Replica', 'us-west-2', '10.65.0.0/16');
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
   const replica = new CrossRegionReadReplica(stack, 'Metadata', {
     sourceDbInstanceArn,

@@ -1,22 +1,18 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, test } from 'vitest';
-import { PlatformVpc } from '../../../constructs/network';
 import { PostgresDatabase, type PostgresDatabaseProps } from '../../../constructs/postgres';
 import { addQualityGates } from '../../../lib/quality-gates';
+import { stackWithVpc } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 const CLIENT_CIDRS = ['10.64.0.0/18', '10.64.64.0/18', '10.64.128.0/18'];
 
 function build(overrides: Partial<PostgresDatabaseProps> = {}, withGates = false) {
   const app = testApp();
-  const stack = new Stack(app, 'Primary', { env: { account: '111122223333', region: 'us-east-1' } });
-  const { vpc } = new PlatformVpc(stack, 'Network', {
-    cidr: '10.64.0.0/16',
-    availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
-  });
+  const { stack, vpc } = stackWithVpc(app, 'Primary');
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
   const database = new PostgresDatabase(stack, 'Metadata', {
     instanceIdentifier: 'mlp-tier2-pg-use1',

@@ -1,19 +1,14 @@
-import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, test } from 'vitest';
-import { PlatformVpc } from '../../../constructs/network';
 import { CacheCluster, type CacheClusterProps, GlobalDatastore, type GlobalDatastoreProps } from '../../../constructs/redis';
 import { addQualityGates } from '../../../lib/quality-gates';
+import { stackWithVpc } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 function build(overrides: Partial<CacheClusterProps> = {}, region = 'us-east-1', withGates = false) {
   const app = testApp();
-  const stack = new Stack(app, 'Cache', { env: { account: '111122223333', region } });
-  const { vpc } = new PlatformVpc(stack, 'Network', {
-    cidr: '10.64.0.0/16',
-    availabilityZones: [`${region}a`, `${region}b`, `${region}c`],
-  });
+  const { stack, vpc } = stackWithVpc(app, 'Cache', region);
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
   const cache = new CacheCluster(stack, 'Cache', {
     replicationGroupId: 'mlp-tier2-cache-use1',
