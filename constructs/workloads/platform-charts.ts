@@ -1,9 +1,9 @@
 import { Token } from 'aws-cdk-lib';
-import { type App, Chart } from 'cdk8s';
+import { ApiObject, type App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ValidationError } from '../private/validation-error';
 import { LeaderElectedScheduler } from './leader-elected-scheduler';
-import { PlatformService } from './platform-service';
+import { KEDA_OPERATOR_AUTHENTICATION, PlatformService } from './platform-service';
 import { PART_OF, PART_OF_LABEL, validateDnsLabel } from './platform-workload';
 import type { PlatformWorkloadsSpec } from './types';
 
@@ -42,6 +42,12 @@ export function platformCharts(app: App, spec: PlatformWorkloadsSpec): PlatformC
   validateDnsLabel(namespace, 'namespace', spec.namespace);
   new kplus.Namespace(namespace, 'Namespace', {
     metadata: { name: spec.namespace, labels: { 'pod-security.kubernetes.io/enforce': POD_SECURITY_LEVEL } },
+  });
+  new ApiObject(namespace, 'KedaOperatorAuthentication', {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'TriggerAuthentication',
+    metadata: { name: KEDA_OPERATOR_AUTHENTICATION, namespace: spec.namespace },
+    spec: { podIdentity: { provider: 'aws', identityOwner: 'keda' } },
   });
 
   const known = new Set<string>(Object.values(FAMILY_SERVICES).flat());

@@ -17,6 +17,12 @@ export const SERVICE_MAX_UNAVAILABLE = '10%';
 const REQUEST_METRIC_PERIOD_SECONDS = 60;
 
 /**
+ * The namespace's KEDA TriggerAuthentication: CloudWatch is read with the KEDA operator's own Pod
+ * Identity role (cloudwatch:GetMetricData), so the service's pods need no CloudWatch access.
+ */
+export const KEDA_OPERATOR_AUTHENTICATION = 'keda-operator-aws';
+
+/**
  * A stateless platform service: the workload (see `PlatformWorkload`), a PodDisruptionBudget, and
  * an autoscaler that owns the replica count. A service scaled on CPU alone gets a native
  * `autoscaling/v2` HorizontalPodAutoscaler; a service with a per-pod request rate target gets a
@@ -112,6 +118,7 @@ export class PlatformService extends Construct {
             // The metric is already per target, and with IP targets one target is one pod: the HPA
             // compares it to the target as is (Value) instead of dividing it by the pod count again.
             metricType: 'Value',
+            authenticationRef: { name: KEDA_OPERATOR_AUTHENTICATION },
             metadata: {
               namespace: 'AWS/ApplicationELB',
               metricName: 'RequestCountPerTarget',
@@ -121,9 +128,6 @@ export class PlatformService extends Construct {
               metricStatPeriod: String(REQUEST_METRIC_PERIOD_SECONDS),
               targetMetricValue: String(requestsPerSecondPerPod * REQUEST_METRIC_PERIOD_SECONDS),
               awsRegion: metric.region,
-              // The KEDA operator's own Pod Identity role (cloudwatch:GetMetricData) reads the metric;
-              // the service's pods need no CloudWatch access.
-              identityOwner: 'operator',
             },
           },
         ],

@@ -181,10 +181,11 @@ export class ComputeStack extends RegionalStack {
 
     const cluster = this.cluster.cluster;
     const namespace = cluster.addCdk8sChart('PlatformNamespace', charts.namespace);
+    namespace.node.addDependency(this.cluster.kedaChart); // its TriggerAuthentication is a KEDA resource
     for (const [family, chart] of Object.entries(charts.families)) {
       const manifest = cluster.addCdk8sChart(`Platform${pascalCase(family)}`, chart);
-      // TargetGroupBinding and ScaledObject are custom resources: their controllers' CRDs come first.
-      manifest.node.addDependency(namespace, this.cluster.kedaChart);
+      // TargetGroupBinding is the load balancer controller's custom resource: its CRD comes first.
+      manifest.node.addDependency(namespace);
       if (cluster.albController) manifest.node.addDependency(cluster.albController);
     }
   }

@@ -182,7 +182,7 @@ describe('platformCharts', () => {
   const all = [charts.namespace, ...Object.values(charts.families)];
   const of = (name: string) => charts.families[familyOf(name)];
 
-  test('creates the namespace with Pod Security Admission enforcing restricted', () => {
+  test('creates the namespace with Pod Security Admission enforcing restricted, and KEDA’s AWS identity', () => {
     expect(manifests(charts.namespace)).toEqual([
       {
         apiVersion: 'v1',
@@ -192,6 +192,14 @@ describe('platformCharts', () => {
           labels: { 'app.kubernetes.io/part-of': 'ml-platform', 'pod-security.kubernetes.io/enforce': 'restricted' },
         },
         spec: {},
+      },
+      {
+        apiVersion: 'keda.sh/v1alpha1',
+        kind: 'TriggerAuthentication',
+        metadata: { name: 'keda-operator-aws', namespace: NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'ml-platform' } },
+        // The operator's own Pod Identity role reads CloudWatch; `identityOwner: operator` in trigger
+        // metadata is deprecated.
+        spec: { podIdentity: { provider: 'aws', identityOwner: 'keda' } },
       },
     ]);
   });
@@ -265,6 +273,7 @@ describe('platformCharts', () => {
           {
             type: 'aws-cloudwatch',
             metricType: 'Value',
+            authenticationRef: { name: 'keda-operator-aws' },
             metadata: {
               namespace: 'AWS/ApplicationELB',
               metricName: 'RequestCountPerTarget',
@@ -274,7 +283,6 @@ describe('platformCharts', () => {
               metricStatPeriod: '60',
               targetMetricValue: perMinute,
               awsRegion: REGION,
-              identityOwner: 'operator',
             },
           },
         ]);
