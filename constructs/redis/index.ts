@@ -1,3 +1,2 @@
 export * from './cache-cluster';
 export * from './global-datastore';
-export * from './global-datastore-id-lookup';

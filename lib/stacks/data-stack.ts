@@ -9,8 +9,9 @@ import type { Construct } from 'constructs';
 import { AccessLogsBucket, ArtifactBucket } from '../../constructs/artifacts';
 import { RegionalBackupPlan } from '../../constructs/backup';
 import { FeatureKeyspace } from '../../constructs/feature-store';
+import { RemoteParameter } from '../../constructs/lookup';
 import { CrossRegionReadReplica, PostgresDatabase } from '../../constructs/postgres';
-import { CacheCluster, GlobalDatastore, GlobalDatastoreIdLookup, MAX_GLOBAL_DATASTORE_SECONDARIES } from '../../constructs/redis';
+import { CacheCluster, GlobalDatastore, MAX_GLOBAL_DATASTORE_SECONDARIES } from '../../constructs/redis';
 import {
   artifactBucketName,
   backupVaultName,
@@ -154,10 +155,10 @@ export class DataStack extends RegionalStack {
     const globalIdParameter = runbookParameterName(tier.name, 'redis', 'global-datastore-id');
     let globalDatastoreId: string | undefined;
     if (isGlobalMember) {
-      globalDatastoreId = new GlobalDatastoreIdLookup(this, 'CacheGlobalDatastoreId', {
+      globalDatastoreId = new RemoteParameter(this, 'CacheGlobalDatastoreId', {
         parameterName: globalIdParameter,
         region: primaryRegion.name,
-      }).globalDatastoreId;
+      }).value;
     }
     this.cache = new CacheCluster(this, 'Cache', {
       replicationGroupId: cacheReplicationGroupId(tier.name, this.regionPlan.code),

@@ -4,24 +4,27 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { sdkCallResource } from '../private/sdk-call';
 
-export interface GlobalDatastoreIdLookupProps {
-  /** SSM parameter, in `region`, that holds the global datastore id. */
+export interface RemoteParameterProps {
+  /** Name of the SSM parameter in `region`. */
   readonly parameterName: string;
-  /** Region of the global primary. */
+  /** The region that holds it. */
   readonly region: string;
 }
 
 /**
- * Reads the id of a Global Datastore from an SSM parameter in the primary's region, at deploy time.
+ * Reads an SSM parameter of another region at deploy time: how a stack learns an identifier that
+ * another region's stack creates and config cannot derive (a Global Datastore id, whose prefix
+ * ElastiCache chooses; an MSK cluster ARN, which holds a generated uuid). Stacks in different regions
+ * cannot reference each other, so the owner publishes the value and the reader reads it here.
  *
- * ElastiCache prefixes every global id with a region-specific string that no API documents, so a
- * member cannot derive the id from config. Stacks in different regions cannot reference each other,
- * so the primary publishes the id and each member reads it once, when it is created.
+ * The value is read when the resource is created, and again only when `parameterName` or `region`
+ * change: later deployments of the reader never call the other region, so they keep working while
+ * it is down.
  */
-export class GlobalDatastoreIdLookup extends Construct {
-  public readonly globalDatastoreId: string;
+export class RemoteParameter extends Construct {
+  public readonly value: string;
 
-  constructor(scope: Construct, id: string, props: GlobalDatastoreIdLookupProps) {
+  constructor(scope: Construct, id: string, props: RemoteParameterProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const parameterArn = Arn.format(
@@ -36,11 +39,11 @@ export class GlobalDatastoreIdLookup extends Construct {
       physicalResourceId: cr.PhysicalResourceId.of(`${props.region}:${props.parameterName}`),
     };
     const resource = sdkCallResource(this, {
-      resourceType: 'Custom::GlobalDatastoreIdLookup',
+      resourceType: 'Custom::RemoteParameter',
       description: `Reads ${props.parameterName} in ${props.region}`,
       onCreate: read,
       statements: [new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] })],
     });
-    this.globalDatastoreId = resource.getResponseField('Parameter.Value');
+    this.value = resource.getResponseField('Parameter.Value');
   }
 }

@@ -1,19 +1,19 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
-import { GlobalDatastoreIdLookup } from '../../../constructs/redis';
+import { RemoteParameter } from '../../../constructs/lookup';
 import { testApp } from '../../support/synth';
 
-describe('GlobalDatastoreIdLookup', () => {
+describe('RemoteParameter', () => {
   const stack = new Stack(testApp(), 'Member', { env: { account: '111122223333', region: 'us-west-2' } });
-  const lookup = new GlobalDatastoreIdLookup(stack, 'Lookup', {
+  const lookup = new RemoteParameter(stack, 'Lookup', {
     parameterName: '/mlp/tier1/redis/global-datastore-id',
     region: 'us-east-1',
   });
   const template = Template.fromStack(stack);
 
   test("reads the parameter from the primary's region", () => {
-    const [resource] = Object.values(template.findResources('Custom::GlobalDatastoreIdLookup'));
+    const [resource] = Object.values(template.findResources('Custom::RemoteParameter'));
     const create = JSON.parse(resource?.Properties.Create as string);
     expect(create).toMatchObject({
       service: 'SSM',
@@ -21,7 +21,7 @@ describe('GlobalDatastoreIdLookup', () => {
       region: 'us-east-1',
       parameters: { Name: '/mlp/tier1/redis/global-datastore-id' },
     });
-    expect(stack.resolve(lookup.globalDatastoreId)).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Parameter.Value'] });
+    expect(stack.resolve(lookup.value)).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Parameter.Value'] });
   });
 
   test('may read that one parameter and nothing else', () => {
