@@ -217,6 +217,8 @@ function batch(cpuMaxVcpus: number, gpuMaxVcpus: number, gpuInstanceTypes: strin
 
 const SHARED = {
   recovery: RECOVERY,
+  // [ours] pinned versions of the images mirrored into ECR
+  images: { clickhouse: '24.8', clickhouseKeeper: '24.8', clickhouseBackup: '2.6.3', kafkaTools: '3.8.1' },
   backups: {
     hourlySchedule: 'cron(15 * * * ? *)', // [003] hourly backup
     dailySchedule: 'cron(45 4 * * ? *)', // [003] daily full backup; [ours] 04:45 UTC, outside the RDS backup window
@@ -249,6 +251,8 @@ const TWO_REGIONS = ['us-east-1', 'us-west-2'] as const; // [000][002][003][004]
 const THREE_REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'] as const; // [001] US West, US East, EU West
 
 const KAFKA_COMMON = {
+  kafkaVersion: '3.8.x', // [ours] a current MSK version supported by MSK Replicator
+  storageUtilizationTargetPercent: 70, // [003] storage usage > 70 %: expand storage
   defaultReplicationFactor: 3, // [003][004] replication factor 3
   minInsyncReplicas: 2, // [003] min ISR 2
   retentionHours: TOPIC_RETENTION_HOURS,
@@ -273,6 +277,7 @@ const REDIS_COMMON = {
 const CLICKHOUSE_COMMON = {
   keeperNodes: 3, // [004] 3-node ensemble in separate AZs
   backupRetentionDays: 30, // [004] ClickHouse native backup daily, 30 days
+  backupSchedule: '30 3 * * *', // [004] daily; [ours] 03:30 UTC, before the AWS Backup daily rule
 } as const;
 
 const FEATURE_TABLES = [
@@ -323,6 +328,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       brokers: 3, // [ours] one per AZ, the minimum for RF 3
       brokerInstanceType: 'kafka.m7g.large',
       brokerStorageGiB: 100,
+      maxBrokerStorageGiB: 400, // [ours] 4x headroom before an operator must resize
       topics: topics(12, 12), // [ours] dev partitions: one per broker core
       mirrorMakerTasks: 2,
       ...KAFKA_COMMON,
@@ -379,6 +385,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       brokers: 3, // [ours] one broker per AZ; [004] 60K QPS per ingestion cluster fits 3 m7g.xlarge
       brokerInstanceType: 'kafka.m7g.xlarge',
       brokerStorageGiB: 1000,
+      maxBrokerStorageGiB: 4000,
       topics: topics(100, 100), // [004] year 1: 100 partitions; [003] job-tasks 100
       mirrorMakerTasks: 4,
       ...KAFKA_COMMON,
@@ -425,6 +432,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       brokers: 6, // [ours] two per AZ for year-2 volume ([004] 150K peak QPS)
       brokerInstanceType: 'kafka.m7g.2xlarge',
       brokerStorageGiB: 2000,
+      maxBrokerStorageGiB: 8000,
       topics: topics(300, 100), // [004] year 2: 300 partitions; [003] job-tasks 100
       mirrorMakerTasks: 8,
       ...KAFKA_COMMON,
@@ -472,6 +480,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       brokers: 9, // [ours] three per AZ for year-3 volume ([004] 400K peak QPS)
       brokerInstanceType: 'kafka.m7g.4xlarge',
       brokerStorageGiB: 4000,
+      maxBrokerStorageGiB: 16_000, // MSK's per-broker maximum
       topics: topics(800, 100), // [004] year 3: 800 partitions; [003] job-tasks 100
       mirrorMakerTasks: 16,
       ...KAFKA_COMMON,

@@ -65,6 +65,8 @@ export interface ClickHouseTopology {
   readonly storageVolumeType: 'gp3' | 'io2';
   readonly keeperNodes: number;
   readonly backupRetentionDays: number;
+  /** EventBridge-style cron of the daily backup, as a Kubernetes CronJob schedule (UTC). */
+  readonly backupSchedule: string;
 }
 
 export interface KafkaTopicConfig {
@@ -82,7 +84,13 @@ export interface KafkaSizing {
   readonly brokers: number;
   /** MSK broker instance type, e.g. `kafka.m7g.xlarge`. */
   readonly brokerInstanceType: string;
+  /** MSK Kafka version. */
+  readonly kafkaVersion: string;
   readonly brokerStorageGiB: number;
+  /** Storage auto scaling ceiling per broker. */
+  readonly maxBrokerStorageGiB: number;
+  /** Disk utilisation storage auto scaling keeps brokers at. */
+  readonly storageUtilizationTargetPercent: number;
   readonly defaultReplicationFactor: number;
   readonly minInsyncReplicas: number;
   readonly retentionHours: number;
@@ -283,6 +291,18 @@ export interface DrillCadence {
   readonly chaosExercise: string;
 }
 
+/**
+ * Versions of the third-party images the platform runs, mirrored into the region's ECR (an
+ * operator pushes them; nothing is pulled from public registries at run time).
+ */
+export interface ThirdPartyImages {
+  readonly clickhouse: string;
+  readonly clickhouseKeeper: string;
+  readonly clickhouseBackup: string;
+  /** Apache Kafka with the aws-msk-iam-auth jar, for MirrorMaker 2 and the topic job. */
+  readonly kafkaTools: string;
+}
+
 /** Everything that differs between capacity tiers. */
 export interface TierPreset {
   readonly name: TierName;
@@ -301,6 +321,7 @@ export interface TierPreset {
   readonly workloads: WorkloadSizing;
   readonly backups: BackupRetention;
   readonly artifacts: ArtifactLifecycle;
+  readonly images: ThirdPartyImages;
   readonly routing: RoutingSettings;
   readonly drills: DrillCadence;
 }
