@@ -93,6 +93,14 @@ export const RUNBOOK_PARAMETERS = {
   'feature-store': ['keyspace', 'tables', 'regions'],
   backup: ['vault-name', 'plan-id', 'copy-region'],
   compute: ['cluster-name', 'api-host', 'load-balancer-arn', 'batch-queues'],
+  kafka: [
+    'cluster-arn',
+    'bootstrap-brokers', // IAM (SASL/SCRAM-free) TLS bootstrap string
+    'replication-source', // what a secondary needs to replicate this cluster: `<arn>|<subnet,...>|<security group>`
+    'replication-mode', // `msk-replicator` or `mirrormaker2`
+    'replicator-arn', // secondaries with MSK Replicator only
+  ],
+  clickhouse: ['namespace', 'service', 'cluster', 'backup-location'],
 } as const;
 
 export type RunbookParameterComponent = keyof typeof RUNBOOK_PARAMETERS;
@@ -123,6 +131,11 @@ export const SERVICE_HOSTS = {
 export type ServiceHost = keyof typeof SERVICE_HOSTS;
 export const WRITE_HOSTS: readonly ServiceHost[] = ['tracking', 'registry', 'metadata', 'scheduler', 'ingest'];
 export const READ_HOSTS: readonly ServiceHost[] = ['prediction', 'query'];
+
+/** MSK cluster of a region. */
+export function kafkaClusterName(tier: TierName, regionCode: string): string {
+  return `mlp-${tier}-${regionCode}`;
+}
 
 /** EKS cluster of a region. */
 export function clusterName(tier: TierName, regionCode: string): string {
