@@ -222,19 +222,24 @@ export class PlatformCluster extends Construct {
       { serviceAccount: 'ebs-csi-controller-sa', roleArn: ebsCsiRole.roleArn },
     ];
 
-    cluster
-      .addManifest('Gp3StorageClass', {
-        apiVersion: 'storage.k8s.io/v1',
-        kind: 'StorageClass',
-        metadata: { name: 'gp3', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
-        provisioner: 'ebs.csi.aws.com',
-        parameters: { type: 'gp3', encrypted: 'true', kmsKeyId: this.key.keyArn, 'csi.storage.k8s.io/fstype': 'ext4' },
-        // Bind where the pod lands (volumes are zonal); keep the volume when its claim is deleted.
-        volumeBindingMode: 'WaitForFirstConsumer',
-        reclaimPolicy: 'Retain',
-        allowVolumeExpansion: true,
-      })
-      .node.addDependency(ebsCsi);
+    // Both classes bind where the pod lands (volumes are zonal) and keep the volume when its claim
+    // is deleted. gp3 is the default; io2 serves the heaviest ClickHouse tier.
+    const storageClass = (name: string, parameters: Record<string, string>, isDefault: boolean) =>
+      cluster
+        .addManifest(`${pascalCase(name)}StorageClass`, {
+          apiVersion: 'storage.k8s.io/v1',
+          kind: 'StorageClass',
+          metadata: { name, annotations: { 'storageclass.kubernetes.io/is-default-class': String(isDefault) } },
+          provisioner: 'ebs.csi.aws.com',
+          parameters: { ...parameters, encrypted: 'true', kmsKeyId: this.key.keyArn, 'csi.storage.k8s.io/fstype': 'ext4' },
+          volumeBindingMode: 'WaitForFirstConsumer',
+          reclaimPolicy: 'Retain',
+          allowVolumeExpansion: true,
+        })
+        .node.addDependency(ebsCsi);
+    storageClass('gp3', { type: 'gp3' }, true);
+    // [ours] 50 IOPS per GiB, raised to the type's minimum for small volumes.
+    storageClass('io2', { type: 'io2', iopsPerGB: '50', allowAutoIOPSPerGBIncrease: 'true' }, false);
   }
 
   private addKeda(version: string): eks.HelmChart {
