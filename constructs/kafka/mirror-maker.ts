@@ -1,0 +1,306 @@
+import { type App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { ValidationError } from '../private/validation-error';
+import { MSK_IAM_CLIENT_SETTINGS, propertyLines } from './client-config';
+import {
+  CONTAINER_SECURITY_CONTEXT,
+  containerResources,
+  contentHash,
+  type KafkaToolResources,
+  kafkaToolEnv,
+  maskTokens,
+  NAME_LABEL,
+  PART_OF,
+  PART_OF_LABEL,
+  POD_SECURITY_CONTEXT,
+  restrictedNamespace,
+  validateDnsLabel,
+  validateDnsSubdomain,
+  validatePositiveInteger,
+} from './k8s';
+
+export const MIRROR_MAKER_NAMESPACE = 'kafka-replication';
+/** Port of the workers' internal REST API, over which followers forward task configurations to the leader. */
+export const MIRROR_MAKER_REST_PORT = 8083;
+const PROPERTIES_FILE = 'mm2.properties';
+const CLUSTER_ALIAS = /^[A-Za-z0-9_-]+$/;
+
+/** One cluster of a MirrorMaker 2 flow. */
+export interface MirrorMakerCluster {
+  /** Alias in `mm2.properties`, e.g. `use1`: letters, digits, `_` and `-`. */
+  readonly alias: string;
+  /** `host:port,...` of the cluster's SASL/IAM listener (a token is fine). */
+  readonly bootstrapServers: string;
+}
+
+/** What MirrorMaker 2 copies, and how often it looks again. */
+export interface MirrorMaker2Spec {
+  /** The primary, read from. */
+  readonly source: MirrorMakerCluster;
+  /** The cluster in MirrorMaker's own region, written to. */
+  readonly target: MirrorMakerCluster;
+  /**
+   * Regexes of the topics to copy.
+   * @default ['.*']
+   */
+  readonly topics?: readonly string[];
+  /**
+   * Regexes of the consumer groups whose offsets are translated.
+   * @default ['.*']
+   */
+  readonly groups?: readonly string[];
+  /** `tasks.max`: parallel copy tasks per connector, spread over the replicas. */
+  readonly tasks: number;
+  /**
+   * Replication factor of the copied topics MirrorMaker creates and of its internal topics.
+   * @default 3
+   */
+  readonly replicationFactor?: number;
+  /**
+   * How often translated consumer offsets are committed to the target, and checkpoints emitted, seconds.
+   * @default 60
+   */
+  readonly offsetSyncIntervalSeconds?: number;
+  /**
+   * How often new topics and groups on the source are picked up, seconds.
+   * @default 60
+   */
+  readonly refreshIntervalSeconds?: number;
+}
+
+/**
+ * `mm2.properties` for MirrorMaker 2 in dedicated mode, copying `source` into `target` one way,
+ * topic names unchanged (IdentityReplicationPolicy), consumer offsets translated, both clusters
+ * reached with MSK IAM over TLS. Offset syncs live on the target, so the source is only read.
+ */
+export function mirrorMaker2Properties(spec: MirrorMaker2Spec): string {
+  const problem = specProblem(spec);
+  if (problem !== undefined) throw new Error(problem);
+  const { source, target } = spec;
+  const src = source.alias;
+  const tgt = target.alias;
+  const rf = spec.replicationFactor ?? 3;
+  const syncInterval = spec.offsetSyncIntervalSeconds ?? 60;
+  const refreshInterval = spec.refreshIntervalSeconds ?? 60;
+  const lines = [
+    `# MirrorMaker 2, dedicated mode: copies ${src} into ${tgt} under the same topic names.`,
+    `clusters = ${src}, ${tgt}`,
+    `${src}.bootstrap.servers = ${source.bootstrapServers}`,
+    `${tgt}.bootstrap.servers = ${target.bootstrapServers}`,
+    '',
+    '# Both clusters admit IAM-authenticated clients over TLS only.',
+    ...propertyLines(MSK_IAM_CLIENT_SETTINGS, src),
+    ...propertyLines(MSK_IAM_CLIENT_SETTINGS, tgt),
+    '',
+    `${src}->${tgt}.enabled = true`,
+    `${src}->${tgt}.topics = ${(spec.topics ?? ['.*']).join(', ')}`,
+    `${src}->${tgt}.groups = ${(spec.groups ?? ['.*']).join(', ')}`,
+    `# Failback flips this flow on (and the one above off) to copy ${tgt}'s writes back once ${src} is restored.`,
+    '# Never run both at once: with identical topic names a copy cannot be told from an original, and records would loop.',
+    `${tgt}->${src}.enabled = false`,
+    `# Without this, MirrorMaker would still run the disabled flow's heartbeats, and write to ${src}.`,
+    `${tgt}->${src}.emit.heartbeats.enabled = false`,
+    '',
+    '# Copies keep the source topic names, so clients fail over by switching bootstrap servers only.',
+    'replication.policy.class = org.apache.kafka.connect.mirror.IdentityReplicationPolicy',
+    `replication.factor = ${rf}`,
+    `tasks.max = ${spec.tasks}`,
+    `refresh.topics.interval.seconds = ${refreshInterval}`,
+    `refresh.groups.interval.seconds = ${refreshInterval}`,
+    'sync.topic.configs.enabled = true',
+    '# MSK IAM access control replaces Kafka ACLs: there are none to copy.',
+    'sync.topic.acls.enabled = false',
+    'emit.checkpoints.enabled = true',
+    `emit.checkpoints.interval.seconds = ${syncInterval}`,
+    'sync.group.offsets.enabled = true',
+    `sync.group.offsets.interval.seconds = ${syncInterval}`,
+    'emit.heartbeats.enabled = true',
+    '# Offset syncs on the target: MirrorMaker writes nothing to the source.',
+    'offset-syncs.topic.location = target',
+    `offset-syncs.topic.replication.factor = ${rf}`,
+    `checkpoints.topic.replication.factor = ${rf}`,
+    `heartbeats.topic.replication.factor = ${rf}`,
+    `offset.storage.replication.factor = ${rf}`,
+    `config.storage.replication.factor = ${rf}`,
+    `status.storage.replication.factor = ${rf}`,
+    '',
+    '# Several workers: followers forward task configurations to the leader over the internal REST API (KIP-710).',
+    'dedicated.mode.enable.internal.rest = true',
+    `listeners = http://0.0.0.0:${MIRROR_MAKER_REST_PORT}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** A MirrorMaker 2 deployment on EKS. */
+export interface MirrorMaker2ChartSpec extends MirrorMaker2Spec {
+  /**
+   * Namespace the chart creates and deploys into.
+   * @default MIRROR_MAKER_NAMESPACE
+   */
+  readonly namespace?: string;
+  /**
+   * Name of the Deployment, ConfigMap and disruption budget.
+   * @default 'mirror-maker-2'
+   */
+  readonly name?: string;
+  /** Image with Apache Kafka (under `kafkaHome`) and the aws-msk-iam-auth jar on its classpath. */
+  readonly image: string;
+  /**
+   * Where Kafka is installed in the image.
+   * @default '/opt/kafka'
+   */
+  readonly kafkaHome?: string;
+  /** Worker pods; tasks are balanced over them. */
+  readonly replicas: number;
+  /** ServiceAccount created for the pods; the stack associates the MirrorMaker IAM role with it (Pod Identity). */
+  readonly serviceAccountName: string;
+  readonly resources: KafkaToolResources;
+}
+
+/**
+ * MirrorMaker 2 as a cdk8s chart: a `restricted` namespace, the `mm2.properties` ConfigMap, a
+ * ServiceAccount for Pod Identity, a Deployment of non-root workers with a read-only root file system
+ * spread over zones, and a disruption budget that lets a drain take one worker at a time.
+ *
+ * Each worker advertises its pod IP to the others (`rest.advertised.host.name`, appended at start:
+ * the ConfigMap cannot know it). Pods roll when the properties change.
+ */
+export function mirrorMaker2Chart(app: App, spec: MirrorMaker2ChartSpec): Chart {
+  const namespace = spec.namespace ?? MIRROR_MAKER_NAMESPACE;
+  const name = spec.name ?? 'mirror-maker-2';
+  const kafkaHome = spec.kafkaHome ?? '/opt/kafka';
+  const chart = new Chart(app, name, { namespace, labels: { [PART_OF_LABEL]: PART_OF } });
+  validateDnsLabel(chart, 'namespace', namespace);
+  validateDnsLabel(chart, 'name', name);
+  validateDnsSubdomain(chart, 'serviceAccountName', spec.serviceAccountName);
+  validatePositiveInteger(chart, 'replicas', spec.replicas);
+  validatePositiveInteger(chart, 'resources.cpuMillicores', spec.resources.cpuMillicores);
+  validatePositiveInteger(chart, 'resources.memoryMiB', spec.resources.memoryMiB);
+  if (!kafkaHome.startsWith('/')) throw new ValidationError(`kafkaHome must be an absolute path, got '${kafkaHome}'`, chart);
+  const problem = specProblem(spec);
+  if (problem !== undefined) throw new ValidationError(problem, chart);
+  const properties = mirrorMaker2Properties(spec);
+
+  const selector = { [NAME_LABEL]: name };
+  const labels = { ...selector, [PART_OF_LABEL]: PART_OF };
+  restrictedNamespace(chart, namespace);
+  new kplus.k8s.KubeServiceAccount(chart, 'ServiceAccount', {
+    metadata: { name: spec.serviceAccountName, labels },
+    automountServiceAccountToken: false,
+  });
+  const configMap = new kplus.k8s.KubeConfigMap(chart, 'Config', {
+    metadata: { name: `${name}-config`, labels },
+    data: { [PROPERTIES_FILE]: properties },
+  });
+
+  const start = [
+    'set -eu',
+    `cp /config/${PROPERTIES_FILE} /tmp/${PROPERTIES_FILE}`,
+    `printf 'rest.advertised.host.name = %s\\n' "$POD_IP" >> /tmp/${PROPERTIES_FILE}`,
+    `exec ${kafkaHome}/bin/connect-mirror-maker.sh /tmp/${PROPERTIES_FILE}`,
+  ].join('\n');
+  const restProbe = (periodSeconds: number, failureThreshold: number): kplus.k8s.Probe => ({
+    tcpSocket: { port: kplus.k8s.IntOrString.fromNumber(MIRROR_MAKER_REST_PORT) },
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: 5,
+  });
+  new kplus.k8s.KubeDeployment(chart, 'Deployment', {
+    metadata: { name, labels },
+    spec: {
+      replicas: spec.replicas,
+      selector: { matchLabels: selector },
+      // One worker at a time, so the group keeps a quorum of running tasks while it rebalances.
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), maxSurge: kplus.k8s.IntOrString.fromNumber(0) },
+      },
+      template: {
+        metadata: {
+          labels,
+          annotations: {
+            'kafka.mlp.platform/config-hash': contentHash(maskTokens(properties)),
+            // The bootstrap servers are tokens the hash cannot see; a new value rolls the pods too.
+            'kafka.mlp.platform/source-bootstrap': spec.source.bootstrapServers,
+            'kafka.mlp.platform/target-bootstrap': spec.target.bootstrapServers,
+          },
+        },
+        spec: {
+          serviceAccountName: spec.serviceAccountName,
+          automountServiceAccountToken: false,
+          securityContext: POD_SECURITY_CONTEXT,
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: 'topology.kubernetes.io/zone',
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: selector },
+            },
+          ],
+          containers: [
+            {
+              name,
+              image: spec.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['/bin/sh', '-c', start],
+              env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }, ...kafkaToolEnv(spec.resources.memoryMiB)],
+              ports: [{ name: 'rest', containerPort: MIRROR_MAKER_REST_PORT, protocol: 'TCP' }],
+              resources: containerResources(spec.resources),
+              securityContext: CONTAINER_SECURITY_CONTEXT,
+              // Workers start slowly (they join the group and read the config topics): give them two minutes.
+              startupProbe: restProbe(10, 12),
+              readinessProbe: restProbe(10, 3),
+              livenessProbe: restProbe(20, 3),
+              volumeMounts: [
+                { name: 'config', mountPath: '/config', readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'config', configMap: { name: configMap.name } },
+            { name: 'tmp', emptyDir: {} },
+          ],
+        },
+      },
+    },
+  });
+  new kplus.k8s.KubePodDisruptionBudget(chart, 'DisruptionBudget', {
+    metadata: { name, labels },
+    spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+  });
+  return chart;
+}
+
+function specProblem(spec: MirrorMaker2Spec): string | undefined {
+  for (const cluster of [spec.source, spec.target]) {
+    if (!CLUSTER_ALIAS.test(cluster.alias)) return `cluster alias '${cluster.alias}' must be letters, digits, '_' and '-'`;
+    if (cluster.bootstrapServers.trim() === '') return `cluster '${cluster.alias}' has no bootstrap servers`;
+  }
+  if (spec.source.alias === spec.target.alias) return `source and target need different aliases, both are '${spec.source.alias}'`;
+  if (!Number.isInteger(spec.tasks) || spec.tasks < 1) return `tasks must be a positive integer, got ${spec.tasks}`;
+  const rf = spec.replicationFactor ?? 3;
+  if (!Number.isInteger(rf) || rf < 1) return `replicationFactor must be a positive integer, got ${rf}`;
+  for (const [what, value] of [
+    ['offsetSyncIntervalSeconds', spec.offsetSyncIntervalSeconds],
+    ['refreshIntervalSeconds', spec.refreshIntervalSeconds],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) return `${what} must be a positive integer, got ${value}`;
+  }
+  for (const [what, patterns] of [
+    ['topics', spec.topics],
+    ['groups', spec.groups],
+  ] as const) {
+    if (patterns === undefined) continue;
+    if (patterns.length === 0) return `${what} must list at least one regex`;
+    for (const pattern of patterns) {
+      if (pattern.includes(',')) return `${what} has '${pattern}'; MirrorMaker splits its lists on commas, so a regex cannot contain one`;
+      try {
+        new RegExp(pattern);
+      } catch {
+        return `${what} has '${pattern}', which is not a regular expression`;
+      }
+    }
+  }
+  return undefined;
+}

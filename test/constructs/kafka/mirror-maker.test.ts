@@ -1,0 +1,275 @@
+import { Stack, Token } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { App } from 'cdk8s';
+import { describe, expect, test } from 'vitest';
+import {
+  grantMirrorMaker2,
+  KAFKA_TOOLS_UID,
+  type MirrorMaker2ChartSpec,
+  type MirrorMaker2Spec,
+  mirrorMaker2Chart,
+  mirrorMaker2Properties,
+} from '../../../constructs/kafka';
+import { addQualityGates } from '../../../lib/quality-gates';
+import { validateKubernetesObject } from '../../support/k8s-schema';
+import { testApp } from '../../support/synth';
+
+const SOURCE_BOOTSTRAP = 'b-1.primary.kafka.us-east-1.amazonaws.com:9098,b-2.primary.kafka.us-east-1.amazonaws.com:9098';
+const TARGET_BOOTSTRAP = Token.asString({ 'Fn::GetAtt': ['KafkaBootstrapBrokers', 'BootstrapBrokerStringSaslIam'] });
+
+const SPEC: MirrorMaker2Spec = {
+  source: { alias: 'use1', bootstrapServers: SOURCE_BOOTSTRAP },
+  target: { alias: 'usw2', bootstrapServers: TARGET_BOOTSTRAP },
+  tasks: 4,
+};
+
+const CHART_SPEC: MirrorMaker2ChartSpec = {
+  ...SPEC,
+  image: Token.asString({ 'Fn::Sub': `111122223333.dkr.ecr.\${AWS::Region}.amazonaws.com/kafka-tools:3.8.1` }),
+  replicas: 3,
+  serviceAccountName: 'mirror-maker-2',
+  resources: { cpuMillicores: 1000, memoryMiB: 2048 },
+};
+
+/** The properties as a map; fails on a key set twice. */
+function parse(text: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const [key, ...rest] = line.split(' = ');
+    if (key === undefined || rest.length === 0) throw new Error(`not a property line: ${line}`);
+    if (entries.has(key)) throw new Error(`${key} is set twice`);
+    entries.set(key, rest.join(' = '));
+  }
+  return entries;
+}
+
+describe('mirrorMaker2Properties', () => {
+  const text = mirrorMaker2Properties(SPEC);
+  const properties = parse(text);
+
+  test('names both clusters with their bootstrap servers', () => {
+    expect(properties.get('clusters')).toBe('use1, usw2');
+    expect(properties.get('use1.bootstrap.servers')).toBe(SOURCE_BOOTSTRAP);
+    expect(properties.get('usw2.bootstrap.servers')).toBe(TARGET_BOOTSTRAP);
+  });
+
+  test('copies one way only: primary to secondary on, the reverse off', () => {
+    expect(properties.get('use1->usw2.enabled')).toBe('true');
+    expect(properties.get('use1->usw2.topics')).toBe('.*');
+    expect(properties.get('use1->usw2.groups')).toBe('.*');
+    expect(properties.get('usw2->use1.enabled')).toBe('false');
+    // A disabled flow would otherwise still emit heartbeats into the source.
+    expect(properties.get('usw2->use1.emit.heartbeats.enabled')).toBe('false');
+    expect(text).toMatch(/# Failback flips this flow on [^\n]*\n#[^\n]*\nusw2->use1\.enabled = false/);
+  });
+
+  test('keeps topic names, syncs group offsets, emits checkpoints and heartbeats', () => {
+    expect(properties.get('replication.policy.class')).toBe('org.apache.kafka.connect.mirror.IdentityReplicationPolicy');
+    expect(properties.get('sync.group.offsets.enabled')).toBe('true');
+    expect(properties.get('sync.group.offsets.interval.seconds')).toBe('60');
+    expect(properties.get('emit.checkpoints.enabled')).toBe('true');
+    expect(properties.get('emit.checkpoints.interval.seconds')).toBe('60');
+    expect(properties.get('emit.heartbeats.enabled')).toBe('true');
+    expect(properties.get('refresh.topics.interval.seconds')).toBe('60');
+    expect(properties.get('tasks.max')).toBe('4');
+  });
+
+  test('replicates copies and every internal topic 3 ways', () => {
+    for (const key of [
+      'replication.factor',
+      'offset-syncs.topic.replication.factor',
+      'checkpoints.topic.replication.factor',
+      'heartbeats.topic.replication.factor',
+      'offset.storage.replication.factor',
+      'config.storage.replication.factor',
+      'status.storage.replication.factor',
+    ]) {
+      expect(properties.get(key), key).toBe('3');
+    }
+    expect(properties.get('offset-syncs.topic.location')).toBe('target');
+  });
+
+  test('reaches both clusters with MSK IAM over TLS', () => {
+    for (const alias of ['use1', 'usw2']) {
+      expect(properties.get(`${alias}.security.protocol`)).toBe('SASL_SSL');
+      expect(properties.get(`${alias}.sasl.mechanism`)).toBe('AWS_MSK_IAM');
+      expect(properties.get(`${alias}.sasl.jaas.config`)).toBe('software.amazon.msk.auth.iam.IAMLoginModule required;');
+      expect(properties.get(`${alias}.sasl.client.callback.handler.class`)).toBe('software.amazon.msk.auth.iam.IAMClientCallbackHandler');
+    }
+  });
+
+  test('takes topic lists and intervals from the spec', () => {
+    const custom = parse(
+      mirrorMaker2Properties({ ...SPEC, topics: ['job-tasks', 'llm-.*'], offsetSyncIntervalSeconds: 15, replicationFactor: 2 }),
+    );
+    expect(custom.get('use1->usw2.topics')).toBe('job-tasks, llm-.*');
+    expect(custom.get('sync.group.offsets.interval.seconds')).toBe('15');
+    expect(custom.get('replication.factor')).toBe('2');
+  });
+
+  test.each<[string, Partial<MirrorMaker2Spec>, string]>([
+    [
+      'the same alias twice',
+      { target: { alias: 'use1', bootstrapServers: 'x:9098' } },
+      "source and target need different aliases, both are 'use1'",
+    ],
+    ['an alias with a dot', { source: { alias: 'us.east', bootstrapServers: 'x:9098' } }, "cluster alias 'us.east' must be letters"],
+    ['zero tasks', { tasks: 0 }, 'tasks must be a positive integer, got 0'],
+    ['a regex with a comma', { topics: ['a{1,2}'] }, 'MirrorMaker splits its lists on commas'],
+  ])('rejects %s', (_what, overrides, message) => {
+    expect(() => mirrorMaker2Properties({ ...SPEC, ...overrides })).toThrow(message);
+  });
+});
+
+describe('mirrorMaker2Chart', () => {
+  const app = new App();
+  const objects = mirrorMaker2Chart(app, CHART_SPEC).toJson() as {
+    kind: string;
+    metadata: { name: string; namespace?: string };
+    [key: string]: any;
+  }[];
+  const byKind = (kind: string) => objects.find((object) => object.kind === kind);
+  const deployment = byKind('Deployment');
+  const pod = deployment?.spec.template.spec;
+  const container = pod?.containers[0];
+
+  test('every object passes the Kubernetes schema', () => {
+    expect(objects.map((object) => object.kind).sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'Namespace',
+      'PodDisruptionBudget',
+      'ServiceAccount',
+    ]);
+    for (const object of objects) expect(validateKubernetesObject(object)).toEqual([]);
+  });
+
+  test('lives in the restricted kafka-replication namespace', () => {
+    expect(byKind('Namespace')?.metadata).toEqual({
+      name: 'kafka-replication',
+      labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'app.kubernetes.io/part-of': 'ml-platform' },
+    });
+    for (const object of objects.filter((o) => o.kind !== 'Namespace')) expect(object.metadata.namespace).toBe('kafka-replication');
+  });
+
+  test('the ConfigMap holds exactly the generated properties', () => {
+    expect(byKind('ConfigMap')?.data['mm2.properties']).toBe(mirrorMaker2Properties(SPEC));
+  });
+
+  test('runs connect-mirror-maker.sh on the properties, advertising the pod IP to the other workers', () => {
+    expect(deployment?.spec.replicas).toBe(3);
+    expect(container.image).toBe(CHART_SPEC.image);
+    expect(container.command).toEqual([
+      '/bin/sh',
+      '-c',
+      [
+        'set -eu',
+        'cp /config/mm2.properties /tmp/mm2.properties',
+        `printf 'rest.advertised.host.name = %s\\n' "$POD_IP" >> /tmp/mm2.properties`,
+        'exec /opt/kafka/bin/connect-mirror-maker.sh /tmp/mm2.properties',
+      ].join('\n'),
+    ]);
+    expect(container.env).toContainEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    expect(container.env).toContainEqual({ name: 'KAFKA_HEAP_OPTS', value: '-Xms1536m -Xmx1536m' });
+    expect(container.volumeMounts).toContainEqual({ name: 'config', mountPath: '/config', readOnly: true });
+    expect(pod.volumes).toContainEqual({ name: 'config', configMap: { name: 'mirror-maker-2-config' } });
+  });
+
+  test('runs as the Pod Identity service account, without a Kubernetes API token', () => {
+    expect(pod.serviceAccountName).toBe('mirror-maker-2');
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(byKind('ServiceAccount')?.metadata.name).toBe('mirror-maker-2');
+  });
+
+  test('is non-root with a read-only root file system and no capabilities', () => {
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: KAFKA_TOOLS_UID,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: KAFKA_TOOLS_UID,
+      runAsGroup: KAFKA_TOOLS_UID,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+  });
+
+  test('requests the given resources, memory limited to the request', () => {
+    expect(container.resources).toEqual({ requests: { cpu: '1000m', memory: '2048Mi' }, limits: { cpu: '2000m', memory: '2048Mi' } });
+  });
+
+  test('a drain takes one worker at a time', () => {
+    expect(byKind('PodDisruptionBudget')?.spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'mirror-maker-2' } },
+    });
+  });
+
+  test('pods roll when the properties change, and only then', () => {
+    const hashOf = (spec: MirrorMaker2ChartSpec) =>
+      (mirrorMaker2Chart(new App(), spec).toJson() as any[]).find((o) => o.kind === 'Deployment').spec.template.metadata.annotations[
+        'kafka.mlp.platform/config-hash'
+      ];
+    expect(hashOf(CHART_SPEC)).toBe(hashOf({ ...CHART_SPEC }));
+    expect(hashOf({ ...CHART_SPEC, tasks: 8 })).not.toBe(hashOf(CHART_SPEC));
+  });
+
+  test.each<[string, Partial<MirrorMaker2ChartSpec>, string]>([
+    ['zero replicas', { replicas: 0 }, 'replicas must be a positive integer, got 0'],
+    [
+      'a bad namespace',
+      { namespace: 'Kafka' },
+      "namespace must be a DNS-1123 label (at most 63 lower-case letters, digits and '-'), got 'Kafka'",
+    ],
+    ['the same alias twice', { target: { alias: 'use1', bootstrapServers: 'x:9098' } }, 'source and target need different aliases'],
+  ])('rejects %s with a ValidationError', (_what, overrides, message) => {
+    expect(() => mirrorMaker2Chart(new App(), { ...CHART_SPEC, ...overrides })).toThrow(message);
+    try {
+      mirrorMaker2Chart(new App(), { ...CHART_SPEC, ...overrides });
+    } catch (error) {
+      expect((error as Error).name).toBe('ValidationError');
+    }
+  });
+});
+
+describe('grantMirrorMaker2', () => {
+  const SOURCE_ARN = 'arn:aws:kafka:us-east-1:111122223333:cluster/mlp-tier2-kafka-use1/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b-2';
+  const TARGET_ARN = 'arn:aws:kafka:us-west-2:111122223333:cluster/mlp-tier2-kafka-usw2/1a2b3c4d-4b5a-6978-8a9b-0c1d2e3f4a5b-2';
+  const build = (withGates: boolean) => {
+    const app = testApp();
+    const stack = new Stack(app, 'Secondary', { env: { account: '111122223333', region: 'us-west-2' } });
+    const role = new iam.Role(stack, 'MirrorMaker', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+    grantMirrorMaker2(role, { sourceClusterArn: SOURCE_ARN, targetClusterArn: TARGET_ARN, topics: ['job-tasks', 'llm-.*'] });
+    if (withGates) addQualityGates(app);
+    return { app, stack };
+  };
+
+  test('reads the source and writes only the target', () => {
+    const statements = Object.values(Template.fromStack(build(false).stack).findResources('AWS::IAM::Policy'))[0]?.Properties.PolicyDocument
+      .Statement as { Sid: string; Action: string | string[]; Resource: string | string[] }[];
+    const sid = (id: string) => statements.find((statement) => statement.Sid === id);
+    const sourceTopic = SOURCE_ARN.replace(':cluster/', ':topic/');
+    expect(sid('ReadSourceTopics')).toMatchObject({
+      Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:DescribeTopicDynamicConfiguration', 'kafka-cluster:ReadData'],
+      Resource: [`${sourceTopic}/job-tasks`, `${sourceTopic}/llm-*`],
+    });
+    expect(sid('WriteTargetTopics')?.Resource).toBe(`${TARGET_ARN.replace(':cluster/', ':topic/')}/*`);
+    for (const statement of statements) {
+      const resources = [statement.Resource].flat();
+      if ([statement.Action].flat().some((action) => /WriteData|CreateTopic|Alter/.test(action))) {
+        for (const resource of resources) expect(resource).not.toContain('us-east-1');
+      }
+    }
+  });
+
+  test('passes the quality gates, its patterns acknowledged on the role', () => {
+    expect(() => build(true).app.synth()).not.toThrow();
+  });
+});
