@@ -20,6 +20,8 @@ try {
       hostedZoneId: app.node.tryGetContext('hostedZoneId'),
       backupVaultLock: app.node.tryGetContext('backupVaultLock'),
       eksAdminRoleArns: app.node.tryGetContext('eksAdminRoleArns'),
+      kafkaReplicationMode: app.node.tryGetContext('kafkaReplicationMode'),
+      kafkaReplication: app.node.tryGetContext('kafkaReplication'),
     },
     process.env.CDK_DEFAULT_ACCOUNT,
   );

@@ -1,7 +1,7 @@
 import { vpcCidrFor } from './address-plan';
 import { findSupportedRegion, REGION_NAME_PATTERN, SUPPORTED_REGIONS } from './regions';
 import { TIER_NAMES, TIER_PRESETS } from './tiers';
-import type { BackupVaultLockMode, PlatformConfig, RegionPlan, TierName } from './types';
+import type { BackupVaultLockMode, KafkaReplicationMode, PlatformConfig, RegionPlan, TierName } from './types';
 
 /** The CDK context keys that make up the app's interface (`-c key=value`). */
 export interface PlatformContext {
@@ -12,9 +12,12 @@ export interface PlatformContext {
   readonly hostedZoneId?: unknown;
   readonly backupVaultLock?: unknown;
   readonly eksAdminRoleArns?: unknown;
+  readonly kafkaReplicationMode?: unknown;
+  readonly kafkaReplication?: unknown;
 }
 
 export const DEFAULT_TIER: TierName = 'tier1';
+export const KAFKA_REPLICATION_MODES: readonly KafkaReplicationMode[] = ['msk-replicator', 'mirrormaker2'];
 export const BACKUP_VAULT_LOCK_MODES: readonly BackupVaultLockMode[] = ['off', 'governance', 'compliance'];
 /** A DR platform needs a primary and at least one secondary. */
 export const MIN_REGIONS = 2;
@@ -94,6 +97,13 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
 
   const backupVaultLock = parseBackupVaultLock(context.backupVaultLock);
   const eksAdminRoleArns = parseRoleArns(context.eksAdminRoleArns);
+  const kafkaReplicationMode = parseChoice(
+    'kafkaReplicationMode',
+    context.kafkaReplicationMode,
+    KAFKA_REPLICATION_MODES,
+    tier.kafka.replicationMode,
+  );
+  const kafkaReplication = parseChoice('kafkaReplication', context.kafkaReplication, ['on', 'off'], 'on') === 'on';
 
   const regions: RegionPlan[] = regionNames.map((name, index) => {
     const region = findSupportedRegion(name);
@@ -108,7 +118,18 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
   });
 
   return {
-    config: { tier, backupVaultLock, eksAdminRoleArns, account, accountIsPlaceholder, regions, domain, hostedZoneId },
+    config: {
+      tier,
+      backupVaultLock,
+      eksAdminRoleArns,
+      kafkaReplicationMode,
+      kafkaReplication,
+      account,
+      accountIsPlaceholder,
+      regions,
+      domain,
+      hostedZoneId,
+    },
     warnings,
   };
 }
@@ -148,11 +169,16 @@ function parseTier(value: unknown): TierName {
 }
 
 function parseBackupVaultLock(value: unknown): BackupVaultLockMode {
-  const mode = optionalString('backupVaultLock', value) ?? 'off';
-  if (!(BACKUP_VAULT_LOCK_MODES as string[]).includes(mode)) {
-    throw new ConfigError('backupVaultLock', mode, `expected one of ${BACKUP_VAULT_LOCK_MODES.join(', ')}`);
+  return parseChoice('backupVaultLock', value, BACKUP_VAULT_LOCK_MODES, 'off');
+}
+
+/** One of `allowed`, or `fallback` when the key is absent. */
+function parseChoice<T extends string>(key: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  const choice = optionalString(key, value) ?? fallback;
+  if (!(allowed as readonly string[]).includes(choice)) {
+    throw new ConfigError(key, choice, `expected one of ${allowed.join(', ')}`);
   }
-  return mode as BackupVaultLockMode;
+  return choice as T;
 }
 
 function parseRoleArns(value: unknown): string[] {

@@ -92,6 +92,7 @@ export const RUNBOOK_PARAMETERS = {
   redis: ['replication-group-id', 'configuration-endpoint', 'global-datastore-id', 'role'],
   'feature-store': ['keyspace', 'tables', 'regions'],
   backup: ['vault-name', 'plan-id', 'copy-region'],
+  network: ['vpc-id', 'route-table-ids'],
   compute: ['cluster-name', 'api-host', 'load-balancer-arn', 'batch-queues'],
   kafka: [
     'cluster-arn',

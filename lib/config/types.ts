@@ -344,6 +344,14 @@ export type BackupVaultLockMode = 'off' | 'governance' | 'compliance';
 
 export interface PlatformConfig {
   readonly tier: TierPreset;
+  /** How Kafka topics reach the secondaries; the tier preset's mode unless `-c kafkaReplicationMode`. */
+  readonly kafkaReplicationMode: KafkaReplicationMode;
+  /**
+   * Whether cross-region Kafka replication is deployed. MSK cannot create a cluster with multi-VPC
+   * connectivity (which MSK Replicator needs on its source), so a tier's first deployment runs with
+   * `-c kafkaReplication=off` and the next one turns it on.
+   */
+  readonly kafkaReplication: boolean;
   /** IAM roles granted cluster-admin on every EKS cluster through access entries; may be empty. */
   readonly eksAdminRoleArns: readonly string[];
   /** Vault Lock on every region's backup vault; `off` unless `-c backupVaultLock` says otherwise. */

@@ -11,15 +11,37 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
 import type { Construct } from 'constructs';
 import { BatchCompute, TrainingJobDefinition } from '../../constructs/batch';
+import { clickHouseChart } from '../../constructs/clickhouse';
 import { PlatformCluster } from '../../constructs/eks';
 import { ServiceRepositories } from '../../constructs/images';
 import { RegionalApiEndpoint } from '../../constructs/ingress';
+import {
+  acknowledgeKafkaWildcards,
+  CrossRegionVpcPeering,
+  grantMirrorMaker2,
+  KAFKA_ADMIN_NAMESPACE,
+  type KafkaClientAccess,
+  kafkaClientStatements,
+  kafkaTopicsJobChart,
+  MIRROR_MAKER_NAMESPACE,
+  mirrorMaker2Chart,
+} from '../../constructs/kafka';
+import { RemoteParameter } from '../../constructs/lookup';
 import { PostgresDatabase } from '../../constructs/postgres';
 import { pascalCase } from '../../constructs/private/ids';
 import { acknowledgeWildcardResource } from '../../constructs/private/nag';
 import { regionalApiDomainName } from '../../constructs/routing';
 import { platformCharts, type ServiceSpec } from '../../constructs/workloads';
-import { artifactBucketName, clusterName, featureKeyspaceName, PLATFORM_NAMESPACE, SERVICE_HOSTS, type ServiceName } from '../config';
+import {
+  artifactBucketName,
+  clusterName,
+  featureKeyspaceName,
+  kafkaClusterName,
+  PLATFORM_NAMESPACE,
+  runbookParameterName,
+  SERVICE_HOSTS,
+  type ServiceName,
+} from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
 
@@ -31,6 +53,18 @@ export interface ComputeStackProps extends RegionalStackProps {
 
 /** ECR repository of the training-step image that Batch jobs run. */
 const TRAINING_IMAGE = 'training-step';
+
+/** ECR repositories of the third-party images the region runs, mirrored by an operator. */
+const MIRRORED_IMAGES = {
+  clickhouse: 'clickhouse-server',
+  clickhouseKeeper: 'clickhouse-keeper',
+  clickhouseBackup: 'clickhouse-backup',
+  kafkaTools: 'kafka-tools',
+} as const;
+
+/** Where each region's ClickHouse keeps its backups, inside the region's artifact bucket. */
+const CLICKHOUSE_BACKUP_PREFIX = 'clickhouse-backups';
+const CLICKHOUSE_NAMESPACE = 'clickhouse';
 
 /** Port every platform container listens on. */
 export const SERVICE_PORT = 8080;
@@ -85,7 +119,7 @@ export class ComputeStack extends RegionalStack {
     const services = [...(Object.keys(tier.workloads.services) as ServiceName[]), 'scheduler'] as const;
     this.repositories = new ServiceRepositories(this, 'Images', {
       prefix: `mlp/${tier.name}`,
-      services: [...services, TRAINING_IMAGE],
+      services: [...services, TRAINING_IMAGE, ...Object.values(MIRRORED_IMAGES)],
       encryptionKey: this.cluster.key,
     });
 
@@ -118,6 +152,7 @@ export class ComputeStack extends RegionalStack {
     }
 
     this.addWorkloads(services);
+    this.addStreaming(props.data);
     this.batch = this.addBatch(props.vpc);
 
     this.publishRunbookParameter('compute', 'cluster-name', this.cluster.cluster.clusterName);
@@ -190,6 +225,153 @@ export class ComputeStack extends RegionalStack {
     }
   }
 
+  /**
+   * The streaming and analytics path of the region: Kafka topics (created by a job in the primary;
+   * secondaries receive them, configs included, from replication), ClickHouse fed from the local
+   * (replicated) topics, MirrorMaker 2 in `mirrormaker2` mode, and the Kafka grants of the services.
+   */
+  private addStreaming(data: DataStack): void {
+    const tier = this.config.tier;
+    const kafka = data.kafka;
+    const cluster = this.cluster.cluster;
+    const mirrored = (name: keyof typeof MIRRORED_IMAGES) => this.repositories.imageUri(MIRRORED_IMAGES[name], tier.images[name]);
+    const topic = (name: string) => {
+      const found = tier.kafka.topics.find((t) => t.name === name);
+      if (!found) throw new Error(`unreachable: topic ${name} is in every preset`);
+      return found.name;
+    };
+    const [spans, evaluations, jobTasks] = [topic('llm-spans'), topic('llm-evaluation-results'), topic('job-tasks')];
+
+    // Grants name the cluster by its name with any uuid: the name is unique in the account and region,
+    // and a literal ARN keeps the policy free of references to the data stack.
+    const clusterPattern = `arn:aws:kafka:${this.region}:${this.account}:cluster/${kafkaClusterName(tier.name, this.regionPlan.code)}/*`;
+    const grant = (role: iam.Role, access: KafkaClientAccess, reason: string) => {
+      const statements = kafkaClientStatements(role, clusterPattern, access);
+      for (const statement of statements) role.addToPolicy(statement);
+      acknowledgeKafkaWildcards(role, statements, reason);
+    };
+    const collector = this.cluster.addPodRole('Collector', PLATFORM_NAMESPACE, 'collector');
+    this.serviceRoles.collector = collector;
+    grant(
+      collector,
+      { topics: [spans, evaluations], write: true },
+      'Collectors write the two ingestion topics of the one regional cluster; its uuid is the only wildcard.',
+    );
+    grant(
+      this.serviceRoles.scheduler as iam.Role,
+      { topics: [jobTasks], read: true, write: true, groups: ['scheduler*'] },
+      'The scheduler reads and writes job-tasks in its own consumer groups (scheduler*) of the one regional cluster.',
+    );
+
+    if (this.regionPlan.isPrimary) {
+      const admin = this.cluster.addPodRole('KafkaAdmin', KAFKA_ADMIN_NAMESPACE, 'kafka-topics');
+      grant(
+        admin,
+        { topics: tier.kafka.topics.map((t) => t.name), manageTopics: true },
+        'The topic job creates and configures the configured topics of the one regional cluster; its uuid is the only wildcard.',
+      );
+      const topics = cluster.addCdk8sChart(
+        'KafkaTopics',
+        kafkaTopicsJobChart(new cdk8s.App(), {
+          image: mirrored('kafkaTools'),
+          serviceAccountName: 'kafka-topics',
+          resources: { cpuMillicores: 250, memoryMiB: 512 },
+          bootstrapServers: kafka.bootstrapBrokersSaslIam,
+          brokers: tier.kafka.brokers,
+          topics: tier.kafka.topics,
+          revision: tier.images.kafkaTools,
+        }),
+      );
+      topics.node.addDependency(this.cluster.nodegroups.General as eks.Nodegroup);
+    }
+
+    const clickhouse = this.cluster.addPodRole('ClickHouse', CLICKHOUSE_NAMESPACE, 'clickhouse');
+    grant(
+      clickhouse,
+      { topics: [spans, evaluations], read: true, groups: ['clickhouse*'] },
+      'ClickHouse consumes the two ingestion topics in its own consumer groups (clickhouse*) of the one regional cluster.',
+    );
+    this.grantArtifacts(clickhouse, `${CLICKHOUSE_BACKUP_PREFIX}/*`, true);
+    const topology = tier.clickhouse;
+    const bucketName = artifactBucketName(tier.name, this.account, this.region);
+    cluster
+      .addCdk8sChart(
+        'ClickHouse',
+        clickHouseChart(new cdk8s.App(), {
+          namespace: CLICKHOUSE_NAMESPACE,
+          clusterName: 'mlp',
+          region: this.region,
+          shards: topology.shards,
+          replicasPerShard: topology.replicasPerShard,
+          nodeVcpus: topology.nodeVcpus,
+          nodeMemoryGiB: topology.nodeMemoryGiB,
+          storageGiB: topology.nodeStorageGiB,
+          storageClass: topology.storageVolumeType,
+          keeperNodes: topology.keeperNodes,
+          image: mirrored('clickhouse'),
+          keeperImage: mirrored('clickhouseKeeper'),
+          serviceAccountName: 'clickhouse',
+          backup: {
+            bucketName,
+            prefix: `${CLICKHOUSE_BACKUP_PREFIX}/${this.region}`,
+            retentionDays: topology.backupRetentionDays,
+            schedule: topology.backupSchedule,
+            image: mirrored('clickhouseBackup'),
+          },
+          kafka: {
+            bootstrapServers: kafka.bootstrapBrokersSaslIam,
+            topics: { spans, evaluations },
+            consumerGroup: 'clickhouse',
+          },
+          zones: [...this.regionPlan.availabilityZones],
+        }),
+      )
+      .node.addDependency(this.cluster.nodegroups.Memory1 as eks.Nodegroup);
+    this.publishRunbookParameter('clickhouse', 'namespace', CLICKHOUSE_NAMESPACE);
+    this.publishRunbookParameter('clickhouse', 'service', `clickhouse.${CLICKHOUSE_NAMESPACE}.svc.cluster.local`);
+    this.publishRunbookParameter('clickhouse', 'cluster', 'mlp');
+    this.publishRunbookParameter('clickhouse', 'backup-location', `s3://${bucketName}/${CLICKHOUSE_BACKUP_PREFIX}/${this.region}`);
+
+    if (this.config.kafkaReplicationMode === 'mirrormaker2' && this.config.kafkaReplication && !this.regionPlan.isPrimary) {
+      this.addMirrorMaker(data, mirrored('kafkaTools'), clusterPattern);
+    }
+  }
+
+  /**
+   * MirrorMaker 2 on this secondary's EKS, pulling the primary's topics over a VPC peering. The
+   * primary's VPC id, route tables and bootstrap brokers are read from its SSM parameters.
+   */
+  private addMirrorMaker(data: DataStack, image: string, targetClusterPattern: string): void {
+    const tier = this.config.tier;
+    const primary = this.config.regions.find((r) => r.isPrimary);
+    if (!primary) throw new Error('unreachable: the config always has a primary region');
+    new CrossRegionVpcPeering(this, 'PrimaryPeering', {
+      vpc: data.kafka.vpc,
+      peerRegion: primary.name,
+      peerCidr: primary.vpcCidr,
+      peerVpcIdParameterName: runbookParameterName(tier.name, 'network', 'vpc-id'),
+      peerRouteTableIdsParameterName: runbookParameterName(tier.name, 'network', 'route-table-ids'),
+      peerRouteTableCount: 2 * primary.availabilityZones.length,
+    });
+    const remote = (key: 'cluster-arn' | 'bootstrap-brokers', id: string) =>
+      new RemoteParameter(this, id, { parameterName: runbookParameterName(tier.name, 'kafka', key), region: primary.name }).value;
+    const sourceArn = remote('cluster-arn', 'PrimaryKafkaArn');
+    const role = this.cluster.addPodRole('MirrorMaker', MIRROR_MAKER_NAMESPACE, 'mirror-maker');
+    grantMirrorMaker2(role, { sourceClusterArn: sourceArn, targetClusterArn: targetClusterPattern });
+    this.cluster.cluster.addCdk8sChart(
+      'MirrorMaker',
+      mirrorMaker2Chart(new cdk8s.App(), {
+        source: { alias: primary.code, bootstrapServers: remote('bootstrap-brokers', 'PrimaryKafkaBootstrap') },
+        target: { alias: this.regionPlan.code, bootstrapServers: data.kafka.bootstrapBrokersSaslIam },
+        tasks: tier.kafka.mirrorMakerTasks,
+        image,
+        replicas: 2, // [ours] two workers share the tasks, so one can be drained or lost
+        serviceAccountName: 'mirror-maker',
+        resources: { cpuMillicores: 1000, memoryMiB: 2048 },
+      }),
+    );
+  }
+
   /** Batch for pipeline steps and scheduler jobs, and the training-step job definition template. */
   private addBatch(vpc: ec2.IVpc): BatchCompute {
     const sizing = this.config.tier.batch;
@@ -219,14 +401,16 @@ export class ComputeStack extends RegionalStack {
     return compute;
   }
 
-  private grantArtifacts(role: iam.Role): void {
+  /** Read and write objects under `keys` of the region's artifact bucket (delete too, if asked). */
+  private grantArtifacts(role: iam.Role, keys = '*', withDelete = false): void {
     // The bucket's name is fixed, so its ARN needs no reference to the data stack.
     const bucket = s3.Bucket.fromBucketName(role, 'ArtifactBucket', artifactBucketName(this.config.tier.name, this.account, this.region));
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    const objects = bucket.arnForObjects(keys);
     role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
-        resources: [bucket.arnForObjects('*')],
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', ...(withDelete ? ['s3:DeleteObject'] : [])],
+        resources: [objects],
       }),
     );
     role.addToPolicy(
@@ -237,8 +421,8 @@ export class ComputeStack extends RegionalStack {
     );
     acknowledgeWildcardResource(
       role,
-      bucket.arnForObjects('*'),
-      'Services read and write run artifacts and models anywhere in the one artifact bucket of their region; object keys are the only wildcard.',
+      objects,
+      'The role reads and writes objects under one prefix (or all) of the one artifact bucket of its region; object keys are the only wildcard.',
     );
   }
 

@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { AccessLogsBucket, ArtifactBucket } from '../../constructs/artifacts';
 import { RegionalBackupPlan } from '../../constructs/backup';
 import { FeatureKeyspace } from '../../constructs/feature-store';
+import { MskCluster, MskReplicator } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
 import { CrossRegionReadReplica, PostgresDatabase } from '../../constructs/postgres';
 import { CacheCluster, GlobalDatastore, MAX_GLOBAL_DATASTORE_SECONDARIES } from '../../constructs/redis';
@@ -19,6 +20,7 @@ import {
   cacheReplicationGroupId,
   dataKeyAlias,
   featureKeyspaceName,
+  kafkaClusterName,
   postgresInstanceId,
   postgresReadReplicaId,
   type RegionPlan,
@@ -53,6 +55,9 @@ export class DataStack extends RegionalStack {
   public readonly cache: CacheCluster;
   public readonly featureStore?: FeatureKeyspace;
   public readonly backups: RegionalBackupPlan;
+  public readonly kafka: MskCluster;
+  /** Pulls the primary's topics into this region (secondaries, `msk-replicator` mode). */
+  public readonly kafkaReplicator?: MskReplicator;
 
   constructor(scope: Construct, props: DataStackProps) {
     super(scope, 'data', { ...props, terminationProtection: true });
@@ -214,6 +219,10 @@ export class DataStack extends RegionalStack {
     this.publishRunbookParameter('feature-store', 'tables', features.tables.map((t) => t.name).join(','));
     this.publishRunbookParameter('feature-store', 'regions', this.config.regions.map((r) => r.name).join(','));
 
+    const kafka = this.addKafka(props.vpc, clientCidrs, logRetention);
+    this.kafka = kafka.cluster;
+    this.kafkaReplicator = kafka.replicator;
+
     // Backups
     const copyRegion = this.nextRegion;
     const backups = tier.backups;
@@ -246,6 +255,70 @@ export class DataStack extends RegionalStack {
     this.publishRunbookParameter('backup', 'vault-name', this.backups.vault.backupVaultName);
     this.publishRunbookParameter('backup', 'plan-id', this.backups.plan.backupPlanId);
     this.publishRunbookParameter('backup', 'copy-region', copyRegion.name);
+  }
+
+  /**
+   * The region's MSK cluster. In `msk-replicator` mode every secondary runs an MSK Replicator that
+   * pulls the primary's topics (identical names, consumer group offsets synchronised); the source's
+   * ARN, subnets and security group come from an SSM parameter the primary publishes.
+   */
+  private addKafka(
+    vpc: ec2.IVpc,
+    clientCidrs: string[],
+    logRetention: logs.RetentionDays,
+  ): { cluster: MskCluster; replicator?: MskReplicator } {
+    const tier = this.config.tier;
+    const sizing = tier.kafka;
+    const replicator = this.config.kafkaReplicationMode === 'msk-replicator' && this.config.kafkaReplication;
+    const kafka = new MskCluster(this, 'Kafka', {
+      clusterName: kafkaClusterName(tier.name, this.regionPlan.code),
+      kafkaVersion: sizing.kafkaVersion,
+      brokers: sizing.brokers,
+      brokerInstanceType: sizing.brokerInstanceType,
+      storageGiB: sizing.brokerStorageGiB,
+      maxStorageGiB: sizing.maxBrokerStorageGiB,
+      storageUtilizationTargetPercent: sizing.storageUtilizationTargetPercent,
+      defaultReplicationFactor: sizing.defaultReplicationFactor,
+      minInsyncReplicas: sizing.minInsyncReplicas,
+      retentionHours: sizing.retentionHours,
+      topics: sizing.topics,
+      encryptionKey: this.dataKey,
+      vpc,
+      clientCidrs,
+      logRetention,
+      // Every region can be a source: the primary now, a secondary after failover (for failback).
+      replicationSource: replicator,
+    });
+    this.publishRunbookParameter('kafka', 'cluster-arn', kafka.clusterArn);
+    this.publishRunbookParameter('kafka', 'bootstrap-brokers', kafka.bootstrapBrokersSaslIam);
+    this.publishRunbookParameter('kafka', 'replication-mode', this.config.kafkaReplicationMode);
+    this.publishRunbookParameter(
+      'kafka',
+      'replication-source',
+      [kafka.clusterArn, kafka.clientSubnetIds.join(','), kafka.securityGroup.securityGroupId].join('|'),
+    );
+
+    if (!replicator || this.regionPlan.isPrimary) return { cluster: kafka };
+
+    const primary = this.primaryRegion;
+    const source = new RemoteParameter(this, 'KafkaReplicationSource', {
+      parameterName: runbookParameterName(tier.name, 'kafka', 'replication-source'),
+      region: primary.name,
+    }).value;
+    const part = (index: number) => Fn.select(index, Fn.split('|', source, 3));
+    const replication = new MskReplicator(this, 'KafkaReplicator', {
+      replicatorName: `mlp-${tier.name}-${primary.code}-to-${this.regionPlan.code}`,
+      source: {
+        clusterArn: part(0),
+        subnetIds: Fn.split(',', part(1), vpc.availabilityZones.length),
+        securityGroupIds: [part(2)],
+        region: primary.name,
+      },
+      target: kafka,
+      logRetention,
+    });
+    this.publishRunbookParameter('kafka', 'replicator-arn', replication.replicator.attrReplicatorArn);
+    return { cluster: kafka, replicator: replication };
   }
 
   private get primaryRegion(): RegionPlan {

@@ -17,5 +17,12 @@ export class NetworkStack extends RegionalStack {
       flowLogRetention: this.config.tier.network.flowLogRetentionDays as logs.RetentionDays,
     });
     this.vpc = network.vpc;
+    // What another region needs to peer with this VPC (MirrorMaker 2 mode) and what runbooks inspect.
+    this.publishRunbookParameter('network', 'vpc-id', network.vpc.vpcId);
+    this.publishRunbookParameter(
+      'network',
+      'route-table-ids',
+      [...network.vpc.privateSubnets, ...network.vpc.isolatedSubnets].map((s) => s.routeTable.routeTableId).join(','),
+    );
   }
 }

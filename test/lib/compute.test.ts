@@ -30,11 +30,11 @@ describe.each(LAYOUTS)('compute of layout $id', (layout) => {
     },
   );
 
-  test('every manifest stays far below the custom resource payload limit', () => {
+  test('every manifest stays well below the custom resource payload limit (at most 60 % of it)', () => {
     for (const region of config.regions) {
       for (const resource of Object.values(assembly.template(compute(region.code)).Resources)) {
         if (resource.Type !== 'Custom::AWSCDK-EKS-KubernetesResource') continue;
-        expect(JSON.stringify(resource.Properties).length).toBeLessThan(CUSTOM_RESOURCE_PAYLOAD_LIMIT / 4);
+        expect(JSON.stringify(resource.Properties).length).toBeLessThan(CUSTOM_RESOURCE_PAYLOAD_LIMIT * 0.6);
       }
     }
   });
