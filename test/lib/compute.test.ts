@@ -3,7 +3,7 @@ import { resolvePlatformConfig, type ServiceName } from '../../lib/config';
 import { LayoutAssembly } from '../support/assembly';
 import { manifestObjectsIn, TOKEN_PLACEHOLDER } from '../support/k8s-manifests';
 import { validateKubernetesObject } from '../support/k8s-schema';
-import { LAYOUTS, TEST_ACCOUNT } from '../support/layouts';
+import { LAYOUTS, layoutContext } from '../support/layouts';
 
 type K8sObject = Record<string, any>;
 
@@ -12,7 +12,7 @@ const CUSTOM_RESOURCE_PAYLOAD_LIMIT = 256 * 1024;
 
 describe.each(LAYOUTS)('compute of layout $id', (layout) => {
   const assembly = LayoutAssembly.of(layout.id);
-  const { config } = resolvePlatformConfig({ tier: layout.tier, regions: layout.regions?.join(','), account: TEST_ACCOUNT });
+  const { config } = resolvePlatformConfig(layoutContext(layout));
   const tier = config.tier;
   const compute = (code: string) => `Mlp-${tier.name}-${code}-compute`;
 
@@ -108,7 +108,7 @@ describe('a broken manifest in a template is caught', () => {
 
 describe.each(LAYOUTS)('Batch of layout $id', (layout) => {
   const assembly = LayoutAssembly.of(layout.id);
-  const { config } = resolvePlatformConfig({ tier: layout.tier, regions: layout.regions?.join(','), account: TEST_ACCOUNT });
+  const { config } = resolvePlatformConfig(layoutContext(layout));
   const batch = config.tier.batch;
 
   test.each(config.regions.map((r) => [r.name, r.code]))('%s runs the tier’s environments and queues', (_name, code) => {

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { resolvePlatformConfig, runbookParameterName } from '../../lib/config';
 import { buildPlatform } from '../../lib/platform';
 import { type CfnTemplate, LayoutAssembly } from '../support/assembly';
-import { LAYOUTS, TEST_ACCOUNT } from '../support/layouts';
+import { LAYOUTS, layoutContext, TEST_ACCOUNT } from '../support/layouts';
 import { testApp } from '../support/synth';
 
 type Resource = CfnTemplate['Resources'][string];
@@ -25,7 +25,7 @@ function only(resources: Record<string, Resource>, what: string): [string, Resou
 
 describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
   const assembly = LayoutAssembly.of(layout.id);
-  const { config } = resolvePlatformConfig({ tier: layout.tier, regions: layout.regions?.join(','), account: TEST_ACCOUNT });
+  const { config } = resolvePlatformConfig(layoutContext(layout));
   const tier = config.tier;
   const primary = config.regions[0];
   if (!primary) throw new Error('no primary');

@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { artifactBucketName, resolvePlatformConfig } from '../../lib/config';
 import { LayoutAssembly } from '../support/assembly';
-import { LAYOUTS, TEST_ACCOUNT } from '../support/layouts';
+import { LAYOUTS, layoutContext, TEST_ACCOUNT } from '../support/layouts';
 import { replicationSentBy } from '../support/replication';
 
 describe.each(LAYOUTS)('platform layout $id', (layout) => {
   const assembly = LayoutAssembly.of(layout.id);
-  const { config } = resolvePlatformConfig({ tier: layout.tier, regions: layout.regions?.join(','), account: TEST_ACCOUNT });
+  const { config } = resolvePlatformConfig(layoutContext(layout));
   const primary = config.regions[0];
   const secondaries = config.regions.slice(1);
   if (!primary) throw new Error('no primary');

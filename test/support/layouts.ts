@@ -6,16 +6,27 @@ export interface Layout {
   readonly tier: TierName;
   /** `-c regions`; the tier's default regions when absent. */
   readonly regions?: readonly string[];
+  /** Further context keys, as `-c key=value` would give them. */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
-/** Every tier preset at its default regions, plus the largest supported layout. */
+/**
+ * Every tier preset at its default regions, the other Kafka replication mode, and the largest
+ * supported layout.
+ */
 export const LAYOUTS: readonly Layout[] = [
   { id: 'dev', tier: 'dev' },
   { id: 'tier1', tier: 'tier1' },
   { id: 'tier2', tier: 'tier2' },
   { id: 'tier3', tier: 'tier3' },
+  { id: 'tier1-mirrormaker2', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], context: { kafkaReplicationMode: 'mirrormaker2' } },
   { id: 'tier3-5regions', tier: 'tier3', regions: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2', 'eu-central-1'] },
 ];
 
 /** The fixed account used by every synthesized test layout. */
 export const TEST_ACCOUNT = '111122223333';
+
+/** The context a layout is synthesized with (what `-c` would give `bin/platform.ts`). */
+export function layoutContext(layout: Layout): Record<string, unknown> {
+  return { tier: layout.tier, regions: layout.regions?.join(','), account: TEST_ACCOUNT, ...layout.context };
+}

@@ -4,7 +4,7 @@ import { App, type AppProps } from 'aws-cdk-lib';
 import { resolvePlatformConfig } from '../../lib/config';
 import { buildPlatform, type Platform } from '../../lib/platform';
 import { addQualityGates } from '../../lib/quality-gates';
-import { type Layout, TEST_ACCOUNT } from './layouts';
+import { type Layout, layoutContext } from './layouts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -27,7 +27,7 @@ export function testApp(props: AppProps = {}): App {
  */
 export function synthLayout(layout: Layout, outdir: string): Platform {
   const app = testApp({ outdir, context: { '@aws-cdk/core:failSynthOnValidationErrors': false } });
-  const { config } = resolvePlatformConfig({ tier: layout.tier, regions: layout.regions?.join(','), account: TEST_ACCOUNT });
+  const { config } = resolvePlatformConfig(layoutContext(layout));
   const platform = buildPlatform(app, config);
   addQualityGates(app);
   app.synth();

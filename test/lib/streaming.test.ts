@@ -1,0 +1,108 @@
+import { describe, expect, test } from 'vitest';
+import { resolvePlatformConfig, runbookParameterName } from '../../lib/config';
+import { LayoutAssembly } from '../support/assembly';
+import { manifestObjectsIn } from '../support/k8s-manifests';
+import { LAYOUTS, layoutContext } from '../support/layouts';
+
+type K8sObject = Record<string, any>;
+
+describe.each(LAYOUTS)('streaming and analytics of layout $id', (layout) => {
+  const assembly = LayoutAssembly.of(layout.id);
+  const { config } = resolvePlatformConfig(layoutContext(layout));
+  const tier = config.tier;
+  const primary = config.regions[0];
+  if (!primary) throw new Error('no primary');
+  const secondaries = config.regions.slice(1);
+  const stack = (code: string, layer: string) => `Mlp-${tier.name}-${code}-${layer}`;
+  const objects = (code: string) => manifestObjectsIn(assembly.template(stack(code, 'compute'))).map((o) => o.object as K8sObject);
+
+  test.each(config.regions.map((r) => [r.name, r.code]))(
+    '%s runs MSK across three AZs, TLS and IAM only, KMS at rest, with the seed topic defaults',
+    (_name, code) => {
+      const clusters = Object.values(assembly.resourcesOfType(stack(code, 'data'), 'AWS::MSK::Cluster'));
+      expect(clusters).toHaveLength(1);
+      const cluster = clusters[0]?.Properties as K8sObject;
+      expect(cluster.NumberOfBrokerNodes).toBe(tier.kafka.brokers);
+      expect(cluster.NumberOfBrokerNodes % 3).toBe(0);
+      expect(cluster.BrokerNodeGroupInfo.ClientSubnets).toHaveLength(3);
+      expect(cluster.BrokerNodeGroupInfo.InstanceType).toBe(tier.kafka.brokerInstanceType);
+      expect(cluster.EncryptionInfo.EncryptionInTransit).toMatchObject({ ClientBroker: 'TLS', InCluster: true });
+      expect(cluster.EncryptionInfo.EncryptionAtRest.DataVolumeKMSKeyId).toBeDefined();
+      expect(cluster.ClientAuthentication.Sasl.Iam.Enabled).toBe(true);
+      expect(cluster.ClientAuthentication.Unauthenticated?.Enabled ?? false).toBe(false);
+      const [configuration] = Object.values(assembly.resourcesOfType(stack(code, 'data'), 'AWS::MSK::Configuration'));
+      const properties = String(configuration?.Properties?.ServerProperties);
+      for (const line of [
+        'default.replication.factor=3',
+        'min.insync.replicas=2',
+        `log.retention.hours=${tier.kafka.retentionHours}`,
+        'auto.create.topics.enable=false',
+      ]) {
+        expect(properties.replace(/ = /g, '=')).toContain(line);
+      }
+    },
+  );
+
+  test('one replication flow into every secondary, with consumer group offsets synchronised', () => {
+    for (const region of secondaries) {
+      const replicators = Object.values(assembly.resourcesOfType(stack(region.code, 'data'), 'AWS::MSK::Replicator'));
+      const mirrorMakers = objects(region.code).filter((o) => o.kind === 'Deployment' && o.metadata.namespace === 'kafka-replication');
+      if (config.kafkaReplicationMode === 'msk-replicator') {
+        expect(replicators).toHaveLength(1);
+        expect(mirrorMakers).toHaveLength(0);
+        const replication = (replicators[0]?.Properties as K8sObject | undefined)?.ReplicationInfoList[0];
+        expect(replication.ConsumerGroupReplication.SynchroniseConsumerGroupOffsets).toBe(true);
+        expect(replication.TopicReplication.TopicNameConfiguration).toEqual({ Type: 'IDENTICAL' });
+      } else {
+        expect(replicators).toHaveLength(0);
+        expect(mirrorMakers).toHaveLength(1);
+        const properties = objects(region.code).find((o) => o.kind === 'ConfigMap' && o.metadata.namespace === 'kafka-replication')?.data[
+          'mm2.properties'
+        ] as string;
+        expect(properties).toMatch(new RegExp(`${primary.code}->${region.code}.enabled\\s*=\\s*true`));
+        expect(properties).toMatch(/sync.group.offsets.enabled\s*=\s*true/);
+        expect(properties).toMatch(/emit.checkpoints.enabled\s*=\s*true/);
+        expect(Object.keys(assembly.resourcesOfType(stack(region.code, 'compute'), 'AWS::EC2::VPCPeeringConnection'))).toHaveLength(1);
+      }
+    }
+    expect(Object.values(assembly.resourcesOfType(stack(primary.code, 'data'), 'AWS::MSK::Replicator'))).toHaveLength(0);
+  });
+
+  test('topics are created once, by a job in the primary region', () => {
+    const jobs = (code: string) => objects(code).filter((o) => o.kind === 'Job' && o.metadata.namespace === 'kafka-admin');
+    expect(jobs(primary.code)).toHaveLength(1);
+    const script = JSON.stringify(objects(primary.code).filter((o) => o.kind === 'ConfigMap' && o.metadata.namespace === 'kafka-admin'));
+    for (const topic of tier.kafka.topics) expect(script).toContain(topic.name);
+    for (const region of secondaries) expect(jobs(region.code)).toHaveLength(0);
+  });
+
+  test.each(config.regions.map((r) => [r.name, r.code]))(
+    '%s runs ClickHouse as shards x replicas StatefulSets with a 3-node Keeper',
+    (_name, code) => {
+      const statefulSets = objects(code).filter((o) => o.kind === 'StatefulSet' && o.metadata.namespace === 'clickhouse');
+      const keeper = statefulSets.find((s) => s.metadata.name === 'clickhouse-keeper');
+      const shards = statefulSets.filter((s) => s !== keeper);
+      expect(shards).toHaveLength(tier.clickhouse.shards);
+      for (const shard of shards) expect(shard.spec.replicas).toBe(tier.clickhouse.replicasPerShard);
+      expect(keeper?.spec.replicas).toBe(3);
+      const remoteServers = JSON.stringify(objects(code).filter((o) => o.kind === 'ConfigMap')).match(/<replica>/g) ?? [];
+      expect(remoteServers).toHaveLength(tier.clickhouse.shards * tier.clickhouse.replicasPerShard);
+    },
+  );
+
+  test('every region publishes what its runbooks need to know about Kafka and ClickHouse', () => {
+    for (const region of config.regions) {
+      const names = [stack(region.code, 'data'), stack(region.code, 'compute')].flatMap((s) =>
+        Object.values(assembly.resourcesOfType(s, 'AWS::SSM::Parameter')).map((p) => p.Properties?.Name),
+      );
+      for (const [component, key] of [
+        ['kafka', 'cluster-arn'],
+        ['kafka', 'bootstrap-brokers'],
+        ['kafka', 'replication-source'],
+        ['clickhouse', 'service'],
+      ] as const) {
+        expect(names).toContain(runbookParameterName(tier.name, component, key as never));
+      }
+    }
+  });
+});
