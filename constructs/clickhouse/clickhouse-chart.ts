@@ -3,6 +3,7 @@ import { Token } from 'aws-cdk-lib';
 import { type App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { IConstruct } from 'constructs';
+import { isDnsLabel, PART_OF, PART_OF_LABEL, validateDnsSubdomain } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 import { schemaSql } from './schema';
 import { backupScript, JOBS_DIR, keeperStartScript, SCHEMA_FILE, schemaScript } from './scripts';
@@ -44,8 +45,6 @@ export const CLICKHOUSE_UID = 101;
 export const NAME_LABEL = 'app.kubernetes.io/name';
 /** The shard number of a server pod, next to `NAME_LABEL`. */
 export const SHARD_LABEL = 'mlp.platform/clickhouse-shard';
-const PART_OF_LABEL = 'app.kubernetes.io/part-of';
-const PART_OF = 'ml-platform';
 export const SERVER_APP = 'clickhouse';
 const SCHEMA_APP = 'clickhouse-schema';
 
@@ -90,8 +89,6 @@ const SCHEMA_JOB_DEADLINE_SECONDS = 3_600;
 const BACKUP_DEADLINE_SECONDS = 20 * 3_600;
 
 const IDENTIFIER = /^[a-z][a-z0-9_]*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const KAFKA_NAME = /^[A-Za-z0-9._-]+$/;
 
 /**
@@ -564,7 +561,7 @@ function validateSpec(scope: IConstruct, spec: ClickHouseSpec): void {
   };
   const known = (value: string) => !Token.isUnresolved(value);
 
-  if (spec.namespace.length > 63 || !DNS_LABEL.test(spec.namespace)) {
+  if (!isDnsLabel(spec.namespace)) {
     fail(`namespace must be a DNS-1123 label, got '${spec.namespace}'`);
   }
   for (const [what, value] of [
@@ -601,9 +598,7 @@ function validateSpec(scope: IConstruct, spec: ClickHouseSpec): void {
   }
   if (spec.tableTtlDays !== undefined) integer('tableTtlDays', spec.tableTtlDays, 1);
   if (spec.storageClass === '') fail('storageClass must name a StorageClass');
-  if (known(spec.serviceAccountName) && !DNS_SUBDOMAIN.test(spec.serviceAccountName)) {
-    fail(`serviceAccountName must be a DNS-1123 subdomain, got '${spec.serviceAccountName}'`);
-  }
+  if (known(spec.serviceAccountName)) validateDnsSubdomain(scope, 'serviceAccountName', spec.serviceAccountName);
   for (const [what, value] of [
     ['image', spec.image],
     ['keeperImage', spec.keeperImage],

@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto';
 import { JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct, IConstruct } from 'constructs';
+import { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
+
+export { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain };
 
 /** Non-root UID and GID the Kafka tool containers run as (the images must not need root). */
 export const KAFKA_TOOLS_UID = 10001;
-
-export const NAME_LABEL = 'app.kubernetes.io/name';
-export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
-export const PART_OF = 'ml-platform';
 
 /** CPU and memory requests of a Kafka tool container; memory is also its limit. */
 export interface KafkaToolResources {
@@ -17,23 +16,8 @@ export interface KafkaToolResources {
   readonly memoryMiB: number;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 /** Share of the memory request given to the JVM heap; the rest is metaspace, threads and buffers. */
 const HEAP_SHARE = 0.75;
-
-export function validateDnsLabel(scope: IConstruct, what: string, value: string): void {
-  if (value.length > 63 || !DNS_LABEL.test(value)) {
-    throw new ValidationError(`${what} must be a DNS-1123 label (at most 63 lower-case letters, digits and '-'), got '${value}'`, scope);
-  }
-}
-
-export function validateDnsSubdomain(scope: IConstruct, what: string, value: string): void {
-  if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) {
-    throw new ValidationError(`${what} must be a DNS-1123 subdomain, got '${value}'`, scope);
-  }
-}
 
 export function validatePositiveInteger(scope: IConstruct, what: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new ValidationError(`${what} must be a positive integer, got ${value}`, scope);

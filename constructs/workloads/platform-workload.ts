@@ -1,14 +1,15 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
+import { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
+
+export { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel };
+
 import { TargetGroupBinding } from './target-group-binding';
 import type { ProbeSpec, ResourceSpec } from './types';
 
 /** Label that selects a workload's pods; selectors are immutable, so it is the only one. */
-export const NAME_LABEL = 'app.kubernetes.io/name';
-export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
-export const PART_OF = 'ml-platform';
 
 /** Node label of the general-purpose node group every platform pod runs on. */
 export const NODE_POOL_LABEL = 'mlp.platform/pool';
@@ -26,19 +27,6 @@ export const SERVICE_PORT = 80;
  * mistaken for a hung process.
  */
 export const STARTUP_GRACE_SECONDS = 120;
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Throws unless `value` is a DNS-1123 label (what Kubernetes requires of most object names). */
-export function validateDnsLabel(scope: IConstruct, what: string, value: string): void {
-  if (value.length > 63 || !DNS_LABEL.test(value)) {
-    throw new ValidationError(
-      `${what} must be a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit), got '${value}'`,
-      scope,
-    );
-  }
-}
 
 /** Throws unless `value` is an integer in [min, max]. */
 export function validateInteger(scope: IConstruct, what: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
@@ -218,9 +206,7 @@ function patchPodSpec(deployment: ApiObject, selector: Readonly<Record<string, s
 
 function validateWorkload(scope: IConstruct, props: PlatformWorkloadProps): void {
   validateDnsLabel(scope, 'name', props.name);
-  if (props.serviceAccountName.length > 253 || !DNS_SUBDOMAIN.test(props.serviceAccountName)) {
-    throw new ValidationError(`serviceAccountName must be a DNS-1123 subdomain, got '${props.serviceAccountName}'`, scope);
-  }
+  validateDnsSubdomain(scope, 'serviceAccountName', props.serviceAccountName);
   validateInteger(scope, 'port', props.port, 1, 65535);
   validateInteger(scope, 'resources.cpuMillicores', props.resources.cpuMillicores, 1);
   validateInteger(scope, 'resources.memoryMiB', props.resources.memoryMiB, 1);

@@ -226,7 +226,7 @@ describe('mirrorMaker2Chart', () => {
     [
       'a bad namespace',
       { namespace: 'Kafka' },
-      "namespace must be a DNS-1123 label (at most 63 lower-case letters, digits and '-'), got 'Kafka'",
+      "namespace must be a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit), got 'Kafka'",
     ],
     ['the same alias twice', { target: { alias: 'use1', bootstrapServers: 'x:9098' } }, 'source and target need different aliases'],
   ])('rejects %s with a ValidationError', (_what, overrides, message) => {
