@@ -156,6 +156,35 @@ class ClickHouseObjects {
     });
     this.schemaJob();
     this.backupCronJob();
+    this.networkPolicy();
+  }
+
+  /**
+   * Only the ClickHouse namespace itself (servers, Keeper, jobs) and the named client namespaces may
+   * connect, the clients on the query ports only. ClickHouse has no authentication yet, so this is
+   * the access control; it needs the VPC CNI's network policy agent.
+   */
+  private networkPolicy(): void {
+    const namespaceSelector = (name: string) => ({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
+    });
+    new k8s.KubeNetworkPolicy(this.chart, 'NetworkPolicy', {
+      metadata: { name: 'clickhouse-ingress', namespace: this.namespace },
+      spec: {
+        podSelector: {},
+        policyTypes: ['Ingress'],
+        ingress: [
+          { from: [namespaceSelector(this.namespace)] },
+          {
+            from: this.spec.queryClientNamespaces.map(namespaceSelector),
+            ports: [
+              { protocol: 'TCP', port: k8s.IntOrString.fromNumber(HTTP_PORT) },
+              { protocol: 'TCP', port: k8s.IntOrString.fromNumber(NATIVE_PORT) },
+            ],
+          },
+        ],
+      },
+    });
   }
 
   /** Metadata of a namespaced object; the chart adds the part-of label. */

@@ -91,6 +91,11 @@ export interface ClickHouseSpec {
   readonly serviceAccountName: string;
   readonly backup: ClickHouseBackupSpec;
   readonly kafka: ClickHouseKafkaSpec;
+  /**
+   * Namespaces whose pods may reach the query ports (8123, 9000). Everything else in the cluster is
+   * refused by a NetworkPolicy; pods inside the ClickHouse namespace reach each other freely.
+   */
+  readonly queryClientNamespaces: readonly string[];
   /** The availability zones of the node pool, at least 3; pods are kept to them. */
   readonly zones: readonly string[];
   /**

@@ -183,7 +183,14 @@ export class PlatformCluster extends Construct {
 
   private addAddons(): void {
     const cluster = this.cluster;
-    for (const name of ['vpc-cni', 'coredns', 'kube-proxy', 'metrics-server']) {
+    // The VPC CNI also enforces Kubernetes NetworkPolicies (its network policy agent).
+    new eks.Addon(this, 'VpcCni', {
+      cluster,
+      addonName: 'vpc-cni',
+      preserveOnDelete: false,
+      configurationValues: { enableNetworkPolicy: 'true' },
+    });
+    for (const name of ['coredns', 'kube-proxy', 'metrics-server']) {
       new eks.Addon(this, pascalCase(name), { cluster, addonName: name, preserveOnDelete: false });
     }
 

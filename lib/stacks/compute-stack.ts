@@ -324,6 +324,7 @@ export class ComputeStack extends RegionalStack {
             consumerGroup: 'clickhouse',
           },
           zones: [...this.regionPlan.availabilityZones],
+          queryClientNamespaces: [PLATFORM_NAMESPACE],
         }),
       )
       .node.addDependency(this.cluster.nodegroups.Memory1 as eks.Nodegroup);

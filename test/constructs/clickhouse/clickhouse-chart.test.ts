@@ -36,6 +36,7 @@ function spec(overrides: Partial<ClickHouseSpec> = {}): ClickHouseSpec {
     namespace: 'clickhouse',
     clusterName: 'mlp',
     region: 'us-east-1',
+    queryClientNamespaces: ['mlp'],
     shards: 3,
     replicasPerShard: 2,
     nodeVcpus: 16,
@@ -424,5 +425,28 @@ describe('validation', () => {
 
   test('the error carries the chart path', () => {
     expect(() => objects(spec({ shards: 0 }))).toThrow(/^clickhouse: shards/);
+  });
+});
+
+describe('network policy', () => {
+  const objects = (clickHouseChart(new App(), spec()).toJson() as Obj[]).filter((o) => o.kind === 'NetworkPolicy');
+
+  test('only the ClickHouse namespace, and clients on the query ports, may connect', () => {
+    expect(objects).toHaveLength(1);
+    expect(objects[0]?.spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Ingress'],
+      ingress: [
+        { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'clickhouse' } } }] },
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mlp' } } }],
+          ports: [
+            { protocol: 'TCP', port: 8123 },
+            { protocol: 'TCP', port: 9000 },
+          ],
+        },
+      ],
+    });
+    expect(validateKubernetesObject(objects[0])).toEqual([]);
   });
 });

@@ -87,6 +87,10 @@ describe('PlatformCluster', () => {
     const addons = Object.values(template.findResources('AWS::EKS::Addon')).map((r) => r.Properties.AddonName);
     expect(addons.sort()).toEqual(['aws-ebs-csi-driver', 'coredns', 'kube-proxy', 'metrics-server', 'vpc-cni']);
     template.hasResourceProperties('AWS::EKS::Addon', {
+      AddonName: 'vpc-cni',
+      ConfigurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
+    });
+    template.hasResourceProperties('AWS::EKS::Addon', {
       AddonName: 'aws-ebs-csi-driver',
       PodIdentityAssociations: [{ ServiceAccount: 'ebs-csi-controller-sa', RoleArn: Match.anyValue() }],
     });
