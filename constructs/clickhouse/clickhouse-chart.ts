@@ -3,7 +3,14 @@ import { Token } from 'aws-cdk-lib';
 import { type App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { IConstruct } from 'constructs';
-import { isDnsLabel, PART_OF, PART_OF_LABEL, validateDnsSubdomain } from '../private/k8s';
+import {
+  isDnsLabel,
+  PART_OF,
+  PART_OF_LABEL,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  validateDnsSubdomain,
+} from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 import { schemaSql } from './schema';
 import { backupScript, JOBS_DIR, keeperStartScript, SCHEMA_FILE, schemaScript } from './scripts';
@@ -119,13 +126,9 @@ class ClickHouseObjects {
   private readonly namespace: string;
   private readonly nodeSelector: Record<string, string>;
   private readonly podSecurity: kplus.k8s.PodSecurityContext = {
-    runAsNonRoot: true,
-    runAsUser: CLICKHOUSE_UID,
-    runAsGroup: CLICKHOUSE_UID,
-    fsGroup: CLICKHOUSE_UID,
+    ...restrictedPodSecurity(CLICKHOUSE_UID),
     // Skip the recursive chown of multi-TiB volumes on every mount once their root is ours.
     fsGroupChangePolicy: 'OnRootMismatch',
-    seccompProfile: { type: 'RuntimeDefault' },
   };
 
   constructor(
@@ -524,11 +527,7 @@ class ClickHouseObjects {
   }
 }
 
-const CONTAINER_SECURITY: kplus.k8s.SecurityContext = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  capabilities: { drop: ['ALL'] },
-};
+const CONTAINER_SECURITY: kplus.k8s.SecurityContext = restrictedContainerSecurity();
 
 function port(name: string, number: number): kplus.k8s.ServicePort {
   return { name, port: number, targetPort: k8s.IntOrString.fromString(name) };

@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct, IConstruct } from 'constructs';
-import { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain } from '../private/k8s';
+import {
+  NAME_LABEL,
+  PART_OF,
+  PART_OF_LABEL,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  validateDnsLabel,
+  validateDnsSubdomain,
+} from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 
 export { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain };
@@ -58,22 +66,14 @@ export function kafkaToolEnv(memoryMiB: number): kplus.k8s.EnvVar[] {
 }
 
 /** The pod and container security settings of Pod Security `restricted`, with a read-only root. */
-export const POD_SECURITY_CONTEXT: kplus.k8s.PodSecurityContext = {
-  runAsNonRoot: true,
-  runAsUser: KAFKA_TOOLS_UID,
-  runAsGroup: KAFKA_TOOLS_UID,
-  fsGroup: KAFKA_TOOLS_UID,
-  seccompProfile: { type: 'RuntimeDefault' },
-};
+export const POD_SECURITY_CONTEXT: kplus.k8s.PodSecurityContext = restrictedPodSecurity(KAFKA_TOOLS_UID);
 
 export const CONTAINER_SECURITY_CONTEXT: kplus.k8s.SecurityContext = {
+  ...restrictedContainerSecurity(),
   runAsNonRoot: true,
   runAsUser: KAFKA_TOOLS_UID,
   runAsGroup: KAFKA_TOOLS_UID,
-  allowPrivilegeEscalation: false,
   privileged: false,
-  readOnlyRootFilesystem: true,
-  capabilities: { drop: ['ALL'] },
   seccompProfile: { type: 'RuntimeDefault' },
 };
 

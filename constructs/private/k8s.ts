@@ -30,3 +30,23 @@ export function validateDnsSubdomain(scope: IConstruct, what: string, value: str
     throw new ValidationError(`${what} must be a DNS-1123 subdomain, got '${value}'`, scope);
   }
 }
+
+/** Pod security of Pod Security `restricted`, running as `uid` (user and group). */
+export function restrictedPodSecurity(uid: number): {
+  runAsNonRoot: boolean;
+  runAsUser: number;
+  runAsGroup: number;
+  fsGroup: number;
+  seccompProfile: { type: string };
+} {
+  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+/** Container security of Pod Security `restricted`, with a read-only root file system. */
+export function restrictedContainerSecurity(): {
+  allowPrivilegeEscalation: boolean;
+  readOnlyRootFilesystem: boolean;
+  capabilities: { drop: string[] };
+} {
+  return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
+}

@@ -16,12 +16,11 @@ import { PlatformCluster } from '../../constructs/eks';
 import { ServiceRepositories } from '../../constructs/images';
 import { RegionalApiEndpoint } from '../../constructs/ingress';
 import {
-  acknowledgeKafkaWildcards,
   CrossRegionVpcPeering,
+  grantKafkaClient,
   grantMirrorMaker2,
   KAFKA_ADMIN_NAMESPACE,
   type KafkaClientAccess,
-  kafkaClientStatements,
   kafkaTopicsJobChart,
   MIRROR_MAKER_NAMESPACE,
   mirrorMaker2Chart,
@@ -245,31 +244,15 @@ export class ComputeStack extends RegionalStack {
     // Grants name the cluster by its name with any uuid: the name is unique in the account and region,
     // and a literal ARN keeps the policy free of references to the data stack.
     const clusterPattern = `arn:aws:kafka:${this.region}:${this.account}:cluster/${kafkaClusterName(tier.name, this.regionPlan.code)}/*`;
-    const grant = (role: iam.Role, access: KafkaClientAccess, reason: string) => {
-      const statements = kafkaClientStatements(role, clusterPattern, access);
-      for (const statement of statements) role.addToPolicy(statement);
-      acknowledgeKafkaWildcards(role, statements, reason);
-    };
+    const grant = (role: iam.Role, access: KafkaClientAccess) => grantKafkaClient(role, clusterPattern, access);
     const collector = this.cluster.addPodRole('Collector', PLATFORM_NAMESPACE, 'collector');
     this.serviceRoles.collector = collector;
-    grant(
-      collector,
-      { topics: [spans, evaluations], write: true },
-      'Collectors write the two ingestion topics of the one regional cluster; its uuid is the only wildcard.',
-    );
-    grant(
-      this.serviceRoles.scheduler as iam.Role,
-      { topics: [jobTasks], read: true, write: true, groups: ['scheduler*'] },
-      'The scheduler reads and writes job-tasks in its own consumer groups (scheduler*) of the one regional cluster.',
-    );
+    grant(collector, { topics: [spans, evaluations], write: true });
+    grant(this.serviceRoles.scheduler as iam.Role, { topics: [jobTasks], read: true, write: true, groups: ['scheduler*'] });
 
     if (this.regionPlan.isPrimary) {
       const admin = this.cluster.addPodRole('KafkaAdmin', KAFKA_ADMIN_NAMESPACE, 'kafka-topics');
-      grant(
-        admin,
-        { topics: tier.kafka.topics.map((t) => t.name), manageTopics: true },
-        'The topic job creates and configures the configured topics of the one regional cluster; its uuid is the only wildcard.',
-      );
+      grant(admin, { topics: tier.kafka.topics.map((t) => t.name), manageTopics: true });
       const topics = cluster.addCdk8sChart(
         'KafkaTopics',
         kafkaTopicsJobChart(new cdk8s.App(), {
@@ -286,11 +269,7 @@ export class ComputeStack extends RegionalStack {
     }
 
     const clickhouse = this.cluster.addPodRole('ClickHouse', CLICKHOUSE_NAMESPACE, 'clickhouse');
-    grant(
-      clickhouse,
-      { topics: [spans, evaluations], read: true, groups: ['clickhouse*'] },
-      'ClickHouse consumes the two ingestion topics in its own consumer groups (clickhouse*) of the one regional cluster.',
-    );
+    grant(clickhouse, { topics: [spans, evaluations], read: true, groups: ['clickhouse*'] });
     this.grantArtifacts(clickhouse, `${CLICKHOUSE_BACKUP_PREFIX}/*`, true);
     const topology = tier.clickhouse;
     const bucketName = artifactBucketName(tier.name, this.account, this.region);
@@ -344,8 +323,7 @@ export class ComputeStack extends RegionalStack {
    */
   private addMirrorMaker(data: DataStack, image: string, targetClusterPattern: string): void {
     const tier = this.config.tier;
-    const primary = this.config.regions.find((r) => r.isPrimary);
-    if (!primary) throw new Error('unreachable: the config always has a primary region');
+    const primary = this.primaryRegion;
     new CrossRegionVpcPeering(this, 'PrimaryPeering', {
       vpc: data.kafka.vpc,
       peerRegion: primary.name,

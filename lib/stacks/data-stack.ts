@@ -321,12 +321,6 @@ export class DataStack extends RegionalStack {
     return { cluster: kafka, replicator: replication };
   }
 
-  private get primaryRegion(): RegionPlan {
-    const primary = this.config.regions.find((r) => r.isPrimary);
-    if (!primary) throw new Error('unreachable: the config always has a primary region');
-    return primary;
-  }
-
   /** The region after this one in the configured order (the last wraps to the first). */
   private get nextRegion(): RegionPlan {
     const regions = this.config.regions;

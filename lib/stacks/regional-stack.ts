@@ -57,6 +57,13 @@ export abstract class RegionalStack extends Stack {
     });
   }
 
+  /** The deployment's primary region (`regions[0]`; config validation guarantees there is one). */
+  protected get primaryRegion(): RegionPlan {
+    const primary = this.config.regions.find((r) => r.isPrimary);
+    if (!primary) throw new Error('unreachable: the config always has a primary region');
+    return primary;
+  }
+
   /** Every region of the deployment except this one. */
   protected get otherRegions(): RegionPlan[] {
     return this.config.regions.filter((r) => r.name !== this.regionPlan.name);

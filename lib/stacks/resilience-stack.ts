@@ -18,7 +18,7 @@ export class ResilienceStack extends RegionalStack {
     // The primary replicates to every secondary. Each secondary replicates back to the primary, so
     // writes taken while failed over flow home (and queue while the primary is down), which is what
     // failback needs. Replicas are never re-replicated, so this cannot loop.
-    const targets = this.regionPlan.isPrimary ? this.otherRegions : this.config.regions.filter((r) => r.isPrimary);
+    const targets = this.regionPlan.isPrimary ? this.otherRegions : [this.primaryRegion];
     this.artifactReplication = new BucketReplication(this, 'ArtifactReplication', {
       sourceBucketName: artifactBucketName(tier, this.account, this.region),
       sourceKmsKeyAlias: dataKeyAlias(tier),
