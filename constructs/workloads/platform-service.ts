@@ -50,6 +50,7 @@ export class PlatformService extends Construct {
       spread: SpreadPolicy.PREFERRED,
       targetGroupArn: props.targetGroupArn,
       loadBalancerSecurityGroupId: props.loadBalancerSecurityGroupId,
+      secretMounts: props.secretMounts,
     });
     const labels = { ...this.workload.selector, [PART_OF_LABEL]: PART_OF };
 

@@ -1,13 +1,16 @@
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { Token } from 'aws-cdk-lib';
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
-import { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain } from '../private/k8s';
+import { isDnsLabel, NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 
 export { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel };
 
 import { TargetGroupBinding } from './target-group-binding';
-import type { ProbeSpec, ResourceSpec } from './types';
+import type { ProbeSpec, ResourceSpec, SecretMountSpec } from './types';
 
 /** Label that selects a workload's pods; selectors are immutable, so it is the only one. */
 
@@ -17,6 +20,15 @@ export const NODE_POOL = 'general';
 
 /** Fixed non-root UID and GID of every platform container (images must not need root). */
 export const RUN_AS_USER = 10001;
+
+/**
+ * Mode of mounted Secret files: readable by their owner and by the pod's fsGroup (the containers'
+ * group), writable by nobody. Private keys must not be world-readable.
+ */
+export const SECRET_FILE_MODE = 0o440;
+
+/** The writable scratch directory (an emptyDir); the rest of the root file system is read-only. */
+const TMP_PATH = '/tmp';
 
 /** The Service listens on 80 and forwards to the container port; target group bindings point at it. */
 export const SERVICE_PORT = 80;
@@ -77,13 +89,20 @@ export interface PlatformWorkloadProps {
   readonly targetGroupArn?: string;
   /** ALB security group allowed to reach the pods; required with `targetGroupArn`. */
   readonly loadBalancerSecurityGroupId?: string;
+  /**
+   * Secrets mounted read-only (files mode 0440, readable through the pod's fsGroup), e.g. client
+   * certificates. A Secret that does not exist yet holds the pods in ContainerCreating until it does.
+   * @default - none
+   */
+  readonly secretMounts?: readonly SecretMountSpec[];
 }
 
 /**
  * The parts every platform workload shares: a ServiceAccount, a hardened Deployment (non-root,
  * read-only root file system, no capabilities, RuntimeDefault seccomp, writable /tmp only) with
- * health probes, spread over zones and nodes on the general node pool, a ClusterIP Service on
- * port 80, and optionally a TargetGroupBinding that registers the pods in an ALB target group.
+ * health probes and optional read-only Secret mounts, spread over zones and nodes on the general
+ * node pool, a ClusterIP Service on port 80, and optionally a TargetGroupBinding that registers the
+ * pods in an ALB target group.
  */
 export class PlatformWorkload extends Construct {
   public readonly serviceAccount: kplus.ServiceAccount;
@@ -105,6 +124,14 @@ export class PlatformWorkload extends Construct {
     });
 
     const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp');
+    const secretMounts = (props.secretMounts ?? []).map((mount, i) => ({
+      path: mount.mountPath,
+      readOnly: true,
+      volume: kplus.Volume.fromSecret(this, `SecretVolume${i}`, kplus.Secret.fromSecretName(this, `Secret${i}`, mount.secretName), {
+        name: secretVolumeName(mount),
+        defaultMode: SECRET_FILE_MODE,
+      }),
+    }));
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name, labels },
       // cdk8s-plus selects on its own address label by default; select on the name label instead.
@@ -113,8 +140,9 @@ export class PlatformWorkload extends Construct {
       replicas: props.replicas,
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: props.kubernetesApiAccess ?? false,
-      securityContext: { ensureNonRoot: true, user: RUN_AS_USER, group: RUN_AS_USER },
-      volumes: [tmp],
+      // fsGroup makes mounted Secret files (mode 0440) group-owned by, and so readable to, the containers.
+      securityContext: { ensureNonRoot: true, user: RUN_AS_USER, group: RUN_AS_USER, fsGroup: RUN_AS_USER },
+      volumes: [tmp, ...secretMounts.map((mount) => mount.volume)],
       containers: [
         {
           name,
@@ -132,7 +160,7 @@ export class PlatformWorkload extends Construct {
           liveness: httpProbe(probe, port, 1, probe.failureThreshold),
           startup: httpProbe(probe, port, 1, Math.ceil(STARTUP_GRACE_SECONDS / probe.periodSeconds)),
           envVariables: { ...props.env },
-          volumeMounts: [{ path: '/tmp', volume: tmp }],
+          volumeMounts: [{ path: TMP_PATH, volume: tmp }, ...secretMounts],
           securityContext: {
             ensureNonRoot: true,
             user: RUN_AS_USER,
@@ -173,6 +201,27 @@ export class PlatformWorkload extends Construct {
       });
     }
   }
+}
+
+/**
+ * `secret-<secretName>` when that is a DNS-1123 label. Otherwise (a dotted or long Secret name, or
+ * a token) a label of the same form shortened to fit, with a hash of the Secret name (of the mount
+ * path for a token, whose text is not its value) to keep it unique and deterministic.
+ */
+function secretVolumeName(mount: SecretMountSpec): string {
+  if (Token.isUnresolved(mount.secretName)) return `secret-${shortHash(mount.mountPath)}`;
+  const plain = `secret-${mount.secretName}`;
+  if (isDnsLabel(plain)) return plain;
+  const hash = shortHash(mount.secretName);
+  const prefix = plain
+    .replace(/\./g, '-')
+    .slice(0, 63 - hash.length - 1)
+    .replace(/-+$/, '');
+  return `${prefix}-${hash}`;
+}
+
+function shortHash(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 8);
 }
 
 function httpProbe(probe: ProbeSpec, port: number, successThreshold: number, failureThreshold: number): kplus.Probe {
@@ -221,6 +270,57 @@ function validateWorkload(scope: IConstruct, props: PlatformWorkloadProps): void
   if (props.targetGroupArn !== undefined && props.loadBalancerSecurityGroupId === undefined) {
     throw new ValidationError(
       `${props.name} has a targetGroupArn but no loadBalancerSecurityGroupId; the load balancer's security group must be allowed to reach the pods`,
+      scope,
+    );
+  }
+  validateSecretMounts(scope, props.name, props.secretMounts ?? []);
+}
+
+function validateSecretMounts(scope: IConstruct, name: string, mounts: readonly SecretMountSpec[]): void {
+  mounts.forEach((mount, i) => {
+    const field = `${name} secretMounts[${i}]`;
+    if (!Token.isUnresolved(mount.secretName)) validateDnsSubdomain(scope, `${field}.secretName`, mount.secretName);
+    validateMountPath(scope, `${field}.mountPath`, mount.mountPath);
+    mounts.slice(0, i).forEach((earlier, j) => {
+      if (earlier.mountPath === mount.mountPath) {
+        throw new ValidationError(
+          `${field}.mountPath '${mount.mountPath}' is already used by secretMounts[${j}]; each Secret needs its own directory`,
+          scope,
+        );
+      }
+      const [outer, inner] = mount.mountPath.length < earlier.mountPath.length ? [mount, earlier] : [earlier, mount];
+      if (inner.mountPath.startsWith(`${outer.mountPath}/`)) {
+        throw new ValidationError(
+          `${name} secretMounts[${j}].mountPath '${earlier.mountPath}' and secretMounts[${i}].mountPath '${mount.mountPath}' nest; secret mounts must be separate directories`,
+          scope,
+        );
+      }
+      if (earlier.secretName === mount.secretName) {
+        throw new ValidationError(
+          `${field}.secretName '${mount.secretName}' is already mounted by secretMounts[${j}]; mount each Secret once`,
+          scope,
+        );
+      }
+    });
+  });
+}
+
+function validateMountPath(scope: IConstruct, what: string, path: string): void {
+  if (Token.isUnresolved(path)) {
+    throw new ValidationError(`${what} must be a literal path, not a token`, scope);
+  }
+  if (path === '/') {
+    throw new ValidationError(`${what} must not be '/', which would hide the container's whole file system`, scope);
+  }
+  if (!path.startsWith('/') || path.endsWith('/') || path.includes(':') || posix.normalize(path) !== path) {
+    throw new ValidationError(
+      `${what} must be an absolute, normalized directory (starting with '/', without '.', '..', '//', ':' or a trailing '/'), got '${path}'`,
+      scope,
+    );
+  }
+  if (path === TMP_PATH || path.startsWith(`${TMP_PATH}/`)) {
+    throw new ValidationError(
+      `${what} must not be ${TMP_PATH} or inside it (the writable scratch directory is mounted there), got '${path}'`,
       scope,
     );
   }

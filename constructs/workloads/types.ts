@@ -50,6 +50,14 @@ export interface RequestsMetricSource {
   readonly region: string;
 }
 
+/** A Secret mounted read-only into a service's container. */
+export interface SecretMountSpec {
+  /** Name of the Secret in the service's namespace (a DNS-1123 subdomain). */
+  readonly secretName: string;
+  /** Absolute directory the Secret's keys appear in, one file per key. */
+  readonly mountPath: string;
+}
+
 /** One stateless platform service. */
 export interface ServiceSpec {
   /** Kubernetes name of the Deployment, Service and ServiceAccount, e.g. `tracking-server`. */
@@ -70,6 +78,11 @@ export interface ServiceSpec {
   /** Required when `autoscaling.requestsPerSecondPerPod` is set. */
   readonly requestsMetric?: RequestsMetricSource;
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Secrets mounted read-only, e.g. client certificates.
+   * @default - none
+   */
+  readonly secretMounts?: readonly SecretMountSpec[];
 }
 
 /** The job scheduler: one leader and standbys elected through a Kubernetes Lease. */

@@ -9,10 +9,12 @@ import {
   platformCharts,
   RUN_AS_USER,
   type ScalingRulesSpec,
+  SECRET_FILE_MODE,
+  type SecretMountSpec,
   type ServiceSpec,
   STARTUP_GRACE_SECONDS,
 } from '../../../constructs/workloads';
-import { assertValidKubernetesObjects } from '../../support/k8s-schema';
+import { assertValidKubernetesObjects, validateKubernetesObject } from '../../support/k8s-schema';
 
 const NAMESPACE = 'ml-platform';
 const REGION = 'us-east-1';
@@ -337,7 +339,7 @@ describe('platformCharts', () => {
           capabilities: { drop: ['ALL'] },
           seccompProfile: { type: 'RuntimeDefault' },
         });
-        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: RUN_AS_USER });
+        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: RUN_AS_USER, fsGroup: RUN_AS_USER });
         expect(pod.hostNetwork).toBe(false);
         expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: {} }]);
         expect(c.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
@@ -600,5 +602,161 @@ describe('platformCharts rejects invalid specs', () => {
     expect(() => new PlatformService(chart, 'Registry', spec)).toThrow(
       "Test/Registry/Workload: name must be a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit), got 'Registry_API'",
     );
+  });
+});
+
+describe('secret mounts', () => {
+  const CLICKHOUSE_CLIENT: SecretMountSpec = { secretName: 'query-api-clickhouse-client', mountPath: '/etc/clickhouse/client' };
+  const KAFKA_CLIENT: SecretMountSpec = { secretName: 'query-api.kafka-client', mountPath: '/etc/kafka/client' };
+  const withMounts = (name: string, secretMounts: readonly SecretMountSpec[], spec = tier2Spec()): PlatformWorkloadsSpec => ({
+    ...spec,
+    services: { ...spec.services, [name]: { ...(spec.services[name] as ServiceSpec), secretMounts } },
+  });
+  const podOf = (spec: PlatformWorkloadsSpec, name: string) =>
+    find(build(spec).families[familyOf(name)], 'Deployment', name).spec.template.spec as Manifest;
+
+  test('mount each Secret read-only at its path, files readable by owner and group only', () => {
+    const charts = build(withMounts('query-api', [CLICKHOUSE_CLIENT, KAFKA_CLIENT]));
+    const deployment = find(charts.families.observability, 'Deployment', 'query-api');
+    const pod = deployment.spec.template.spec;
+    expect(SECRET_FILE_MODE).toBe(0o440);
+    expect(pod.volumes).toEqual([
+      { name: 'tmp', emptyDir: {} },
+      { name: 'secret-query-api-clickhouse-client', secret: { secretName: 'query-api-clickhouse-client', defaultMode: 288 } },
+      // A dotted Secret name is not a volume name: dots become dashes, and a hash keeps it unique.
+      {
+        name: expect.stringMatching(/^secret-query-api-kafka-client-[0-9a-f]{8}$/),
+        secret: { secretName: 'query-api.kafka-client', defaultMode: 288 },
+      },
+    ]);
+    expect(container(deployment).volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'secret-query-api-clickhouse-client', mountPath: '/etc/clickhouse/client', readOnly: true },
+      { name: pod.volumes[2].name, mountPath: '/etc/kafka/client', readOnly: true },
+    ]);
+  });
+
+  test('give the pod the containers’ group as fsGroup, so they can read the 0440 files', () => {
+    expect(podOf(withMounts('query-api', [CLICKHOUSE_CLIENT]), 'query-api').securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      fsGroup: 10001,
+      fsGroupChangePolicy: 'Always',
+    });
+  });
+
+  test('leave the other services with /tmp only', () => {
+    const charts = build(withMounts('query-api', [CLICKHOUSE_CLIENT]));
+    for (const name of ['collector', 'evaluation-worker']) {
+      const pod = find(charts.families.observability, 'Deployment', name).spec.template.spec;
+      expect(pod.volumes, name).toEqual([{ name: 'tmp', emptyDir: {} }]);
+      expect(pod.containers[0].volumeMounts, name).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    }
+  });
+
+  test('pass the Kubernetes schemas', () => {
+    const charts = build(withMounts('query-api', [CLICKHOUSE_CLIENT, KAFKA_CLIENT]));
+    const deployment = find(charts.families.observability, 'Deployment', 'query-api');
+    expect(validateKubernetesObject(deployment)).toEqual([]);
+    assertValidKubernetesObjects(manifests(charts.families.observability));
+  });
+
+  test('keep volume names deterministic DNS-1123 labels, also for long and token Secret names', () => {
+    const long = { secretName: `${'a'.repeat(60)}.${'b'.repeat(60)}`, mountPath: '/etc/long' };
+    const fromToken = { secretName: Token.asString({ Ref: 'ClientSecretName' }), mountPath: '/etc/token' };
+    const volumes = (spec: PlatformWorkloadsSpec) =>
+      (podOf(spec, 'query-api').volumes as Manifest[]).slice(1).map((v) => [v.name, v.secret.secretName]);
+    const first = volumes(withMounts('query-api', [long, fromToken]));
+    expect(first).toEqual([
+      [expect.stringMatching(/^secret-a{47}-[0-9a-f]{8}$/), long.secretName],
+      [expect.stringMatching(/^secret-[0-9a-f]{8}$/), fromToken.secretName],
+    ]);
+    for (const [name] of first) expect((name as string).length).toBeLessThanOrEqual(63);
+    expect(volumes(withMounts('query-api', [long, fromToken]))).toEqual(first);
+  });
+
+  test.each<[string, readonly SecretMountSpec[], string]>([
+    [
+      'a Secret name that is not a DNS-1123 subdomain',
+      [{ secretName: 'Query_API_Client', mountPath: '/etc/client' }],
+      "platform-observability/query-api/Workload: query-api secretMounts[0].secretName must be a DNS-1123 subdomain, got 'Query_API_Client'",
+    ],
+    [
+      'a relative mount path',
+      [{ ...CLICKHOUSE_CLIENT, mountPath: 'etc/client' }],
+      "query-api secretMounts[0].mountPath must be an absolute, normalized directory (starting with '/', without '.', '..', '//', ':' or a trailing '/'), got 'etc/client'",
+    ],
+    [
+      'a mount path with ..',
+      [{ ...CLICKHOUSE_CLIENT, mountPath: '/etc/../client' }],
+      "query-api secretMounts[0].mountPath must be an absolute, normalized directory (starting with '/', without '.', '..', '//', ':' or a trailing '/'), got '/etc/../client'",
+    ],
+    [
+      'a mount path with .',
+      [{ ...CLICKHOUSE_CLIENT, mountPath: '/etc/./client' }],
+      "query-api secretMounts[0].mountPath must be an absolute, normalized directory (starting with '/', without '.', '..', '//', ':' or a trailing '/'), got '/etc/./client'",
+    ],
+    [
+      'a mount path with //',
+      [{ ...CLICKHOUSE_CLIENT, mountPath: '/etc//client' }],
+      "query-api secretMounts[0].mountPath must be an absolute, normalized directory (starting with '/', without '.', '..', '//', ':' or a trailing '/'), got '/etc//client'",
+    ],
+    [
+      'a mount path with a trailing /',
+      [{ ...CLICKHOUSE_CLIENT, mountPath: '/etc/client/' }],
+      "query-api secretMounts[0].mountPath must be an absolute, normalized directory (starting with '/', without '.', '..', '//', ':' or a trailing '/'), got '/etc/client/'",
+    ],
+    [
+      'a mount path with :',
+      [{ ...CLICKHOUSE_CLIENT, mountPath: '/etc/client:ro' }],
+      "query-api secretMounts[0].mountPath must be an absolute, normalized directory (starting with '/', without '.', '..', '//', ':' or a trailing '/'), got '/etc/client:ro'",
+    ],
+    [
+      'a token mount path',
+      [{ ...CLICKHOUSE_CLIENT, mountPath: Token.asString({ Ref: 'MountPath' }) }],
+      'query-api secretMounts[0].mountPath must be a literal path, not a token',
+    ],
+    [
+      'the root directory',
+      [{ ...CLICKHOUSE_CLIENT, mountPath: '/' }],
+      "query-api secretMounts[0].mountPath must not be '/', which would hide the container's whole file system",
+    ],
+    [
+      '/tmp',
+      [{ ...CLICKHOUSE_CLIENT, mountPath: '/tmp' }],
+      "query-api secretMounts[0].mountPath must not be /tmp or inside it (the writable scratch directory is mounted there), got '/tmp'",
+    ],
+    [
+      'a directory inside /tmp',
+      [{ ...CLICKHOUSE_CLIENT, mountPath: '/tmp/client' }],
+      "query-api secretMounts[0].mountPath must not be /tmp or inside it (the writable scratch directory is mounted there), got '/tmp/client'",
+    ],
+    [
+      'two mounts at one path',
+      [CLICKHOUSE_CLIENT, { ...KAFKA_CLIENT, mountPath: CLICKHOUSE_CLIENT.mountPath }],
+      "query-api secretMounts[1].mountPath '/etc/clickhouse/client' is already used by secretMounts[0]; each Secret needs its own directory",
+    ],
+    [
+      'a mount inside another',
+      [CLICKHOUSE_CLIENT, { ...KAFKA_CLIENT, mountPath: '/etc/clickhouse' }],
+      "query-api secretMounts[0].mountPath '/etc/clickhouse/client' and secretMounts[1].mountPath '/etc/clickhouse' nest; secret mounts must be separate directories",
+    ],
+    [
+      'one Secret mounted twice',
+      [CLICKHOUSE_CLIENT, { ...CLICKHOUSE_CLIENT, mountPath: '/etc/other' }],
+      "query-api secretMounts[1].secretName 'query-api-clickhouse-client' is already mounted by secretMounts[0]; mount each Secret once",
+    ],
+  ])('reject %s', (_, mounts, message) => {
+    expect(() => build(withMounts('query-api', mounts))).toThrow(message);
+  });
+
+  test('accept a token Secret name and a path that merely starts like /tmp', () => {
+    const mounts = [
+      { secretName: Token.asString({ Ref: 'ClientSecretName' }), mountPath: '/tmpfs-client' },
+      { secretName: 'query-api-clickhouse-client', mountPath: '/etc/clickhouse-client' },
+      { secretName: 'query-api-kafka-client', mountPath: '/etc/clickhouse-client-2' },
+    ];
+    expect(() => build(withMounts('query-api', mounts))).not.toThrow();
   });
 });
