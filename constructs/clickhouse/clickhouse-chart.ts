@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Token } from 'aws-cdk-lib';
-import { type App, Chart } from 'cdk8s';
+import { ApiObject, type App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { IConstruct } from 'constructs';
+import { pascalCase } from '../private/ids';
 import {
   isDnsLabel,
   PART_OF,
@@ -13,14 +14,33 @@ import {
 } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 import { schemaSql } from './schema';
-import { backupScript, JOBS_DIR, keeperStartScript, SCHEMA_FILE, schemaScript } from './scripts';
+import { backupScript, CLIENT_CONFIG_FILE, JOBS_DIR, keeperStartScript, SCHEMA_FILE, schemaScript } from './scripts';
+import {
+  ADMIN_TLS_SECRET,
+  adminClientXml,
+  CLIENT_TLS_DIR,
+  certificateCommonName,
+  clientCommonName,
+  clientSecretName,
+  DEFAULT_CERTIFICATE_DURATION_HOURS,
+  DEFAULT_CERTIFICATE_RENEW_BEFORE_HOURS,
+  INTERSERVER_USER,
+  KEEPER_TLS_DIR,
+  KEEPER_TLS_SECRET,
+  openSslXml,
+  SERVER_TLS_DIR,
+  SERVER_TLS_SECRET,
+  TLS_CA_FILE,
+  usersXml,
+} from './security';
 import {
   BACKUP_SIDECAR_RESOURCES,
+  CLUSTER_DOMAIN,
   type ClickHouseTopology,
   clickHouseTopology,
-  HTTP_PORT,
+  HTTPS_PORT,
   INTERSERVER_HOST_ENV,
-  INTERSERVER_HTTP_PORT,
+  INTERSERVER_HTTPS_PORT,
   KEEPER_CLIENT_PORT,
   KEEPER_DATA_PATH,
   KEEPER_HTTP_CONTROL_PORT,
@@ -28,9 +48,8 @@ import {
   KEEPER_NAME,
   KEEPER_RAFT_PORT,
   keeperXml,
-  METRICS_PORT,
   macrosXml,
-  NATIVE_PORT,
+  NATIVE_SECURE_PORT,
   podDnsName,
   QUERY_SERVICE_NAME,
   REPLICA_ENV,
@@ -41,7 +60,7 @@ import {
   serverXml,
   zookeeperXml,
 } from './topology';
-import type { ClickHouseResources, ClickHouseSpec } from './types';
+import type { ClickHouseClientSpec, ClickHouseResources, ClickHouseSpec } from './types';
 
 const k8s = kplus.k8s;
 
@@ -67,6 +86,7 @@ export const DEFAULT_KEEPER_RESOURCES: ClickHouseResources = { cpuMillicores: 25
 
 /** Names of the ConfigMaps and of the backup CronJob. */
 export const SERVER_CONFIG_NAME = 'clickhouse-server-config';
+export const SERVER_USERS_NAME = 'clickhouse-server-users';
 export const KEEPER_CONFIG_NAME = 'clickhouse-keeper-config';
 export const BACKUP_ENV_NAME = 'clickhouse-backup-env';
 export const JOBS_CONFIG_NAME = 'clickhouse-jobs';
@@ -75,6 +95,7 @@ export const BACKUP_CRONJOB_NAME = 'clickhouse-backup';
 export const SCHEMA_JOB_PREFIX = 'clickhouse-schema-';
 
 const SERVER_CONFIG_DIR = '/etc/clickhouse-server/config.d';
+const SERVER_USERS_DIR = '/etc/clickhouse-server/users.d';
 const KEEPER_CONFIG_DIR = '/etc/clickhouse-keeper';
 const KEEPER_CONFIG_FILE = 'keeper_config.xml';
 const KEEPER_START_FILE = 'start.sh';
@@ -98,27 +119,45 @@ const BACKUP_DEADLINE_SECONDS = 20 * 3_600;
 const IDENTIFIER = /^[a-z][a-z0-9_]*$/;
 const KAFKA_NAME = /^[A-Za-z0-9._-]+$/;
 
+/** The ClickHouse cluster as two charts, each deployed as one manifest, `shards` after `cluster`. */
+export interface ClickHouseCharts {
+  /** The namespace, configuration, certificates, policies, Keeper, query Service and Jobs. */
+  readonly cluster: Chart;
+  /**
+   * The server StatefulSets with their headless Services and disruption budgets: the bulk of the
+   * objects (20 x 3 in tier3), kept apart so each manifest stays well inside the custom resource
+   * payload limit.
+   */
+  readonly shards: Chart;
+}
+
 /**
- * A sharded, replicated ClickHouse cluster as ONE cdk8s chart (deployed as one manifest):
+ * A sharded, replicated ClickHouse cluster as two cdk8s charts (see `ClickHouseCharts`):
  *
  * - per shard: a StatefulSet of `replicasPerShard` replicas (Parallel, one per zone, one per node,
  *   on the memory pool), a headless Service for the replicas' DNS names and a PodDisruptionBudget
  *   (maxUnavailable 1); each replica carries a clickhouse-backup sidecar;
  * - the Keeper ensemble: a StatefulSet of `keeperNodes` members in different zones, its headless
  *   Service and a PodDisruptionBudget that keeps a quorum;
- * - the `clickhouse` ClusterIP Service (query path, HTTP 8123 and native 9000) over all servers;
+ * - the `clickhouse` ClusterIP Service (query path, HTTPS 8443 and native TLS 9440) over all servers;
  * - shared configuration in a few ConfigMaps: `remote_servers`, Keeper nodes and `from_env` macros
- *   for every server at once, the Raft membership, the schema and the backup script;
- * - a schema Job (idempotent DDL, `ON CLUSTER`) and a daily backup CronJob.
+ *   for every server at once, the users, the Raft membership, the schema and the backup script;
+ * - a schema Job (idempotent DDL, `ON CLUSTER`) and a daily backup CronJob;
+ * - cert-manager Certificates for the servers, the Keeper members, the admin Jobs and each client
+ *   namespace, and NetworkPolicies that admit each port only from the pods that use it.
  *
- * Every pod runs as UID 101 with a read-only root file system, no capabilities and RuntimeDefault
- * seccomp; the namespace enforces Pod Security `restricted`.
+ * Every port speaks TLS and every network user authenticates with a client certificate (see
+ * `security.ts`). Every pod runs as UID 101 with a read-only root file system, no capabilities and
+ * RuntimeDefault seccomp; the namespace enforces Pod Security `restricted`.
  */
-export function clickHouseChart(app: App, spec: ClickHouseSpec): Chart {
-  const chart = new Chart(app, 'clickhouse', { labels: { [PART_OF_LABEL]: PART_OF } });
-  validateSpec(chart, spec);
-  new ClickHouseObjects(chart, spec);
-  return chart;
+export function clickHouseCharts(app: App, spec: ClickHouseSpec): ClickHouseCharts {
+  const labels = { [PART_OF_LABEL]: PART_OF };
+  const cluster = new Chart(app, 'clickhouse', { labels });
+  validateSpec(cluster, spec);
+  const shards = new Chart(app, 'clickhouse-shards', { labels });
+  shards.addDependency(cluster);
+  new ClickHouseObjects(cluster, shards, spec);
+  return { cluster, shards };
 }
 
 class ClickHouseObjects {
@@ -133,6 +172,7 @@ class ClickHouseObjects {
 
   constructor(
     private readonly chart: Chart,
+    private readonly shardsChart: Chart,
     private readonly spec: ClickHouseSpec,
   ) {
     this.topology = clickHouseTopology(spec.shards, spec.replicasPerShard);
@@ -146,6 +186,7 @@ class ClickHouseObjects {
       metadata: this.metadata(spec.serviceAccountName, SERVER_APP),
       automountServiceAccountToken: false,
     });
+    this.certificates();
     this.configMaps();
     this.keeper();
     for (const shard of this.topology.shards) this.shard(shard);
@@ -154,40 +195,101 @@ class ClickHouseObjects {
       spec: {
         type: 'ClusterIP',
         selector: { [NAME_LABEL]: SERVER_APP },
-        ports: [port('http', HTTP_PORT), port('native', NATIVE_PORT)],
+        ports: [port('https', HTTPS_PORT), port('native-tls', NATIVE_SECURE_PORT)],
       },
     });
     this.schemaJob();
     this.backupCronJob();
-    this.networkPolicy();
+    this.networkPolicies();
   }
 
   /**
-   * Only the ClickHouse namespace itself (servers, Keeper, jobs) and the named client namespaces may
-   * connect, the clients on the query ports only. ClickHouse has no authentication yet, so this is
-   * the access control; it needs the VPC CNI's network policy agent.
+   * One certificate per role from the issuer: the servers (every replica's DNS name through its
+   * shard's headless Service, the query Service, and localhost for the backup sidecar), the Keeper
+   * members, the admin Jobs, and one per client namespace and access, in that namespace.
    */
-  private networkPolicy(): void {
-    const namespaceSelector = (name: string) => ({
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
+  private certificates(): void {
+    const ns = this.namespace;
+    const service = (name: string) => [name, `${name}.${ns}`, `${name}.${ns}.svc`, `${name}.${ns}.svc.${CLUSTER_DOMAIN}`];
+    this.certificate('ServerCertificate', ns, SERVER_TLS_SECRET, certificateCommonName('server', ns), {
+      dnsNames: [
+        'localhost',
+        ...service(QUERY_SERVICE_NAME),
+        ...this.topology.shards.map((shard) => `*.${shard.name}.${ns}.svc.${CLUSTER_DOMAIN}`),
+      ],
+      ipAddresses: ['127.0.0.1'],
+      server: true,
     });
-    new k8s.KubeNetworkPolicy(this.chart, 'NetworkPolicy', {
-      metadata: { name: 'clickhouse-ingress', namespace: this.namespace },
+    this.certificate('KeeperCertificate', ns, KEEPER_TLS_SECRET, certificateCommonName('keeper', ns), {
+      dnsNames: [...service(KEEPER_NAME), `*.${KEEPER_NAME}.${ns}.svc.${CLUSTER_DOMAIN}`],
+      server: true,
+    });
+    this.certificate('AdminCertificate', ns, ADMIN_TLS_SECRET, certificateCommonName('admin', ns), {});
+    for (const client of this.spec.clients) {
+      const secretName = clientSecretName(client.access);
+      this.certificate(
+        `Client${pascalCase(client.namespace)}${pascalCase(client.access)}Certificate`,
+        client.namespace,
+        secretName,
+        clientCommonName(client),
+        {},
+      );
+    }
+  }
+
+  /** A cert-manager Certificate (ECDSA P-256, rotated key) into `secretName`; client-only unless `server`. */
+  private certificate(
+    id: string,
+    namespace: string,
+    secretName: string,
+    commonName: string,
+    options: { readonly dnsNames?: readonly string[]; readonly ipAddresses?: readonly string[]; readonly server?: boolean },
+  ): void {
+    const tls = this.spec.tls;
+    new ApiObject(this.chart, id, {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: secretName.replace(/-tls$/, ''), namespace, labels: { [NAME_LABEL]: SERVER_APP } },
       spec: {
-        podSelector: {},
-        policyTypes: ['Ingress'],
-        ingress: [
-          { from: [namespaceSelector(this.namespace)] },
-          {
-            from: this.spec.queryClientNamespaces.map(namespaceSelector),
-            ports: [
-              { protocol: 'TCP', port: k8s.IntOrString.fromNumber(HTTP_PORT) },
-              { protocol: 'TCP', port: k8s.IntOrString.fromNumber(NATIVE_PORT) },
-            ],
-          },
-        ],
+        secretName,
+        commonName,
+        ...(options.dnsNames ? { dnsNames: [...options.dnsNames] } : {}),
+        ...(options.ipAddresses ? { ipAddresses: [...options.ipAddresses] } : {}),
+        duration: `${tls.durationHours ?? DEFAULT_CERTIFICATE_DURATION_HOURS}h`,
+        renewBefore: `${tls.renewBeforeHours ?? DEFAULT_CERTIFICATE_RENEW_BEFORE_HOURS}h`,
+        privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+        usages: ['digital signature', 'key encipherment', ...(options.server ? ['server auth'] : []), 'client auth'],
+        issuerRef: { group: 'cert-manager.io', kind: tls.issuer.kind, name: tls.issuer.name },
       },
     });
+  }
+
+  /**
+   * Ingress, port by port: nothing by default; the servers' query ports (HTTPS, native TLS) from
+   * this namespace's Jobs, the other servers and the client namespaces; part fetches only between
+   * servers; Keeper's client port only from the servers and its Raft port only between members.
+   * Enforced by the VPC CNI's network policy agent; the kubelet's probes come from the node.
+   */
+  private networkPolicies(): void {
+    const pods = (app: string) => ({ podSelector: { matchLabels: { [NAME_LABEL]: app } } });
+    const namespace = (name: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
+    const tcp = (...numbers: number[]) => numbers.map((n) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(n) }));
+    const policy = (id: string, name: string, podSelector: kplus.k8s.LabelSelector, ingress: kplus.k8s.NetworkPolicyIngressRule[]) =>
+      new k8s.KubeNetworkPolicy(this.chart, id, {
+        metadata: { name, namespace: this.namespace },
+        spec: { podSelector, policyTypes: ['Ingress'], ingress },
+      });
+    const clientNamespaces = [...new Set(this.spec.clients.map((client) => client.namespace))];
+
+    policy('DefaultDenyPolicy', 'clickhouse-default-deny', {}, []);
+    policy('ServerPolicy', 'clickhouse-server-ingress', pods(SERVER_APP).podSelector, [
+      { from: [namespace(this.namespace), ...clientNamespaces.map(namespace)], ports: tcp(HTTPS_PORT, NATIVE_SECURE_PORT) },
+      { from: [pods(SERVER_APP)], ports: tcp(INTERSERVER_HTTPS_PORT) },
+    ]);
+    policy('KeeperPolicy', 'clickhouse-keeper-ingress', pods(KEEPER_NAME).podSelector, [
+      { from: [pods(SERVER_APP)], ports: tcp(KEEPER_CLIENT_PORT) },
+      { from: [pods(KEEPER_NAME)], ports: tcp(KEEPER_RAFT_PORT) },
+    ]);
   }
 
   /** Metadata of a namespaced object; the chart adds the part-of label. */
@@ -200,16 +302,20 @@ class ClickHouseObjects {
     new k8s.KubeConfigMap(this.chart, 'ServerConfig', {
       metadata: this.metadata(SERVER_CONFIG_NAME, SERVER_APP),
       data: {
-        'server.xml': serverXml(),
+        'server.xml': serverXml(openSslXml(SERVER_TLS_DIR)),
         'macros.xml': macrosXml(spec.clusterName),
-        'remote-servers.xml': remoteServersXml(this.topology, spec.clusterName, this.namespace),
+        'remote-servers.xml': remoteServersXml(this.topology, spec.clusterName, this.namespace, INTERSERVER_USER),
         'zookeeper.xml': zookeeperXml(spec.keeperNodes, this.namespace),
       },
+    });
+    new k8s.KubeConfigMap(this.chart, 'ServerUsers', {
+      metadata: this.metadata(SERVER_USERS_NAME, SERVER_APP),
+      data: { 'users.xml': usersXml(spec.database ?? DEFAULT_DATABASE, this.namespace, spec.clients) },
     });
     new k8s.KubeConfigMap(this.chart, 'KeeperConfig', {
       metadata: this.metadata(KEEPER_CONFIG_NAME, KEEPER_NAME),
       data: {
-        [KEEPER_CONFIG_FILE]: keeperXml(spec.keeperNodes, this.namespace),
+        [KEEPER_CONFIG_FILE]: keeperXml(spec.keeperNodes, this.namespace, openSslXml(KEEPER_TLS_DIR)),
         [KEEPER_START_FILE]: keeperStartScript(KEEPER_ID_ENV, `${KEEPER_CONFIG_DIR}/${KEEPER_CONFIG_FILE}`),
       },
     });
@@ -226,6 +332,13 @@ class ClickHouseObjects {
         API_LISTEN: BACKUP_API_ADDRESS,
         API_CREATE_INTEGRATION_TABLES: 'true',
         API_INTEGRATION_TABLES_HOST: BACKUP_API_ADDRESS.split(':')[0] as string,
+        // The server's `default` user, which answers on localhost only, over TLS.
+        CLICKHOUSE_HOST: 'localhost',
+        CLICKHOUSE_PORT: String(NATIVE_SECURE_PORT),
+        CLICKHOUSE_USERNAME: 'default',
+        CLICKHOUSE_SECURE: 'true',
+        CLICKHOUSE_SKIP_VERIFY: 'false',
+        CLICKHOUSE_TLS_CA: `${SERVER_TLS_DIR}/${TLS_CA_FILE}`,
         ALLOW_EMPTY_BACKUPS: 'true',
         LOG_LEVEL: 'info',
       },
@@ -234,6 +347,7 @@ class ClickHouseObjects {
       metadata: this.metadata(JOBS_CONFIG_NAME, JOBS_CONFIG_NAME),
       data: {
         [SCHEMA_FILE]: this.schemaSql(),
+        [CLIENT_CONFIG_FILE]: adminClientXml(),
         'schema.sh': schemaScript(),
         [BACKUP_SCRIPT_FILE]: backupScript(this.topology, this.namespace),
       },
@@ -258,18 +372,18 @@ class ClickHouseObjects {
     const server = serverResources(spec.nodeVcpus, spec.nodeMemoryGiB);
     const id = `Shard${shard.shard}`;
 
-    new k8s.KubeService(this.chart, `${id}Headless`, {
+    new k8s.KubeService(this.shardsChart, `${id}Headless`, {
       metadata,
       spec: {
         clusterIp: 'None',
         // Replicas resolve each other (and Keeper its members) before they are ready.
         publishNotReadyAddresses: true,
         selector,
-        ports: [port('native', NATIVE_PORT), port('interserver', INTERSERVER_HTTP_PORT)],
+        ports: [port('native-tls', NATIVE_SECURE_PORT), port('interserver', INTERSERVER_HTTPS_PORT)],
       },
     });
 
-    new k8s.KubeStatefulSet(this.chart, id, {
+    new k8s.KubeStatefulSet(this.shardsChart, id, {
       metadata,
       spec: {
         serviceName: shard.name,
@@ -307,19 +421,20 @@ class ClickHouseObjects {
                   { name: INTERSERVER_HOST_ENV, value: podDnsName(`$(${REPLICA_ENV})`, shard.name, this.namespace) },
                 ],
                 ports: [
-                  containerPort('http', HTTP_PORT),
-                  containerPort('native', NATIVE_PORT),
-                  containerPort('interserver', INTERSERVER_HTTP_PORT),
-                  containerPort('metrics', METRICS_PORT),
+                  containerPort('https', HTTPS_PORT),
+                  containerPort('native-tls', NATIVE_SECURE_PORT),
+                  containerPort('interserver', INTERSERVER_HTTPS_PORT),
                 ],
                 resources: resources(server, { cpu: `${spec.nodeVcpus}` }),
-                startupProbe: httpProbe('/ping', HTTP_PORT, SERVER_PROBE, SERVER_PROBE.startupFailures),
-                readinessProbe: httpProbe('/ping', HTTP_PORT, SERVER_PROBE, 3),
-                livenessProbe: httpProbe('/ping', HTTP_PORT, SERVER_PROBE, SERVER_PROBE.failureThreshold),
+                startupProbe: httpsProbe('/ping', HTTPS_PORT, SERVER_PROBE, SERVER_PROBE.startupFailures),
+                readinessProbe: httpsProbe('/ping', HTTPS_PORT, SERVER_PROBE, 3),
+                livenessProbe: httpsProbe('/ping', HTTPS_PORT, SERVER_PROBE, SERVER_PROBE.failureThreshold),
                 securityContext: CONTAINER_SECURITY,
                 volumeMounts: [
                   { name: 'data', mountPath: DATA_PATH },
                   { name: 'config', mountPath: SERVER_CONFIG_DIR },
+                  { name: 'users', mountPath: SERVER_USERS_DIR },
+                  { name: 'tls', mountPath: SERVER_TLS_DIR, readOnly: true },
                   { name: 'tmp', mountPath: '/tmp' },
                   { name: 'logs', mountPath: '/var/log/clickhouse-server' },
                 ],
@@ -335,12 +450,15 @@ class ClickHouseObjects {
                 securityContext: CONTAINER_SECURITY,
                 volumeMounts: [
                   { name: 'data', mountPath: DATA_PATH },
+                  { name: 'tls', mountPath: SERVER_TLS_DIR, readOnly: true },
                   { name: 'tmp', mountPath: '/tmp' },
                 ],
               },
             ],
             volumes: [
               { name: 'config', configMap: { name: SERVER_CONFIG_NAME } },
+              { name: 'users', configMap: { name: SERVER_USERS_NAME } },
+              tlsVolume('tls', SERVER_TLS_SECRET),
               { name: 'tmp', emptyDir: {} },
               { name: 'logs', emptyDir: {} },
             ],
@@ -350,7 +468,7 @@ class ClickHouseObjects {
       },
     });
 
-    new k8s.KubePodDisruptionBudget(this.chart, `${id}DisruptionBudget`, {
+    new k8s.KubePodDisruptionBudget(this.shardsChart, `${id}DisruptionBudget`, {
       metadata,
       spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
     });
@@ -431,12 +549,14 @@ class ClickHouseObjects {
                 volumeMounts: [
                   { name: 'data', mountPath: KEEPER_DATA_PATH },
                   { name: 'config', mountPath: KEEPER_CONFIG_DIR },
+                  { name: 'tls', mountPath: KEEPER_TLS_DIR, readOnly: true },
                   { name: 'tmp', mountPath: '/tmp' },
                 ],
               },
             ],
             volumes: [
               { name: 'config', configMap: { name: KEEPER_CONFIG_NAME } },
+              tlsVolume('tls', KEEPER_TLS_SECRET),
               { name: 'tmp', emptyDir: {} },
             ],
           },
@@ -480,12 +600,14 @@ class ClickHouseObjects {
             securityContext: CONTAINER_SECURITY,
             volumeMounts: [
               { name: 'jobs', mountPath: JOBS_DIR },
+              { name: 'tls', mountPath: CLIENT_TLS_DIR, readOnly: true },
               { name: 'tmp', mountPath: '/tmp' },
             ],
           },
         ],
         volumes: [
           { name: 'jobs', configMap: { name: JOBS_CONFIG_NAME } },
+          tlsVolume('tls', ADMIN_TLS_SECRET),
           { name: 'tmp', emptyDir: {} },
         ],
       },
@@ -551,8 +673,18 @@ interface ProbeTiming {
   readonly timeoutSeconds: number;
 }
 
+/** HTTPS GET (the kubelet does not verify the certificate, nor present one). */
+function httpsProbe(path: string, portNumber: number, timing: ProbeTiming, failureThreshold: number): kplus.k8s.Probe {
+  return { httpGet: { path, port: k8s.IntOrString.fromNumber(portNumber), scheme: 'HTTPS' }, ...timing, failureThreshold };
+}
+
 function httpProbe(path: string, portNumber: number, timing: ProbeTiming, failureThreshold: number): kplus.k8s.Probe {
   return { httpGet: { path, port: k8s.IntOrString.fromNumber(portNumber) }, ...timing, failureThreshold };
+}
+
+/** A certificate Secret written by cert-manager, readable by the pod's group only (fsGroup 101). */
+function tlsVolume(name: string, secretName: string): kplus.k8s.Volume {
+  return { name, secret: { secretName, defaultMode: 0o440 } };
 }
 
 function tcpProbe(portNumber: number, timing: ProbeTiming, failureThreshold: number): kplus.k8s.Probe {
@@ -637,6 +769,13 @@ function validateSpec(scope: IConstruct, spec: ClickHouseSpec): void {
     if (value === '') fail(`${what} must not be empty`);
   }
 
+  validateClients(scope, spec.clients);
+  const { tls } = spec;
+  if (known(tls.issuer.name)) validateDnsSubdomain(scope, 'tls.issuer.name', tls.issuer.name);
+  const duration = tls.durationHours ?? DEFAULT_CERTIFICATE_DURATION_HOURS;
+  integer('tls.durationHours', duration, 1);
+  integer('tls.renewBeforeHours', tls.renewBeforeHours ?? DEFAULT_CERTIFICATE_RENEW_BEFORE_HOURS, 1, duration - 1);
+
   const { backup, kafka } = spec;
   integer('backup.retentionDays', backup.retentionDays, 1);
   if (known(backup.prefix) && (backup.prefix === '' || backup.prefix.startsWith('/') || backup.prefix.endsWith('/'))) {
@@ -659,5 +798,28 @@ function validateSpec(scope: IConstruct, spec: ClickHouseSpec): void {
   ] as const) {
     if (known(value) && (value === '' || /['\\\s]/.test(value)))
       fail(`${what} must be non-empty, without quotes, backslashes or spaces, got '${value}'`);
+  }
+}
+
+function validateClients(scope: IConstruct, clients: readonly ClickHouseClientSpec[]): void {
+  const seen = new Set<string>();
+  for (const client of clients) {
+    if (!isDnsLabel(client.namespace)) {
+      throw new ValidationError(`clients: namespace must be a DNS-1123 label, got '${client.namespace}'`, scope);
+    }
+    if (client.access !== 'read' && client.access !== 'write') {
+      throw new ValidationError(
+        `clients: access of namespace '${client.namespace}' must be 'read' or 'write', got '${client.access}'`,
+        scope,
+      );
+    }
+    const key = `${client.namespace} ${client.access}`;
+    if (seen.has(key)) {
+      throw new ValidationError(
+        `clients: namespace '${client.namespace}' is listed twice with access '${client.access}'; one certificate serves its pods`,
+        scope,
+      );
+    }
+    seen.add(key);
   }
 }

@@ -1,5 +1,6 @@
 export * from './clickhouse-chart';
 export * from './schema';
 export * from './scripts';
+export * from './security';
 export * from './topology';
 export * from './types';

@@ -1,4 +1,4 @@
-import { type ClickHouseTopology, NATIVE_PORT, podDnsName, QUERY_SERVICE_NAME, shardName } from './topology';
+import { type ClickHouseTopology, NATIVE_SECURE_PORT, podDnsName, QUERY_SERVICE_NAME, shardName } from './topology';
 
 /**
  * Shell scripts of the schema Job and the backup CronJob, run by `sh` in the ClickHouse server
@@ -9,6 +9,12 @@ import { type ClickHouseTopology, NATIVE_PORT, podDnsName, QUERY_SERVICE_NAME, s
 /** Where the Jobs mount their ConfigMap. */
 export const JOBS_DIR = '/etc/clickhouse-jobs';
 export const SCHEMA_FILE = 'schema.sql';
+/** The Jobs' `clickhouse-client` configuration (TLS, admin certificate), in the same ConfigMap. */
+export const CLIENT_CONFIG_FILE = 'client.xml';
+
+/** `clickhouse-client` over TLS as the admin user, to `host` (a shell word). */
+const client = (host: string) =>
+  `clickhouse-client --config-file ${JOBS_DIR}/${CLIENT_CONFIG_FILE} --host ${host} --port ${NATIVE_SECURE_PORT} --secure`;
 
 /**
  * Wait until the query Service answers (the Job may start before any server is ready), then run the
@@ -20,12 +26,12 @@ export function schemaScript(): string {
   return [
     'set -eu',
     'attempt=0',
-    `until clickhouse-client --host ${QUERY_SERVICE_NAME} --port ${NATIVE_PORT} --query 'SELECT 1' >/dev/null 2>&1; do`,
+    `until ${client(QUERY_SERVICE_NAME)} --query 'SELECT 1' >/dev/null 2>&1; do`,
     '  attempt=$((attempt + 1))',
     '  if [ "$attempt" -ge 60 ]; then echo "ClickHouse did not answer in 10 minutes" >&2; exit 1; fi',
     '  sleep 10',
     'done',
-    `exec clickhouse-client --host ${QUERY_SERVICE_NAME} --port ${NATIVE_PORT} --multiquery \\`,
+    `exec ${client(QUERY_SERVICE_NAME)} --multiquery \\`,
     '  --distributed_ddl_task_timeout 300 --distributed_ddl_output_mode null_status_on_timeout \\',
     `  < ${JOBS_DIR}/${SCHEMA_FILE}`,
     '',
@@ -44,7 +50,7 @@ export function backupScript(topology: ClickHouseTopology, namespace: string): s
   return [
     'set -u',
     'name="daily-$(date -u +%Y%m%dT%H%M%S)"',
-    `q() { clickhouse-client --host "$1" --port ${NATIVE_PORT} --query "$2"; }`,
+    `q() { ${client('"$1"')} --query "$2"; }`,
     'failed=0',
     'started=""',
     `for s in $(seq 1 ${topology.shards.length}); do`,

@@ -8,14 +8,19 @@
 /** DNS suffix of Services in the cluster (EKS uses the Kubernetes default). */
 export const CLUSTER_DOMAIN = 'cluster.local';
 
-/** ClickHouse ports. */
-export const HTTP_PORT = 8123;
-export const NATIVE_PORT = 9000;
-export const INTERSERVER_HTTP_PORT = 9009;
-export const METRICS_PORT = 9363;
+/**
+ * ClickHouse ports, TLS only (the defaults of the secure variants): HTTPS (also `/ping` and the
+ * Prometheus `/metrics`), native protocol, and part fetches between replicas.
+ */
+export const HTTPS_PORT = 8443;
+export const NATIVE_SECURE_PORT = 9440;
+export const INTERSERVER_HTTPS_PORT = 9010;
 
-/** ClickHouse Keeper ports: clients, Raft between members, HTTP control (readiness). */
-export const KEEPER_CLIENT_PORT = 9181;
+/**
+ * ClickHouse Keeper ports: clients (TLS), Raft between members (TLS), and HTTP control, which
+ * serves only the readiness endpoint to the kubelet.
+ */
+export const KEEPER_CLIENT_PORT = 9281;
 export const KEEPER_RAFT_PORT = 9234;
 export const KEEPER_HTTP_CONTROL_PORT = 9182;
 
@@ -76,14 +81,17 @@ export function keeperHosts(keeperNodes: number, namespace: string): string[] {
 const xml = (lines: readonly string[]) => `${lines.join('\n')}\n`;
 
 /**
- * `remote_servers`: every shard with all its replicas. `internal_replication` makes a Distributed
- * insert write one replica per shard and leaves the copies to ReplicatedMergeTree.
+ * `remote_servers`: every shard with all its replicas, on the secure native port as
+ * `interserverUser` (authenticated by the server's certificate). `internal_replication` makes a
+ * Distributed insert write one replica per shard and leaves the copies to ReplicatedMergeTree.
  */
-export function remoteServersXml(topology: ClickHouseTopology, clusterName: string, namespace: string): string {
+export function remoteServersXml(topology: ClickHouseTopology, clusterName: string, namespace: string, interserverUser: string): string {
+  const replica = (host: string) =>
+    `        <replica><host>${host}</host><port>${NATIVE_SECURE_PORT}</port><secure>1</secure><user>${interserverUser}</user></replica>`;
   const shards = topology.shards.flatMap((shard) => [
     '      <shard>',
     '        <internal_replication>true</internal_replication>',
-    ...shardHosts(shard, namespace).map((host) => `        <replica><host>${host}</host><port>${NATIVE_PORT}</port></replica>`),
+    ...shardHosts(shard, namespace).map(replica),
     '      </shard>',
   ]);
   return xml([
@@ -118,43 +126,54 @@ export function macrosXml(clusterName: string): string {
   ]);
 }
 
-/** The servers' Keeper client section: every member on its client port. */
+/** The servers' Keeper client section: every member on its TLS client port. */
 export function zookeeperXml(keeperNodes: number, namespace: string): string {
   return xml([
     '<clickhouse>',
     '  <zookeeper>',
-    ...keeperHosts(keeperNodes, namespace).map((host) => `    <node><host>${host}</host><port>${KEEPER_CLIENT_PORT}</port></node>`),
+    ...keeperHosts(keeperNodes, namespace).map(
+      (host) => `    <node><host>${host}</host><port>${KEEPER_CLIENT_PORT}</port><secure>1</secure></node>`,
+    ),
     '  </zookeeper>',
     '</clickhouse>',
   ]);
 }
 
 /**
- * Server settings for Kubernetes: listen on the pod network, announce the pod's DNS name to other
- * replicas (part fetches), log to the console only (the root file system is read-only), expose
- * Prometheus metrics, and let the Kafka engine take AWS credentials from the environment (the
- * pod's IAM role, for MSK IAM authentication).
+ * Server settings for Kubernetes: listen on the pod network on the TLS ports only (the image's
+ * plain HTTP, native, interserver, MySQL and PostgreSQL ports are removed), announce the pod's DNS
+ * name to other replicas (part fetches), log to the console only (the root file system is
+ * read-only), serve Prometheus metrics at `/metrics` on the HTTPS port, and let the Kafka engine
+ * take AWS credentials from the environment (the pod's IAM role, for MSK IAM authentication) and
+ * verify MSK's public certificates against the image's CA bundle.
  */
-export function serverXml(): string {
+export function serverXml(openSsl: readonly string[]): string {
   return xml([
     '<clickhouse>',
     '  <listen_host>0.0.0.0</listen_host>',
+    ...['http_port', 'tcp_port', 'interserver_http_port', 'mysql_port', 'postgresql_port'].map((name) => `  <${name} remove="1"/>`),
+    `  <https_port>${HTTPS_PORT}</https_port>`,
+    `  <tcp_port_secure>${NATIVE_SECURE_PORT}</tcp_port_secure>`,
+    `  <interserver_https_port>${INTERSERVER_HTTPS_PORT}</interserver_https_port>`,
     `  <interserver_http_host from_env="${INTERSERVER_HOST_ENV}"/>`,
+    ...openSsl,
     '  <logger>',
     '    <level>information</level>',
     '    <log remove="1"/>',
     '    <errorlog remove="1"/>',
     '    <console>1</console>',
     '  </logger>',
-    '  <prometheus>',
-    '    <endpoint>/metrics</endpoint>',
-    `    <port>${METRICS_PORT}</port>`,
-    '    <metrics>true</metrics>',
-    '    <events>true</events>',
-    '    <asynchronous_metrics>true</asynchronous_metrics>',
-    '  </prometheus>',
+    '  <http_handlers>',
+    '    <rule>',
+    '      <url>/metrics</url>',
+    '      <methods>GET</methods>',
+    '      <handler><type>prometheus</type></handler>',
+    '    </rule>',
+    '    <defaults/>',
+    '  </http_handlers>',
     '  <kafka>',
     '    <use_environment_credentials>true</use_environment_credentials>',
+    '    <ssl_ca_location>/etc/ssl/certs/ca-certificates.crt</ssl_ca_location>',
     '  </kafka>',
     '</clickhouse>',
   ]);
@@ -165,18 +184,22 @@ export const KEEPER_ID_ENV = 'KEEPER_SERVER_ID';
 /** Data directory of a Keeper member (its volume). */
 export const KEEPER_DATA_PATH = '/var/lib/clickhouse-keeper';
 
-/** The whole Keeper configuration: Raft membership of every member with ids 1..n, and readiness over HTTP. */
-export function keeperXml(keeperNodes: number, namespace: string): string {
+/**
+ * The whole Keeper configuration: Raft membership of every member with ids 1..n over TLS, the TLS
+ * client port, and readiness over HTTP.
+ */
+export function keeperXml(keeperNodes: number, namespace: string, openSsl: readonly string[]): string {
   return xml([
     '<clickhouse>',
     '  <listen_host>0.0.0.0</listen_host>',
     `  <path>${KEEPER_DATA_PATH}</path>`,
+    ...openSsl,
     '  <logger>',
     '    <level>information</level>',
     '    <console>1</console>',
     '  </logger>',
     '  <keeper_server>',
-    `    <tcp_port>${KEEPER_CLIENT_PORT}</tcp_port>`,
+    `    <tcp_port_secure>${KEEPER_CLIENT_PORT}</tcp_port_secure>`,
     `    <server_id from_env="${KEEPER_ID_ENV}"/>`,
     `    <log_storage_path>${KEEPER_DATA_PATH}/logs</log_storage_path>`,
     `    <snapshot_storage_path>${KEEPER_DATA_PATH}/snapshots</snapshot_storage_path>`,
@@ -189,6 +212,7 @@ export function keeperXml(keeperNodes: number, namespace: string): string {
     '      <readiness><endpoint>/ready</endpoint></readiness>',
     '    </http_control>',
     '    <raft_configuration>',
+    '      <secure>true</secure>',
     ...keeperHosts(keeperNodes, namespace).map(
       (host, i) => `      <server><id>${i + 1}</id><hostname>${host}</hostname><port>${KEEPER_RAFT_PORT}</port></server>`,
     ),

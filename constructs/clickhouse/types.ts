@@ -44,6 +44,33 @@ export interface ClickHouseKafkaSpec {
   readonly consumerGroup: string;
 }
 
+/** What a client may do in the platform database. */
+export type ClickHouseAccess = 'read' | 'write';
+
+/** Pods of one namespace that query ClickHouse, authenticated by a client certificate. */
+export interface ClickHouseClientSpec {
+  readonly namespace: string;
+  /** `read`: SELECT on the platform database; `write`: SELECT and INSERT. */
+  readonly access: ClickHouseAccess;
+}
+
+/** TLS certificates, issued and renewed by cert-manager. */
+export interface ClickHouseTlsSpec {
+  /** cert-manager issuer of every certificate (a private CA: peers trust only its root). */
+  readonly issuer: { readonly kind: 'ClusterIssuer' | 'Issuer'; readonly name: string };
+  /**
+   * Lifetime of each certificate, hours.
+   * @default 2160 (90 days)
+   */
+  readonly durationHours?: number;
+  /**
+   * Renew this many hours before expiry; ClickHouse servers reload renewed files, other processes
+   * read them at start.
+   * @default 720 (30 days)
+   */
+  readonly renewBeforeHours?: number;
+}
+
 /** A sharded, replicated ClickHouse cluster with its Keeper ensemble, schema, ingestion and backups. */
 export interface ClickHouseSpec {
   /** Namespace of every object; the chart creates it (Pod Security `restricted`). */
@@ -92,10 +119,13 @@ export interface ClickHouseSpec {
   readonly backup: ClickHouseBackupSpec;
   readonly kafka: ClickHouseKafkaSpec;
   /**
-   * Namespaces whose pods may reach the query ports (8123, 9000). Everything else in the cluster is
-   * refused by a NetworkPolicy; pods inside the ClickHouse namespace reach each other freely.
+   * Namespaces whose pods query ClickHouse, and what they may do. Each gets a client certificate
+   * Secret in its namespace (`clientSecretName(access)`) that authenticates it as
+   * `clickHouseUser(access)`; a NetworkPolicy refuses everything else from outside the namespace.
    */
-  readonly queryClientNamespaces: readonly string[];
+  readonly clients: readonly ClickHouseClientSpec[];
+  /** Certificates of every server, Keeper member and client; every port speaks TLS only. */
+  readonly tls: ClickHouseTlsSpec;
   /** The availability zones of the node pool, at least 3; pods are kept to them. */
   readonly zones: readonly string[];
   /**

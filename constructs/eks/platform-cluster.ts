@@ -56,17 +56,44 @@ export interface PlatformClusterProps {
    * (from CloudWatch), which the metrics-server cannot.
    */
   readonly kedaVersion: string;
+  /**
+   * cert-manager Helm chart version, e.g. 'v1.19.1'. cert-manager issues and renews the platform's
+   * internal TLS certificates from the cluster's internal CA.
+   */
+  readonly certManagerVersion: string;
 }
 
 /** Namespace and service account of the KEDA operator. */
 export const KEDA_NAMESPACE = 'keda';
+/** Namespace of cert-manager; the internal CA's key pair lives there. */
+export const CERT_MANAGER_NAMESPACE = 'cert-manager';
+/**
+ * ClusterIssuer that signs the platform's internal certificates; charts refer to it with
+ * `issuerRef: { kind: 'ClusterIssuer', name: INTERNAL_CA_ISSUER }`.
+ */
+export const INTERNAL_CA_ISSUER = 'mlp-internal-ca';
+
+/** Self-signed ClusterIssuer; it signs only the internal CA's root certificate. */
+const SELF_SIGNED_ISSUER = 'mlp-selfsigned';
+/** Secret (in cert-manager's namespace) holding the root's key pair; also the root Certificate's name. */
+const INTERNAL_CA_SECRET = 'mlp-internal-ca';
+// [ours] A 10-year root avoids a trust rotation during the platform's life.
+const INTERNAL_CA_DURATION = '87600h';
+// [ours] Renew the root one year before it expires.
+const INTERNAL_CA_RENEW_BEFORE = '8760h';
 
 /**
  * An EKS cluster for the platform: private API endpoint only, secrets envelope-encrypted with a KMS
  * key, every control-plane log type, access entries instead of aws-auth, managed node groups on
  * AL2023 with IMDSv2 and encrypted volumes spread over the three zones, and the add-ons the workloads
  * need: VPC CNI, CoreDNS, kube-proxy, Pod Identity agent, EBS CSI driver with an encrypted gp3
- * StorageClass, metrics-server and the AWS Load Balancer Controller.
+ * StorageClass, metrics-server, the AWS Load Balancer Controller, KEDA and cert-manager.
+ *
+ * cert-manager issues the platform's internal TLS certificates (servers, and client certificates
+ * for mutual TLS) from an internal CA: a self-signed ECDSA P-256 root certificate kept in the
+ * `cert-manager` namespace, served by the `INTERNAL_CA_ISSUER` ClusterIssuer. The root is valid for
+ * 10 years and keeps its key when renewed, so leaves stay valid across renewals; rotating the root
+ * key means re-issuing every leaf certificate (and updating every trust store that holds the root).
  */
 export class PlatformCluster extends Construct {
   public readonly cluster: eks.Cluster;
@@ -75,6 +102,13 @@ export class PlatformCluster extends Construct {
   public readonly nodegroups: Record<string, eks.Nodegroup> = {};
   /** KEDA's Helm release; manifests with ScaledObjects must depend on it (it installs the CRDs). */
   public readonly kedaChart: eks.HelmChart;
+  /** cert-manager's Helm release (it installs the CRDs and waits for the webhook to answer). */
+  public readonly certManagerChart: eks.HelmChart;
+  /**
+   * The internal CA and its ClusterIssuer; manifests and charts with Certificates issued by
+   * `INTERNAL_CA_ISSUER` must depend on it.
+   */
+  public readonly internalCa: eks.KubernetesManifest;
 
   constructor(scope: Construct, id: string, props: PlatformClusterProps) {
     super(scope, id);
@@ -119,6 +153,8 @@ export class PlatformCluster extends Construct {
     this.addNodegroups(props, vpcSubnets);
     this.addAddons();
     this.kedaChart = this.addKeda(props.kedaVersion);
+    this.certManagerChart = this.addCertManager(props.certManagerVersion);
+    this.internalCa = this.addInternalCa(props.clusterName);
     acknowledgeClusterInternals(this.cluster);
   }
 
@@ -269,6 +305,65 @@ export class PlatformCluster extends Construct {
     return chart;
   }
 
+  private addCertManager(version: string): eks.HelmChart {
+    const onSystemNodes = { nodeSelector: { [NODE_POOL_LABEL]: 'system' } };
+    const chart = this.cluster.addHelmChart('CertManager', {
+      chart: 'cert-manager',
+      repository: 'https://charts.jetstack.io',
+      version,
+      namespace: CERT_MANAGER_NAMESPACE,
+      createNamespace: true,
+      // Issuers and Certificates are rejected until the webhook answers; the release waits for it.
+      wait: true,
+      values: {
+        // keep: uninstalling the release must not delete the CRDs, which would delete every Certificate.
+        crds: { enabled: true, keep: true },
+        ...onSystemNodes,
+        webhook: onSystemNodes,
+        cainjector: onSystemNodes,
+        startupapicheck: onSystemNodes,
+      },
+    });
+    chart.node.addDependency(this.nodegroups.System as eks.Nodegroup);
+    return chart;
+  }
+
+  private addInternalCa(clusterName: string): eks.KubernetesManifest {
+    const manifest = this.cluster.addManifest(
+      'InternalCa',
+      {
+        apiVersion: 'cert-manager.io/v1',
+        kind: 'ClusterIssuer',
+        metadata: { name: SELF_SIGNED_ISSUER },
+        spec: { selfSigned: {} },
+      },
+      {
+        apiVersion: 'cert-manager.io/v1',
+        kind: 'Certificate',
+        metadata: { name: INTERNAL_CA_SECRET, namespace: CERT_MANAGER_NAMESPACE },
+        spec: {
+          isCA: true,
+          commonName: `mlp internal CA ${clusterName}`,
+          secretName: INTERNAL_CA_SECRET,
+          // Never: a renewed root keeps its key, so leaves signed before the renewal still verify.
+          privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Never' },
+          duration: INTERNAL_CA_DURATION,
+          renewBefore: INTERNAL_CA_RENEW_BEFORE,
+          issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: SELF_SIGNED_ISSUER },
+        },
+      },
+      {
+        apiVersion: 'cert-manager.io/v1',
+        kind: 'ClusterIssuer',
+        metadata: { name: INTERNAL_CA_ISSUER },
+        // A ClusterIssuer reads its secret from cert-manager's own namespace.
+        spec: { ca: { secretName: INTERNAL_CA_SECRET } },
+      },
+    );
+    manifest.node.addDependency(this.certManagerChart);
+    return manifest;
+  }
+
   /**
    * Give `serviceAccount` in `namespace` an IAM role through EKS Pod Identity, and return the role.
    */
@@ -365,6 +460,12 @@ function validate(scope: Construct, props: PlatformClusterProps): void {
   const nonGpu = gpu?.instanceTypes.filter((t) => !/^(p|g)\d/.test(t)) ?? [];
   if (gpu && nonGpu.length > 0) {
     throw new ValidationError(`nodeGroups.gpu: instance types must be GPU families (p*, g*), got ${gpu.instanceTypes.join(', ')}`, scope);
+  }
+  if (!/^v\d+\.\d+\.\d+$/.test(props.certManagerVersion)) {
+    throw new ValidationError(
+      `certManagerVersion "${props.certManagerVersion}" is invalid: expected v<major>.<minor>.<patch>, e.g. v1.19.1`,
+      scope,
+    );
   }
   if (!/^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(props.clusterName)) {
     throw new ValidationError(`clusterName "${props.clusterName}" is invalid: letters, digits and hyphens, starting with a letter`, scope);

@@ -217,8 +217,9 @@ function batch(cpuMaxVcpus: number, gpuMaxVcpus: number, gpuInstanceTypes: strin
 
 const SHARED = {
   recovery: RECOVERY,
-  // [ours] pinned versions of the images mirrored into ECR
-  images: { clickhouse: '24.8', clickhouseKeeper: '24.8', clickhouseBackup: '2.6.3', kafkaTools: '3.8.1' },
+  // [ours] pinned versions of the images mirrored into ECR. ClickHouse 26.8 (LTS): the Kafka engine's
+  // AWS_MSK_IAM mechanism first shipped in 2026 (ClickHouse PR #96100); Keeper runs the same release.
+  images: { clickhouse: '26.8', clickhouseKeeper: '26.8', clickhouseBackup: '2.6.3', kafkaTools: '3.8.1' },
   backups: {
     hourlySchedule: 'cron(15 * * * ? *)', // [003] hourly backup
     dailySchedule: 'cron(45 4 * * ? *)', // [003] daily full backup; [ours] 04:45 UTC, outside the RDS backup window

@@ -11,8 +11,16 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
 import type { Construct } from 'constructs';
 import { BatchCompute, TrainingJobDefinition } from '../../constructs/batch';
-import { clickHouseChart } from '../../constructs/clickhouse';
-import { PlatformCluster } from '../../constructs/eks';
+import {
+  HTTPS_PORT as CLICKHOUSE_HTTPS_PORT,
+  NATIVE_SECURE_PORT as CLICKHOUSE_NATIVE_PORT,
+  CLIENT_TLS_DIR,
+  type ClickHouseAccess,
+  clickHouseCharts,
+  clickHouseUser,
+  clientSecretName,
+} from '../../constructs/clickhouse';
+import { INTERNAL_CA_ISSUER, PlatformCluster } from '../../constructs/eks';
 import { ServiceRepositories } from '../../constructs/images';
 import { RegionalApiEndpoint } from '../../constructs/ingress';
 import {
@@ -64,6 +72,18 @@ const MIRRORED_IMAGES = {
 /** Where each region's ClickHouse keeps its backups, inside the region's artifact bucket. */
 const CLICKHOUSE_BACKUP_PREFIX = 'clickhouse-backups';
 const CLICKHOUSE_NAMESPACE = 'clickhouse';
+const CLICKHOUSE_DATABASE = 'mlp';
+
+/**
+ * Services that query ClickHouse, and what they may do there: the tracking server writes run
+ * metrics ([000] metric store), the query API and the evaluation workers read traces ([004]).
+ * Each authenticates with the client certificate of its access, mounted at `CLIENT_TLS_DIR`.
+ */
+const CLICKHOUSE_CLIENTS: Partial<Record<ServiceName, ClickHouseAccess>> = {
+  'tracking-server': 'write',
+  'query-api': 'read',
+  'evaluation-worker': 'read',
+};
 
 /** Port every platform container listens on. */
 export const SERVICE_PORT = 8080;
@@ -113,6 +133,7 @@ export class ComputeStack extends RegionalStack {
       adminPrincipalArns: this.config.eksAdminRoleArns,
       albControllerVersion: eks.AlbControllerVersion.V2_17_1,
       kedaVersion: '2.17.2',
+      certManagerVersion: 'v1.19.1',
     });
 
     const services = [...(Object.keys(tier.workloads.services) as ServiceName[]), 'scheduler'] as const;
@@ -150,8 +171,8 @@ export class ComputeStack extends RegionalStack {
       if (access.includes('cache')) this.grantCache(role, props.data);
     }
 
-    this.addWorkloads(services);
-    this.addStreaming(props.data);
+    const platformNamespace = this.addWorkloads(services);
+    this.addStreaming(props.data, platformNamespace);
     this.batch = this.addBatch(props.vpc);
 
     this.publishRunbookParameter('compute', 'cluster-name', this.cluster.cluster.clusterName);
@@ -160,8 +181,11 @@ export class ComputeStack extends RegionalStack {
     this.publishRunbookParameter('compute', 'batch-queues', Object.keys(this.batch.queues).join(','));
   }
 
-  /** The platform charts, each deployed as one manifest after the namespace and the CRDs they use. */
-  private addWorkloads(services: readonly (ServiceName | 'scheduler')[]): void {
+  /**
+   * The platform charts, each deployed as one manifest after the namespace and the CRDs they use.
+   * Returns the namespace's manifest.
+   */
+  private addWorkloads(services: readonly (ServiceName | 'scheduler')[]): eks.KubernetesManifest {
     const tier = this.config.tier;
     const workloads = tier.workloads;
     const loadBalancer = this.endpoint.loadBalancer;
@@ -186,6 +210,7 @@ export class ComputeStack extends RegionalStack {
         probe: workloads.probe,
         serviceAccountName: name,
         ...routed(name),
+        ...clickHouseClient(CLICKHOUSE_CLIENTS[name]),
         requestsMetric:
           autoscaling.requestsPerSecondPerPod !== undefined && group
             ? {
@@ -222,6 +247,7 @@ export class ComputeStack extends RegionalStack {
       manifest.node.addDependency(namespace);
       if (cluster.albController) manifest.node.addDependency(cluster.albController);
     }
+    return namespace;
   }
 
   /**
@@ -229,7 +255,7 @@ export class ComputeStack extends RegionalStack {
    * secondaries receive them, configs included, from replication), ClickHouse fed from the local
    * (replicated) topics, MirrorMaker 2 in `mirrormaker2` mode, and the Kafka grants of the services.
    */
-  private addStreaming(data: DataStack): void {
+  private addStreaming(data: DataStack, platformNamespace: eks.KubernetesManifest): void {
     const tier = this.config.tier;
     const kafka = data.kafka;
     const cluster = this.cluster.cluster;
@@ -273,40 +299,42 @@ export class ComputeStack extends RegionalStack {
     this.grantArtifacts(clickhouse, `${CLICKHOUSE_BACKUP_PREFIX}/*`, true);
     const topology = tier.clickhouse;
     const bucketName = artifactBucketName(tier.name, this.account, this.region);
-    cluster
-      .addCdk8sChart(
-        'ClickHouse',
-        clickHouseChart(new cdk8s.App(), {
-          namespace: CLICKHOUSE_NAMESPACE,
-          clusterName: 'mlp',
-          region: this.region,
-          shards: topology.shards,
-          replicasPerShard: topology.replicasPerShard,
-          nodeVcpus: topology.nodeVcpus,
-          nodeMemoryGiB: topology.nodeMemoryGiB,
-          storageGiB: topology.nodeStorageGiB,
-          storageClass: topology.storageVolumeType,
-          keeperNodes: topology.keeperNodes,
-          image: mirrored('clickhouse'),
-          keeperImage: mirrored('clickhouseKeeper'),
-          serviceAccountName: 'clickhouse',
-          backup: {
-            bucketName,
-            prefix: `${CLICKHOUSE_BACKUP_PREFIX}/${this.region}`,
-            retentionDays: topology.backupRetentionDays,
-            schedule: topology.backupSchedule,
-            image: mirrored('clickhouseBackup'),
-          },
-          kafka: {
-            bootstrapServers: kafka.bootstrapBrokersSaslIam,
-            topics: { spans, evaluations },
-            consumerGroup: 'clickhouse',
-          },
-          zones: [...this.regionPlan.availabilityZones],
-          queryClientNamespaces: [PLATFORM_NAMESPACE],
-        }),
-      )
-      .node.addDependency(this.cluster.nodegroups.Memory1 as eks.Nodegroup);
+    const charts = clickHouseCharts(new cdk8s.App(), {
+      namespace: CLICKHOUSE_NAMESPACE,
+      clusterName: 'mlp',
+      database: CLICKHOUSE_DATABASE,
+      region: this.region,
+      shards: topology.shards,
+      replicasPerShard: topology.replicasPerShard,
+      nodeVcpus: topology.nodeVcpus,
+      nodeMemoryGiB: topology.nodeMemoryGiB,
+      storageGiB: topology.nodeStorageGiB,
+      storageClass: topology.storageVolumeType,
+      keeperNodes: topology.keeperNodes,
+      image: mirrored('clickhouse'),
+      keeperImage: mirrored('clickhouseKeeper'),
+      serviceAccountName: 'clickhouse',
+      backup: {
+        bucketName,
+        prefix: `${CLICKHOUSE_BACKUP_PREFIX}/${this.region}`,
+        retentionDays: topology.backupRetentionDays,
+        schedule: topology.backupSchedule,
+        image: mirrored('clickhouseBackup'),
+      },
+      kafka: {
+        bootstrapServers: kafka.bootstrapBrokersSaslIam,
+        topics: { spans, evaluations },
+        consumerGroup: 'clickhouse',
+      },
+      zones: [...this.regionPlan.availabilityZones],
+      clients: [...new Set(Object.values(CLICKHOUSE_CLIENTS))].map((access) => ({ namespace: PLATFORM_NAMESPACE, access })),
+      tls: { issuer: { kind: 'ClusterIssuer', name: INTERNAL_CA_ISSUER } },
+    });
+    const clickhouseCluster = cluster.addCdk8sChart('ClickHouse', charts.cluster);
+    // Its Certificates need cert-manager and the CA; its client certificates go into the platform namespace.
+    clickhouseCluster.node.addDependency(this.cluster.internalCa, platformNamespace, this.cluster.nodegroups.Memory1 as eks.Nodegroup);
+    const clickhouseShards = cluster.addCdk8sChart('ClickHouseShards', charts.shards);
+    clickhouseShards.node.addDependency(clickhouseCluster, this.cluster.nodegroups.Memory1 as eks.Nodegroup);
     this.publishRunbookParameter('clickhouse', 'namespace', CLICKHOUSE_NAMESPACE);
     this.publishRunbookParameter('clickhouse', 'service', `clickhouse.${CLICKHOUSE_NAMESPACE}.svc.cluster.local`);
     this.publishRunbookParameter('clickhouse', 'cluster', 'mlp');
@@ -457,4 +485,22 @@ export class ComputeStack extends RegionalStack {
       }),
     );
   }
+}
+
+/** A ClickHouse client's certificate mount and connection settings; nothing for other services. */
+function clickHouseClient(access: ClickHouseAccess | undefined): Pick<ServiceSpec, 'secretMounts' | 'env'> {
+  if (access === undefined) return {};
+  return {
+    secretMounts: [{ secretName: clientSecretName(access), mountPath: CLIENT_TLS_DIR }],
+    env: {
+      CLICKHOUSE_HOST: `clickhouse.${CLICKHOUSE_NAMESPACE}.svc.cluster.local`,
+      CLICKHOUSE_HTTPS_PORT: String(CLICKHOUSE_HTTPS_PORT),
+      CLICKHOUSE_NATIVE_PORT: String(CLICKHOUSE_NATIVE_PORT),
+      CLICKHOUSE_DATABASE,
+      CLICKHOUSE_USER: clickHouseUser(access),
+      CLICKHOUSE_TLS_CERT: `${CLIENT_TLS_DIR}/tls.crt`,
+      CLICKHOUSE_TLS_KEY: `${CLIENT_TLS_DIR}/tls.key`,
+      CLICKHOUSE_TLS_CA: `${CLIENT_TLS_DIR}/ca.crt`,
+    },
+  };
 }

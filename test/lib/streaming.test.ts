@@ -90,6 +90,57 @@ describe.each(LAYOUTS)('streaming and analytics of layout $id', (layout) => {
     },
   );
 
+  test.each(config.regions.map((r) => [r.name, r.code]))(
+    '%s: every ClickHouse client mounts a certificate that the ClickHouse chart issues into its namespace from the internal CA',
+    (_name, code) => {
+      const all = objects(code);
+      const certificates = all.filter((o) => o.kind === 'Certificate');
+      const issuers = all.filter((o) => o.kind === 'ClusterIssuer').map((o) => o.metadata.name);
+      for (const certificate of certificates) expect(issuers).toContain(certificate.spec.issuerRef.name);
+
+      const clients = all.filter(
+        (o) =>
+          o.kind === 'Deployment' && (o.spec.template.spec.containers[0].env ?? []).some((e: K8sObject) => e.name === 'CLICKHOUSE_USER'),
+      );
+      expect(clients.map((o) => o.metadata.name).sort()).toEqual(['evaluation-worker', 'query-api', 'tracking-server']);
+      const users = String(all.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'clickhouse-server-users')?.data['users.xml']);
+      for (const deployment of clients) {
+        const env = Object.fromEntries(deployment.spec.template.spec.containers[0].env.map((e: K8sObject) => [e.name, e.value]));
+        const secret = deployment.spec.template.spec.volumes.find((v: K8sObject) => v.secret)?.secret.secretName;
+        const issued = certificates.find((c) => c.metadata.namespace === deployment.metadata.namespace && c.spec.secretName === secret);
+        expect(issued, `${deployment.metadata.name} mounts ${secret}`).toBeDefined();
+        // The certificate's common name is one the user it logs in as accepts.
+        const user = new RegExp(`<${env.CLICKHOUSE_USER}>[\\s\\S]*?<common_name>${issued?.spec.commonName}</common_name>`);
+        expect(users).toMatch(user);
+        expect(env.CLICKHOUSE_NATIVE_PORT).toBe('9440');
+      }
+      expect(env(all, 'tracking-server').CLICKHOUSE_USER).toBe('mlp_writer');
+      expect(env(all, 'query-api').CLICKHOUSE_USER).toBe('mlp_reader');
+    },
+  );
+
+  test.each(config.regions.map((r) => [r.name, r.code]))(
+    '%s deploys cert-manager, then the CA, then ClickHouse, then its shards',
+    (_name, code) => {
+      const template = assembly.template(stack(code, 'compute'));
+      const resources = Object.entries(template.Resources);
+      const applied = manifestObjectsIn(template);
+      const holding = (kind: string, name: string) =>
+        applied.find(({ object }) => object.kind === kind && (object.metadata as K8sObject).name === name)?.logicalId as string;
+      const dependsOn = (id: string) => [template.Resources[id]?.DependsOn ?? []].flat();
+      const certManager = resources.find(([, r]) => r.Type === 'Custom::AWSCDK-EKS-HelmChart' && r.Properties?.Chart === 'cert-manager');
+      expect(certManager?.[1].Properties).toMatchObject({ Repository: 'https://charts.jetstack.io', Wait: true });
+
+      const ca = holding('ClusterIssuer', 'mlp-internal-ca');
+      const cluster = holding('Certificate', 'clickhouse-server');
+      const shards = holding('StatefulSet', 'clickhouse-shard1');
+      expect(dependsOn(ca)).toContain(certManager?.[0]);
+      expect(dependsOn(cluster)).toContain(ca);
+      expect(dependsOn(cluster)).toContain(holding('Namespace', 'mlp'));
+      expect(dependsOn(shards)).toContain(cluster);
+    },
+  );
+
   test('every region publishes what its runbooks need to know about Kafka and ClickHouse', () => {
     for (const region of config.regions) {
       const names = [stack(region.code, 'data'), stack(region.code, 'compute')].flatMap((s) =>
@@ -106,3 +157,8 @@ describe.each(LAYOUTS)('streaming and analytics of layout $id', (layout) => {
     }
   });
 });
+
+function env(all: K8sObject[], deployment: string): Record<string, string> {
+  const found = all.find((o) => o.kind === 'Deployment' && o.metadata.name === deployment);
+  return Object.fromEntries((found?.spec.template.spec.containers[0].env ?? []).map((e: K8sObject) => [e.name, e.value]));
+}

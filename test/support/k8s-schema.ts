@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as certManager from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import * as keda from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { formats } from '@kubernetes-models/validate';
 import Ajv from 'ajv';
@@ -38,6 +39,7 @@ const MODEL_MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>>
   'rbac.authorization.k8s.io/v1': rbac,
   'storage.k8s.io/v1': storage,
   'keda.sh/v1alpha1': keda,
+  'cert-manager.io/v1': certManager,
 };
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });

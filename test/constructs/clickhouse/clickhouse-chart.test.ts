@@ -6,7 +6,7 @@ import {
   BACKUP_ENV_NAME,
   CLICKHOUSE_UID,
   type ClickHouseSpec,
-  clickHouseChart,
+  clickHouseCharts,
   HOSTNAME_KEY,
   JOBS_CONFIG_NAME,
   KEEPER_CONFIG_NAME,
@@ -17,10 +17,12 @@ import {
   SCHEMA_FILE,
   SCHEMA_JOB_PREFIX,
   SERVER_CONFIG_NAME,
+  SERVER_USERS_NAME,
   SHARD_LABEL,
   ZONE_KEY,
 } from '../../../constructs/clickhouse';
 import { validateKubernetesObject } from '../../support/k8s-schema';
+import { parseXml } from '../../support/xml';
 
 type Obj = Record<string, any>;
 
@@ -36,7 +38,11 @@ function spec(overrides: Partial<ClickHouseSpec> = {}): ClickHouseSpec {
     namespace: 'clickhouse',
     clusterName: 'mlp',
     region: 'us-east-1',
-    queryClientNamespaces: ['mlp'],
+    clients: [
+      { namespace: 'mlp', access: 'write' },
+      { namespace: 'mlp', access: 'read' },
+    ],
+    tls: { issuer: { kind: 'ClusterIssuer', name: 'mlp-internal-ca' } },
     shards: 3,
     replicasPerShard: 2,
     nodeVcpus: 16,
@@ -60,8 +66,10 @@ function spec(overrides: Partial<ClickHouseSpec> = {}): ClickHouseSpec {
   };
 }
 
+/** Every object of both charts, the cluster's first. */
 function objects(s: ClickHouseSpec): Obj[] {
-  return clickHouseChart(new App(), s).toJson() as Obj[];
+  const charts = clickHouseCharts(new App(), s);
+  return [...charts.cluster.toJson(), ...charts.shards.toJson()] as Obj[];
 }
 
 const ofKind = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind);
@@ -80,9 +88,11 @@ function remoteServerHosts(objs: Obj[]): string[][] {
   const xml: string = named(objs, 'ConfigMap', SERVER_CONFIG_NAME).data['remote-servers.xml'];
   return [...xml.matchAll(/<shard>([\s\S]*?)<\/shard>/g)].map(([, shard]) => {
     expect(shard).toContain('<internal_replication>true</internal_replication>');
-    return [...(shard as string).matchAll(/<replica><host>([^<]+)<\/host><port>9000<\/port><\/replica>/g)].map(
-      ([, host]) => host as string,
-    );
+    return [
+      ...(shard as string).matchAll(
+        /<replica><host>([^<]+)<\/host><port>9440<\/port><secure>1<\/secure><user>mlp_interserver<\/user><\/replica>/g,
+      ),
+    ].map(([, host]) => host as string);
   });
 }
 
@@ -167,10 +177,10 @@ describe('servers', () => {
     for (const name of fromEnv) expect(env).toHaveProperty(name as string);
   });
 
-  test('probes: /ping on 8123', () => {
+  test('probes: /ping over HTTPS on 8443', () => {
     const server = container(named(objects(spec()), 'StatefulSet', 'clickhouse-shard1').spec.template, 'clickhouse');
     for (const probe of [server.startupProbe, server.readinessProbe, server.livenessProbe]) {
-      expect(probe.httpGet).toEqual({ path: '/ping', port: 8123 });
+      expect(probe.httpGet).toEqual({ path: '/ping', port: 8443, scheme: 'HTTPS' });
     }
     expect(server.startupProbe.failureThreshold * server.startupProbe.periodSeconds).toBe(900);
   });
@@ -213,14 +223,17 @@ describe('servers', () => {
     }
   });
 
-  test('the query Service selects every server on 8123 and 9000', () => {
+  test('the query Service selects every server on HTTPS 8443 and native TLS 9440 only', () => {
     const objs = objects(spec({ shards: 2 }));
     const service = named(objs, 'Service', QUERY_SERVICE_NAME);
     expect(service.spec.type).toBe('ClusterIP');
     expect(service.spec.ports.map((p: Obj) => [p.name, p.port])).toEqual([
-      ['http', 8123],
-      ['native', 9000],
+      ['https', 8443],
+      ['native-tls', 9440],
     ]);
+    for (const set of serverSets(objs)) {
+      expect(container(set.spec.template, 'clickhouse').ports.map((p: Obj) => p.containerPort)).toEqual([8443, 9440, 9010]);
+    }
     const selected = serverSets(objs).filter((set) => matches(service.spec.selector, set.spec.template.metadata.labels));
     expect(selected).toHaveLength(2);
     expect(matches(service.spec.selector, named(objs, 'StatefulSet', KEEPER_NAME).spec.template.metadata.labels)).toBe(false);
@@ -257,7 +270,7 @@ describe('Keeper', () => {
   test('servers list the Keeper members', () => {
     const objs = objects(spec());
     const zookeeper: string = named(objs, 'ConfigMap', SERVER_CONFIG_NAME).data['zookeeper.xml'];
-    const hosts = [...zookeeper.matchAll(/<host>([^<]+)<\/host><port>9181<\/port>/g)].map(([, host]) => host);
+    const hosts = [...zookeeper.matchAll(/<host>([^<]+)<\/host><port>9281<\/port><secure>1<\/secure>/g)].map(([, host]) => host);
     expect(hosts).toEqual(podDnsNames(objs, named(objs, 'StatefulSet', KEEPER_NAME)));
   });
 
@@ -321,7 +334,9 @@ describe('schema Job', () => {
     expect(pod.spec.containers[0]).toMatchObject({ image: IMAGE, command: ['sh', '/etc/clickhouse-jobs/schema.sh'] });
     expect(pod.spec.nodeSelector).toEqual({ 'mlp.platform/pool': 'general' });
     const script: string = named(objs, 'ConfigMap', JOBS_CONFIG_NAME).data['schema.sh'];
-    expect(script).toContain(`clickhouse-client --host ${QUERY_SERVICE_NAME} --port 9000 --multiquery`);
+    expect(script).toContain(
+      `clickhouse-client --config-file /etc/clickhouse-jobs/client.xml --host ${QUERY_SERVICE_NAME} --port 9440 --secure --multiquery`,
+    );
     expect(script).toContain('< /etc/clickhouse-jobs/schema.sql');
   });
 
@@ -376,18 +391,35 @@ describe('manifest', () => {
     const objs = objects(spec({ shards, replicasPerShard: replicas, keeperNodes }));
     expect(objs.flatMap((o) => validateKubernetesObject(o))).toEqual([]);
     for (const o of objs) {
-      if (o.kind !== 'Namespace') expect(o.metadata.namespace).toBe('clickhouse');
+      // Only the client certificates live outside the ClickHouse namespace, in their clients' namespaces.
+      const expected = o.kind === 'Certificate' && /^clickhouse-(reader|writer)$/.test(o.metadata.name) ? 'mlp' : 'clickhouse';
+      if (o.kind !== 'Namespace') expect(o.metadata.namespace).toBe(expected);
       expect(o.metadata.labels['app.kubernetes.io/part-of']).toBe('ml-platform');
     }
   });
 
-  test('tier3 (20 x 3) stays under 150 KB, as chart JSON and as the CloudFormation manifest string', () => {
-    const objs = objects(spec({ shards: 20, replicasPerShard: 3, nodeVcpus: 64, nodeMemoryGiB: 256, storageGiB: 8192 }));
-    expect(JSON.stringify(objs).length).toBeLessThan(150_000);
-    // What addCdk8sChart puts into the custom resource: the manifest as one JSON string (quotes escaped).
+  test('the shards chart holds the server StatefulSets, their headless Services and budgets, and depends on the cluster chart', () => {
+    const charts = clickHouseCharts(new App(), spec({ shards: 2 }));
+    const kinds = (charts.shards.toJson() as Obj[]).map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(kinds.sort()).toEqual(
+      ['clickhouse-shard1', 'clickhouse-shard2']
+        .flatMap((name) => [`PodDisruptionBudget/${name}`, `Service/${name}`, `StatefulSet/${name}`])
+        .sort(),
+    );
+    expect(charts.shards.node.dependencies).toContain(charts.cluster);
+  });
+
+  test('tier3 (20 x 3): each chart, as the CloudFormation manifest string, stays under 60 % of the 256 KB payload limit', () => {
+    const charts = clickHouseCharts(
+      new App(),
+      spec({ shards: 20, replicasPerShard: 3, nodeVcpus: 64, nodeMemoryGiB: 256, storageGiB: 8192 }),
+    );
     const stack = new Stack(new CdkApp(), 'Size');
-    const manifest = stack.resolve(stack.toJsonString(objs));
-    expect(JSON.stringify(manifest).length).toBeLessThan(150_000);
+    for (const chart of [charts.cluster, charts.shards]) {
+      // What addCdk8sChart puts into the custom resource: the manifest as one JSON string (quotes escaped).
+      const manifest = stack.resolve(stack.toJsonString(chart.toJson()));
+      expect(JSON.stringify(manifest).length).toBeLessThan(0.6 * 256 * 1024);
+    }
   });
 });
 
@@ -419,6 +451,28 @@ describe('validation', () => {
       { kafka: { ...spec().kafka, topics: { spans: "spans'", evaluations: 'e' } } },
       "kafka.topics.spans must be a Kafka name (letters, digits, '.', '_', '-'), got 'spans''",
     ],
+    [
+      'a client namespace with capitals',
+      { clients: [{ namespace: 'Mlp', access: 'read' }] },
+      "clients: namespace must be a DNS-1123 label, got 'Mlp'",
+    ],
+    [
+      'a client listed twice',
+      { clients: [...spec().clients, { namespace: 'mlp', access: 'read' }] },
+      "clients: namespace 'mlp' is listed twice with access 'read'",
+    ],
+    [
+      'an unknown access',
+      { clients: [{ namespace: 'mlp', access: 'admin' as 'read' }] },
+      "clients: access of namespace 'mlp' must be 'read' or 'write', got 'admin'",
+    ],
+    [
+      'renewal at expiry',
+      { tls: { ...spec().tls, durationHours: 24, renewBeforeHours: 24 } },
+      'tls.renewBeforeHours must be an integer from 1 to 23, got 24',
+    ],
+    ['a zero lifetime', { tls: { ...spec().tls, durationHours: 0 } }, 'tls.durationHours must be an integer of at least 1, got 0'],
+    ['an issuer name with a space', { tls: { issuer: { kind: 'ClusterIssuer', name: 'internal ca' } } }, 'tls.issuer.name'],
   ])('%s', (_, overrides, message) => {
     expect(() => objects(spec(overrides))).toThrow(message);
   });
@@ -429,24 +483,156 @@ describe('validation', () => {
 });
 
 describe('network policy', () => {
-  const objects = (clickHouseChart(new App(), spec()).toJson() as Obj[]).filter((o) => o.kind === 'NetworkPolicy');
+  const policies = objects(spec({ clients: [...spec().clients, { namespace: 'analytics', access: 'read' }] })).filter(
+    (o) => o.kind === 'NetworkPolicy',
+  );
+  const policy = (name: string) => policies.find((o) => o.metadata.name === name)?.spec;
+  const namespace = (name: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
+  const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: 'TCP', port }));
 
-  test('only the ClickHouse namespace, and clients on the query ports, may connect', () => {
-    expect(objects).toHaveLength(1);
-    expect(objects[0]?.spec).toEqual({
-      podSelector: {},
+  test('everything is denied unless a policy admits it', () => {
+    expect(policy('clickhouse-default-deny')).toEqual({ podSelector: {}, policyTypes: ['Ingress'], ingress: [] });
+  });
+
+  test('servers: query ports from the namespace and each client namespace once, part fetches from servers only', () => {
+    expect(policy('clickhouse-server-ingress')).toEqual({
+      podSelector: { matchLabels: { [NAME_LABEL]: 'clickhouse' } },
       policyTypes: ['Ingress'],
       ingress: [
-        { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'clickhouse' } } }] },
-        {
-          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mlp' } } }],
-          ports: [
-            { protocol: 'TCP', port: 8123 },
-            { protocol: 'TCP', port: 9000 },
-          ],
-        },
+        { from: [namespace('clickhouse'), namespace('mlp'), namespace('analytics')], ports: tcp(8443, 9440) },
+        { from: [{ podSelector: { matchLabels: { [NAME_LABEL]: 'clickhouse' } } }], ports: tcp(9010) },
       ],
     });
-    expect(validateKubernetesObject(objects[0])).toEqual([]);
+  });
+
+  test('Keeper: client port from the servers, Raft between members', () => {
+    expect(policy('clickhouse-keeper-ingress')).toEqual({
+      podSelector: { matchLabels: { [NAME_LABEL]: KEEPER_NAME } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        { from: [{ podSelector: { matchLabels: { [NAME_LABEL]: 'clickhouse' } } }], ports: tcp(9281) },
+        { from: [{ podSelector: { matchLabels: { [NAME_LABEL]: KEEPER_NAME } } }], ports: tcp(9234) },
+      ],
+    });
+    expect(policies).toHaveLength(3);
+    expect(policies.flatMap((o) => validateKubernetesObject(o))).toEqual([]);
+  });
+});
+
+describe('TLS and authentication', () => {
+  const objs = objects(spec({ shards: 2 }));
+  const certificate = (namespace: string, name: string): Obj => {
+    const found = objs.find((o) => o.kind === 'Certificate' && o.metadata.namespace === namespace && o.metadata.name === name);
+    if (!found) throw new Error(`no Certificate ${namespace}/${name}`);
+    return found.spec;
+  };
+  const tlsVolume = (pod: Obj, mountPath: string, containerName: string): Obj => {
+    const mount = container(pod, containerName).volumeMounts.find((m: Obj) => m.mountPath === mountPath);
+    expect(mount?.readOnly).toBe(true);
+    return pod.spec.volumes.find((v: Obj) => v.name === mount.name).secret;
+  };
+
+  test('one certificate per role, each from the issuer, ECDSA P-256 with a new key on renewal, 90 days renewed 30 days ahead', () => {
+    const certificates = ofKind(objs, 'Certificate');
+    expect(certificates.map((o) => `${o.metadata.namespace}/${o.metadata.name} -> ${o.spec.secretName} (${o.spec.commonName})`)).toEqual([
+      'clickhouse/clickhouse-server -> clickhouse-server-tls (server.clickhouse)',
+      'clickhouse/clickhouse-keeper -> clickhouse-keeper-tls (keeper.clickhouse)',
+      'clickhouse/clickhouse-admin -> clickhouse-admin-tls (admin.clickhouse)',
+      'mlp/clickhouse-writer -> clickhouse-writer-tls (writer.mlp)',
+      'mlp/clickhouse-reader -> clickhouse-reader-tls (reader.mlp)',
+    ]);
+    for (const { spec: cert } of certificates) {
+      expect(cert).toMatchObject({
+        duration: '2160h',
+        renewBefore: '720h',
+        privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+        issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'mlp-internal-ca' },
+      });
+    }
+    expect(certificates.flatMap((o) => validateKubernetesObject(o))).toEqual([]);
+  });
+
+  test('the server certificate names every replica (per shard), the query Service and localhost; it also authenticates as a client', () => {
+    const server = certificate('clickhouse', 'clickhouse-server');
+    expect(server.dnsNames).toEqual([
+      'localhost',
+      'clickhouse',
+      'clickhouse.clickhouse',
+      'clickhouse.clickhouse.svc',
+      'clickhouse.clickhouse.svc.cluster.local',
+      '*.clickhouse-shard1.clickhouse.svc.cluster.local',
+      '*.clickhouse-shard2.clickhouse.svc.cluster.local',
+    ]);
+    expect(server.ipAddresses).toEqual(['127.0.0.1']);
+    expect(server.usages).toEqual(['digital signature', 'key encipherment', 'server auth', 'client auth']);
+    // Every name in remote_servers is covered by one wildcard (a wildcard matches one label).
+    for (const host of remoteServerHosts(objs).flat()) {
+      expect(server.dnsNames).toContain(`*.${host.split('.').slice(1).join('.')}`);
+    }
+  });
+
+  test('client certificates are for client authentication only', () => {
+    for (const [namespace, name] of [
+      ['clickhouse', 'clickhouse-admin'],
+      ['mlp', 'clickhouse-reader'],
+      ['mlp', 'clickhouse-writer'],
+    ] as const) {
+      const cert = certificate(namespace, name);
+      expect(cert.usages).toEqual(['digital signature', 'key encipherment', 'client auth']);
+      expect(cert).not.toHaveProperty('dnsNames');
+    }
+  });
+
+  test('servers and their backup sidecars mount the server certificate; users come from users.d', () => {
+    for (const set of serverSets(objs)) {
+      const pod = set.spec.template;
+      expect(tlsVolume(pod, '/etc/clickhouse-server/tls', 'clickhouse')).toEqual({
+        secretName: 'clickhouse-server-tls',
+        defaultMode: 0o440,
+      });
+      expect(tlsVolume(pod, '/etc/clickhouse-server/tls', 'backup')).toEqual({ secretName: 'clickhouse-server-tls', defaultMode: 0o440 });
+      expect(container(pod, 'clickhouse').volumeMounts).toContainEqual({ name: 'users', mountPath: '/etc/clickhouse-server/users.d' });
+      expect(pod.spec.volumes).toContainEqual({ name: 'users', configMap: { name: SERVER_USERS_NAME } });
+    }
+    const users: string = named(objs, 'ConfigMap', SERVER_USERS_NAME).data['users.xml'];
+    expect(users).toContain('<common_name>writer.mlp</common_name>');
+    expect(users).toContain('<common_name>reader.mlp</common_name>');
+  });
+
+  test('the backup sidecar reaches its server as default on localhost over TLS, verifying it', () => {
+    expect(named(objs, 'ConfigMap', BACKUP_ENV_NAME).data).toMatchObject({
+      CLICKHOUSE_HOST: 'localhost',
+      CLICKHOUSE_PORT: '9440',
+      CLICKHOUSE_USERNAME: 'default',
+      CLICKHOUSE_SECURE: 'true',
+      CLICKHOUSE_SKIP_VERIFY: 'false',
+      CLICKHOUSE_TLS_CA: '/etc/clickhouse-server/tls/ca.crt',
+    });
+  });
+
+  test('Keeper members mount theirs; the Jobs mount the admin certificate and its client configuration', () => {
+    const keeper = named(objs, 'StatefulSet', KEEPER_NAME).spec.template;
+    expect(tlsVolume(keeper, '/etc/clickhouse-keeper/tls', 'keeper')).toEqual({ secretName: 'clickhouse-keeper-tls', defaultMode: 0o440 });
+    const jobPods = [ofKind(objs, 'Job')[0]?.spec.template, named(objs, 'CronJob', BACKUP_CRONJOB_NAME).spec.jobTemplate.spec.template];
+    for (const pod of jobPods) {
+      expect(tlsVolume(pod, '/etc/clickhouse-client/tls', pod.spec.containers[0].name)).toEqual({
+        secretName: 'clickhouse-admin-tls',
+        defaultMode: 0o440,
+      });
+    }
+    expect(named(objs, 'ConfigMap', JOBS_CONFIG_NAME).data['client.xml']).toContain('<user>mlp_admin</user>');
+    expect(named(objs, 'ConfigMap', JOBS_CONFIG_NAME).data['backup.sh']).toContain(
+      'q() { clickhouse-client --config-file /etc/clickhouse-jobs/client.xml --host "$1" --port 9440 --secure --query "$2"; }',
+    );
+  });
+
+  test('every XML file in the ConfigMaps is well-formed', () => {
+    const files = ofKind(objs, 'ConfigMap')
+      .flatMap((o) => Object.entries(o.data as Record<string, string>))
+      .filter(([file]) => file.endsWith('.xml'));
+    expect(files.map(([file]) => file).sort()).toEqual(
+      ['client.xml', 'keeper_config.xml', 'macros.xml', 'remote-servers.xml', 'server.xml', 'users.xml', 'zookeeper.xml'].sort(),
+    );
+    for (const [, text] of files) expect(() => parseXml(text)).not.toThrow();
   });
 });

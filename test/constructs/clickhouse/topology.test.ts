@@ -7,7 +7,8 @@ import {
   KEEPER_RAFT_PORT,
   keeperXml,
   macrosXml,
-  NATIVE_PORT,
+  NATIVE_SECURE_PORT,
+  openSslXml,
   REPLICA_ENV,
   remoteServersXml,
   SHARD_ENV,
@@ -23,10 +24,11 @@ function parseRemoteServers(xml: string, clusterName: string) {
   if (!cluster) throw new Error(`no <remote_servers><${clusterName}> in\n${xml}`);
   return [...(cluster[1] as string).matchAll(/<shard>([\s\S]*?)<\/shard>/g)].map(([, body]) => ({
     internalReplication: /<internal_replication>(\w+)<\/internal_replication>/.exec(body as string)?.[1],
-    replicas: [...(body as string).matchAll(/<replica><host>([^<]+)<\/host><port>(\d+)<\/port><\/replica>/g)].map(([, host, port]) => ({
-      host,
-      port: Number(port),
-    })),
+    replicas: [
+      ...(body as string).matchAll(
+        /<replica><host>([^<]+)<\/host><port>(\d+)<\/port><secure>(\d)<\/secure><user>(\w+)<\/user><\/replica>/g,
+      ),
+    ].map(([, host, port, secure, user]) => ({ host, port: Number(port), secure, user })),
   }));
 }
 
@@ -56,26 +58,34 @@ describe('remoteServersXml', () => {
     [3, 2],
     [8, 2],
     [20, 3],
-  ])('%i shards x %i replicas: every replica once, through its shard headless Service, internal replication on', (shards, replicas) => {
-    const parsed = parseRemoteServers(remoteServersXml(clickHouseTopology(shards, replicas), 'mlp', 'clickhouse'), 'mlp');
-
-    expect(parsed).toHaveLength(shards);
-    const hosts = parsed.flatMap((shard) => shard.replicas.map((replica) => replica.host));
-    expect(hosts).toHaveLength(shards * replicas);
-    expect(new Set(hosts).size).toBe(shards * replicas);
-    parsed.forEach((shard, s) => {
-      expect(shard.internalReplication).toBe('true');
-      expect(shard.replicas).toEqual(
-        Array.from({ length: replicas }, (_, r) => ({
-          host: `clickhouse-shard${s + 1}-${r}.clickhouse-shard${s + 1}.clickhouse.svc.cluster.local`,
-          port: NATIVE_PORT,
-        })),
+  ])(
+    '%i shards x %i replicas: every replica once, through its shard headless Service, over TLS as the interserver user, internal replication on',
+    (shards, replicas) => {
+      const parsed = parseRemoteServers(
+        remoteServersXml(clickHouseTopology(shards, replicas), 'mlp', 'clickhouse', 'mlp_interserver'),
+        'mlp',
       );
-    });
-  });
+
+      expect(parsed).toHaveLength(shards);
+      const hosts = parsed.flatMap((shard) => shard.replicas.map((replica) => replica.host));
+      expect(hosts).toHaveLength(shards * replicas);
+      expect(new Set(hosts).size).toBe(shards * replicas);
+      parsed.forEach((shard, s) => {
+        expect(shard.internalReplication).toBe('true');
+        expect(shard.replicas).toEqual(
+          Array.from({ length: replicas }, (_, r) => ({
+            host: `clickhouse-shard${s + 1}-${r}.clickhouse-shard${s + 1}.clickhouse.svc.cluster.local`,
+            port: NATIVE_SECURE_PORT,
+            secure: '1',
+            user: 'mlp_interserver',
+          })),
+        );
+      });
+    },
+  );
 
   test('the cluster element carries the cluster name', () => {
-    const xml = remoteServersXml(clickHouseTopology(1, 2), 'analytics', 'ch');
+    const xml = remoteServersXml(clickHouseTopology(1, 2), 'analytics', 'ch', 'mlp_interserver');
     expect(parseRemoteServers(xml, 'analytics')[0]?.replicas[1]?.host).toBe('clickhouse-shard1-1.clickhouse-shard1.ch.svc.cluster.local');
   });
 });
@@ -88,8 +98,10 @@ describe('macros, Keeper client and Raft configuration', () => {
     expect(xml).toContain(`<replica from_env="${REPLICA_ENV}"/>`);
   });
 
-  test.each([3, 5])('servers list all %i Keeper members on the client port', (members) => {
-    const nodes = [...zookeeperXml(members, 'clickhouse').matchAll(/<node><host>([^<]+)<\/host><port>(\d+)<\/port><\/node>/g)];
+  test.each([3, 5])('servers list all %i Keeper members on the TLS client port', (members) => {
+    const nodes = [
+      ...zookeeperXml(members, 'clickhouse').matchAll(/<node><host>([^<]+)<\/host><port>(\d+)<\/port><secure>1<\/secure><\/node>/g),
+    ];
     expect(nodes.map(([, host, port]) => [host, Number(port)])).toEqual(
       Array.from({ length: members }, (_, i) => [
         `clickhouse-keeper-${i}.clickhouse-keeper.clickhouse.svc.cluster.local`,
@@ -98,8 +110,8 @@ describe('macros, Keeper client and Raft configuration', () => {
     );
   });
 
-  test.each([3, 5])('Raft membership of %i members: ids 1..n, each on its DNS name and the Raft port', (members) => {
-    const xml = keeperXml(members, 'clickhouse');
+  test.each([3, 5])('Raft membership of %i members over TLS: ids 1..n, each on its DNS name and the Raft port', (members) => {
+    const xml = keeperXml(members, 'clickhouse', openSslXml('/etc/clickhouse-keeper/tls'));
     const servers = [...xml.matchAll(/<server><id>(\d+)<\/id><hostname>([^<]+)<\/hostname><port>(\d+)<\/port><\/server>/g)];
     expect(servers.map(([, id, host, port]) => [Number(id), host, Number(port)])).toEqual(
       Array.from({ length: members }, (_, i) => [
@@ -109,7 +121,10 @@ describe('macros, Keeper client and Raft configuration', () => {
       ]),
     );
     expect(xml).toContain(`<server_id from_env="${KEEPER_ID_ENV}"/>`);
-    expect(xml).toContain(`<tcp_port>${KEEPER_CLIENT_PORT}</tcp_port>`);
+    expect(xml).toContain(`<tcp_port_secure>${KEEPER_CLIENT_PORT}</tcp_port_secure>`);
+    expect(xml).not.toContain('<tcp_port>');
+    expect(xml).toContain('<raft_configuration>\n      <secure>true</secure>');
+    expect(xml).toContain('<certificateFile>/etc/clickhouse-keeper/tls/tls.crt</certificateFile>');
   });
 });
 

@@ -2,9 +2,10 @@ import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { describe, expect, test } from 'vitest';
-import { PlatformCluster, type PlatformClusterProps } from '../../../constructs/eks';
+import { CERT_MANAGER_NAMESPACE, INTERNAL_CA_ISSUER, PlatformCluster, type PlatformClusterProps } from '../../../constructs/eks';
 import { addQualityGates } from '../../../lib/quality-gates';
 import { stackWithVpc } from '../../support/fixtures';
+import { validateKubernetesObject } from '../../support/k8s-schema';
 import { testApp } from '../../support/synth';
 
 function buildCluster(overrides: Partial<PlatformClusterProps> = {}, withGates = false) {
@@ -17,6 +18,7 @@ function buildCluster(overrides: Partial<PlatformClusterProps> = {}, withGates =
     vpc,
     albControllerVersion: eks.AlbControllerVersion.V2_17_1,
     kedaVersion: '2.17.2',
+    certManagerVersion: 'v1.19.1',
     nodeGroups: {
       system: { instanceTypes: ['m7i.large'], minSize: 3, desiredSize: 3, maxSize: 6 },
       general: { instanceTypes: ['m7i.4xlarge'], minSize: 9, desiredSize: 9, maxSize: 80 },
@@ -124,6 +126,85 @@ describe('PlatformCluster', () => {
     });
   });
 
+  describe('cert-manager and the internal CA', () => {
+    const charts = template.findResources('Custom::AWSCDK-EKS-HelmChart', { Properties: { Chart: 'cert-manager' } });
+    const [chartId, chart] = Object.entries(charts)[0] ?? [];
+    const manifests = template.findResources('Custom::AWSCDK-EKS-KubernetesResource');
+    const [caId, ca] = Object.entries(manifests).find(([id]) => id.includes('InternalCa')) ?? [];
+    const objects: Record<string, any>[] = typeof ca?.Properties.Manifest === 'string' ? JSON.parse(ca.Properties.Manifest) : [];
+    const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+
+    test('cert-manager is installed once, from Jetstack, at the version of the props, and waits until ready', () => {
+      expect(Object.keys(charts)).toHaveLength(1);
+      expect(chart?.Properties).toMatchObject({
+        Chart: 'cert-manager',
+        Repository: 'https://charts.jetstack.io',
+        Version: 'v1.19.1',
+        Namespace: 'cert-manager',
+        CreateNamespace: true,
+        Wait: true,
+      });
+    });
+
+    test('the chart installs and keeps its CRDs, and every component runs on the system nodes', () => {
+      const values = JSON.parse(chart?.Properties.Values);
+      const system = { 'mlp.platform/pool': 'system' };
+      expect(values.crds).toEqual({ enabled: true, keep: true });
+      expect(values.nodeSelector).toEqual(system);
+      for (const component of ['webhook', 'cainjector', 'startupapicheck']) {
+        expect(values[component]?.nodeSelector, component).toEqual(system);
+      }
+    });
+
+    test('the chart waits for the system node group', () => {
+      const systemGroup = Object.entries(template.findResources('AWS::EKS::Nodegroup')).find(
+        ([, group]) => group.Properties.Labels['mlp.platform/pool'] === 'system',
+      )?.[0];
+      expect(chart?.DependsOn).toContain(systemGroup);
+    });
+
+    test('the internal CA is a self-signed issuer, a root certificate and the CA issuer, nothing else', () => {
+      expect(typeof ca?.Properties.Manifest).toBe('string');
+      expect(objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.name}`)).toEqual([
+        'cert-manager.io/v1 ClusterIssuer mlp-selfsigned',
+        'cert-manager.io/v1 Certificate mlp-internal-ca',
+        'cert-manager.io/v1 ClusterIssuer mlp-internal-ca',
+      ]);
+      expect(find('ClusterIssuer', 'mlp-selfsigned')?.spec).toEqual({ selfSigned: {} });
+    });
+
+    test('the root is a 10-year ECDSA P-256 CA certificate signed by the self-signed issuer', () => {
+      const root = find('Certificate', 'mlp-internal-ca');
+      expect(root?.metadata.namespace).toBe(CERT_MANAGER_NAMESPACE);
+      expect(root?.spec).toEqual({
+        isCA: true,
+        commonName: 'mlp internal CA mlp-tier2-use1',
+        secretName: 'mlp-internal-ca',
+        privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Never' },
+        duration: '87600h',
+        renewBefore: '8760h',
+        issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'mlp-selfsigned' },
+      });
+    });
+
+    test("the exported CA issuer signs with the root certificate's secret", () => {
+      const root = find('Certificate', 'mlp-internal-ca');
+      expect(INTERNAL_CA_ISSUER).toBe('mlp-internal-ca');
+      expect(find('ClusterIssuer', INTERNAL_CA_ISSUER)?.spec).toEqual({ ca: { secretName: root?.spec.secretName } });
+    });
+
+    test('every object of the internal CA passes the cert-manager schemas', () => {
+      expect(objects).toHaveLength(3);
+      for (const object of objects) expect(validateKubernetesObject(object)).toEqual([]);
+    });
+
+    test('the internal CA is applied after the cert-manager chart (its CRDs and webhook)', () => {
+      expect(chartId).toBeDefined();
+      expect(caId).toBeDefined();
+      expect(ca?.DependsOn).toContain(chartId);
+    });
+  });
+
   test('admins get cluster-admin through access entries, not aws-auth', () => {
     const { stack: withAdmin } = buildCluster({ adminPrincipalArns: ['arn:aws:iam::111122223333:role/platform-admin'] });
     Template.fromStack(withAdmin).hasResourceProperties('AWS::EKS::AccessEntry', {
@@ -172,6 +253,21 @@ describe('invalid cluster props fail with a clear ValidationError', () => {
       'no instance types',
       { nodeGroups: { system: group, general: { ...group, instanceTypes: [] }, memory: group } },
       'nodeGroups.general: instanceTypes must list at least one type',
+    ],
+    [
+      'an empty cert-manager version',
+      { certManagerVersion: '' },
+      'certManagerVersion "" is invalid: expected v<major>.<minor>.<patch>, e.g. v1.19.1',
+    ],
+    [
+      'a cert-manager version without the v',
+      { certManagerVersion: '1.19.1' },
+      'certManagerVersion "1.19.1" is invalid: expected v<major>.<minor>.<patch>, e.g. v1.19.1',
+    ],
+    [
+      'a cert-manager version without a patch',
+      { certManagerVersion: 'v1.19' },
+      'certManagerVersion "v1.19" is invalid: expected v<major>.<minor>.<patch>, e.g. v1.19.1',
     ],
   ])('%s', (_what, overrides, message) => {
     expect(() => buildCluster(overrides)).toThrow(message);

@@ -101,6 +101,14 @@ describe('tier presets hold the seed numbers', () => {
     }
   });
 
+  test('ClickHouse is a release whose Kafka engine speaks AWS_MSK_IAM (the 26.8 LTS line or later), Keeper the same release', () => {
+    for (const preset of Object.values(TIER_PRESETS)) {
+      const [major = 0, minor = 0] = preset.images.clickhouse.split('.').map(Number);
+      expect(major * 100 + minor, preset.name).toBeGreaterThanOrEqual(2608);
+      expect(preset.images.clickhouseKeeper).toBe(preset.images.clickhouse);
+    }
+  });
+
   test('sizes that must be internally consistent are', () => {
     for (const preset of Object.values(TIER_PRESETS)) {
       expect(preset.kafka.brokers % 3, `${preset.name} brokers spread over 3 AZs`).toBe(0);
