@@ -6,7 +6,13 @@ import { inject } from 'vitest';
 export interface CfnTemplate {
   readonly Resources: Record<
     string,
-    { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }
+    {
+      Type: string;
+      Properties?: Record<string, unknown>;
+      DependsOn?: string | string[];
+      DeletionPolicy?: string;
+      UpdateReplacePolicy?: string;
+    }
   >;
   readonly [key: string]: unknown;
 }
