@@ -1,4 +1,4 @@
-import { type App, Chart } from 'cdk8s';
+import { ApiObject, type App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ValidationError } from '../private/validation-error';
 import { MSK_IAM_CLIENT_SETTINGS, propertyLines } from './client-config';
@@ -22,8 +22,25 @@ import {
 export const MIRROR_MAKER_NAMESPACE = 'kafka-replication';
 /** Port of the workers' internal REST API, over which followers forward task configurations to the leader. */
 export const MIRROR_MAKER_REST_PORT = 8083;
+/** Where the workers find the REST API's key store and trust store (the chart mounts its certificate Secret there). */
+export const MIRROR_MAKER_TLS_DIR = '/etc/mirror-maker/tls';
 const PROPERTIES_FILE = 'mm2.properties';
 const CLUSTER_ALIAS = /^[A-Za-z0-9_-]+$/;
+const ISSUER_KINDS = ['ClusterIssuer', 'Issuer'] as const;
+/** cert-manager writes these two PKCS#12 files into the certificate's Secret (`keystores.pkcs12`). */
+const KEY_STORE_FILE = 'keystore.p12';
+const TRUST_STORE_FILE = 'truststore.p12';
+/**
+ * PKCS#12 requires a password, but this one guards nothing: the same Secret holds the unencrypted key
+ * (`tls.key`). Access to the Secret and the file mode protect the key, so the password is not a secret.
+ */
+const STORE_PASSWORD = 'pkcs12-not-a-secret';
+/** Checksum of the key store the worker loaded at start. */
+const LOADED_KEY_STORE_SUM = '/tmp/keystore.loaded.cksum';
+const CERTIFICATE_DURATION_HOURS = 2160;
+const CERTIFICATE_RENEW_BEFORE_HOURS = 720;
+/** cert-manager's advice: longer common names make invalid certificate requests. */
+const MAX_COMMON_NAME_LENGTH = 64;
 
 /** One cluster of a MirrorMaker 2 flow. */
 export interface MirrorMakerCluster {
@@ -72,6 +89,9 @@ export interface MirrorMaker2Spec {
  * `mm2.properties` for MirrorMaker 2 in dedicated mode, copying `source` into `target` one way,
  * topic names unchanged (IdentityReplicationPolicy), consumer offsets translated, both clusters
  * reached with MSK IAM over TLS. Offset syncs live on the target, so the source is only read.
+ *
+ * The workers' internal REST API speaks mutual TLS with the PKCS#12 key and trust stores that
+ * `mirrorMaker2Chart` mounts under `MIRROR_MAKER_TLS_DIR`.
  */
 export function mirrorMaker2Properties(spec: MirrorMaker2Spec): string {
   const problem = specProblem(spec);
@@ -124,9 +144,12 @@ export function mirrorMaker2Properties(spec: MirrorMaker2Spec): string {
     `config.storage.replication.factor = ${rf}`,
     `status.storage.replication.factor = ${rf}`,
     '',
-    '# Several workers: followers forward task configurations to the leader over the internal REST API (KIP-710).',
+    '# Several workers: followers forward task configurations to the leader over the internal REST API (KIP-710),',
+    '# over mutual TLS: each worker presents a certificate from the internal CA and requires one from its peer.',
     'dedicated.mode.enable.internal.rest = true',
-    `listeners = http://0.0.0.0:${MIRROR_MAKER_REST_PORT}`,
+    `listeners = https://0.0.0.0:${MIRROR_MAKER_REST_PORT}`,
+    'rest.advertised.listener = https',
+    ...restTlsLines(),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -155,6 +178,18 @@ export interface MirrorMaker2ChartSpec extends MirrorMaker2Spec {
   /** ServiceAccount created for the pods; the stack associates the MirrorMaker IAM role with it (Pod Identity). */
   readonly serviceAccountName: string;
   readonly resources: KafkaToolResources;
+  /** TLS of the workers' internal REST API. */
+  readonly tls: MirrorMakerRestTls;
+}
+
+/** Certificates of MirrorMaker's internal REST API. */
+export interface MirrorMakerRestTls {
+  /**
+   * cert-manager issuer (the cluster's internal CA, e.g. the `mlp-internal-ca` ClusterIssuer) of the
+   * certificate each worker presents on the internal REST API; a worker also requires its peer's
+   * certificate to be signed by this issuer's CA. An `Issuer` must live in the chart's namespace.
+   */
+  readonly issuer: { readonly kind: 'ClusterIssuer' | 'Issuer'; readonly name: string };
 }
 
 /**
@@ -164,6 +199,9 @@ export interface MirrorMaker2ChartSpec extends MirrorMaker2Spec {
  *
  * Each worker advertises its pod IP to the others (`rest.advertised.host.name`, appended at start:
  * the ConfigMap cannot know it). Pods roll when the properties change.
+ *
+ * The internal REST API speaks mutual TLS with a cert-manager certificate from `tls.issuer`, and a
+ * NetworkPolicy admits only the other workers to it.
  */
 export function mirrorMaker2Chart(app: App, spec: MirrorMaker2ChartSpec): Chart {
   const namespace = spec.namespace ?? MIRROR_MAKER_NAMESPACE;
@@ -176,6 +214,21 @@ export function mirrorMaker2Chart(app: App, spec: MirrorMaker2ChartSpec): Chart 
   validatePositiveInteger(chart, 'replicas', spec.replicas);
   validatePositiveInteger(chart, 'resources.cpuMillicores', spec.resources.cpuMillicores);
   validatePositiveInteger(chart, 'resources.memoryMiB', spec.resources.memoryMiB);
+  const { issuer } = spec.tls;
+  if (!ISSUER_KINDS.includes(issuer.kind)) {
+    throw new ValidationError(
+      `tls.issuer.kind must be ${ISSUER_KINDS.map((kind) => `'${kind}'`).join(' or ')}, got '${issuer.kind}'`,
+      chart,
+    );
+  }
+  validateDnsSubdomain(chart, 'tls.issuer.name', issuer.name);
+  const commonName = `${name}.${namespace}`;
+  if (commonName.length > MAX_COMMON_NAME_LENGTH) {
+    throw new ValidationError(
+      `name and namespace make the certificate's common name '${commonName}', longer than ${MAX_COMMON_NAME_LENGTH} characters`,
+      chart,
+    );
+  }
   if (!kafkaHome.startsWith('/')) throw new ValidationError(`kafkaHome must be an absolute path, got '${kafkaHome}'`, chart);
   const problem = specProblem(spec);
   if (problem !== undefined) throw new ValidationError(problem, chart);
@@ -192,9 +245,36 @@ export function mirrorMaker2Chart(app: App, spec: MirrorMaker2ChartSpec): Chart 
     metadata: { name: `${name}-config`, labels },
     data: { [PROPERTIES_FILE]: properties },
   });
+  const tlsSecretName = `${name}-rest-tls`;
+  // No DNS names or IP addresses: workers reach each other at the pod IPs they advertise, which no
+  // certificate can list in advance, so peers are not verified by name (see restTlsLines) but by
+  // mutual TLS: each side must present a certificate signed by the issuer's CA.
+  // The REST server loads its key store at start; the liveness probe restarts the worker after a
+  // renewal (the old certificate stays valid for renewBefore meanwhile).
+  new ApiObject(chart, 'RestCertificate', {
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'Certificate',
+    metadata: { name: `${name}-rest`, labels },
+    spec: {
+      secretName: tlsSecretName,
+      commonName,
+      duration: `${CERTIFICATE_DURATION_HOURS}h`,
+      renewBefore: `${CERTIFICATE_RENEW_BEFORE_HOURS}h`,
+      privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+      usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
+      // Connect's REST server and client load their stores through Jetty, which knows no PEM key store.
+      keystores: { pkcs12: { create: true, password: STORE_PASSWORD, profile: 'Modern2023' } },
+      issuerRef: { group: 'cert-manager.io', kind: issuer.kind, name: issuer.name },
+    },
+  });
 
+  // The REST server reads its key store once, at start. Remember which one it read; the liveness
+  // probe fails once cert-manager has renewed it (the kubelet updates the mounted Secret), so the
+  // container restarts and serves the new certificate long before the old one expires.
+  const keyStoreSum = `cksum < ${MIRROR_MAKER_TLS_DIR}/${KEY_STORE_FILE}`;
   const start = [
     'set -eu',
+    `${keyStoreSum} > ${LOADED_KEY_STORE_SUM}`,
     `cp /config/${PROPERTIES_FILE} /tmp/${PROPERTIES_FILE}`,
     `printf 'rest.advertised.host.name = %s\\n' "$POD_IP" >> /tmp/${PROPERTIES_FILE}`,
     `exec ${kafkaHome}/bin/connect-mirror-maker.sh /tmp/${PROPERTIES_FILE}`,
@@ -250,15 +330,30 @@ export function mirrorMaker2Chart(app: App, spec: MirrorMaker2ChartSpec): Chart 
               // Workers start slowly (they join the group and read the config topics): give them two minutes.
               startupProbe: restProbe(10, 12),
               readinessProbe: restProbe(10, 3),
-              livenessProbe: restProbe(20, 3),
+              livenessProbe: {
+                exec: { command: ['/bin/sh', '-c', `${keyStoreSum} | cmp -s - ${LOADED_KEY_STORE_SUM}`] },
+                periodSeconds: 60,
+                failureThreshold: 2,
+                timeoutSeconds: 5,
+              },
               volumeMounts: [
                 { name: 'config', mountPath: '/config', readOnly: true },
+                { name: 'rest-tls', mountPath: MIRROR_MAKER_TLS_DIR, readOnly: true },
                 { name: 'tmp', mountPath: '/tmp' },
               ],
             },
           ],
           volumes: [
             { name: 'config', configMap: { name: configMap.name } },
+            {
+              name: 'rest-tls',
+              // Only the stores; readable by the pod's group (fsGroup), which the container runs as.
+              secret: {
+                secretName: tlsSecretName,
+                defaultMode: 0o440,
+                items: [KEY_STORE_FILE, TRUST_STORE_FILE].map((file) => ({ key: file, path: file })),
+              },
+            },
             { name: 'tmp', emptyDir: {} },
           ],
         },
@@ -269,7 +364,46 @@ export function mirrorMaker2Chart(app: App, spec: MirrorMaker2ChartSpec): Chart 
     metadata: { name, labels },
     spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
   });
+  // Workers accept nothing but the other workers' REST calls (the kubelet's probes come from the node).
+  new kplus.k8s.KubeNetworkPolicy(chart, 'NetworkPolicy', {
+    metadata: { name: `${name}-ingress`, labels },
+    spec: {
+      podSelector: { matchLabels: selector },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ podSelector: { matchLabels: selector } }],
+          ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(MIRROR_MAKER_REST_PORT) }],
+        },
+      ],
+    },
+  });
   return chart;
+}
+
+/**
+ * SSL settings of the internal REST API. Connect's REST server and the REST client with which a
+ * follower forwards to the leader both read the `listeners.https.`-prefixed settings, and only
+ * those once one is set (SSLUtils, `valuesWithPrefixAllOrNothing`). Unprefixed `ssl.*` would also
+ * reach the MSK clients (MirrorMakerConfig copies top-level client settings into every cluster's),
+ * whose TLS must trust Amazon's CAs, not the internal one: so there are none.
+ */
+function restTlsLines(): string[] {
+  const https = (key: string, value: string) => `listeners.https.ssl.${key} = ${value}`;
+  return [
+    "# PKCS#12, not PEM: Connect hands the store type to Jetty, which loads it with the JDK's KeyStore, and the JDK has no PEM key store.",
+    '# The store password is not a secret: the same Secret holds the unencrypted key.',
+    https('keystore.type', 'PKCS12'),
+    https('keystore.location', `${MIRROR_MAKER_TLS_DIR}/${KEY_STORE_FILE}`),
+    https('keystore.password', STORE_PASSWORD),
+    https('key.password', STORE_PASSWORD),
+    https('truststore.type', 'PKCS12'),
+    https('truststore.location', `${MIRROR_MAKER_TLS_DIR}/${TRUST_STORE_FILE}`),
+    https('truststore.password', STORE_PASSWORD),
+    https('client.auth', 'required'),
+    '# Workers advertise pod IPs, which no certificate lists: peers are not checked by name, only by a certificate from the internal CA.',
+    https('endpoint.identification.algorithm', ''),
+  ];
 }
 
 function specProblem(spec: MirrorMaker2Spec): string | undefined {

@@ -365,7 +365,7 @@ export class ComputeStack extends RegionalStack {
     const sourceArn = remote('cluster-arn', 'PrimaryKafkaArn');
     const role = this.cluster.addPodRole('MirrorMaker', MIRROR_MAKER_NAMESPACE, 'mirror-maker');
     grantMirrorMaker2(role, { sourceClusterArn: sourceArn, targetClusterArn: targetClusterPattern });
-    this.cluster.cluster.addCdk8sChart(
+    const mirrorMaker = this.cluster.cluster.addCdk8sChart(
       'MirrorMaker',
       mirrorMaker2Chart(new cdk8s.App(), {
         source: { alias: primary.code, bootstrapServers: remote('bootstrap-brokers', 'PrimaryKafkaBootstrap') },
@@ -375,8 +375,11 @@ export class ComputeStack extends RegionalStack {
         replicas: 2, // [ours] two workers share the tasks, so one can be drained or lost
         serviceAccountName: 'mirror-maker',
         resources: { cpuMillicores: 1000, memoryMiB: 2048 },
+        tls: { issuer: { kind: 'ClusterIssuer', name: INTERNAL_CA_ISSUER } },
       }),
     );
+    // Its REST certificate comes from the internal CA.
+    mirrorMaker.node.addDependency(this.cluster.internalCa);
   }
 
   /** Batch for pipeline steps and scheduler jobs, and the training-step job definition template. */

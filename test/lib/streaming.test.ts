@@ -63,6 +63,20 @@ describe.each(LAYOUTS)('streaming and analytics of layout $id', (layout) => {
         expect(properties).toMatch(/sync.group.offsets.enabled\s*=\s*true/);
         expect(properties).toMatch(/emit.checkpoints.enabled\s*=\s*true/);
         expect(Object.keys(assembly.resourcesOfType(stack(region.code, 'compute'), 'AWS::EC2::VPCPeeringConnection'))).toHaveLength(1);
+        // The workers' internal REST API speaks mutual TLS with a certificate from the internal CA.
+        expect(properties).toMatch(/^listeners = https:/m);
+        expect(properties).toMatch(/^listeners\.https\.ssl\.client\.auth = required$/m);
+        const certificate = objects(region.code).find((o) => o.kind === 'Certificate' && o.metadata.namespace === 'kafka-replication');
+        expect(certificate?.spec.issuerRef).toMatchObject({ kind: 'ClusterIssuer', name: 'mlp-internal-ca' });
+        const template = assembly.template(stack(region.code, 'compute'));
+        const applied = manifestObjectsIn(template);
+        const holding = (kind: string, namespace: string | undefined, name?: string) =>
+          applied.find(({ object }) => {
+            const metadata = object.metadata as K8sObject;
+            return object.kind === kind && metadata.namespace === namespace && (name === undefined || metadata.name === name);
+          })?.logicalId as string;
+        const dependsOn = [template.Resources[holding('Certificate', 'kafka-replication')]?.DependsOn ?? []].flat();
+        expect(dependsOn).toContain(holding('ClusterIssuer', undefined, 'mlp-internal-ca'));
       }
     }
     expect(Object.values(assembly.resourcesOfType(stack(primary.code, 'data'), 'AWS::MSK::Replicator'))).toHaveLength(0);

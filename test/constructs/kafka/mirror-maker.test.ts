@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import {
   grantMirrorMaker2,
   KAFKA_TOOLS_UID,
+  MIRROR_MAKER_TLS_DIR,
   type MirrorMaker2ChartSpec,
   type MirrorMaker2Spec,
   mirrorMaker2Chart,
@@ -30,7 +31,10 @@ const CHART_SPEC: MirrorMaker2ChartSpec = {
   replicas: 3,
   serviceAccountName: 'mirror-maker-2',
   resources: { cpuMillicores: 1000, memoryMiB: 2048 },
+  tls: { issuer: { kind: 'ClusterIssuer', name: 'mlp-internal-ca' } },
 };
+
+const STORE_PASSWORD = 'pkcs12-not-a-secret';
 
 /** The properties as a map; fails on a key set twice. */
 function parse(text: string): Map<string, string> {
@@ -100,6 +104,33 @@ describe('mirrorMaker2Properties', () => {
     }
   });
 
+  test('serves the internal REST API over mutual TLS with the mounted PKCS#12 stores, peers checked by CA not by name', () => {
+    expect(MIRROR_MAKER_TLS_DIR).toBe('/etc/mirror-maker/tls');
+    expect(properties.get('dedicated.mode.enable.internal.rest')).toBe('true');
+    expect(properties.get('listeners')).toBe('https://0.0.0.0:8083');
+    expect(properties.get('rest.advertised.listener')).toBe('https');
+    expect([...properties].filter(([key]) => key.startsWith('listeners.https.'))).toEqual([
+      ['listeners.https.ssl.keystore.type', 'PKCS12'],
+      ['listeners.https.ssl.keystore.location', '/etc/mirror-maker/tls/keystore.p12'],
+      ['listeners.https.ssl.keystore.password', STORE_PASSWORD],
+      ['listeners.https.ssl.key.password', STORE_PASSWORD],
+      ['listeners.https.ssl.truststore.type', 'PKCS12'],
+      ['listeners.https.ssl.truststore.location', '/etc/mirror-maker/tls/truststore.p12'],
+      ['listeners.https.ssl.truststore.password', STORE_PASSWORD],
+      ['listeners.https.ssl.client.auth', 'required'],
+      ['listeners.https.ssl.endpoint.identification.algorithm', ''],
+    ]);
+    expect(text).toContain('# Workers advertise pod IPs, which no certificate lists');
+  });
+
+  test('sets no unprefixed client setting, which MirrorMaker would copy into both MSK clusters', () => {
+    // MirrorMakerConfig.clusterProps copies top-level ssl.*, sasl.* and security.protocol into every
+    // cluster's clients; the REST server and client read only the listeners.https. ones.
+    const keys = [...properties.keys()];
+    expect(keys.filter((key) => /^(ssl|sasl|security)\./.test(key))).toEqual([]);
+    expect(keys.filter((key) => key.includes('ssl.') && !key.startsWith('listeners.https.ssl.'))).toEqual([]);
+  });
+
   test('takes topic lists and intervals from the spec', () => {
     const custom = parse(
       mirrorMaker2Properties({ ...SPEC, topics: ['job-tasks', 'llm-.*'], offsetSyncIntervalSeconds: 15, replicationFactor: 2 }),
@@ -137,9 +168,11 @@ describe('mirrorMaker2Chart', () => {
 
   test('every object passes the Kubernetes schema', () => {
     expect(objects.map((object) => object.kind).sort()).toEqual([
+      'Certificate',
       'ConfigMap',
       'Deployment',
       'Namespace',
+      'NetworkPolicy',
       'PodDisruptionBudget',
       'ServiceAccount',
     ]);
@@ -158,7 +191,7 @@ describe('mirrorMaker2Chart', () => {
     expect(byKind('ConfigMap')?.data['mm2.properties']).toBe(mirrorMaker2Properties(SPEC));
   });
 
-  test('runs connect-mirror-maker.sh on the properties, advertising the pod IP to the other workers', () => {
+  test('runs connect-mirror-maker.sh on the properties, advertising the pod IP, after noting which key store it loads', () => {
     expect(deployment?.spec.replicas).toBe(3);
     expect(container.image).toBe(CHART_SPEC.image);
     expect(container.command).toEqual([
@@ -166,6 +199,7 @@ describe('mirrorMaker2Chart', () => {
       '-c',
       [
         'set -eu',
+        'cksum < /etc/mirror-maker/tls/keystore.p12 > /tmp/keystore.loaded.cksum',
         'cp /config/mm2.properties /tmp/mm2.properties',
         `printf 'rest.advertised.host.name = %s\\n' "$POD_IP" >> /tmp/mm2.properties`,
         'exec /opt/kafka/bin/connect-mirror-maker.sh /tmp/mm2.properties',
@@ -175,6 +209,87 @@ describe('mirrorMaker2Chart', () => {
     expect(container.env).toContainEqual({ name: 'KAFKA_HEAP_OPTS', value: '-Xms1536m -Xmx1536m' });
     expect(container.volumeMounts).toContainEqual({ name: 'config', mountPath: '/config', readOnly: true });
     expect(pod.volumes).toContainEqual({ name: 'config', configMap: { name: 'mirror-maker-2-config' } });
+  });
+
+  test('asks cert-manager for a client and server certificate with PKCS#12 stores from the given issuer', () => {
+    const certificate = byKind('Certificate');
+    expect(certificate?.apiVersion).toBe('cert-manager.io/v1');
+    expect(certificate?.metadata).toEqual({
+      name: 'mirror-maker-2-rest',
+      namespace: 'kafka-replication',
+      labels: { 'app.kubernetes.io/name': 'mirror-maker-2', 'app.kubernetes.io/part-of': 'ml-platform' },
+    });
+    expect(certificate?.spec).toEqual({
+      secretName: 'mirror-maker-2-rest-tls',
+      commonName: 'mirror-maker-2.kafka-replication',
+      duration: '2160h',
+      renewBefore: '720h',
+      privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+      usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
+      keystores: { pkcs12: { create: true, password: STORE_PASSWORD, profile: 'Modern2023' } },
+      issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'mlp-internal-ca' },
+    });
+    expect(validateKubernetesObject(certificate)).toEqual([]);
+    // The stores the properties name are the ones cert-manager writes, with the password it uses.
+    const properties = parse(byKind('ConfigMap')?.data['mm2.properties']);
+    expect(properties.get('listeners.https.ssl.keystore.password')).toBe(certificate?.spec.keystores.pkcs12.password);
+  });
+
+  test('takes a namespaced Issuer too', () => {
+    const objects = mirrorMaker2Chart(new App(), { ...CHART_SPEC, tls: { issuer: { kind: 'Issuer', name: 'replication-ca' } } }).toJson();
+    expect(objects.find((object: { kind: string }) => object.kind === 'Certificate').spec.issuerRef).toEqual({
+      group: 'cert-manager.io',
+      kind: 'Issuer',
+      name: 'replication-ca',
+    });
+  });
+
+  test('mounts only the key and trust stores, read-only and readable by the pod group alone', () => {
+    expect(pod.volumes).toContainEqual({
+      name: 'rest-tls',
+      secret: {
+        secretName: 'mirror-maker-2-rest-tls',
+        defaultMode: 288,
+        items: [
+          { key: 'keystore.p12', path: 'keystore.p12' },
+          { key: 'truststore.p12', path: 'truststore.p12' },
+        ],
+      },
+    });
+    expect(container.volumeMounts).toContainEqual({ name: 'rest-tls', mountPath: '/etc/mirror-maker/tls', readOnly: true });
+    // The container's group owns the mounted files (fsGroup), so 0440 lets it read them.
+    expect(pod.securityContext.fsGroup).toBe(container.securityContext.runAsGroup);
+  });
+
+  test('probes the REST port with a TCP connect, which needs no certificate', () => {
+    for (const probe of ['startupProbe', 'readinessProbe']) {
+      expect(container[probe].tcpSocket, probe).toEqual({ port: 8083 });
+    }
+  });
+
+  test('restarts a worker whose key store cert-manager has renewed since it started', () => {
+    expect(container.livenessProbe).toEqual({
+      exec: {
+        command: ['/bin/sh', '-c', 'cksum < /etc/mirror-maker/tls/keystore.p12 | cmp -s - /tmp/keystore.loaded.cksum'],
+      },
+      periodSeconds: 60,
+      failureThreshold: 2,
+      timeoutSeconds: 5,
+    });
+  });
+
+  test('admits only the other workers, on the REST port', () => {
+    expect(byKind('NetworkPolicy')?.metadata.name).toBe('mirror-maker-2-ingress');
+    expect(byKind('NetworkPolicy')?.spec).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mirror-maker-2' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mirror-maker-2' } } }],
+          ports: [{ protocol: 'TCP', port: 8083 }],
+        },
+      ],
+    });
   });
 
   test('runs as the Pod Identity service account, without a Kubernetes API token', () => {
@@ -229,6 +344,21 @@ describe('mirrorMaker2Chart', () => {
       "namespace must be a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit), got 'Kafka'",
     ],
     ['the same alias twice', { target: { alias: 'use1', bootstrapServers: 'x:9098' } }, 'source and target need different aliases'],
+    [
+      'an issuer name that is no DNS subdomain',
+      { tls: { issuer: { kind: 'ClusterIssuer', name: 'Internal_CA' } } },
+      "tls.issuer.name must be a DNS-1123 subdomain, got 'Internal_CA'",
+    ],
+    [
+      'an unknown issuer kind',
+      { tls: { issuer: { kind: 'Vault' as 'Issuer', name: 'mlp-internal-ca' } } },
+      "tls.issuer.kind must be 'ClusterIssuer' or 'Issuer', got 'Vault'",
+    ],
+    [
+      'a common name over 64 characters',
+      { name: 'mirror-maker-2-replicating-the-primary-region', namespace: 'kafka-replication-secondary' },
+      "certificate's common name 'mirror-maker-2-replicating-the-primary-region.kafka-replication-secondary', longer than 64 characters",
+    ],
   ])('rejects %s with a ValidationError', (_what, overrides, message) => {
     expect(() => mirrorMaker2Chart(new App(), { ...CHART_SPEC, ...overrides })).toThrow(message);
     try {
