@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Token } from 'aws-cdk-lib';
-import { ApiObject, type App, Chart } from 'cdk8s';
+import { type App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { IConstruct } from 'constructs';
+import {
+  DEFAULT_CERTIFICATE_DURATION_HOURS,
+  DEFAULT_CERTIFICATE_RENEW_BEFORE_HOURS,
+  leafCertificate,
+  SECRET_FILE_MODE,
+  validateIssuer,
+} from '../private/certificates';
 import { pascalCase } from '../private/ids';
 import {
   isDnsLabel,
@@ -22,8 +29,6 @@ import {
   certificateCommonName,
   clientCommonName,
   clientSecretName,
-  DEFAULT_CERTIFICATE_DURATION_HOURS,
-  DEFAULT_CERTIFICATE_RENEW_BEFORE_HOURS,
   INTERSERVER_USER,
   KEEPER_TLS_DIR,
   KEEPER_TLS_SECRET,
@@ -237,7 +242,7 @@ class ClickHouseObjects {
     }
   }
 
-  /** A cert-manager Certificate (ECDSA P-256, rotated key) into `secretName`; client-only unless `server`. */
+  /** A certificate from the spec's issuer into `secretName` (the Certificate is named after it). */
   private certificate(
     id: string,
     namespace: string,
@@ -245,22 +250,17 @@ class ClickHouseObjects {
     commonName: string,
     options: { readonly dnsNames?: readonly string[]; readonly ipAddresses?: readonly string[]; readonly server?: boolean },
   ): void {
-    const tls = this.spec.tls;
-    new ApiObject(this.chart, id, {
-      apiVersion: 'cert-manager.io/v1',
-      kind: 'Certificate',
-      metadata: { name: secretName.replace(/-tls$/, ''), namespace, labels: { [NAME_LABEL]: SERVER_APP } },
-      spec: {
-        secretName,
-        commonName,
-        ...(options.dnsNames ? { dnsNames: [...options.dnsNames] } : {}),
-        ...(options.ipAddresses ? { ipAddresses: [...options.ipAddresses] } : {}),
-        duration: `${tls.durationHours ?? DEFAULT_CERTIFICATE_DURATION_HOURS}h`,
-        renewBefore: `${tls.renewBeforeHours ?? DEFAULT_CERTIFICATE_RENEW_BEFORE_HOURS}h`,
-        privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
-        usages: ['digital signature', 'key encipherment', ...(options.server ? ['server auth'] : []), 'client auth'],
-        issuerRef: { group: 'cert-manager.io', kind: tls.issuer.kind, name: tls.issuer.name },
-      },
+    const { tls } = this.spec;
+    leafCertificate(this.chart, id, {
+      name: secretName.replace(/-tls$/, ''),
+      namespace,
+      secretName,
+      commonName,
+      ...options,
+      issuer: tls.issuer,
+      durationHours: tls.durationHours,
+      renewBeforeHours: tls.renewBeforeHours,
+      labels: { [NAME_LABEL]: SERVER_APP },
     });
   }
 
@@ -684,7 +684,7 @@ function httpProbe(path: string, portNumber: number, timing: ProbeTiming, failur
 
 /** A certificate Secret written by cert-manager, readable by the pod's group only (fsGroup 101). */
 function tlsVolume(name: string, secretName: string): kplus.k8s.Volume {
-  return { name, secret: { secretName, defaultMode: 0o440 } };
+  return { name, secret: { secretName, defaultMode: SECRET_FILE_MODE } };
 }
 
 function tcpProbe(portNumber: number, timing: ProbeTiming, failureThreshold: number): kplus.k8s.Probe {
@@ -771,7 +771,7 @@ function validateSpec(scope: IConstruct, spec: ClickHouseSpec): void {
 
   validateClients(scope, spec.clients);
   const { tls } = spec;
-  if (known(tls.issuer.name)) validateDnsSubdomain(scope, 'tls.issuer.name', tls.issuer.name);
+  validateIssuer(scope, 'tls.issuer', tls.issuer);
   const duration = tls.durationHours ?? DEFAULT_CERTIFICATE_DURATION_HOURS;
   integer('tls.durationHours', duration, 1);
   integer('tls.renewBeforeHours', tls.renewBeforeHours ?? DEFAULT_CERTIFICATE_RENEW_BEFORE_HOURS, 1, duration - 1);

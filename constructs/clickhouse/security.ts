@@ -32,18 +32,19 @@ export const ADMIN_TLS_SECRET = 'clickhouse-admin-tls';
 export const ADMIN_USER = 'mlp_admin';
 export const INTERSERVER_USER = 'mlp_interserver';
 
-/** Lifetime and renewal of every certificate, ours: cert-manager's defaults. */
-export const DEFAULT_CERTIFICATE_DURATION_HOURS = 2160;
-export const DEFAULT_CERTIFICATE_RENEW_BEFORE_HOURS = 720;
+/** The role of a client with `access`, which names its user, certificate and Secret. */
+function clientRole(access: ClickHouseAccess): 'reader' | 'writer' {
+  return access === 'read' ? 'reader' : 'writer';
+}
 
 /** The ClickHouse user a client with `access` logs in as. */
 export function clickHouseUser(access: ClickHouseAccess): string {
-  return access === 'read' ? 'mlp_reader' : 'mlp_writer';
+  return `mlp_${clientRole(access)}`;
 }
 
 /** The Secret, in the client's namespace, holding its certificate, key and the CA (`tls.crt`, `tls.key`, `ca.crt`). */
 export function clientSecretName(access: ClickHouseAccess): string {
-  return access === 'read' ? 'clickhouse-reader-tls' : 'clickhouse-writer-tls';
+  return `clickhouse-${clientRole(access)}-tls`;
 }
 
 /** Common name of a certificate: `<role>.<namespace>`, unique per namespace and role. */
@@ -53,7 +54,7 @@ export function certificateCommonName(role: string, namespace: string): string {
 
 /** Common name of a client's certificate; its ClickHouse user lists it. */
 export function clientCommonName(client: ClickHouseClientSpec): string {
-  return certificateCommonName(client.access === 'read' ? 'reader' : 'writer', client.namespace);
+  return certificateCommonName(clientRole(client.access), client.namespace);
 }
 
 const xml = (lines: readonly string[]) => `${lines.join('\n')}\n`;

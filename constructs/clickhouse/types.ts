@@ -44,6 +44,8 @@ export interface ClickHouseKafkaSpec {
   readonly consumerGroup: string;
 }
 
+import type { CertificateIssuer } from '../private/certificates';
+
 /** What a client may do in the platform database. */
 export type ClickHouseAccess = 'read' | 'write';
 
@@ -57,7 +59,7 @@ export interface ClickHouseClientSpec {
 /** TLS certificates, issued and renewed by cert-manager. */
 export interface ClickHouseTlsSpec {
   /** cert-manager issuer of every certificate (a private CA: peers trust only its root). */
-  readonly issuer: { readonly kind: 'ClusterIssuer' | 'Issuer'; readonly name: string };
+  readonly issuer: CertificateIssuer;
   /**
    * Lifetime of each certificate, hours.
    * @default 2160 (90 days)

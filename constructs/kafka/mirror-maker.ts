@@ -1,5 +1,6 @@
-import { ApiObject, type App, Chart } from 'cdk8s';
+import { type App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { type CertificateIssuer, leafCertificate, SECRET_FILE_MODE, validateIssuer } from '../private/certificates';
 import { ValidationError } from '../private/validation-error';
 import { MSK_IAM_CLIENT_SETTINGS, propertyLines } from './client-config';
 import {
@@ -26,7 +27,6 @@ export const MIRROR_MAKER_REST_PORT = 8083;
 export const MIRROR_MAKER_TLS_DIR = '/etc/mirror-maker/tls';
 const PROPERTIES_FILE = 'mm2.properties';
 const CLUSTER_ALIAS = /^[A-Za-z0-9_-]+$/;
-const ISSUER_KINDS = ['ClusterIssuer', 'Issuer'] as const;
 /** cert-manager writes these two PKCS#12 files into the certificate's Secret (`keystores.pkcs12`). */
 const KEY_STORE_FILE = 'keystore.p12';
 const TRUST_STORE_FILE = 'truststore.p12';
@@ -37,8 +37,6 @@ const TRUST_STORE_FILE = 'truststore.p12';
 const STORE_PASSWORD = 'pkcs12-not-a-secret';
 /** Checksum of the key store the worker loaded at start. */
 const LOADED_KEY_STORE_SUM = '/tmp/keystore.loaded.cksum';
-const CERTIFICATE_DURATION_HOURS = 2160;
-const CERTIFICATE_RENEW_BEFORE_HOURS = 720;
 /** cert-manager's advice: longer common names make invalid certificate requests. */
 const MAX_COMMON_NAME_LENGTH = 64;
 
@@ -189,7 +187,7 @@ export interface MirrorMakerRestTls {
    * certificate each worker presents on the internal REST API; a worker also requires its peer's
    * certificate to be signed by this issuer's CA. An `Issuer` must live in the chart's namespace.
    */
-  readonly issuer: { readonly kind: 'ClusterIssuer' | 'Issuer'; readonly name: string };
+  readonly issuer: CertificateIssuer;
 }
 
 /**
@@ -214,14 +212,7 @@ export function mirrorMaker2Chart(app: App, spec: MirrorMaker2ChartSpec): Chart 
   validatePositiveInteger(chart, 'replicas', spec.replicas);
   validatePositiveInteger(chart, 'resources.cpuMillicores', spec.resources.cpuMillicores);
   validatePositiveInteger(chart, 'resources.memoryMiB', spec.resources.memoryMiB);
-  const { issuer } = spec.tls;
-  if (!ISSUER_KINDS.includes(issuer.kind)) {
-    throw new ValidationError(
-      `tls.issuer.kind must be ${ISSUER_KINDS.map((kind) => `'${kind}'`).join(' or ')}, got '${issuer.kind}'`,
-      chart,
-    );
-  }
-  validateDnsSubdomain(chart, 'tls.issuer.name', issuer.name);
+  validateIssuer(chart, 'tls.issuer', spec.tls.issuer);
   const commonName = `${name}.${namespace}`;
   if (commonName.length > MAX_COMMON_NAME_LENGTH) {
     throw new ValidationError(
@@ -251,21 +242,15 @@ export function mirrorMaker2Chart(app: App, spec: MirrorMaker2ChartSpec): Chart 
   // mutual TLS: each side must present a certificate signed by the issuer's CA.
   // The REST server loads its key store at start; the liveness probe restarts the worker after a
   // renewal (the old certificate stays valid for renewBefore meanwhile).
-  new ApiObject(chart, 'RestCertificate', {
-    apiVersion: 'cert-manager.io/v1',
-    kind: 'Certificate',
-    metadata: { name: `${name}-rest`, labels },
-    spec: {
-      secretName: tlsSecretName,
-      commonName,
-      duration: `${CERTIFICATE_DURATION_HOURS}h`,
-      renewBefore: `${CERTIFICATE_RENEW_BEFORE_HOURS}h`,
-      privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
-      usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
-      // Connect's REST server and client load their stores through Jetty, which knows no PEM key store.
-      keystores: { pkcs12: { create: true, password: STORE_PASSWORD, profile: 'Modern2023' } },
-      issuerRef: { group: 'cert-manager.io', kind: issuer.kind, name: issuer.name },
-    },
+  leafCertificate(chart, 'RestCertificate', {
+    name: `${name}-rest`,
+    secretName: tlsSecretName,
+    commonName,
+    server: true,
+    issuer: spec.tls.issuer,
+    labels,
+    // Connect's REST server and client load their stores through Jetty, which knows no PEM key store.
+    keystores: { pkcs12: { create: true, password: STORE_PASSWORD, profile: 'Modern2023' } },
   });
 
   // The REST server reads its key store once, at start. Remember which one it read; the liveness
@@ -350,7 +335,7 @@ export function mirrorMaker2Chart(app: App, spec: MirrorMaker2ChartSpec): Chart 
               // Only the stores; readable by the pod's group (fsGroup), which the container runs as.
               secret: {
                 secretName: tlsSecretName,
-                defaultMode: 0o440,
+                defaultMode: SECRET_FILE_MODE,
                 items: [KEY_STORE_FILE, TRUST_STORE_FILE].map((file) => ({ key: file, path: file })),
               },
             },

@@ -4,6 +4,7 @@ import { Token } from 'aws-cdk-lib';
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
+import { SECRET_FILE_MODE } from '../private/certificates';
 import { isDnsLabel, NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 
@@ -20,12 +21,6 @@ export const NODE_POOL = 'general';
 
 /** Fixed non-root UID and GID of every platform container (images must not need root). */
 export const RUN_AS_USER = 10001;
-
-/**
- * Mode of mounted Secret files: readable by their owner and by the pod's fsGroup (the containers'
- * group), writable by nobody. Private keys must not be world-readable.
- */
-export const SECRET_FILE_MODE = 0o440;
 
 /** The writable scratch directory (an emptyDir); the rest of the root file system is read-only. */
 const TMP_PATH = '/tmp';

@@ -15,10 +15,15 @@ import {
   HTTPS_PORT as CLICKHOUSE_HTTPS_PORT,
   NATIVE_SECURE_PORT as CLICKHOUSE_NATIVE_PORT,
   CLIENT_TLS_DIR,
+  CLUSTER_DOMAIN,
   type ClickHouseAccess,
   clickHouseCharts,
   clickHouseUser,
   clientSecretName,
+  QUERY_SERVICE_NAME,
+  TLS_CA_FILE,
+  TLS_CERT_FILE,
+  TLS_KEY_FILE,
 } from '../../constructs/clickhouse';
 import { INTERNAL_CA_ISSUER, PlatformCluster } from '../../constructs/eks';
 import { ServiceRepositories } from '../../constructs/images';
@@ -73,6 +78,8 @@ const MIRRORED_IMAGES = {
 const CLICKHOUSE_BACKUP_PREFIX = 'clickhouse-backups';
 const CLICKHOUSE_NAMESPACE = 'clickhouse';
 const CLICKHOUSE_DATABASE = 'mlp';
+/** The query Service, as clients and runbooks reach it. */
+const CLICKHOUSE_SERVICE_HOST = `${QUERY_SERVICE_NAME}.${CLICKHOUSE_NAMESPACE}.svc.${CLUSTER_DOMAIN}`;
 
 /**
  * Services that query ClickHouse, and what they may do there: the tracking server writes run
@@ -336,7 +343,7 @@ export class ComputeStack extends RegionalStack {
     const clickhouseShards = cluster.addCdk8sChart('ClickHouseShards', charts.shards);
     clickhouseShards.node.addDependency(clickhouseCluster, this.cluster.nodegroups.Memory1 as eks.Nodegroup);
     this.publishRunbookParameter('clickhouse', 'namespace', CLICKHOUSE_NAMESPACE);
-    this.publishRunbookParameter('clickhouse', 'service', `clickhouse.${CLICKHOUSE_NAMESPACE}.svc.cluster.local`);
+    this.publishRunbookParameter('clickhouse', 'service', CLICKHOUSE_SERVICE_HOST);
     this.publishRunbookParameter('clickhouse', 'cluster', 'mlp');
     this.publishRunbookParameter('clickhouse', 'backup-location', `s3://${bucketName}/${CLICKHOUSE_BACKUP_PREFIX}/${this.region}`);
 
@@ -496,14 +503,14 @@ function clickHouseClient(access: ClickHouseAccess | undefined): Pick<ServiceSpe
   return {
     secretMounts: [{ secretName: clientSecretName(access), mountPath: CLIENT_TLS_DIR }],
     env: {
-      CLICKHOUSE_HOST: `clickhouse.${CLICKHOUSE_NAMESPACE}.svc.cluster.local`,
+      CLICKHOUSE_HOST: CLICKHOUSE_SERVICE_HOST,
       CLICKHOUSE_HTTPS_PORT: String(CLICKHOUSE_HTTPS_PORT),
       CLICKHOUSE_NATIVE_PORT: String(CLICKHOUSE_NATIVE_PORT),
       CLICKHOUSE_DATABASE,
       CLICKHOUSE_USER: clickHouseUser(access),
-      CLICKHOUSE_TLS_CERT: `${CLIENT_TLS_DIR}/tls.crt`,
-      CLICKHOUSE_TLS_KEY: `${CLIENT_TLS_DIR}/tls.key`,
-      CLICKHOUSE_TLS_CA: `${CLIENT_TLS_DIR}/ca.crt`,
+      CLICKHOUSE_TLS_CERT: `${CLIENT_TLS_DIR}/${TLS_CERT_FILE}`,
+      CLICKHOUSE_TLS_KEY: `${CLIENT_TLS_DIR}/${TLS_KEY_FILE}`,
+      CLICKHOUSE_TLS_CA: `${CLIENT_TLS_DIR}/${TLS_CA_FILE}`,
     },
   };
 }

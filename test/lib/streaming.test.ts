@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { resolvePlatformConfig, runbookParameterName } from '../../lib/config';
 import { LayoutAssembly } from '../support/assembly';
-import { manifestObjectsIn } from '../support/k8s-manifests';
+import { dependenciesOf, manifestHolding, manifestObjectsIn } from '../support/k8s-manifests';
 import { LAYOUTS, layoutContext } from '../support/layouts';
 
 type K8sObject = Record<string, any>;
@@ -69,14 +69,9 @@ describe.each(LAYOUTS)('streaming and analytics of layout $id', (layout) => {
         const certificate = objects(region.code).find((o) => o.kind === 'Certificate' && o.metadata.namespace === 'kafka-replication');
         expect(certificate?.spec.issuerRef).toMatchObject({ kind: 'ClusterIssuer', name: 'mlp-internal-ca' });
         const template = assembly.template(stack(region.code, 'compute'));
-        const applied = manifestObjectsIn(template);
-        const holding = (kind: string, namespace: string | undefined, name?: string) =>
-          applied.find(({ object }) => {
-            const metadata = object.metadata as K8sObject;
-            return object.kind === kind && metadata.namespace === namespace && (name === undefined || metadata.name === name);
-          })?.logicalId as string;
-        const dependsOn = [template.Resources[holding('Certificate', 'kafka-replication')]?.DependsOn ?? []].flat();
-        expect(dependsOn).toContain(holding('ClusterIssuer', undefined, 'mlp-internal-ca'));
+        expect(
+          dependenciesOf(template, manifestHolding(template, 'Certificate', certificate?.metadata.name, 'kafka-replication')),
+        ).toContain(manifestHolding(template, 'ClusterIssuer', 'mlp-internal-ca', null));
       }
     }
     expect(Object.values(assembly.resourcesOfType(stack(primary.code, 'data'), 'AWS::MSK::Replicator'))).toHaveLength(0);
@@ -138,10 +133,8 @@ describe.each(LAYOUTS)('streaming and analytics of layout $id', (layout) => {
     (_name, code) => {
       const template = assembly.template(stack(code, 'compute'));
       const resources = Object.entries(template.Resources);
-      const applied = manifestObjectsIn(template);
-      const holding = (kind: string, name: string) =>
-        applied.find(({ object }) => object.kind === kind && (object.metadata as K8sObject).name === name)?.logicalId as string;
-      const dependsOn = (id: string) => [template.Resources[id]?.DependsOn ?? []].flat();
+      const holding = (kind: string, name: string) => manifestHolding(template, kind, name);
+      const dependsOn = (id: string) => dependenciesOf(template, id);
       const certManager = resources.find(([, r]) => r.Type === 'Custom::AWSCDK-EKS-HelmChart' && r.Properties?.Chart === 'cert-manager');
       expect(certManager?.[1].Properties).toMatchObject({ Repository: 'https://charts.jetstack.io', Wait: true });
 

@@ -26,6 +26,24 @@ export function manifestObjectsIn(template: CfnTemplate): TemplateManifestObject
   return found;
 }
 
+/**
+ * Logical id of the manifest resource that applies the object of this kind and name (and namespace,
+ * when given; `null` for a cluster-scoped object); throws if none does.
+ */
+export function manifestHolding(template: CfnTemplate, kind: string, name: string, namespace?: string | null): string {
+  const found = manifestObjectsIn(template).find(({ object }) => {
+    const metadata = (object.metadata ?? {}) as { name?: string; namespace?: string };
+    return object.kind === kind && metadata.name === name && (namespace === undefined || (metadata.namespace ?? null) === namespace);
+  });
+  if (!found) throw new Error(`no manifest applies ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
+  return found.logicalId;
+}
+
+/** The logical ids a template's resource depends on. */
+export function dependenciesOf(template: CfnTemplate, logicalId: string): string[] {
+  return [template.Resources[logicalId]?.DependsOn ?? []].flat();
+}
+
 function flatten(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object' && Array.isArray((value as Record<string, unknown>)['Fn::Join'])) {

@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import { App, Chart } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
+import { SECRET_FILE_MODE } from '../../../constructs/private/certificates';
 import {
   FAMILY_SERVICES,
   type FamilyName,
@@ -9,7 +10,6 @@ import {
   platformCharts,
   RUN_AS_USER,
   type ScalingRulesSpec,
-  SECRET_FILE_MODE,
   type SecretMountSpec,
   type ServiceSpec,
   STARTUP_GRACE_SECONDS,
