@@ -22,6 +22,9 @@ try {
       eksAdminRoleArns: app.node.tryGetContext('eksAdminRoleArns'),
       kafkaReplicationMode: app.node.tryGetContext('kafkaReplicationMode'),
       kafkaReplication: app.node.tryGetContext('kafkaReplication'),
+      primaryRegion: app.node.tryGetContext('primaryRegion'),
+      rebuiltReplicas: app.node.tryGetContext('rebuiltReplicas'),
+      retiredDatabases: app.node.tryGetContext('retiredDatabases'),
     },
     process.env.CDK_DEFAULT_ACCOUNT,
   );

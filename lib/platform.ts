@@ -23,8 +23,9 @@ export interface Platform {
  *
  * Deploy order (encoded as stack dependencies, which `cdk deploy` follows):
  *   network -> data (primary region) -> data (secondaries) -> compute, resilience -> global.
- * Resilience waits for the data stacks of all regions because its replication rules name their
- * buckets.
+ * Resilience waits for the data stacks of all regions because its replication rules and Kafka flows
+ * name their buckets and clusters. On a first deployment the primary is the home region, whose data
+ * stack also creates what the others join (the cache's global datastore, the keyspace).
  */
 export function buildPlatform(scope: Construct, config: PlatformConfig): Platform {
   const regions = new Map<string, RegionStacks>();
@@ -34,17 +35,14 @@ export function buildPlatform(scope: Construct, config: PlatformConfig): Platfor
     data.addStackDependency(network, "data stores are placed in the network stack's subnets");
     const compute = new ComputeStack(scope, { config, region, vpc: network.vpc, data });
     compute.addStackDependency(data, 'services are granted access to the data stores by their ids');
-    const resilience = new ResilienceStack(scope, { config, region });
+    const resilience = new ResilienceStack(scope, { config, region, data });
     regions.set(region.name, { network, data, compute, resilience });
   }
-  const primary = regions.get(config.regions[0]?.name ?? '');
+  const primary = regions.get(config.primaryRegion.name);
   if (!primary) throw new Error('unreachable: the config always has a primary region');
   for (const { data } of regions.values()) {
     if (data !== primary.data) {
-      data.addStackDependency(
-        primary.data,
-        "a secondary's database replicates the primary's, and its cache joins the primary's global datastore",
-      );
+      data.addStackDependency(primary.data, "a new replica in a secondary's data stack replicates the primary's database");
     }
   }
   for (const { resilience } of regions.values()) {

@@ -3,6 +3,7 @@ import * as cassandra from 'aws-cdk-lib/aws-cassandra';
 import { Construct } from 'constructs';
 import { pascalCase } from '../private/ids';
 import { ValidationError } from '../private/validation-error';
+import { KeyspaceRegions } from './keyspace-regions';
 
 /** Keyspaces' limit on a table's default time to live (20 years). */
 export const MAX_TTL_SECONDS = 630_720_000;
@@ -44,6 +45,10 @@ export interface FeatureKeyspaceProps {
  * The online feature store: an Amazon Keyspaces (Cassandra-compatible) multi-Region keyspace and its
  * feature tables, each keyed by entity id with one row per feature group.
  *
+ * The keyspace is created single-Region and extended to the other Regions by `KeyspaceRegions`
+ * (UpdateKeyspace): its CloudFormation replication specification never changes, so adding a Region
+ * to a running deployment never replaces the keyspace or its tables.
+ *
  * Every table has point-in-time recovery (35 days) and client-side timestamps, which multi-Region
  * replication needs to resolve concurrent writes (last writer wins). Keyspaces encrypts at rest
  * (with an AWS owned key: a multi-Region table takes a single key setting for all its replicas, and
@@ -52,6 +57,8 @@ export interface FeatureKeyspaceProps {
 export class FeatureKeyspace extends Construct {
   public readonly keyspace: cassandra.CfnKeyspace;
   public readonly tables: Record<string, cassandra.CfnTable> = {};
+  /** Adds the other Regions once the tables exist. */
+  public readonly regions: KeyspaceRegions;
 
   constructor(scope: Construct, id: string, props: FeatureKeyspaceProps) {
     super(scope, id);
@@ -59,7 +66,7 @@ export class FeatureKeyspace extends Construct {
 
     this.keyspace = new cassandra.CfnKeyspace(this, 'Resource', {
       keyspaceName: props.keyspaceName,
-      replicationSpecification: { replicationStrategy: 'MULTI_REGION', regionList: [...props.regions] },
+      replicationSpecification: { replicationStrategy: 'SINGLE_REGION' },
       clientSideTimestampsEnabled: true,
     });
     this.keyspace.applyRemovalPolicy(RemovalPolicy.RETAIN);
@@ -79,18 +86,22 @@ export class FeatureKeyspace extends Construct {
         pointInTimeRecoveryEnabled: true,
         clientSideTimestampsEnabled: true,
         encryptionSpecification: { encryptionType: 'AWS_OWNED_KMS_KEY' },
-        ...capacityOf(props.capacity, props.regions),
+        ...capacityOf(props.capacity),
       });
       table.applyRemovalPolicy(RemovalPolicy.RETAIN);
       this.tables[spec.name] = table;
     }
+    const ownRegion = Stack.of(this).region;
+    this.regions = new KeyspaceRegions(this, 'Regions', {
+      keyspaceName: props.keyspaceName,
+      regions: [ownRegion, ...props.regions.filter((r) => r !== ownRegion)],
+    });
+    // A Region is added to a keyspace with every table in it, each with client-side timestamps.
+    this.regions.node.addDependency(...Object.values(this.tables));
   }
 }
 
-function capacityOf(
-  capacity: FeatureTableCapacity,
-  regions: readonly string[],
-): Pick<cassandra.CfnTableProps, 'billingMode' | 'autoScalingSpecifications' | 'replicaSpecifications'> {
+function capacityOf(capacity: FeatureTableCapacity): Pick<cassandra.CfnTableProps, 'billingMode' | 'autoScalingSpecifications'> {
   if (capacity.mode === 'PAY_PER_REQUEST') return { billingMode: { mode: 'ON_DEMAND' } };
   const scaling = (minimumUnits: number, maximumUnits: number): cassandra.CfnTable.AutoScalingSettingProperty => ({
     minimumUnits,
@@ -108,12 +119,12 @@ function capacityOf(
         writeCapacityUnits: capacity.minWriteCapacityUnits,
       },
     },
-    // Multi-Region provisioned tables must auto scale writes; every replica then scales on its own.
+    // Multi-Region provisioned tables must auto scale writes. A Region added by UpdateKeyspace
+    // takes these settings and then scales on its own.
     autoScalingSpecifications: {
       readCapacityAutoScaling: read,
       writeCapacityAutoScaling: scaling(capacity.minWriteCapacityUnits, capacity.maxWriteCapacityUnits),
     },
-    replicaSpecifications: regions.map((region) => ({ region, readCapacityAutoScaling: read })),
   };
 }
 

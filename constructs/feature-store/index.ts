@@ -1,1 +1,2 @@
 export * from './feature-keyspace';
+export * from './keyspace-regions';

@@ -49,7 +49,7 @@ export interface ReplicationTargetCluster {
 export interface MskReplicatorProps {
   /** Name of the replicator: 1-128 letters, digits and hyphens. */
   readonly replicatorName: string;
-  /** The primary's cluster, in another region; it must be a replication source (multi-VPC connectivity and a cluster policy). */
+  /** The cluster copied from, in another region; it must be a replication source (multi-VPC connectivity and a cluster policy). */
   readonly source: ReplicationSourceCluster;
   /** The cluster in this stack's region that receives the copies. */
   readonly target: MskCluster | ReplicationTargetCluster;
@@ -76,7 +76,7 @@ export interface MskReplicatorProps {
 }
 
 /**
- * MSK Replicator in the secondary region, copying the primary's topics into this region's cluster
+ * MSK Replicator in the target region, copying the source cluster's topics into this region's cluster
  * under identical names, with their configurations, ACLs, new topics as they appear and consumer
  * group offsets: after a failover, consumers resume on the secondary with the same topic and group
  * names from (nearly) where they left off. It starts from the earliest retained records.
@@ -108,11 +108,15 @@ export class MskReplicator extends Construct {
         allowAllOutbound: false,
       });
       this.securityGroup.addEgressRule(cluster.securityGroup, ec2.Port.tcp(KAFKA_IAM_PORT), 'Kafka SASL/IAM to the target brokers');
-      cluster.securityGroup.addIngressRule(
-        this.securityGroup,
-        ec2.Port.tcp(KAFKA_IAM_PORT),
-        `Kafka SASL/IAM from MSK Replicator ${props.replicatorName}`,
-      );
+      // The rule lives with the replicator, so the cluster's stack never refers to the replicator's.
+      new ec2.CfnSecurityGroupIngress(this, 'BrokerIngress', {
+        groupId: cluster.securityGroup.securityGroupId,
+        sourceSecurityGroupId: this.securityGroup.securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: KAFKA_IAM_PORT,
+        toPort: KAFKA_IAM_PORT,
+        description: `Kafka SASL/IAM from MSK Replicator ${props.replicatorName}`,
+      });
       target = {
         clusterArn: cluster.clusterArn,
         subnetIds: cluster.clientSubnetIds,
@@ -126,10 +130,16 @@ export class MskReplicator extends Construct {
       assumedBy: new iam.ServicePrincipal('kafka.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
       description: `MSK Replicator ${props.replicatorName}: reads the source cluster, writes the target cluster`,
     });
+    // An MskCluster is named by its name with any uuid, a literal: the name is unique in the account
+    // and region, and the policy then holds no reference to the cluster's stack.
+    const targetPolicyArn =
+      props.target instanceof MskCluster
+        ? stack.formatArn({ service: 'kafka', resource: 'cluster', resourceName: `${props.target.clusterName}/*` })
+        : target.clusterArn;
     const statements = replicatorStatements(
       this,
       sourceArn,
-      target.clusterArn,
+      targetPolicyArn,
       topics.map(regexToIamPattern),
       groups.map(regexToIamPattern),
     );
@@ -147,7 +157,7 @@ export class MskReplicator extends Construct {
 
     this.replicator = new msk.CfnReplicator(this, 'Resource', {
       replicatorName: props.replicatorName,
-      description: `Copies ${topics.join(', ')} from the primary cluster, identical names, offsets synchronised`,
+      description: `Copies ${topics.join(', ')} from the source cluster, identical names, offsets synchronised`,
       serviceExecutionRoleArn: this.role.roleArn,
       kafkaClusters: [
         {
@@ -272,7 +282,7 @@ function validate(scope: Construct, props: MskReplicatorProps, stackRegion: stri
   }
   if (sourceRegion !== undefined && !Token.isUnresolved(sourceRegion) && !Token.isUnresolved(stackRegion) && sourceRegion === stackRegion) {
     fail(
-      `the source cluster is in ${sourceRegion}, the replicator's own region; the replicator belongs to the secondary region's stack and pulls from the primary in another region`,
+      `the source cluster is in ${sourceRegion}, the replicator's own region; a replicator pulls from a cluster in another region into its own`,
     );
   }
   if (!(props.target instanceof MskCluster) && !Token.isUnresolved(props.target.clusterArn) && !Token.isUnresolved(stackRegion)) {

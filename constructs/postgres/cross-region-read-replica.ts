@@ -3,17 +3,22 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { Construct } from 'constructs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
 import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { ValidationError } from '../private/validation-error';
 import {
   acknowledgeReplicaFindings,
+  BACKUP_WINDOW,
   EXPORTED_LOGS,
+  MAINTENANCE_WINDOW,
   enhancedMonitoringRole,
   instanceLogGroups,
   POSTGRES_PORT,
   postgresParameters,
 } from './instance-support';
+import { validateInstanceIdentifier } from './postgres-database';
+import { RegionalDatabaseBase } from './regional-database';
 
 export interface CrossRegionReadReplicaProps extends DataStoreNetworkProps {
   /**
@@ -33,6 +38,11 @@ export interface CrossRegionReadReplicaProps extends DataStoreNetworkProps {
   readonly maxConnections: number;
   /** Key in this replica's region that encrypts its storage and Performance Insights data. */
   readonly encryptionKey: kms.IKey;
+  /**
+   * Automated backups and point-in-time recovery window, 1 to 35 days. Kept on the replica so the
+   * moment a runbook promotes it, it already has point-in-time recovery.
+   */
+  readonly backupRetention: Duration;
   /**
    * Run the replica Multi-AZ, so that once promoted it already survives an AZ loss.
    * @default true
@@ -54,11 +64,26 @@ export interface CrossRegionReadReplicaProps extends DataStoreNetworkProps {
  * An RDS PostgreSQL read replica of a primary in another region, ready to be promoted by a failover
  * runbook. Storage encryption is inherited from the source and re-keyed with `encryptionKey`.
  *
- * Promotion is one-way: failback builds a new replica in the old primary region.
+ * The template describes the instance as it was created, whatever its role since: a failover
+ * runbook promotes it through the RDS API (`PromoteReadReplica`), and the template keeps
+ * `SourceDBInstanceIdentifier`. Removing that property would make CloudFormation call
+ * `PromoteReadReplica` again without first checking the instance, which fails on a promoted one
+ * and leaves the stack in rollback; the property is write-only, so drift detection never reports
+ * it. Promotion is one-way: failback builds a new replica (a new identifier) in the old primary
+ * region, and this instance is retained until it is retired.
  */
-export class CrossRegionReadReplica extends Construct {
-  public readonly instance: rds.CfnDBInstance;
+export class CrossRegionReadReplica extends RegionalDatabaseBase {
+  /** The CloudFormation instance. */
+  public readonly resource: rds.CfnDBInstance;
+  public readonly instance: rds.IDatabaseInstance;
+  public readonly instanceIdentifier: string;
+  public readonly instanceArn: string;
+  public readonly endpoint: string;
+  public readonly dbiResourceId: string;
   public readonly securityGroup: ec2.SecurityGroup;
+  public readonly subnetGroup: rds.SubnetGroup;
+  public readonly parameterGroup: rds.IParameterGroup;
+  public readonly monitoringRole: iam.Role;
   /** Region of the source instance, parsed from its ARN. */
   public readonly sourceRegion: string;
 
@@ -82,6 +107,14 @@ export class CrossRegionReadReplica extends Construct {
       );
     }
     this.sourceRegion = arn.region;
+    validateInstanceIdentifier(this, props.instanceIdentifier);
+    const backupDays = props.backupRetention.toDays();
+    if (backupDays < 1 || backupDays > 35) {
+      throw new ValidationError(
+        `backupRetention must be 1 to 35 days (a promoted replica needs point-in-time recovery), got ${backupDays}`,
+        this,
+      );
+    }
 
     this.securityGroup = clientSecurityGroup(this, 'SecurityGroup', {
       ...props,
@@ -89,12 +122,12 @@ export class CrossRegionReadReplica extends Construct {
       port: POSTGRES_PORT,
       protocol: 'PostgreSQL',
     });
-    const subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
+    const subnetGroup = (this.subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? DATA_SUBNETS,
       description: `Cross-region replica of ${arn.resourceName}`,
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
     const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion });
     const parameterGroup = new rds.CfnDBParameterGroup(this, 'Parameters', {
       family: engine.parameterGroupFamily ?? `postgres${props.engineVersion.postgresMajorVersion}`,
@@ -102,10 +135,10 @@ export class CrossRegionReadReplica extends Construct {
       parameters: postgresParameters(props.maxConnections),
     });
     parameterGroup.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    const monitoringRole = enhancedMonitoringRole(this, 'MonitoringRole');
+    const monitoringRole = (this.monitoringRole = enhancedMonitoringRole(this, 'MonitoringRole'));
     const logGroups = instanceLogGroups(this, props.instanceIdentifier, props.logRetention ?? logs.RetentionDays.ONE_YEAR);
 
-    this.instance = new rds.CfnDBInstance(this, 'Resource', {
+    const instance = (this.resource = new rds.CfnDBInstance(this, 'Resource', {
       sourceDbInstanceIdentifier: props.sourceDbInstanceArn,
       sourceRegion: arn.region,
       dbInstanceIdentifier: props.instanceIdentifier,
@@ -113,6 +146,8 @@ export class CrossRegionReadReplica extends Construct {
       dbInstanceClass: `db.${props.instanceClass}`,
       kmsKeyId: props.encryptionKey.keyArn,
       multiAz: props.multiAz ?? true,
+      backupRetentionPeriod: backupDays,
+      preferredBackupWindow: BACKUP_WINDOW,
       port: String(POSTGRES_PORT),
       dbSubnetGroupName: subnetGroup.subnetGroupName,
       vpcSecurityGroups: [this.securityGroup.securityGroupId],
@@ -128,14 +163,32 @@ export class CrossRegionReadReplica extends Construct {
       monitoringRoleArn: monitoringRole.roleArn,
       enableCloudwatchLogsExports: [...EXPORTED_LOGS],
       caCertificateIdentifier: rds.CaCertificate.RDS_CA_RSA2048_G1.toString(),
-      preferredMaintenanceWindow: 'sun:05:30-sun:06:30',
-    });
+      preferredMaintenanceWindow: MAINTENANCE_WINDOW,
+    }));
     // CloudFormation ignores deletion policies on read replicas, but a promoted replica is a primary.
-    this.instance.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    this.instance.node.addDependency(...logGroups);
-    acknowledgeReplicaFindings(this.instance);
+    instance.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    instance.node.addDependency(...logGroups);
+    acknowledgeReplicaFindings(instance);
+    this.instanceIdentifier = props.instanceIdentifier;
+    this.instanceArn = stack.formatArn({
+      service: 'rds',
+      resource: 'db',
+      resourceName: props.instanceIdentifier,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.endpoint = `${instance.attrEndpointAddress}:${instance.attrEndpointPort}`;
+    this.dbiResourceId = instance.attrDbiResourceId;
+    this.parameterGroup = rds.ParameterGroup.fromParameterGroupName(this, 'ParameterGroup', parameterGroup.ref);
+    this.instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(this, 'Instance', {
+      instanceIdentifier: instance.ref,
+      instanceEndpointAddress: instance.attrEndpointAddress,
+      port: POSTGRES_PORT,
+      securityGroups: [this.securityGroup],
+      instanceResourceId: instance.attrDbiResourceId,
+      engine,
+    });
     if (props.multiAz === false) {
-      Validations.of(this.instance).acknowledge({
+      Validations.of(instance).acknowledge({
         id: 'AwsSolutions-RDS3',
         reason:
           'Single-AZ by explicit choice of the caller (the dev tier): the replica holds no writes until promoted, and a promoted instance can be made Multi-AZ online.',

@@ -1,3 +1,5 @@
 export * from './cross-region-read-replica';
 export * from './instance-support';
 export * from './postgres-database';
+export * from './primary-read-scaling';
+export * from './regional-database';

@@ -1,7 +1,8 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as rds from 'aws-cdk-lib/aws-rds';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
 
 /** Logs every instance exports to CloudWatch Logs. */
@@ -9,6 +10,28 @@ export const EXPORTED_LOGS = ['postgresql', 'upgrade'] as const;
 
 /** The PostgreSQL port; the same on every instance, so a promoted replica needs no client change. */
 export const POSTGRES_PORT = 5432;
+
+/** Daily automated backup window (UTC), on every instance that keeps backups. */
+export const BACKUP_WINDOW = '03:00-04:00';
+/** Weekly maintenance window (UTC), after the backup window. */
+export const MAINTENANCE_WINDOW = 'sun:05:30-sun:06:30';
+
+/** Settings every aws-rds instance of the platform shares, primary and in-region replicas alike. */
+export function instanceDefaults(encryptionKey: kms.IKey) {
+  return {
+    port: POSTGRES_PORT,
+    storageType: rds.StorageType.GP3,
+    iamAuthentication: true,
+    enablePerformanceInsights: true,
+    performanceInsightEncryptionKey: encryptionKey,
+    cloudwatchLogsExports: [...EXPORTED_LOGS],
+    autoMinorVersionUpgrade: true,
+    copyTagsToSnapshot: true,
+    publiclyAccessible: false,
+    caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+    preferredMaintenanceWindow: MAINTENANCE_WINDOW,
+  } satisfies Partial<rds.DatabaseInstanceReadReplicaProps>;
+}
 
 /**
  * Server parameters of every instance, primary and replicas alike, so a promoted replica behaves as

@@ -1,36 +1,25 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
-import { acknowledgeWildcardResource } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 import {
   acknowledgeDefaultPort,
-  acknowledgeReplicaFindings,
-  EXPORTED_LOGS,
+  BACKUP_WINDOW,
   enhancedMonitoringRole,
+  instanceDefaults,
   instanceLogGroups,
   POSTGRES_PORT,
   postgresParameters,
 } from './instance-support';
-
-/** RDS allows at most 15 read replicas of one PostgreSQL instance. */
-export const MAX_READ_REPLICAS = 15;
+import { RegionalDatabaseBase } from './regional-database';
 
 const IDENTIFIER_PATTERN = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
 const INSTANCE_CLASS_PATTERN = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
-
-/** An in-region read replica and the traffic it serves. */
-export interface PostgresReadReplicaSpec {
-  /** Physical instance identifier. */
-  readonly instanceIdentifier: string;
-  /** What the replica serves, e.g. `status-api`; tagged as `mlp:replica-role`. */
-  readonly role: string;
-}
 
 export interface PostgresDatabaseProps extends DataStoreNetworkProps {
   /**
@@ -51,16 +40,6 @@ export interface PostgresDatabaseProps extends DataStoreNetworkProps {
   /** Encrypts storage, Performance Insights and the master user secret. */
   readonly encryptionKey: kms.IKey;
   /**
-   * In-region read replicas.
-   * @default - none
-   */
-  readonly readReplicas?: readonly PostgresReadReplicaSpec[];
-  /**
-   * Put an RDS Proxy in front of the primary, named like the primary.
-   * @default false
-   */
-  readonly connectionPooler?: boolean;
-  /**
    * Master user; its password is generated, stored and rotated by RDS in Secrets Manager.
    * @default 'mlp_admin'
    */
@@ -78,18 +57,24 @@ export interface PostgresDatabaseProps extends DataStoreNetworkProps {
 }
 
 /**
- * The platform's PostgreSQL system of record in its primary region: a Multi-AZ primary with
- * point-in-time recovery, in-region read replicas named by the traffic they serve, and optionally
- * RDS Proxy as the connection pooler (the seeds' PgBouncer).
+ * The platform's PostgreSQL system of record as first created in its home region: a Multi-AZ
+ * primary with point-in-time recovery. Its in-region read replicas and pooler are
+ * `PrimaryReadScaling`, which follows whichever region is the primary.
  *
- * Clients authenticate with IAM (to the instances and, end to end, through the proxy); the master
- * password exists for break-glass use only, generated and rotated by RDS in Secrets Manager.
+ * Clients authenticate with IAM; the master password exists for break-glass use only, generated and
+ * rotated by RDS in Secrets Manager. After a failover this instance stays as it is (fenced by the
+ * runbook, retained by its stack): promotion elsewhere never turns it back into a replica.
  */
-export class PostgresDatabase extends Construct {
+export class PostgresDatabase extends RegionalDatabaseBase {
   public readonly instance: rds.DatabaseInstance;
-  public readonly readReplicas: rds.DatabaseInstanceReadReplica[] = [];
-  public readonly proxy?: rds.DatabaseProxy;
+  public readonly instanceIdentifier: string;
+  public readonly instanceArn: string;
+  public readonly endpoint: string;
+  public readonly dbiResourceId: string;
   public readonly securityGroup: ec2.SecurityGroup;
+  public readonly subnetGroup: rds.SubnetGroup;
+  public readonly parameterGroup: rds.ParameterGroup;
+  public readonly monitoringRole: iam.Role;
   /** ARN of the RDS-managed master user secret. */
   public readonly masterSecretArn: string;
 
@@ -99,7 +84,6 @@ export class PostgresDatabase extends Construct {
     const vpcSubnets = props.vpcSubnets ?? DATA_SUBNETS;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion });
-    const instanceType = new ec2.InstanceType(props.instanceClass);
 
     this.securityGroup = clientSecurityGroup(this, 'SecurityGroup', {
       ...props,
@@ -107,50 +91,35 @@ export class PostgresDatabase extends Construct {
       port: POSTGRES_PORT,
       protocol: 'PostgreSQL',
     });
-    const subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
+    this.subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
       vpc: props.vpc,
       vpcSubnets,
       description: `Subnets of ${props.instanceIdentifier}`,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
+    this.parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
       description: `Parameters of ${props.instanceIdentifier} and its replicas`,
       parameters: postgresParameters(props.maxConnections),
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const monitoringRole = enhancedMonitoringRole(this, 'MonitoringRole');
-    const monitoringInterval = props.monitoringInterval ?? Duration.seconds(60);
-
-    const common = {
-      instanceType,
-      vpc: props.vpc,
-      vpcSubnets,
-      subnetGroup,
-      securityGroups: [this.securityGroup],
-      port: POSTGRES_PORT,
-      parameterGroup,
-      multiAz: true,
-      storageType: rds.StorageType.GP3,
-      iamAuthentication: true,
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-      enablePerformanceInsights: true,
-      performanceInsightEncryptionKey: props.encryptionKey,
-      monitoringInterval,
-      monitoringRole,
-      cloudwatchLogsExports: [...EXPORTED_LOGS],
-      autoMinorVersionUpgrade: true,
-      copyTagsToSnapshot: true,
-      publiclyAccessible: false,
-      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
-      preferredMaintenanceWindow: 'sun:05:30-sun:06:30',
-    } satisfies Partial<rds.DatabaseInstanceReadReplicaProps>;
+    this.monitoringRole = enhancedMonitoringRole(this, 'MonitoringRole');
 
     const primaryLogs = instanceLogGroups(this, props.instanceIdentifier, logRetention);
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
-      ...common,
+      ...instanceDefaults(props.encryptionKey),
       engine,
+      instanceType: new ec2.InstanceType(props.instanceClass),
+      vpc: props.vpc,
+      vpcSubnets,
+      subnetGroup: this.subnetGroup,
+      securityGroups: [this.securityGroup],
+      parameterGroup: this.parameterGroup,
+      monitoringInterval: props.monitoringInterval ?? Duration.seconds(60),
+      monitoringRole: this.monitoringRole,
+      multiAz: true,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
       instanceIdentifier: props.instanceIdentifier,
       allocatedStorage: props.allocatedStorageGiB,
       maxAllocatedStorage: props.maxAllocatedStorageGiB,
@@ -160,88 +129,26 @@ export class PostgresDatabase extends Construct {
       }),
       manageMasterUserPassword: true,
       backupRetention: props.backupRetention,
-      preferredBackupWindow: '03:00-04:00',
+      preferredBackupWindow: BACKUP_WINDOW,
     });
     this.instance.node.addDependency(...primaryLogs);
     acknowledgeDefaultPort(this.instance);
     const cfnInstance = this.instance.node.defaultChild as rds.CfnDBInstance;
     this.masterSecretArn = cfnInstance.attrMasterUserSecretSecretArn;
-
-    const zones = props.vpc.availabilityZones;
-    for (const [index, spec] of (props.readReplicas ?? []).entries()) {
-      const scope = new Construct(this, `ReadReplica${index + 1}`);
-      const replicaLogs = instanceLogGroups(scope, spec.instanceIdentifier, logRetention);
-      const replica = new rds.DatabaseInstanceReadReplica(scope, 'Instance', {
-        ...common,
-        instanceIdentifier: spec.instanceIdentifier,
-        sourceDatabaseInstance: this.instance,
-        // Read capacity, not durability: the replicas are spread over the zones instead.
-        multiAz: false,
-        availabilityZone: zones[index % zones.length],
-      });
-      replica.node.addDependency(...replicaLogs);
-      Tags.of(replica).add('mlp:replica-role', spec.role);
-      acknowledgeReplicaFindings(replica);
-      Validations.of(replica).acknowledge({
-        id: 'CloudFormation-Validate::W3010',
-        reason: 'The zone comes from the VPC, whose zones are fixed in config; pinning each replica to one spreads them across all three.',
-      });
-      Validations.of(replica).acknowledge({
-        id: 'AwsSolutions-RDS3',
-        reason:
-          'An in-region read replica adds read capacity only; the replicas are spread over the three zones and a lost one is rebuilt from the Multi-AZ primary.',
-      });
-      this.readReplicas.push(replica);
-    }
-
-    if (props.connectionPooler) {
-      this.proxy = this.addProxy(props, vpcSubnets);
-    }
+    this.instanceIdentifier = props.instanceIdentifier;
+    this.instanceArn = this.instance.instanceArn;
+    this.endpoint = this.instance.instanceEndpoint.socketAddress;
+    this.dbiResourceId = cfnInstance.attrDbiResourceId;
   }
+}
 
-  /**
-   * RDS Proxy with end-to-end IAM authentication: clients present an IAM token to the proxy, and the
-   * proxy connects to PostgreSQL with an IAM token of its own role, so no database password is stored.
-   */
-  private addProxy(props: PostgresDatabaseProps, vpcSubnets: ec2.SubnetSelection): rds.DatabaseProxy {
-    const securityGroup = clientSecurityGroup(this, 'ProxySecurityGroup', {
-      ...props,
-      description: `RDS Proxy of ${props.instanceIdentifier}`,
-      port: POSTGRES_PORT,
-      protocol: 'PostgreSQL',
-    });
-    const role = new iam.Role(this, 'ProxyRole', {
-      assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
-      description: `RDS Proxy of ${props.instanceIdentifier}: connects to the database with IAM tokens`,
-    });
-    const cfnInstance = this.instance.node.defaultChild as rds.CfnDBInstance;
-    const anyDatabaseUser = Stack.of(this).formatArn({
-      service: 'rds-db',
-      resource: 'dbuser',
-      resourceName: `${cfnInstance.attrDbiResourceId}/*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [anyDatabaseUser] }));
-    acknowledgeWildcardResource(
-      role,
-      anyDatabaseUser,
-      'With end-to-end IAM auth the proxy connects as the user each client authenticated as, so it may connect as any user of this one instance; which clients may use which user is decided by their own rds-db:connect grants on the proxy.',
+/** Fails on an identifier RDS would reject. */
+export function validateInstanceIdentifier(scope: Construct, identifier: string): void {
+  if (!Token.isUnresolved(identifier) && !IDENTIFIER_PATTERN.test(identifier)) {
+    throw new ValidationError(
+      `instance identifier "${identifier}" is invalid: expected 1-63 lower-case letters, digits and single hyphens, starting with a letter`,
+      scope,
     );
-    const proxy = new rds.DatabaseProxy(this, 'Proxy', {
-      proxyTarget: rds.ProxyTarget.fromInstance(this.instance),
-      dbProxyName: props.instanceIdentifier,
-      vpc: props.vpc,
-      vpcSubnets,
-      securityGroups: [securityGroup],
-      role,
-      defaultAuthScheme: rds.DefaultAuthScheme.IAM_AUTH,
-      iamAuth: true,
-      requireTLS: true,
-      idleClientTimeout: Duration.minutes(30),
-      maxConnectionsPercent: 90,
-      borrowTimeout: Duration.seconds(30),
-    });
-    return proxy;
   }
 }
 
@@ -249,17 +156,7 @@ function validate(scope: Construct, props: PostgresDatabaseProps): void {
   const fail = (message: string) => {
     throw new ValidationError(message, scope);
   };
-  const identifiers = [props.instanceIdentifier, ...(props.readReplicas ?? []).map((r) => r.instanceIdentifier)];
-  for (const identifier of identifiers) {
-    if (!Token.isUnresolved(identifier) && !IDENTIFIER_PATTERN.test(identifier)) {
-      fail(
-        `instance identifier "${identifier}" is invalid: expected 1-63 lower-case letters, digits and single hyphens, starting with a letter`,
-      );
-    }
-  }
-  if (new Set(identifiers).size !== identifiers.length) {
-    fail(`instance identifiers must be unique, got ${identifiers.join(', ')}`);
-  }
+  validateInstanceIdentifier(scope, props.instanceIdentifier);
   if (!INSTANCE_CLASS_PATTERN.test(props.instanceClass)) {
     fail(`instanceClass must look like m7g.2xlarge (no db. prefix), got ${props.instanceClass}`);
   }
@@ -277,9 +174,5 @@ function validate(scope: Construct, props: PostgresDatabaseProps): void {
   const backupDays = props.backupRetention.toDays();
   if (backupDays < 1 || backupDays > 35) {
     fail(`backupRetention must be 1 to 35 days (point-in-time recovery needs at least 1), got ${backupDays}`);
-  }
-  const replicas = props.readReplicas?.length ?? 0;
-  if (replicas > MAX_READ_REPLICAS) {
-    fail(`readReplicas: RDS allows at most ${MAX_READ_REPLICAS} read replicas of one instance, got ${replicas}`);
   }
 }

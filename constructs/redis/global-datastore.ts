@@ -20,6 +20,12 @@ export interface GlobalDatastoreProps {
    */
   readonly nodeType: string;
   readonly engineVersion: string;
+  /**
+   * The member that is the global primary now, after a failover. Members that have joined stay
+   * members in either role, so a failover changes only which one the datastore names as primary.
+   * @default - the group the datastore was created around
+   */
+  readonly currentPrimary?: { readonly replicationGroupId: string; readonly region: string };
 }
 
 /**
@@ -52,19 +58,29 @@ export class GlobalDatastore extends Construct {
         this,
       );
     }
+    if (props.currentPrimary && props.currentPrimary.region !== region && !props.secondaryRegions.includes(props.currentPrimary.region)) {
+      throw new ValidationError(
+        `currentPrimary is in ${props.currentPrimary.region}, which is not a member; members are ${[region, ...props.secondaryRegions].join(', ')}`,
+        this,
+      );
+    }
     if (new Set(props.secondaryRegions).size !== props.secondaryRegions.length) {
       throw new ValidationError(`secondaryRegions lists a region twice: ${props.secondaryRegions.join(', ')}`, this);
     }
 
+    const primaryMember = props.currentPrimary ?? { replicationGroupId: props.primary.replicationGroup.ref, region };
     this.resource = new elasticache.CfnGlobalReplicationGroup(this, 'Resource', {
       globalReplicationGroupIdSuffix: props.idSuffix,
-      globalReplicationGroupDescription: `Platform cache replicated from ${region} to ${props.secondaryRegions.join(', ')}`,
-      members: [{ replicationGroupId: props.primary.replicationGroup.ref, replicationGroupRegion: region, role: 'PRIMARY' }],
+      // Role-free: a description naming the primary would change, and update the group, on failover.
+      globalReplicationGroupDescription: `Platform cache ${props.idSuffix}, replicated to every member region`,
+      members: [{ replicationGroupId: primaryMember.replicationGroupId, replicationGroupRegion: primaryMember.region, role: 'PRIMARY' }],
       automaticFailoverEnabled: true,
       cacheNodeType: props.nodeType,
       engineVersion: props.engineVersion,
     });
     this.resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    // Created around the primary group, whichever member is named primary later.
+    this.resource.addResourceDependency(props.primary.replicationGroup);
     this.globalDatastoreId = this.resource.ref;
   }
 }

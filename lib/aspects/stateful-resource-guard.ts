@@ -1,5 +1,6 @@
 import { Annotations, CfnDeletionPolicy, CfnResource, type IAspect } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { derivedCopyReason } from '../../constructs/private/derived-copy';
 
 /**
  * CloudFormation types that hold data. Each must be retained (or snapshotted) on delete and on
@@ -25,10 +26,14 @@ const KEEPING_POLICIES = new Set<CfnDeletionPolicy>([CfnDeletionPolicy.RETAIN, C
 /**
  * Fails synthesis when a stateful resource could be deleted by CloudFormation: a stack delete, a
  * resource removed from the code, or a replacement must never destroy data.
+ *
+ * A resource marked as a derived copy (`markDerivedCopy`, e.g. an in-region read replica) holds
+ * nothing its same-region source does not, and is exempt; the mark carries the reason.
  */
 export class StatefulResourceGuard implements IAspect {
   visit(node: IConstruct): void {
     if (!CfnResource.isCfnResource(node) || !(node.cfnResourceType in STATEFUL_RESOURCE_TYPES)) return;
+    if (derivedCopyReason(node) !== undefined) return;
     const { deletionPolicy, updateReplacePolicy } = node.cfnOptions;
     if (!deletionPolicy || !KEEPING_POLICIES.has(deletionPolicy)) {
       Annotations.of(node).addError(

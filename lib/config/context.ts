@@ -1,6 +1,8 @@
 import { vpcCidrFor } from './address-plan';
+import { ConfigError } from './errors';
 import { findSupportedRegion, REGION_NAME_PATTERN, SUPPORTED_REGIONS } from './regions';
 import { TIER_NAMES, TIER_PRESETS } from './tiers';
+import { resolveDatabaseTopology } from './topology';
 import type { BackupVaultLockMode, KafkaReplicationMode, PlatformConfig, RegionPlan, TierName } from './types';
 
 /** The CDK context keys that make up the app's interface (`-c key=value`). */
@@ -14,7 +16,12 @@ export interface PlatformContext {
   readonly eksAdminRoleArns?: unknown;
   readonly kafkaReplicationMode?: unknown;
   readonly kafkaReplication?: unknown;
+  readonly primaryRegion?: unknown;
+  readonly rebuiltReplicas?: unknown;
+  readonly retiredDatabases?: unknown;
 }
+
+export { ConfigError };
 
 export const DEFAULT_TIER: TierName = 'tier1';
 export const KAFKA_REPLICATION_MODES: readonly KafkaReplicationMode[] = ['msk-replicator', 'mirrormaker2'];
@@ -36,18 +43,6 @@ const ACCOUNT_PATTERN = /^\d{12}$/;
 const ROLE_ARN_PATTERN = /^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const HOSTED_ZONE_ID_PATTERN = /^Z[0-9A-Z]{1,31}$/;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-
-/** A context value the app cannot use. The message is one line: key, value, what is allowed. */
-export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    readonly value: string,
-    readonly allowed: string,
-  ) {
-    super(`Invalid context -c ${key}=${value}: ${allowed}`);
-    this.name = 'ConfigError';
-  }
-}
 
 export interface ResolvedConfig {
   readonly config: PlatformConfig;
@@ -105,6 +100,14 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
   );
   const kafkaReplication = parseChoice('kafkaReplication', context.kafkaReplication, ['on', 'off'], 'on') === 'on';
 
+  const primaryRegionName = optionalString('primaryRegion', context.primaryRegion) ?? (regionNames[0] as string);
+  if (!regionNames.includes(primaryRegionName)) {
+    throw new ConfigError(
+      'primaryRegion',
+      primaryRegionName,
+      `the primary must be one of -c regions (${regionNames.join(', ')}); a failover changes the primary, not the region list`,
+    );
+  }
   const regions: RegionPlan[] = regionNames.map((name, index) => {
     const region = findSupportedRegion(name);
     if (!region) throw new Error(`unreachable: ${name} was validated`);
@@ -112,10 +115,17 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
       name: region.name,
       code: region.code,
       availabilityZones: region.availabilityZones,
-      isPrimary: index === 0,
+      isPrimary: name === primaryRegionName,
+      isHome: index === 0,
       vpcCidr: vpcCidrFor(tierName, region),
     };
   });
+  const rebuiltReplicas = parseRebuiltReplicas(context.rebuiltReplicas, regionNames);
+  const retiredDatabases = parseList('retiredDatabases', context.retiredDatabases);
+  const topology = resolveDatabaseTopology({ tier: tierName, regions, primaryRegion: primaryRegionName, rebuiltReplicas, retiredDatabases });
+  warnings.push(...topology.warnings);
+  const primaryRegion = regions.find((r) => r.isPrimary);
+  if (!primaryRegion) throw new Error('unreachable: primaryRegion is one of the regions');
 
   return {
     config: {
@@ -127,6 +137,10 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
       account,
       accountIsPlaceholder,
       regions,
+      primaryRegion,
+      rebuiltReplicas,
+      retiredDatabases,
+      databases: topology.databases,
       domain,
       hostedZoneId,
     },
@@ -179,6 +193,38 @@ function parseChoice<T extends string>(key: string, value: unknown, allowed: rea
     throw new ConfigError(key, choice, `expected one of ${allowed.join(', ')}`);
   }
   return choice as T;
+}
+
+/** A comma-separated list (or a JSON list from cdk.json); empty when the key is absent. */
+function parseList(key: string, value: unknown): string[] {
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((v: string) => v.trim());
+  const text = optionalString(key, value);
+  return text === undefined ? [] : text.split(',').map((v) => v.trim());
+}
+
+/** `<region>:<source region>` entries, oldest first: each region rebuilt as a replica of the source. */
+function parseRebuiltReplicas(value: unknown, regionNames: readonly string[]): { region: string; source: string }[] {
+  const entries = parseList('rebuiltReplicas', value);
+  const shown = entries.join(',');
+  return entries.map((entry) => {
+    const [region, source, ...rest] = entry.split(':');
+    if (!region || !source || rest.length > 0) {
+      throw new ConfigError(
+        'rebuiltReplicas',
+        shown,
+        `"${entry}" is not <region>:<source region>; expected entries such as us-east-1:us-west-2, oldest first`,
+      );
+    }
+    for (const name of [region, source]) {
+      if (!regionNames.includes(name)) {
+        throw new ConfigError('rebuiltReplicas', shown, `${name} is not one of -c regions (${regionNames.join(', ')})`);
+      }
+    }
+    if (region === source) {
+      throw new ConfigError('rebuiltReplicas', shown, `"${entry}" rebuilds ${region} from itself; a replica's source is another region`);
+    }
+    return { region, source };
+  });
 }
 
 function parseRoleArns(value: unknown): string[] {

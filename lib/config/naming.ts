@@ -44,14 +44,19 @@ export function parameterPrefix(tier: TierName): string {
  * Names carry the region code so that a store keeps its name when it changes role in a failover.
  */
 
-/** RDS instance of a region: the primary in the primary region, a cross-region replica elsewhere. */
-export function postgresInstanceId(tier: TierName, regionCode: string): string {
-  return `mlp-${tier}-pg-${regionCode}`;
+/**
+ * RDS instance of a region, of any role. Generation 1 is the region's first instance; a region put
+ * back under replication after a failover gets a new instance (promotion is one-way), whose name
+ * must not collide with the retained old one: `mlp-<tier>-pg-<code>-g<n>`.
+ */
+export function postgresInstanceId(tier: TierName, regionCode: string, generation = 1): string {
+  if (!Number.isInteger(generation) || generation < 1) throw new Error(`generation must be a positive integer, got ${generation}`);
+  return `mlp-${tier}-pg-${regionCode}${generation === 1 ? '' : `-g${generation}`}`;
 }
 
-/** In-region read replica `index` (from 1) serving `role`, e.g. `mlp-tier1-pg-use1-status-api-1`. */
-export function postgresReadReplicaId(tier: TierName, regionCode: string, role: string, index: number): string {
-  return `${postgresInstanceId(tier, regionCode)}-${role}-${index}`;
+/** In-region read replica `index` (from 1) of a primary serving `role`, e.g. `mlp-tier1-pg-use1-status-api-1`. */
+export function postgresReadReplicaId(primaryInstanceId: string, role: string, index: number): string {
+  return `${primaryInstanceId}-${role}-${index}`;
 }
 
 /** ElastiCache replication group of a region. */
@@ -80,14 +85,21 @@ export function backupVaultName(tier: TierName): string {
  */
 export const RUNBOOK_PARAMETERS = {
   postgres: [
-    'instance-id', // the region's RDS instance (primary or cross-region replica)
+    'instance-id', // the region's current RDS instance, of any role
     'instance-arn',
-    'role', // `primary` or `replica` as deployed; a failover changes the truth, not this value
+    'role', // primary, replica, stale-replica or former-primary, as deployed (a runbook changes the truth first)
+    'generation', // 1 for the region's first instance; one more for each rebuilt replica
     'endpoint', // host:port of the instance
-    'source-arn', // replicas only: the instance they replicate
-    'master-secret-arn', // primary only: the RDS-managed master user secret
-    'proxy-endpoint', // primary with a pooler only
-    'read-replica-ids', // primary only: comma-separated in-region replica ids
+    'source-arn', // the instance it was created as a replica of, or `none`
+    'retained-instance-ids', // older generations kept until retired, comma-separated, or `none`
+    'master-secret-arn', // the home region's first instance only: the RDS-managed master user secret
+    'proxy-endpoint', // beside the primary, with a pooler only
+    'read-replica-ids', // beside the primary only: comma-separated in-region replica ids
+  ],
+  topology: [
+    'primary-region', // -c primaryRegion as deployed
+    'regions', // -c regions, home first
+    'rebuilt-replicas', // -c rebuiltReplicas as deployed, or `none`
   ],
   redis: ['replication-group-id', 'configuration-endpoint', 'global-datastore-id', 'role'],
   'feature-store': ['keyspace', 'tables', 'regions'],
@@ -99,7 +111,7 @@ export const RUNBOOK_PARAMETERS = {
     'bootstrap-brokers', // IAM (SASL/SCRAM-free) TLS bootstrap string
     'replication-source', // what a secondary needs to replicate this cluster: `<arn>|<subnet,...>|<security group>`
     'replication-mode', // `msk-replicator` or `mirrormaker2`
-    'replicator-arn', // secondaries with MSK Replicator only
+    'replicator-arns', // MSK Replicator mode: the flows into this region's cluster, comma-separated
   ],
   clickhouse: ['namespace', 'service', 'cluster', 'backup-location'],
 } as const;

@@ -331,7 +331,14 @@ export interface RegionPlan {
   readonly name: string;
   readonly code: string;
   readonly availabilityZones: readonly [string, string, string];
+  /** Holds the writable primary now (`-c primaryRegion`); changes with a failover. */
   readonly isPrimary: boolean;
+  /**
+   * The first region of `-c regions`. It owns the stores that exist once per deployment (the
+   * feature keyspace, the cache's global datastore) whatever region is the primary, so a failover
+   * never moves a resource between stacks.
+   */
+  readonly isHome: boolean;
   /** VPC CIDR, unique across every region and tier of the address plan. */
   readonly vpcCidr: string;
 }
@@ -341,6 +348,37 @@ export interface RegionPlan {
  * be lifted by anyone once its grace period ends.
  */
 export type BackupVaultLockMode = 'off' | 'governance' | 'compliance';
+
+/**
+ * What a region's database is now, as deployed:
+ * - `primary`: the writable primary (created as one, or a promoted replica);
+ * - `replica`: a cross-region replica of the primary;
+ * - `stale-replica`: a replica of an instance that is no longer the primary (re-point it);
+ * - `former-primary`: once the primary, now fenced and replicating nothing (re-protect the region).
+ */
+export type DatabaseRole = 'primary' | 'replica' | 'stale-replica' | 'former-primary';
+
+/** One RDS instance of a region's lineage. Generation 1 is the region's first. */
+export interface DatabaseGeneration {
+  readonly region: string;
+  readonly regionCode: string;
+  readonly generation: number;
+  readonly instanceIdentifier: string;
+  /** The instance this one was created as a replica of; absent for the home region's first primary. */
+  readonly createdFrom?: { readonly region: string; readonly instanceIdentifier: string };
+  readonly role: DatabaseRole;
+}
+
+/** The databases a region's data stack holds. */
+export interface RegionDatabases {
+  /** The newest generation: the region's database in every runbook and client. */
+  readonly current: DatabaseGeneration;
+  /** Older generations kept (retained and protected) until `-c retiredDatabases` names them. */
+  readonly retained: readonly DatabaseGeneration[];
+}
+
+/** By region name. */
+export type DatabaseTopology = Readonly<Record<string, RegionDatabases>>;
 
 export interface PlatformConfig {
   readonly tier: TierPreset;
@@ -359,8 +397,16 @@ export interface PlatformConfig {
   readonly account: string;
   /** True when `account` is the synth-only placeholder; such an app must not be deployed. */
   readonly accountIsPlaceholder: boolean;
-  /** Regions in order; `regions[0]` is the primary. */
+  /** Regions in home order (`-c regions`); `regions[0]` is the home region. */
   readonly regions: readonly RegionPlan[];
+  /** The region that holds the writable primary; `regions[0]` unless `-c primaryRegion`. */
+  readonly primaryRegion: RegionPlan;
+  /** `-c rebuiltReplicas`: each region put back under replication, and its source, oldest first. */
+  readonly rebuiltReplicas: readonly { readonly region: string; readonly source: string }[];
+  /** `-c retiredDatabases`: older database generations removed from their stacks. */
+  readonly retiredDatabases: readonly string[];
+  /** Each region's databases, from `-c primaryRegion`, `-c rebuiltReplicas` and `-c retiredDatabases`. */
+  readonly databases: DatabaseTopology;
   readonly domain: string;
   readonly hostedZoneId: string;
 }

@@ -5,7 +5,6 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
@@ -39,7 +38,6 @@ import {
   mirrorMaker2Chart,
 } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
-import { PostgresDatabase } from '../../constructs/postgres';
 import { pascalCase } from '../../constructs/private/ids';
 import { acknowledgeWildcardResource } from '../../constructs/private/nag';
 import { regionalApiDomainName } from '../../constructs/routing';
@@ -443,24 +441,11 @@ export class ComputeStack extends RegionalStack {
     );
   }
 
-  /** IAM database authentication as the service's own database user, directly or through the proxy. */
+  /** IAM database authentication as the service's own database user, directly or through the pooler. */
   private grantPostgres(role: iam.Role, data: DataStack, service: string): void {
     const user = `mlp_${service.replace(/-/g, '_')}`;
-    const instance =
-      data.postgres instanceof PostgresDatabase ? (data.postgres.instance.node.defaultChild as rds.CfnDBInstance) : data.postgres.instance;
-    const dbUser = (resourceId: string) =>
-      this.formatArn({
-        service: 'rds-db',
-        resource: 'dbuser',
-        resourceName: `${resourceId}/${user}`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
-    const resources = [dbUser(instance.attrDbiResourceId)];
-    if (data.postgres instanceof PostgresDatabase && data.postgres.proxy) {
-      const proxyId = this.splitArn(data.postgres.proxy.dbProxyArn, ArnFormat.COLON_RESOURCE_NAME).resourceName;
-      resources.push(dbUser(proxyId as string));
-    }
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['rds-db:connect'], resources }));
+    data.postgres.grantConnect(role, user);
+    data.readScaling?.grantConnectThroughProxy(role, user);
   }
 
   private grantFeatures(role: iam.Role): void {

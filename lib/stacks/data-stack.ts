@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,19 +9,19 @@ import type { Construct } from 'constructs';
 import { AccessLogsBucket, ArtifactBucket } from '../../constructs/artifacts';
 import { RegionalBackupPlan } from '../../constructs/backup';
 import { FeatureKeyspace } from '../../constructs/feature-store';
-import { MskCluster, MskReplicator } from '../../constructs/kafka';
+import { MskCluster } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
-import { CrossRegionReadReplica, PostgresDatabase } from '../../constructs/postgres';
+import { CrossRegionReadReplica, type IRegionalDatabase, PostgresDatabase, PrimaryReadScaling } from '../../constructs/postgres';
 import { CacheCluster, GlobalDatastore, MAX_GLOBAL_DATASTORE_SECONDARIES } from '../../constructs/redis';
 import {
   artifactBucketName,
   backupVaultName,
   cacheGlobalDatastoreSuffix,
   cacheReplicationGroupId,
+  type DatabaseGeneration,
   dataKeyAlias,
   featureKeyspaceName,
   kafkaClusterName,
-  postgresInstanceId,
   postgresReadReplicaId,
   type RegionPlan,
   runbookParameterName,
@@ -43,26 +43,34 @@ const POSTGRES_VERSIONS = {
  * and the construct ids below are part of the stack's contract: renaming one replaces the resource
  * (test/gates/stateful-logical-ids.json pins them).
  *
- * The primary region holds the writable stores: the PostgreSQL primary with its in-region replicas
- * and pooler, the global primary of the cache, and the multi-Region feature keyspace. Every
- * secondary holds a cross-region PostgreSQL replica and a cache that is a Global Datastore member
- * (the first two secondaries; ElastiCache allows no more) or a regional cache of its own.
+ * Every store keeps one construct id and physical name whatever the region's role, so a failover
+ * changes what a stack holds around the stores, never the stores themselves:
+ * - PostgreSQL: the region's database lineage (see `resolveDatabaseTopology`). Generation 1 is
+ *   `Metadata`, a rebuilt replica `MetadataG<n>`; older generations stay until retired. The in-region
+ *   read replicas and the pooler stand beside whichever instance is the primary.
+ * - Cache: every region's group keeps the shape it was created with. The home region owns the
+ *   Global Datastore, whose primary member follows the primary; the first two other regions are its
+ *   members, the rest keep a regional cache.
+ * - Feature keyspace: owned by the home region, extended to every region through UpdateKeyspace.
+ * - Backups follow the primary; Kafka replication lives in the resilience stacks.
  */
 export class DataStack extends RegionalStack {
   public readonly dataKey: kms.Key;
   public readonly artifactBucket: s3.Bucket;
-  public readonly postgres: PostgresDatabase | CrossRegionReadReplica;
+  /** The region's current database, of whatever role. */
+  public readonly postgres: IRegionalDatabase;
+  /** Older generations of the region's database, retained until retired. */
+  public readonly retainedDatabases: readonly IRegionalDatabase[];
+  /** In-region read replicas and pooler; only beside the primary. */
+  public readonly readScaling?: PrimaryReadScaling;
   public readonly cache: CacheCluster;
   public readonly featureStore?: FeatureKeyspace;
   public readonly backups: RegionalBackupPlan;
   public readonly kafka: MskCluster;
-  /** Pulls the primary's topics into this region (secondaries, `msk-replicator` mode). */
-  public readonly kafkaReplicator?: MskReplicator;
 
   constructor(scope: Construct, props: DataStackProps) {
     super(scope, 'data', { ...props, terminationProtection: true });
     const tier = this.config.tier;
-    const primaryRegion = this.primaryRegion;
     const clientCidrs = props.vpc.privateSubnets.map((subnet) => subnet.ipv4CidrBlock);
     const logRetention = tier.network.flowLogRetentionDays as logs.RetentionDays;
 
@@ -83,153 +91,60 @@ export class DataStack extends RegionalStack {
     }).bucket;
 
     // PostgreSQL
-    const pg = tier.postgres;
-    const instanceIdentifier = postgresInstanceId(tier.name, this.regionPlan.code);
-    const engineVersion = POSTGRES_VERSIONS[pg.engineMajorVersion];
-    if (this.regionPlan.isPrimary) {
+    const lineage = this.config.databases[this.region];
+    if (!lineage) throw new Error(`unreachable: the topology covers every region, not ${this.region}`);
+    const current = lineage.current;
+    this.postgres = this.addDatabase(current, props.vpc, clientCidrs, logRetention);
+    this.retainedDatabases = lineage.retained.map((g) => this.addDatabase(g, props.vpc, clientCidrs, logRetention));
+    if (current.role === 'primary') {
       const roleCounts = new Map<string, number>();
-      const database = new PostgresDatabase(this, 'Metadata', {
-        instanceIdentifier,
-        engineVersion,
-        instanceClass: pg.instanceClass,
-        allocatedStorageGiB: pg.allocatedStorageGiB,
-        maxAllocatedStorageGiB: pg.maxAllocatedStorageGiB,
-        maxConnections: pg.maxConnections,
-        backupRetention: Duration.days(pg.backupRetentionDays),
+      this.readScaling = new PrimaryReadScaling(this, 'MetadataReadScaling', {
+        database: this.postgres,
+        instanceClass: tier.postgres.instanceClass,
         encryptionKey: this.dataKey,
         vpc: props.vpc,
         clientCidrs,
-        readReplicas: pg.readReplicaRoles.map((role) => {
+        readReplicas: tier.postgres.readReplicaRoles.map((role) => {
           const index = (roleCounts.get(role) ?? 0) + 1;
           roleCounts.set(role, index);
-          return { role, instanceIdentifier: postgresReadReplicaId(tier.name, this.regionPlan.code, role, index) };
+          return { role, instanceIdentifier: postgresReadReplicaId(current.instanceIdentifier, role, index) };
         }),
-        connectionPooler: pg.connectionPooler,
+        connectionPooler: tier.postgres.connectionPooler,
         logRetention,
       });
-      this.postgres = database;
-      this.publishRunbookParameter('postgres', 'instance-arn', database.instance.instanceArn);
-      this.publishRunbookParameter('postgres', 'endpoint', database.instance.instanceEndpoint.socketAddress);
-      this.publishRunbookParameter('postgres', 'master-secret-arn', database.masterSecretArn);
+    }
+    this.publishRunbookParameter('postgres', 'instance-id', current.instanceIdentifier);
+    this.publishRunbookParameter('postgres', 'instance-arn', this.postgres.instanceArn);
+    this.publishRunbookParameter('postgres', 'endpoint', this.postgres.endpoint);
+    this.publishRunbookParameter('postgres', 'role', current.role);
+    this.publishRunbookParameter('postgres', 'generation', String(current.generation));
+    this.publishRunbookParameter('postgres', 'source-arn', current.createdFrom ? this.databaseArn(current.createdFrom) : 'none');
+    this.publishRunbookParameter(
+      'postgres',
+      'retained-instance-ids',
+      lineage.retained.map((g) => g.instanceIdentifier).join(',') || 'none',
+    );
+    if (this.postgres instanceof PostgresDatabase) {
+      this.publishRunbookParameter('postgres', 'master-secret-arn', this.postgres.masterSecretArn);
+    }
+    if (this.readScaling) {
       this.publishRunbookParameter(
         'postgres',
         'read-replica-ids',
-        database.readReplicas.map((r) => r.instanceIdentifier).join(',') || 'none',
+        this.readScaling.readReplicas.map((r) => r.instanceIdentifier).join(',') || 'none',
       );
-      if (database.proxy) this.publishRunbookParameter('postgres', 'proxy-endpoint', database.proxy.endpoint);
-    } else {
-      const sourceDbInstanceArn = Arn.format(
-        {
-          service: 'rds',
-          region: primaryRegion.name,
-          resource: 'db',
-          resourceName: postgresInstanceId(tier.name, primaryRegion.code),
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          partition: 'aws', // every supported region is in the commercial partition; the replica parses this ARN
-        },
-        this,
-      );
-      const replica = new CrossRegionReadReplica(this, 'Metadata', {
-        sourceDbInstanceArn,
-        instanceIdentifier,
-        engineVersion,
-        instanceClass: pg.instanceClass,
-        maxConnections: pg.maxConnections,
-        encryptionKey: this.dataKey,
-        vpc: props.vpc,
-        clientCidrs,
-        multiAz: pg.crossRegionReplicaMultiAz,
-        logRetention,
-      });
-      this.postgres = replica;
-      this.publishRunbookParameter('postgres', 'source-arn', sourceDbInstanceArn);
-      this.publishRunbookParameter(
-        'postgres',
-        'instance-arn',
-        this.formatArn({ service: 'rds', resource: 'db', resourceName: instanceIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-      );
-      this.publishRunbookParameter('postgres', 'endpoint', `${replica.instance.attrEndpointAddress}:${replica.instance.attrEndpointPort}`);
+      if (this.readScaling.proxy) this.publishRunbookParameter('postgres', 'proxy-endpoint', this.readScaling.proxy.endpoint);
     }
-    this.publishRunbookParameter('postgres', 'instance-id', instanceIdentifier);
-    this.publishRunbookParameter('postgres', 'role', this.regionPlan.isPrimary ? 'primary' : 'replica');
 
-    // Cache
-    const cacheSpec = tier.redis;
-    const globalSecondaries = this.config.regions.filter((r) => !r.isPrimary).slice(0, MAX_GLOBAL_DATASTORE_SECONDARIES);
-    const isGlobalMember = globalSecondaries.some((r) => r.name === this.region);
-    const globalIdParameter = runbookParameterName(tier.name, 'redis', 'global-datastore-id');
-    let globalDatastoreId: string | undefined;
-    if (isGlobalMember) {
-      globalDatastoreId = new RemoteParameter(this, 'CacheGlobalDatastoreId', {
-        parameterName: globalIdParameter,
-        region: primaryRegion.name,
-      }).value;
-    }
-    this.cache = new CacheCluster(this, 'Cache', {
-      replicationGroupId: cacheReplicationGroupId(tier.name, this.regionPlan.code),
-      engineVersion: cacheSpec.engineVersion,
-      nodeType: cacheSpec.nodeType,
-      shards: cacheSpec.shards,
-      replicasPerShard: cacheSpec.replicasPerShard,
-      encryptionKey: this.dataKey,
-      vpc: props.vpc,
-      clientCidrs,
-      snapshotRetentionDays: cacheSpec.snapshotRetentionDays,
-      applicationUserId: `mlp-${tier.name}-app`,
-      globalDatastoreId,
-      logRetention,
-    });
-    if (this.regionPlan.isPrimary) {
-      const global = new GlobalDatastore(this, 'CacheGlobal', {
-        primary: this.cache,
-        idSuffix: cacheGlobalDatastoreSuffix(tier.name),
-        secondaryRegions: globalSecondaries.map((r) => r.name),
-        nodeType: cacheSpec.nodeType,
-        engineVersion: cacheSpec.engineVersion,
-      });
-      globalDatastoreId = global.globalDatastoreId;
-    }
-    this.publishRunbookParameter('redis', 'replication-group-id', this.cache.replicationGroup.ref);
-    this.publishRunbookParameter('redis', 'configuration-endpoint', this.cache.configurationEndpoint);
-    this.publishRunbookParameter('redis', 'global-datastore-id', globalDatastoreId ?? 'none');
-    this.publishRunbookParameter('redis', 'role', this.regionPlan.isPrimary ? 'primary' : isGlobalMember ? 'member' : 'regional');
+    this.cache = this.addCache(props.vpc, clientCidrs, logRetention);
+    this.featureStore = this.addFeatureStore();
+    this.kafka = this.addKafka(props.vpc, clientCidrs, logRetention);
 
-    // Feature store: one multi-Region keyspace, created from the primary region.
-    const features = tier.featureStore;
-    if (this.regionPlan.isPrimary) {
-      this.featureStore = new FeatureKeyspace(this, 'FeatureStore', {
-        keyspaceName: featureKeyspaceName(tier.name),
-        regions: this.config.regions.map((r) => r.name),
-        tables: features.tables,
-        capacity:
-          features.capacityMode === 'PAY_PER_REQUEST'
-            ? { mode: 'PAY_PER_REQUEST' }
-            : {
-                mode: 'PROVISIONED',
-                minReadCapacityUnits: features.readCapacityUnits,
-                maxReadCapacityUnits: features.maxReadCapacityUnits,
-                minWriteCapacityUnits: features.writeCapacityUnits,
-                maxWriteCapacityUnits: features.maxWriteCapacityUnits,
-                targetUtilizationPercent: features.targetUtilizationPercent,
-              },
-      });
-    }
-    // Every region publishes the keyspace: it is readable and writable in each of them.
-    this.publishRunbookParameter('feature-store', 'keyspace', featureKeyspaceName(tier.name));
-    this.publishRunbookParameter('feature-store', 'tables', features.tables.map((t) => t.name).join(','));
-    this.publishRunbookParameter('feature-store', 'regions', this.config.regions.map((r) => r.name).join(','));
-
-    const kafka = this.addKafka(props.vpc, clientCidrs, logRetention);
-    this.kafka = kafka.cluster;
-    this.kafkaReplicator = kafka.replicator;
-
-    // Backups
+    // Backups: the primary's database, and every region's artifacts.
     const copyRegion = this.nextRegion;
     const backups = tier.backups;
     const resources = [backup.BackupResource.fromArn(this.artifactBucket.bucketArn)];
-    if (this.postgres instanceof PostgresDatabase) {
-      resources.push(backup.BackupResource.fromRdsDatabaseInstance(this.postgres.instance));
-    }
+    if (current.role === 'primary') resources.push(backup.BackupResource.fromArn(this.postgres.instanceArn));
     this.backups = new RegionalBackupPlan(this, 'Backups', {
       vaultName: backupVaultName(tier.name),
       encryptionKey: this.dataKey,
@@ -255,23 +170,168 @@ export class DataStack extends RegionalStack {
     this.publishRunbookParameter('backup', 'vault-name', this.backups.vault.backupVaultName);
     this.publishRunbookParameter('backup', 'plan-id', this.backups.plan.backupPlanId);
     this.publishRunbookParameter('backup', 'copy-region', copyRegion.name);
+
+    // What the runbooks need to know about the deployment as a whole, as deployed.
+    this.publishRunbookParameter('topology', 'primary-region', this.config.primaryRegion.name);
+    this.publishRunbookParameter('topology', 'regions', this.config.regions.map((r) => r.name).join(','));
+    this.publishRunbookParameter(
+      'topology',
+      'rebuilt-replicas',
+      this.config.rebuiltReplicas.map((e) => `${e.region}:${e.source}`).join(',') || 'none',
+    );
   }
 
   /**
-   * The region's MSK cluster. In `msk-replicator` mode every secondary runs an MSK Replicator that
-   * pulls the primary's topics (identical names, consumer group offsets synchronised); the source's
-   * ARN, subnets and security group come from an SSM parameter the primary publishes.
+   * One generation of the region's database. The first generation of the home region was created
+   * as the primary; every other one as a cross-region replica, and stays one in its template.
    */
-  private addKafka(
-    vpc: ec2.IVpc,
-    clientCidrs: string[],
-    logRetention: logs.RetentionDays,
-  ): { cluster: MskCluster; replicator?: MskReplicator } {
+  private addDatabase(g: DatabaseGeneration, vpc: ec2.IVpc, clientCidrs: string[], logRetention: logs.RetentionDays): IRegionalDatabase {
+    const pg = this.config.tier.postgres;
+    const id = g.generation === 1 ? 'Metadata' : `MetadataG${g.generation}`;
+    const engineVersion = POSTGRES_VERSIONS[pg.engineMajorVersion];
+    const backupRetention = Duration.days(pg.backupRetentionDays);
+    if (!g.createdFrom) {
+      return new PostgresDatabase(this, id, {
+        instanceIdentifier: g.instanceIdentifier,
+        engineVersion,
+        instanceClass: pg.instanceClass,
+        allocatedStorageGiB: pg.allocatedStorageGiB,
+        maxAllocatedStorageGiB: pg.maxAllocatedStorageGiB,
+        maxConnections: pg.maxConnections,
+        backupRetention,
+        encryptionKey: this.dataKey,
+        vpc,
+        clientCidrs,
+        logRetention,
+      });
+    }
+    return new CrossRegionReadReplica(this, id, {
+      sourceDbInstanceArn: this.databaseArn(g.createdFrom),
+      instanceIdentifier: g.instanceIdentifier,
+      engineVersion,
+      instanceClass: pg.instanceClass,
+      maxConnections: pg.maxConnections,
+      backupRetention,
+      encryptionKey: this.dataKey,
+      vpc,
+      clientCidrs,
+      multiAz: pg.crossRegionReplicaMultiAz,
+      logRetention,
+    });
+  }
+
+  /** ARN of an instance in another region, from its name: stacks in other regions hold no references. */
+  private databaseArn(instance: { region: string; instanceIdentifier: string }): string {
+    return Arn.format(
+      {
+        service: 'rds',
+        region: instance.region,
+        resource: 'db',
+        resourceName: instance.instanceIdentifier,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        partition: 'aws', // every supported region is in the commercial partition; the replica parses this ARN
+      },
+      this,
+    );
+  }
+
+  /**
+   * The region's cache. The home region creates its group standalone and wraps it in the Global
+   * Datastore; the first two other regions join it as members (ElastiCache allows two), reading its
+   * id from the home region once, at creation.
+   */
+  private addCache(vpc: ec2.IVpc, clientCidrs: string[], logRetention: logs.RetentionDays): CacheCluster {
     const tier = this.config.tier;
-    const sizing = tier.kafka;
+    const spec = tier.redis;
+    const home = this.homeRegion;
+    const members = this.config.regions.filter((r) => !r.isHome).slice(0, MAX_GLOBAL_DATASTORE_SECONDARIES);
+    const isMember = members.some((r) => r.name === this.region);
+    const globalIdParameter = runbookParameterName(tier.name, 'redis', 'global-datastore-id');
+    let globalDatastoreId: string | undefined;
+    if (isMember) {
+      globalDatastoreId = new RemoteParameter(this, 'CacheGlobalDatastoreId', {
+        parameterName: globalIdParameter,
+        region: home.name,
+      }).value;
+    }
+    const cache = new CacheCluster(this, 'Cache', {
+      replicationGroupId: cacheReplicationGroupId(tier.name, this.regionPlan.code),
+      engineVersion: spec.engineVersion,
+      nodeType: spec.nodeType,
+      shards: spec.shards,
+      replicasPerShard: spec.replicasPerShard,
+      encryptionKey: this.dataKey,
+      vpc,
+      clientCidrs,
+      snapshotRetentionDays: spec.snapshotRetentionDays,
+      applicationUserId: `mlp-${tier.name}-app`,
+      globalDatastoreId,
+      logRetention,
+    });
+    // The datastore's primary follows the platform's primary when that region is in it; a primary
+    // outside it (a third or later secondary) runs on its regional cache, and the datastore stays.
+    const primary = this.config.primaryRegion;
+    const datastorePrimary = primary.isHome || members.some((r) => r.name === primary.name) ? primary : home;
+    if (this.regionPlan.isHome) {
+      const global = new GlobalDatastore(this, 'CacheGlobal', {
+        primary: cache,
+        idSuffix: cacheGlobalDatastoreSuffix(tier.name),
+        secondaryRegions: members.map((r) => r.name),
+        nodeType: spec.nodeType,
+        engineVersion: spec.engineVersion,
+        currentPrimary: datastorePrimary.isHome
+          ? undefined
+          : { replicationGroupId: cacheReplicationGroupId(tier.name, datastorePrimary.code), region: datastorePrimary.name },
+      });
+      globalDatastoreId = global.globalDatastoreId;
+    }
+    this.publishRunbookParameter('redis', 'replication-group-id', cache.replicationGroup.ref);
+    this.publishRunbookParameter('redis', 'configuration-endpoint', cache.configurationEndpoint);
+    this.publishRunbookParameter('redis', 'global-datastore-id', globalDatastoreId ?? 'none');
+    const role = datastorePrimary.name === this.region ? 'primary' : this.regionPlan.isHome || isMember ? 'member' : 'regional';
+    this.publishRunbookParameter('redis', 'role', role);
+    return cache;
+  }
+
+  /** The multi-Region feature keyspace, owned by the home region whatever the primary. */
+  private addFeatureStore(): FeatureKeyspace | undefined {
+    const tier = this.config.tier;
+    const features = tier.featureStore;
+    let keyspace: FeatureKeyspace | undefined;
+    if (this.regionPlan.isHome) {
+      keyspace = new FeatureKeyspace(this, 'FeatureStore', {
+        keyspaceName: featureKeyspaceName(tier.name),
+        regions: this.config.regions.map((r) => r.name),
+        tables: features.tables,
+        capacity:
+          features.capacityMode === 'PAY_PER_REQUEST'
+            ? { mode: 'PAY_PER_REQUEST' }
+            : {
+                mode: 'PROVISIONED',
+                minReadCapacityUnits: features.readCapacityUnits,
+                maxReadCapacityUnits: features.maxReadCapacityUnits,
+                minWriteCapacityUnits: features.writeCapacityUnits,
+                maxWriteCapacityUnits: features.maxWriteCapacityUnits,
+                targetUtilizationPercent: features.targetUtilizationPercent,
+              },
+      });
+    }
+    // Every region publishes the keyspace: it is readable and writable in each of them.
+    this.publishRunbookParameter('feature-store', 'keyspace', featureKeyspaceName(tier.name));
+    this.publishRunbookParameter('feature-store', 'tables', features.tables.map((t) => t.name).join(','));
+    this.publishRunbookParameter('feature-store', 'regions', this.config.regions.map((r) => r.name).join(','));
+    return keyspace;
+  }
+
+  /**
+   * The region's MSK cluster. Every cluster is a replication source (multi-VPC connectivity and a
+   * cluster policy), so the flows of the resilience stacks can read it in either direction.
+   */
+  private addKafka(vpc: ec2.IVpc, clientCidrs: string[], logRetention: logs.RetentionDays): MskCluster {
+    const sizing = this.config.tier.kafka;
     const replicator = this.config.kafkaReplicationMode === 'msk-replicator' && this.config.kafkaReplication;
     const kafka = new MskCluster(this, 'Kafka', {
-      clusterName: kafkaClusterName(tier.name, this.regionPlan.code),
+      clusterName: kafkaClusterName(this.config.tier.name, this.regionPlan.code),
       kafkaVersion: sizing.kafkaVersion,
       brokers: sizing.brokers,
       brokerInstanceType: sizing.brokerInstanceType,
@@ -286,7 +346,6 @@ export class DataStack extends RegionalStack {
       vpc,
       clientCidrs,
       logRetention,
-      // Every region can be a source: the primary now, a secondary after failover (for failback).
       replicationSource: replicator,
     });
     this.publishRunbookParameter('kafka', 'cluster-arn', kafka.clusterArn);
@@ -297,28 +356,7 @@ export class DataStack extends RegionalStack {
       'replication-source',
       [kafka.clusterArn, kafka.clientSubnetIds.join(','), kafka.securityGroup.securityGroupId].join('|'),
     );
-
-    if (!replicator || this.regionPlan.isPrimary) return { cluster: kafka };
-
-    const primary = this.primaryRegion;
-    const source = new RemoteParameter(this, 'KafkaReplicationSource', {
-      parameterName: runbookParameterName(tier.name, 'kafka', 'replication-source'),
-      region: primary.name,
-    }).value;
-    const part = (index: number) => Fn.select(index, Fn.split('|', source, 3));
-    const replication = new MskReplicator(this, 'KafkaReplicator', {
-      replicatorName: `mlp-${tier.name}-${primary.code}-to-${this.regionPlan.code}`,
-      source: {
-        clusterArn: part(0),
-        subnetIds: Fn.split(',', part(1), vpc.availabilityZones.length),
-        securityGroupIds: [part(2)],
-        region: primary.name,
-      },
-      target: kafka,
-      logRetention,
-    });
-    this.publishRunbookParameter('kafka', 'replicator-arn', replication.replicator.attrReplicatorArn);
-    return { cluster: kafka, replicator: replication };
+    return kafka;
   }
 
   /** The region after this one in the configured order (the last wraps to the first). */

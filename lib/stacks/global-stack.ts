@@ -48,7 +48,8 @@ export class GlobalStack extends Stack {
     const { routing } = props.config.tier;
     this.routing = new GlobalTrafficRouting(this, 'Routing', {
       zone,
-      regions: props.config.regions,
+      // The failover chain starts at the region holding the primary, then the others in home order.
+      regions: [props.config.primaryRegion, ...props.config.regions.filter((r) => !r.isPrimary)],
       namePrefix: `mlp-${props.config.tier.name}`,
       healthCheckInterval: Duration.seconds(routing.healthCheckIntervalSeconds),
       healthCheckFailureThreshold: routing.healthCheckFailureThreshold,

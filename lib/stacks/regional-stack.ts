@@ -57,11 +57,16 @@ export abstract class RegionalStack extends Stack {
     });
   }
 
-  /** The deployment's primary region (`regions[0]`; config validation guarantees there is one). */
+  /** The region that holds the writable primary now (`-c primaryRegion`). */
   protected get primaryRegion(): RegionPlan {
-    const primary = this.config.regions.find((r) => r.isPrimary);
-    if (!primary) throw new Error('unreachable: the config always has a primary region');
-    return primary;
+    return this.config.primaryRegion;
+  }
+
+  /** The first of `-c regions`: owner of the stores that exist once per deployment. */
+  protected get homeRegion(): RegionPlan {
+    const home = this.config.regions[0];
+    if (!home) throw new Error('unreachable: the config always has a home region');
+    return home;
   }
 
   /** Every region of the deployment except this one. */

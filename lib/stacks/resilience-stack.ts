@@ -1,17 +1,29 @@
+import { Fn } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BucketReplication } from '../../constructs/artifacts';
-import { artifactBucketName, dataKeyAlias } from '../config';
+import { MskReplicator } from '../../constructs/kafka';
+import { RemoteParameter } from '../../constructs/lookup';
+import { artifactBucketName, dataKeyAlias, type RegionPlan, runbookParameterName } from '../config';
+import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
+
+export interface ResilienceStackProps extends RegionalStackProps {
+  /** The region's data stack, whose Kafka cluster receives the replication flows. */
+  readonly data: DataStack;
+}
 
 /**
  * Disaster-recovery machinery of one region. Deployed in every region so a surviving region can
- * drive recovery alone, and after every region's data stack, because replication rules need their
- * destinations to exist.
+ * drive recovery alone, and after every region's data stack, because replication needs every
+ * source and destination to exist.
  */
 export class ResilienceStack extends RegionalStack {
   public readonly artifactReplication: BucketReplication;
+  /** MSK Replicator flows into this region's cluster, by source region name. */
+  public readonly kafkaFlows: ReadonlyMap<string, MskReplicator>;
 
-  constructor(scope: Construct, props: RegionalStackProps) {
+  constructor(scope: Construct, props: ResilienceStackProps) {
     super(scope, 'resilience', props);
     const tier = this.config.tier.name;
 
@@ -27,6 +39,49 @@ export class ResilienceStack extends RegionalStack {
         region: target.name,
         kmsKeyAlias: dataKeyAlias(tier),
       })),
+    });
+
+    this.kafkaFlows = this.addKafkaFlows(props.data);
+  }
+
+  /**
+   * Kafka replication in MSK Replicator mode: a star around the home region, in both directions.
+   * The home region pulls from every other region and every other region pulls from home, so the
+   * flow a failover or a failback needs already runs (creating a replicator takes about 30 minutes)
+   * and no flow changes with the primary. Topic names are identical on every cluster and
+   * MSK Replicator never copies a record back to the cluster it came from; a star has one path
+   * between any two regions, so nothing arrives twice. Two secondaries reach each other through
+   * home, which is the limit of this shape while home is down.
+   */
+  private addKafkaFlows(data: DataStack): Map<string, MskReplicator> {
+    const flows = new Map<string, MskReplicator>();
+    if (this.config.kafkaReplicationMode !== 'msk-replicator' || !this.config.kafkaReplication) return flows;
+    const sources = this.regionPlan.isHome ? this.otherRegions : [this.homeRegion];
+    for (const source of sources) {
+      flows.set(source.name, this.addKafkaFlow(source, data, this.config.tier.network.flowLogRetentionDays as logs.RetentionDays));
+    }
+    this.publishRunbookParameter('kafka', 'replicator-arns', [...flows.values()].map((f) => f.replicator.attrReplicatorArn).join(','));
+    return flows;
+  }
+
+  /** One flow from `source` into this region's cluster; the source's ARN, subnets and security group come from its SSM parameter. */
+  private addKafkaFlow(source: RegionPlan, data: DataStack, logRetention: logs.RetentionDays): MskReplicator {
+    const tier = this.config.tier.name;
+    const published = new RemoteParameter(this, `KafkaSource${source.code}`, {
+      parameterName: runbookParameterName(tier, 'kafka', 'replication-source'),
+      region: source.name,
+    }).value;
+    const part = (index: number) => Fn.select(index, Fn.split('|', published, 3));
+    return new MskReplicator(this, `KafkaFlowFrom${source.code}`, {
+      replicatorName: `mlp-${tier}-${source.code}-to-${this.regionPlan.code}`,
+      source: {
+        clusterArn: part(0),
+        subnetIds: Fn.split(',', part(1), source.availabilityZones.length),
+        securityGroupIds: [part(2)],
+        region: source.name,
+      },
+      target: data.kafka,
+      logRetention,
     });
   }
 }

@@ -1,0 +1,183 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct } from 'constructs';
+import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
+import { markDerivedCopy } from '../private/derived-copy';
+import { acknowledgeWildcardResource } from '../private/nag';
+import { ValidationError } from '../private/validation-error';
+import { acknowledgeReplicaFindings, instanceDefaults, instanceLogGroups, POSTGRES_PORT } from './instance-support';
+import { validateInstanceIdentifier } from './postgres-database';
+import { databaseUserArn, type IRegionalDatabase } from './regional-database';
+
+/** RDS allows at most 15 read replicas of one PostgreSQL instance. */
+export const MAX_READ_REPLICAS = 15;
+
+/** An in-region read replica and the traffic it serves. */
+export interface PostgresReadReplicaSpec {
+  /** Physical instance identifier. */
+  readonly instanceIdentifier: string;
+  /** What the replica serves, e.g. `status-api`; tagged as `mlp:replica-role`. */
+  readonly role: string;
+}
+
+export interface PrimaryReadScalingProps extends DataStoreNetworkProps {
+  /** The writable primary the replicas and the pooler serve. */
+  readonly database: IRegionalDatabase;
+  /** Instance class of the replicas without the `db.` prefix; the primary's, so they keep up. */
+  readonly instanceClass: string;
+  /** Encrypts Performance Insights data of the replicas. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * In-region read replicas.
+   * @default - none
+   */
+  readonly readReplicas?: readonly PostgresReadReplicaSpec[];
+  /**
+   * Put an RDS Proxy in front of the primary, named like it.
+   * @default false
+   */
+  readonly connectionPooler?: boolean;
+  /**
+   * Retention of the replicas' exported PostgreSQL logs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Enhanced Monitoring interval of the replicas.
+   * @default Duration.seconds(60)
+   */
+  readonly monitoringInterval?: Duration;
+}
+
+/**
+ * The read capacity beside the writable primary: in-region read replicas named by the traffic they
+ * serve, and optionally RDS Proxy as the connection pooler (the seeds' PgBouncer). It follows the
+ * primary: after a failover it is built beside the promoted instance and removed from the former
+ * primary's region.
+ *
+ * The replicas are derived copies: each holds only what its source, in the same region, holds. They
+ * are deleted with the stack or when the primary moves (a replica of a fenced instance would serve
+ * stale reads), so they carry no deletion protection; the proxy holds no data at all.
+ */
+export class PrimaryReadScaling extends Construct {
+  public readonly readReplicas: rds.DatabaseInstanceReadReplica[] = [];
+  public readonly proxy?: rds.DatabaseProxy;
+
+  constructor(scope: Construct, id: string, props: PrimaryReadScalingProps) {
+    super(scope, id);
+    const specs = props.readReplicas ?? [];
+    if (specs.length > MAX_READ_REPLICAS) {
+      throw new ValidationError(`readReplicas: RDS allows at most ${MAX_READ_REPLICAS} read replicas of one instance, got ${specs.length}`, this);
+    }
+    const identifiers = [props.database.instanceIdentifier, ...specs.map((r) => r.instanceIdentifier)];
+    for (const identifier of identifiers) validateInstanceIdentifier(this, identifier);
+    if (new Set(identifiers).size !== identifiers.length) {
+      throw new ValidationError(`instance identifiers must be unique, got ${identifiers.join(', ')}`, this);
+    }
+    const vpcSubnets = props.vpcSubnets ?? DATA_SUBNETS;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const zones = props.vpc.availabilityZones;
+
+    for (const [index, spec] of specs.entries()) {
+      const replicaScope = new Construct(this, `ReadReplica${index + 1}`);
+      const replicaLogs = instanceLogGroups(replicaScope, spec.instanceIdentifier, logRetention);
+      const replica = new rds.DatabaseInstanceReadReplica(replicaScope, 'Instance', {
+        ...instanceDefaults(props.encryptionKey),
+        instanceIdentifier: spec.instanceIdentifier,
+        sourceDatabaseInstance: props.database.instance,
+        instanceType: new ec2.InstanceType(props.instanceClass),
+        vpc: props.vpc,
+        vpcSubnets,
+        subnetGroup: props.database.subnetGroup,
+        securityGroups: [props.database.securityGroup],
+        parameterGroup: props.database.parameterGroup,
+        monitoringInterval: props.monitoringInterval ?? Duration.seconds(60),
+        monitoringRole: props.database.monitoringRole,
+        // Read capacity, not durability: the replicas are spread over the zones instead.
+        multiAz: false,
+        availabilityZone: zones[index % zones.length],
+        deletionProtection: false,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      replica.node.addDependency(...replicaLogs);
+      markDerivedCopy(
+        replica.node.defaultChild as rds.CfnDBInstance,
+        `in-region read replica of ${props.database.instanceIdentifier}: a copy of an instance in the same region, rebuilt from it in minutes`,
+      );
+      Tags.of(replica).add('mlp:replica-role', spec.role);
+      acknowledgeReplicaFindings(replica);
+      Validations.of(replica).acknowledge({
+        id: 'CloudFormation-Validate::W3010',
+        reason: 'The zone comes from the VPC, whose zones are fixed in config; pinning each replica to one spreads them across all three.',
+      });
+      Validations.of(replica).acknowledge({
+        id: 'AwsSolutions-RDS3',
+        reason:
+          'An in-region read replica adds read capacity only; the replicas are spread over the three zones and a lost one is rebuilt from the Multi-AZ primary.',
+      });
+      Validations.of(replica).acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason:
+          'A derived copy of the primary in the same region: deleting it loses no data, and it must go when the primary moves to another region, so it is not deletion-protected.',
+      });
+      this.readReplicas.push(replica);
+    }
+
+    if (props.connectionPooler) {
+      this.proxy = this.addProxy(props, vpcSubnets);
+    }
+  }
+
+  /**
+   * Allow `grantee` to connect as `databaseUser` through the pooler, when there is one (the
+   * database's own `grantConnect` covers direct connections).
+   */
+  public grantConnectThroughProxy(grantee: iam.IGrantable, databaseUser: string): iam.Grant | undefined {
+    if (!this.proxy) return undefined;
+    const proxyId = Stack.of(this).splitArn(this.proxy.dbProxyArn, ArnFormat.COLON_RESOURCE_NAME).resourceName as string;
+    return iam.Grant.addToPrincipal({ grantee, actions: ['rds-db:connect'], resourceArns: [databaseUserArn(this, proxyId, databaseUser)] });
+  }
+
+  /**
+   * RDS Proxy with end-to-end IAM authentication: clients present an IAM token to the proxy, and the
+   * proxy connects to PostgreSQL with an IAM token of its own role, so no database password is stored.
+   */
+  private addProxy(props: PrimaryReadScalingProps, vpcSubnets: ec2.SubnetSelection): rds.DatabaseProxy {
+    const name = props.database.instanceIdentifier;
+    const securityGroup = clientSecurityGroup(this, 'ProxySecurityGroup', {
+      ...props,
+      description: `RDS Proxy of ${name}`,
+      port: POSTGRES_PORT,
+      protocol: 'PostgreSQL',
+    });
+    const role = new iam.Role(this, 'ProxyRole', {
+      assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
+      description: `RDS Proxy of ${name}: connects to the database with IAM tokens`,
+    });
+    const anyDatabaseUser = databaseUserArn(this, props.database.dbiResourceId, '*');
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [anyDatabaseUser] }));
+    acknowledgeWildcardResource(
+      role,
+      anyDatabaseUser,
+      'With end-to-end IAM auth the proxy connects as the user each client authenticated as, so it may connect as any user of this one instance; which clients may use which user is decided by their own rds-db:connect grants on the proxy.',
+    );
+    return new rds.DatabaseProxy(this, 'Proxy', {
+      proxyTarget: rds.ProxyTarget.fromInstance(props.database.instance),
+      dbProxyName: name,
+      vpc: props.vpc,
+      vpcSubnets,
+      securityGroups: [securityGroup],
+      role,
+      defaultAuthScheme: rds.DefaultAuthScheme.IAM_AUTH,
+      iamAuth: true,
+      requireTLS: true,
+      idleClientTimeout: Duration.minutes(30),
+      maxConnectionsPercent: 90,
+      borrowTimeout: Duration.seconds(30),
+    });
+  }
+}
