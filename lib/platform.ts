@@ -6,8 +6,19 @@ import { ComputeStack, DataStack, GlobalStack, NetworkStack, ResilienceStack } f
 export interface RegionStacks {
   readonly network: NetworkStack;
   readonly data: DataStack;
-  readonly compute: ComputeStack;
+  /** Absent only when `BuildOptions.compute` is off. */
+  readonly compute?: ComputeStack;
   readonly resilience: ResilienceStack;
+}
+
+export interface BuildOptions {
+  /**
+   * Build the compute stacks. Off only for checks that compare the other layers across many
+   * layouts (the compute stacks are most of the synthesis time, and hold no store whose shape
+   * depends on which region is primary).
+   * @default true
+   */
+  readonly compute?: boolean;
 }
 
 /** Every stack of one tier, by region name, in the configured region order. */
@@ -27,14 +38,17 @@ export interface Platform {
  * name their buckets and clusters. On a first deployment the primary is the home region, whose data
  * stack also creates what the others join (the cache's global datastore, the keyspace).
  */
-export function buildPlatform(scope: Construct, config: PlatformConfig): Platform {
+export function buildPlatform(scope: Construct, config: PlatformConfig, options: BuildOptions = {}): Platform {
   const regions = new Map<string, RegionStacks>();
   for (const region of config.regions) {
     const network = new NetworkStack(scope, { config, region });
     const data = new DataStack(scope, { config, region, vpc: network.vpc });
     data.addStackDependency(network, "data stores are placed in the network stack's subnets");
-    const compute = new ComputeStack(scope, { config, region, vpc: network.vpc, data });
-    compute.addStackDependency(data, 'services are granted access to the data stores by their ids');
+    let compute: ComputeStack | undefined;
+    if (options.compute ?? true) {
+      compute = new ComputeStack(scope, { config, region, vpc: network.vpc, data });
+      compute.addStackDependency(data, 'services are granted access to the data stores by their ids');
+    }
     const resilience = new ResilienceStack(scope, { config, region, data });
     regions.set(region.name, { network, data, compute, resilience });
   }
@@ -52,7 +66,7 @@ export function buildPlatform(scope: Construct, config: PlatformConfig): Platfor
   }
   const global = new GlobalStack(scope, { config });
   for (const { compute } of regions.values()) {
-    global.addStackDependency(compute, 'records point at every region’s api.<code> name, which its compute stack creates');
+    if (compute) global.addStackDependency(compute, 'records point at every region’s api.<code> name, which its compute stack creates');
   }
   return { config, regions, global };
 }

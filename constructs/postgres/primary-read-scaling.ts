@@ -22,6 +22,12 @@ export interface PostgresReadReplicaSpec {
   readonly instanceIdentifier: string;
   /** What the replica serves, e.g. `status-api`; tagged as `mlp:replica-role`. */
   readonly role: string;
+  /**
+   * The log groups RDS exports the replica's logs to, created by the caller so they can outlive the
+   * replica (they hold its query logs, which the replica's removal must not take with it).
+   * @default - created with the replica, and retained
+   */
+  readonly logGroups?: readonly logs.ILogGroup[];
 }
 
 export interface PrimaryReadScalingProps extends DataStoreNetworkProps {
@@ -84,7 +90,7 @@ export class PrimaryReadScaling extends Construct {
 
     for (const [index, spec] of specs.entries()) {
       const replicaScope = new Construct(this, `ReadReplica${index + 1}`);
-      const replicaLogs = instanceLogGroups(replicaScope, spec.instanceIdentifier, logRetention);
+      const replicaLogs = spec.logGroups ?? instanceLogGroups(replicaScope, spec.instanceIdentifier, logRetention);
       const replica = new rds.DatabaseInstanceReadReplica(replicaScope, 'Instance', {
         ...instanceDefaults(props.encryptionKey),
         instanceIdentifier: spec.instanceIdentifier,

@@ -54,6 +54,9 @@ export function postgresInstanceId(tier: TierName, regionCode: string, generatio
   return `mlp-${tier}-pg-${regionCode}${generation === 1 ? '' : `-g${generation}`}`;
 }
 
+/** Tag on every resource of one database generation: its instance identifier. */
+export const DATABASE_TAG = 'mlp:database';
+
 /** In-region read replica `index` (from 1) of a primary serving `role`, e.g. `mlp-tier1-pg-use1-status-api-1`. */
 export function postgresReadReplicaId(primaryInstanceId: string, role: string, index: number): string {
   return `${primaryInstanceId}-${role}-${index}`;

@@ -1,23 +1,31 @@
-import { Arn, ArnFormat, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { AccessLogsBucket, ArtifactBucket } from '../../constructs/artifacts';
 import { RegionalBackupPlan } from '../../constructs/backup';
 import { FeatureKeyspace } from '../../constructs/feature-store';
 import { MskCluster } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
-import { CrossRegionReadReplica, type IRegionalDatabase, PostgresDatabase, PrimaryReadScaling } from '../../constructs/postgres';
+import {
+  CrossRegionReadReplica,
+  type IRegionalDatabase,
+  instanceLogGroups,
+  PostgresDatabase,
+  type PostgresReadReplicaSpec,
+  PrimaryReadScaling,
+} from '../../constructs/postgres';
 import { CacheCluster, GlobalDatastore, MAX_GLOBAL_DATASTORE_SECONDARIES } from '../../constructs/redis';
 import {
   artifactBucketName,
   backupVaultName,
   cacheGlobalDatastoreSuffix,
   cacheReplicationGroupId,
+  DATABASE_TAG,
   type DatabaseGeneration,
   dataKeyAlias,
   featureKeyspaceName,
@@ -96,19 +104,17 @@ export class DataStack extends RegionalStack {
     const current = lineage.current;
     this.postgres = this.addDatabase(current, props.vpc, clientCidrs, logRetention);
     this.retainedDatabases = lineage.retained.map((g) => this.addDatabase(g, props.vpc, clientCidrs, logRetention));
+    // Former primaries keep their replicas' log groups until they are retired.
+    for (const [index, g] of lineage.retained.entries()) this.readReplicaSpecs(g, this.retainedDatabases[index] as IRegionalDatabase, logRetention);
+    if (current.role === 'former-primary') this.readReplicaSpecs(current, this.postgres, logRetention);
     if (current.role === 'primary') {
-      const roleCounts = new Map<string, number>();
       this.readScaling = new PrimaryReadScaling(this, 'MetadataReadScaling', {
         database: this.postgres,
         instanceClass: tier.postgres.instanceClass,
         encryptionKey: this.dataKey,
         vpc: props.vpc,
         clientCidrs,
-        readReplicas: tier.postgres.readReplicaRoles.map((role) => {
-          const index = (roleCounts.get(role) ?? 0) + 1;
-          roleCounts.set(role, index);
-          return { role, instanceIdentifier: postgresReadReplicaId(current.instanceIdentifier, role, index) };
-        }),
+        readReplicas: this.readReplicaSpecs(current, this.postgres, logRetention),
         connectionPooler: tier.postgres.connectionPooler,
         logRetention,
       });
@@ -188,35 +194,47 @@ export class DataStack extends RegionalStack {
   private addDatabase(g: DatabaseGeneration, vpc: ec2.IVpc, clientCidrs: string[], logRetention: logs.RetentionDays): IRegionalDatabase {
     const pg = this.config.tier.postgres;
     const id = g.generation === 1 ? 'Metadata' : `MetadataG${g.generation}`;
-    const engineVersion = POSTGRES_VERSIONS[pg.engineMajorVersion];
-    const backupRetention = Duration.days(pg.backupRetentionDays);
-    if (!g.createdFrom) {
-      return new PostgresDatabase(this, id, {
-        instanceIdentifier: g.instanceIdentifier,
-        engineVersion,
-        instanceClass: pg.instanceClass,
-        allocatedStorageGiB: pg.allocatedStorageGiB,
-        maxAllocatedStorageGiB: pg.maxAllocatedStorageGiB,
-        maxConnections: pg.maxConnections,
-        backupRetention,
-        encryptionKey: this.dataKey,
-        vpc,
-        clientCidrs,
-        logRetention,
-      });
-    }
-    return new CrossRegionReadReplica(this, id, {
-      sourceDbInstanceArn: this.databaseArn(g.createdFrom),
+    const common = {
       instanceIdentifier: g.instanceIdentifier,
-      engineVersion,
+      engineVersion: POSTGRES_VERSIONS[pg.engineMajorVersion],
       instanceClass: pg.instanceClass,
       maxConnections: pg.maxConnections,
-      backupRetention,
+      backupRetention: Duration.days(pg.backupRetentionDays),
       encryptionKey: this.dataKey,
       vpc,
       clientCidrs,
-      multiAz: pg.crossRegionReplicaMultiAz,
       logRetention,
+    };
+    const database = g.createdFrom
+      ? new CrossRegionReadReplica(this, id, {
+          ...common,
+          sourceDbInstanceArn: this.databaseArn(g.createdFrom),
+          multiAz: pg.crossRegionReplicaMultiAz,
+        })
+      : new PostgresDatabase(this, id, {
+          ...common,
+          allocatedStorageGiB: pg.allocatedStorageGiB,
+          maxAllocatedStorageGiB: pg.maxAllocatedStorageGiB,
+        });
+    // Every resource of a generation names it, so retiring it is recognisable in a template diff.
+    Tags.of(database).add(DATABASE_TAG, g.instanceIdentifier);
+    return database;
+  }
+
+  /**
+   * The in-region read replicas of a generation that is (or was) the primary. Their log groups
+   * belong to the generation, not to the replicas: they stay, retained, while the generation does,
+   * after a failover removes the replicas, and leave with it when it is retired.
+   */
+  private readReplicaSpecs(g: DatabaseGeneration, database: IRegionalDatabase, logRetention: logs.RetentionDays): PostgresReadReplicaSpec[] {
+    if (g.role !== 'primary' && g.role !== 'former-primary') return [];
+    const roleCounts = new Map<string, number>();
+    return this.config.tier.postgres.readReplicaRoles.map((role, position) => {
+      const index = (roleCounts.get(role) ?? 0) + 1;
+      roleCounts.set(role, index);
+      const instanceIdentifier = postgresReadReplicaId(g.instanceIdentifier, role, index);
+      const logGroups = instanceLogGroups(new Construct(database, `ReadReplica${position + 1}`), instanceIdentifier, logRetention);
+      return { role, instanceIdentifier, logGroups };
     });
   }
 

@@ -1,0 +1,2 @@
+export * from './assembly';
+export * from './check';
