@@ -8,5 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One module graph per worker instead of per test file: loading aws-cdk-lib again for every
+    // file was most of the suite's time. Tests keep no mutable state at module level.
+    isolate: false,
   },
 });

@@ -33,8 +33,7 @@ const CONTEXT_KEYS: readonly (keyof PlatformContext)[] = [
   'rebuiltReplicas',
   'retiredDatabases',
 ];
-const USAGE =
-  "usage: npm run check:changes -- (--from 'key=value ...' | --from-assembly DIR) (--to 'key=value ...' | --to-assembly DIR)";
+const USAGE = "usage: npm run check:changes -- (--from 'key=value ...' | --from-assembly DIR) (--to 'key=value ...' | --to-assembly DIR)";
 
 class UsageError extends Error {}
 
@@ -60,7 +59,11 @@ function synthesize(context: PlatformContext, outdir: string): StackTemplates {
   return readAssemblyTemplates(outdir);
 }
 
-function side(name: 'from' | 'to', values: Record<string, string | undefined>, scratch: string): { templates: StackTemplates; context: PlatformContext } {
+function side(
+  name: 'from' | 'to',
+  values: Record<string, string | undefined>,
+  scratch: string,
+): { templates: StackTemplates; context: PlatformContext } {
   const spec = values[name];
   const assembly = values[`${name}-assembly`];
   if ((spec === undefined) === (assembly === undefined)) throw new UsageError(`give exactly one of --${name} and --${name}-assembly`);

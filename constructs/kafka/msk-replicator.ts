@@ -136,13 +136,7 @@ export class MskReplicator extends Construct {
       props.target instanceof MskCluster
         ? stack.formatArn({ service: 'kafka', resource: 'cluster', resourceName: `${props.target.clusterName}/*` })
         : target.clusterArn;
-    const statements = replicatorStatements(
-      this,
-      sourceArn,
-      targetPolicyArn,
-      topics.map(regexToIamPattern),
-      groups.map(regexToIamPattern),
-    );
+    const statements = replicatorStatements(this, sourceArn, targetPolicyArn, topics.map(regexToIamPattern), groups.map(regexToIamPattern));
     for (const statement of statements) this.role.addToPolicy(statement);
     acknowledgeKafkaWildcards(
       this.role,

@@ -1,9 +1,9 @@
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { ValidationError } from '../private/validation-error';
@@ -11,9 +11,9 @@ import {
   acknowledgeReplicaFindings,
   BACKUP_WINDOW,
   EXPORTED_LOGS,
-  MAINTENANCE_WINDOW,
   enhancedMonitoringRole,
   instanceLogGroups,
+  MAINTENANCE_WINDOW,
   POSTGRES_PORT,
   postgresParameters,
 } from './instance-support';
@@ -122,12 +122,13 @@ export class CrossRegionReadReplica extends RegionalDatabaseBase {
       port: POSTGRES_PORT,
       protocol: 'PostgreSQL',
     });
-    const subnetGroup = (this.subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
+    this.subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? DATA_SUBNETS,
       description: `Cross-region replica of ${arn.resourceName}`,
       removalPolicy: RemovalPolicy.RETAIN,
-    }));
+    });
+    const subnetGroup = this.subnetGroup;
     const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion });
     const parameterGroup = new rds.CfnDBParameterGroup(this, 'Parameters', {
       family: engine.parameterGroupFamily ?? `postgres${props.engineVersion.postgresMajorVersion}`,
@@ -135,10 +136,11 @@ export class CrossRegionReadReplica extends RegionalDatabaseBase {
       parameters: postgresParameters(props.maxConnections),
     });
     parameterGroup.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    const monitoringRole = (this.monitoringRole = enhancedMonitoringRole(this, 'MonitoringRole'));
+    this.monitoringRole = enhancedMonitoringRole(this, 'MonitoringRole');
+    const monitoringRole = this.monitoringRole;
     const logGroups = instanceLogGroups(this, props.instanceIdentifier, props.logRetention ?? logs.RetentionDays.ONE_YEAR);
 
-    const instance = (this.resource = new rds.CfnDBInstance(this, 'Resource', {
+    this.resource = new rds.CfnDBInstance(this, 'Resource', {
       sourceDbInstanceIdentifier: props.sourceDbInstanceArn,
       sourceRegion: arn.region,
       dbInstanceIdentifier: props.instanceIdentifier,
@@ -164,7 +166,8 @@ export class CrossRegionReadReplica extends RegionalDatabaseBase {
       enableCloudwatchLogsExports: [...EXPORTED_LOGS],
       caCertificateIdentifier: rds.CaCertificate.RDS_CA_RSA2048_G1.toString(),
       preferredMaintenanceWindow: MAINTENANCE_WINDOW,
-    }));
+    });
+    const instance = this.resource;
     // CloudFormation ignores deletion policies on read replicas, but a promoted replica is a primary.
     instance.applyRemovalPolicy(RemovalPolicy.RETAIN);
     instance.node.addDependency(...logGroups);

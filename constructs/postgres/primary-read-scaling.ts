@@ -77,7 +77,10 @@ export class PrimaryReadScaling extends Construct {
     super(scope, id);
     const specs = props.readReplicas ?? [];
     if (specs.length > MAX_READ_REPLICAS) {
-      throw new ValidationError(`readReplicas: RDS allows at most ${MAX_READ_REPLICAS} read replicas of one instance, got ${specs.length}`, this);
+      throw new ValidationError(
+        `readReplicas: RDS allows at most ${MAX_READ_REPLICAS} read replicas of one instance, got ${specs.length}`,
+        this,
+      );
     }
     const identifiers = [props.database.instanceIdentifier, ...specs.map((r) => r.instanceIdentifier)];
     for (const identifier of identifiers) validateInstanceIdentifier(this, identifier);

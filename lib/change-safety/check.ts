@@ -32,6 +32,7 @@ export type FindingKind =
   | 'promotion' // a replica losing SourceDBInstanceIdentifier: promoted in place
   | 'derived-copy-removed' // an in-region read replica removed: it held only a copy
   | 'retired' // a database generation named in -c retiredDatabases leaves its stack, as asked
+  | 'log-group-left-to-expire' // a retained log group with a retention leaves its stack: its data expires as it would have
   | 'stack-left-out'; // a stack no longer in the app: `cdk deploy` leaves it alone
 
 /** One stateful change the check found. */
@@ -69,7 +70,10 @@ export interface ChangeSafetyReport {
  * apart is settled by rules:
  * - `MAY_REPLACE` from removing `SourceDBInstanceIdentifier` alone is a promotion in place;
  * - removing an RDS instance whose source is an instance of the same template (an in-region read
- *   replica, which holds only a copy) is allowed.
+ *   replica, which holds only a copy) is allowed;
+ * - a retained log group with a retention may leave its stack (a removed region's replication
+ *   flow): it keeps its events for their retention, then empties itself, as it would have;
+ * - the resources of a database generation named in `retiredDatabases` may leave their stack.
  */
 export function checkChangeSafety(before: StackTemplates, after: StackTemplates, options: ChangeSafetyOptions = {}): ChangeSafetyReport {
   const retired = new Set(options.retiredDatabases ?? []);
@@ -91,6 +95,7 @@ export function checkChangeSafety(before: StackTemplates, after: StackTemplates,
     const oldTemplate = before[stack] ?? { Resources: {} };
     findings.push(...checkStack(stack, oldTemplate, newTemplate, retired));
   }
+  findings.sort((a, b) => a.stack.localeCompare(b.stack) || a.logicalId.localeCompare(b.logicalId));
   return { findings, errors: findings.filter((f) => f.error) };
 }
 
@@ -108,9 +113,32 @@ function checkStack(stack: string, oldTemplate: TemplateLike, newTemplate: Templ
       const old = oldResources[logicalId] as ResourceLike;
       const database = tagValue(old, DATABASE_TAG);
       if (database !== undefined && retired.has(database)) {
-        finding(logicalId, type, 'retired', false, [], `leaves the stack with the retired database ${database}; retained, delete it by hand once reconciled`);
+        finding(
+          logicalId,
+          type,
+          'retired',
+          false,
+          [],
+          `leaves the stack with the retired database ${database}; retained, delete it by hand once reconciled`,
+        );
+      } else if (type === 'AWS::Logs::LogGroup' && old.DeletionPolicy === 'Retain' && old.Properties?.RetentionInDays !== undefined) {
+        finding(
+          logicalId,
+          type,
+          'log-group-left-to-expire',
+          false,
+          [],
+          `leaves the stack, retained: its events expire after ${old.Properties.RetentionInDays} days as they would have`,
+        );
       } else if (isInRegionReplica(old, oldResources)) {
-        finding(logicalId, type, 'derived-copy-removed', false, [], 'an in-region read replica is removed; it holds only a copy of its source');
+        finding(
+          logicalId,
+          type,
+          'derived-copy-removed',
+          false,
+          [],
+          'an in-region read replica is removed; it holds only a copy of its source',
+        );
       } else if (old.DeletionPolicy === 'Retain' || old.DeletionPolicy === 'RetainExceptOnCreate') {
         finding(logicalId, type, 'orphaning', true, [], 'would be removed from the stack and left running, orphaned and unmanaged');
       } else {
@@ -120,7 +148,9 @@ function checkStack(stack: string, oldTemplate: TemplateLike, newTemplate: Templ
     }
     if (change.isAddition) {
       if (type === 'AWS::RDS::DBInstance' && !hasSource(change.newValue as ResourceLike)) {
-        const existing = Object.entries(oldResources).filter(([, r]) => r.Type === 'AWS::RDS::DBInstance').map(([id]) => id);
+        const existing = Object.entries(oldResources)
+          .filter(([, r]) => r.Type === 'AWS::RDS::DBInstance')
+          .map(([id]) => id);
         if (existing.length > 0) {
           finding(
             logicalId,
@@ -140,7 +170,14 @@ function checkStack(stack: string, oldTemplate: TemplateLike, newTemplate: Templ
     const replaced = change.changeImpact === ResourceImpact.WILL_REPLACE || change.changeImpact === ResourceImpact.MAY_REPLACE;
     if (!replaced && replacing.length === 0) return;
     if (type === 'AWS::RDS::DBInstance' && isPromotion(change, replacing)) {
-      finding(logicalId, type, 'promotion', false, ['SourceDBInstanceIdentifier'], 'SourceDBInstanceIdentifier is removed: CloudFormation promotes the replica in place');
+      finding(
+        logicalId,
+        type,
+        'promotion',
+        false,
+        ['SourceDBInstanceIdentifier'],
+        'SourceDBInstanceIdentifier is removed: CloudFormation promotes the replica in place',
+      );
       return;
     }
     const cause = replacing.length > 0 ? replacing : ['(resource type or an attribute)'];

@@ -122,7 +122,13 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
   });
   const rebuiltReplicas = parseRebuiltReplicas(context.rebuiltReplicas, regionNames);
   const retiredDatabases = parseList('retiredDatabases', context.retiredDatabases);
-  const topology = resolveDatabaseTopology({ tier: tierName, regions, primaryRegion: primaryRegionName, rebuiltReplicas, retiredDatabases });
+  const topology = resolveDatabaseTopology({
+    tier: tierName,
+    regions,
+    primaryRegion: primaryRegionName,
+    rebuiltReplicas,
+    retiredDatabases,
+  });
   warnings.push(...topology.warnings);
   const primaryRegion = regions.find((r) => r.isPrimary);
   if (!primaryRegion) throw new Error('unreachable: primaryRegion is one of the regions');

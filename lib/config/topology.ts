@@ -158,7 +158,8 @@ export function topologyContextArgs(config: {
 }): string[] {
   const args = [`regions=${config.regions.map((r) => r.name).join(',')}`];
   if (!config.regions.find((r) => r.name === config.primaryRegion.name)?.isHome) args.push(`primaryRegion=${config.primaryRegion.name}`);
-  if (config.rebuiltReplicas.length > 0) args.push(`rebuiltReplicas=${config.rebuiltReplicas.map((e) => `${e.region}:${e.source}`).join(',')}`);
+  if (config.rebuiltReplicas.length > 0)
+    args.push(`rebuiltReplicas=${config.rebuiltReplicas.map((e) => `${e.region}:${e.source}`).join(',')}`);
   if (config.retiredDatabases.length > 0) args.push(`retiredDatabases=${config.retiredDatabases.join(',')}`);
   return args.flatMap((arg) => ['-c', arg]);
 }

@@ -105,7 +105,8 @@ export class DataStack extends RegionalStack {
     this.postgres = this.addDatabase(current, props.vpc, clientCidrs, logRetention);
     this.retainedDatabases = lineage.retained.map((g) => this.addDatabase(g, props.vpc, clientCidrs, logRetention));
     // Former primaries keep their replicas' log groups until they are retired.
-    for (const [index, g] of lineage.retained.entries()) this.readReplicaSpecs(g, this.retainedDatabases[index] as IRegionalDatabase, logRetention);
+    for (const [index, g] of lineage.retained.entries())
+      this.readReplicaSpecs(g, this.retainedDatabases[index] as IRegionalDatabase, logRetention);
     if (current.role === 'former-primary') this.readReplicaSpecs(current, this.postgres, logRetention);
     if (current.role === 'primary') {
       this.readScaling = new PrimaryReadScaling(this, 'MetadataReadScaling', {
@@ -226,7 +227,11 @@ export class DataStack extends RegionalStack {
    * belong to the generation, not to the replicas: they stay, retained, while the generation does,
    * after a failover removes the replicas, and leave with it when it is retired.
    */
-  private readReplicaSpecs(g: DatabaseGeneration, database: IRegionalDatabase, logRetention: logs.RetentionDays): PostgresReadReplicaSpec[] {
+  private readReplicaSpecs(
+    g: DatabaseGeneration,
+    database: IRegionalDatabase,
+    logRetention: logs.RetentionDays,
+  ): PostgresReadReplicaSpec[] {
     if (g.role !== 'primary' && g.role !== 'former-primary') return [];
     const roleCounts = new Map<string, number>();
     return this.config.tier.postgres.readReplicaRoles.map((role, position) => {

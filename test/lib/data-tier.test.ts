@@ -27,21 +27,43 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
   const assembly = LayoutAssembly.of(layout.id);
   const { config } = resolvePlatformConfig(layoutContext(layout));
   const tier = config.tier;
-  const primary = config.regions[0];
-  if (!primary) throw new Error('no primary');
-  const secondaries = config.regions.slice(1);
+  const primary = config.primaryRegion;
+  const home = config.regions[0];
+  if (!home) throw new Error('no home region');
+  const secondaries = config.regions.filter((r) => !r.isPrimary);
   const data = (code: string) => `Mlp-${tier.name}-${code}-data`;
-  const primaryArn = `arn:aws:rds:${primary.name}:${TEST_ACCOUNT}:db:mlp-${tier.name}-pg-${primary.code}`;
+  const arnOf = (g: { region: string; instanceIdentifier: string }) => `arn:aws:rds:${g.region}:${TEST_ACCOUNT}:db:${g.instanceIdentifier}`;
+  const instanceNamed = (code: string, id: string) =>
+    only(
+      Object.fromEntries(
+        Object.entries(assembly.resourcesOfType(data(code), 'AWS::RDS::DBInstance')).filter(
+          ([, r]) => r.Properties?.DBInstanceIdentifier === id,
+        ),
+      ),
+      `instance ${id}`,
+    );
 
   describe('PostgreSQL', () => {
-    test('the primary is Multi-AZ with the tier size, 35-day PITR, IAM auth and deletion protection', () => {
-      const instances = assembly.resourcesOfType(data(primary.code), 'AWS::RDS::DBInstance');
-      const [, instance] = only(
-        Object.fromEntries(Object.entries(instances).filter(([, r]) => !r.Properties?.SourceDBInstanceIdentifier)),
-        'primary instance',
-      );
+    test.each(config.regions.map((r) => [r.name, r]))(
+      "%s holds its lineage's current and retained instances, and nothing else",
+      (_name, region) => {
+        const lineage = config.databases[region.name];
+        const wanted = [lineage?.current, ...(lineage?.retained ?? [])].map((g) => g?.instanceIdentifier);
+        const held = Object.values(assembly.resourcesOfType(data(region.code), 'AWS::RDS::DBInstance'))
+          .filter((r) => r.DeletionPolicy !== 'Delete')
+          .map((r) => r.Properties?.DBInstanceIdentifier);
+        expect(held.sort()).toEqual(wanted.sort());
+      },
+    );
+
+    test.each(
+      Object.values(config.databases)
+        .flatMap((d) => [d.current, ...d.retained])
+        .filter((g) => !g.createdFrom)
+        .map((g) => [g.instanceIdentifier, g]),
+    )('%s, created as the primary, is Multi-AZ with the tier size, 35-day PITR, IAM auth and deletion protection', (_id, g) => {
+      const [, instance] = instanceNamed(g.regionCode, g.instanceIdentifier);
       expect(instance.Properties).toMatchObject({
-        DBInstanceIdentifier: `mlp-${tier.name}-pg-${primary.code}`,
         DBInstanceClass: `db.${tier.postgres.instanceClass}`,
         AllocatedStorage: String(tier.postgres.allocatedStorageGiB),
         MaxAllocatedStorage: tier.postgres.maxAllocatedStorageGiB,
@@ -57,14 +79,38 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
       expect(instance.DeletionPolicy).toBe('Retain');
     });
 
-    test('the in-region read replicas match the tier, tagged by the traffic they serve', () => {
+    test.each(
+      Object.values(config.databases)
+        .flatMap((d) => [d.current, ...d.retained])
+        .filter((g) => g.createdFrom)
+        .map((g) => [g.instanceIdentifier, g]),
+    )('%s replicates the ARN it was created from, re-keyed with a key of its own region, with backups', (_id, g) => {
+      const template = assembly.template(data(g.regionCode));
+      const [, replica] = instanceNamed(g.regionCode, g.instanceIdentifier);
+      expect(replica.Properties).toMatchObject({
+        SourceDBInstanceIdentifier: arnOf(g.createdFrom as { region: string; instanceIdentifier: string }),
+        SourceRegion: g.createdFrom?.region,
+        DBInstanceClass: `db.${tier.postgres.instanceClass}`,
+        MultiAZ: tier.postgres.crossRegionReplicaMultiAz,
+        BackupRetentionPeriod: 35,
+        DeletionProtection: true,
+      });
+      // The key is a KMS key defined in this very stack, so it lives in this region.
+      const keyId = referencedId(replica.Properties?.KmsKeyId);
+      expect(keyId && template.Resources[keyId]?.Type).toBe('AWS::KMS::Key');
+      expect(replica.DeletionPolicy).toBe('Retain');
+    });
+
+    test("the in-region read replicas match the tier, replicate the primary's current instance, tagged by the traffic they serve", () => {
+      const [primaryId] = instanceNamed(primary.code, config.databases[primary.name]?.current.instanceIdentifier as string);
       const replicas = Object.values(assembly.resourcesOfType(data(primary.code), 'AWS::RDS::DBInstance')).filter(
-        (r) => r.Properties?.SourceDBInstanceIdentifier,
+        (r) => r.DeletionPolicy === 'Delete',
       );
       const roles = replicas.map(
         (r) => (r.Properties?.Tags as { Key: string; Value: string }[] | undefined)?.find((t) => t.Key === 'mlp:replica-role')?.Value,
       );
       expect(roles.sort()).toEqual([...tier.postgres.readReplicaRoles].sort());
+      for (const replica of replicas) expect(JSON.stringify(replica.Properties?.SourceDBInstanceIdentifier)).toContain(primaryId);
     });
 
     test('RDS Proxy fronts the primary exactly when the tier asks for a pooler', () => {
@@ -75,27 +121,7 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
       }
     });
 
-    test.each(secondaries.map((s) => [s.name, s]))(
-      "%s holds a replica of the primary's ARN, re-keyed with a key of its own region",
-      (_name, region) => {
-        const template = assembly.template(data(region.code));
-        const [, replica] = only(assembly.resourcesOfType(data(region.code), 'AWS::RDS::DBInstance'), 'replica');
-        expect(replica.Properties).toMatchObject({
-          SourceDBInstanceIdentifier: primaryArn,
-          SourceRegion: primary.name,
-          DBInstanceIdentifier: `mlp-${tier.name}-pg-${region.code}`,
-          DBInstanceClass: `db.${tier.postgres.instanceClass}`,
-          MultiAZ: tier.postgres.crossRegionReplicaMultiAz,
-          DeletionProtection: true,
-        });
-        // The key is a KMS key defined in this very stack, so it lives in this region.
-        const keyId = referencedId(replica.Properties?.KmsKeyId);
-        expect(keyId && template.Resources[keyId]?.Type).toBe('AWS::KMS::Key');
-        expect(replica.DeletionPolicy).toBe('Retain');
-      },
-    );
-
-    test('secondary data stacks deploy after the primary region’s', () => {
+    test('the other data stacks deploy after the primary region’s', () => {
       for (const region of secondaries) {
         expect(assembly.artifact(data(region.code)).dependencies).toContain(data(primary.code));
       }
@@ -116,20 +142,25 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
   });
 
   describe('cache', () => {
-    const members = secondaries.slice(0, 2);
-    const regionalOnly = secondaries.slice(2);
+    const members = config.regions.filter((r) => !r.isHome).slice(0, 2);
+    const regionalOnly = config.regions.filter((r) => !r.isHome).slice(2);
 
-    test('the primary region creates the global datastore around its own group', () => {
-      const [groupId, group] = only(
-        assembly.resourcesOfType(data(primary.code), 'AWS::ElastiCache::ReplicationGroup'),
-        'replication group',
-      );
-      const [, global] = only(assembly.resourcesOfType(data(primary.code), 'AWS::ElastiCache::GlobalReplicationGroup'), 'global datastore');
+    test('the home region creates the global datastore around its own group; its primary member is the primary region’s', () => {
+      const [groupId, group] = only(assembly.resourcesOfType(data(home.code), 'AWS::ElastiCache::ReplicationGroup'), 'replication group');
+      const [, global] = only(assembly.resourcesOfType(data(home.code), 'AWS::ElastiCache::GlobalReplicationGroup'), 'global datastore');
+      const datastorePrimary = primary.isHome || members.includes(primary) ? primary : home;
       expect(global.Properties).toMatchObject({
         GlobalReplicationGroupIdSuffix: `mlp-${tier.name}-cache`,
         CacheNodeType: tier.redis.nodeType,
-        Members: [{ ReplicationGroupId: { Ref: groupId }, ReplicationGroupRegion: primary.name, Role: 'PRIMARY' }],
+        Members: [
+          {
+            ReplicationGroupId: datastorePrimary.isHome ? { Ref: groupId } : `mlp-${tier.name}-cache-${datastorePrimary.code}`,
+            ReplicationGroupRegion: datastorePrimary.name,
+            Role: 'PRIMARY',
+          },
+        ],
       });
+      expect(global.DependsOn).toContain(groupId);
       expect(group.Properties).toMatchObject({
         Engine: 'valkey',
         CacheNodeType: tier.redis.nodeType,
@@ -141,10 +172,13 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
         TransitEncryptionEnabled: true,
         TransitEncryptionMode: 'required',
       });
+      for (const region of config.regions.filter((r) => !r.isHome)) {
+        expect(assembly.resourcesOfType(data(region.code), 'AWS::ElastiCache::GlobalReplicationGroup')).toEqual({});
+      }
     });
 
-    test('the global datastore has one member per secondary region, up to ElastiCache’s two', () => {
-      const joined = secondaries.filter((region) =>
+    test('the global datastore has one member per other region, up to ElastiCache’s two, whatever the primary', () => {
+      const joined = config.regions.filter((region) =>
         Object.values(assembly.resourcesOfType(data(region.code), 'AWS::ElastiCache::ReplicationGroup')).some(
           (group) => group.Properties?.GlobalReplicationGroupId !== undefined,
         ),
@@ -189,19 +223,18 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
   });
 
   describe('feature store', () => {
-    test('one multi-Region keyspace, created from the primary region, lists every region', () => {
-      const [, keyspace] = only(assembly.resourcesOfType(data(primary.code), 'AWS::Cassandra::Keyspace'), 'keyspace');
-      expect(keyspace.Properties?.ReplicationSpecification).toEqual({
-        ReplicationStrategy: 'MULTI_REGION',
-        RegionList: config.regions.map((r) => r.name),
-      });
-      for (const region of secondaries) {
+    test('one keyspace, owned by the home region whatever the primary, extended to every region', () => {
+      const [, keyspace] = only(assembly.resourcesOfType(data(home.code), 'AWS::Cassandra::Keyspace'), 'keyspace');
+      expect(keyspace.Properties?.ReplicationSpecification).toEqual({ ReplicationStrategy: 'SINGLE_REGION' });
+      const [, regions] = only(assembly.resourcesOfType(data(home.code), 'Custom::KeyspaceRegions'), 'keyspace regions');
+      expect(regions.Properties?.Regions).toEqual(config.regions.map((r) => r.name));
+      for (const region of config.regions.filter((r) => !r.isHome)) {
         expect(assembly.resourcesOfType(data(region.code), 'AWS::Cassandra::Keyspace')).toEqual({});
       }
     });
 
     test('each feature table has its TTL, PITR and client-side timestamps', () => {
-      const tables = Object.values(assembly.resourcesOfType(data(primary.code), 'AWS::Cassandra::Table'));
+      const tables = Object.values(assembly.resourcesOfType(data(home.code), 'AWS::Cassandra::Table'));
       expect(tables.map((t) => [t.Properties?.TableName, t.Properties?.DefaultTimeToLive])).toEqual(
         tier.featureStore.tables.map((t) => [t.name, t.ttlSeconds]),
       );
@@ -249,7 +282,10 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
       for (const [component, key] of [
         ['postgres', 'instance-id'],
         ['postgres', 'role'],
+        ['postgres', 'generation'],
+        ['postgres', 'source-arn'],
         ['postgres', 'endpoint'],
+        ['topology', 'primary-region'],
         ['redis', 'replication-group-id'],
         ['redis', 'global-datastore-id'],
         ['feature-store', 'keyspace'],
@@ -257,7 +293,22 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
       ] as const) {
         expect(names).toContain(runbookParameterName(tier.name, component, key as never));
       }
-      expect(names).toContain(runbookParameterName(tier.name, 'postgres', region.isPrimary ? 'master-secret-arn' : 'source-arn'));
+      const values = Object.fromEntries(
+        Object.values(assembly.resourcesOfType(data(region.code), 'AWS::SSM::Parameter')).map((p) => [
+          p.Properties?.Name,
+          p.Properties?.Value,
+        ]),
+      );
+      const parameter = (component: 'postgres' | 'topology', key: string) =>
+        values[runbookParameterName(tier.name, component, key as never)];
+      const lineage = config.databases[region.name];
+      expect(parameter('postgres', 'instance-id')).toBe(lineage?.current.instanceIdentifier);
+      expect(parameter('postgres', 'role')).toBe(lineage?.current.role);
+      expect(parameter('postgres', 'generation')).toBe(String(lineage?.current.generation));
+      expect(parameter('topology', 'primary-region')).toBe(primary.name);
+      expect(names.includes(runbookParameterName(tier.name, 'postgres', 'proxy-endpoint'))).toBe(
+        region.isPrimary && tier.postgres.connectionPooler,
+      );
     }
   });
 });

@@ -10,9 +10,10 @@ describe.each(LAYOUTS)('streaming and analytics of layout $id', (layout) => {
   const assembly = LayoutAssembly.of(layout.id);
   const { config } = resolvePlatformConfig(layoutContext(layout));
   const tier = config.tier;
-  const primary = config.regions[0];
-  if (!primary) throw new Error('no primary');
-  const secondaries = config.regions.slice(1);
+  const primary = config.primaryRegion;
+  const home = config.regions[0];
+  if (!home) throw new Error('no home region');
+  const secondaries = config.regions.filter((r) => !r.isPrimary);
   const stack = (code: string, layer: string) => `Mlp-${tier.name}-${code}-${layer}`;
   const objects = (code: string) => manifestObjectsIn(assembly.template(stack(code, 'compute'))).map((o) => o.object as K8sObject);
 
@@ -43,38 +44,52 @@ describe.each(LAYOUTS)('streaming and analytics of layout $id', (layout) => {
     },
   );
 
-  test('one replication flow into every secondary, with consumer group offsets synchronised', () => {
-    for (const region of secondaries) {
-      const replicators = Object.values(assembly.resourcesOfType(stack(region.code, 'data'), 'AWS::MSK::Replicator'));
-      const mirrorMakers = objects(region.code).filter((o) => o.kind === 'Deployment' && o.metadata.namespace === 'kafka-replication');
-      if (config.kafkaReplicationMode === 'msk-replicator') {
-        expect(replicators).toHaveLength(1);
-        expect(mirrorMakers).toHaveLength(0);
-        const replication = (replicators[0]?.Properties as K8sObject | undefined)?.ReplicationInfoList[0];
+  test('MSK Replicator mode: a star of flows around the home region, both ways, whatever the primary', () => {
+    if (config.kafkaReplicationMode !== 'msk-replicator') return;
+    const flowsInto = (code: string) => Object.values(assembly.resourcesOfType(stack(code, 'resilience'), 'AWS::MSK::Replicator'));
+    const names = (code: string) => flowsInto(code).map((r) => r.Properties?.ReplicatorName);
+    const others = config.regions.filter((r) => !r.isHome);
+    expect(names(home.code)).toEqual(others.map((r) => `mlp-${tier.name}-${r.code}-to-${home.code}`));
+    for (const region of others) expect(names(region.code)).toEqual([`mlp-${tier.name}-${home.code}-to-${region.code}`]);
+    for (const region of config.regions) {
+      expect(assembly.resourcesOfType(stack(region.code, 'data'), 'AWS::MSK::Replicator')).toEqual({});
+      for (const replicator of flowsInto(region.code)) {
+        const replication = (replicator.Properties as K8sObject).ReplicationInfoList[0];
         expect(replication.ConsumerGroupReplication.SynchroniseConsumerGroupOffsets).toBe(true);
         expect(replication.TopicReplication.TopicNameConfiguration).toEqual({ Type: 'IDENTICAL' });
-      } else {
-        expect(replicators).toHaveLength(0);
-        expect(mirrorMakers).toHaveLength(1);
-        const properties = objects(region.code).find((o) => o.kind === 'ConfigMap' && o.metadata.namespace === 'kafka-replication')?.data[
-          'mm2.properties'
-        ] as string;
-        expect(properties).toMatch(new RegExp(`${primary.code}->${region.code}.enabled\\s*=\\s*true`));
-        expect(properties).toMatch(/sync.group.offsets.enabled\s*=\s*true/);
-        expect(properties).toMatch(/emit.checkpoints.enabled\s*=\s*true/);
-        expect(Object.keys(assembly.resourcesOfType(stack(region.code, 'compute'), 'AWS::EC2::VPCPeeringConnection'))).toHaveLength(1);
-        // The workers' internal REST API speaks mutual TLS with a certificate from the internal CA.
-        expect(properties).toMatch(/^listeners = https:/m);
-        expect(properties).toMatch(/^listeners\.https\.ssl\.client\.auth = required$/m);
-        const certificate = objects(region.code).find((o) => o.kind === 'Certificate' && o.metadata.namespace === 'kafka-replication');
-        expect(certificate?.spec.issuerRef).toMatchObject({ kind: 'ClusterIssuer', name: 'mlp-internal-ca' });
-        const template = assembly.template(stack(region.code, 'compute'));
-        expect(
-          dependenciesOf(template, manifestHolding(template, 'Certificate', certificate?.metadata.name, 'kafka-replication')),
-        ).toContain(manifestHolding(template, 'ClusterIssuer', 'mlp-internal-ca', null));
       }
     }
-    expect(Object.values(assembly.resourcesOfType(stack(primary.code, 'data'), 'AWS::MSK::Replicator'))).toHaveLength(0);
+  });
+
+  test('MirrorMaker 2 mode: one flow from the primary into every other region', () => {
+    if (config.kafkaReplicationMode !== 'mirrormaker2') return;
+    for (const region of secondaries) {
+      const mirrorMakers = objects(region.code).filter((o) => o.kind === 'Deployment' && o.metadata.namespace === 'kafka-replication');
+      expect(mirrorMakers).toHaveLength(1);
+      const properties = objects(region.code).find((o) => o.kind === 'ConfigMap' && o.metadata.namespace === 'kafka-replication')?.data[
+        'mm2.properties'
+      ] as string;
+      expect(properties).toMatch(new RegExp(`${primary.code}->${region.code}.enabled\\s*=\\s*true`));
+      expect(properties).toMatch(/sync.group.offsets.enabled\s*=\s*true/);
+      expect(properties).toMatch(/emit.checkpoints.enabled\s*=\s*true/);
+      expect(Object.keys(assembly.resourcesOfType(stack(region.code, 'compute'), 'AWS::EC2::VPCPeeringConnection'))).toHaveLength(1);
+      // The workers' internal REST API speaks mutual TLS with a certificate from the internal CA.
+      expect(properties).toMatch(/^listeners = https:/m);
+      expect(properties).toMatch(/^listeners\.https\.ssl\.client\.auth = required$/m);
+      const certificate = objects(region.code).find((o) => o.kind === 'Certificate' && o.metadata.namespace === 'kafka-replication');
+      expect(certificate?.spec.issuerRef).toMatchObject({ kind: 'ClusterIssuer', name: 'mlp-internal-ca' });
+      const template = assembly.template(stack(region.code, 'compute'));
+      expect(dependenciesOf(template, manifestHolding(template, 'Certificate', certificate?.metadata.name, 'kafka-replication'))).toContain(
+        manifestHolding(template, 'ClusterIssuer', 'mlp-internal-ca', null),
+      );
+    }
+    for (const region of config.regions) {
+      expect(Object.values(assembly.resourcesOfType(stack(region.code, 'resilience'), 'AWS::MSK::Replicator'))).toHaveLength(0);
+    }
+    const primaryMirrorMakers = objects(primary.code).filter(
+      (o) => o.kind === 'Deployment' && o.metadata.namespace === 'kafka-replication',
+    );
+    expect(primaryMirrorMakers).toHaveLength(0);
   });
 
   test('topics are created once, by a job in the primary region', () => {

@@ -1,9 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { LAYOUTS } from './layouts';
-import { synthLayout } from './synth';
+import { allTestLayouts } from './all-layouts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,19 +14,38 @@ declare module 'vitest' {
   }
 }
 
-export default function setup(project: TestProject): () => void {
+const WORKER = join(import.meta.dirname, 'synth-worker.ts');
+
+/** Run one worker over its share of the layouts; its errors by layout id. */
+function synthShare(share: number, shares: number, root: string): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, String(share), String(shares), root], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = output.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`synth worker ${share} exited with ${code}: ${output}`));
+      resolve(JSON.parse(last) as Record<string, string>);
+    });
+  });
+}
+
+/** Each layout is synthesized once, before any test file runs, by one worker per core. */
+export default async function setup(project: TestProject): Promise<() => void> {
   const root = mkdtempSync(join(tmpdir(), 'mlp-assemblies-'));
-  const assemblies: Record<string, string> = {};
-  const synthErrors: Record<string, string> = {};
-  for (const layout of LAYOUTS) {
-    const outdir = join(root, layout.id);
-    try {
-      synthLayout(layout, outdir);
-      assemblies[layout.id] = outdir;
-    } catch (error) {
-      synthErrors[layout.id] = error instanceof Error ? `${error.message}\n${error.stack}` : String(error);
-    }
-  }
+  const shares = Math.max(1, Math.min(availableParallelism(), 4));
+  const results = await Promise.all(Array.from({ length: shares }, (_, share) => synthShare(share, shares, root)));
+  const synthErrors = Object.assign({}, ...results) as Record<string, string>;
+  const assemblies = Object.fromEntries(
+    allTestLayouts()
+      .filter((layout) => !(layout.id in synthErrors))
+      .map((layout) => [layout.id, join(root, layout.id)]),
+  );
   project.provide('assemblies', assemblies);
   project.provide('synthErrors', synthErrors);
   return () => rmSync(root, { recursive: true, force: true });

@@ -8,11 +8,22 @@ export interface Layout {
   readonly regions?: readonly string[];
   /** Further context keys, as `-c key=value` would give them. */
   readonly context?: Readonly<Record<string, string>>;
+  /**
+   * Build the compute stacks.
+   * @default true
+   */
+  readonly compute?: boolean;
+  /**
+   * Run the quality gates (cdk-nag, the stateful-resource guard) while synthesizing.
+   * @default true
+   */
+  readonly gates?: boolean;
 }
 
 /**
- * Every tier preset at its default regions, the other Kafka replication mode, and the largest
- * supported layout.
+ * Every tier preset at its default regions, the other Kafka replication mode, the largest
+ * supported layout, and the shapes a failover leaves behind: a promoted replica with the read
+ * scaling beside it, a re-protected region holding two generations, and a failed-back tier3.
  */
 export const LAYOUTS: readonly Layout[] = [
   { id: 'dev', tier: 'dev' },
@@ -21,6 +32,13 @@ export const LAYOUTS: readonly Layout[] = [
   { id: 'tier3', tier: 'tier3' },
   { id: 'tier1-mirrormaker2', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], context: { kafkaReplicationMode: 'mirrormaker2' } },
   { id: 'tier3-5regions', tier: 'tier3', regions: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2', 'eu-central-1'] },
+  { id: 'tier1-failed-over', tier: 'tier1', context: { primaryRegion: 'us-west-2' } },
+  { id: 'tier1-reprotected', tier: 'tier1', context: { primaryRegion: 'us-west-2', rebuiltReplicas: 'us-east-1:us-west-2' } },
+  {
+    id: 'tier3-failed-back',
+    tier: 'tier3',
+    context: { rebuiltReplicas: 'us-east-1:us-west-2,eu-west-1:us-west-2', retiredDatabases: 'mlp-tier3-pg-euw1' },
+  },
 ];
 
 /** The fixed account used by every synthesized test layout. */

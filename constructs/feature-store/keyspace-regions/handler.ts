@@ -33,7 +33,6 @@ export interface IsCompleteResponse {
   readonly Data?: { readonly Regions: string };
 }
 
-
 export async function onEvent(event: CustomResourceEvent): Promise<OnEventResponse> {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId ?? event.ResourceProperties.KeyspaceName };
   validate(event.ResourceProperties);

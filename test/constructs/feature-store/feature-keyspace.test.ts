@@ -28,12 +28,27 @@ describe('FeatureKeyspace', () => {
   const { stack } = build();
   const template = Template.fromStack(stack);
 
-  test('replicates the keyspace to every listed region', () => {
+  test('creates the keyspace single-Region, a specification that never changes, and extends it to every listed region', () => {
     template.hasResourceProperties('AWS::Cassandra::Keyspace', {
       KeyspaceName: 'mlp_tier3_features',
-      ReplicationSpecification: { ReplicationStrategy: 'MULTI_REGION', RegionList: REGIONS },
+      ReplicationSpecification: { ReplicationStrategy: 'SINGLE_REGION' },
       ClientSideTimestampsEnabled: true,
     });
+    const [regions] = Object.values(template.findResources('Custom::KeyspaceRegions'));
+    expect(regions?.Properties).toMatchObject({ KeyspaceName: 'mlp_tier3_features', Regions: REGIONS });
+    // Regions are added once every table exists: Keyspaces replicates all of them with the keyspace.
+    const tableIds = Object.keys(template.findResources('AWS::Cassandra::Table'));
+    expect(regions?.DependsOn).toEqual(expect.arrayContaining(tableIds));
+  });
+
+  test('the region handler may change only this keyspace and its tables, in its regions', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+    const cassandra = statements.find((st) => Array.isArray(st.Action) && st.Action.includes('cassandra:AlterMultiRegionResource'));
+    const resources = JSON.stringify(cassandra?.Resource);
+    for (const region of REGIONS) expect(resources).toContain(`:cassandra:${region}:111122223333:/keyspace/mlp_tier3_features/`);
+    expect(resources).not.toMatch(/keyspace\/\*/);
   });
 
   test('each table is keyed by entity, clustered by feature group, with its own TTL and PITR', () => {
@@ -62,7 +77,7 @@ describe('FeatureKeyspace', () => {
     }
   });
 
-  test('provisioned tables auto scale reads and writes, and reads in every replica region', () => {
+  test('provisioned tables auto scale reads and writes; a Region added later takes the same settings', () => {
     const { stack: provisioned } = build({
       capacity: {
         mode: 'PROVISIONED',
@@ -85,8 +100,8 @@ describe('FeatureKeyspace', () => {
         ReadCapacityAutoScaling: read,
         WriteCapacityAutoScaling: { MinimumUnits: 10_000, MaximumUnits: 40_000 },
       },
-      ReplicaSpecifications: REGIONS.map((Region) => ({ Region, ReadCapacityAutoScaling: read })),
     });
+    expect(table?.Properties).not.toHaveProperty('ReplicaSpecifications');
   });
 
   test('passes the quality gates', () => {

@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -22,13 +23,14 @@ function build(sourceDbInstanceArn = SOURCE_ARN, withGates = false) {
     encryptionKey: key,
     vpc,
     clientCidrs: ['10.65.0.0/18'],
+    backupRetention: Duration.days(35),
   });
   if (withGates) addQualityGates(app);
   return { app, stack, key, replica };
 }
 
 describe('CrossRegionReadReplica', () => {
-  const { stack, key } = build();
+  const { stack, key, replica } = build();
   const template = Template.fromStack(stack);
   const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] };
 
@@ -77,16 +79,24 @@ describe('CrossRegionReadReplica', () => {
 
   test('sets none of the properties CloudFormation forbids on a replica', () => {
     const [instance] = Object.values(template.findResources('AWS::RDS::DBInstance'));
-    for (const forbidden of [
-      'StorageEncrypted',
-      'BackupRetentionPeriod',
-      'DBName',
-      'MasterUsername',
-      'MasterUserPassword',
-      'DBSnapshotIdentifier',
-    ]) {
+    for (const forbidden of ['StorageEncrypted', 'DBName', 'MasterUsername', 'MasterUserPassword', 'DBSnapshotIdentifier']) {
       expect(instance?.Properties).not.toHaveProperty(forbidden);
     }
+  });
+
+  test('keeps automated backups, so the moment a runbook promotes it, it has point-in-time recovery', () => {
+    template.hasResourceProperties('AWS::RDS::DBInstance', { BackupRetentionPeriod: 35, PreferredBackupWindow: '03:00-04:00' });
+  });
+
+  test('exposes its identity as a regional database: identifier, ARN by name, endpoint and resource id', () => {
+    const logicalId = stack.getLogicalId(replica.resource);
+    expect(replica.instanceIdentifier).toBe('mlp-tier1-pg-usw2');
+    expect(stack.resolve(replica.instanceArn)).toBe('arn:aws:rds:us-west-2:111122223333:db:mlp-tier1-pg-usw2');
+    expect(stack.resolve(replica.dbiResourceId)).toEqual({ 'Fn::GetAtt': [logicalId, 'DbiResourceId'] });
+    expect(stack.resolve(replica.endpoint)).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId, 'Endpoint.Address'] }, ':', { 'Fn::GetAtt': [logicalId, 'Endpoint.Port'] }]],
+    });
+    expect(stack.resolve(replica.instance.instanceIdentifier)).toEqual({ Ref: logicalId });
   });
 
   test('passes the quality gates with only reasoned acknowledgements', () => {
@@ -105,5 +115,25 @@ describe('CrossRegionReadReplica', () => {
     ],
   ])('rejects %s', (arn, message) => {
     expect(() => build(arn)).toThrow(message);
+  });
+
+  test('rejects a backup retention outside 1 to 35 days', () => {
+    const app = testApp();
+    const { stack, vpc } = stackWithVpc(app, 'Replica', 'us-west-2', '10.65.0.0/16');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    expect(
+      () =>
+        new CrossRegionReadReplica(stack, 'Metadata', {
+          sourceDbInstanceArn: SOURCE_ARN,
+          instanceIdentifier: 'mlp-tier1-pg-usw2',
+          engineVersion: rds.PostgresEngineVersion.VER_17,
+          instanceClass: 'm7g.2xlarge',
+          maxConnections: 200,
+          encryptionKey: key,
+          vpc,
+          clientCidrs: ['10.65.0.0/18'],
+          backupRetention: Duration.days(0),
+        }),
+    ).toThrow('backupRetention must be 1 to 35 days (a promoted replica needs point-in-time recovery), got 0');
   });
 });

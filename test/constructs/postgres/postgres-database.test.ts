@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, test } from 'vitest';
@@ -25,12 +26,6 @@ function build(overrides: Partial<PostgresDatabaseProps> = {}, withGates = false
     encryptionKey: key,
     vpc,
     clientCidrs: CLIENT_CIDRS,
-    readReplicas: [
-      { instanceIdentifier: 'mlp-tier2-pg-use1-scheduler-polling-1', role: 'scheduler-polling' },
-      { instanceIdentifier: 'mlp-tier2-pg-use1-status-api-1', role: 'status-api' },
-      { instanceIdentifier: 'mlp-tier2-pg-use1-analytics-1', role: 'analytics' },
-    ],
-    connectionPooler: true,
     ...overrides,
   });
   if (withGates) addQualityGates(app);
@@ -87,21 +82,6 @@ describe('PostgresDatabase', () => {
     });
   });
 
-  test('read replicas are named and tagged by role, spread over the zones, and protected', () => {
-    const replicas = Object.values(instances).filter((r) => r.Properties.SourceDBInstanceIdentifier);
-    expect(replicas.map((r) => r.Properties.DBInstanceIdentifier)).toEqual([
-      'mlp-tier2-pg-use1-scheduler-polling-1',
-      'mlp-tier2-pg-use1-status-api-1',
-      'mlp-tier2-pg-use1-analytics-1',
-    ]);
-    expect(replicas.map((r) => r.Properties.AvailabilityZone)).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
-    for (const replica of replicas) {
-      expect(replica).toMatchObject({ Properties: { DeletionProtection: true, MultiAZ: false }, DeletionPolicy: 'Retain' });
-      expect(replica.Properties.Tags).toContainEqual({ Key: 'mlp:replica-role', Value: expect.any(String) });
-      expect(JSON.stringify(replica.Properties.SourceDBInstanceIdentifier)).toContain(primaryId);
-    }
-  });
-
   test('log groups exist before the instances that write to them, with a retention', () => {
     for (const [id, instance] of Object.entries(instances)) {
       const name = instance.Properties.DBInstanceIdentifier;
@@ -113,55 +93,32 @@ describe('PostgresDatabase', () => {
     }
   });
 
-  test('RDS Proxy authenticates end to end with IAM and requires TLS', () => {
-    template.hasResourceProperties('AWS::RDS::DBProxy', {
-      DBProxyName: 'mlp-tier2-pg-use1',
-      EngineFamily: 'POSTGRESQL',
-      DefaultAuthScheme: 'IAM_AUTH',
-      RequireTLS: true,
-    });
-    const proxy = Object.values(template.findResources('AWS::RDS::DBProxy'))[0];
-    expect(proxy?.Properties).not.toHaveProperty('Auth');
-  });
-
-  test("the proxy's role may connect to this instance's users only", () => {
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: [
-          {
-            Action: 'rds-db:connect',
-            Effect: 'Allow',
-            Resource: {
-              'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [primaryId, 'DbiResourceId'] }, '/*'])],
-            },
-          },
-        ],
-      },
-    });
-  });
-
-  test('PostgreSQL is reachable only from the client CIDRs and the proxy', () => {
+  test('PostgreSQL is reachable only from the client CIDRs', () => {
     const groups = template.findResources('AWS::EC2::SecurityGroup', {
       Properties: { GroupDescription: 'PostgreSQL mlp-tier2-pg-use1 and its replicas' },
     });
     const [group] = Object.values(groups);
     expect(group?.Properties.SecurityGroupIngress.map((r: { CidrIp: string }) => r.CidrIp)).toEqual(CLIENT_CIDRS);
-    const proxyGroup = Object.keys(
-      template.findResources('AWS::EC2::SecurityGroup', {
-        Properties: { GroupDescription: 'RDS Proxy of mlp-tier2-pg-use1' },
-      }),
-    )[0];
-    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      FromPort: { 'Fn::GetAtt': [primaryId, 'Endpoint.Port'] },
-      GroupId: { 'Fn::GetAtt': [Object.keys(groups)[0], 'GroupId'] },
-      SourceSecurityGroupId: { 'Fn::GetAtt': [proxyGroup, 'GroupId'] },
-    });
+    expect(group?.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32' })]);
   });
 
-  test('without a pooler there is no proxy', () => {
-    const { stack: plain } = build({ connectionPooler: false, readReplicas: [] });
-    Template.fromStack(plain).resourceCountIs('AWS::RDS::DBProxy', 0);
-    Template.fromStack(plain).resourceCountIs('AWS::RDS::DBInstance', 1);
+  test('grantConnect allows rds-db:connect as one database user of this instance only', () => {
+    // GIVEN
+    const role = new iam.Role(stack, 'Client', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    // WHEN
+    const grant = database.grantConnect(role, 'mlp_tracking_server');
+    // THEN
+    expect(grant.success).toBe(true);
+    expect(stack.resolve(grant.principalStatements[0]?.toStatementJson())).toEqual({
+      Action: 'rds-db:connect',
+      Effect: 'Allow',
+      Resource: {
+        'Fn::Join': [
+          '',
+          ['arn:aws:rds-db:us-east-1:111122223333:dbuser:', { 'Fn::GetAtt': [primaryId, 'DbiResourceId'] }, '/mlp_tracking_server'],
+        ],
+      },
+    });
   });
 
   test('passes the quality gates with only reasoned acknowledgements', () => {
@@ -171,16 +128,8 @@ describe('PostgresDatabase', () => {
 });
 
 describe('invalid database props fail with a clear ValidationError', () => {
-  const replicas = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({ instanceIdentifier: `mlp-pg-replica-${i + 1}`, role: 'analytics' }));
   test.each<[string, Partial<PostgresDatabaseProps>, string]>([
-    ['16 read replicas', { readReplicas: replicas(16) }, 'RDS allows at most 15 read replicas of one instance, got 16'],
     ['an upper-case identifier', { instanceIdentifier: 'Mlp-PG' }, 'instance identifier "Mlp-PG" is invalid'],
-    [
-      'a replica named like the primary',
-      { readReplicas: [{ instanceIdentifier: 'mlp-tier2-pg-use1', role: 'analytics' }] },
-      'instance identifiers must be unique',
-    ],
     ['a db. prefix', { instanceClass: 'db.m7g.large' }, 'instanceClass must look like m7g.2xlarge (no db. prefix)'],
     ['10 GiB of storage', { allocatedStorageGiB: 10 }, 'allocatedStorageGiB must be 20 to 65536 (gp3), got 10'],
     [
