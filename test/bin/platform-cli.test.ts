@@ -34,6 +34,14 @@ describe('bin/platform.ts rejects bad context with one line and a non-zero exit'
       { hostedZoneId: 'nope' },
       'Invalid context -c hostedZoneId=nope: expected a Route 53 hosted zone id: Z followed by up to 31 upper-case letters or digits',
     ],
+    [
+      { regions: 'us-east-1,us-west-2', primaryRegion: 'eu-west-1' },
+      'Invalid context -c primaryRegion=eu-west-1: the primary must be one of -c regions (us-east-1, us-west-2); a failover changes the primary, not the region list',
+    ],
+    [
+      { rebuiltReplicas: 'us-east-1>us-west-2' },
+      'Invalid context -c rebuiltReplicas=us-east-1>us-west-2: "us-east-1>us-west-2" is not <region>:<source region>; expected entries such as us-east-1:us-west-2, oldest first',
+    ],
   ])('%j', async (context, message) => {
     const { code, stderr } = await runApp(context);
     expect(code).toBe(1);
