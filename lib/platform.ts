@@ -49,7 +49,7 @@ export function buildPlatform(scope: Construct, config: PlatformConfig, options:
       compute = new ComputeStack(scope, { config, region, vpc: network.vpc, data });
       compute.addStackDependency(data, 'services are granted access to the data stores by their ids');
     }
-    const resilience = new ResilienceStack(scope, { config, region, data });
+    const resilience = new ResilienceStack(scope, { config, region, data, vpc: network.vpc });
     regions.set(region.name, { network, data, compute, resilience });
   }
   const primary = regions.get(config.primaryRegion.name);

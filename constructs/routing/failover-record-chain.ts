@@ -22,6 +22,14 @@ export interface FailoverRecordChainProps {
   readonly endpoints: readonly RegionalEndpoint[];
   /** TTL of every record, which bounds how long resolvers keep answering with a failed region. */
   readonly ttl: Duration;
+  /**
+   * Where the chain ends when every region is unhealthy. Route 53 answers a link whose records are
+   * both unhealthy with its PRIMARY, so without this the last region would take traffic even while
+   * unhealthy; with it, one more link answers with the last region while healthy and with this
+   * name otherwise (a write host fails closed).
+   * @default - the last region, healthy or not
+   */
+  readonly closedTarget?: string;
 }
 
 /**
@@ -56,14 +64,18 @@ export class FailoverRecordChain extends Construct {
     const domain = zone.zoneName;
     this.domainName = serviceDomainName(hostName, domain);
 
-    const linkCount = endpoints.length - 1;
+    // With a closed target, every region is a link's PRIMARY and the closed target the last SECONDARY.
+    const chain = props.closedTarget
+      ? [...endpoints, { region: 'closed', domainName: props.closedTarget, healthCheck: undefined }]
+      : endpoints;
+    const linkCount = chain.length - 1;
     const linkDomainNames: string[] = [];
     const records: route53.CnameRecord[] = [];
     for (let position = 1; position <= linkCount; position++) {
       const link = new Construct(this, `Link${position}`);
       const recordName = failoverLinkDomainName(hostName, position, domain);
-      const primary = endpoints[position - 1];
-      const last = endpoints[position];
+      const primary = chain[position - 1];
+      const last = chain[position];
       if (!primary || !last) throw new Error('unreachable: a link has a primary and a next region');
       const isLastLink = position === linkCount;
       linkDomainNames.push(recordName);
@@ -75,7 +87,7 @@ export class FailoverRecordChain extends Construct {
           ttl: props.ttl,
           failover: route53.Failover.PRIMARY,
           setIdentifier: PRIMARY_SET_IDENTIFIER,
-          healthCheck: primary.healthCheck,
+          healthCheck: primary.healthCheck as route53.IHealthCheck,
         }),
         new route53.CnameRecord(link, 'Secondary', {
           zone,

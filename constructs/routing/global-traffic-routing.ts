@@ -6,6 +6,7 @@ import { FailoverRecordChain } from './failover-record-chain';
 import { LatencyRecords } from './latency-records';
 import { RegionalHealthChecks, type RoutedRegion } from './regional-health-checks';
 import { validateHostName, validateRegions } from './validation';
+import { type WriteGateAlarm, WriteGates } from './write-gates';
 
 export interface GlobalTrafficRoutingProps {
   /** Public hosted zone of the platform's domain. */
@@ -24,6 +25,18 @@ export interface GlobalTrafficRoutingProps {
   readonly writeHosts: readonly string[];
   /** Names served by every region, routed to the lowest-latency healthy one, e.g. `query`. */
   readonly readHosts: readonly string[];
+  /**
+   * Each region's write-gate alarm. With them, a write host routes to a region only while its gate
+   * is open and no other region's is (see `WriteGates`), and fails closed to `writeClosedTarget`.
+   * @default - write hosts fail over on the HTTPS health checks alone
+   */
+  readonly writeGateAlarms?: readonly WriteGateAlarm[];
+  /**
+   * Where write hosts answer when no region may take writes. A name under `.invalid` (RFC 2606)
+   * never resolves, so clients fail fast instead of writing to a region whose gate is closed.
+   * @default 'write-gate-closed.invalid' when `writeGateAlarms` is given
+   */
+  readonly writeClosedTarget?: string;
 }
 
 /**
@@ -36,6 +49,8 @@ export class GlobalTrafficRouting extends Construct {
   public readonly failover: ReadonlyMap<string, FailoverRecordChain>;
   /** By host name. */
   public readonly latency: ReadonlyMap<string, LatencyRecords>;
+  /** The write gates, when `writeGateAlarms` is given. */
+  public readonly writeGates?: WriteGates;
 
   constructor(scope: Construct, id: string, props: GlobalTrafficRoutingProps) {
     super(scope, id);
@@ -58,13 +73,26 @@ export class GlobalTrafficRouting extends Construct {
       failureThreshold: props.healthCheckFailureThreshold,
     });
     const endpoints = this.healthChecks.endpoints;
+    let writeEndpoints = endpoints;
+    let closedTarget: string | undefined;
+    if (props.writeGateAlarms) {
+      this.writeGates = new WriteGates(this, 'WriteGates', { endpoints, alarms: props.writeGateAlarms, namePrefix: props.namePrefix });
+      writeEndpoints = this.writeGates.writeEndpoints;
+      closedTarget = props.writeClosedTarget ?? 'write-gate-closed.invalid';
+    }
 
     const failover = new Map<string, FailoverRecordChain>();
     const writeScope = new Construct(this, 'Failover');
     for (const hostName of writeHosts) {
       failover.set(
         hostName,
-        new FailoverRecordChain(writeScope, hostName, { zone: props.zone, hostName, endpoints, ttl: props.recordTtl }),
+        new FailoverRecordChain(writeScope, hostName, {
+          zone: props.zone,
+          hostName,
+          endpoints: writeEndpoints,
+          ttl: props.recordTtl,
+          closedTarget,
+        }),
       );
     }
     const latency = new Map<string, LatencyRecords>();

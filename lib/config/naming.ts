@@ -117,6 +117,7 @@ export const RUNBOOK_PARAMETERS = {
     'replicator-arns', // MSK Replicator mode: the flows into this region's cluster, comma-separated
   ],
   clickhouse: ['namespace', 'service', 'cluster', 'backup-location'],
+  runbooks: ['region-failover', 'failback', 'az-failover'], // state machine ARNs, in the resilience stack
 } as const;
 
 export type RunbookParameterComponent = keyof typeof RUNBOOK_PARAMETERS;

@@ -2,6 +2,7 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { GlobalTrafficRouting } from '../../constructs/routing';
+import { runbookNames } from '../../runbooks/definitions/runbook-set';
 import { globalStackName, type PlatformConfig, READ_HOSTS, WRITE_HOSTS } from '../config';
 
 /** The one region the global stack deploys to. */
@@ -56,6 +57,11 @@ export class GlobalStack extends Stack {
       recordTtl: Duration.seconds(routing.recordTtlSeconds),
       writeHosts: WRITE_HOSTS,
       readHosts: READ_HOSTS,
+      // Write hosts follow the runbooks' write gates, never a health check alone.
+      writeGateAlarms: props.config.regions.map((region) => ({
+        region: region.name,
+        alarmName: runbookNames.writeGateAlarm(props.config.tier.name, region.code),
+      })),
     });
   }
 }

@@ -1,16 +1,20 @@
 import { Fn } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BucketReplication } from '../../constructs/artifacts';
 import { MskReplicator } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
+import { RunbookSet } from '../../runbooks/definitions/runbook-set';
 import { artifactBucketName, dataKeyAlias, type RegionPlan, runbookParameterName } from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
 
 export interface ResilienceStackProps extends RegionalStackProps {
-  /** The region's data stack, whose Kafka cluster receives the replication flows. */
+  /** The region's data stack: its Kafka cluster receives the replication flows, its bucket the runbook reports. */
   readonly data: DataStack;
+  /** The region's VPC: runbook steps that reach a database run in it. */
+  readonly vpc: ec2.IVpc;
 }
 
 /**
@@ -22,6 +26,8 @@ export class ResilienceStack extends RegionalStack {
   public readonly artifactReplication: BucketReplication;
   /** MSK Replicator flows into this region's cluster, by source region name. */
   public readonly kafkaFlows: ReadonlyMap<string, MskReplicator>;
+  /** The DR runbooks, runnable from this region. */
+  public readonly runbooks: RunbookSet;
 
   constructor(scope: Construct, props: ResilienceStackProps) {
     super(scope, 'resilience', props);
@@ -42,6 +48,26 @@ export class ResilienceStack extends RegionalStack {
     });
 
     this.kafkaFlows = this.addKafkaFlows(props.data);
+
+    const objectives = this.config.tier.recovery.region;
+    this.runbooks = new RunbookSet(this, 'Runbooks', {
+      tier,
+      regions: this.config.regions.map((r) => r.name),
+      regionCode: this.regionPlan.code,
+      vpc: props.vpc,
+      reportBucketName: artifactBucketName(tier, this.account, this.region),
+      reportBucketKey: props.data.dataKey,
+      rpoSeconds: objectives.rpoSeconds,
+      rtoSeconds: objectives.rtoSeconds,
+      logRetention: this.config.tier.network.flowLogRetentionDays as logs.RetentionDays,
+    });
+    for (const [runbook, machine] of [
+      ['region-failover', this.runbooks.regionFailover],
+      ['failback', this.runbooks.failback],
+      ['az-failover', this.runbooks.azFailover],
+    ] as const) {
+      this.publishRunbookParameter('runbooks', runbook, machine.stateMachineArn);
+    }
   }
 
   /**

@@ -1,0 +1,62 @@
+import { type AwsClients, awsClients } from './clients';
+import { type DatabasePlane, directDatabasePlane, iamClientConfig, routedDatabasePlane } from './database';
+import { ERROR, fail } from './errors';
+
+/** What every step knows about the deployment, from its function's environment (set by the resilience stack). */
+export interface RunbookEnv {
+  readonly tier: string;
+  /** The region the runbook runs in: the one that becomes, or stays, the primary. */
+  readonly region: string;
+  /** Every region of the deployment in home order (`-c regions`). */
+  readonly regions: readonly string[];
+  /** The DynamoDB table of this region holding the runbook lock, the epoch, the write gate and the primary. */
+  readonly stateTable: string;
+  /** Region objectives (seed 003): RPO 60 s, RTO 300 s. */
+  readonly rpoSeconds: number;
+  readonly rtoSeconds: number;
+  /** Where reports go: the region's artifact bucket and the runbook topic. */
+  readonly reportBucket: string;
+  readonly reportTopicArn: string;
+  /** Database user the data-plane steps connect as (IAM authentication) and its database. */
+  readonly databaseUser: string;
+  readonly databaseName: string;
+}
+
+/** Everything a step uses besides its input. */
+export interface RunbookDeps {
+  readonly env: RunbookEnv;
+  readonly clients: AwsClients;
+  readonly database: DatabasePlane;
+  /** The clock; the drill passes a virtual one. */
+  now(): Date;
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) return fail(ERROR.invalidInput, `environment variable ${name} is not set`);
+  return value;
+}
+
+/** The environment of a deployed runbook function. */
+export function envFromProcess(): RunbookEnv {
+  return {
+    tier: required('MLP_TIER'),
+    region: required('AWS_REGION'),
+    regions: required('MLP_REGIONS').split(','),
+    stateTable: required('MLP_STATE_TABLE'),
+    rpoSeconds: Number(required('MLP_RPO_SECONDS')),
+    rtoSeconds: Number(required('MLP_RTO_SECONDS')),
+    reportBucket: process.env.MLP_REPORT_BUCKET ?? '',
+    reportTopicArn: process.env.MLP_REPORT_TOPIC_ARN ?? '',
+    databaseUser: required('MLP_DATABASE_USER'),
+    databaseName: required('MLP_DATABASE_NAME'),
+  };
+}
+
+/** The dependencies of a deployed runbook function: real clients, IAM database authentication, the wall clock. */
+export function lambdaDeps(): RunbookDeps {
+  const env = envFromProcess();
+  const clients = awsClients();
+  const local = directDatabasePlane(iamClientConfig(env.databaseUser, env.databaseName), env.databaseName);
+  return { env, clients, database: routedDatabasePlane(local, env.region, env.tier, clients), now: () => new Date() };
+}

@@ -1,0 +1,245 @@
+import type { StepName } from '../steps';
+
+/** The AWS access a step needs, as the resilience stack grants it (see `runbook-functions.ts`). */
+export type Access =
+  | 'read-parameters' // ssm:GetParameter on /mlp/<tier>/* of every region
+  | 'describe-databases' // rds:DescribeDBInstances on the platform's instances, every region
+  | 'promote-database' // rds:PromoteReadReplica on the platform's instances in its own region
+  | 'reboot-database' // rds:RebootDBInstance on the platform's instances in its own region
+  | 'database-plane' // its region's database agent in every region, and rds-db:connect as the runbook user in its own
+  | 'read-metrics' // cloudwatch:GetMetricData
+  | 'publish-gate' // cloudwatch:PutMetricData in the MLP/DR namespace
+  | 'state-table' // the DR state table of every region
+  | 'describe-executions' // states:DescribeExecution / GetExecutionHistory on this region's runbooks
+  | 'cache-failover' // ElastiCache global datastore failover and disassociation, describe
+  | 'cache-test-failover' // ElastiCache TestFailover on the region's group
+  | 'kafka-describe' // kafka:DescribeClusterV2
+  | 'batch-queues' // batch:UpdateJobQueue on the platform's queues, every region
+  | 'keyspace-describe' // cassandra:Select on the feature keyspace
+  | 'scale-nodes' // eks node groups of the region's cluster
+  | 'write-report'; // s3:PutObject under dr-reports/ of the region's artifact bucket, sns:Publish
+
+/** One step as the state machines, the IAM and the generated runbook documents see it. */
+export interface StepSpec {
+  readonly name: StepName;
+  /** What it does, one sentence, for the runbook document. */
+  readonly summary: string;
+  /** Lambda and Task timeout. */
+  readonly timeoutSeconds: number;
+  /** A check the state machine repeats while it raises `NotReady`: seconds between tries and how many. */
+  readonly poll?: { readonly intervalSeconds: number; readonly maxAttempts: number };
+  /** What happens when it fails for good. */
+  readonly onFailure: string;
+  /** Runs inside the region's VPC, because it reaches a database. */
+  readonly inVpc: boolean;
+  readonly access: readonly Access[];
+}
+
+const spec = (s: StepSpec) => s;
+
+/**
+ * Every step of the runbooks. Polls are Step Functions retries of a `NotReady` check (the wait is
+ * the state machine's, never a sleep in a Lambda); their budgets come from the facts behind the
+ * modelled timings: RDS promotion "several minutes" (budget 15 min), a global datastore failover
+ * about 1 min (budget 10 min), a Multi-AZ failover 60-120 s (budget 8 min).
+ */
+export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
+  Preflight: spec({
+    name: 'Preflight',
+    summary:
+      "Read-only readiness: the target's database replicates the primary (or an earlier execution promoted it), its lag by heartbeat against the RPO, the source reachable, the cache's membership. Decides go or no-go.",
+    timeoutSeconds: 60,
+    onFailure: 'No-go: nothing has changed; the report gives the reasons. Unplanned mode with lag beyond the RPO needs an override.',
+    inVpc: true,
+    access: ['read-parameters', 'describe-databases', 'database-plane', 'read-metrics', 'state-table'],
+  }),
+  AcquireLock: spec({
+    name: 'AcquireLock',
+    summary:
+      'Takes the runbook lock in the target region with a new epoch; refuses while another execution runs, takes over from one that died.',
+    timeoutSeconds: 30,
+    onFailure: 'LockHeld: the execution is refused and changes nothing.',
+    inVpc: false,
+    access: ['state-table', 'describe-executions'],
+  }),
+  FenceSource: spec({
+    name: 'FenceSource',
+    summary:
+      "Fences the old primary before anything is promoted: closes its write gate, makes its database read-only and ends its sessions (through that region's database agent), disables its Batch queues.",
+    timeoutSeconds: 60,
+    onFailure: 'Planned mode: abort before any promotion. Unplanned: what could not be reached is recorded and the runbook goes on.',
+    inVpc: false,
+    access: ['state-table', 'publish-gate', 'database-plane', 'read-parameters', 'batch-queues'],
+  }),
+  CheckCaughtUp: spec({
+    name: 'CheckCaughtUp',
+    summary: 'Planned mode: waits until the target holds the last heartbeat the fenced source acknowledged (lag 0 by heartbeat).',
+    timeoutSeconds: 30,
+    poll: { intervalSeconds: 5, maxAttempts: 24 },
+    onFailure: 'Not caught up within 2 minutes: abort with the gate closed; nothing was promoted.',
+    inVpc: true,
+    access: ['database-plane'],
+  }),
+  PromotePostgres: spec({
+    name: 'PromotePostgres',
+    summary:
+      "Promotes the target's cross-region replica with PromoteReadReplica, keeping 35 days of backups; nothing if it already is standalone.",
+    timeoutSeconds: 60,
+    onFailure: 'The promotion branch fails: the gate stays closed, the report alerts.',
+    inVpc: false,
+    access: ['describe-databases', 'promote-database', 'state-table'],
+  }),
+  CheckPostgresPromoted: spec({
+    name: 'CheckPostgresPromoted',
+    summary: 'Waits until the promoted instance is available and replicates nothing.',
+    timeoutSeconds: 30,
+    poll: { intervalSeconds: 30, maxAttempts: 30 },
+    onFailure: 'Budget of 15 minutes exhausted: abort to a safe state (gate closed) and alert.',
+    inVpc: false,
+    access: ['describe-databases'],
+  }),
+  PromoteCache: spec({
+    name: 'PromoteCache',
+    summary:
+      "Makes the target's cache writable: planned, FailoverGlobalReplicationGroup; unplanned, DisassociateGlobalReplicationGroup; a regional cache is warmed, not promoted.",
+    timeoutSeconds: 60,
+    onFailure: 'The promotion branch fails: the gate stays closed, the report alerts.',
+    inVpc: false,
+    access: ['read-parameters', 'cache-failover'],
+  }),
+  CheckCachePromoted: spec({
+    name: 'CheckCachePromoted',
+    summary: "Waits until the target's group is the datastore's primary (or standalone) and available.",
+    timeoutSeconds: 30,
+    poll: { intervalSeconds: 15, maxAttempts: 40 },
+    onFailure: 'Budget of 10 minutes exhausted: abort with the gate closed and alert.',
+    inVpc: false,
+    access: ['cache-failover'],
+  }),
+  CheckKafka: spec({
+    name: 'CheckKafka',
+    summary: "Checks the target's MSK cluster is ACTIVE: producers and consumers move to it with topics and offsets already replicated.",
+    timeoutSeconds: 30,
+    poll: { intervalSeconds: 15, maxAttempts: 8 },
+    onFailure: 'The promotion branch fails: the gate stays closed.',
+    inVpc: false,
+    access: ['read-parameters', 'kafka-describe'],
+  }),
+  EnableBatchQueues: spec({
+    name: 'EnableBatchQueues',
+    summary: "Enables the target's AWS Batch job queues.",
+    timeoutSeconds: 60,
+    onFailure: 'The promotion branch fails: the gate stays closed.',
+    inVpc: false,
+    access: ['read-parameters', 'batch-queues'],
+  }),
+  VerifyKeyspace: spec({
+    name: 'VerifyKeyspace',
+    summary: 'Verifies the feature keyspace is active in the target (Keyspaces is active-active: nothing to promote).',
+    timeoutSeconds: 30,
+    onFailure: 'The promotion branch fails: the gate stays closed.',
+    inVpc: false,
+    access: ['read-parameters', 'keyspace-describe'],
+  }),
+  OpenGate: spec({
+    name: 'OpenGate',
+    summary:
+      "Opens the target's write gate under this execution's epoch (state table, then PutMetricData in the target region), only once the database replicates nothing.",
+    timeoutSeconds: 30,
+    onFailure: 'StaleEpoch or a replica still replicating: the gate stays closed.',
+    inVpc: false,
+    access: ['state-table', 'describe-databases', 'publish-gate'],
+  }),
+  VerifyWrites: spec({
+    name: 'VerifyWrites',
+    summary: 'Writes a heartbeat through the new primary and reads it back; measures the data lost by heartbeat.',
+    timeoutSeconds: 60,
+    onFailure: 'The runbook fails after the gate opened: the report says the new primary did not take a write.',
+    inVpc: true,
+    access: ['database-plane'],
+  }),
+  ScaleTarget: spec({
+    name: 'ScaleTarget',
+    summary: "Grows the target cluster's node groups by half (seed 001), once per epoch.",
+    timeoutSeconds: 60,
+    onFailure: 'Reported; the failover itself has completed.',
+    inVpc: false,
+    access: ['read-parameters', 'scale-nodes'],
+  }),
+  ReleaseLock: spec({
+    name: 'ReleaseLock',
+    summary: 'Releases the runbook lock if this execution still holds it.',
+    timeoutSeconds: 30,
+    onFailure: 'The next execution takes the lock over once this one has ended.',
+    inVpc: false,
+    access: ['state-table'],
+  }),
+  Report: spec({
+    name: 'Report',
+    summary:
+      'Writes the report (per-step times from the execution history, RTO, RPO by heartbeat, what was fenced, the next cdk deploy) as JSON and Markdown to the artifact bucket and announces it on the runbook topic.',
+    timeoutSeconds: 60,
+    onFailure: 'The execution ends as it would have; the report is missing.',
+    inVpc: false,
+    access: ['describe-executions', 'read-parameters', 'write-report'],
+  }),
+  CheckReprotection: spec({
+    name: 'CheckReprotection',
+    summary: "Failback: waits until this region's rebuilt replica replicates the primary and its heartbeat is within the RPO.",
+    timeoutSeconds: 60,
+    poll: { intervalSeconds: 60, maxAttempts: 60 },
+    onFailure: 'Not re-protected or not caught up within an hour: no switchover is started.',
+    inVpc: true,
+    access: ['read-parameters', 'describe-databases', 'database-plane', 'state-table'],
+  }),
+  RebootWithFailover: spec({
+    name: 'RebootWithFailover',
+    summary: "AZ failover: reboots the region's Multi-AZ database with ForceFailover, so the standby in another zone takes over.",
+    timeoutSeconds: 60,
+    onFailure: 'Reported; nothing else is attempted.',
+    inVpc: false,
+    access: ['read-parameters', 'describe-databases', 'reboot-database'],
+  }),
+  CheckDatabaseAvailable: spec({
+    name: 'CheckDatabaseAvailable',
+    summary: 'Waits until the database is available again (RDS documents 60-120 s).',
+    timeoutSeconds: 30,
+    poll: { intervalSeconds: 15, maxAttempts: 32 },
+    onFailure: 'Budget of 8 minutes exhausted: reported.',
+    inVpc: false,
+    access: ['describe-databases'],
+  }),
+  TestCacheFailover: spec({
+    name: 'TestCacheFailover',
+    summary: "AZ failover: ElastiCache TestFailover of the cache's first shard.",
+    timeoutSeconds: 60,
+    onFailure: 'Reported.',
+    inVpc: false,
+    access: ['read-parameters', 'cache-test-failover'],
+  }),
+  CheckCacheAvailable: spec({
+    name: 'CheckCacheAvailable',
+    summary: 'Waits until the cache is available again.',
+    timeoutSeconds: 30,
+    poll: { intervalSeconds: 15, maxAttempts: 32 },
+    onFailure: 'Budget of 8 minutes exhausted: reported.',
+    inVpc: false,
+    access: ['cache-test-failover'],
+  }),
+  RefreshGate: spec({
+    name: 'RefreshGate',
+    summary: "Every minute, republishes the region's recorded gate: an open gate is a lease that lapses when nobody keeps it.",
+    timeoutSeconds: 30,
+    onFailure: 'The gate metric goes missing and the gate alarm treats it as closed.',
+    inVpc: false,
+    access: ['state-table', 'publish-gate'],
+  }),
+  WriteHeartbeats: spec({
+    name: 'WriteHeartbeats',
+    summary: 'Every minute, while the region holds the primary, writes a heartbeat row a second for 55 seconds.',
+    timeoutSeconds: 70,
+    onFailure: 'Heartbeats pause for a minute; RPO measurements widen by as much.',
+    inVpc: true,
+    access: ['state-table', 'read-parameters', 'describe-databases', 'database-plane'],
+  }),
+};

@@ -1,0 +1,524 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { nagResourceName } from '../../constructs/private/nag';
+import { databaseAgentName } from '../core/database';
+import type { StepName } from '../steps';
+import { type Access, STEP_SPECS } from './catalogue';
+import { azFailoverDefinition, failbackDefinition, regionFailoverDefinition, type StepFunctions } from './state-machines';
+
+/** Where the runbook code lives; one esbuild bundle of `lambda.ts` serves every function. */
+const RUNBOOKS_DIR = join(import.meta.dirname, '..');
+
+/** Names other regions and Route 53 use to reach a region's runbook resources; fixed, so no reference crosses regions. */
+export const runbookNames = {
+  stateTable: (tier: string) => `mlp-${tier}-dr-state`,
+  writeGateAlarm: (tier: string, regionCode: string) => `mlp-${tier}-${regionCode}-write-gate-closed`,
+  stateMachine: (tier: string, runbook: 'region-failover' | 'failback' | 'az-failover') => `mlp-${tier}-${runbook}`,
+  databaseAgent: databaseAgentName,
+};
+
+/** The CloudWatch metric a region's write gate is published as. */
+export const WRITE_GATE_METRIC = { namespace: 'MLP/DR', metricName: 'WriteGateOpen' } as const;
+
+export interface RunbookSetProps {
+  readonly tier: string;
+  /** Every region of the deployment in home order; the runbooks act on any of them. */
+  readonly regions: readonly string[];
+  /** This region's short code, e.g. `usw2`. */
+  readonly regionCode: string;
+  /** The region's VPC: the steps that reach a database run in its private subnets. */
+  readonly vpc: ec2.IVpc;
+  /** The region's artifact bucket, by name: reports go under `dr-reports/`. */
+  readonly reportBucketName: string;
+  /** The artifact bucket's key: reports written under `dr-reports/` are encrypted with it. */
+  readonly reportBucketKey: kms.IKey;
+  readonly rpoSeconds: number;
+  readonly rtoSeconds: number;
+  /**
+   * Database user the data-plane steps authenticate as (IAM), and the platform database.
+   * @default 'mlp_dr', 'mlp'
+   */
+  readonly databaseUser?: string;
+  readonly databaseName?: string;
+  /**
+   * Retention of the runbooks' logs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The disaster-recovery runbooks of one region: the `RegionFailover`, `Failback` and `AzFailover`
+ * state machines with a Lambda function per step (each with only its own step's permissions), the
+ * region's DR state table (lock, epoch, write gate, primary), the write gate's lease (a minute's
+ * republishing and the alarm Route 53 reads), the heartbeat writer, the database agent other
+ * regions fence through, and the report topic. Deployed in every region, so a surviving region
+ * can recover alone.
+ */
+export class RunbookSet extends Construct {
+  public readonly functions: StepFunctions;
+  public readonly databaseAgent: lambda.Function;
+  public readonly stateTable: dynamodb.Table;
+  public readonly reportTopic: sns.Topic;
+  public readonly logsKey: kms.Key;
+  public readonly writeGateAlarm: cloudwatch.Alarm;
+  public readonly regionFailover: sfn.StateMachine;
+  public readonly failback: sfn.StateMachine;
+  public readonly azFailover: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: RunbookSetProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const databaseUser = props.databaseUser ?? 'mlp_dr';
+    const databaseName = props.databaseName ?? 'mlp';
+
+    this.logsKey = new kms.Key(this, 'LogsKey', {
+      description: `Encrypts the ${props.tier} runbooks' logs and report topic in ${stack.region}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.logsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsOfThisAccountAndRegion',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    const logGroup = (logId: string) =>
+      new logs.LogGroup(this, logId, { retention, encryptionKey: this.logsKey, removalPolicy: RemovalPolicy.RETAIN });
+
+    this.stateTable = new dynamodb.Table(this, 'StateTable', {
+      tableName: runbookNames.stateTable(props.tier),
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // An AWS managed key: runbooks of every region write each other's tables, and callers of a
+      // table under an AWS managed key need no KMS permissions in the other region.
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.reportTopic = new sns.Topic(this, 'ReportTopic', {
+      displayName: `${props.tier} disaster-recovery runbook reports`,
+      masterKey: this.logsKey,
+      enforceSSL: true,
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'DataPlaneSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Runbook steps that reach a database: PostgreSQL inside the VPC, HTTPS to AWS APIs',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(5432), 'PostgreSQL in the VPC');
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs of every region, through NAT or endpoints');
+
+    const code = lambda.Code.fromAsset(RUNBOOKS_DIR, {
+      bundling: {
+        image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+        local: { tryBundle: (outputDir) => bundleLocally(outputDir) },
+      },
+    });
+    const environment = {
+      MLP_TIER: props.tier,
+      MLP_REGIONS: props.regions.join(','),
+      MLP_STATE_TABLE: runbookNames.stateTable(props.tier),
+      MLP_RPO_SECONDS: String(props.rpoSeconds),
+      MLP_RTO_SECONDS: String(props.rtoSeconds),
+      MLP_REPORT_BUCKET: props.reportBucketName,
+      MLP_REPORT_TOPIC_ARN: this.reportTopic.topicArn,
+      MLP_DATABASE_USER: databaseUser,
+      MLP_DATABASE_NAME: databaseName,
+    };
+    const grants = new AccessGrants(this, props, databaseUser);
+    const makeFunction = (name: StepName | 'DatabaseAgent', timeoutSeconds: number, inVpc: boolean, functionName?: string) => {
+      const functionLogs = logGroup(`${name}Logs`);
+      // A role of its own, with no AWS managed policy for logging: it writes to its own log group only.
+      const role = new iam.Role(this, `${name}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Runbook step ${name}: only what this step calls`,
+      });
+      functionLogs.grantWrite(role);
+      const fn = new lambda.Function(this, `${name}Function`, {
+        functionName,
+        code,
+        handler: 'index.handler',
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 256,
+        timeout: Duration.seconds(timeoutSeconds),
+        environment: { ...environment, MLP_STEP: name },
+        description:
+          name === 'DatabaseAgent'
+            ? 'Runs the runbooks’ narrow database operations in this region'
+            : STEP_SPECS[name as StepName].summary.slice(0, 256),
+        logGroup: functionLogs,
+        role,
+        tracing: lambda.Tracing.ACTIVE,
+        ...(inVpc
+          ? { vpc: props.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, securityGroups: [securityGroup] }
+          : {}),
+      });
+      acknowledgeFunctionIam(fn, inVpc);
+      return fn;
+    };
+    const functions = {} as Record<StepName, lambda.Function>;
+    for (const spec of Object.values(STEP_SPECS)) {
+      const fn = makeFunction(spec.name, spec.timeoutSeconds, spec.inVpc);
+      for (const access of spec.access) grants.grant(fn, access);
+      functions[spec.name] = fn;
+    }
+    this.functions = functions;
+    this.databaseAgent = makeFunction('DatabaseAgent', 30, true, runbookNames.databaseAgent(props.tier));
+    grants.grant(this.databaseAgent, 'database-plane');
+
+    // The write gate: the alarm Route 53 reads is in ALARM (gate closed) unless the gate was published
+    // open in both of the last two minutes; a missing datapoint counts as closed.
+    this.writeGateAlarm = new cloudwatch.Alarm(this, 'WriteGateClosed', {
+      alarmName: runbookNames.writeGateAlarm(props.tier, props.regionCode),
+      alarmDescription: `The write gate of ${stack.region} is closed: Route 53 sends the write hosts elsewhere. Only the runbooks open it.`,
+      metric: new cloudwatch.Metric({
+        ...WRITE_GATE_METRIC,
+        dimensionsMap: { Tier: props.tier, Region: stack.region },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    for (const [scheduleId, step] of [
+      ['RefreshGateEveryMinute', 'RefreshGate'],
+      ['WriteHeartbeatsEveryMinute', 'WriteHeartbeats'],
+    ] as const) {
+      const role = new iam.Role(this, `${scheduleId}Role`, {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        }),
+        description: `Invokes the ${step} runbook step every minute`,
+      });
+      new scheduler.Schedule(this, scheduleId, {
+        schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+        target: new schedulerTargets.LambdaInvoke(functions[step], { retryAttempts: 0, role }),
+        description: STEP_SPECS[step].summary.slice(0, 512),
+      });
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResourceName(role, functions[step].functionArn)}:*]`,
+        reason: 'aws-cdk-lib grants the schedule its one function and that function’s versions and aliases (":*"); nothing else.',
+      });
+    }
+
+    const machine = (machineId: string, runbook: 'region-failover' | 'failback' | 'az-failover', definition: sfn.IChainable) =>
+      new sfn.StateMachine(this, machineId, {
+        stateMachineName: runbookNames.stateMachine(props.tier, runbook),
+        stateMachineType: sfn.StateMachineType.STANDARD,
+        definitionBody: sfn.DefinitionBody.fromChainable(definition),
+        queryLanguage: sfn.QueryLanguage.JSON_PATH,
+        tracingEnabled: true,
+        logs: { destination: logGroup(`${machineId}Logs`), level: sfn.LogLevel.ALL, includeExecutionData: true },
+        timeout: Duration.hours(runbook === 'failback' ? 3 : 1),
+      });
+    this.regionFailover = machine(
+      'RegionFailover',
+      'region-failover',
+      regionFailoverDefinition(new Construct(this, 'RegionFailoverStates'), functions),
+    );
+    // The failback starts the failover of its own region by name: no reference between the two.
+    const regionFailoverByName = sfn.StateMachine.fromStateMachineName(
+      this,
+      'RegionFailoverByName',
+      runbookNames.stateMachine(props.tier, 'region-failover'),
+    );
+    this.failback = machine(
+      'Failback',
+      'failback',
+      failbackDefinition(new Construct(this, 'FailbackStates'), functions, regionFailoverByName),
+    );
+    this.failback.node.addDependency(this.regionFailover);
+    Validations.of(this.failback.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${runbookNames.stateMachine(props.tier, 'region-failover')}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })}]`,
+      reason:
+        'aws-cdk-lib lets a .sync StartExecution task describe and stop the executions it starts, of this region’s RegionFailover only.',
+    });
+    this.azFailover = machine('AzFailover', 'az-failover', azFailoverDefinition(new Construct(this, 'AzFailoverStates'), functions));
+    for (const stateMachine of [this.regionFailover, this.failback, this.azFailover]) acknowledgeStateMachineIam(stateMachine);
+    // The report step reads its runbook's execution history, the lock step whether a holder still
+    // runs. By name: the state machines' definitions refer to the functions, not the other way.
+    const executions = (['region-failover', 'failback', 'az-failover'] as const).map((runbook) =>
+      stack.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${runbookNames.stateMachine(props.tier, runbook)}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    const reason = 'Executions of this tier’s runbooks in this region; execution names are the only wildcard.';
+    for (const [fn, actions] of [
+      [functions.Report, ['states:GetExecutionHistory', 'states:DescribeExecution']],
+      [functions.AcquireLock, ['states:DescribeExecution']],
+    ] as const) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...actions], resources: executions }));
+      for (const arn of executions) acknowledgeWildcard(fn, arn, reason);
+    }
+  }
+}
+
+/** esbuild, in-process: one minified CommonJS bundle of `lambda.ts`; the Lambda runtime provides the AWS SDK. */
+function bundleLocally(outputDir: string): boolean {
+  // Loaded only when bundling runs, so synthesis without bundling never needs esbuild.
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  esbuild.buildSync({
+    entryPoints: [join(RUNBOOKS_DIR, 'lambda.ts')],
+    outfile: join(outputDir, 'index.js'),
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    external: ['@aws-sdk/*', 'pg-native'],
+    logLevel: 'error',
+  });
+  return true;
+}
+
+/** The IAM statements behind each `Access`, on the platform's own resources only. */
+class AccessGrants {
+  constructor(
+    private readonly scope: RunbookSet,
+    private readonly props: RunbookSetProps,
+    private readonly databaseUser: string,
+  ) {}
+
+  private arns(service: string, resource: string, resourceName: string, format = ArnFormat.COLON_RESOURCE_NAME): string[] {
+    const stack = Stack.of(this.scope);
+    return this.props.regions.map((region) => stack.formatArn({ service, region, resource, resourceName, arnFormat: format }));
+  }
+
+  grant(fn: lambda.Function, access: Access): void {
+    const tier = this.props.tier;
+    const stack = Stack.of(this.scope);
+    const add = (actions: string[], resources: string[], reason?: string) => {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+      if (reason) for (const resource of resources.filter((r) => r.includes('*'))) acknowledgeWildcard(fn, resource, reason);
+    };
+    switch (access) {
+      case 'read-parameters':
+        return add(
+          ['ssm:GetParameter'],
+          this.arns('ssm', 'parameter', `mlp/${tier}/*`, ArnFormat.SLASH_RESOURCE_NAME),
+          'Runbook parameters of this tier, in any region: parameter names are the only wildcard.',
+        );
+      case 'describe-databases':
+        return add(
+          ['rds:DescribeDBInstances'],
+          this.arns('rds', 'db', `mlp-${tier}-pg-*`),
+          'The platform’s database instances of this tier: their generation suffix is the only wildcard.',
+        );
+      case 'promote-database':
+        return add(
+          ['rds:PromoteReadReplica'],
+          [stack.formatArn({ service: 'rds', resource: 'db', resourceName: `mlp-${tier}-pg-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          'The platform’s database instances of this tier in this region only.',
+        );
+      case 'reboot-database':
+        return add(
+          ['rds:RebootDBInstance'],
+          [stack.formatArn({ service: 'rds', resource: 'db', resourceName: `mlp-${tier}-pg-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          'The platform’s database instances of this tier in this region only.',
+        );
+      case 'database-plane':
+        add(['lambda:InvokeFunction'], this.arns('lambda', 'function', runbookNames.databaseAgent(tier)));
+        return add(
+          ['rds-db:connect'],
+          [
+            stack.formatArn({
+              service: 'rds-db',
+              resource: 'dbuser',
+              resourceName: `*/${this.databaseUser}`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+          'Only the runbook database user, on this region’s instances: the instance resource id changes with each generation.',
+        );
+      case 'read-metrics':
+        return add(['cloudwatch:GetMetricData'], ['*'], 'CloudWatch GetMetricData supports no resource-level permissions; read-only.');
+      case 'publish-gate':
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['cloudwatch:PutMetricData'],
+            resources: ['*'],
+            conditions: { StringEquals: { 'cloudwatch:namespace': WRITE_GATE_METRIC.namespace } },
+          }),
+        );
+        return acknowledgeWildcard(
+          fn,
+          '*',
+          'PutMetricData supports no resource-level permissions; the condition limits it to the MLP/DR namespace.',
+        );
+      case 'state-table':
+        return add(
+          ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          this.arns('dynamodb', 'table', runbookNames.stateTable(tier), ArnFormat.SLASH_RESOURCE_NAME),
+        );
+      case 'describe-executions':
+        return; // granted per state machine once they exist
+      case 'cache-failover':
+        return add(
+          [
+            'elasticache:DescribeGlobalReplicationGroups',
+            'elasticache:FailoverGlobalReplicationGroup',
+            'elasticache:DisassociateGlobalReplicationGroup',
+            'elasticache:DescribeReplicationGroups',
+          ],
+          [
+            ...this.arns('elasticache', 'globalreplicationgroup', `*-mlp-${tier}-cache`),
+            ...this.arns('elasticache', 'replicationgroup', `mlp-${tier}-cache-*`),
+          ],
+          'The tier’s cache groups (region code suffix) and its global datastore (ElastiCache’s own id prefix).',
+        );
+      case 'cache-test-failover':
+        return add(
+          ['elasticache:TestFailover', 'elasticache:DescribeReplicationGroups'],
+          [
+            stack.formatArn({
+              service: 'elasticache',
+              resource: 'replicationgroup',
+              resourceName: `mlp-${tier}-cache-${this.props.regionCode}`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        );
+      case 'kafka-describe':
+        return add(
+          ['kafka:DescribeClusterV2'],
+          this.arns('kafka', 'cluster', `mlp-${tier}-*/*`, ArnFormat.SLASH_RESOURCE_NAME),
+          'The tier’s MSK clusters by name; the uuid MSK appends is the wildcard.',
+        );
+      case 'batch-queues':
+        return add(
+          ['batch:UpdateJobQueue'],
+          this.arns('batch', 'job-queue', `mlp-${tier}-*`, ArnFormat.SLASH_RESOURCE_NAME),
+          'The tier’s Batch job queues, named by pool.',
+        );
+      case 'keyspace-describe':
+        return add(
+          ['cassandra:Select'],
+          [stack.formatArn({ service: 'cassandra', resource: `/keyspace/mlp_${tier}_features/`, arnFormat: ArnFormat.NO_RESOURCE_NAME })],
+        );
+      case 'scale-nodes':
+        return add(
+          ['eks:ListNodegroups', 'eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
+          [
+            stack.formatArn({
+              service: 'eks',
+              resource: 'cluster',
+              resourceName: `mlp-${tier}-${this.props.regionCode}`,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+            stack.formatArn({
+              service: 'eks',
+              resource: 'nodegroup',
+              resourceName: `mlp-${tier}-${this.props.regionCode}/*`,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          ],
+          'The node groups of this region’s one cluster; their names are the wildcard.',
+        );
+      case 'write-report':
+        add(
+          ['s3:PutObject'],
+          [`arn:${stack.partition}:s3:::${this.props.reportBucketName}/dr-reports/*`],
+          'Reports are written under dr-reports/ of the region’s artifact bucket only.',
+        );
+        add(['kms:GenerateDataKey'], [this.props.reportBucketKey.keyArn]);
+        add(['sns:Publish'], [this.scope.reportTopic.topicArn]);
+        return add(['kms:GenerateDataKey', 'kms:Decrypt'], [this.scope.logsKey.keyArn]);
+    }
+  }
+}
+
+/** What aws-cdk-lib adds to a function's role that cdk-nag flags, each with why it is needed as it is. */
+function acknowledgeFunctionIam(fn: lambda.Function, inVpc: boolean): void {
+  const role = fn.role as iam.Role;
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and CloudWatch GetMetricData/PutMetricData support no resource-level permissions; PutMetricData is limited to the MLP/DR namespace by condition.',
+  });
+  if (inVpc) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason:
+        'AWS-maintained policy with only the network-interface permissions Lambda needs to place the function in the VPC, where the databases are.',
+    });
+  }
+}
+
+function acknowledgeStateMachineIam(stateMachine: sfn.StateMachine): void {
+  Validations.of(stateMachine.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'X-Ray tracing and CloudWatch Logs delivery for Step Functions support no resource-level permissions (AWS documents Resource "*" for both).',
+  });
+  const policy = stateMachine.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+  const document = policy
+    ? (Stack.of(stateMachine).resolve((policy.node.defaultChild as iam.CfnPolicy).policyDocument) as { Statement: { Resource: unknown }[] })
+    : undefined;
+  for (const statement of document?.Statement ?? []) {
+    for (const resource of [statement.Resource].flat()) {
+      const name =
+        typeof resource === 'object' && resource && 'Fn::Join' in resource
+          ? renderJoin(resource as { 'Fn::Join': [string, unknown[]] })
+          : undefined;
+      if (name?.endsWith(':*')) {
+        Validations.of(stateMachine.role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${name}]`,
+          reason: 'aws-cdk-lib grants a LambdaInvoke task its one function and that function’s versions and aliases (":*"); nothing else.',
+        });
+      }
+    }
+  }
+}
+
+function renderJoin(value: { 'Fn::Join': [string, unknown[]] }): string {
+  const [separator, parts] = value['Fn::Join'];
+  const render = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    const object = part as Record<string, unknown>;
+    if (typeof object.Ref === 'string') return `<${object.Ref}>`;
+    if (Array.isArray(object['Fn::GetAtt'])) return `<${(object['Fn::GetAtt'] as string[]).join('.')}>`;
+    return JSON.stringify(part);
+  };
+  return parts.map(render).join(separator);
+}
+
+function acknowledgeWildcard(grantee: lambda.Function | iam.Role, resource: string, reason: string): void {
+  const role = grantee instanceof lambda.Function ? grantee.role : grantee;
+  Validations.of(role ?? grantee).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResourceName(grantee, resource)}]`, reason });
+}

@@ -1,0 +1,35 @@
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { PLATFORM_WRITER } from '../core/database';
+import { readPrimary } from '../core/state-table';
+import { aws, parameter, type Step } from '../core/step';
+
+/** Rows written per run; the schedule starts a run every minute. */
+export const HEARTBEATS_PER_RUN = 55;
+
+/**
+ * The platform's heartbeat writer: while this region holds the primary, one row a second into
+ * `mlp_dr.heartbeat` (seconds since the epoch as the sequence), acknowledged by the commit. The
+ * runbooks measure RPO against these rows. `sleep` is injected so a test need not wait.
+ */
+export function heartbeatWriter(
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Step<Record<string, never>, { written: number }> {
+  return async (_event, deps) => {
+    const region = deps.env.region;
+    const recorded = await readPrimary(deps, region, deps.env.stateTable);
+    const deployed = await parameter(deps, region, 'topology', 'primary-region');
+    if ((recorded?.region ?? deployed) !== region) return { written: 0 };
+    const id = await parameter(deps, region, 'postgres', 'instance-id');
+    const instance = (await aws(region, () => deps.clients.rds(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))))
+      .DBInstances?.[0];
+    const endpoint = { region, instanceIdentifier: id, host: instance?.Endpoint?.Address ?? '', port: instance?.Endpoint?.Port ?? 5432 };
+    let written = 0;
+    for (let i = 0; i < HEARTBEATS_PER_RUN; i++) {
+      const at = deps.now();
+      await deps.database.writeHeartbeat(endpoint, PLATFORM_WRITER, Math.floor(at.getTime() / 1000), at.toISOString());
+      written++;
+      await sleep(1000);
+    }
+    return { written };
+  };
+}

@@ -1,0 +1,55 @@
+import type { Step } from '../core/step';
+import { checkCacheAvailable, checkDatabaseAvailable, rebootWithFailover, testCacheFailover } from './az-failover';
+import { checkReprotection } from './failback';
+import { heartbeatWriter } from './heartbeat';
+import {
+  acquireLock,
+  checkCachePromoted,
+  checkCaughtUp,
+  checkKafka,
+  checkPostgresPromoted,
+  enableBatchQueues,
+  fenceSource,
+  openGate,
+  preflight,
+  promoteCache,
+  promotePostgres,
+  refreshGate,
+  releaseRunbookLock,
+  scaleTarget,
+  verifyKeyspace,
+  verifyWrites,
+} from './region-failover';
+import { report } from './report';
+
+/**
+ * Every step, by the name its Task state and its function carry. One job each; every one reads the
+ * current state first and returns without acting when its work is already done.
+ */
+export const STEPS = {
+  Preflight: preflight,
+  AcquireLock: acquireLock,
+  FenceSource: fenceSource,
+  CheckCaughtUp: checkCaughtUp,
+  PromotePostgres: promotePostgres,
+  CheckPostgresPromoted: checkPostgresPromoted,
+  PromoteCache: promoteCache,
+  CheckCachePromoted: checkCachePromoted,
+  CheckKafka: checkKafka,
+  EnableBatchQueues: enableBatchQueues,
+  VerifyKeyspace: verifyKeyspace,
+  OpenGate: openGate,
+  VerifyWrites: verifyWrites,
+  ScaleTarget: scaleTarget,
+  ReleaseLock: releaseRunbookLock,
+  Report: report,
+  CheckReprotection: checkReprotection,
+  RebootWithFailover: rebootWithFailover,
+  CheckDatabaseAvailable: checkDatabaseAvailable,
+  TestCacheFailover: testCacheFailover,
+  CheckCacheAvailable: checkCacheAvailable,
+  RefreshGate: refreshGate,
+  WriteHeartbeats: heartbeatWriter(),
+} as const satisfies Record<string, Step<never, unknown>>;
+
+export type StepName = keyof typeof STEPS;
