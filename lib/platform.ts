@@ -19,6 +19,12 @@ export interface BuildOptions {
    * @default true
    */
   readonly compute?: boolean;
+  /**
+   * Build the runbooks in the resilience stacks. Off only for checks that compare many layouts:
+   * the runbooks' stores (state table, keys, log groups) take the same shape whatever the primary.
+   * @default true
+   */
+  readonly runbooks?: boolean;
 }
 
 /** Every stack of one tier, by region name, in the configured region order. */
@@ -49,7 +55,7 @@ export function buildPlatform(scope: Construct, config: PlatformConfig, options:
       compute = new ComputeStack(scope, { config, region, vpc: network.vpc, data });
       compute.addStackDependency(data, 'services are granted access to the data stores by their ids');
     }
-    const resilience = new ResilienceStack(scope, { config, region, data, vpc: network.vpc });
+    const resilience = new ResilienceStack(scope, { config, region, data, vpc: network.vpc, runbooks: options.runbooks ?? true });
     regions.set(region.name, { network, data, compute, resilience });
   }
   const primary = regions.get(config.primaryRegion.name);

@@ -15,6 +15,11 @@ export interface ResilienceStackProps extends RegionalStackProps {
   readonly data: DataStack;
   /** The region's VPC: runbook steps that reach a database run in it. */
   readonly vpc: ec2.IVpc;
+  /**
+   * Build the DR runbooks.
+   * @default true
+   */
+  readonly runbooks?: boolean;
 }
 
 /**
@@ -27,7 +32,7 @@ export class ResilienceStack extends RegionalStack {
   /** MSK Replicator flows into this region's cluster, by source region name. */
   public readonly kafkaFlows: ReadonlyMap<string, MskReplicator>;
   /** The DR runbooks, runnable from this region. */
-  public readonly runbooks: RunbookSet;
+  public readonly runbooks?: RunbookSet;
 
   constructor(scope: Construct, props: ResilienceStackProps) {
     super(scope, 'resilience', props);
@@ -49,8 +54,9 @@ export class ResilienceStack extends RegionalStack {
 
     this.kafkaFlows = this.addKafkaFlows(props.data);
 
+    if (props.runbooks === false) return;
     const objectives = this.config.tier.recovery.region;
-    this.runbooks = new RunbookSet(this, 'Runbooks', {
+    const runbooks = new RunbookSet(this, 'Runbooks', {
       tier,
       regions: this.config.regions.map((r) => r.name),
       regionCode: this.regionPlan.code,
@@ -61,10 +67,11 @@ export class ResilienceStack extends RegionalStack {
       rtoSeconds: objectives.rtoSeconds,
       logRetention: this.config.tier.network.flowLogRetentionDays as logs.RetentionDays,
     });
+    this.runbooks = runbooks;
     for (const [runbook, machine] of [
-      ['region-failover', this.runbooks.regionFailover],
-      ['failback', this.runbooks.failback],
-      ['az-failover', this.runbooks.azFailover],
+      ['region-failover', runbooks.regionFailover],
+      ['failback', runbooks.failback],
+      ['az-failover', runbooks.azFailover],
     ] as const) {
       this.publishRunbookParameter('runbooks', runbook, machine.stateMachineArn);
     }

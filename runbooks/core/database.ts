@@ -139,14 +139,12 @@ export function routedDatabasePlane(local: DatabasePlane, ownRegion: string, tie
   const remote = async <T>(endpoint: DatabaseEndpoint, operation: DatabaseOperation, args: unknown[]): Promise<T> => {
     let out: InvokeCommandOutput;
     try {
-      out = await clients
-        .lambda(endpoint.region)
-        .send(
-          new InvokeCommand({
-            FunctionName: databaseAgentName(tier),
-            Payload: new TextEncoder().encode(JSON.stringify({ operation, endpoint, args })),
-          }),
-        );
+      out = await clients.lambda(endpoint.region).send(
+        new InvokeCommand({
+          FunctionName: databaseAgentName(tier),
+          Payload: new TextEncoder().encode(JSON.stringify({ operation, endpoint, args })),
+        }),
+      );
     } catch (error) {
       throw new RunbookError(ERROR.unreachable, `the database agent of ${endpoint.region} did not answer: ${(error as Error).message}`);
     }

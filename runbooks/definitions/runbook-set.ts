@@ -155,8 +155,10 @@ export class RunbookSet extends Construct {
       MLP_DATABASE_NAME: databaseName,
     };
     const grants = new AccessGrants(this, props, databaseUser);
+    // One log group for every step's function (each writes its own streams): what a reader follows
+    // during an execution, and one resource instead of two dozen.
+    const functionLogs = logGroup('FunctionLogs');
     const makeFunction = (name: StepName | 'DatabaseAgent', timeoutSeconds: number, inVpc: boolean, functionName?: string) => {
-      const functionLogs = logGroup(`${name}Logs`);
       // A role of its own, with no AWS managed policy for logging: it writes to its own log group only.
       const role = new iam.Role(this, `${name}Role`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -329,32 +331,36 @@ class AccessGrants {
     };
     switch (access) {
       case 'read-parameters':
-        return add(
+        add(
           ['ssm:GetParameter'],
           this.arns('ssm', 'parameter', `mlp/${tier}/*`, ArnFormat.SLASH_RESOURCE_NAME),
           'Runbook parameters of this tier, in any region: parameter names are the only wildcard.',
         );
+        break;
       case 'describe-databases':
-        return add(
+        add(
           ['rds:DescribeDBInstances'],
           this.arns('rds', 'db', `mlp-${tier}-pg-*`),
           'The platform’s database instances of this tier: their generation suffix is the only wildcard.',
         );
+        break;
       case 'promote-database':
-        return add(
+        add(
           ['rds:PromoteReadReplica'],
           [stack.formatArn({ service: 'rds', resource: 'db', resourceName: `mlp-${tier}-pg-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
           'The platform’s database instances of this tier in this region only.',
         );
+        break;
       case 'reboot-database':
-        return add(
+        add(
           ['rds:RebootDBInstance'],
           [stack.formatArn({ service: 'rds', resource: 'db', resourceName: `mlp-${tier}-pg-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
           'The platform’s database instances of this tier in this region only.',
         );
+        break;
       case 'database-plane':
         add(['lambda:InvokeFunction'], this.arns('lambda', 'function', runbookNames.databaseAgent(tier)));
-        return add(
+        add(
           ['rds-db:connect'],
           [
             stack.formatArn({
@@ -366,8 +372,10 @@ class AccessGrants {
           ],
           'Only the runbook database user, on this region’s instances: the instance resource id changes with each generation.',
         );
+        break;
       case 'read-metrics':
-        return add(['cloudwatch:GetMetricData'], ['*'], 'CloudWatch GetMetricData supports no resource-level permissions; read-only.');
+        add(['cloudwatch:GetMetricData'], ['*'], 'CloudWatch GetMetricData supports no resource-level permissions; read-only.');
+        break;
       case 'publish-gate':
         fn.addToRolePolicy(
           new iam.PolicyStatement({
@@ -376,20 +384,22 @@ class AccessGrants {
             conditions: { StringEquals: { 'cloudwatch:namespace': WRITE_GATE_METRIC.namespace } },
           }),
         );
-        return acknowledgeWildcard(
+        acknowledgeWildcard(
           fn,
           '*',
           'PutMetricData supports no resource-level permissions; the condition limits it to the MLP/DR namespace.',
         );
+        break;
       case 'state-table':
-        return add(
+        add(
           ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           this.arns('dynamodb', 'table', runbookNames.stateTable(tier), ArnFormat.SLASH_RESOURCE_NAME),
         );
+        break;
       case 'describe-executions':
         return; // granted per state machine once they exist
       case 'cache-failover':
-        return add(
+        add(
           [
             'elasticache:DescribeGlobalReplicationGroups',
             'elasticache:FailoverGlobalReplicationGroup',
@@ -402,8 +412,9 @@ class AccessGrants {
           ],
           'The tier’s cache groups (region code suffix) and its global datastore (ElastiCache’s own id prefix).',
         );
+        break;
       case 'cache-test-failover':
-        return add(
+        add(
           ['elasticache:TestFailover', 'elasticache:DescribeReplicationGroups'],
           [
             stack.formatArn({
@@ -414,25 +425,29 @@ class AccessGrants {
             }),
           ],
         );
+        break;
       case 'kafka-describe':
-        return add(
+        add(
           ['kafka:DescribeClusterV2'],
           this.arns('kafka', 'cluster', `mlp-${tier}-*/*`, ArnFormat.SLASH_RESOURCE_NAME),
           'The tier’s MSK clusters by name; the uuid MSK appends is the wildcard.',
         );
+        break;
       case 'batch-queues':
-        return add(
+        add(
           ['batch:UpdateJobQueue'],
           this.arns('batch', 'job-queue', `mlp-${tier}-*`, ArnFormat.SLASH_RESOURCE_NAME),
           'The tier’s Batch job queues, named by pool.',
         );
+        break;
       case 'keyspace-describe':
-        return add(
+        add(
           ['cassandra:Select'],
           [stack.formatArn({ service: 'cassandra', resource: `/keyspace/mlp_${tier}_features/`, arnFormat: ArnFormat.NO_RESOURCE_NAME })],
         );
+        break;
       case 'scale-nodes':
-        return add(
+        add(
           ['eks:ListNodegroups', 'eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
           [
             stack.formatArn({
@@ -450,6 +465,7 @@ class AccessGrants {
           ],
           'The node groups of this region’s one cluster; their names are the wildcard.',
         );
+        break;
       case 'write-report':
         add(
           ['s3:PutObject'],
@@ -458,7 +474,8 @@ class AccessGrants {
         );
         add(['kms:GenerateDataKey'], [this.props.reportBucketKey.keyArn]);
         add(['sns:Publish'], [this.scope.reportTopic.topicArn]);
-        return add(['kms:GenerateDataKey', 'kms:Decrypt'], [this.scope.logsKey.keyArn]);
+        add(['kms:GenerateDataKey', 'kms:Decrypt'], [this.scope.logsKey.keyArn]);
+        break;
     }
   }
 }

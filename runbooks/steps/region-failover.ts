@@ -335,15 +335,13 @@ export const promotePostgres: Step<FailoverState, { requested: boolean; at: stri
   if (!instance.ReadReplicaSourceDBInstanceIdentifier) return { requested: false, at: deps.now().toISOString() };
   if (instance.DBInstanceStatus !== 'available') fail(ERROR.notReady, `${plan.target.instanceIdentifier} is ${instance.DBInstanceStatus}`);
   await aws(plan.targetRegion, () =>
-    deps.clients
-      .rds(plan.targetRegion)
-      .send(
-        new PromoteReadReplicaCommand({
-          DBInstanceIdentifier: plan.target.instanceIdentifier,
-          BackupRetentionPeriod: 35,
-          PreferredBackupWindow: '03:00-04:00',
-        }),
-      ),
+    deps.clients.rds(plan.targetRegion).send(
+      new PromoteReadReplicaCommand({
+        DBInstanceIdentifier: plan.target.instanceIdentifier,
+        BackupRetentionPeriod: 35,
+        PreferredBackupWindow: '03:00-04:00',
+      }),
+    ),
   );
   return { requested: true, at: deps.now().toISOString() };
 };

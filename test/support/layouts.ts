@@ -14,6 +14,11 @@ export interface Layout {
    */
   readonly compute?: boolean;
   /**
+   * Build the runbooks in the resilience stacks.
+   * @default true
+   */
+  readonly runbooks?: boolean;
+  /**
    * Run the quality gates (cdk-nag, the stateful-resource guard) while synthesizing.
    * @default true
    */

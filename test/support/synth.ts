@@ -17,7 +17,7 @@ export function cdkJsonContext(): Record<string, unknown> {
 export function testApp(props: AppProps = {}): App {
   return new App({
     ...props,
-    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...props.context },
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-stack-trace': true, ...props.context },
   });
 }
 
@@ -34,7 +34,7 @@ export function synthLayout(layout: Layout, outdir: string): Platform {
     builtinCloudFormationValidation: gates,
   });
   const { config } = resolvePlatformConfig(layoutContext(layout));
-  const platform = buildPlatform(app, config, { compute: layout.compute ?? true });
+  const platform = buildPlatform(app, config, { compute: layout.compute ?? true, runbooks: layout.runbooks ?? true });
   if (gates) addQualityGates(app);
   app.synth();
   return platform;

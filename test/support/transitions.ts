@@ -14,25 +14,29 @@ interface MatrixBase {
   readonly regions: readonly string[];
   /** Synthesize the compute stacks too (the full app). */
   readonly compute: boolean;
+  /** Synthesize the runbooks in the resilience stacks. */
+  readonly runbooks: boolean;
 }
 
 /**
  * The deployments the change-safety check is run over: every tier preset (tier3 also across five
- * regions), and tier1 once more with its compute stacks, which the other bases leave out for time
- * (they hold no store whose shape follows the primary).
+ * regions), and tier1 once more as the whole app. The other bases leave out, for time, the compute
+ * stacks and (but for tier1) the runbooks: neither holds a store whose shape follows the primary,
+ * which the whole-app tier1 base checks.
  */
 const BASES: readonly MatrixBase[] = [
-  { id: 'dev', tier: 'dev', regions: ['us-east-1', 'us-west-2'], compute: false },
-  { id: 'tier1', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], compute: false },
-  { id: 'tier2', tier: 'tier2', regions: ['us-east-1', 'us-west-2'], compute: false },
-  { id: 'tier3', tier: 'tier3', regions: ['us-east-1', 'us-west-2', 'eu-west-1'], compute: false },
+  { id: 'dev', tier: 'dev', regions: ['us-east-1', 'us-west-2'], compute: false, runbooks: false },
+  { id: 'tier1', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], compute: false, runbooks: true },
+  { id: 'tier2', tier: 'tier2', regions: ['us-east-1', 'us-west-2'], compute: false, runbooks: false },
+  { id: 'tier3', tier: 'tier3', regions: ['us-east-1', 'us-west-2', 'eu-west-1'], compute: false, runbooks: false },
   {
     id: 'tier3-5regions',
     tier: 'tier3',
     regions: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2', 'eu-central-1'],
     compute: false,
+    runbooks: false,
   },
-  { id: 'tier1-full', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], compute: true },
+  { id: 'tier1-full', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], compute: true, runbooks: true },
 ];
 
 /** A region to add to a layout: the first supported one it does not use yet, in a fixed order. */
@@ -50,7 +54,7 @@ export function transitionMatrix(): { layouts: Layout[]; transitions: Transition
   const transitions: Transition[] = [];
   const layout = (base: MatrixBase, state: string, regions: readonly string[], context: Record<string, string> = {}): Layout => {
     const id = `${base.id}@${state}`;
-    const made: Layout = { id, tier: base.tier, regions, context, compute: base.compute, gates: false };
+    const made: Layout = { id, tier: base.tier, regions, context, compute: base.compute, runbooks: base.runbooks, gates: false };
     if (!layouts.has(id)) layouts.set(id, made);
     return made;
   };

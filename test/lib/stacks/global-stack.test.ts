@@ -40,10 +40,32 @@ describe.each([
   const apiName = (code: string) => `api.${code}.${DOMAIN}`;
 
   /** Logical id of each region's health check, by region code, read from the template. */
-  const healthChecks = template.findResources('AWS::Route53::HealthCheck');
+  const allChecks = template.findResources('AWS::Route53::HealthCheck');
+  const healthChecks = Object.fromEntries(Object.entries(allChecks).filter(([, r]) => r.Properties.HealthCheckConfig.Type === 'HTTPS'));
   const checkOf = (code: string) => {
     const entry = Object.entries(healthChecks).find(([, r]) => r.Properties.HealthCheckConfig.FullyQualifiedDomainName === apiName(code));
     if (!entry) throw new Error(`no health check for ${code}`);
+    return { Ref: entry[0] };
+  };
+  const gateAlarmOf = (code: string) => `mlp-tier1-${code}-write-gate-closed`;
+  const gateCheckOf = (region: { name: string; code: string }, inverted: boolean) => {
+    const entry = Object.entries(allChecks).find(
+      ([, r]) =>
+        r.Properties.HealthCheckConfig.Type === 'CLOUDWATCH_METRIC' &&
+        r.Properties.HealthCheckConfig.AlarmIdentifier.Name === gateAlarmOf(region.code) &&
+        r.Properties.HealthCheckConfig.Inverted === inverted,
+    );
+    if (!entry) throw new Error(`no ${inverted ? 'inverted ' : ''}gate check for ${region.code}`);
+    return { Ref: entry[0] };
+  };
+  /** The calculated check write records use: HTTPS up, own gate open, every other gate closed. */
+  const writableOf = (code: string) => {
+    const entry = Object.entries(allChecks).find(
+      ([, r]) =>
+        r.Properties.HealthCheckConfig.Type === 'CALCULATED' &&
+        r.Properties.HealthCheckConfig.ChildHealthChecks.some((c: { Ref: string }) => c.Ref === checkOf(code).Ref),
+    );
+    if (!entry) throw new Error(`no write check for ${code}`);
     return { Ref: entry[0] };
   };
 
@@ -60,6 +82,7 @@ describe.each([
   test("one HTTPS health check per region on api.<code>.<domain>/health, with the tier's interval and threshold", () => {
     expect(config.tier.routing).toEqual({ healthCheckIntervalSeconds: 10, healthCheckFailureThreshold: 3, recordTtlSeconds: 60 });
     expect(Object.keys(healthChecks)).toHaveLength(config.regions.length);
+    expect(Object.keys(allChecks)).toHaveLength(4 * config.regions.length);
     for (const region of config.regions) {
       const check = healthChecks[checkOf(region.code).Ref];
       expect(check?.Properties).toEqual({
@@ -105,12 +128,12 @@ describe.each([
     const top = records.filter((r) => r.Name === name);
     const topPrimary = top.filter((r) => r.Failover === 'PRIMARY');
     expect(topPrimary).toHaveLength(1);
-    expect(topPrimary[0]).toMatchObject({ ResourceRecords: [apiName(primary.code)], HealthCheckId: checkOf(primary.code) });
+    expect(topPrimary[0]).toMatchObject({ ResourceRecords: [apiName(primary.code)], HealthCheckId: writableOf(primary.code) });
     expect(top.filter((r) => r.Failover === 'SECONDARY')).toHaveLength(1);
     expect(top).toHaveLength(2);
 
-    // Follow the SECONDARY records down the chain: each link answers with one secondary while it is
-    // healthy; the last SECONDARY is the last secondary region.
+    // Follow the SECONDARY records down the chain: each link answers with one secondary while it may
+    // take writes; the last SECONDARY fails closed to a name that never resolves.
     const answered: { target: string; check?: { Ref: string } }[] = [];
     let link = top;
     for (;;) {
@@ -129,7 +152,63 @@ describe.each([
       answered.push({ target: nextPrimary?.ResourceRecords[0] ?? '', check: nextPrimary?.HealthCheckId });
       link = next;
     }
-    expect(answered).toEqual(secondaries.map((r) => ({ target: apiName(r.code), check: checkOf(r.code) })));
+    expect(answered).toEqual([
+      ...secondaries.map((r) => ({ target: apiName(r.code), check: writableOf(r.code) })),
+      { target: 'write-gate-closed.invalid', check: undefined },
+    ]);
+  });
+
+  test.each(config.regions.map((r) => [r.name, r]))(
+    "%s's write check passes only with HTTPS healthy, its gate open and every other gate closed",
+    (_name, region) => {
+      const write = allChecks[writableOf(region.code).Ref]?.Properties.HealthCheckConfig;
+      const others = config.regions.filter((r) => r !== region);
+      expect(write).toMatchObject({ Type: 'CALCULATED', HealthThreshold: 2 + others.length });
+      expect(write.ChildHealthChecks).toEqual([
+        checkOf(region.code),
+        gateCheckOf(region, false),
+        ...others.map((o) => gateCheckOf(o, true)),
+      ]);
+      expect(allChecks[gateCheckOf(region, false).Ref]?.Properties.HealthCheckConfig).toEqual({
+        Type: 'CLOUDWATCH_METRIC',
+        AlarmIdentifier: { Region: region.name, Name: gateAlarmOf(region.code) },
+        InsufficientDataHealthStatus: 'Unhealthy',
+        Inverted: false,
+      });
+    },
+  );
+
+  test('a region whose gate is closed receives no write traffic even while its HTTPS check is healthy', () => {
+    // Resolve the chain the way Route 53 does, for every combination of gates, with every region healthy.
+    const resolve = (name: string, gates: Record<string, boolean>): string => {
+      const link = records.filter((r) => r.Name === `${name}.`);
+      if (link.length === 0) return name;
+      const writable = (record: RecordProps) => {
+        if (!record.HealthCheckId) return true;
+        const check = allChecks[record.HealthCheckId.Ref]?.Properties.HealthCheckConfig;
+        const childOk = (ref: string): boolean => {
+          const c = allChecks[ref]?.Properties.HealthCheckConfig;
+          if (c.Type === 'HTTPS') return true; // every region healthy
+          const open = gates[c.AlarmIdentifier.Region] === true;
+          return c.Inverted ? !open : open;
+        };
+        return check.ChildHealthChecks.filter((child: { Ref: string }) => childOk(child.Ref)).length >= check.HealthThreshold;
+      };
+      const primaryRecord = link.find((r) => r.Failover === 'PRIMARY') as RecordProps;
+      const secondaryRecord = link.find((r) => r.Failover === 'SECONDARY') as RecordProps;
+      const chosen = writable(primaryRecord) ? primaryRecord : writable(secondaryRecord) ? secondaryRecord : primaryRecord;
+      return resolve(chosen.ResourceRecords[0] as string, gates);
+    };
+    const regions = config.regions;
+    for (let mask = 0; mask < 1 << regions.length; mask++) {
+      const gates = Object.fromEntries(regions.map((r, i) => [r.name, (mask & (1 << i)) !== 0]));
+      const open = regions.filter((r) => gates[r.name]);
+      const answer = resolve(`tracking.${DOMAIN}`, gates);
+      // Exactly one open gate: that region; none or several: nobody takes writes.
+      expect(answer, JSON.stringify(gates)).toBe(
+        open.length === 1 ? apiName((open[0] as { code: string }).code) : 'write-gate-closed.invalid',
+      );
+    }
   });
 
   test.each(READ_HOSTS)('%s: a latency record per region with its health check', (host) => {
@@ -149,7 +228,7 @@ describe.each([
   });
 
   test('every record is a CNAME in the configured zone with the 60 s TTL', () => {
-    expect(records.length).toBe(WRITE_HOSTS.length * 2 * secondaries.length + READ_HOSTS.length * config.regions.length);
+    expect(records.length).toBe(WRITE_HOSTS.length * 2 * config.regions.length + READ_HOSTS.length * config.regions.length);
     for (const record of records) {
       expect(record).toMatchObject({ HostedZoneId: ZONE_ID, Type: 'CNAME', TTL: '60' });
     }
