@@ -158,6 +158,58 @@ export async function writeGate(deps: RunbookDeps, region: string, table: string
   }
 }
 
+/** A promotion a runbook asked for: written before the call, so a re-run knows whose it was. */
+export interface PromotionItem {
+  readonly region: string;
+  readonly instanceIdentifier: string;
+  readonly sourceRegion: string;
+  readonly sourceInstanceIdentifier: string;
+  readonly epoch: number;
+}
+
+export async function readPromotion(deps: RunbookDeps, region: string, table: string): Promise<PromotionItem | undefined> {
+  const item = await getItem(deps, region, table, 'promotion');
+  return item
+    ? {
+        region: str(item, 'region'),
+        instanceIdentifier: str(item, 'instanceIdentifier'),
+        sourceRegion: str(item, 'sourceRegion'),
+        sourceInstanceIdentifier: str(item, 'sourceInstanceIdentifier'),
+        epoch: num(item, 'epoch'),
+      }
+    : undefined;
+}
+
+export async function writePromotion(deps: RunbookDeps, region: string, table: string, promotion: PromotionItem): Promise<void> {
+  await call(region, () =>
+    deps.clients.dynamodb(region).send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: s('promotion'),
+          region: s(promotion.region),
+          instanceIdentifier: s(promotion.instanceIdentifier),
+          sourceRegion: s(promotion.sourceRegion),
+          sourceInstanceIdentifier: s(promotion.sourceInstanceIdentifier),
+          epoch: n(promotion.epoch),
+        },
+      }),
+    ),
+  );
+}
+
+/** The primary epoch whose scaling is done, so a re-run never scales twice. */
+export async function readScaledFor(deps: RunbookDeps, region: string, table: string): Promise<number | undefined> {
+  const item = await getItem(deps, region, table, 'scaled');
+  return item ? num(item, 'primaryEpoch') : undefined;
+}
+
+export async function writeScaledFor(deps: RunbookDeps, region: string, table: string, primaryEpoch: number): Promise<void> {
+  await call(region, () =>
+    deps.clients.dynamodb(region).send(new PutItemCommand({ TableName: table, Item: { pk: s('scaled'), primaryEpoch: n(primaryEpoch) } })),
+  );
+}
+
 export async function readPrimary(deps: RunbookDeps, region: string, table: string): Promise<PrimaryItem | undefined> {
   const item = await getItem(deps, region, table, 'primary');
   return item

@@ -58,6 +58,11 @@ function stepTask(scope: Construct, id: string, step: StepName, functions: StepF
 /** Where a failure is kept, for the report. */
 const ERROR_PATH = '$.error';
 
+/** The first state of every runbook: the execution input becomes `$.input`, beside what the steps add. */
+function start(scope: Construct): sfn.Pass {
+  return new sfn.Pass(scope, 'Start', { parameters: { 'input.$': '$' }, comment: 'Keep the execution input as $.input.' });
+}
+
 /**
  * `RegionFailover`, input `{ mode: 'preflight' | 'planned' | 'unplanned', targetRegion, override?, faultDetectedAt? }`:
  * preflight -> lock -> fence the old primary -> (planned: wait until caught up) -> promote every tier
@@ -121,11 +126,13 @@ export function regionFailoverDefinition(scope: Construct, functions: StepFuncti
     .otherwise(promote);
   promote.next(openGate).next(verify).next(scale).next(release).next(done);
 
-  return preflight.next(
-    new sfn.Choice(scope, 'PreflightOnly?')
-      .when(sfn.Condition.stringEquals('$.input.mode', 'preflight'), reportPreflight)
-      .otherwise(lock.next(fence).next(afterFence)),
-  );
+  return start(scope)
+    .next(preflight)
+    .next(
+      new sfn.Choice(scope, 'PreflightOnly?')
+        .when(sfn.Condition.stringEquals('$.input.mode', 'preflight'), reportPreflight)
+        .otherwise(lock.next(fence).next(afterFence)),
+    );
 }
 
 /**
@@ -148,7 +155,7 @@ export function failbackDefinition(scope: Construct, functions: StepFunctions, r
     comment: 'A planned RegionFailover to the former primary, as a child execution of its own.',
   });
   switchover.addCatch(failed, { resultPath: ERROR_PATH });
-  return reprotection.next(switchover).next(report).next(new sfn.Succeed(scope, 'FailedBack'));
+  return start(scope).next(reprotection).next(switchover).next(report).next(new sfn.Succeed(scope, 'FailedBack'));
 }
 
 /**
@@ -173,7 +180,8 @@ export function azFailoverDefinition(scope: Construct, functions: StepFunctions)
     tasks.LambdaInvoke,
     tasks.LambdaInvoke,
   ];
-  return reboot
+  return start(scope)
+    .next(reboot)
     .next(new sfn.Wait(scope, 'WaitForDatabaseFailover', { time: sfn.WaitTime.duration(Duration.seconds(30)) }))
     .next(checkDatabase)
     .next(testCache)

@@ -14,7 +14,20 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DatabaseEndpoint, HeartbeatMark } from '../core/database';
 import type { RunbookDeps } from '../core/env';
 import { ERROR, fail } from '../core/errors';
-import { assertLockHeld, readGate, readLock, readPrimary, releaseLock, takeLock, writeGate, writePrimary } from '../core/state-table';
+import {
+  assertLockHeld,
+  readGate,
+  readLock,
+  readPrimary,
+  readPromotion,
+  readScaledFor,
+  releaseLock,
+  takeLock,
+  writeGate,
+  writePrimary,
+  writePromotion,
+  writeScaledFor,
+} from '../core/state-table';
 import { type Attempt, attempt, aws, parameter, type Step } from '../core/step';
 
 export const FAILOVER_MODES = ['preflight', 'planned', 'unplanned'] as const;
@@ -117,12 +130,16 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
   const reasons: string[] = [];
   const targetId = await parameter(deps, target, 'postgres', 'instance-id');
   const instance = await describeInstance(deps, target, targetId);
-  const recorded = await readPrimary(deps, target, env.stateTable);
+  const [recorded, promotion] = await Promise.all([readPrimary(deps, target, env.stateTable), readPromotion(deps, target, env.stateTable)]);
   const sourceArn = instance.ReadReplicaSourceDBInstanceIdentifier;
-  const alreadyPromoted = !sourceArn && recorded?.region === target;
+  // Promoted by a runbook: an earlier execution finished (primary recorded) or asked for it and died.
+  const promotedHere = promotion?.region === target && promotion.instanceIdentifier === targetId;
+  const alreadyPromoted = !sourceArn && (recorded?.region === target || promotedHere);
   let source: { region: string; account: string; id: string };
   if (sourceArn) {
     source = parseInstanceArn(sourceArn);
+  } else if (promotedHere && promotion) {
+    source = { region: promotion.sourceRegion, account: '', id: promotion.sourceInstanceIdentifier };
   } else if (recorded && recorded.region !== target) {
     source = { region: recorded.region, account: '', id: recorded.instanceIdentifier };
   } else {
@@ -330,10 +347,19 @@ export const checkCaughtUp: Step<FailoverState, { caughtUpAt: string; seq?: numb
 /** Ask RDS to promote the target's replica, keeping 35 days of automated backups. */
 export const promotePostgres: Step<FailoverState, { requested: boolean; at: string }> = async ({ state, execution }, deps) => {
   const plan = planOf(state);
-  await assertLockHeld(deps, deps.env.region, deps.env.stateTable, execution.id, lockOf(state).epoch);
+  const { epoch } = lockOf(state);
+  await assertLockHeld(deps, deps.env.region, deps.env.stateTable, execution.id, epoch);
   const instance = await describeInstance(deps, plan.targetRegion, plan.target.instanceIdentifier);
   if (!instance.ReadReplicaSourceDBInstanceIdentifier) return { requested: false, at: deps.now().toISOString() };
   if (instance.DBInstanceStatus !== 'available') fail(ERROR.notReady, `${plan.target.instanceIdentifier} is ${instance.DBInstanceStatus}`);
+  // Recorded first: an execution that dies after the call leaves a promotion the next one recognises.
+  await writePromotion(deps, plan.targetRegion, deps.env.stateTable, {
+    region: plan.targetRegion,
+    instanceIdentifier: plan.target.instanceIdentifier,
+    sourceRegion: plan.sourceRegion,
+    sourceInstanceIdentifier: plan.source.instanceIdentifier,
+    epoch,
+  });
   await aws(plan.targetRegion, () =>
     deps.clients.rds(plan.targetRegion).send(
       new PromoteReadReplicaCommand({
@@ -474,11 +500,14 @@ export const openGate: Step<FailoverState, { openedAt: string; epoch: number }> 
   if (instance.ReadReplicaSourceDBInstanceIdentifier) {
     fail(ERROR.verificationFailed, `${plan.target.instanceIdentifier} is still a replica: the gate stays closed`);
   }
-  await writePrimary(deps, plan.targetRegion, deps.env.stateTable, {
-    region: plan.targetRegion,
-    instanceIdentifier: plan.target.instanceIdentifier,
-    epoch,
-  });
+  const recorded = await readPrimary(deps, plan.targetRegion, deps.env.stateTable);
+  if (recorded?.region !== plan.targetRegion || recorded.instanceIdentifier !== plan.target.instanceIdentifier) {
+    await writePrimary(deps, plan.targetRegion, deps.env.stateTable, {
+      region: plan.targetRegion,
+      instanceIdentifier: plan.target.instanceIdentifier,
+      epoch,
+    });
+  }
   await writeGate(deps, plan.targetRegion, deps.env.stateTable, true, epoch);
   await publishGate(deps, plan.targetRegion, true);
   return { openedAt: deps.now().toISOString(), epoch };
@@ -520,6 +549,9 @@ export const verifyWrites: Step<FailoverState, Record<string, unknown>> = async 
 /** Seed 001: the region taking over grows by half. Node groups of the target's cluster, once per epoch. */
 export const scaleTarget: Step<FailoverState, { scaled: { nodegroup: string; from: number; to: number }[] }> = async ({ state }, deps) => {
   const region = planOf(state).targetRegion;
+  const primary = await readPrimary(deps, region, deps.env.stateTable);
+  const done = await readScaledFor(deps, region, deps.env.stateTable);
+  if (primary && done === primary.epoch) return { scaled: [] };
   const clusterName = await parameter(deps, region, 'compute', 'cluster-name');
   const eks = deps.clients.eks(region);
   const groups = (await aws(region, () => eks.send(new ListNodegroupsCommand({ clusterName })))).nodegroups ?? [];
@@ -527,7 +559,7 @@ export const scaleTarget: Step<FailoverState, { scaled: { nodegroup: string; fro
   for (const nodegroupName of groups) {
     const group = (await aws(region, () => eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName })))).nodegroup;
     const config = group?.scalingConfig;
-    if (!config?.desiredSize || !config.maxSize || group?.tags?.['mlp:scaled-for-epoch'] === String(lockOf(state).epoch)) continue;
+    if (!config?.desiredSize || !config.maxSize) continue;
     const to = Math.min(config.maxSize, Math.ceil(config.desiredSize * 1.5));
     if (to === config.desiredSize) continue;
     await aws(region, () =>
@@ -535,6 +567,7 @@ export const scaleTarget: Step<FailoverState, { scaled: { nodegroup: string; fro
     );
     scaled.push({ nodegroup: nodegroupName, from: config.desiredSize, to });
   }
+  if (primary) await writeScaledFor(deps, region, deps.env.stateTable, primary.epoch);
   return { scaled };
 };
 

@@ -1,0 +1,209 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { HOME, HOME_DB, TARGET, TARGET_DB, World } from './world';
+
+const FAILOVER = 'mlp-tier1-region-failover';
+const worlds: World[] = [];
+function world(): World {
+  const w = new World();
+  worlds.push(w);
+  return w;
+}
+afterEach(() => {
+  for (const w of worlds.splice(0)) w.restore();
+});
+
+describe('RegionFailover through aws-local-stepfunctions, the synthesized definition and the real steps', () => {
+  test('planned: fences the old primary before promoting, opens the gate only after every promotion, loses nothing', async () => {
+    // GIVEN
+    const w = world();
+    w.heartbeats(30);
+    // WHEN
+    const result = await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
+    // THEN
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const order = w.order('PutItem', 'PromoteReadReplica', 'FailoverGlobalReplicationGroup', 'UpdateJobQueue', 'PutMetricData');
+    const fence = order.indexOf(`PutMetricData@${HOME}`);
+    const promote = order.indexOf(`PromoteReadReplica@${TARGET}`);
+    const cache = order.indexOf(`FailoverGlobalReplicationGroup@${TARGET}`);
+    const open = order.lastIndexOf(`PutMetricData@${TARGET}`);
+    expect(fence).toBeGreaterThanOrEqual(0);
+    expect(fence).toBeLessThan(promote);
+    expect(fence).toBeLessThan(cache);
+    expect(open).toBeGreaterThan(promote);
+    expect(open).toBeGreaterThan(cache);
+    expect(w.gate(TARGET)).toBe(true);
+    expect(w.gate(HOME)).toBe(false);
+    expect(w.aws.instances.get(`${TARGET}:${TARGET_DB}`)?.source).toBeUndefined();
+    expect(w.aws.globalDatastores.get('ldgnf-mlp-tier1-cache')?.members.find((m) => m.region === TARGET)?.role).toBe('PRIMARY');
+    expect(w.aws.queues.get(`${HOME}:mlp-tier1-priority`)).toBe('DISABLED');
+    expect(w.aws.queues.get(`${TARGET}:mlp-tier1-priority`)).toBe('ENABLED');
+    expect(w.aws.nodegroups.get(`${TARGET}:mlp-tier1-usw2:General`)?.desired).toBe(6);
+    // The old primary took no write after the fence.
+    expect(() => w.db.write(HOME_DB, 'platform', 999, w.now().toISOString())).toThrow(/read-only/);
+    const output = result.output as {
+      verify: { rpo: { lostWrites: number } };
+      report: { rpo: { lostWrites: number }; nextDeploy: string };
+    };
+    expect(output.verify.rpo.lostWrites).toBe(0);
+    expect(output.report.nextDeploy).toContain('-c primaryRegion=us-west-2');
+    expect([...w.aws.objects.keys()].filter((k) => k.includes('dr-reports/mlp-tier1-region-failover/'))).toHaveLength(2);
+    // The lock is released for the next execution.
+    expect(w.aws.tables.get(`${TARGET}:mlp-tier1-dr-state`)?.has('lock')).toBe(false);
+  });
+
+  test('unplanned: completes while every API and database of the old region fails, and records what it could not fence', async () => {
+    const w = world();
+    w.heartbeats(30, 2);
+    w.aws.unreachable.add(HOME);
+    w.db.unreachable.add(HOME);
+    const result = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET });
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const output = result.output as {
+      fence: { fenced: boolean; attempts: { ok: boolean; region: string }[] };
+      verify: { rpo: { lostSeconds: number } };
+    };
+    expect(output.fence.fenced).toBe(false);
+    expect(output.fence.attempts.every((a) => !a.ok && a.region === HOME)).toBe(true);
+    expect(w.gate(TARGET)).toBe(true);
+    // The cache was detached from the datastore, not failed over (its primary is gone).
+    expect(w.aws.globalDatastores.get('ldgnf-mlp-tier1-cache')?.members.map((m) => m.region)).toEqual([HOME]);
+    expect(output.verify.rpo.lostSeconds).toBeGreaterThan(0);
+    // Nothing reached us-east-1 successfully, and no Route 53 control-plane call was made anywhere.
+    expect(w.aws.calls.filter((c) => c.region === HOME && !c.error)).toEqual([]);
+    expect(w.aws.calls.filter((c) => c.service === 'route53')).toEqual([]);
+  });
+
+  test('unplanned with lag beyond the RPO is refused without an override, and proceeds with one', async () => {
+    const w = world();
+    w.heartbeats(200, 90);
+    w.aws.unreachable.add(HOME);
+    w.db.unreachable.add(HOME);
+    const refused = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET });
+    expect(refused.status).toBe('FAILED');
+    expect(refused.error).toBe('PreflightFailed');
+    expect(w.order('PromoteReadReplica')).toEqual([]);
+    const accepted = await w.run(FAILOVER, {
+      mode: 'unplanned',
+      targetRegion: TARGET,
+      override: { reason: 'region lost; accepting 90 s of data loss' },
+    });
+    expect(accepted.status, accepted.cause).toBe('SUCCEEDED');
+  });
+
+  test('a second execution started while one runs is refused and changes nothing', async () => {
+    const w = world();
+    w.heartbeats(10);
+    const holder = 'arn:aws:states:us-west-2:111122223333:execution:mlp-tier1-region-failover:first';
+    w.aws.runningExecutions.add(holder);
+    w.aws.tables.set(
+      `${TARGET}:mlp-tier1-dr-state`,
+      new Map([['lock', { pk: { S: 'lock' }, owner: { S: holder }, epoch: { N: '1' }, since: { S: 'x' } }]]),
+    );
+    const result = await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('LockHeld');
+    expect(w.order('PromoteReadReplica', 'FailoverGlobalReplicationGroup', 'PutMetricData')).toEqual([]);
+  });
+
+  test('a promotion that never finishes aborts with the gate closed, and alerts', async () => {
+    const w = world();
+    w.heartbeats(10);
+    w.aws.stuckPromotions.add(TARGET_DB);
+    const result = await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
+    expect(result.status).toBe('FAILED');
+    expect(w.gate(TARGET)).not.toBe(true);
+    expect(w.aws.metrics.filter((m) => m.region === TARGET && m.value === 1)).toEqual([]);
+    expect(w.aws.notifications.some((n) => n.subject?.includes('failed'))).toBe(true);
+    // The budget is the state machine's: 30 retries 30 s apart after a 30 s wait.
+    expect(w.aws.clock).toBeGreaterThanOrEqual(30 * 30);
+  });
+
+  test('throttled AWS calls are retried with backoff and the failover completes', async () => {
+    const w = world();
+    w.heartbeats(10);
+    w.aws.throttle('DescribeDBInstances', 3);
+    w.aws.throttle('PromoteReadReplica', 2);
+    const result = await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(w.aws.calls.filter((c) => c.error === 'ThrottlingException')).toHaveLength(5);
+  });
+
+  test('preflight mode reads, reports go or no-go, and changes nothing', async () => {
+    const w = world();
+    w.heartbeats(10);
+    const result = await w.run(FAILOVER, { mode: 'preflight', targetRegion: TARGET });
+    expect(result.status).toBe('SUCCEEDED');
+    expect((result.output as { plan: { go: boolean } }).plan.go).toBe(true);
+    const changes = ['PromoteReadReplica', 'PutMetricData', 'PutItem', 'UpdateItem', 'FailoverGlobalReplicationGroup', 'UpdateJobQueue'];
+    expect(w.order(...changes)).toEqual([]);
+  });
+
+  test.each([
+    ['mode', { mode: 'sideways', targetRegion: TARGET }, 'mode must be one of preflight, planned, unplanned, got "sideways"'],
+    ['region', { mode: 'planned', targetRegion: 'eu-west-1' }, 'targetRegion must be one of us-east-1, us-west-2, got "eu-west-1"'],
+    [
+      'running region',
+      { mode: 'planned', targetRegion: HOME },
+      'start the runbook in the region that becomes the primary (us-east-1), not in us-west-2',
+    ],
+    ['override', { mode: 'unplanned', targetRegion: TARGET, override: { reason: 'ok' } }, 'override must be { "reason":'],
+  ])('bad input (%s) fails with one clear error and changes nothing', async (_what, input, message) => {
+    const w = world();
+    w.heartbeats(5);
+    const result = await w.run(FAILOVER, input);
+    expect(result.status).toBe('FAILED');
+    expect(result.cause).toContain(message);
+    expect(w.order('PromoteReadReplica', 'PutItem', 'UpdateItem', 'PutMetricData')).toEqual([]);
+  });
+});
+
+describe('re-running after a crash at each step converges', () => {
+  const steps = [
+    'AcquireLock',
+    'FenceSource',
+    'CheckCaughtUp',
+    'PromotePostgres',
+    'CheckPostgresPromoted',
+    'PromoteCache',
+    'CheckCachePromoted',
+    'OpenGate',
+    'VerifyWrites',
+    'ScaleTarget',
+    'ReleaseLock',
+  ];
+  test.each(steps)('crash at %s, then a new execution', async (crashAt) => {
+    const w = world();
+    w.heartbeats(20);
+    const first = await w.run(
+      FAILOVER,
+      { mode: 'planned', targetRegion: TARGET },
+      { beforeTask: (state) => (state === crashAt ? 'crash' : undefined) },
+    );
+    expect(first.status).toBe('ABORTED');
+    const second = await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
+    expect(second.status, second.cause).toBe('SUCCEEDED');
+    expect(w.gate(TARGET)).toBe(true);
+    expect(w.gate(HOME)).not.toBe(true);
+    expect(w.aws.instances.get(`${TARGET}:${TARGET_DB}`)).toMatchObject({ status: 'available', source: undefined });
+    expect(w.order('PromoteReadReplica')).toHaveLength(1);
+    // Scaled once: +50 % of 4 is 6, never 9.
+    expect(w.aws.nodegroups.get(`${TARGET}:mlp-tier1-usw2:General`)?.desired).toBe(6);
+  });
+});
+
+describe('AzFailover and Failback', () => {
+  test('AzFailover fails the database over to its standby and tests the cache failover, waiting for each', async () => {
+    const w = world();
+    const result = await w.run('mlp-tier1-az-failover', {});
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(w.order('RebootDBInstance', 'TestFailover')).toEqual([`RebootDBInstance@${TARGET}`, `TestFailover@${TARGET}`]);
+    expect(w.aws.instances.get(`${TARGET}:${TARGET_DB}`)?.zone).toBe('us-west-2b');
+  });
+
+  test('Failback refuses to switch over before the region is re-protected', async () => {
+    const w = world();
+    const result = await w.run('mlp-tier1-failback', { formerPrimary: TARGET });
+    expect(result.status).toBe('FAILED');
+    expect(w.order('PromoteReadReplica')).toEqual([]);
+  });
+});
