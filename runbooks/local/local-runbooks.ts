@@ -104,7 +104,7 @@ export interface LocalRunOptions {
    * Called before each task runs. Returning `'crash'` kills the execution there, as a lost Lambda
    * or an operator's StopExecution would: nothing after it runs, not even the failure path.
    */
-  readonly beforeTask?: (stateName: string, step: StepName | undefined) => 'crash' | undefined | void;
+  readonly beforeTask?: (stateName: string, step: StepName | undefined) => 'crash' | undefined;
   /** The execution's ARN, as `$$.Execution.Id`. */
   readonly executionArn?: string;
   /** Called with the local execution's event log entries as they come. */
