@@ -10,14 +10,14 @@
  * A side is either `key=value` context pairs separated by spaces (what `-c` would give `cdk
  * deploy`, without the `-c`), or a cloud assembly directory synthesized earlier (`cdk synth -o`).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { App } from 'aws-cdk-lib';
 import { checkChangeSafety, formatChangeSafetyReport, readAssemblyTemplates, type StackTemplates } from '../lib/change-safety';
 import { ConfigError, type PlatformContext, resolvePlatformConfig } from '../lib/config';
 import { buildPlatform } from '../lib/platform';
+import { scriptApp } from './support/app';
 
 const CONTEXT_KEYS: readonly (keyof PlatformContext)[] = [
   'tier',
@@ -50,10 +50,9 @@ function parseContext(side: string, text: string): PlatformContext {
 }
 
 function synthesize(context: PlatformContext, outdir: string): StackTemplates {
-  const cdkJson = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   // The account must match on both sides, and a real one is not needed to compare templates.
   const { config } = resolvePlatformConfig({ account: '111122223333', ...context }, process.env.CDK_DEFAULT_ACCOUNT);
-  const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const app = scriptApp(outdir);
   buildPlatform(app, config);
   app.synth();
   return readAssemblyTemplates(outdir);

@@ -198,8 +198,9 @@ export class RunbookSet extends Construct {
     this.databaseAgent = makeFunction('DatabaseAgent', 30, true, runbookNames.databaseAgent(props.tier));
     grants.grant(this.databaseAgent, 'database-plane');
 
-    // The write gate: the alarm Route 53 reads is in ALARM (gate closed) unless the gate was published
-    // open in both of the last two minutes; a missing datapoint counts as closed.
+    // The write gate: the alarm Route 53 reads goes OK (gate open) with the first minute published
+    // open, and back to ALARM (closed) after two minutes published closed or not published at all
+    // (a missing datapoint counts as closed), so one late refresh does not flap the gate.
     this.writeGateAlarm = new cloudwatch.Alarm(this, 'WriteGateClosed', {
       alarmName: runbookNames.writeGateAlarm(props.tier, props.regionCode),
       alarmDescription: `The write gate of ${stack.region} is closed: Route 53 sends the write hosts elsewhere. Only the runbooks open it.`,
@@ -212,7 +213,7 @@ export class RunbookSet extends Construct {
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 2,
-      datapointsToAlarm: 1,
+      datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
     for (const [scheduleId, step] of [

@@ -109,6 +109,17 @@ export interface LocalRunOptions {
   readonly executionArn?: string;
   /** Called with the local execution's event log entries as they come. */
   readonly onEvent?: (event: Json) => void;
+  /** Called after every task with its virtual start and end (the clock of `deps.now()`) and outcome. */
+  readonly onTask?: (record: TaskRecord) => void;
+}
+
+export interface TaskRecord {
+  readonly state: string;
+  readonly step?: StepName;
+  readonly start: Date;
+  readonly end: Date;
+  readonly outcome: 'succeeded' | 'failed';
+  readonly error?: string;
 }
 
 export interface LocalRunResult {
@@ -156,10 +167,25 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
       }
       if (task.step) {
         const event = taskInput as StepEvent;
-        return (STEPS[task.step] as (e: StepEvent, d: RunbookDeps) => Promise<unknown>)(
-          { ...event, execution: { ...event.execution, id: executionArn } },
-          options.deps,
-        );
+        const start = options.deps.now();
+        try {
+          const result = await (STEPS[task.step] as (e: StepEvent, d: RunbookDeps) => Promise<unknown>)(
+            { ...event, execution: { ...event.execution, id: executionArn } },
+            options.deps,
+          );
+          options.onTask?.({ state: stateName, step: task.step, start, end: options.deps.now(), outcome: 'succeeded' });
+          return result;
+        } catch (error) {
+          options.onTask?.({
+            state: stateName,
+            step: task.step,
+            start,
+            end: options.deps.now(),
+            outcome: 'failed',
+            error: (error as Error).name,
+          });
+          throw error;
+        }
       }
       const child = options.machines[task.startsExecutionOf as string];
       if (!child) throw new Error(`no local state machine ${task.startsExecutionOf}`);
