@@ -87,10 +87,10 @@ export class SimulatedPlatform {
   }
 
   /** `seconds` of heartbeats on the primary, one a second; the replica has everything but the last `lagSeconds`. */
-  heartbeats(seconds: number, lagSeconds = 0): void {
+  heartbeats(seconds: number, lagSeconds = 0, primary = HOME_DB): void {
     for (let i = 0; i < seconds; i++) {
       this.aws.advance(1);
-      this.db.write(HOME_DB, 'platform', ++this.seq, this.now().toISOString());
+      this.db.write(primary, 'platform', ++this.seq, this.now().toISOString());
       if (i === seconds - 1 - lagSeconds) this.db.replicate();
     }
     if (lagSeconds === 0) this.db.replicate();
@@ -100,10 +100,41 @@ export class SimulatedPlatform {
     return this.seq;
   }
 
-  run(machine: string, input: unknown, options: Partial<Parameters<typeof runLocally>[2]> = {}): Promise<LocalRunResult> {
+  /** Run a runbook as started in `region` (by default the target, us-west-2). */
+  run(machine: string, input: unknown, options: Partial<Parameters<typeof runLocally>[2]> = {}, region = TARGET): Promise<LocalRunResult> {
     const stateMachine = this.machines[machine];
     if (!stateMachine) throw new Error(`no state machine ${machine}; have ${Object.keys(this.machines).join(', ')}`);
-    return runLocally(stateMachine, input, { deps: this.deps(), machines: this.machines, advance: (s) => this.aws.advance(s), ...options });
+    return runLocally(stateMachine, input, {
+      deps: this.deps(region),
+      machines: this.machines,
+      advance: (s) => this.aws.advance(s),
+      ...options,
+    });
+  }
+
+  /**
+   * What `cdk deploy -c rebuiltReplicas=<region>:<source>` creates: the region's next database
+   * generation, a replica of the source's current instance, published as the region's instance.
+   */
+  reprotect(region: string, source: string, sourceId: string): string {
+    const code = CODES[region] as string;
+    const id = `mlp-tier1-pg-${code}-g2`;
+    const sourceArn = `arn:aws:rds:${source}:${ACCOUNT}:db:${sourceId}`;
+    this.aws.instances.set(`${region}:${id}`, {
+      id,
+      region,
+      arn: `arn:aws:rds:${region}:${ACCOUNT}:db:${id}`,
+      status: 'available',
+      source: sourceArn,
+      multiAz: true,
+      zone: `${region}a`,
+      host: `${id}.local`,
+      port: 5432,
+    });
+    this.aws.parameters.set(`${region}:/mlp/tier1/postgres/instance-id`, id);
+    this.aws.parameters.set(`${region}:/mlp/tier1/postgres/source-arn`, sourceArn);
+    this.db.add(id, sourceId);
+    return id;
   }
 
   /** The order in which calls of these commands reached AWS. */

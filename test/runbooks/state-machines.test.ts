@@ -200,6 +200,25 @@ describe('AzFailover and Failback', () => {
     expect(w.aws.instances.get(`${TARGET}:${TARGET_DB}`)?.zone).toBe('us-west-2b');
   });
 
+  test('Failback: after re-protection catches up, a planned switchover brings the primary home with no loss', async () => {
+    // GIVEN us-west-2 took over, and us-east-1 was re-protected by a deploy and caught up
+    const w = world();
+    w.heartbeats(20);
+    expect((await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET })).status).toBe('SUCCEEDED');
+    const rebuilt = w.reprotect(HOME, TARGET, TARGET_DB);
+    w.heartbeats(20, 0, TARGET_DB);
+    // WHEN the failback runs in us-east-1
+    const result = await w.run('mlp-tier1-failback', { formerPrimary: HOME }, {}, HOME);
+    // THEN
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(w.aws.instances.get(`${HOME}:${rebuilt}`)?.source).toBeUndefined();
+    expect(w.gate(HOME)).toBe(true);
+    expect(w.gate(TARGET)).toBe(false);
+    expect(() => w.db.write(TARGET_DB, 'platform', 999, w.now().toISOString())).toThrow(/read-only/);
+    const switchover = (result.output as { switchover: { status: string } }).switchover;
+    expect(switchover.status).toBe('SUCCEEDED');
+  });
+
   test('Failback refuses to switch over before the region is re-protected', async () => {
     const w = world();
     const result = await w.run('mlp-tier1-failback', { formerPrimary: TARGET });
