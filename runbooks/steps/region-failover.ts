@@ -11,6 +11,7 @@ import { DescribeClusterV2Command } from '@aws-sdk/client-kafka';
 import { GetKeyspaceCommand } from '@aws-sdk/client-keyspaces';
 import { type DBInstance, DescribeDBInstancesCommand, PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { findSupportedRegion } from '../../lib/config/regions';
 import type { DatabaseEndpoint, HeartbeatMark } from '../core/database';
 import type { RunbookDeps } from '../core/env';
 import { ERROR, fail } from '../core/errors';
@@ -62,7 +63,15 @@ export interface FailoverPlan {
   readonly alreadyPromoted: boolean;
   readonly cache: { readonly groupId: string; readonly globalId: string; readonly isMember: boolean };
   readonly heartbeat: { readonly onTarget?: HeartbeatMark; readonly onSource?: HeartbeatMark; readonly lagSeconds?: number };
+  /**
+   * Replication lag as the services publish it, for the tiers measured by lag rather than by
+   * heartbeat: RDS `ReplicaLag` (next to the heartbeat, which it can mislead on an idle primary),
+   * the cache's `GlobalDatastoreReplicationLag` and MSK Replicator's `ReplicationLatency` into the
+   * target (milliseconds, reported in seconds).
+   */
   readonly replicaLagSeconds?: number;
+  readonly cacheLagSeconds?: number;
+  readonly kafkaLagSeconds?: number;
   readonly decidedAt: string;
   readonly go: boolean;
   readonly reasons: readonly string[];
@@ -186,7 +195,13 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
     parameter(deps, target, 'redis', 'replication-group-id'),
     parameter(deps, target, 'redis', 'global-datastore-id'),
   ]);
-  const replicaLagSeconds = await replicaLag(deps, target, targetId).catch(() => undefined);
+  const [replicaLagSeconds, cacheLagSeconds, kafkaLatencyMs] = await Promise.all([
+    latestMetric(deps, target, 'AWS/RDS', 'ReplicaLag', { DBInstanceIdentifier: targetId }),
+    latestMetric(deps, target, 'AWS/ElastiCache', 'GlobalDatastoreReplicationLag', { ReplicationGroupId: groupId }),
+    latestMetric(deps, target, 'AWS/Kafka', 'ReplicationLatency', {
+      ReplicatorName: `mlp-${env.tier}-${codeOf(source.region)}-to-${codeOf(target)}`,
+    }),
+  ]);
   const go = reasons.length === 0 || alreadyPromoted;
   const plan: FailoverPlan = {
     mode: input.mode,
@@ -198,6 +213,8 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
     cache: { groupId, globalId, isMember: globalId !== 'none' },
     heartbeat: { onTarget, onSource, lagSeconds: measuredLag },
     replicaLagSeconds,
+    cacheLagSeconds,
+    kafkaLagSeconds: kafkaLatencyMs === undefined ? undefined : kafkaLatencyMs / 1000,
     decidedAt: now.toISOString(),
     go,
     reasons,
@@ -206,18 +223,29 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
   return plan;
 };
 
-async function replicaLag(deps: RunbookDeps, region: string, instanceId: string): Promise<number | undefined> {
+/** The newest 1-minute maximum of a metric in the last five minutes, or nothing (no data, or the call failed). */
+async function latestMetric(
+  deps: RunbookDeps,
+  region: string,
+  namespace: string,
+  name: string,
+  dimensions: Record<string, string>,
+): Promise<number | undefined> {
   const end = deps.now();
-  const out = await aws(region, () =>
+  return aws(region, () =>
     deps.clients.cloudwatch(region).send(
       new GetMetricDataCommand({
         StartTime: new Date(end.getTime() - 300_000),
         EndTime: end,
         MetricDataQueries: [
           {
-            Id: 'lag',
+            Id: 'm',
             MetricStat: {
-              Metric: { Namespace: 'AWS/RDS', MetricName: 'ReplicaLag', Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instanceId }] },
+              Metric: {
+                Namespace: namespace,
+                MetricName: name,
+                Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
+              },
               Period: 60,
               Stat: 'Maximum',
             },
@@ -225,9 +253,13 @@ async function replicaLag(deps: RunbookDeps, region: string, instanceId: string)
         ],
       }),
     ),
-  );
-  return out.MetricDataResults?.[0]?.Values?.[0];
+  )
+    .then((out) => out.MetricDataResults?.[0]?.Values?.[0])
+    .catch(() => undefined);
 }
+
+/** The region's short code, as the stacks name replicators. */
+const codeOf = (region: string) => findSupportedRegion(region)?.code ?? region;
 
 /**
  * Take the runbook lock in this region. An execution still running elsewhere holds it: refused.

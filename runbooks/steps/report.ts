@@ -25,6 +25,8 @@ export interface RunbookReport {
   /** From the fault (input `faultDetectedAt`, else the execution's start) to the first acknowledged write on the new primary. */
   readonly rto: { readonly seconds?: number; readonly from: string; readonly objectiveSeconds: number };
   readonly rpo: { readonly lostWrites?: number; readonly lostSeconds?: number; readonly basis?: string; readonly objectiveSeconds: number };
+  /** Lag of the tiers measured by their services' metrics at decision time, in seconds. */
+  readonly replication?: { readonly postgres?: number; readonly cache?: number; readonly kafka?: number };
   readonly fenced: readonly unknown[];
   readonly error?: { readonly Error: string; readonly Cause: string };
   /** The `cdk deploy` that makes the stacks describe the topology the runbook left. */
@@ -39,6 +41,9 @@ interface ReportState {
     readonly targetRegion: string;
     readonly go: boolean;
     readonly reasons: readonly string[];
+    readonly replicaLagSeconds?: number;
+    readonly cacheLagSeconds?: number;
+    readonly kafkaLagSeconds?: number;
   };
   readonly fence?: { readonly attempts: readonly unknown[] };
   readonly verify?: { readonly writableAt?: string; readonly rpo?: { lostWrites?: number; lostSeconds?: number; basis?: string } };
@@ -164,6 +169,9 @@ export const report: Step<ReportState & Record<string, unknown>, RunbookReport> 
     finishedAt: finishedAt.toISOString(),
     rto: { seconds: writableAt ? (Date.parse(writableAt) - Date.parse(from)) / 1000 : undefined, from, objectiveSeconds: env.rtoSeconds },
     rpo: { ...state.verify?.rpo, objectiveSeconds: env.rpoSeconds },
+    replication: state.plan
+      ? { postgres: state.plan.replicaLagSeconds, cache: state.plan.cacheLagSeconds, kafka: state.plan.kafkaLagSeconds }
+      : undefined,
     fenced: state.fence?.attempts ?? [],
     error: state.error,
     nextDeploy,
