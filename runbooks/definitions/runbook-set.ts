@@ -292,21 +292,26 @@ export class RunbookSet extends Construct {
   }
 }
 
-/** esbuild, in-process: one minified CommonJS bundle of `lambda.ts`; the Lambda runtime provides the AWS SDK. */
+/** How the one bundle of `lambda.ts` is built: minified CommonJS; the Lambda runtime provides the AWS SDK. */
+export function runbookBundleOptions(outfile: string) {
+  return {
+    entryPoints: [join(RUNBOOKS_DIR, 'lambda.ts')],
+    outfile,
+    bundle: true,
+    minify: true,
+    platform: 'node' as const,
+    target: 'node24',
+    format: 'cjs' as const,
+    external: ['@aws-sdk/*', 'pg-native'],
+    logLevel: 'error' as const,
+  };
+}
+
+/** esbuild, in-process. */
 function bundleLocally(outputDir: string): boolean {
   // Loaded only when bundling runs, so synthesis without bundling never needs esbuild.
   const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
-  esbuild.buildSync({
-    entryPoints: [join(RUNBOOKS_DIR, 'lambda.ts')],
-    outfile: join(outputDir, 'index.js'),
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    external: ['@aws-sdk/*', 'pg-native'],
-    logLevel: 'error',
-  });
+  esbuild.buildSync(runbookBundleOptions(join(outputDir, 'index.js')));
   return true;
 }
 

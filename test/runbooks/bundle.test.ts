@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, test } from 'vitest';
+import { runbookBundleOptions } from '../../runbooks/definitions/runbook-set';
 
 /**
  * The only test that bundles for real: the one bundle every runbook function deploys, built as the
@@ -13,17 +14,7 @@ describe('the runbook bundle', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'mlp-runbook-bundle-'));
     try {
       const outfile = join(outdir, 'index.js');
-      await build({
-        entryPoints: [join(import.meta.dirname, '..', '..', 'runbooks', 'lambda.ts')],
-        outfile,
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        target: 'node24',
-        format: 'cjs',
-        external: ['@aws-sdk/*', 'pg-native'],
-        logLevel: 'error',
-      });
+      await build(runbookBundleOptions(outfile));
       const bytes = statSync(outfile).size;
       console.log(`runbook bundle: ${(bytes / 1024).toFixed(1)} KB minified`);
       expect(bytes).toBeLessThan(250 * 1024);
