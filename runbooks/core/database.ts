@@ -27,9 +27,14 @@ export interface DatabasePlane {
   writeHeartbeat(endpoint: DatabaseEndpoint, writer: string, seq: number, writtenAt: string): Promise<void>;
   /** New transactions become read-only and every other client session is ended. */
   fence(endpoint: DatabaseEndpoint): Promise<{ terminatedSessions: number }>;
+  /**
+   * Undo a fence on a newly promoted primary. The fence is a database setting, which streams to
+   * the replicas with everything else: a replica promoted after a planned fence inherits it.
+   */
+  unfence(endpoint: DatabaseEndpoint): Promise<void>;
 }
 
-export const DATABASE_OPERATIONS = ['latestHeartbeat', 'writeHeartbeat', 'fence'] as const;
+export const DATABASE_OPERATIONS = ['latestHeartbeat', 'writeHeartbeat', 'fence', 'unfence'] as const;
 export type DatabaseOperation = (typeof DATABASE_OPERATIONS)[number];
 
 /** Connection attempts give up after this long: a lost region must not stall a step. */
@@ -102,6 +107,12 @@ export function directDatabasePlane(configFor: ClientConfigFor, database: string
         );
         return { terminatedSessions: ended.rowCount ?? 0 };
       }),
+    unfence: (endpoint) =>
+      run(endpoint, async (client) => {
+        // This session starts read-only too, while the setting holds.
+        await client.query('SET default_transaction_read_only = off');
+        await client.query(`ALTER DATABASE ${quoteIdentifier(database)} RESET default_transaction_read_only`);
+      }),
   };
 }
 
@@ -168,6 +179,7 @@ export function routedDatabasePlane(local: DatabasePlane, ownRegion: string, tie
     latestHeartbeat: route('latestHeartbeat') as DatabasePlane['latestHeartbeat'],
     writeHeartbeat: route('writeHeartbeat') as DatabasePlane['writeHeartbeat'],
     fence: route('fence') as DatabasePlane['fence'],
+    unfence: route('unfence') as DatabasePlane['unfence'],
   };
 }
 

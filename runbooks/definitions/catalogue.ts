@@ -144,11 +144,11 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   OpenGate: spec({
     name: 'OpenGate',
     summary:
-      "Opens the target's write gate under this execution's epoch (state table, then PutMetricData in the target region), only once the database replicates nothing.",
+      "Opens the target's write gate under this execution's epoch (state table, then PutMetricData in the target region), only once the database replicates nothing; first lifts the fence the promoted replica inherited from a planned switchover.",
     timeoutSeconds: 30,
     onFailure: 'StaleEpoch or a replica still replicating: the gate stays closed.',
-    inVpc: false,
-    access: ['state-table', 'describe-databases', 'publish-gate'],
+    inVpc: true,
+    access: ['state-table', 'describe-databases', 'publish-gate', 'database-plane'],
   }),
   VerifyWrites: spec({
     name: 'VerifyWrites',

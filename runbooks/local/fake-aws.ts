@@ -123,6 +123,10 @@ export class FakeAws {
   public readonly stuckPromotions = new Set<string>();
   /** Told when a promotion completes, so the data plane below can take writes. */
   public onPromoted: (instance: FakeInstance) => void = () => undefined;
+  /** Told when a promotion is asked for; the drill starts promoting its real server then. */
+  public onPromotionRequested: (instance: FakeInstance) => void = () => undefined;
+  /** Whether the data plane under an instance has finished promoting; a promotion completes only then. */
+  public dataPlanePromoted: (instance: FakeInstance) => boolean = () => true;
   private readonly throttles = new Map<string, number>();
   private readonly clients = new Map<string, unknown>();
   private readonly stubs: Stub[] = [];
@@ -245,7 +249,7 @@ export class FakeAws {
 
   private settle(): void {
     for (const instance of this.instances.values()) {
-      if (instance.readyAt !== undefined && this.clock >= instance.readyAt) {
+      if (instance.readyAt !== undefined && this.clock >= instance.readyAt && (!instance.promoting || this.dataPlanePromoted(instance))) {
         instance.status = 'available';
         instance.readyAt = undefined;
         if (instance.promoting) {
@@ -301,6 +305,7 @@ export class FakeAws {
       i.promoting = true;
       i.status = 'modifying';
       i.readyAt = this.stuckPromotions.has(i.id) ? undefined : this.clock + MODELLED_SECONDS.rdsPromotion.seconds;
+      this.onPromotionRequested(i);
       return { DBInstance: { DBInstanceIdentifier: i.id } };
     });
     this.on(stub, region, 'rds', RebootDBInstanceCommand, (input: { DBInstanceIdentifier: string; ForceFailover?: boolean }) => {

@@ -109,6 +109,12 @@ export interface LocalRunOptions {
   readonly executionArn?: string;
   /** Called with the local execution's event log entries as they come. */
   readonly onEvent?: (event: Json) => void;
+  /**
+   * Wall time before each retry of a task, so real servers under the steps (the drill's) can move
+   * on while the state machine waits in virtual time.
+   * @default 0
+   */
+  readonly retryDelayMs?: number;
   /** Called after every task with its virtual start and end (the clock of `deps.now()`) and outcome. */
   readonly onTask?: (record: TaskRecord) => void;
 }
@@ -153,14 +159,23 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
     if (notReady) notReadyInterval[stateName] = notReady.IntervalSeconds ?? 1;
   }
   const attempts = new Map<string, number>();
+  /** Virtual ms at which each task last started: parallel branches wait side by side, not one after the other. */
+  const lastStart = new Map<string, number>();
+  const advanceTo = (ms: number) => {
+    const behind = (ms - options.deps.now().getTime()) / 1000;
+    if (behind > 0) options.advance?.(behind);
+  };
   let abort: () => void = () => undefined;
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [stateName, task] of Object.entries(machine.tasks)) {
     handlers[stateName] = async (taskInput: unknown) => {
       const attempt = (attempts.get(stateName) ?? 0) + 1;
       attempts.set(stateName, attempt);
-      if (attempt > 1) options.advance?.(notReadyInterval[stateName] ?? 2);
-      else if (followsWait[stateName]) options.advance?.(followsWait[stateName] as number);
+      if (attempt > 1) {
+        advanceTo((lastStart.get(stateName) ?? options.deps.now().getTime()) + (notReadyInterval[stateName] ?? 2) * 1000);
+        if (options.retryDelayMs) await new Promise((r) => setTimeout(r, options.retryDelayMs));
+      } else if (followsWait[stateName]) options.advance?.(followsWait[stateName] as number);
+      lastStart.set(stateName, options.deps.now().getTime());
       if (options.beforeTask?.(stateName, task.step) === 'crash') {
         abort();
         return new Promise(() => undefined);

@@ -71,4 +71,9 @@ export class MemoryDatabasePlane implements DatabasePlane {
     this.reach(endpoint).readOnly = true;
     return { terminatedSessions: 0 };
   }
+
+  async unfence(endpoint: DatabaseEndpoint): Promise<void> {
+    const instance = this.reach(endpoint);
+    if (!instance.source) instance.readOnly = false;
+  }
 }

@@ -1,3 +1,4 @@
+import type { DatabasePlane } from '../core/database';
 import type { RunbookDeps, RunbookEnv } from '../core/env';
 import { FakeAws } from './fake-aws';
 import { type LocalRunResult, type LocalStateMachine, runLocally } from './local-runbooks';
@@ -23,8 +24,14 @@ export class SimulatedPlatform {
   readonly db = new MemoryDatabasePlane();
   private seq = 0;
 
-  /** `machines`: the state machines of tier1's us-west-2 resilience stack, as synthesized. */
-  constructor(readonly machines: Readonly<Record<string, LocalStateMachine>>) {
+  /**
+   * `machines`: the state machines of tier1's us-west-2 resilience stack, as synthesized.
+   * `database`: the data plane under the runbooks; the in-memory one unless the drill brings real servers.
+   */
+  constructor(
+    readonly machines: Readonly<Record<string, LocalStateMachine>>,
+    private readonly database?: DatabasePlane,
+  ) {
     for (const region of [HOME, TARGET]) {
       const code = CODES[region] as string;
       const id = `mlp-tier1-pg-${code}`;
@@ -65,6 +72,16 @@ export class SimulatedPlatform {
     this.aws.onPromoted = (instance) => this.db.promote(instance.id);
   }
 
+  /** Where the fake RDS says each instance answers, by instance identifier (the drill points them at its servers). */
+  setEndpoint(instanceIdentifier: string, host: string, port: number): void {
+    for (const instance of this.aws.instances.values()) {
+      if (instance.id === instanceIdentifier) {
+        instance.host = host;
+        instance.port = port;
+      }
+    }
+  }
+
   now = (): Date => new Date(T0 + this.aws.clock * 1000);
 
   env(region = TARGET): RunbookEnv {
@@ -83,7 +100,7 @@ export class SimulatedPlatform {
   }
 
   deps(region = TARGET): RunbookDeps {
-    return { env: this.env(region), clients: this.aws.asClients(), database: this.db, now: this.now };
+    return { env: this.env(region), clients: this.aws.asClients(), database: this.database ?? this.db, now: this.now };
   }
 
   /** `seconds` of heartbeats on the primary, one a second; the replica has everything but the last `lagSeconds`. */

@@ -532,6 +532,8 @@ export const openGate: Step<FailoverState, { openedAt: string; epoch: number }> 
   if (instance.ReadReplicaSourceDBInstanceIdentifier) {
     fail(ERROR.verificationFailed, `${plan.target.instanceIdentifier} is still a replica: the gate stays closed`);
   }
+  // A planned fence is a database setting the replica received before its promotion: undo it here.
+  await deps.database.unfence(plan.target);
   const recorded = await readPrimary(deps, plan.targetRegion, deps.env.stateTable);
   if (recorded?.region !== plan.targetRegion || recorded.instanceIdentifier !== plan.target.instanceIdentifier) {
     await writePrimary(deps, plan.targetRegion, deps.env.stateTable, {
