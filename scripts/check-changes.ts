@@ -92,11 +92,11 @@ function main(): number {
     return report.errors.length === 0 ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
-      console.error(`check:changes: ${error.message}\n${USAGE}`);
+      console.error(`check:changes: ${error.message} (${USAGE})`);
       return 2;
     }
     if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-      console.error(`check:changes: ${error.message}\n${USAGE}`);
+      console.error(`check:changes: ${error.message} (${USAGE})`);
       return 2;
     }
     throw error;

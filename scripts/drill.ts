@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   try {
     parsed = options();
   } catch (error) {
-    console.error(`drill: ${(error as Error).message}\n${USAGE}`);
+    console.error(`drill: ${(error as Error).message} (${USAGE})`);
     return 2;
   }
   const outdir = mkdtempSync(join(tmpdir(), 'mlp-drill-synth-'));
