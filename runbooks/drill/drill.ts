@@ -6,7 +6,7 @@ import type { LocalStateMachine, TaskRecord } from '../local/local-runbooks';
 import { HOME, HOME_DB, SimulatedPlatform, STATE_TABLE, TARGET, TARGET_DB } from '../local/simulated-platform';
 import { DRILL_DATABASE, DRILL_USER, LocalPostgresCluster } from './local-postgres';
 
-export const DRILL_SCENARIOS = ['region-loss', 'planned-switchover'] as const;
+export const DRILL_SCENARIOS = ['region-loss', 'planned-switchover', 'zombie-primary'] as const;
 export type DrillScenario = (typeof DRILL_SCENARIOS)[number];
 
 /** After the gate opens in AWS: the gate alarm's period, Route 53 reading it, and the record TTL (seed 002). */
@@ -59,6 +59,7 @@ class HeartbeatWriter {
   constructor(
     private readonly cluster: LocalPostgresCluster,
     private readonly writeRegion: () => string | undefined,
+    private readonly writer = PLATFORM_WRITER,
   ) {}
 
   start(): void {
@@ -79,7 +80,7 @@ class HeartbeatWriter {
         this.client = { region, client };
         await client.connect();
       }
-      await this.client.client.query(HEARTBEAT_SQL.insert, [PLATFORM_WRITER, seq, new Date().toISOString(), region]);
+      await this.client.client.query(HEARTBEAT_SQL.insert, [this.writer, seq, new Date().toISOString(), region]);
       this.acks.push({ seq, region, at: Date.now() });
     } catch {
       await this.client?.client.end().catch(() => undefined);
@@ -161,14 +162,25 @@ export async function runDrill(
 
     const faultAt = Date.now();
     const virtualFault = platform.now();
+    // A client that keeps writing to the old primary whatever DNS says (a stale cache, a pinned connection).
+    const zombie = new HeartbeatWriter(cluster, () => HOME, 'zombie');
     if (scenario === 'region-loss') {
       cluster.kill(HOME);
       platform.aws.unreachable.add(HOME);
       log(`${elapsed()}  fault: ${HOME} lost (its PostgreSQL killed, its AWS endpoints unreachable)`);
+    } else if (scenario === 'zombie-primary') {
+      // The link between the regions is cut: the standby stops receiving WAL, the old primary keeps
+      // serving its clients. The runbook still reaches us-east-1's AWS endpoints (and its database agent).
+      await cluster.query(TARGET, "ALTER SYSTEM SET primary_conninfo = ''");
+      await cluster.query(TARGET, 'SELECT pg_reload_conf()');
+      zombie.start();
+      await sleep(1_000);
+      log(`${elapsed()}  fault: replication from ${HOME} cut; ${HOME} keeps taking writes, and a client keeps writing to it directly`);
     }
     const ackedBeforeFault = writer.acks.filter((a) => a.region === HOME).length;
     const tasks: TaskRecord[] = [];
-    const mode = scenario === 'region-loss' ? 'unplanned' : 'planned';
+    let fencedAt: number | undefined;
+    const mode = scenario === 'planned-switchover' ? 'planned' : 'unplanned';
     log(`${elapsed()}  RegionFailover ${mode} started in ${TARGET}`);
     const result = await platform.run(
       'mlp-tier1-region-failover',
@@ -185,7 +197,10 @@ export async function runDrill(
     );
     log(`${elapsed()}  RegionFailover ${result.status}${result.cause ? `: ${result.cause}` : ''}`);
     for (let i = 0; i < 50 && !writer.acks.some((a) => a.region === TARGET); i++) await sleep(100);
+    await sleep(300); // the zombie keeps trying after the fence
     await writer.stop();
+    await zombie.stop();
+    const zombieAfterFence = zombie.acks.filter((a) => fencedAt !== undefined && a.at > fencedAt);
 
     const firstOnTarget = writer.acks.find((a) => a.region === TARGET);
     const onTarget = new Set(
@@ -201,9 +216,11 @@ export async function runDrill(
     const modelled = writable ? (writable.end.getTime() - virtualFault.getTime()) / 1000 + DNS_TAIL_SECONDS : undefined;
     const invariants = [
       {
-        name: 'no split brain: after the fault at most one region acknowledged writes at a time',
-        held: !writer.acks.some((a) => a.region === HOME && firstOnTarget !== undefined && a.at >= firstOnTarget.at),
-        detail: `${ackedByHome.length} writes acknowledged by ${HOME}, ${writer.acks.length - ackedByHome.length} by ${TARGET}`,
+        name: 'no split brain: after the fence the old primary acknowledged no write, and no two regions took writes at once',
+        held:
+          zombieAfterFence.length === 0 &&
+          !writer.acks.some((a) => a.region === HOME && firstOnTarget !== undefined && a.at >= firstOnTarget.at),
+        detail: `${ackedByHome.length} writes acknowledged by ${HOME}, ${writer.acks.length - ackedByHome.length} by ${TARGET}; ${zombie.acks.length} by ${HOME} from the zombie client, ${zombieAfterFence.length} of them after the fence`,
       },
       {
         name: 'the write gate opened only on a writable primary',
@@ -220,7 +237,7 @@ export async function runDrill(
         detail:
           scenario === 'region-loss'
             ? `${platform.aws.calls.filter((c) => c.region === HOME && c.error === undefined).length} successful calls to ${HOME} after the fault`
-            : 'not applicable: a planned switchover uses the old region',
+            : 'not applicable: the old region still answers in this scenario',
       },
       {
         name: scenario === 'planned-switchover' ? 'planned mode lost no acknowledged write' : 'data lost within the RPO objective',
