@@ -280,9 +280,22 @@ export class LocalPostgresCluster {
           // already gone
         }
         await exited;
+        await groupGone(child.pid);
       }
     }
     rmSync(this.root, { recursive: true, force: true });
     running.delete(this);
+  }
+}
+
+/** Wait until no process of the group is left (the postmaster's children die just after it). */
+async function groupGone(pgid: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
