@@ -74,8 +74,8 @@ class HeartbeatWriter {
     try {
       if (!region) return;
       if (this.client?.region !== region) {
-        await this.client?.client.end().catch(() => undefined);
-        const client = new pg.Client({ ...this.cluster.clientConfig(region), connectionTimeoutMillis: 500 });
+        await closeQuietly(this.client?.client);
+        const client = new pg.Client({ ...this.cluster.clientConfig(region), connectionTimeoutMillis: 500, query_timeout: 500 });
         client.on('error', () => undefined);
         this.client = { region, client };
         await client.connect();
@@ -83,7 +83,7 @@ class HeartbeatWriter {
       await this.client.client.query(HEARTBEAT_SQL.insert, [this.writer, seq, new Date().toISOString(), region]);
       this.acks.push({ seq, region, at: Date.now() });
     } catch {
-      await this.client?.client.end().catch(() => undefined);
+      await closeQuietly(this.client?.client);
       this.client = undefined;
     } finally {
       this.busy = false;
@@ -92,12 +92,16 @@ class HeartbeatWriter {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    while (this.busy) await new Promise((r) => setTimeout(r, 10));
-    await this.client?.client.end().catch(() => undefined);
+    while (this.busy) await sleep(10);
+    await closeQuietly(this.client?.client);
   }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Close a client without waiting on a server that may never answer (a frozen region). */
+const closeQuietly = (client: pg.Client | undefined) =>
+  client ? Promise.race([client.end().catch(() => undefined), sleep(200)]) : Promise.resolve();
 
 /**
  * One drill: tier1 across us-east-1 (primary) and us-west-2, real PostgreSQL 17 servers streaming
@@ -123,6 +127,7 @@ export async function runDrill(
       user: DRILL_USER,
       database: DRILL_DATABASE,
       connectionTimeoutMillis: 1_000,
+      query_timeout: 2_000,
     }),
     DRILL_DATABASE,
   );

@@ -207,14 +207,21 @@ export class LocalPostgresCluster {
     const child = server.process;
     if (!child || !alive(child)) return;
     const exited = new Promise((r) => child.once('exit', r));
-    process.kill(-(child.pid as number), 'SIGINT'); // fast shutdown
+    signal(child.pid as number, 'SIGINT'); // fast shutdown: the postmaster ends and reaps its backends
     await exited;
     server.process = undefined;
   }
 
   /** A pg client config for a region's server. */
   clientConfig(region: string, database = DRILL_DATABASE): pg.ClientConfig {
-    return { host: '127.0.0.1', port: this.server(region).port, user: DRILL_USER, database, connectionTimeoutMillis: 2_000 };
+    return {
+      host: '127.0.0.1',
+      port: this.server(region).port,
+      user: DRILL_USER,
+      database,
+      connectionTimeoutMillis: 2_000,
+      query_timeout: 10_000,
+    };
   }
 
   async query<T extends Record<string, unknown>>(
@@ -238,49 +245,48 @@ export class LocalPostgresCluster {
     await this.query(region, 'SELECT pg_promote(true, 60)');
   }
 
-  /** The region is lost: its server dies at once, mid-write. */
+  /**
+   * The region is lost: the server and every backend stop at once, mid-write, and never answer
+   * again. They are frozen rather than killed: PostgreSQL's backends run in sessions of their own,
+   * and killed ones would stay behind as zombies no process reaps; `stop()` ends them cleanly.
+   */
   kill(region: string): void {
-    const child = this.server(region).process;
-    if (child?.pid && alive(child)) process.kill(-child.pid, 'SIGKILL');
+    this.freeze(region, true);
   }
 
-  /** A partition: the server keeps running but stops answering (SIGSTOP), or answers again. */
+  /** A partition: the server and its backends keep their state but stop answering (SIGSTOP), or answer again. */
   freeze(region: string, frozen = true): void {
     const child = this.server(region).process;
-    if (child?.pid && alive(child)) process.kill(-child.pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+    if (!child?.pid || !alive(child)) return;
+    for (const pid of [child.pid, ...childrenOf(child.pid)]) signal(pid, frozen ? 'SIGSTOP' : 'SIGCONT');
   }
 
-  /** Kill every server now, synchronously (exit and signal handlers). */
+  /**
+   * Stop every server now, synchronously (exit and signal handlers): resumed, then asked for an
+   * immediate shutdown, which the postmaster carries out on its own, ending and reaping its backends.
+   */
   killNow(): void {
     for (const server of this.servers.values()) {
       const child = server.process;
       if (child?.pid && alive(child)) {
-        try {
-          process.kill(-child.pid, 'SIGCONT');
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+        for (const pid of [child.pid, ...childrenOf(child.pid)]) signal(pid, 'SIGCONT');
+        signal(child.pid, 'SIGQUIT');
       }
     }
-    rmSync(this.root, { recursive: true, force: true });
     running.delete(this);
   }
 
-  /** Stop every server and remove its data. */
+  /** Stop every server (immediate shutdown; killed if it does not exit in 5 s) and remove its data. */
   async stop(): Promise<void> {
     for (const server of this.servers.values()) {
       const child = server.process;
       if (child?.pid && alive(child)) {
         const exited = new Promise((r) => child.once('exit', r));
-        try {
-          process.kill(-child.pid, 'SIGCONT');
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+        for (const pid of [child.pid, ...childrenOf(child.pid)]) signal(pid, 'SIGCONT');
+        signal(child.pid, 'SIGQUIT');
+        const timer = setTimeout(() => signal(child.pid as number, 'SIGKILL'), 5_000);
         await exited;
-        await groupGone(child.pid);
+        clearTimeout(timer);
       }
     }
     rmSync(this.root, { recursive: true, force: true });
@@ -288,14 +294,22 @@ export class LocalPostgresCluster {
   }
 }
 
-/** Wait until no process of the group is left (the postmaster's children die just after it). */
-async function groupGone(pgid: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 20));
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+/** The postmaster's backends (they run in sessions of their own, so not in its process group). */
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return [];
   }
 }
