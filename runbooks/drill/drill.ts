@@ -172,7 +172,7 @@ export async function runDrill(
     if (scenario === 'region-loss') {
       cluster.kill(HOME);
       platform.aws.unreachable.add(HOME);
-      log(`${elapsed()}  fault: ${HOME} lost (its PostgreSQL killed, its AWS endpoints unreachable)`);
+      log(`${elapsed()}  fault: ${HOME} lost (its PostgreSQL frozen mid-write, its AWS endpoints unreachable)`);
     } else if (scenario === 'zombie-primary') {
       // The link between the regions is cut: the standby stops receiving WAL, the old primary keeps
       // serving its clients. The runbook still reaches us-east-1's AWS endpoints (and its database agent).
@@ -225,7 +225,11 @@ export async function runDrill(
         held:
           zombieAfterFence.length === 0 &&
           !writer.acks.some((a) => a.region === HOME && firstOnTarget !== undefined && a.at >= firstOnTarget.at),
-        detail: `${ackedByHome.length} writes acknowledged by ${HOME}, ${writer.acks.length - ackedByHome.length} by ${TARGET}; ${zombie.acks.length} by ${HOME} from the zombie client, ${zombieAfterFence.length} of them after the fence`,
+        detail: `${ackedByHome.length} writes acknowledged by ${HOME}, ${writer.acks.length - ackedByHome.length} by ${TARGET}${
+          scenario === 'zombie-primary'
+            ? `; ${zombie.acks.length} by ${HOME} from the zombie client, ${zombieAfterFence.length} of them after the fence`
+            : ''
+        }`,
       },
       {
         name: 'the write gate opened only on a writable primary',

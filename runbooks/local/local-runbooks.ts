@@ -107,8 +107,6 @@ export interface LocalRunOptions {
   readonly beforeTask?: (stateName: string, step: StepName | undefined) => 'crash' | undefined;
   /** The execution's ARN, as `$$.Execution.Id`. */
   readonly executionArn?: string;
-  /** Called with the local execution's event log entries as they come. */
-  readonly onEvent?: (event: Json) => void;
   /**
    * Wall time before each retry of a task, so real servers under the steps (the drill's) can move
    * on while the state machine waits in virtual time.
@@ -225,17 +223,10 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
     } as never,
   );
   abort = () => execution.abort();
-  const logging = options.onEvent
-    ? (async () => {
-        for await (const event of execution.eventLogs) options.onEvent?.(event as unknown as Json);
-      })()
-    : Promise.resolve();
   try {
     const output = await execution.result;
-    await logging;
     return { status: 'SUCCEEDED', output };
   } catch (error) {
-    await logging.catch(() => undefined);
     if (error instanceof ExecutionAbortedError) return { status: 'ABORTED' };
     if (error instanceof ExecutionError) {
       const cause = (error as { cause?: { name?: string; message?: string } }).cause;

@@ -113,10 +113,6 @@ export class SimulatedPlatform {
     if (lagSeconds === 0) this.db.replicate();
   }
 
-  get acknowledgedSeq(): number {
-    return this.seq;
-  }
-
   /** Run a runbook as started in `region` (by default the target, us-west-2). */
   run(machine: string, input: unknown, options: Partial<Parameters<typeof runLocally>[2]> = {}, region = TARGET): Promise<LocalRunResult> {
     const stateMachine = this.machines[machine];
