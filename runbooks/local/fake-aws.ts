@@ -127,13 +127,23 @@ export class FakeAws {
   public onPromotionRequested: (instance: FakeInstance) => void = () => undefined;
   /** Whether the data plane under an instance has finished promoting; a promotion completes only then. */
   public dataPlanePromoted: (instance: FakeInstance) => boolean = () => true;
+  /** Told when a cache group becomes writable (a Global Datastore failover to it, or its detachment); the drill promotes its real server. */
+  public onCachePromoted: (region: string, groupId: string, formerPrimary?: { region: string; groupId: string }) => void = () => undefined;
+  /** Told when a reboot is asked for (with failover: a Multi-AZ failover); the drill restarts its real server. */
+  public onReboot: (instance: FakeInstance, forceFailover: boolean) => void = () => undefined;
   private readonly throttles = new Map<string, number>();
+  private readonly failures = new Map<string, { name: string; message: string; times: number }>();
   private readonly clients = new Map<string, unknown>();
   private readonly stubs: Stub[] = [];
 
   /** The next `times` calls of `command` (in any region) fail with ThrottlingException. */
   throttle(command: string, times: number): void {
     this.throttles.set(command, times);
+  }
+
+  /** The next `times` calls of `command` (in any region) fail with the error AWS would return, `name` and `message`. */
+  failNext(command: string, name: string, message: string, times = Number.POSITIVE_INFINITY): void {
+    this.failures.set(command, { name, message, times });
   }
 
   advance(seconds: number): void {
@@ -236,6 +246,12 @@ export class FakeAws {
         record('ThrottlingException');
         throw awsError('ThrottlingException', 'Rate exceeded', { $retryable: { throttling: true } });
       }
+      const failure = this.failures.get(command);
+      if (failure && failure.times > 0) {
+        failure.times--;
+        record(failure.name);
+        throw awsError(failure.name, failure.message);
+      }
       try {
         const out = answer(input);
         record();
@@ -317,6 +333,7 @@ export class FakeAws {
       i.status = 'rebooting';
       i.readyAt = this.clock + MODELLED_SECONDS.rdsMultiAzFailover.seconds;
       if (input.ForceFailover) i.zone = i.zone.endsWith('a') ? i.zone.replace(/a$/, 'b') : i.zone.replace(/.$/, 'a');
+      this.onReboot(i, input.ForceFailover === true);
       return { DBInstance: { DBInstanceIdentifier: i.id } };
     });
   }
@@ -363,8 +380,10 @@ export class FakeAws {
           throw awsError('InvalidGlobalReplicationGroupStateFault', `Global replication group ${g.id} is ${g.status}.`);
         const target = g.members.find((m) => m.groupId === input.PrimaryReplicationGroupId && m.region === input.PrimaryRegion);
         if (!target) throw awsError('InvalidParameterValueException', `${input.PrimaryReplicationGroupId} is not a member of ${g.id}.`);
+        const former = g.members.find((m) => m.role === 'PRIMARY');
         for (const member of g.members) member.role = member === target ? 'PRIMARY' : 'SECONDARY';
         g.status = 'modifying';
+        this.onCachePromoted(target.region, target.groupId, former && former !== target ? former : undefined);
         g.readyAt = this.clock + MODELLED_SECONDS.cacheGlobalFailover.seconds;
         return { GlobalReplicationGroup: { GlobalReplicationGroupId: g.id } };
       },
@@ -386,6 +405,7 @@ export class FakeAws {
           group.status = 'modifying';
           group.readyAt = this.clock + MODELLED_SECONDS.cacheDisassociate.seconds;
         }
+        this.onCachePromoted(member.region, member.groupId);
         return { GlobalReplicationGroup: { GlobalReplicationGroupId: g.id } };
       },
     );

@@ -102,9 +102,10 @@ export interface LocalRunOptions {
   readonly advance?: (seconds: number) => void;
   /**
    * Called before each task runs. Returning `'crash'` kills the execution there, as a lost Lambda
-   * or an operator's StopExecution would: nothing after it runs, not even the failure path.
+   * or an operator's StopExecution would: nothing after it runs, not even the failure path. A
+   * returned promise holds the task until it settles (to line up concurrent executions).
    */
-  readonly beforeTask?: (stateName: string, step: StepName | undefined) => 'crash' | undefined;
+  readonly beforeTask?: (stateName: string, step: StepName | undefined) => 'crash' | undefined | Promise<void>;
   /** The execution's ARN, as `$$.Execution.Id`. */
   readonly executionArn?: string;
   /**
@@ -174,10 +175,12 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
         if (options.retryDelayMs) await new Promise((r) => setTimeout(r, options.retryDelayMs));
       } else if (followsWait[stateName]) options.advance?.(followsWait[stateName] as number);
       lastStart.set(stateName, options.deps.now().getTime());
-      if (options.beforeTask?.(stateName, task.step) === 'crash') {
+      const verdict = options.beforeTask?.(stateName, task.step);
+      if (verdict === 'crash') {
         abort();
         return new Promise(() => undefined);
       }
+      if (verdict) await verdict;
       if (task.step) {
         const event = taskInput as StepEvent;
         const start = options.deps.now();
