@@ -228,7 +228,8 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   }),
   RefreshGate: spec({
     name: 'RefreshGate',
-    summary: "Every minute, republishes the region's recorded gate: an open gate is a lease that lapses when nobody keeps it.",
+    summary:
+      "Every minute, republishes the region's recorded gate (an open gate is a lease that lapses when nobody keeps it), and closes it when another region's gate opened later.",
     timeoutSeconds: 30,
     onFailure: 'The gate metric goes missing and the gate alarm treats it as closed.',
     inVpc: false,

@@ -605,10 +605,30 @@ export const scaleTarget: Step<FailoverState, { scaled: { nodegroup: string; fro
   return { scaled };
 };
 
-/** The gate keeper: republish this region's recorded gate every minute, so an open gate is a lease. */
-export const refreshGate: Step<Record<string, never>, { open: boolean }> = async (_event, deps) => {
-  const gate = await readGate(deps, deps.env.region, deps.env.stateTable);
-  const open = gate?.open === true;
-  await publishGate(deps, deps.env.region, open);
-  return { open };
+/**
+ * The gate keeper: republish this region's recorded gate every minute, so an open gate is a lease.
+ * An open gate is kept only while no other region's gate was opened after it: a former primary that
+ * comes back after an unplanned failover (its gate could not be closed then) closes its own.
+ * Regions that do not answer are skipped: a gate is never closed on a guess.
+ */
+export const refreshGate: Step<Record<string, never>, { open: boolean; supersededBy?: string }> = async (_event, deps) => {
+  const { region, stateTable, regions } = deps.env;
+  const gate = await readGate(deps, region, stateTable);
+  let open = gate?.open === true;
+  let supersededBy: string | undefined;
+  if (gate && open) {
+    const others = await Promise.all(
+      regions
+        .filter((other) => other !== region)
+        .map(async (other) => ({ other, gate: await readGate(deps, other, stateTable).catch(() => undefined) })),
+    );
+    const newer = others.find((o) => o.gate?.open && o.gate.updatedAt > gate.updatedAt);
+    if (newer) {
+      await writeGate(deps, region, stateTable, false, gate.epoch);
+      open = false;
+      supersededBy = newer.other;
+    }
+  }
+  await publishGate(deps, region, open);
+  return supersededBy ? { open, supersededBy } : { open };
 };

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { RUNBOOK_OUTLINES } from '../../runbooks/definitions/documents';
+import { STEPS } from '../../runbooks/steps';
 import { HOME, HOME_DB, TARGET, TARGET_DB, World } from './world';
 
 const FAILOVER = 'mlp-tier1-region-failover';
@@ -214,5 +215,39 @@ describe('AzFailover and Failback', () => {
     const result = await w.run('mlp-tier1-failback', { formerPrimary: TARGET });
     expect(result.status).toBe('FAILED');
     expect(w.order('PromoteReadReplica')).toEqual([]);
+  });
+});
+
+describe('RefreshGate, the gate keeper run every minute', () => {
+  const refresh = (w: World, region: string) =>
+    STEPS.RefreshGate({ state: {}, execution: { id: 'schedule', startTime: '' } } as never, w.deps(region));
+
+  test('a former primary that comes back closes the gate another region opened after it', async () => {
+    const w = world();
+    w.heartbeats(30);
+    await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
+    // The old region's gate as an unplanned failover leaves it: still recorded open, from before.
+    w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.set('gate', {
+      pk: { S: 'gate' },
+      open: { BOOL: true },
+      epoch: { N: '0' },
+      updatedAt: { S: '2026-12-01T11:00:00.000Z' },
+    });
+    expect(await refresh(w, HOME)).toEqual({ open: false, supersededBy: TARGET });
+    expect(w.gate(HOME)).toBe(false);
+    expect(w.aws.metrics.filter((m) => m.region === HOME && m.name === 'WriteGateOpen').at(-1)?.value).toBe(0);
+    // The newer gate stays open.
+    expect(await refresh(w, TARGET)).toEqual({ open: true });
+  });
+
+  test('keeps its gate open when the other regions do not answer: never closed on a guess', async () => {
+    const w = world();
+    w.aws.tables.set(
+      `${HOME}:mlp-tier1-dr-state`,
+      new Map([['gate', { pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '0' }, updatedAt: { S: w.now().toISOString() } }]]),
+    );
+    w.aws.unreachable.add(TARGET);
+    expect(await refresh(w, HOME)).toEqual({ open: true });
+    expect(w.gate(HOME)).toBe(true);
   });
 });
