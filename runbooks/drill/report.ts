@@ -1,0 +1,201 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { MODELLED_SECONDS } from '../local/fake-aws';
+import type { DrillScenario, Invariant } from './scenarios';
+
+export interface DrillReport {
+  readonly scenario: DrillScenario;
+  readonly summary: string;
+  /** Every invariant held, and every objective was met (or an override accepted the miss). */
+  readonly passed: boolean;
+  readonly tier: string;
+  readonly regions: readonly string[];
+  readonly primaryBefore: string;
+  readonly primaryAfter: string;
+  /** Status of the scenario's last execution. */
+  readonly status: string;
+  readonly override?: string;
+  /** Whether the cache ran on real servers or was modelled. */
+  readonly cache: string;
+  readonly rto: {
+    /** From the fault to the first write acknowledged by the new primary, on this machine. */
+    readonly measuredSeconds?: number;
+    /** From the fault to the new primary writable in the modelled AWS timeline, plus the DNS tail. */
+    readonly modelledAwsSeconds?: number;
+    readonly objectiveSeconds: number;
+    readonly manualRunbookSeconds: { readonly seed003: readonly [number, number]; readonly seed004: number };
+    readonly dnsTailSeconds: number;
+  };
+  readonly rpo: {
+    /** Writes the old primary acknowledged that the new one does not hold. */
+    readonly lostWrites: number;
+    /** The span of time those writes cover, by their timestamps. */
+    readonly lostSeconds: number;
+    readonly acknowledgedWrites: number;
+    readonly objectiveSeconds: number;
+    readonly cache?: { readonly lostWrites: number; readonly acknowledgedWrites: number };
+  };
+  readonly objectives: readonly { readonly name: string; readonly met: boolean }[];
+  readonly invariants: readonly Invariant[];
+  readonly executions: readonly { readonly machine: string; readonly region: string; readonly status: string; readonly error?: string }[];
+  readonly steps: readonly {
+    readonly name: string;
+    readonly region: string;
+    readonly start: string;
+    readonly end: string;
+    /** Modelled seconds from the fault. */
+    readonly startSeconds: number;
+    readonly endSeconds: number;
+    readonly outcome: string;
+    readonly error?: string;
+  }[];
+  readonly facts: readonly { readonly operation: string; readonly seconds: number; readonly source: string }[];
+  readonly notes: readonly string[];
+}
+
+/** The modelled durations the fakes use, with their sources: the report prints them. */
+export function modelledFacts(): DrillReport['facts'] {
+  return [
+    ...Object.entries(MODELLED_SECONDS).map(([operation, fact]) => ({ operation, seconds: fact.seconds, source: fact.source })),
+    {
+      operation: 'dnsTail',
+      seconds: 150,
+      source: 'After the gate opens: the gate alarm period (60 s), Route 53 evaluating it (30 s), the record TTL (60 s, seed 002)',
+    },
+  ];
+}
+
+const seconds = (value: number | undefined, digits = 1) => (value === undefined ? '-' : `${value.toFixed(digits)} s`);
+
+export function drillMarkdown(report: DrillReport): string {
+  const manual = report.rto.manualRunbookSeconds;
+  return [
+    `# Drill ${report.scenario}: ${report.passed ? 'passed' : 'FAILED'}`,
+    '',
+    report.summary,
+    '',
+    `${report.tier} across ${report.regions.join(', ')}; primary ${report.primaryBefore} -> ${report.primaryAfter}; last execution ${report.status}. Cache: ${report.cache}.`,
+    ...(report.override ? ['', `Override: ${report.override}`] : []),
+    '',
+    '| | measured locally | modelled for AWS | objective | manual runbooks |',
+    '| --- | --- | --- | --- | --- |',
+    `| RTO | ${seconds(report.rto.measuredSeconds)} | ${seconds(report.rto.modelledAwsSeconds, 0)} (DNS tail ${report.rto.dnsTailSeconds} s included) | ${report.rto.objectiveSeconds} s (seed 003) | ${manual.seed003[0]}-${manual.seed003[1]} s (seed 003), ${manual.seed004} s (seed 004) |`,
+    `| RPO | ${report.rpo.lostWrites} of ${report.rpo.acknowledgedWrites} acknowledged writes, ${report.rpo.lostSeconds.toFixed(1)} s${report.rpo.cache ? `; cache: ${report.rpo.cache.lostWrites} of ${report.rpo.cache.acknowledgedWrites}` : ''} | - | ${report.rpo.objectiveSeconds} s | - |`,
+    '',
+    '## Objectives',
+    '',
+    ...report.objectives.map((o) => `- ${o.met ? 'met' : '**MISSED**'}: ${o.name}`),
+    '',
+    '## Invariants',
+    '',
+    ...report.invariants.map((i) => `- ${i.held ? 'held' : '**BROKEN**'}: ${i.name} (${i.detail})`),
+    '',
+    '## Executions',
+    '',
+    ...report.executions.map((e) => `- ${e.machine} in ${e.region}: ${e.status}${e.error ? ` (${e.error})` : ''}`),
+    ...(report.notes.length > 0 ? ['', '## Notes', '', ...report.notes.map((n) => `- ${n}`)] : []),
+    '',
+    '## Steps (modelled AWS seconds from the fault)',
+    '',
+    '| step | region | start | end | outcome |',
+    '| --- | --- | --- | --- | --- |',
+    ...report.steps.map(
+      (s) =>
+        `| ${s.name} | ${s.region} | ${s.startSeconds.toFixed(0)} | ${s.endSeconds.toFixed(0)} | ${s.outcome}${s.error ? ` (${s.error})` : ''} |`,
+    ),
+    '',
+    '## Modelled durations',
+    '',
+    '| operation | seconds | source |',
+    '| --- | --- | --- |',
+    ...report.facts.map((f) => `| ${f.operation} | ${f.seconds} | ${f.source} |`),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Each step's span per region after the fault, in modelled seconds: from its first attempt to its
+ * last, so a polling step's retries show as the wait they are.
+ */
+export function stepSpans(report: DrillReport): { lane: string; name: string; start: number; end: number; outcome: string }[] {
+  const spans = new Map<string, { lane: string; name: string; start: number; end: number; outcome: string }>();
+  for (const step of report.steps.filter((s) => s.endSeconds >= 0)) {
+    const lane = `${step.region}  ${step.name}`;
+    const span = spans.get(lane);
+    spans.set(lane, {
+      lane,
+      name: step.name,
+      start: Math.min(span?.start ?? step.startSeconds, step.startSeconds),
+      end: Math.max(span?.end ?? step.endSeconds, step.endSeconds),
+      outcome: step.outcome,
+    });
+  }
+  return [...spans.values()];
+}
+
+/** The timeline: each step a bar in its region's lane (modelled seconds from the fault), with the fault, the RTO and the objective marked. */
+export function timelineSpec(report: DrillReport): TopLevelSpec {
+  const steps = stepSpans(report).map((b) => ({ ...b, start: Math.max(0, b.start), end: Math.max(b.end, Math.max(0, b.start) + 2) }));
+  const marks = [
+    { at: 0, label: 'fault' },
+    { at: report.rto.objectiveSeconds, label: `objective ${report.rto.objectiveSeconds} s` },
+    ...(report.rto.modelledAwsSeconds === undefined
+      ? []
+      : [{ at: report.rto.modelledAwsSeconds, label: `RTO ${report.rto.modelledAwsSeconds.toFixed(0)} s` }]),
+  ];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: `Drill ${report.scenario}: ${report.passed ? 'passed' : 'FAILED'}`,
+      subtitle: `${report.tier}, ${report.primaryBefore} -> ${report.primaryAfter}; RPO ${report.rpo.lostWrites} writes (${report.rpo.lostSeconds.toFixed(1)} s); modelled AWS time`,
+    },
+    width: 640,
+    layer: [
+      {
+        data: { values: steps },
+        mark: { type: 'bar', height: 8 },
+        encoding: {
+          y: { field: 'lane', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
+          x: { field: 'start', type: 'quantitative', title: 'seconds from the fault (modelled AWS time)' },
+          x2: { field: 'end' },
+          color: {
+            field: 'outcome',
+            type: 'nominal',
+            scale: { domain: ['succeeded', 'failed'], range: ['#4c78a8', '#e45756'] },
+          },
+        },
+      },
+      {
+        data: { values: marks },
+        mark: { type: 'rule', strokeDash: [4, 3] },
+        encoding: { x: { field: 'at', type: 'quantitative' }, color: { value: '#333' } },
+      },
+      {
+        data: { values: marks },
+        mark: { type: 'text', angle: 270, align: 'left', baseline: 'bottom', dx: 4, dy: -2, fontSize: 10 },
+        encoding: { x: { field: 'at', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
+      },
+    ],
+  };
+}
+
+/** Render the timeline to SVG with Vega (no browser: the SVG renderer runs in Node). */
+export async function timelineSvg(report: DrillReport): Promise<string> {
+  const view = new vega.View(vega.parse(compile(timelineSpec(report)).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+export async function writeDrillReport(report: DrillReport, dir: string): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const files = [join(dir, 'report.json'), join(dir, 'report.md'), join(dir, 'timeline.svg')];
+  writeFileSync(files[0] as string, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(files[1] as string, drillMarkdown(report));
+  writeFileSync(files[2] as string, await timelineSvg(report));
+  return files;
+}

@@ -1,0 +1,601 @@
+import { type PlatformConfig, resolvePlatformConfig, type TierName } from '../../lib/config';
+import { ERROR } from '../core/errors';
+import type { LocalRunResult } from '../local/local-runbooks';
+import { STEPS } from '../steps';
+import { type DrillWorld, HeartbeatWriter } from './world';
+
+export const DRILL_SCENARIOS = [
+  'region-loss',
+  'planned-switchover',
+  'lag-beyond-rpo',
+  'crash-and-rerun',
+  'throttling',
+  'stuck-promotion',
+  'zombie-primary',
+  'concurrent-execution',
+  'failback',
+  'az-failover',
+  'three-regions',
+  'cache-failover-fails',
+] as const;
+export type DrillScenario = (typeof DRILL_SCENARIOS)[number];
+
+export const REGION_FAILOVER = (tier: string) => `mlp-${tier}-region-failover`;
+const FAILBACK = (tier: string) => `mlp-${tier}-failback`;
+const AZ_FAILOVER = (tier: string) => `mlp-${tier}-az-failover`;
+
+export interface Invariant {
+  readonly name: string;
+  readonly held: boolean;
+  readonly detail: string;
+}
+
+/** What a scenario did, for the measurements and checks every scenario shares. */
+export interface ScenarioOutcome {
+  /** Wall and drill-clock time of the fault (or of the start of a planned runbook). */
+  readonly faultAt: number;
+  readonly virtualFaultAt: number;
+  /** The region that took writes before, and the one expected to take them after (the same for an AZ failover). */
+  readonly from: string;
+  readonly to: string;
+  /** The status the scenario's last execution must end with. */
+  readonly expectedStatus: LocalRunResult['status'];
+  readonly last: LocalRunResult;
+  /** The regions that acknowledged writes, in order, when all goes well. */
+  readonly expectedWriteOrder: readonly string[];
+  /** The step whose end makes the new primary writable in the modelled AWS timeline, and what follows it (DNS). */
+  readonly writableStep: string;
+  readonly dnsTailSeconds: number;
+  readonly objectives: { readonly rtoSeconds: number; readonly rpoSeconds: number };
+  readonly planned: boolean;
+  readonly override?: string;
+  /** The lost region, if one was lost: no call to it may have been needed. */
+  readonly lostRegion?: string;
+  readonly invariants: readonly Invariant[];
+  readonly notes: readonly string[];
+}
+
+export interface ScenarioSpec {
+  readonly summary: string;
+  /** The layout it runs on unless `--tier`/`--regions` say otherwise. */
+  readonly defaultLayout: { readonly tier: TierName; readonly regions?: readonly string[] };
+  readonly minRegions: number;
+  run(world: DrillWorld): Promise<ScenarioOutcome>;
+}
+
+/** After the gate opens in AWS: the gate alarm's period, Route 53 reading it, and the record TTL (seed 002). */
+export const DNS_TAIL_SECONDS = 60 + 30 + 60;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The task states of a successful unplanned RegionFailover, in order: where `crash-and-rerun` crashes. */
+export const UNPLANNED_PATH = [
+  'Preflight',
+  'AcquireLock',
+  'FenceSource',
+  'PromotePostgres',
+  'CheckPostgresPromoted',
+  'PromoteCache',
+  'CheckCachePromoted',
+  'CheckKafka',
+  'EnableBatchQueues',
+  'VerifyKeyspace',
+  'OpenGate',
+  'VerifyWrites',
+  'ScaleTarget',
+  'ReleaseLock',
+  'ReportSuccess',
+] as const;
+
+interface Roles {
+  readonly primary: string;
+  readonly target: string;
+  readonly others: readonly string[];
+}
+
+function rolesOf(world: DrillWorld, targetIndex = 0): Roles {
+  const primary = world.config.primaryRegion.name;
+  const secondaries = world.regions.filter((r) => r !== primary);
+  const target = secondaries[targetIndex] as string;
+  return { primary, target, others: secondaries.filter((r) => r !== target) };
+}
+
+/** Writers on, and a second or two of heartbeats acknowledged by the primary. */
+async function warmUp(world: DrillWorld): Promise<void> {
+  world.startWriters();
+  await sleep(world.options.warmUpMs);
+  world.log(`heartbeat writer: ${world.pgWriter.acks.length} writes acknowledged by ${world.writeRegion()}, one every 100 ms`);
+}
+
+function markFault(world: DrillWorld): { faultAt: number; virtualFaultAt: number } {
+  return { faultAt: Date.now(), virtualFaultAt: world.platform.now().getTime() };
+}
+
+const regionObjectives = (config: PlatformConfig) => config.tier.recovery.region;
+
+function base(world: DrillWorld, roles: Roles, planned: boolean) {
+  return {
+    from: roles.primary,
+    to: roles.target,
+    expectedStatus: 'SUCCEEDED' as const,
+    expectedWriteOrder: [roles.primary, roles.target],
+    writableStep: 'VerifyWrites',
+    dnsTailSeconds: DNS_TAIL_SECONDS,
+    objectives: regionObjectives(world.config),
+    planned,
+    invariants: [] as Invariant[],
+    notes: [] as string[],
+  };
+}
+
+/** The unplanned loss of the primary region and an unplanned RegionFailover to `target`. */
+async function regionLoss(world: DrillWorld, roles: Roles): Promise<ScenarioOutcome> {
+  await warmUp(world);
+  const fault = markFault(world);
+  world.loseRegion(roles.primary);
+  world.log(`fault: ${roles.primary} lost (its servers frozen mid-write, its AWS endpoints unreachable)`);
+  const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+  return { ...base(world, roles, false), ...fault, last, lostRegion: roles.primary };
+}
+
+/** Re-protect `region` from `source`, as `cdk deploy -c primaryRegion=<source> -c rebuiltReplicas=<region>:<source>` does. */
+async function reprotect(world: DrillWorld, region: string, source: string): Promise<string> {
+  const config = resolvePlatformConfig({
+    tier: world.platform.tier,
+    regions: world.regions.join(','),
+    primaryRegion: source,
+    rebuiltReplicas: `${region}:${source}`,
+    account: world.config.account,
+  }).config;
+  const rebuilt = config.databases[region]?.current;
+  if (!rebuilt?.createdFrom || rebuilt.createdFrom.region !== source)
+    throw new Error(`the topology gives ${region} no replica of ${source}`);
+  await world.postgres.rebuild(region, rebuilt.instanceIdentifier, source);
+  world.platform.reprotect(region, source, rebuilt.createdFrom.instanceIdentifier, rebuilt.generation);
+  world.platform.setEndpoint(rebuilt.instanceIdentifier, '127.0.0.1', world.postgres.server(region).port);
+  world.log(`re-protected: ${rebuilt.instanceIdentifier} created in ${region} as a replica of ${rebuilt.createdFrom.instanceIdentifier}`);
+  return rebuilt.instanceIdentifier;
+}
+
+export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
+  'region-loss': {
+    summary: 'The primary region is lost mid-write; an unplanned RegionFailover promotes the first secondary.',
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    run: (world) => regionLoss(world, rolesOf(world)),
+  },
+
+  'planned-switchover': {
+    summary: 'Both regions healthy; a planned RegionFailover fences the primary, waits until the replica caught up, then promotes it.',
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      await warmUp(world);
+      const fault = markFault(world);
+      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'planned', targetRegion: roles.target }, roles.target);
+      return { ...base(world, roles, true), ...fault, last };
+    },
+  },
+
+  'lag-beyond-rpo': {
+    summary:
+      'Replication to the secondary stalls for 75 s (past the 60 s RPO) before the primary region is lost: the runbook refuses, then proceeds with an override and reports the loss.',
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      await warmUp(world);
+      await world.postgres.query(roles.target, "ALTER SYSTEM SET primary_conninfo = ''");
+      await world.postgres.query(roles.target, 'SELECT pg_reload_conf()');
+      await sleep(500);
+      const stalledSeconds = regionObjectives(world.config).rpoSeconds + 15;
+      world.platform.aws.advance(stalledSeconds);
+      world.log(
+        `replication to ${roles.target} stalled; ${stalledSeconds} s pass (the drill's clock jumps) while ${roles.primary} keeps writing`,
+      );
+      await sleep(500);
+      const fault = markFault(world);
+      world.loseRegion(roles.primary);
+      world.log(`fault: ${roles.primary} lost`);
+      const machine = REGION_FAILOVER(world.platform.tier);
+      const refused = await world.run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+      const override = 'drill lag-beyond-rpo: the primary region is gone; accepting the reported loss';
+      const last = await world.run(
+        machine,
+        { mode: 'unplanned', targetRegion: roles.target, override: { reason: override } },
+        roles.target,
+      );
+      return {
+        ...base(world, roles, false),
+        ...fault,
+        last,
+        override,
+        lostRegion: roles.primary,
+        invariants: [
+          {
+            name: 'a failover past the RPO is refused without an override',
+            held: refused.status === 'FAILED' && /exceeds the RPO objective/.test(refused.cause ?? ''),
+            detail: `first execution ${refused.status}: ${refused.cause ?? ''}`.slice(0, 300),
+          },
+        ],
+      };
+    },
+  },
+
+  'crash-and-rerun': {
+    summary:
+      'The primary region is lost; each execution of RegionFailover dies at the next step of the failover (Preflight to ReportSuccess), and a new one is started each time until one completes.',
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      await warmUp(world);
+      const fault = markFault(world);
+      world.loseRegion(roles.primary);
+      world.log(`fault: ${roles.primary} lost`);
+      const machine = REGION_FAILOVER(world.platform.tier);
+      const known = Object.keys(world.options.machines[roles.target]?.[machine]?.tasks ?? {});
+      const missing = UNPLANNED_PATH.filter((s) => !known.includes(s));
+      if (missing.length > 0) throw new Error(`${machine} has no task ${missing.join(', ')}: update the crash points`);
+      const crashed: string[] = [];
+      for (const crashAt of UNPLANNED_PATH) {
+        let reached = false;
+        const result = await world.run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target, {
+          beforeTask: (state) => {
+            if (state !== crashAt || reached) return undefined;
+            reached = true;
+            return 'crash';
+          },
+        });
+        if (result.status === 'ABORTED' && reached) crashed.push(crashAt);
+        world.log(`execution died at ${crashAt}`);
+      }
+      const last = await world.run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+      const promotions = world.platform.aws.calls.filter((c) => c.command === 'PromoteReadReplica' && !c.error).length;
+      return {
+        ...base(world, roles, false),
+        ...fault,
+        last,
+        lostRegion: roles.primary,
+        invariants: [
+          {
+            name: 're-running after a crash at each step converges, with no step done twice harmfully',
+            held: crashed.length === UNPLANNED_PATH.length && last.status === 'SUCCEEDED' && promotions === 1,
+            detail: `crashed at ${crashed.length} of ${UNPLANNED_PATH.length} steps (${crashed.join(', ')}); the last execution ${last.status}; PromoteReadReplica accepted ${promotions} time(s)`,
+          },
+        ],
+        notes: [
+          `The modelled RTO includes ${UNPLANNED_PATH.length} dead executions, each restarted at once; in AWS each restart waits for an operator or an alarm.`,
+        ],
+      };
+    },
+  },
+
+  throttling: {
+    summary:
+      'The primary region is lost and the control plane throttles the calls the failover makes most; retries with backoff absorb it.',
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      const aws = world.platform.aws;
+      for (const [command, times] of [
+        ['DescribeDBInstances', 3],
+        ['PromoteReadReplica', 2],
+        ['GetParameter', 3],
+        ['PutItem', 2],
+        ['PutMetricData', 2],
+      ] as const) {
+        aws.throttle(command, times);
+      }
+      const outcome = await regionLoss(world, roles);
+      const throttled = aws.calls.filter((c) => c.error === 'ThrottlingException');
+      const commands = [...new Set(throttled.map((c) => c.command))];
+      const recovered = commands.every((command) => aws.calls.some((c) => c.command === command && !c.error));
+      return {
+        ...outcome,
+        invariants: [
+          {
+            name: 'throttled calls were retried until they succeeded',
+            held: throttled.length > 0 && recovered && outcome.last.status === 'SUCCEEDED',
+            detail: `${throttled.length} throttled call(s) of ${commands.join(', ')}; each command succeeded afterwards: ${recovered}`,
+          },
+        ],
+      };
+    },
+  },
+
+  'stuck-promotion': {
+    summary:
+      'The primary region is lost and the replica promotion never completes: the runbook gives up after its polling budget with the write gate closed, and alerts.',
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      world.platform.aws.stuckPromotions.add(world.platform.databaseOf(roles.target).instanceIdentifier);
+      const outcome = await regionLoss(world, roles);
+      const aws = world.platform.aws;
+      const opened = aws.metrics.some((m) => m.name === 'WriteGateOpen' && m.region === roles.target && m.value === 1);
+      const alerts = aws.notifications.filter((n) => n.region === roles.target && /FAILED|failed/.test(`${n.subject} ${n.message}`));
+      return {
+        ...outcome,
+        expectedStatus: 'FAILED',
+        expectedWriteOrder: [roles.primary],
+        invariants: [
+          {
+            name: 'the gate stayed closed while the promotion was stuck',
+            held: !opened && world.platform.gate(roles.target) !== true,
+            detail: `gate of ${roles.target}: ${world.platform.gate(roles.target) === true ? 'open' : 'closed'}; WriteGateOpen=1 published: ${opened}`,
+          },
+          {
+            name: 'the failure was reported to the operators',
+            held: alerts.length > 0,
+            detail: alerts.map((a) => a.subject).join('; ') || 'no notification',
+          },
+        ],
+        notes: ['With the gate closed, the write-gate alarm stays in alarm: the page that makes an operator look.'],
+      };
+    },
+  },
+
+  'zombie-primary': {
+    summary:
+      'Replication is cut while the old primary keeps serving and a client keeps writing to it directly; the runbook fences it through its database agent before promoting.',
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      await warmUp(world);
+      await world.postgres.query(roles.target, "ALTER SYSTEM SET primary_conninfo = ''");
+      await world.postgres.query(roles.target, 'SELECT pg_reload_conf()');
+      const zombie = new HeartbeatWriter(
+        {
+          open: async () => undefined,
+          write: (_region, seq, writtenAt) =>
+            world.postgres
+              .query(roles.primary, 'INSERT INTO mlp_dr.heartbeat (writer, seq, written_at, region) VALUES ($1, $2, $3, $4)', [
+                'zombie',
+                seq,
+                writtenAt,
+                roles.primary,
+              ])
+              .then(() => undefined),
+          close: async () => undefined,
+        },
+        () => roles.primary,
+        () => world.platform.now(),
+      ).start();
+      await sleep(1_000);
+      world.log(
+        `fault: replication from ${roles.primary} cut; ${roles.primary} keeps taking writes, and a client keeps writing to it directly`,
+      );
+      const fault = markFault(world);
+      let fencedAt: number | undefined;
+      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target, {
+        onTask: (task) => {
+          if (task.state === 'FenceSource' && task.outcome === 'succeeded') fencedAt = Date.now();
+        },
+      });
+      await sleep(500); // the zombie keeps trying after the fence
+      await zombie.stop();
+      const after = zombie.acks.filter((a) => fencedAt !== undefined && a.at > fencedAt);
+      return {
+        ...base(world, roles, false),
+        ...fault,
+        last,
+        invariants: [
+          {
+            name: 'no split brain: after the fence the old primary acknowledged no write',
+            held: fencedAt !== undefined && after.length === 0,
+            detail: `the zombie client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
+          },
+        ],
+      };
+    },
+  },
+
+  'concurrent-execution': {
+    summary:
+      'The primary region is lost and two operators start RegionFailover at the same moment: one runs, the other is refused by the lock.',
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      await warmUp(world);
+      const fault = markFault(world);
+      world.loseRegion(roles.primary);
+      world.log(`fault: ${roles.primary} lost; two executions start at once`);
+      const machine = REGION_FAILOVER(world.platform.tier);
+      const arns = ['first', 'second'].map((name) => `arn:aws:states:${roles.target}:111122223333:execution:${machine}:${name}`);
+      for (const arn of arns) world.platform.aws.runningExecutions.add(arn);
+      // Both pass preflight at the same moment and reach for the lock together.
+      let arrived = 0;
+      let release: () => void = () => undefined;
+      const together = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const results = await Promise.all(
+        arns.map((executionArn) =>
+          world
+            .run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target, {
+              executionArn,
+              beforeTask: (state) => {
+                if (state !== 'AcquireLock') return undefined;
+                if (++arrived === arns.length) release();
+                return together;
+              },
+            })
+            .finally(() => world.platform.aws.runningExecutions.delete(executionArn)),
+        ),
+      );
+      const succeeded = results.filter((r) => r.status === 'SUCCEEDED');
+      const refused = results.filter((r) => r.status === 'FAILED' && r.error === ERROR.lockHeld);
+      const promotions = world.platform.aws.calls.filter((c) => c.command === 'PromoteReadReplica' && !c.error).length;
+      return {
+        ...base(world, roles, false),
+        ...fault,
+        last: succeeded[0] ?? (results[0] as LocalRunResult),
+        lostRegion: roles.primary,
+        invariants: [
+          {
+            name: 'a second execution started while one runs is refused',
+            held: succeeded.length === 1 && refused.length === 1 && promotions === 1,
+            detail: `${results.map((r) => `${r.status}${r.error ? ` (${r.error})` : ''}`).join(', ')}; PromoteReadReplica accepted ${promotions} time(s)`,
+          },
+        ],
+      };
+    },
+  },
+
+  failback: {
+    summary:
+      'After a region loss and failover, the old region comes back: its gate closes itself, it is re-protected as a new replica generation, and Failback returns the primary to it with a planned switchover.',
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      const tier = world.platform.tier;
+      const first = await regionLoss(world, roles);
+      await world.waitForWriteIn(roles.target, first.faultAt);
+      // The old region comes back as it was: its server writable, its gate still recorded open.
+      world.lost.delete(roles.primary);
+      world.platform.aws.unreachable.delete(roles.primary);
+      world.postgres.freeze(roles.primary, false);
+      world.cache?.freeze(roles.primary, false);
+      world.log(`${roles.primary} is back: its old primary answers again and its gate record still says open`);
+      const refresh = await STEPS.RefreshGate(
+        { state: {}, execution: { id: 'schedule', startTime: '' } } as never,
+        world.platform.deps(roles.primary),
+      );
+      world.log(`RefreshGate in ${roles.primary}: ${JSON.stringify(refresh)}`);
+      const closedItself = world.platform.gate(roles.primary) === false;
+      await reprotect(world, roles.primary, roles.target);
+      await world.cache?.follow(roles.primary, roles.target);
+      await sleep(500);
+      const fault = markFault(world);
+      const last = await world.run(FAILBACK(tier), { formerPrimary: roles.primary }, roles.primary);
+      return {
+        ...base(world, roles, true),
+        ...fault,
+        from: roles.target,
+        to: roles.primary,
+        last,
+        expectedWriteOrder: [roles.primary, roles.target, roles.primary],
+        invariants: [
+          {
+            name: 'a former primary that comes back closes its own gate (another region opened one later)',
+            held: closedItself,
+            detail: `RefreshGate in ${roles.primary} returned ${JSON.stringify(refresh)}`,
+          },
+        ],
+        notes: [`The figures are the failback's (from its start); the region loss before it is what the region-loss scenario measures.`],
+      };
+    },
+  },
+
+  'az-failover': {
+    summary:
+      "A Multi-AZ failover of the primary's database (its writer stops at once and comes back from its WAL) and a test failover of its cache, while writes continue.",
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const { primary } = rolesOf(world);
+      let outageAt: number | undefined;
+      world.platform.aws.onReboot = (instance, failover) => {
+        if (!failover) return;
+        outageAt = Date.now();
+        void world.postgres.failoverInPlace(instance.region);
+      };
+      await warmUp(world);
+      const fault = markFault(world);
+      const last = await world.run(AZ_FAILOVER(world.platform.tier), { region: primary }, primary);
+      await world.waitForWriteIn(primary, outageAt ?? fault.faultAt);
+      return {
+        ...fault,
+        faultAt: outageAt ?? fault.faultAt,
+        from: primary,
+        to: primary,
+        expectedStatus: 'SUCCEEDED',
+        last,
+        expectedWriteOrder: [primary],
+        writableStep: 'CheckDatabaseAvailable',
+        dnsTailSeconds: 0, // RDS flips its own endpoint's CNAME: the 60-120 s it documents include DNS
+        objectives: world.config.tier.recovery.availabilityZone,
+        planned: false,
+        invariants: [
+          {
+            name: 'the primary stayed in its region, and its gate open',
+            held: world.platform.gate(primary) === true && (await world.isWritablePrimary(primary)),
+            detail: `gate of ${primary}: ${world.platform.gate(primary) ? 'open' : 'closed'}`,
+          },
+        ],
+        notes: [
+          world.cache
+            ? "The cache's shard failover is modelled: the drill's cache is one server per region, without a replica in another zone."
+            : 'The cache is modelled.',
+        ],
+      };
+    },
+  },
+
+  'three-regions': {
+    summary:
+      'tier3 across three regions: the primary is lost, the second secondary becomes the primary, and the other secondary is re-pointed to it (a new replica generation).',
+    defaultLayout: { tier: 'tier3' },
+    minRegions: 3,
+    async run(world) {
+      const roles = rolesOf(world, 1);
+      const outcome = await regionLoss(world, roles);
+      const repointed = roles.others[0] as string;
+      await world.waitForWriteIn(roles.target, outcome.faultAt);
+      await reprotect(world, repointed, roles.target);
+      const since = Date.now();
+      await sleep(1_000);
+      const written = world.pgWriter.acks.filter((a) => a.region === roles.target && a.at >= since && a.at < Date.now() - 300);
+      const onRepointed = await world.heartbeatsOn(repointed);
+      const replicated = written.filter((a) => onRepointed.has(a.seq));
+      return {
+        ...outcome,
+        invariants: [
+          {
+            name: 'the other secondary replicates the new primary',
+            held: written.length > 0 && replicated.length === written.length,
+            detail: `${replicated.length} of ${written.length} writes acknowledged by ${roles.target} after the re-pointing are on ${repointed}`,
+          },
+        ],
+      };
+    },
+  },
+
+  'cache-failover-fails': {
+    summary:
+      "The primary region is lost and ElastiCache refuses to detach the cache's secondary: the runbook stops with the gate closed and reports; once the cache answers, a re-run converges.",
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      world.platform.aws.failNext(
+        'DisassociateGlobalReplicationGroup',
+        'InvalidGlobalReplicationGroupStateFault',
+        'The global replication group is not in a valid state for this operation.',
+        1,
+      );
+      const failed = await regionLoss(world, roles);
+      const gateStayedClosed = world.platform.gate(roles.target) !== true;
+      const reported = world.platform.aws.notifications.some((n) => n.region === roles.target && /FAILED|failed/.test(`${n.subject}`));
+      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+      return {
+        ...failed,
+        last,
+        invariants: [
+          {
+            name: 'a failed cache failover leaves the gate closed and is reported',
+            held: failed.last.status === 'FAILED' && gateStayedClosed && reported,
+            detail: `first execution ${failed.last.status} (${(failed.last.cause ?? '').slice(0, 120)}); gate closed: ${gateStayedClosed}; reported: ${reported}`,
+          },
+        ],
+      };
+    },
+  },
+};

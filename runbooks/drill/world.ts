@@ -1,0 +1,331 @@
+import type { Redis } from 'ioredis';
+import pg from 'pg';
+import type { PlatformConfig } from '../../lib/config';
+import { directDatabasePlane, HEARTBEAT_SQL, PLATFORM_WRITER } from '../core/database';
+import { type LocalRunResult, type LocalStateMachine, runLocally, type TaskRecord } from '../local/local-runbooks';
+import { SimulatedPlatform } from '../local/simulated-platform';
+import { DRILL_DATABASE, DRILL_USER, LocalPostgresCluster } from './local-postgres';
+import { findCacheServer, LocalCacheCluster } from './local-redis';
+
+export const HEARTBEAT_INTERVAL_MS = 100;
+
+/** A write the platform's writer had acknowledged: by which region, when (wall clock) and as of when (the drill's clock). */
+export interface Ack {
+  readonly seq: number;
+  readonly region: string;
+  readonly at: number;
+  readonly writtenAt: number;
+}
+
+/** Where heartbeats go: one data store of one region at a time. */
+interface HeartbeatSink {
+  open(region: string): Promise<void>;
+  write(region: string, seq: number, writtenAt: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Close a client without waiting on a server that may never answer (a frozen region). */
+const closeQuietly = (client: pg.Client | undefined) =>
+  client ? Promise.race([client.end().catch(() => undefined), sleep(200)]) : Promise.resolve();
+
+class PostgresSink implements HeartbeatSink {
+  private client?: pg.Client;
+  constructor(
+    private readonly cluster: LocalPostgresCluster,
+    private readonly writer: string,
+  ) {}
+  async open(region: string): Promise<void> {
+    const client = new pg.Client({ ...this.cluster.clientConfig(region), connectionTimeoutMillis: 500, query_timeout: 500 });
+    client.on('error', () => undefined);
+    this.client = client;
+    await client.connect();
+  }
+  async write(region: string, seq: number, writtenAt: string): Promise<void> {
+    await this.client?.query(HEARTBEAT_SQL.insert, [this.writer, seq, writtenAt, region]);
+  }
+  async close(): Promise<void> {
+    await closeQuietly(this.client);
+    this.client = undefined;
+  }
+}
+
+class CacheSink implements HeartbeatSink {
+  private client?: Redis;
+  constructor(private readonly cluster: LocalCacheCluster) {}
+  async open(region: string): Promise<void> {
+    this.client = this.cluster.client(region);
+    await this.client.connect();
+  }
+  async write(_region: string, seq: number): Promise<void> {
+    await this.client?.rpush('mlp:dr:heartbeat', seq);
+  }
+  async close(): Promise<void> {
+    this.client?.disconnect();
+    this.client = undefined;
+  }
+}
+
+/**
+ * A client of the platform writing a heartbeat every 100 ms to the region `target()` names (the
+ * region whose write gate is open, as clients following the gated DNS names do), recording every
+ * acknowledged write. A write that fails is not retried: its sequence number is skipped.
+ */
+export class HeartbeatWriter {
+  readonly acks: Ack[] = [];
+  private seq = 0;
+  private connected?: string;
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+
+  constructor(
+    private readonly sink: HeartbeatSink,
+    private readonly target: () => string | undefined,
+    private readonly clock: () => Date,
+  ) {}
+
+  start(): this {
+    this.timer = setInterval(() => void this.tick(), HEARTBEAT_INTERVAL_MS);
+    return this;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    const region = this.target();
+    const seq = ++this.seq;
+    try {
+      if (!region) return;
+      if (this.connected !== region) {
+        await this.sink.close();
+        this.connected = region;
+        await this.sink.open(region);
+      }
+      const writtenAt = this.clock();
+      await this.sink.write(region, seq, writtenAt.toISOString());
+      this.acks.push({ seq, region, at: Date.now(), writtenAt: writtenAt.getTime() });
+    } catch {
+      await this.sink.close();
+      this.connected = undefined;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    while (this.busy) await sleep(10);
+    await this.sink.close();
+  }
+}
+
+export interface DrillWorldOptions {
+  readonly config: PlatformConfig;
+  /** The state machines of each region's resilience stack, as synthesized. */
+  readonly machines: Readonly<Record<string, Readonly<Record<string, LocalStateMachine>>>>;
+  readonly log: (line: string) => void;
+  /** How long the writers run before the fault. */
+  readonly warmUpMs: number;
+}
+
+/** A runbook execution of a drill, for the report. */
+export interface ExecutionRecord {
+  readonly machine: string;
+  readonly region: string;
+  readonly input: unknown;
+  readonly result: LocalRunResult;
+}
+
+/**
+ * One drill's world: a real PostgreSQL server per region (the primary's streaming to the others), a
+ * real cache server per region when Redis or Valkey is installed, the simulated AWS control plane
+ * around them, and the platform's heartbeat writers following the write gates. `close()` stops
+ * every process.
+ */
+export class DrillWorld {
+  readonly platform: SimulatedPlatform;
+  readonly pgWriter: HeartbeatWriter;
+  readonly cacheWriter?: HeartbeatWriter;
+  readonly tasks: (TaskRecord & { region: string })[] = [];
+  readonly executions: ExecutionRecord[] = [];
+  readonly started = Date.now();
+  /** Wall time at which each step of each region last finished, by state name. */
+  readonly finishedAt = new Map<string, number>();
+  /** Regions whose servers the drill has frozen. */
+  readonly lost = new Set<string>();
+
+  private constructor(
+    readonly options: DrillWorldOptions,
+    readonly postgres: LocalPostgresCluster,
+    readonly cache: LocalCacheCluster | undefined,
+    readonly cacheServer: string | undefined,
+  ) {
+    const { config } = options;
+    const plane = directDatabasePlane(
+      async (endpoint) => ({
+        host: endpoint.host,
+        port: endpoint.port,
+        user: DRILL_USER,
+        database: DRILL_DATABASE,
+        connectionTimeoutMillis: 1_000,
+        query_timeout: 2_000,
+      }),
+      DRILL_DATABASE,
+    );
+    const primary = config.primaryRegion.name;
+    const target = config.regions.find((r) => r.name !== primary)?.name as string;
+    this.platform = new SimulatedPlatform(options.machines[target] ?? {}, { config, database: plane, clock: 'wall' });
+    for (const region of this.regions) {
+      this.platform.setEndpoint(this.platform.databaseOf(region).instanceIdentifier, '127.0.0.1', postgres.server(region).port);
+    }
+    const aws = this.platform.aws;
+    // The real standby starts promoting when RDS is asked to (unless the drill made the promotion
+    // stuck); RDS reports it available once the modelled duration has passed and the server takes writes.
+    const promoted = new Set<string>();
+    aws.onPromotionRequested = (instance) => {
+      if (aws.stuckPromotions.has(instance.id)) return;
+      void postgres.promote(instance.region).then(() => promoted.add(instance.id));
+    };
+    aws.dataPlanePromoted = (instance) => promoted.has(instance.id);
+    aws.onPromoted = () => undefined;
+    aws.onCachePromoted = (region, _group, former) => {
+      if (!cache) return;
+      void cache.promote(region).then(() => (former && !this.lost.has(former.region) ? cache.follow(former.region, region) : undefined));
+    };
+    // The deployment as it stands: the primary's gate open since the start, every other one closed.
+    aws.tables.set(
+      `${primary}:${this.platform.stateTable}`,
+      new Map([
+        ['gate', { pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '0' }, updatedAt: { S: this.platform.now().toISOString() } }],
+      ]),
+    );
+    const clock = () => this.platform.now();
+    this.pgWriter = new HeartbeatWriter(new PostgresSink(postgres, PLATFORM_WRITER), () => this.writeRegion(), clock);
+    if (cache) this.cacheWriter = new HeartbeatWriter(new CacheSink(cache), () => this.writeRegion(), clock);
+  }
+
+  static async start(options: DrillWorldOptions): Promise<DrillWorld> {
+    const { config } = options;
+    const primary = config.primaryRegion.name;
+    const regions = [primary, ...config.regions.map((r) => r.name).filter((r) => r !== primary)];
+    const postgres = await LocalPostgresCluster.start({
+      regions,
+      instanceIdentifier: (r) => config.databases[r]?.current.instanceIdentifier ?? r,
+    });
+    let cache: LocalCacheCluster | undefined;
+    const cacheServer = findCacheServer();
+    try {
+      if (cacheServer) cache = await LocalCacheCluster.start(cacheServer, regions);
+      const world = new DrillWorld(options, postgres, cache, cacheServer);
+      await postgres.query(primary, HEARTBEAT_SQL.schema);
+      await postgres.query(primary, HEARTBEAT_SQL.table);
+      return world;
+    } catch (error) {
+      await cache?.stop();
+      await postgres.stop();
+      throw error;
+    }
+  }
+
+  get config(): PlatformConfig {
+    return this.options.config;
+  }
+
+  get regions(): readonly string[] {
+    return this.platform.regions;
+  }
+
+  log(line: string): void {
+    this.options.log(`${((Date.now() - this.started) / 1000).toFixed(1).padStart(5)} s  ${line}`);
+  }
+
+  /** A region's gate is open in its state table and the region answers. */
+  gateOpen(region: string): boolean {
+    return !this.platform.aws.unreachable.has(region) && this.platform.gate(region) === true;
+  }
+
+  /** Where the platform's clients write: the one region whose gate is open, or nowhere. */
+  writeRegion(): string | undefined {
+    const open = this.regions.filter((r) => this.gateOpen(r));
+    return open.length === 1 ? open[0] : undefined;
+  }
+
+  startWriters(): void {
+    this.pgWriter.start();
+    this.cacheWriter?.start();
+  }
+
+  async stopWriters(): Promise<void> {
+    await Promise.all([this.pgWriter.stop(), this.cacheWriter?.stop()]);
+  }
+
+  /** The region is lost: its servers freeze mid-write and its AWS endpoints stop answering. */
+  loseRegion(region: string): void {
+    this.lost.add(region);
+    this.postgres.kill(region);
+    this.cache?.freeze(region);
+    this.platform.aws.unreachable.add(region);
+  }
+
+  /** Run a runbook in `region` with the state machines of that region's resilience stack, logging every step. */
+  async run(machine: string, input: unknown, region: string, options: Parameters<SimulatedPlatform['run']>[2] = {}) {
+    const machines = this.options.machines[region];
+    const stateMachine = machines?.[machine];
+    if (!machines || !stateMachine) throw new Error(`no state machine ${machine} in the ${region} resilience stack`);
+    this.log(`${machine} started in ${region} with ${JSON.stringify(input)}`);
+    const result = await runLocally(stateMachine, input, {
+      deps: this.platform.deps(region),
+      machines,
+      advance: (s) => this.platform.aws.advance(s),
+      retryDelayMs: 20,
+      ...options,
+      onTask: (task) => {
+        this.tasks.push({ ...task, region });
+        this.finishedAt.set(`${region}:${task.state}`, Date.now());
+        this.log(`  ${task.state.padEnd(28)} ${task.outcome}${task.error ? ` (${task.error})` : ''}`);
+        options.onTask?.(task);
+      },
+    });
+    this.log(`${machine} in ${region}: ${result.status}${result.cause ? ` (${result.cause.slice(0, 200)})` : ''}`);
+    this.executions.push({ machine, region, input, result });
+    return result;
+  }
+
+  /** The platform writer's sequence numbers a region's PostgreSQL holds. */
+  async heartbeatsOn(region: string): Promise<Set<number>> {
+    const rows = await this.postgres.query<{ seq: string }>(region, 'SELECT seq FROM mlp_dr.heartbeat WHERE writer = $1', [
+      PLATFORM_WRITER,
+    ]);
+    return new Set(rows.map((r) => Number(r.seq)));
+  }
+
+  /** The cache writer's sequence numbers a region's cache holds. */
+  async cacheHeartbeatsOn(region: string): Promise<Set<number>> {
+    if (!this.cache) return new Set();
+    const values = (await this.cache.command(region, 'LRANGE', 'mlp:dr:heartbeat', 0, -1)) as string[];
+    return new Set(values.map(Number));
+  }
+
+  async isWritablePrimary(region: string): Promise<boolean> {
+    const rows = await this.postgres.query<{ r: boolean }>(region, 'SELECT pg_is_in_recovery() AS r').catch(() => [{ r: true }]);
+    return rows[0]?.r === false;
+  }
+
+  /** Wait (up to `ms`) until the writer has an acknowledged write in `region` after `since`. */
+  async waitForWriteIn(region: string, since: number, ms = 5_000): Promise<Ack | undefined> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const ack = this.pgWriter.acks.find((a) => a.region === region && a.at >= since);
+      if (ack || Date.now() > deadline) return ack;
+      await sleep(50);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.stopWriters().catch(() => undefined);
+    this.platform.restore();
+    await this.cache?.stop();
+    await this.postgres.stop();
+  }
+}

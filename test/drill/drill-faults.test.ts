@@ -1,0 +1,44 @@
+import { expect, test } from 'vitest';
+import { drill, failed } from './support';
+
+/** The drill's fault scenarios on real servers: throttling, stuck and failed promotions, races, failback, AZ. */
+test('throttling is absorbed by retries', async () => {
+  const report = await drill('throttling');
+  expect(failed(report)).toEqual([]);
+  expect(report.status).toBe('SUCCEEDED');
+});
+
+test('stuck-promotion gives up with the gate closed and alerts', async () => {
+  const report = await drill('stuck-promotion');
+  expect(failed(report)).toEqual([]);
+  expect(report).toMatchObject({ status: 'FAILED', primaryAfter: 'us-east-1', passed: true });
+  expect(report.rto.modelledAwsSeconds).toBeUndefined();
+});
+
+test('concurrent-execution: the second execution is refused by the lock', async () => {
+  const report = await drill('concurrent-execution');
+  expect(failed(report)).toEqual([]);
+  expect(report.executions.map((e) => e.error ?? e.status).sort()).toEqual(['LockHeld', 'SUCCEEDED']);
+});
+
+test('failback: the returning region closes its gate, is re-protected, and takes the primary back losing nothing', async () => {
+  const report = await drill('failback');
+  expect(failed(report)).toEqual([]);
+  expect(report).toMatchObject({ primaryAfter: 'us-east-1', status: 'SUCCEEDED' });
+  expect(report.rpo.lostWrites).toBe(0);
+  expect(report.executions.map((e) => e.machine)).toEqual(['mlp-tier1-region-failover', 'mlp-tier1-failback']);
+});
+
+test('az-failover keeps the primary in its region and loses nothing', async () => {
+  const report = await drill('az-failover');
+  expect(failed(report)).toEqual([]);
+  expect(report).toMatchObject({ primaryAfter: 'us-east-1', status: 'SUCCEEDED' });
+  expect(report.rpo.lostWrites).toBe(0);
+  expect(report.rpo.objectiveSeconds).toBe(0);
+});
+
+test('cache-failover-fails stops with the gate closed, and a re-run converges', async () => {
+  const report = await drill('cache-failover-fails');
+  expect(failed(report)).toEqual([]);
+  expect(report.executions.map((e) => e.status)).toEqual(['FAILED', 'SUCCEEDED']);
+});

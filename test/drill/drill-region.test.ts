@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { DrillReport } from '../../runbooks/drill/drill';
+import { writeDrillReport } from '../../runbooks/drill/report';
+import { drill, failed } from './support';
+
+/**
+ * The region scenarios of the drill on real PostgreSQL 17 and Redis servers, with the synthesized
+ * RegionFailover. Figures are asserted as facts of the run (what was lost, what held), never as timings.
+ */
+describe('drill region-loss', () => {
+  let report: DrillReport;
+  test('fails over to the first secondary with every invariant held', async () => {
+    report = await drill('region-loss');
+    expect(failed(report)).toEqual([]);
+    expect(report).toMatchObject({ passed: true, status: 'SUCCEEDED', primaryBefore: 'us-east-1', primaryAfter: 'us-west-2' });
+  });
+
+  test('loses at most what was in flight, reported exactly, within the RPO', () => {
+    expect(report.rpo.acknowledgedWrites).toBeGreaterThan(5);
+    expect(report.rpo.lostWrites).toBeLessThanOrEqual(2);
+    expect(report.rpo.lostSeconds).toBeLessThanOrEqual(report.rpo.objectiveSeconds);
+    expect(report.rto.measuredSeconds).toBeGreaterThan(0);
+    // The modelled AWS timeline includes the RDS promotion (modelled at 300 s) and the DNS tail.
+    expect(report.rto.modelledAwsSeconds).toBeGreaterThan(300 + report.rto.dnsTailSeconds);
+  });
+
+  test('writes report.json, report.md and a Vega-rendered timeline.svg', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drill-report-'));
+    try {
+      await writeDrillReport(report, dir);
+      const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+      for (const field of ['scenario', 'tier', 'regions', 'primaryBefore', 'primaryAfter', 'rto', 'rpo', 'invariants', 'steps'])
+        expect(json).toHaveProperty(field);
+      expect(json.steps[0]).toEqual(expect.objectContaining({ name: 'Preflight', region: 'us-west-2', outcome: 'succeeded' }));
+      expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('| rdsPromotion | 300 |');
+      const svg = readFileSync(join(dir, 'timeline.svg'), 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      expect(svg).toContain('CheckPostgresPromoted');
+      expect(svg).toContain('objective 300 s');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test('planned-switchover loses no acknowledged write, in the database or the cache', async () => {
+  const report = await drill('planned-switchover');
+  expect(failed(report)).toEqual([]);
+  expect(report.rpo.lostWrites).toBe(0);
+  expect(report.rpo.cache?.lostWrites ?? 0).toBe(0);
+  expect(report.primaryAfter).toBe('us-west-2');
+});
+
+test('lag-beyond-rpo is refused, then proceeds with an override that reports the loss', async () => {
+  const report = await drill('lag-beyond-rpo');
+  expect(failed(report)).toEqual([]);
+  expect(report.executions.map((e) => e.status)).toEqual(['FAILED', 'SUCCEEDED']);
+  expect(report.override).toBeDefined();
+  expect(report.rpo.lostSeconds).toBeGreaterThan(report.rpo.objectiveSeconds);
+  expect(report.objectives.find((o) => o.name.startsWith('RPO'))?.met).toBe(false);
+  expect(report.passed).toBe(true); // the miss was accepted by the override
+});
+
+test('crash-and-rerun: a crash at each step of the failover, and a new execution converges', async () => {
+  const report = await drill('crash-and-rerun');
+  expect(failed(report)).toEqual([]);
+  expect(report.executions.filter((e) => e.status === 'ABORTED')).toHaveLength(15);
+  expect(report.executions.at(-1)?.status).toBe('SUCCEEDED');
+});
+
+test('zombie-primary: no write accepted by the old primary after the fence', async () => {
+  const report = await drill('zombie-primary');
+  expect(failed(report)).toEqual([]);
+  expect(report.invariants.find((i) => i.name.includes('after the fence'))?.detail).toMatch(/, 0 after the fence/);
+});
+
+test('three-regions: tier3 fails over to the second secondary and re-points the other', async () => {
+  const report = await drill('three-regions');
+  expect(failed(report)).toEqual([]);
+  expect(report.regions).toEqual(['us-east-1', 'us-west-2', 'eu-west-1']);
+  expect(report.primaryAfter).toBe('eu-west-1');
+});
