@@ -10,84 +10,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readAssemblyTemplates } from '../lib/change-safety';
-import { ConfigError, type PlatformConfig, resolvePlatformConfig, TIER_NAMES, TIER_PRESETS, type TierName } from '../lib/config';
+import type { PlatformConfig } from '../lib/config';
 import { buildPlatform } from '../lib/platform';
-import { DRILL_SCENARIOS, type DrillScenario, runDrill, SCENARIOS } from '../runbooks/drill/drill';
+import { runDrill, SCENARIOS } from '../runbooks/drill/drill';
 import { drillMarkdown, stepSpans, writeDrillReport } from '../runbooks/drill/report';
 import { type LocalStateMachine, stateMachinesOf } from '../runbooks/local/local-runbooks';
 import { scriptApp } from './support/app';
-
-const ACCOUNT = '111122223333';
-const USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}|all] [--tier ${TIER_NAMES.join('|')}] [--regions r1,r2,...] [--primary <region>] [--report <dir>] [--seed <n>]`;
-
-interface Plan {
-  readonly runs: { readonly scenario: DrillScenario; readonly config: PlatformConfig }[];
-  readonly report: string;
-  readonly seed: number;
-}
-
-class OptionError extends Error {}
-
-/** The layout a scenario runs on: the options' when given, else the scenario's own. */
-function layoutFor(scenario: DrillScenario, values: { tier?: string; regions?: string; primary?: string }): PlatformConfig {
-  const spec = SCENARIOS[scenario];
-  const tier = (values.tier ?? (values.regions || values.primary ? 'tier1' : spec.defaultLayout.tier)) as TierName;
-  if (!TIER_NAMES.includes(tier)) throw new OptionError(`--tier ${tier} is not one of ${TIER_NAMES.join(', ')}`);
-  const regions = values.regions ?? TIER_PRESETS[tier].defaultRegions.join(',');
-  const home = regions.split(',')[0];
-  const primary = values.primary ?? home;
-  // A primary other than the home region is a deployment that failed over and re-protected the others from it.
-  const rebuilt = regions
-    .split(',')
-    .filter((r) => r !== primary)
-    .map((r) => `${r}:${primary}`)
-    .join(',');
-  let config: PlatformConfig;
-  try {
-    config = resolvePlatformConfig({
-      tier,
-      regions,
-      account: ACCOUNT,
-      ...(primary !== home ? { primaryRegion: primary, rebuiltReplicas: rebuilt } : {}),
-    }).config;
-  } catch (error) {
-    if (error instanceof ConfigError)
-      throw new OptionError(error.message.replace(/-c (\w+)/g, (_, key) => `--${key === 'primaryRegion' ? 'primary' : key}`));
-    throw error;
-  }
-  if (config.regions.length < spec.minRegions) {
-    throw new OptionError(`scenario ${scenario} needs at least ${spec.minRegions} regions; --regions gives ${config.regions.length}`);
-  }
-  return config;
-}
-
-function plan(): Plan {
-  const { values } = parseArgs({
-    options: {
-      scenario: { type: 'string', default: 'region-loss' },
-      tier: { type: 'string' },
-      regions: { type: 'string' },
-      primary: { type: 'string' },
-      report: { type: 'string', default: 'drill-report' },
-      seed: { type: 'string', default: '1' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  const scenario = values.scenario as string;
-  if (scenario !== 'all' && !(DRILL_SCENARIOS as readonly string[]).includes(scenario)) {
-    throw new OptionError(`--scenario ${scenario} is not one of ${DRILL_SCENARIOS.join(', ')}, all`);
-  }
-  if (!/^\d{1,9}$/.test(values.seed as string)) throw new OptionError(`--seed ${values.seed} is not a whole number`);
-  const scenarios = scenario === 'all' ? [...DRILL_SCENARIOS] : [scenario as DrillScenario];
-  return {
-    runs: scenarios.map((s) => ({ scenario: s, config: layoutFor(s, values) })),
-    report: values.report as string,
-    seed: Number(values.seed),
-  };
-}
+import { DRILL_USAGE, DrillOptionError, type DrillPlan, parseDrillOptions } from './support/drill-options';
 
 /** Synthesize the deployment (without its compute stacks, which hold no runbook) and take each region's state machines. */
 function machinesOf(config: PlatformConfig): Record<string, Record<string, LocalStateMachine>> {
@@ -106,12 +36,12 @@ function machinesOf(config: PlatformConfig): Record<string, Record<string, Local
 }
 
 async function main(): Promise<number> {
-  let parsed: Plan;
+  let parsed: DrillPlan;
   try {
-    parsed = plan();
+    parsed = parseDrillOptions(process.argv.slice(2));
   } catch (error) {
-    if (!(error instanceof OptionError) && !(error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw error;
-    console.error(`drill: ${(error as Error).message} (${USAGE})`);
+    if (!(error instanceof DrillOptionError)) throw error;
+    console.error(`drill: ${error.message} (${DRILL_USAGE})`);
     return 2;
   }
   const started = Date.now();

@@ -303,6 +303,8 @@ export class LocalPostgresCluster implements OwnedServers {
         signal(child.pid, 'SIGQUIT');
       }
     }
+    // Removed while the servers end: their open files live on until they exit, and nothing reads them again.
+    rmSync(this.root, { recursive: true, force: true });
     disown(this);
   }
 

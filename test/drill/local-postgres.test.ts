@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { directDatabasePlane } from '../../runbooks/core/database';
 import { DRILL_DATABASE, LocalPostgresCluster } from '../../runbooks/drill/local-postgres';
+import { findCacheServer } from '../../runbooks/drill/local-redis';
 
 const REGIONS = ['us-east-1', 'us-west-2'];
 const id = (region: string) => `mlp-tier1-pg-${region}`;
@@ -62,11 +64,17 @@ describe('real PostgreSQL 17 servers with streaming replication (the drill’s d
 });
 
 describe('interrupting a run', () => {
-  test('Ctrl-C (SIGINT) to a process running servers leaves none of them behind', async () => {
+  test('Ctrl-C (SIGINT) to a process running PostgreSQL and Redis servers leaves none of them behind', async () => {
     const script = `
       import { LocalPostgresCluster } from './runbooks/drill/local-postgres.ts';
+      import { findCacheServer, LocalCacheCluster } from './runbooks/drill/local-redis.ts';
       const cluster = await LocalPostgresCluster.start({ regions: ['us-east-1', 'us-west-2'], instanceIdentifier: (r) => r });
-      console.log(JSON.stringify([...cluster.servers.values()].map((s) => s.dataDir)));
+      const binary = findCacheServer();
+      const cache = binary ? await LocalCacheCluster.start(binary, ['us-east-1', 'us-west-2']) : undefined;
+      console.log(JSON.stringify([
+        ...[...cluster.servers.values()].map((s) => s.dataDir),
+        ...[...(cache?.servers.values() ?? [])].map((s) => '127.0.0.1:' + s.port),
+      ]));
       setInterval(() => undefined, 1000);
     `;
     const { spawn } = await import('node:child_process');
@@ -88,9 +96,11 @@ describe('interrupting a run', () => {
         .split('\n')
         .filter((l) => dirs.some((d) => l.includes(d)));
     expect(alive().length).toBeGreaterThan(0);
+    if (findCacheServer()) expect(alive().filter((l) => l.includes('redis-server') || l.includes('valkey-server'))).toHaveLength(2);
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGINT');
     await exited;
     expect(alive()).toEqual([]);
+    expect(dirs.filter((d) => d.startsWith('/') && existsSync(d))).toEqual([]);
   }, 60_000);
 });

@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, type PlatformConfig, resolvePlatformConfig, TIER_NAMES, TIER_PRESETS, type TierName } from '../../lib/config';
+import { DRILL_SCENARIOS, type DrillScenario, SCENARIOS } from '../../runbooks/drill/scenarios';
+
+const ACCOUNT = '111122223333';
+export const DRILL_USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}|all] [--tier ${TIER_NAMES.join('|')}] [--regions r1,r2,...] [--primary <region>] [--report <dir>] [--seed <n>]`;
+
+export interface DrillPlan {
+  readonly runs: { readonly scenario: DrillScenario; readonly config: PlatformConfig }[];
+  readonly report: string;
+  readonly seed: number;
+}
+
+export class DrillOptionError extends Error {}
+
+/** The layout a scenario runs on: the options' when given, else the scenario's own. */
+function layoutFor(scenario: DrillScenario, values: { tier?: string; regions?: string; primary?: string }): PlatformConfig {
+  const spec = SCENARIOS[scenario];
+  const tier = (values.tier ?? (values.regions || values.primary ? 'tier1' : spec.defaultLayout.tier)) as TierName;
+  if (!TIER_NAMES.includes(tier)) throw new DrillOptionError(`--tier ${tier} is not one of ${TIER_NAMES.join(', ')}`);
+  const regions = values.regions ?? TIER_PRESETS[tier].defaultRegions.join(',');
+  const home = regions.split(',')[0];
+  const primary = values.primary ?? home;
+  // A primary other than the home region is a deployment that failed over and re-protected the others from it.
+  const rebuilt = regions
+    .split(',')
+    .filter((r) => r !== primary)
+    .map((r) => `${r}:${primary}`)
+    .join(',');
+  let config: PlatformConfig;
+  try {
+    config = resolvePlatformConfig({
+      tier,
+      regions,
+      account: ACCOUNT,
+      ...(primary !== home ? { primaryRegion: primary, rebuiltReplicas: rebuilt } : {}),
+    }).config;
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new DrillOptionError(error.message.replace(/-c (\w+)/g, (_, key) => `--${key === 'primaryRegion' ? 'primary' : key}`));
+    throw error;
+  }
+  if (config.regions.length < spec.minRegions) {
+    throw new DrillOptionError(
+      `scenario ${scenario} needs at least ${spec.minRegions} regions; ${tier} across ${regions} has ${config.regions.length} (give --regions)`,
+    );
+  }
+  return config;
+}
+
+/** The scenarios to run and the layout of each, from the command line; `DrillOptionError` names what is wrong. */
+export function parseDrillOptions(args: readonly string[]): DrillPlan {
+  let values: { scenario?: string; tier?: string; regions?: string; primary?: string; report?: string; seed?: string };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        scenario: { type: 'string', default: 'region-loss' },
+        tier: { type: 'string' },
+        regions: { type: 'string' },
+        primary: { type: 'string' },
+        report: { type: 'string', default: 'drill-report' },
+        seed: { type: 'string', default: '1' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new DrillOptionError((error as Error).message.split('\n')[0] as string);
+  }
+  const scenario = values.scenario as string;
+  if (scenario !== 'all' && !(DRILL_SCENARIOS as readonly string[]).includes(scenario)) {
+    throw new DrillOptionError(`--scenario ${scenario} is not one of ${DRILL_SCENARIOS.join(', ')}, all`);
+  }
+  if (!/^\d{1,9}$/.test(values.seed as string)) throw new DrillOptionError(`--seed ${values.seed} is not a whole number`);
+  const scenarios = scenario === 'all' ? [...DRILL_SCENARIOS] : [scenario as DrillScenario];
+  return {
+    runs: scenarios.map((s) => ({ scenario: s, config: layoutFor(s, values) })),
+    report: values.report as string,
+    seed: Number(values.seed),
+  };
+}

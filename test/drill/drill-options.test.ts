@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, test } from 'vitest';
+import { DrillOptionError, parseDrillOptions } from '../../scripts/support/drill-options';
+
+describe('npm run drill options', () => {
+  test('defaults: region-loss on tier1 across its default regions, report in drill-report/', () => {
+    const plan = parseDrillOptions([]);
+    expect(plan.report).toBe('drill-report');
+    expect(plan.runs).toHaveLength(1);
+    expect(plan.runs[0]?.scenario).toBe('region-loss');
+    expect(plan.runs[0]?.config.regions.map((r) => r.name)).toEqual(['us-east-1', 'us-west-2']);
+    expect(plan.runs[0]?.config.primaryRegion.name).toBe('us-east-1');
+  });
+
+  test('all: every scenario, three-regions on tier3 unless a layout is given', () => {
+    const plan = parseDrillOptions(['--scenario', 'all', '--seed', '7']);
+    expect(plan.runs).toHaveLength(12);
+    expect(plan.seed).toBe(7);
+    const threeRegions = plan.runs.find((r) => r.scenario === 'three-regions');
+    expect(threeRegions?.config.tier.name).toBe('tier3');
+    expect(threeRegions?.config.regions).toHaveLength(3);
+    expect(plan.runs.find((r) => r.scenario === 'failback')?.config.tier.name).toBe('tier1');
+  });
+
+  test('--primary other than the home region drills a failed-over deployment whose other regions were re-protected from it', () => {
+    const [run] = parseDrillOptions(['--tier', 'tier2', '--primary', 'us-west-2']).runs;
+    expect(run?.config.tier.name).toBe('tier2');
+    expect(run?.config.primaryRegion.name).toBe('us-west-2');
+    expect(run?.config.databases['us-east-1']?.current.createdFrom?.region).toBe('us-west-2');
+  });
+
+  test.each([
+    [['--scenario', 'meteor'], /--scenario meteor is not one of region-loss, .*, all/],
+    [['--tier', 'tier9'], /--tier tier9 is not one of dev, tier1, tier2, tier3/],
+    [['--regions', 'us-east-1,mars-north-1'], /mars-north-1/],
+    [['--primary', 'eu-west-1'], /--primary/],
+    [['--seed', 'abc'], /--seed abc is not a whole number/],
+    [['--scenario', 'three-regions', '--regions', 'us-east-1,us-west-2'], /needs at least 3 regions/],
+    [['--colour', 'red'], /Unknown option '--colour'/],
+  ])('%j is refused: %s', (args, message) => {
+    expect(() => parseDrillOptions(args)).toThrow(DrillOptionError);
+    expect(() => parseDrillOptions(args)).toThrow(message);
+  });
+
+  test('the command prints one line and exits 2 on a bad option, before starting anything', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/drill.ts', '--scenario', 'meteor'], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    const lines = run.stderr.split('\n').filter((l) => l.startsWith('drill:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^drill: --scenario meteor is not one of .* \(usage: npm run drill -- /);
+    expect(run.stdout).toBe('');
+  }, 30_000);
+});
