@@ -62,9 +62,18 @@ export async function readLock(deps: RunbookDeps, region: string, table: string)
 
 /**
  * Take the lock for `owner` if it is free or `staleOwner` (an execution no longer running) holds
- * it. Conditional, so of two executions racing for it exactly one wins. Returns the new epoch.
+ * it. Conditional, so of two executions racing for it exactly one wins. Returns the new epoch:
+ * above this region's last one and above `atLeast` (the newest epoch seen in any region), since
+ * each region counts its own and a runbook started here must outrank what one started elsewhere did.
  */
-export async function takeLock(deps: RunbookDeps, region: string, table: string, owner: string, staleOwner?: string): Promise<number> {
+export async function takeLock(
+  deps: RunbookDeps,
+  region: string,
+  table: string,
+  owner: string,
+  staleOwner?: string,
+  atLeast = 0,
+): Promise<number> {
   const client = deps.clients.dynamodb(region);
   const counter = await call(region, () =>
     client.send(
@@ -78,7 +87,27 @@ export async function takeLock(deps: RunbookDeps, region: string, table: string,
       }),
     ),
   );
-  const epoch = Number(counter.Attributes?.value?.N);
+  let epoch = Number(counter.Attributes?.value?.N);
+  if (epoch <= atLeast) {
+    try {
+      await call(region, () =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { pk: s('epoch') },
+            UpdateExpression: 'SET #v = :next',
+            ConditionExpression: '#v = :mine',
+            ExpressionAttributeNames: { '#v': 'value' },
+            ExpressionAttributeValues: { ':next': n(atLeast + 1), ':mine': n(epoch) },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return fail(ERROR.lockHeld, 'another execution took the runbook lock first');
+      throw error;
+    }
+    epoch = atLeast + 1;
+  }
   try {
     await call(region, () =>
       client.send(

@@ -502,21 +502,24 @@ export class FakeAws {
       region,
       'dynamodb',
       UpdateItemCommand,
-      (input: {
-        TableName: string;
-        Key: Item;
-        UpdateExpression: string;
-        ExpressionAttributeNames?: Record<string, string>;
-        ExpressionAttributeValues?: Item;
-      }) => {
-        const match = /^ADD (#\w+) (:\w+)$/.exec(input.UpdateExpression);
-        if (!match) throw awsError('ValidationException', `the fake DynamoDB models ADD only, got ${input.UpdateExpression}`);
-        const attribute = input.ExpressionAttributeNames?.[match[1] as string] as string;
-        const by = Number(input.ExpressionAttributeValues?.[match[2] as string]?.N);
+      (
+        input: {
+          TableName: string;
+          Key: Item;
+          UpdateExpression: string;
+        } & Expression,
+      ) => {
+        const match = /^(ADD|SET) (#\w+) =? ?(:\w+)$/.exec(input.UpdateExpression);
+        if (!match)
+          throw awsError('ValidationException', `the fake DynamoDB models ADD #a :v and SET #a = :v, got ${input.UpdateExpression}`);
+        const [, action, name, value] = match as unknown as [string, 'ADD' | 'SET', string, string];
+        const attribute = input.ExpressionAttributeNames?.[name] as string;
+        const given = input.ExpressionAttributeValues?.[value] as AttributeValue;
         const rows = table(input.TableName);
         const pk = input.Key.pk?.S ?? '';
+        check(rows.get(pk), input);
         const item = rows.get(pk) ?? { pk: { S: pk } };
-        item[attribute] = { N: String(Number(item[attribute]?.N ?? 0) + by) };
+        item[attribute] = action === 'ADD' ? { N: String(Number(item[attribute]?.N ?? 0) + Number(given.N)) } : structuredClone(given);
         rows.set(pk, item);
         return { Attributes: { [attribute]: item[attribute] } };
       },

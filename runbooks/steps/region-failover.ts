@@ -280,7 +280,10 @@ export const acquireLock: Step<FailoverState, { epoch: number; owner: string }> 
       fail(ERROR.lockHeld, `execution ${current.owner} holds the runbook lock (epoch ${current.epoch}) and is still running`);
     stale = current.owner;
   }
-  const epoch = await takeLock(deps, env.region, env.stateTable, execution.id, stale);
+  // The newest epoch any region's gate was set under; regions that do not answer are skipped.
+  const gates = await Promise.all(env.regions.map((region) => readGate(deps, region, env.stateTable).catch(() => undefined)));
+  const newest = Math.max(0, ...gates.map((gate) => gate?.epoch ?? 0));
+  const epoch = await takeLock(deps, env.region, env.stateTable, execution.id, stale, newest);
   return { epoch, owner: execution.id };
 };
 

@@ -251,3 +251,18 @@ describe('RefreshGate, the gate keeper run every minute', () => {
     expect(w.gate(HOME)).toBe(true);
   });
 });
+
+test('epochs are per region: a runbook takes one above the newest any region recorded, so its fence outranks earlier runbooks elsewhere', async () => {
+  const w = world();
+  w.heartbeats(30);
+  // us-east-1's gate was last set by a runbook of epoch 7 (counted in us-east-1's own table).
+  w.aws.tables.set(
+    `${HOME}:mlp-tier1-dr-state`,
+    new Map([['gate', { pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '7' }, updatedAt: { S: w.now().toISOString() } }]]),
+  );
+  const result = await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
+  expect(result.status, result.cause).toBe('SUCCEEDED');
+  expect((result.output as { lock: { epoch: number } }).lock.epoch).toBe(8);
+  expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.get('gate')).toMatchObject({ open: { BOOL: false }, epoch: { N: '8' } });
+  expect(w.aws.tables.get(`${TARGET}:mlp-tier1-dr-state`)?.get('epoch')?.value).toEqual({ N: '8' });
+});
