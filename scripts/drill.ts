@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { readAssemblyTemplates } from '../lib/change-safety';
 import type { PlatformConfig } from '../lib/config';
 import { buildPlatform } from '../lib/platform';
-import { runDrill, SCENARIOS } from '../runbooks/drill/drill';
+import { type DrillReport, runDrill, SCENARIOS } from '../runbooks/drill/drill';
 import { drillMarkdown, stepSpans, writeDrillReport } from '../runbooks/drill/report';
 import { type LocalStateMachine, stateMachinesOf } from '../runbooks/local/local-runbooks';
 import { scriptApp } from './support/app';
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
     synthesized.set(config, machines);
     return machines;
   };
-  const results: { scenario: string; passed: boolean }[] = [];
+  const results: DrillReport[] = [];
   for (const { scenario, config } of parsed.runs) {
     console.log(`\n== drill ${scenario}: ${SCENARIOS[scenario].summary}`);
     const report = await runDrill({
@@ -73,13 +73,18 @@ async function main(): Promise<number> {
         `note: the modelled AWS RTO (${report.rto.modelledAwsSeconds?.toFixed(0)} s) misses the ${report.rto.objectiveSeconds} s objective; ${slowest?.name} dominates (${((slowest?.end ?? 0) - (slowest?.start ?? 0)).toFixed(0)} s), then the DNS tail (${report.rto.dnsTailSeconds} s)`,
       );
     }
-    results.push({ scenario, passed: report.passed });
+    results.push(report);
   }
   if (results.length > 1) {
     console.log(
       `\n== ${results.filter((r) => r.passed).length} of ${results.length} scenarios passed in ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
-    for (const r of results) console.log(`  ${r.passed ? 'passed' : 'FAILED'}  ${r.scenario}`);
+    console.log('  result  scenario              last execution  RTO measured  RTO modelled  lost writes (s)');
+    for (const r of results) {
+      console.log(
+        `  ${(r.passed ? 'passed' : 'FAILED').padEnd(6)}  ${r.scenario.padEnd(20)}  ${r.status.padEnd(14)}  ${(r.rto.measuredSeconds === undefined ? '-' : `${r.rto.measuredSeconds.toFixed(1)} s`).padStart(12)}  ${(r.rto.modelledAwsSeconds === undefined ? '-' : `${r.rto.modelledAwsSeconds.toFixed(0)} s`).padStart(12)}  ${r.rpo.lostWrites} of ${r.rpo.acknowledgedWrites} (${r.rpo.lostSeconds.toFixed(1)})`,
+      );
+    }
   }
   return results.every((r) => r.passed) ? 0 : 1;
 }

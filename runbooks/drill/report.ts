@@ -138,6 +138,14 @@ export function stepSpans(report: DrillReport): { lane: string; name: string; st
 /** The timeline: each step a bar in its region's lane (modelled seconds from the fault), with the fault, the RTO and the objective marked. */
 export function timelineSpec(report: DrillReport): TopLevelSpec {
   const steps = stepSpans(report).map((b) => ({ ...b, start: Math.max(0, b.start), end: Math.max(b.end, Math.max(0, b.start) + 2) }));
+  const end = Math.max(report.rto.objectiveSeconds, report.rto.modelledAwsSeconds ?? 0, ...steps.map((s) => s.end));
+  if (report.primaryBefore !== report.primaryAfter || report.status !== 'SUCCEEDED') {
+    steps.unshift({ lane: `${report.primaryBefore}  (the old primary)`, name: 'fault', start: 0, end, outcome: 'fault' });
+  }
+  if (report.rto.modelledAwsSeconds !== undefined && report.rto.dnsTailSeconds > 0) {
+    const start = report.rto.modelledAwsSeconds - report.rto.dnsTailSeconds;
+    steps.push({ lane: 'DNS: gate alarm, health check, TTL', name: 'dns', start, end: report.rto.modelledAwsSeconds, outcome: 'DNS tail' });
+  }
   const marks = [
     { at: 0, label: 'fault' },
     { at: report.rto.objectiveSeconds, label: `objective ${report.rto.objectiveSeconds} s` },
@@ -163,7 +171,7 @@ export function timelineSpec(report: DrillReport): TopLevelSpec {
           color: {
             field: 'outcome',
             type: 'nominal',
-            scale: { domain: ['succeeded', 'failed'], range: ['#4c78a8', '#e45756'] },
+            scale: { domain: ['succeeded', 'failed', 'fault', 'DNS tail'], range: ['#4c78a8', '#e45756', '#bab0ac', '#9ecae9'] },
           },
         },
       },
