@@ -18,6 +18,18 @@ import { childrenOf, disown, freePort, type OwnedServers, own, signal } from './
 export const DRILL_DATABASE = 'mlp';
 export const DRILL_USER = 'mlp_dr';
 
+/** Every server's settings: loopback only, ready to stream to standbys and to be one. */
+const SERVER_SETTINGS = [
+  "listen_addresses = '127.0.0.1'",
+  "unix_socket_directories = ''",
+  'wal_level = replica',
+  'max_wal_senders = 10',
+  "wal_keep_size = '256MB'",
+  'hot_standby = on',
+  'fsync = off', // a drill, not a store: nothing here must survive the machine
+  "log_min_messages = 'warning'",
+];
+
 export interface LocalServer {
   readonly region: string;
   readonly instanceIdentifier: string;
@@ -83,20 +95,7 @@ export class LocalPostgresCluster implements OwnedServers {
     const [primaryRegion, ...standbys] = this.options.regions as [string, ...string[]];
     const primary = await this.describe(primaryRegion);
     this.run(initdb, ['-D', primary.dataDir, '-U', DRILL_USER, '--auth=trust', '-E', 'UTF8', '--no-sync']);
-    writeFileSync(
-      join(primary.dataDir, 'postgresql.auto.conf'),
-      [
-        "listen_addresses = '127.0.0.1'",
-        "unix_socket_directories = ''",
-        'wal_level = replica',
-        'max_wal_senders = 10',
-        "wal_keep_size = '256MB'",
-        'hot_standby = on',
-        'fsync = off', // a drill, not a store: nothing here must survive the machine
-        "log_min_messages = 'warning'",
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(join(primary.dataDir, 'postgresql.auto.conf'), `${SERVER_SETTINGS.join('\n')}\n`);
     writeFileSync(join(primary.dataDir, 'pg_hba.conf'), 'host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n');
     this.chown(primary.dataDir);
     await this.launch(primary);
@@ -172,17 +171,8 @@ export class LocalPostgresCluster implements OwnedServers {
 
   /** The settings of a standby streaming from `primary`. */
   private standbyConf(region: string, primary: LocalServer): string {
-    return `${[
-      "listen_addresses = '127.0.0.1'",
-      "unix_socket_directories = ''",
-      'wal_level = replica',
-      'max_wal_senders = 10',
-      "wal_keep_size = '256MB'",
-      'hot_standby = on',
-      'fsync = off',
-      "log_min_messages = 'warning'",
-      `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=${DRILL_USER} application_name=${region}'`,
-    ].join('\n')}\n`;
+    const source = `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=${DRILL_USER} application_name=${region}'`;
+    return `${[...SERVER_SETTINGS, source].join('\n')}\n`;
   }
 
   /**
@@ -268,6 +258,12 @@ export class LocalPostgresCluster implements OwnedServers {
     } finally {
       await client.end().catch(() => undefined);
     }
+  }
+
+  /** The link from the primary is cut: the standby keeps what it has and receives nothing more. */
+  async cutReplication(region: string): Promise<void> {
+    await this.query(region, "ALTER SYSTEM SET primary_conninfo = ''");
+    await this.query(region, 'SELECT pg_reload_conf()');
   }
 
   /** What an RDS promotion does to the replica: it stops following and takes writes. */

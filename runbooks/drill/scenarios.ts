@@ -1,6 +1,6 @@
 import { type PlatformConfig, resolvePlatformConfig, type TierName } from '../../lib/config';
 import { ERROR } from '../core/errors';
-import type { LocalRunResult } from '../local/local-runbooks';
+import type { LocalRunResult, LocalStateMachine } from '../local/local-runbooks';
 import { STEPS } from '../steps';
 import { type DrillWorld, HeartbeatWriter } from './world';
 
@@ -68,24 +68,13 @@ export const DNS_TAIL_SECONDS = 60 + 30 + 60;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The task states of a successful unplanned RegionFailover, in order: where `crash-and-rerun` crashes. */
-export const UNPLANNED_PATH = [
-  'Preflight',
-  'AcquireLock',
-  'FenceSource',
-  'PromotePostgres',
-  'CheckPostgresPromoted',
-  'PromoteCache',
-  'CheckCachePromoted',
-  'CheckKafka',
-  'EnableBatchQueues',
-  'VerifyKeyspace',
-  'OpenGate',
-  'VerifyWrites',
-  'ScaleTarget',
-  'ReleaseLock',
-  'ReportSuccess',
-] as const;
+/**
+ * The task states of a successful unplanned RegionFailover, where `crash-and-rerun` crashes: every
+ * task of the definition but the failure paths' and the planned mode's wait for catch-up.
+ */
+export function unplannedPath(machine: LocalStateMachine): string[] {
+  return Object.keys(machine.tasks).filter((state) => !/^(Report(?!Success)|ReleaseLockAfter|CheckCaughtUp$)/.test(state));
+}
 
 interface Roles {
   readonly primary: string;
@@ -128,12 +117,18 @@ function base(world: DrillWorld, roles: Roles, planned: boolean) {
   };
 }
 
-/** The unplanned loss of the primary region and an unplanned RegionFailover to `target`. */
-async function regionLoss(world: DrillWorld, roles: Roles): Promise<ScenarioOutcome> {
+/** Writers warmed up, then the primary region lost: its servers frozen mid-write, its AWS endpoints unreachable. */
+async function loseThePrimary(world: DrillWorld, roles: Roles, also = ''): Promise<{ faultAt: number; virtualFaultAt: number }> {
   await warmUp(world);
   const fault = markFault(world);
   world.loseRegion(roles.primary);
-  world.log(`fault: ${roles.primary} lost (its servers frozen mid-write, its AWS endpoints unreachable)`);
+  world.log(`fault: ${roles.primary} lost (its servers frozen mid-write, its AWS endpoints unreachable)${also}`);
+  return fault;
+}
+
+/** The unplanned loss of the primary region and an unplanned RegionFailover to `target`. */
+async function regionLoss(world: DrillWorld, roles: Roles): Promise<ScenarioOutcome> {
+  const fault = await loseThePrimary(world, roles);
   const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target);
   return { ...base(world, roles, false), ...fault, last, lostRegion: roles.primary };
 }
@@ -186,8 +181,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     async run(world) {
       const roles = rolesOf(world);
       await warmUp(world);
-      await world.postgres.query(roles.target, "ALTER SYSTEM SET primary_conninfo = ''");
-      await world.postgres.query(roles.target, 'SELECT pg_reload_conf()');
+      await world.postgres.cutReplication(roles.target);
       await sleep(500);
       const stalledSeconds = regionObjectives(world.config).rpoSeconds + 15;
       world.platform.aws.advance(stalledSeconds);
@@ -230,16 +224,11 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     minRegions: 2,
     async run(world) {
       const roles = rolesOf(world);
-      await warmUp(world);
-      const fault = markFault(world);
-      world.loseRegion(roles.primary);
-      world.log(`fault: ${roles.primary} lost`);
+      const fault = await loseThePrimary(world, roles);
       const machine = REGION_FAILOVER(world.platform.tier);
-      const known = Object.keys(world.options.machines[roles.target]?.[machine]?.tasks ?? {});
-      const missing = UNPLANNED_PATH.filter((s) => !known.includes(s));
-      if (missing.length > 0) throw new Error(`${machine} has no task ${missing.join(', ')}: update the crash points`);
+      const crashPoints = unplannedPath(world.options.machines[roles.target]?.[machine] as LocalStateMachine);
       const crashed: string[] = [];
-      for (const crashAt of UNPLANNED_PATH) {
+      for (const crashAt of crashPoints) {
         let reached = false;
         const result = await world.run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target, {
           beforeTask: (state) => {
@@ -261,12 +250,12 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         invariants: [
           {
             name: 're-running after a crash at each step converges, with no step done twice harmfully',
-            held: crashed.length === UNPLANNED_PATH.length && last.status === 'SUCCEEDED' && promotions === 1,
-            detail: `crashed at ${crashed.length} of ${UNPLANNED_PATH.length} steps (${crashed.join(', ')}); the last execution ${last.status}; PromoteReadReplica accepted ${promotions} time(s)`,
+            held: crashed.length === crashPoints.length && last.status === 'SUCCEEDED' && promotions === 1,
+            detail: `crashed at ${crashed.length} of ${crashPoints.length} steps (${crashed.join(', ')}); the last execution ${last.status}; PromoteReadReplica accepted ${promotions} time(s)`,
           },
         ],
         notes: [
-          `The modelled RTO includes ${UNPLANNED_PATH.length} dead executions, each restarted at once; in AWS each restart waits for an operator or an alarm.`,
+          `The modelled RTO includes ${crashPoints.length} dead executions, each restarted at once; in AWS each restart waits for an operator or an alarm.`,
         ],
       };
     },
@@ -347,8 +336,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     async run(world) {
       const roles = rolesOf(world);
       await warmUp(world);
-      await world.postgres.query(roles.target, "ALTER SYSTEM SET primary_conninfo = ''");
-      await world.postgres.query(roles.target, 'SELECT pg_reload_conf()');
+      await world.postgres.cutReplication(roles.target);
       const zombie = new HeartbeatWriter(
         {
           open: async () => undefined,
@@ -402,10 +390,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     minRegions: 2,
     async run(world) {
       const roles = rolesOf(world);
-      await warmUp(world);
-      const fault = markFault(world);
-      world.loseRegion(roles.primary);
-      world.log(`fault: ${roles.primary} lost; two executions start at once`);
+      const fault = await loseThePrimary(world, roles, '; two executions start at once');
       const machine = REGION_FAILOVER(world.platform.tier);
       const arns = ['first', 'second'].map((name) => `arn:aws:states:${roles.target}:111122223333:execution:${machine}:${name}`);
       for (const arn of arns) world.platform.aws.runningExecutions.add(arn);
