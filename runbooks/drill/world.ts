@@ -150,8 +150,6 @@ export class DrillWorld {
   readonly tasks: (TaskRecord & { region: string })[] = [];
   readonly executions: ExecutionRecord[] = [];
   readonly started = Date.now();
-  /** Wall time at which each step of each region last finished, by state name. */
-  readonly finishedAt = new Map<string, number>();
   /** Regions whose servers the drill has frozen. */
   readonly lost = new Set<string>();
 
@@ -282,7 +280,6 @@ export class DrillWorld {
       ...options,
       onTask: (task) => {
         this.tasks.push({ ...task, region });
-        this.finishedAt.set(`${region}:${task.state}`, Date.now());
         this.log(`  ${task.state.padEnd(28)} ${task.outcome}${task.error ? ` (${task.error})` : ''}`);
         options.onTask?.(task);
       },
