@@ -1,12 +1,13 @@
-import { Validations } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { pascalCase } from '../private/ids';
-import { autoScalingEbsKeyStatements } from '../private/kms';
+import { accountKeyPolicy, autoScalingEbsKeyStatements, cloudWatchLogsKeyStatement } from '../private/kms';
 import { acknowledgeModuleIam, acknowledgeWildcardResource } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 
@@ -118,6 +119,7 @@ export class PlatformCluster extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: `Secrets and volumes of EKS cluster ${props.clusterName}`,
       enableKeyRotation: true,
+      policy: accountKeyPolicy(),
     });
     // Managed node groups launch through Auto Scaling, whose service-linked role must use the key for
     // encrypted root volumes.
@@ -156,12 +158,17 @@ export class PlatformCluster extends Construct {
     this.certManagerChart = this.addCertManager(props.certManagerVersion);
     this.internalCa = this.addInternalCa(props.clusterName);
     acknowledgeClusterInternals(this.cluster);
+    encryptKubectlProviderLogs(this.cluster, this.key);
   }
 
   private addNodegroups(props: PlatformClusterProps, vpcSubnets: ec2.SubnetSelection): void {
     const launchTemplate = new ec2.LaunchTemplate(this, 'NodeLaunchTemplate', {
       requireImdsv2: true,
-      httpPutResponseHopLimit: 2, // pods on the node network still reach IMDS through one extra hop
+      // IMDS answers the node itself only: a pod (one hop further) cannot take the node role's
+      // credentials. Pods get their AWS identity from EKS Pod Identity; host-network add-ons (VPC CNI,
+      // kube-proxy, the Pod Identity agent) are on the node's hop; the load balancer controller and
+      // KEDA are given their region (and VPC) in their values instead of asking IMDS.
+      httpPutResponseHopLimit: 1,
       blockDevices: [
         {
           deviceName: '/dev/xvda',
@@ -299,7 +306,11 @@ export class PlatformCluster extends Construct {
       version,
       namespace: KEDA_NAMESPACE,
       createNamespace: true,
-      values: { nodeSelector: { [NODE_POOL_LABEL]: 'system' } },
+      values: {
+        nodeSelector: { [NODE_POOL_LABEL]: 'system' },
+        // The AWS SDK of the operator and metrics server would otherwise ask IMDS, out of a pod's reach.
+        env: [{ name: 'AWS_REGION', value: Stack.of(this).region }],
+      },
     });
     chart.node.addDependency(this.nodegroups.System as eks.Nodegroup);
     return chart;
@@ -385,6 +396,18 @@ export class PlatformCluster extends Construct {
       roleArn: role.roleArn,
     });
     return role;
+  }
+}
+
+/**
+ * aws-eks-v2's kubectl provider creates the log groups of its handler and of the provider framework
+ * without a way to pass a key; the cluster's key encrypts them (the escape hatch is the only way).
+ */
+function encryptKubectlProviderLogs(cluster: eks.Cluster, key: kms.Key): void {
+  key.addToResourcePolicy(cloudWatchLogsKeyStatement(cluster));
+  const kubectl = cluster.node.findChild('KubectlProvider');
+  for (const child of kubectl.node.findAll()) {
+    if (CfnResource.isCfnResource(child) && child instanceof logs.CfnLogGroup) child.kmsKeyId = key.keyArn;
   }
 }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -20,6 +21,11 @@ export interface KeyspaceRegionsProps {
    * @default Duration.hours(2)
    */
   readonly timeout?: Duration;
+  /**
+   * Encrypts the log group of the functions and the waiter state machine; its policy must admit CloudWatch Logs of this region
+   * (`cloudWatchLogsKeyStatement` in constructs/private/kms.ts).
+   */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -38,7 +44,11 @@ export class KeyspaceRegions extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const entry = join(import.meta.dirname, 'keyspace-regions', 'handler.ts');
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logEncryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     const role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Adds Regions to keyspace ${props.keyspaceName} with UpdateKeyspace`,

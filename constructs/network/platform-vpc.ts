@@ -1,5 +1,6 @@
 import { RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ValidationError } from '../private/validation-error';
@@ -29,6 +30,11 @@ export interface PlatformVpcProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly flowLogRetention?: logs.RetentionDays;
+  /**
+   * Encrypts the flow log group; its policy must admit CloudWatch Logs of this region
+   * (`cloudWatchLogsKeyStatement` in constructs/private/kms.ts).
+   */
+  readonly logEncryptionKey: kms.IKey;
   /**
    * Interface endpoints to create, by construct id.
    * @default DEFAULT_INTERFACE_ENDPOINTS
@@ -68,6 +74,7 @@ export class PlatformVpc extends Construct {
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 

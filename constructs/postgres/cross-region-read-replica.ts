@@ -36,7 +36,10 @@ export interface CrossRegionReadReplicaProps extends DataStoreNetworkProps {
   readonly instanceClass: string;
   /** `max_connections`, the same as the source's, so a promoted replica takes the same load. */
   readonly maxConnections: number;
-  /** Key in this replica's region that encrypts its storage and Performance Insights data. */
+  /**
+   * Key in this replica's region that encrypts its storage, Performance Insights data and log
+   * groups. Its policy must admit CloudWatch Logs of the region (`cloudWatchLogsKeyStatement`).
+   */
   readonly encryptionKey: kms.IKey;
   /**
    * Automated backups and point-in-time recovery window, 1 to 35 days. Kept on the replica so the
@@ -138,7 +141,12 @@ export class CrossRegionReadReplica extends RegionalDatabaseBase {
     parameterGroup.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.monitoringRole = enhancedMonitoringRole(this, 'MonitoringRole');
     const monitoringRole = this.monitoringRole;
-    const logGroups = instanceLogGroups(this, props.instanceIdentifier, props.logRetention ?? logs.RetentionDays.ONE_YEAR);
+    const logGroups = instanceLogGroups(
+      this,
+      props.instanceIdentifier,
+      props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      props.encryptionKey,
+    );
 
     this.resource = new rds.CfnDBInstance(this, 'Resource', {
       sourceDbInstanceIdentifier: props.sourceDbInstanceArn,

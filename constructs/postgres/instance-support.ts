@@ -55,12 +55,18 @@ export function postgresParameters(maxConnections: number): Record<string, strin
  * removal policy are ours (RDS would create them with unlimited retention). The instance must
  * depend on them, or RDS creates them first and their creation fails.
  */
-export function instanceLogGroups(scope: Construct, instanceIdentifier: string, retention: logs.RetentionDays): logs.LogGroup[] {
+export function instanceLogGroups(
+  scope: Construct,
+  instanceIdentifier: string,
+  retention: logs.RetentionDays,
+  encryptionKey: kms.IKey,
+): logs.LogGroup[] {
   return EXPORTED_LOGS.map(
     (log) =>
       new logs.LogGroup(scope, `Logs${log.charAt(0).toUpperCase()}${log.slice(1)}`, {
         logGroupName: `/aws/rds/instance/${instanceIdentifier}/${log}`,
         retention,
+        encryptionKey,
         removalPolicy: RemovalPolicy.RETAIN,
       }),
   );

@@ -35,7 +35,10 @@ export interface PrimaryReadScalingProps extends DataStoreNetworkProps {
   readonly database: IRegionalDatabase;
   /** Instance class of the replicas without the `db.` prefix; the primary's, so they keep up. */
   readonly instanceClass: string;
-  /** Encrypts Performance Insights data of the replicas. */
+  /**
+   * Encrypts Performance Insights data and log groups of the replicas. Its policy must admit
+   * CloudWatch Logs of the region (`cloudWatchLogsKeyStatement`).
+   */
   readonly encryptionKey: kms.IKey;
   /**
    * In-region read replicas.
@@ -93,7 +96,7 @@ export class PrimaryReadScaling extends Construct {
 
     for (const [index, spec] of specs.entries()) {
       const replicaScope = new Construct(this, `ReadReplica${index + 1}`);
-      const replicaLogs = spec.logGroups ?? instanceLogGroups(replicaScope, spec.instanceIdentifier, logRetention);
+      const replicaLogs = spec.logGroups ?? instanceLogGroups(replicaScope, spec.instanceIdentifier, logRetention, props.encryptionKey);
       const replica = new rds.DatabaseInstanceReadReplica(replicaScope, 'Instance', {
         ...instanceDefaults(props.encryptionKey),
         instanceIdentifier: spec.instanceIdentifier,

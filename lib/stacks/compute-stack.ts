@@ -5,6 +5,7 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
@@ -178,7 +179,7 @@ export class ComputeStack extends RegionalStack {
 
     const platformNamespace = this.addWorkloads(services);
     this.addStreaming(props.data, platformNamespace);
-    this.batch = this.addBatch(props.vpc);
+    this.batch = this.addBatch(props.vpc, props.data.dataKey);
 
     this.publishRunbookParameter('compute', 'cluster-name', this.cluster.cluster.clusterName);
     this.publishRunbookParameter('compute', 'api-host', apiHost);
@@ -364,9 +365,14 @@ export class ComputeStack extends RegionalStack {
       peerVpcIdParameterName: runbookParameterName(tier.name, 'network', 'vpc-id'),
       peerRouteTableIdsParameterName: runbookParameterName(tier.name, 'network', 'route-table-ids'),
       peerRouteTableCount: 2 * primary.availabilityZones.length,
+      logEncryptionKey: data.dataKey,
     });
     const remote = (key: 'cluster-arn' | 'bootstrap-brokers', id: string) =>
-      new RemoteParameter(this, id, { parameterName: runbookParameterName(tier.name, 'kafka', key), region: primary.name }).value;
+      new RemoteParameter(this, id, {
+        parameterName: runbookParameterName(tier.name, 'kafka', key),
+        region: primary.name,
+        logEncryptionKey: data.dataKey,
+      }).value;
     const sourceArn = remote('cluster-arn', 'PrimaryKafkaArn');
     const role = this.cluster.addPodRole('MirrorMaker', MIRROR_MAKER_NAMESPACE, 'mirror-maker');
     grantMirrorMaker2(role, { sourceClusterArn: sourceArn, targetClusterArn: targetClusterPattern });
@@ -388,7 +394,7 @@ export class ComputeStack extends RegionalStack {
   }
 
   /** Batch for pipeline steps and scheduler jobs, and the training-step job definition template. */
-  private addBatch(vpc: ec2.IVpc): BatchCompute {
+  private addBatch(vpc: ec2.IVpc, logEncryptionKey: kms.IKey): BatchCompute {
     const sizing = this.config.tier.batch;
     const types = (names: readonly string[]) => names.map((name) => new ec2.InstanceType(name));
     const compute = new BatchCompute(this, 'Batch', {
@@ -410,6 +416,7 @@ export class ComputeStack extends RegionalStack {
       memory: Size.mebibytes(sizing.trainingJob.memoryMiB),
       gpus: sizing.trainingJob.gpus,
       retries: sizing.retries,
+      logEncryptionKey,
       timeout: Duration.hours(sizing.trainingJob.timeoutHours),
     });
     this.grantArtifacts(training.jobRole as iam.Role);

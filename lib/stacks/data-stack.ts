@@ -19,6 +19,7 @@ import {
   type PostgresReadReplicaSpec,
   PrimaryReadScaling,
 } from '../../constructs/postgres';
+import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../../constructs/private/kms';
 import { CacheCluster, GlobalDatastore, MAX_GLOBAL_DATASTORE_SECONDARIES } from '../../constructs/redis';
 import {
   artifactBucketName,
@@ -88,7 +89,11 @@ export class DataStack extends RegionalStack {
       enableKeyRotation: true,
       pendingWindow: Duration.days(30),
       removalPolicy: RemovalPolicy.RETAIN,
+      policy: accountKeyPolicy(),
     });
+    // The data key also encrypts the region's log groups: database, broker and cache logs hold query
+    // text and client addresses, as sensitive as the stores. Compute and resilience use it too.
+    this.dataKey.addToResourcePolicy(cloudWatchLogsKeyStatement(this));
 
     const accessLogs = new AccessLogsBucket(this, 'AccessLogs');
     this.artifactBucket = new ArtifactBucket(this, 'Artifacts', {
@@ -238,7 +243,12 @@ export class DataStack extends RegionalStack {
       const index = (roleCounts.get(role) ?? 0) + 1;
       roleCounts.set(role, index);
       const instanceIdentifier = postgresReadReplicaId(g.instanceIdentifier, role, index);
-      const logGroups = instanceLogGroups(new Construct(database, `ReadReplica${position + 1}`), instanceIdentifier, logRetention);
+      const logGroups = instanceLogGroups(
+        new Construct(database, `ReadReplica${position + 1}`),
+        instanceIdentifier,
+        logRetention,
+        this.dataKey,
+      );
       return { role, instanceIdentifier, logGroups };
     });
   }
@@ -275,6 +285,7 @@ export class DataStack extends RegionalStack {
       globalDatastoreId = new RemoteParameter(this, 'CacheGlobalDatastoreId', {
         parameterName: globalIdParameter,
         region: home.name,
+        logEncryptionKey: this.dataKey,
       }).value;
     }
     const cache = new CacheCluster(this, 'Cache', {
@@ -326,6 +337,7 @@ export class DataStack extends RegionalStack {
         keyspaceName: featureKeyspaceName(tier.name),
         regions: this.config.regions.map((r) => r.name),
         tables: features.tables,
+        logEncryptionKey: this.dataKey,
         capacity:
           features.capacityMode === 'PAY_PER_REQUEST'
             ? { mode: 'PAY_PER_REQUEST' }

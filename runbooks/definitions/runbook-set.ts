@@ -13,6 +13,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../../constructs/private/kms';
 import { nagResourceName } from '../../constructs/private/nag';
 import { databaseAgentName } from '../core/database';
 import type { StepName } from '../steps';
@@ -90,25 +91,9 @@ export class RunbookSet extends Construct {
       description: `Encrypts the ${props.tier} runbooks' logs and report topic in ${stack.region}`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      policy: accountKeyPolicy(),
     });
-    this.logsKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchLogsOfThisAccountAndRegion',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
+    this.logsKey.addToResourcePolicy(cloudWatchLogsKeyStatement(this));
     const logGroup = (logId: string) =>
       new logs.LogGroup(this, logId, { retention, encryptionKey: this.logsKey, removalPolicy: RemovalPolicy.RETAIN });
 

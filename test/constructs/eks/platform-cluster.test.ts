@@ -74,10 +74,10 @@ describe('PlatformCluster', () => {
     for (const group of nodegroups) expect(group.LaunchTemplate).toBeDefined();
   });
 
-  test('nodes require IMDSv2 and boot from encrypted gp3 volumes', () => {
+  test('nodes require IMDSv2 with a hop limit of 1 (no pod reaches IMDS) and boot from encrypted gp3 volumes', () => {
     template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
-        MetadataOptions: Match.objectLike({ HttpTokens: 'required' }),
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [
           { DeviceName: '/dev/xvda', Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3', KmsKeyId: Match.anyValue() }) },
         ],
@@ -118,7 +118,10 @@ describe('PlatformCluster', () => {
       Chart: 'keda',
       Repository: 'https://kedacore.github.io/charts',
       Namespace: 'keda',
-      Values: JSON.stringify({ nodeSelector: { 'mlp.platform/pool': 'system' } }),
+      Values: JSON.stringify({
+        nodeSelector: { 'mlp.platform/pool': 'system' },
+        env: [{ name: 'AWS_REGION', value: 'us-east-1' }],
+      }),
     });
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'keda', ServiceAccount: 'keda-operator' });
     template.hasResourceProperties('AWS::IAM::Policy', {
@@ -221,8 +224,14 @@ describe('PlatformCluster', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('aws-auth');
   });
 
-  test('the AWS Load Balancer Controller is installed', () => {
-    template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Chart: 'aws-load-balancer-controller' });
+  test('the AWS Load Balancer Controller is installed, told its region and VPC (IMDS is out of its reach)', () => {
+    const charts = Object.values(
+      template.findResources('Custom::AWSCDK-EKS-HelmChart', { Properties: { Chart: 'aws-load-balancer-controller' } }),
+    );
+    expect(charts).toHaveLength(1);
+    const values = JSON.stringify(charts[0]?.Properties.Values);
+    expect(values).toContain('\\"region\\":\\"us-east-1\\"');
+    expect(values).toMatch(/vpcId.*NetworkVpc/);
   });
 
   test('passes the quality gates with only reasoned acknowledgements', () => {

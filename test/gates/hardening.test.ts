@@ -1,0 +1,83 @@
+import { describe, expect, test } from 'vitest';
+import { LayoutAssembly } from '../support/assembly';
+import { LAYOUTS } from '../support/layouts';
+
+interface KeyPolicyStatement {
+  Sid?: string;
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/** Whether an action pattern of a policy (`kms:*`, `kms:Create*`, ...) matches `action`. */
+function matches(pattern: string, action: string): boolean {
+  const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
+  return regex.test(action);
+}
+
+function allowsCreateGrant(statement: KeyPolicyStatement): boolean {
+  if (statement.Effect !== 'Allow') return false;
+  if (statement.NotAction !== undefined) return !list(statement.NotAction).some((p) => matches(p, 'kms:CreateGrant'));
+  return list(statement.Action).some((p) => matches(p, 'kms:CreateGrant'));
+}
+
+function limitedToAwsResources(statement: KeyPolicyStatement): boolean {
+  const value = statement.Condition?.Bool?.['kms:GrantIsForAWSResource'];
+  return value === true || value === 'true';
+}
+
+describe.each(LAYOUTS)('hardening: $id', ({ id }) => {
+  const assembly = LayoutAssembly.of(id);
+  const resources = (type: string) =>
+    assembly.stackNames.flatMap((stack) =>
+      Object.entries(assembly.resourcesOfType(stack, type)).map(([logicalId, resource]) => ({ at: `${stack}/${logicalId}`, resource })),
+    );
+
+  test('every log group is encrypted with a KMS key and has a retention', () => {
+    const logGroups = resources('AWS::Logs::LogGroup');
+    expect(logGroups.length).toBeGreaterThan(0);
+    const unencrypted = logGroups.filter(({ resource }) => resource.Properties?.KmsKeyId === undefined).map(({ at }) => at);
+    const unlimited = logGroups.filter(({ resource }) => resource.Properties?.RetentionInDays === undefined).map(({ at }) => at);
+    expect(unencrypted).toEqual([]);
+    expect(unlimited).toEqual([]);
+  });
+
+  test('no launch template lets a pod reach the instance metadata service (IMDSv2, hop limit 1)', () => {
+    const templates = resources('AWS::EC2::LaunchTemplate');
+    const open = templates
+      .filter(({ resource }) => {
+        const options = (resource.Properties?.LaunchTemplateData as { MetadataOptions?: Record<string, unknown> } | undefined)
+          ?.MetadataOptions;
+        return options?.HttpTokens !== 'required' || ((options.HttpPutResponseHopLimit as number | undefined) ?? 1) > 1;
+      })
+      .map(({ at }) => at);
+    expect(open).toEqual([]);
+  });
+
+  test('no key policy lets a principal create grants other than for AWS resources', () => {
+    const keys = resources('AWS::KMS::Key');
+    expect(keys.length).toBeGreaterThan(0);
+    const open = keys.flatMap(({ at, resource }) =>
+      ((resource.Properties?.KeyPolicy as { Statement?: KeyPolicyStatement[] } | undefined)?.Statement ?? [])
+        .filter((statement) => allowsCreateGrant(statement) && !limitedToAwsResources(statement))
+        .map((statement) => `${at} ${statement.Sid ?? JSON.stringify(statement)}`),
+    );
+    expect(open).toEqual([]);
+  });
+});
+
+describe('the key policy check reads policies as IAM does', () => {
+  test.each<[string, KeyPolicyStatement, boolean]>([
+    ['kms:* grants CreateGrant', { Effect: 'Allow', Action: 'kms:*' }, true],
+    ['kms:Create* grants CreateGrant', { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:Create*'] }, true],
+    ['NotAction without CreateGrant grants it', { Effect: 'Allow', NotAction: 'kms:Decrypt' }, true],
+    ['NotAction of CreateGrant does not', { Effect: 'Allow', NotAction: 'kms:CreateGrant' }, false],
+    ['use actions do not', { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }, false],
+    ['a Deny does not', { Effect: 'Deny', Action: 'kms:*' }, false],
+  ])('%s', (_, statement, expected) => {
+    expect(allowsCreateGrant(statement)).toBe(expected);
+  });
+});
