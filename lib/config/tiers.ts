@@ -236,6 +236,12 @@ const SHARED = {
     noncurrentVersionExpirationDays: 90, // [002] S3 versioning: 90 days retention
     replicationTimeControlMinutes: 15, // S3 RTC's fixed 15-minute threshold
   },
+  ingress: {
+    // [004] query-api scales out at 5000 rps per pod, the smallest per-pod budget behind the load
+    // balancer; [ours] one client address may use at most one such pod for the whole 5-minute window
+    // (5000 x 300 s), so no single client can force a scale-out on its own.
+    requestsPerIpPer5Minutes: 5000 * 300,
+  },
   routing: {
     healthCheckIntervalSeconds: 10, // [003] health check fails 3 consecutive times (10 s each)
     healthCheckFailureThreshold: 3, // [003]

@@ -27,7 +27,7 @@ import {
 } from '../../constructs/clickhouse';
 import { INTERNAL_CA_ISSUER, PlatformCluster } from '../../constructs/eks';
 import { ServiceRepositories } from '../../constructs/images';
-import { RegionalApiEndpoint } from '../../constructs/ingress';
+import { RegionalApiEndpoint, RegionalWebAcl } from '../../constructs/ingress';
 import {
   CrossRegionVpcPeering,
   grantKafkaClient,
@@ -111,6 +111,8 @@ const SERVICE_ACCESS: Partial<Record<ServiceName | 'scheduler', readonly ('artif
 export class ComputeStack extends RegionalStack {
   public readonly cluster: PlatformCluster;
   public readonly endpoint: RegionalApiEndpoint;
+  /** The web ACL in front of the endpoint's load balancer. */
+  public readonly webAcl: RegionalWebAcl;
   public readonly repositories: ServiceRepositories;
   public readonly batch: BatchCompute;
   /** The region's data key, which encrypts the artifacts the services read and write. */
@@ -164,6 +166,12 @@ export class ComputeStack extends RegionalStack {
           { host: `${host}.${this.config.domain}`, port: SERVICE_PORT, healthCheckPath: tier.workloads.probe.path },
         ]),
       ),
+    });
+    this.webAcl = new RegionalWebAcl(this, 'ApiFirewall', {
+      webAclName: `mlp-${tier.name}-${code}-api`,
+      loadBalancers: [this.endpoint.loadBalancer],
+      requestsPerIpPer5Minutes: tier.ingress.requestsPerIpPer5Minutes,
+      logEncryptionKey: props.data.dataKey,
     });
 
     for (const service of services) {

@@ -45,6 +45,20 @@ describe.each(LAYOUTS)('hardening: $id', ({ id }) => {
     expect(unlimited).toEqual([]);
   });
 
+  test('every load balancer is associated with a web ACL', () => {
+    const unprotected = assembly.stackNames.flatMap((stack) => {
+      const associated = new Set(
+        Object.values(assembly.resourcesOfType(stack, 'AWS::WAFv2::WebACLAssociation')).map(
+          (association) => (association.Properties?.ResourceArn as { Ref?: string }).Ref,
+        ),
+      );
+      return Object.keys(assembly.resourcesOfType(stack, 'AWS::ElasticLoadBalancingV2::LoadBalancer'))
+        .filter((logicalId) => !associated.has(logicalId))
+        .map((logicalId) => `${stack}/${logicalId}`);
+    });
+    expect(unprotected).toEqual([]);
+  });
+
   test('no launch template lets a pod reach the instance metadata service (IMDSv2, hop limit 1)', () => {
     const templates = resources('AWS::EC2::LaunchTemplate');
     const open = templates
