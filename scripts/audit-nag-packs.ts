@@ -7,12 +7,15 @@
  *   AUDIT_RULES=1 npx tsx scripts/audit-nag-packs.ts   # plus the findings per rule
  *
  * The packs run through `NagPack.validateScope` after synthesis (cdk-nag 3 packs are validation
- * plugins, not aspects), so acknowledgements made with `Validations.of(...).acknowledge` count.
+ * plugins, not aspects), so acknowledgements made with `Validations.of(...).acknowledge` count, and so
+ * do the gates' class acknowledgements (`CdkProvidedAcknowledgements`, NIST ids only).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, type NagPack, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+import { CdkProvidedAcknowledgements } from '../lib/aspects';
 import { resolvePlatformConfig } from '../lib/config';
 import { buildPlatform } from '../lib/platform';
 import { scriptApp } from './support/app';
@@ -42,6 +45,8 @@ try {
     const app = scriptApp(join(root, String(LAYOUTS.indexOf(layout))));
     const { config } = resolvePlatformConfig({ account: '111122223333', ...layout.context });
     buildPlatform(app, config);
+    // The gates' class acknowledgements (NIST ids only), as `addQualityGates` adds them.
+    Aspects.of(app).add(new CdkProvidedAcknowledgements());
     const assembly = app.synth();
 
     let logGroups = 0;

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeModuleIam } from '../private/nag';
+import { acknowledgeModuleIam, acknowledgeNist } from '../private/nag';
 
 export interface KeyspaceRegionsProps {
   /** The keyspace, created single-Region in this stack's Region. */
@@ -94,8 +94,8 @@ export class KeyspaceRegions extends Construct {
       }),
     );
 
-    const handler = (name: string, handlerName: string) =>
-      new nodejs.NodejsFunction(this, name, {
+    const handler = (name: string, handlerName: string) => {
+      const fn = new nodejs.NodejsFunction(this, name, {
         entry,
         handler: handlerName,
         runtime: lambda.Runtime.NODEJS_24_X,
@@ -106,6 +106,23 @@ export class KeyspaceRegions extends Construct {
         description: `Keyspace ${props.keyspaceName}: ${handlerName}`,
         bundling: { minify: true, target: 'node24', externalModules: ['@aws-sdk/*'] },
       });
+      acknowledgeNist(
+        fn,
+        'LambdaConcurrency',
+        'A custom resource handler: it runs only while CloudFormation deploys this stack, one call at a time for one keyspace.',
+      );
+      acknowledgeNist(
+        fn,
+        'LambdaDLQ',
+        'Invoked synchronously by the provider framework, which returns every error to CloudFormation and fails the deployment; a DLQ only receives failed asynchronous invocations.',
+      );
+      acknowledgeNist(
+        fn,
+        'LambdaInsideVPC',
+        'Calls only the Amazon Keyspaces and Application Auto Scaling APIs, no resource inside a VPC; a VPC would add NAT or endpoint dependencies to the deployment.',
+      );
+      return fn;
+    };
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: handler('OnEvent', 'onEvent'),
       isCompleteHandler: handler('IsComplete', 'isComplete'),

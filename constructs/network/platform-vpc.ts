@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeNist } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 
 /** Interface endpoints every platform workload uses, so their traffic never leaves the VPC. */
@@ -104,6 +105,13 @@ export class PlatformVpc extends Construct {
       id: 'CloudFormation-Validate::W3010',
       reason: 'Zone names are fixed in config so synthesis needs no lookup; every account has these zone names.',
     });
+    for (const subnet of this.vpc.publicSubnets) {
+      acknowledgeNist(
+        subnet,
+        'VPCNoUnrestrictedRouteToIGW',
+        'A public subnet: it holds only the internet-facing API load balancer and the NAT gateways, which need the route to the internet gateway; workloads and data stores are in the private and isolated subnets.',
+      );
+    }
 
     // One security group for all endpoints, open to the VPC's literal CIDR on 443 only.
     this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
 import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
+import { acknowledgeNist } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 import {
   acknowledgeReplicaFindings,
@@ -199,11 +200,10 @@ export class CrossRegionReadReplica extends RegionalDatabaseBase {
       engine,
     });
     if (props.multiAz === false) {
-      Validations.of(instance).acknowledge({
-        id: 'AwsSolutions-RDS3',
-        reason:
-          'Single-AZ by explicit choice of the caller (the dev tier): the replica holds no writes until promoted, and a promoted instance can be made Multi-AZ online.',
-      });
+      const reason =
+        'Single-AZ by explicit choice of the caller (the dev tier): the replica holds no writes until promoted, and a promoted instance can be made Multi-AZ online.';
+      Validations.of(instance).acknowledge({ id: 'AwsSolutions-RDS3', reason });
+      acknowledgeNist(instance, 'RDSMultiAZSupport', reason);
     }
   }
 }

@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
+import { acknowledgeNist } from '../private/nag';
 
 /** Logs every instance exports to CloudWatch Logs. */
 export const EXPORTED_LOGS = ['postgresql', 'upgrade'] as const;
@@ -87,10 +88,14 @@ export function enhancedMonitoringRole(scope: Construct, id: string): iam.Role {
 
 /** Acknowledge the cdk-nag rules that do not apply to an RDS read replica (encryption is inherited). */
 export function acknowledgeReplicaFindings(instance: rds.CfnDBInstance | Construct): void {
-  Validations.of(instance).acknowledge({
-    id: 'AwsSolutions-RDS2',
-    reason: 'Encryption is inherited from the encrypted source; CloudFormation forbids StorageEncrypted on a read replica.',
-  });
+  const encryption = 'Encryption is inherited from the encrypted source; CloudFormation forbids StorageEncrypted on a read replica.';
+  Validations.of(instance).acknowledge({ id: 'AwsSolutions-RDS2', reason: encryption });
+  acknowledgeNist(instance, 'RDSStorageEncrypted', encryption);
+  acknowledgeNist(
+    instance,
+    'RDSInBackupPlan',
+    'AWS Backup cannot back up a read replica; its source is in its region backup plan, and once promoted and deployed as the primary (-c primaryRegion) the data stack adds it to its own.',
+  );
   acknowledgeDefaultPort(instance);
 }
 

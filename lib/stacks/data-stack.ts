@@ -20,6 +20,7 @@ import {
   PrimaryReadScaling,
 } from '../../constructs/postgres';
 import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../../constructs/private/kms';
+import { acknowledgeNist } from '../../constructs/private/nag';
 import { CacheCluster, GlobalDatastore, MAX_GLOBAL_DATASTORE_SECONDARIES } from '../../constructs/redis';
 import {
   artifactBucketName,
@@ -102,6 +103,11 @@ export class DataStack extends RegionalStack {
       accessLogsBucket: accessLogs.bucket,
       lifecycle: tier.artifacts,
     }).bucket;
+    acknowledgeNist(
+      this.artifactBucket,
+      'S3BucketReplicationEnabled',
+      "Replicated: the resilience stack's BucketReplication writes the rules, since their destinations are other regions' buckets, which this stack cannot reference and which must exist first.",
+    );
 
     // PostgreSQL
     const lineage = this.config.databases[this.region];
@@ -224,6 +230,13 @@ export class DataStack extends RegionalStack {
         });
     // Every resource of a generation names it, so retiring it is recognisable in a template diff.
     Tags.of(database).add(DATABASE_TAG, g.instanceIdentifier);
+    if (g.role !== 'primary') {
+      acknowledgeNist(
+        database,
+        'RDSInBackupPlan',
+        `Not the primary (${g.role}): the platform writes to the primary of ${this.config.primaryRegion.name}, which its region's backup plan covers; this generation keeps its own automated backups until it is promoted or retired.`,
+      );
+    }
     return database;
   }
 
@@ -302,6 +315,11 @@ export class DataStack extends RegionalStack {
       globalDatastoreId,
       logRetention,
     });
+    acknowledgeNist(
+      cache.replicationGroup,
+      'ElastiCacheRedisClusterAutomaticBackup',
+      `Snapshots kept ${spec.snapshotRetentionDays} day(s), as seed 004 keeps its RDB snapshots 24 h: the cache holds copies of the feature store's rows (Keyspaces, with PITR) and is refilled from it, so older snapshots would restore stale data.`,
+    );
     // The datastore's primary follows the platform's primary when that region is in it; a primary
     // outside it (a third or later secondary) runs on its regional cache, and the datastore stays.
     const primary = this.config.primaryRegion;

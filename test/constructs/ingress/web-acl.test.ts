@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { describe, expect, test } from 'vitest';
 import { MANAGED_RULE_GROUPS, RATE_LIMIT_RULE, RegionalWebAcl, type RegionalWebAclProps } from '../../../constructs/ingress';
+import { acknowledgeNist } from '../../../constructs/private/nag';
 import { addQualityGates } from '../../../lib/quality-gates';
 import { stackWithVpc, testLogsKey } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
@@ -20,6 +21,9 @@ function build(overrides: Partial<RegionalWebAclProps> = {}, withGates = false) 
     id: 'AwsSolutions-ELB2',
     reason: 'A bare load balancer as the test fixture: only the resources of the web ACL are under test here.',
   });
+  for (const rule of ['ELBDeletionProtectionEnabled', 'ELBLoggingEnabled']) {
+    acknowledgeNist(loadBalancer, rule, 'A bare load balancer as the test fixture: only the resources of the web ACL are under test here.');
+  }
   const acl = new RegionalWebAcl(stack, 'Firewall', {
     webAclName: 'mlp-tier1-use1-api',
     loadBalancers: [loadBalancer],
