@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { LayoutAssembly } from '../support/assembly';
+import { manifestObjectsIn } from '../support/k8s-manifests';
 import { LAYOUTS } from '../support/layouts';
 
 interface KeyPolicyStatement {
@@ -69,6 +70,23 @@ describe.each(LAYOUTS)('hardening: $id', ({ id }) => {
       })
       .map(({ at }) => at);
     expect(open).toEqual([]);
+  });
+
+  test('ClickHouse Keeper runs on the general pool, the servers on the memory pool', () => {
+    const computeStacks = assembly.stackNames.filter((name) => name.endsWith('-compute'));
+    expect(computeStacks.length).toBeGreaterThan(0);
+    for (const stack of computeStacks) {
+      const statefulSets = manifestObjectsIn(assembly.template(stack))
+        .map(
+          ({ object }) => object as { kind: string; metadata: { name: string }; spec: { template: { spec: { nodeSelector?: unknown } } } },
+        )
+        .filter((object) => object.kind === 'StatefulSet');
+      const poolOf = (name: string) => statefulSets.find((s) => s.metadata.name === name)?.spec.template.spec.nodeSelector;
+      expect(poolOf('clickhouse-keeper'), stack).toEqual({ 'mlp.platform/pool': 'general' });
+      const servers = statefulSets.filter((s) => s.metadata.name.startsWith('clickhouse') && s.metadata.name !== 'clickhouse-keeper');
+      expect(servers.length, stack).toBeGreaterThan(0);
+      for (const server of servers) expect(server.spec.template.spec.nodeSelector, stack).toEqual({ 'mlp.platform/pool': 'memory' });
+    }
   });
 
   test('no key policy lets a principal create grants other than for AWS resources', () => {
