@@ -50,7 +50,7 @@ describe.each(LAYOUTS)('hardening: $id', ({ id }) => {
     const unprotected = assembly.stackNames.flatMap((stack) => {
       const associated = new Set(
         Object.values(assembly.resourcesOfType(stack, 'AWS::WAFv2::WebACLAssociation')).map(
-          (association) => (association.Properties?.ResourceArn as { Ref?: string }).Ref,
+          (association) => (association.Properties?.ResourceArn as { Ref?: string } | undefined)?.Ref,
         ),
       );
       return Object.keys(assembly.resourcesOfType(stack, 'AWS::ElasticLoadBalancingV2::LoadBalancer'))

@@ -62,7 +62,7 @@ describe('RegionalWebAcl', () => {
     const [webAcl] = Object.values(template.findResources('AWS::WAFv2::WebACL'));
     const configs = [
       webAcl?.Properties.VisibilityConfig,
-      ...(webAcl?.Properties.Rules as { VisibilityConfig: unknown }[]).map((r) => r.VisibilityConfig),
+      ...((webAcl?.Properties.Rules ?? []) as { VisibilityConfig: unknown }[]).map((r) => r.VisibilityConfig),
     ];
     expect(configs).toHaveLength(5);
     for (const config of configs) {
