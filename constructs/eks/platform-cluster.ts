@@ -10,9 +10,18 @@ import { pascalCase } from '../private/ids';
 import { accountKeyPolicy, autoScalingEbsKeyStatements, cloudWatchLogsKeyStatement } from '../private/kms';
 import { acknowledgeModuleIam, acknowledgeWildcardResource } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
+import {
+  KARPENTER_DISCOVERY_TAG,
+  KARPENTER_NAMESPACE,
+  KARPENTER_SERVICE_ACCOUNT,
+  Karpenter,
+  type KarpenterNodePoolSpec,
+} from './karpenter';
 
 /** Label every node carries, naming its pool; workloads select pools by it. */
 export const NODE_POOL_LABEL = 'mlp.platform/pool';
+/** Root volume of every node, in GiB. */
+const NODE_ROOT_VOLUME_GIB = 100;
 /** Taint of GPU nodes; only pods that tolerate it (and ask for GPUs) land there. */
 export const GPU_TAINT_KEY = 'nvidia.com/gpu';
 
@@ -62,6 +71,18 @@ export interface PlatformClusterProps {
    * internal TLS certificates from the cluster's internal CA.
    */
   readonly certManagerVersion: string;
+  /**
+   * Node autoscaling with Karpenter: the node groups stay as each pool's floor, and Karpenter adds
+   * nodes to a pool (up to its NodePool's limits) when pods are pending. Nodes are launched in the
+   * subnets tagged `KARPENTER_DISCOVERY_TAG` = the cluster name (the VPC's owner tags them).
+   * @default - no node autoscaling: the node groups keep their desired size
+   */
+  readonly karpenter?: {
+    /** Karpenter Helm chart version; 1.13 or later for Kubernetes 1.36. */
+    readonly version: string;
+    /** One NodePool per pool (or per zone of a zonal pool). */
+    readonly nodePools: readonly KarpenterNodePoolSpec[];
+  };
 }
 
 /** Namespace and service account of the KEDA operator. */
@@ -98,6 +119,10 @@ const INTERNAL_CA_RENEW_BEFORE = '8760h';
  */
 export class PlatformCluster extends Construct {
   public readonly cluster: eks.Cluster;
+  /** Role of every node: the managed node groups' and Karpenter's. */
+  public readonly nodeRole: iam.Role;
+  /** Node autoscaling, when `karpenter` is given. */
+  public readonly karpenter?: Karpenter;
   /** Encrypts Kubernetes secrets and every node and persistent volume. */
   public readonly key: kms.Key;
   public readonly nodegroups: Record<string, eks.Nodegroup> = {};
@@ -152,8 +177,23 @@ export class PlatformCluster extends Construct {
       ]);
     }
 
-    this.addNodegroups(props, vpcSubnets);
+    this.nodeRole = this.addNodegroups(props, vpcSubnets);
     this.addAddons();
+    if (props.karpenter) {
+      this.karpenter = new Karpenter(this, 'Karpenter', {
+        cluster: this.cluster,
+        version: props.karpenter.version,
+        controllerRole: this.addPodRole('Karpenter', KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT),
+        nodeRole: this.nodeRole,
+        clusterName: props.clusterName,
+        subnetTags: { [KARPENTER_DISCOVERY_TAG]: props.clusterName },
+        volumeEncryptionKey: this.key,
+        rootVolumeSizeGiB: NODE_ROOT_VOLUME_GIB,
+        controllerNodeSelector: { [NODE_POOL_LABEL]: 'system' },
+        nodePools: props.karpenter.nodePools,
+      });
+      this.karpenter.chart.node.addDependency(this.nodegroups.System as eks.Nodegroup);
+    }
     this.kedaChart = this.addKeda(props.kedaVersion);
     this.certManagerChart = this.addCertManager(props.certManagerVersion);
     this.internalCa = this.addInternalCa(props.clusterName);
@@ -161,7 +201,7 @@ export class PlatformCluster extends Construct {
     encryptKubectlProviderLogs(this.cluster, this.key);
   }
 
-  private addNodegroups(props: PlatformClusterProps, vpcSubnets: ec2.SubnetSelection): void {
+  private addNodegroups(props: PlatformClusterProps, vpcSubnets: ec2.SubnetSelection): iam.Role {
     const launchTemplate = new ec2.LaunchTemplate(this, 'NodeLaunchTemplate', {
       requireImdsv2: true,
       // IMDS answers the node itself only: a pod (one hop further) cannot take the node role's
@@ -172,7 +212,7 @@ export class PlatformCluster extends Construct {
       blockDevices: [
         {
           deviceName: '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs(100, {
+          volume: ec2.BlockDeviceVolume.ebs(NODE_ROOT_VOLUME_GIB, {
             volumeType: ec2.EbsDeviceVolumeType.GP3,
             encrypted: true,
             kmsKey: this.key,
@@ -222,6 +262,7 @@ export class PlatformCluster extends Construct {
       });
     }
     if (props.nodeGroups.gpu) add('Gpu', 'gpu', props.nodeGroups.gpu, vpcSubnets, true);
+    return nodeRole;
   }
 
   private addAddons(): void {

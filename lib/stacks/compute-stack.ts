@@ -25,7 +25,7 @@ import {
   TLS_CERT_FILE,
   TLS_KEY_FILE,
 } from '../../constructs/clickhouse';
-import { INTERNAL_CA_ISSUER, PlatformCluster } from '../../constructs/eks';
+import { GPU_TAINT_KEY, INTERNAL_CA_ISSUER, NODE_POOL_LABEL, PlatformCluster } from '../../constructs/eks';
 import { ServiceRepositories } from '../../constructs/images';
 import { RegionalApiEndpoint, RegionalWebAcl } from '../../constructs/ingress';
 import {
@@ -48,6 +48,7 @@ import {
   clusterName,
   featureKeyspaceName,
   kafkaClusterName,
+  nodePoolPlans,
   PLATFORM_NAMESPACE,
   runbookParameterName,
   SERVICE_HOSTS,
@@ -55,6 +56,9 @@ import {
 } from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
+
+/** [ours] Karpenter chart: 1.13 is the first to support Kubernetes 1.36 (karpenter.sh compatibility matrix). */
+const KARPENTER_VERSION = '1.14.1';
 
 export interface ComputeStackProps extends RegionalStackProps {
   readonly vpc: ec2.IVpc;
@@ -142,6 +146,20 @@ export class ComputeStack extends RegionalStack {
       albControllerVersion: eks.AlbControllerVersion.V2_17_1,
       kedaVersion: '2.17.2',
       certManagerVersion: 'v1.19.1',
+      karpenter: {
+        version: KARPENTER_VERSION,
+        nodePools: nodePoolPlans(tier, this.regionPlan.availabilityZones).map((plan) => ({
+          name: plan.name,
+          labels: { [NODE_POOL_LABEL]: plan.pool },
+          instanceTypes: plan.instanceTypes,
+          zones: plan.zone ? [plan.zone] : this.regionPlan.availabilityZones,
+          taints: plan.pool === 'gpu' ? [{ key: GPU_TAINT_KEY, value: 'true', effect: 'NoSchedule' as const }] : undefined,
+          cpuLimit: plan.limits.cpu,
+          memoryLimitGiB: plan.limits.memoryGiB,
+          // ClickHouse servers hold their data on zonal volumes: only empty memory nodes are removed.
+          consolidateUnderutilized: plan.pool !== 'memory',
+        })),
+      },
     });
 
     const services = [...(Object.keys(tier.workloads.services) as ServiceName[]), 'scheduler'] as const;

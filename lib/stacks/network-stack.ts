@@ -1,10 +1,12 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Tags } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { KARPENTER_DISCOVERY_TAG } from '../../constructs/eks';
 import { PlatformVpc } from '../../constructs/network';
 import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../../constructs/private/kms';
+import { clusterName } from '../config';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
 
 /**
@@ -33,6 +35,10 @@ export class NetworkStack extends RegionalStack {
       logEncryptionKey: this.flowLogsKey,
     });
     this.vpc = network.vpc;
+    // Karpenter launches the EKS cluster's nodes in the subnets that carry this tag.
+    for (const subnet of network.vpc.privateSubnets) {
+      Tags.of(subnet).add(KARPENTER_DISCOVERY_TAG, clusterName(this.config.tier.name, this.regionPlan.code));
+    }
     // What another region needs to peer with this VPC (MirrorMaker 2 mode) and what runbooks inspect.
     this.publishRunbookParameter('network', 'vpc-id', network.vpc.vpcId);
     this.publishRunbookParameter(

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { INSTANCE_SIZES, nodePoolPlans, SUPPORTED_REGIONS, TIER_PRESETS } from '../../lib/config';
 import { LayoutAssembly } from '../support/assembly';
 import { manifestObjectsIn } from '../support/k8s-manifests';
 import { LAYOUTS } from '../support/layouts';
@@ -30,7 +31,13 @@ function limitedToAwsResources(statement: KeyPolicyStatement): boolean {
   return value === true || value === 'true';
 }
 
-describe.each(LAYOUTS)('hardening: $id', ({ id }) => {
+interface KubernetesObject {
+  kind: string;
+  metadata: { name: string };
+  spec: Record<string, unknown>;
+}
+
+describe.each(LAYOUTS)('hardening: $id', ({ id, tier }) => {
   const assembly = LayoutAssembly.of(id);
   const resources = (type: string) =>
     assembly.stackNames.flatMap((stack) =>
@@ -87,6 +94,42 @@ describe.each(LAYOUTS)('hardening: $id', ({ id }) => {
       expect(servers.length, stack).toBeGreaterThan(0);
       for (const server of servers) expect(server.spec.template.spec.nodeSelector, stack).toEqual({ 'mlp.platform/pool': 'memory' });
     }
+  });
+
+  test('every pool has a Karpenter NodePool whose limits are those the tier preset gives, on IMDSv2 with hop limit 1', () => {
+    for (const stack of assembly.stackNames.filter((name) => name.endsWith('-compute'))) {
+      const objects = manifestObjectsIn(assembly.template(stack)).map(({ object }) => object as unknown as KubernetesObject);
+      const region = SUPPORTED_REGIONS.find((r) => stack.includes(`-${r.code}-`));
+      expect(region, stack).toBeDefined();
+      const expected = nodePoolPlans(TIER_PRESETS[tier], region?.availabilityZones ?? []);
+      const nodePools = objects.filter((o) => o.kind === 'NodePool');
+      expect(nodePools.map((p) => p.metadata.name).sort(), stack).toEqual(expected.map((p) => p.name).sort());
+      for (const plan of expected) {
+        const pool = nodePools.find((p) => p.metadata.name === plan.name);
+        expect(pool?.spec.limits, `${stack} ${plan.name}`).toEqual({ cpu: String(plan.limits.cpu), memory: `${plan.limits.memoryGiB}Gi` });
+        const template = pool?.spec.template as { metadata: { labels: Record<string, string> } };
+        expect(template.metadata.labels, `${stack} ${plan.name}`).toEqual({ 'mlp.platform/pool': plan.pool });
+      }
+      const nodeClasses = objects.filter((o) => o.kind === 'EC2NodeClass');
+      expect(nodeClasses.length, stack).toBeGreaterThan(0);
+      for (const nodeClass of nodeClasses) {
+        expect(nodeClass.spec.metadataOptions, stack).toMatchObject({ httpTokens: 'required', httpPutResponseHopLimit: 1 });
+      }
+    }
+  });
+
+  test('the general pool can hold every platform service at its maximum replicas', () => {
+    const preset = TIER_PRESETS[tier];
+    const { workloads, eks } = preset;
+    const cores =
+      Object.entries(workloads.services).reduce(
+        (sum, [name, scaling]) => sum + scaling.maxReplicas * workloads.resources[name as keyof typeof workloads.resources].cpuMillicores,
+        0,
+      ) / 1000;
+    const general = nodePoolPlans(preset, ['a', 'b', 'c']).find((p) => p.name === 'general');
+    const size = INSTANCE_SIZES[eks.general.instanceTypes[0] as string];
+    const nodes = eks.general.minSize + (general?.limits.cpu ?? 0) / (size?.vcpus ?? 1);
+    expect(nodes * (size?.vcpus ?? 0)).toBeGreaterThanOrEqual(cores);
   });
 
   test('no key policy lets a principal create grants other than for AWS resources', () => {
