@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeNist } from '../private/nag';
 
 export interface AccessLogsBucketProps {
   /**
@@ -38,5 +39,15 @@ export class AccessLogsBucket extends Construct {
       id: 'AwsSolutions-S1',
       reason: 'This is the access-log target bucket; logging it into itself would loop.',
     });
+    acknowledgeNist(
+      this.bucket,
+      'S3DefaultEncryptionKMS',
+      'S3 server access logging delivers only to buckets whose default encryption is SSE-S3; SSE-KMS targets are not supported.',
+    );
+    acknowledgeNist(
+      this.bucket,
+      'S3BucketReplicationEnabled',
+      "Access logs record this region's requests and are read in this region; a copy elsewhere would add nothing a region loss takes away from recovery.",
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { sdkCallResource } from '../private/sdk-call';
@@ -31,6 +32,11 @@ export interface BucketReplicationProps {
    * @default true
    */
   readonly replicationTimeControl?: boolean;
+  /**
+   * Encrypts the log group of the function that turns replication on; its policy must admit CloudWatch Logs of this region
+   * (`cloudWatchLogsKeyStatement` in constructs/private/kms.ts).
+   */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 const RTC_MINUTES = 15;
@@ -153,6 +159,7 @@ export class BucketReplication extends Construct {
       description: `Writes the replication configuration of ${props.sourceBucketName}`,
       onCreate: put,
       onDelete: { service: 'S3', action: 'deleteBucketReplication', parameters: { Bucket: props.sourceBucketName } },
+      logEncryptionKey: props.logEncryptionKey,
       statements: [
         // PutBucketReplication and DeleteBucketReplication are both authorised by this one action.
         new iam.PolicyStatement({ actions: ['s3:PutReplicationConfiguration'], resources: [sourceArn] }),

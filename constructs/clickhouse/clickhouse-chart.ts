@@ -85,6 +85,7 @@ export const HOSTNAME_KEY = 'kubernetes.io/hostname';
 export const DEFAULT_NODE_POOL_LABEL = 'mlp.platform/pool';
 export const DEFAULT_NODE_POOL = 'memory';
 export const DEFAULT_UTILITY_NODE_POOL = 'general';
+export const DEFAULT_KEEPER_NODE_POOL = 'general';
 export const DEFAULT_DATABASE = 'mlp';
 export const DEFAULT_KEEPER_STORAGE_GIB = 20;
 export const DEFAULT_KEEPER_RESOURCES: ClickHouseResources = { cpuMillicores: 250, memoryMiB: 1024 };
@@ -506,19 +507,12 @@ class ClickHouseObjects {
           spec: {
             automountServiceAccountToken: false,
             securityContext: this.podSecurity,
-            nodeSelector: this.nodeSelector,
+            nodeSelector: { [spec.nodePoolLabel ?? DEFAULT_NODE_POOL_LABEL]: spec.keeperNodePool ?? DEFAULT_KEEPER_NODE_POOL },
             affinity: {
               nodeAffinity: this.zoneAffinity(),
               podAntiAffinity: {
                 requiredDuringSchedulingIgnoredDuringExecution: [
                   { labelSelector: { matchLabels: selector }, topologyKey: onePerZone ? ZONE_KEY : HOSTNAME_KEY },
-                ],
-                // Rather the node pool's spare nodes than the headroom next to a server.
-                preferredDuringSchedulingIgnoredDuringExecution: [
-                  {
-                    weight: 100,
-                    podAffinityTerm: { labelSelector: { matchLabels: { [NAME_LABEL]: SERVER_APP } }, topologyKey: HOSTNAME_KEY },
-                  },
                 ],
               },
             },

@@ -136,10 +136,16 @@ export interface ClickHouseSpec {
    */
   readonly nodePoolLabel?: string;
   /**
-   * Pool of the servers and Keeper members.
+   * Pool of the servers.
    * @default 'memory'
    */
   readonly nodePool?: string;
+  /**
+   * Pool of the Keeper members. Keeper needs a fraction of a server's node (`keeperResources`), so it
+   * runs among the general workloads instead of taking nodes sized for ClickHouse.
+   * @default 'general'
+   */
+  readonly keeperNodePool?: string;
   /**
    * Pool of the schema Job and the backup CronJob (small, short-lived pods).
    * @default 'general'

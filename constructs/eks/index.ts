@@ -1,1 +1,2 @@
+export * from './karpenter';
 export * from './platform-cluster';

@@ -1,17 +1,27 @@
-import { Validations } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { pascalCase } from '../private/ids';
-import { autoScalingEbsKeyStatements } from '../private/kms';
+import { accountKeyPolicy, autoScalingEbsKeyStatements, cloudWatchLogsKeyStatement } from '../private/kms';
 import { acknowledgeModuleIam, acknowledgeWildcardResource } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
+import {
+  KARPENTER_DISCOVERY_TAG,
+  KARPENTER_NAMESPACE,
+  KARPENTER_SERVICE_ACCOUNT,
+  Karpenter,
+  type KarpenterNodePoolSpec,
+} from './karpenter';
 
 /** Label every node carries, naming its pool; workloads select pools by it. */
 export const NODE_POOL_LABEL = 'mlp.platform/pool';
+/** Root volume of every node, in GiB. */
+const NODE_ROOT_VOLUME_GIB = 100;
 /** Taint of GPU nodes; only pods that tolerate it (and ask for GPUs) land there. */
 export const GPU_TAINT_KEY = 'nvidia.com/gpu';
 
@@ -61,6 +71,18 @@ export interface PlatformClusterProps {
    * internal TLS certificates from the cluster's internal CA.
    */
   readonly certManagerVersion: string;
+  /**
+   * Node autoscaling with Karpenter: the node groups stay as each pool's floor, and Karpenter adds
+   * nodes to a pool (up to its NodePool's limits) when pods are pending. Nodes are launched in the
+   * subnets tagged `KARPENTER_DISCOVERY_TAG` = the cluster name (the VPC's owner tags them).
+   * @default - no node autoscaling: the node groups keep their desired size
+   */
+  readonly karpenter?: {
+    /** Karpenter Helm chart version; 1.13 or later for Kubernetes 1.36. */
+    readonly version: string;
+    /** One NodePool per pool (or per zone of a zonal pool). */
+    readonly nodePools: readonly KarpenterNodePoolSpec[];
+  };
 }
 
 /** Namespace and service account of the KEDA operator. */
@@ -97,6 +119,10 @@ const INTERNAL_CA_RENEW_BEFORE = '8760h';
  */
 export class PlatformCluster extends Construct {
   public readonly cluster: eks.Cluster;
+  /** Role of every node: the managed node groups' and Karpenter's. */
+  public readonly nodeRole: iam.Role;
+  /** Node autoscaling, when `karpenter` is given. */
+  public readonly karpenter?: Karpenter;
   /** Encrypts Kubernetes secrets and every node and persistent volume. */
   public readonly key: kms.Key;
   public readonly nodegroups: Record<string, eks.Nodegroup> = {};
@@ -118,6 +144,7 @@ export class PlatformCluster extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: `Secrets and volumes of EKS cluster ${props.clusterName}`,
       enableKeyRotation: true,
+      policy: accountKeyPolicy(),
     });
     // Managed node groups launch through Auto Scaling, whose service-linked role must use the key for
     // encrypted root volumes.
@@ -150,22 +177,42 @@ export class PlatformCluster extends Construct {
       ]);
     }
 
-    this.addNodegroups(props, vpcSubnets);
+    this.nodeRole = this.addNodegroups(props, vpcSubnets);
     this.addAddons();
+    if (props.karpenter) {
+      this.karpenter = new Karpenter(this, 'Karpenter', {
+        cluster: this.cluster,
+        version: props.karpenter.version,
+        controllerRole: this.addPodRole('Karpenter', KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT),
+        nodeRole: this.nodeRole,
+        clusterName: props.clusterName,
+        subnetTags: { [KARPENTER_DISCOVERY_TAG]: props.clusterName },
+        volumeEncryptionKey: this.key,
+        rootVolumeSizeGiB: NODE_ROOT_VOLUME_GIB,
+        controllerNodeSelector: { [NODE_POOL_LABEL]: 'system' },
+        nodePools: props.karpenter.nodePools,
+      });
+      this.karpenter.chart.node.addDependency(this.nodegroups.System as eks.Nodegroup);
+    }
     this.kedaChart = this.addKeda(props.kedaVersion);
     this.certManagerChart = this.addCertManager(props.certManagerVersion);
     this.internalCa = this.addInternalCa(props.clusterName);
     acknowledgeClusterInternals(this.cluster);
+    encryptKubectlProviderLogs(this.cluster, this.key);
   }
 
-  private addNodegroups(props: PlatformClusterProps, vpcSubnets: ec2.SubnetSelection): void {
+  private addNodegroups(props: PlatformClusterProps, vpcSubnets: ec2.SubnetSelection): iam.Role {
     const launchTemplate = new ec2.LaunchTemplate(this, 'NodeLaunchTemplate', {
       requireImdsv2: true,
-      httpPutResponseHopLimit: 2, // pods on the node network still reach IMDS through one extra hop
+      // IMDS answers the node itself only: a pod (one hop further) cannot take the node role's
+      // credentials. Pods get their AWS identity from EKS Pod Identity; host-network add-ons (VPC CNI,
+      // kube-proxy, the Pod Identity agent) are on the node's hop; the load balancer controller and
+      // KEDA are given their region (and VPC) in their values instead of asking IMDS.
+      httpPutResponseHopLimit: 1,
       blockDevices: [
         {
           deviceName: '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs(100, {
+          volume: ec2.BlockDeviceVolume.ebs(NODE_ROOT_VOLUME_GIB, {
             volumeType: ec2.EbsDeviceVolumeType.GP3,
             encrypted: true,
             kmsKey: this.key,
@@ -215,6 +262,7 @@ export class PlatformCluster extends Construct {
       });
     }
     if (props.nodeGroups.gpu) add('Gpu', 'gpu', props.nodeGroups.gpu, vpcSubnets, true);
+    return nodeRole;
   }
 
   private addAddons(): void {
@@ -299,7 +347,11 @@ export class PlatformCluster extends Construct {
       version,
       namespace: KEDA_NAMESPACE,
       createNamespace: true,
-      values: { nodeSelector: { [NODE_POOL_LABEL]: 'system' } },
+      values: {
+        nodeSelector: { [NODE_POOL_LABEL]: 'system' },
+        // The AWS SDK of the operator and metrics server would otherwise ask IMDS, out of a pod's reach.
+        env: [{ name: 'AWS_REGION', value: Stack.of(this).region }],
+      },
     });
     chart.node.addDependency(this.nodegroups.System as eks.Nodegroup);
     return chart;
@@ -385,6 +437,18 @@ export class PlatformCluster extends Construct {
       roleArn: role.roleArn,
     });
     return role;
+  }
+}
+
+/**
+ * aws-eks-v2's kubectl provider creates the log groups of its handler and of the provider framework
+ * without a way to pass a key; the cluster's key encrypts them (the escape hatch is the only way).
+ */
+function encryptKubectlProviderLogs(cluster: eks.Cluster, key: kms.Key): void {
+  key.addToResourcePolicy(cloudWatchLogsKeyStatement(cluster));
+  const kubectl = cluster.node.findChild('KubectlProvider');
+  for (const child of kubectl.node.findAll()) {
+    if (CfnResource.isCfnResource(child) && child instanceof logs.CfnLogGroup) child.kmsKeyId = key.keyArn;
   }
 }
 

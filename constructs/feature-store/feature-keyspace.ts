@@ -1,5 +1,6 @@
 import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cassandra from 'aws-cdk-lib/aws-cassandra';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { pascalCase } from '../private/ids';
 import { ValidationError } from '../private/validation-error';
@@ -39,6 +40,11 @@ export interface FeatureKeyspaceProps {
   readonly regions: readonly string[];
   readonly tables: readonly FeatureTableSpec[];
   readonly capacity: FeatureTableCapacity;
+  /**
+   * Encrypts the log group of the functions that add the Regions; its policy must admit CloudWatch Logs of this region
+   * (`cloudWatchLogsKeyStatement` in constructs/private/kms.ts).
+   */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -95,6 +101,7 @@ export class FeatureKeyspace extends Construct {
     this.regions = new KeyspaceRegions(this, 'Regions', {
       keyspaceName: props.keyspaceName,
       regions: [ownRegion, ...props.regions.filter((r) => r !== ownRegion)],
+      logEncryptionKey: props.logEncryptionKey,
     });
     // A Region is added to a keyspace with every table in it, each with client-side timestamps.
     this.regions.node.addDependency(...Object.values(this.tables));

@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeModuleIam } from '../private/nag';
+import { acknowledgeModuleIam, acknowledgeNist } from '../private/nag';
 
 export interface KeyspaceRegionsProps {
   /** The keyspace, created single-Region in this stack's Region. */
@@ -20,6 +21,11 @@ export interface KeyspaceRegionsProps {
    * @default Duration.hours(2)
    */
   readonly timeout?: Duration;
+  /**
+   * Encrypts the log group of the functions and the waiter state machine; its policy must admit CloudWatch Logs of this region
+   * (`cloudWatchLogsKeyStatement` in constructs/private/kms.ts).
+   */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -38,7 +44,11 @@ export class KeyspaceRegions extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const entry = join(import.meta.dirname, 'keyspace-regions', 'handler.ts');
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logEncryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     const role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Adds Regions to keyspace ${props.keyspaceName} with UpdateKeyspace`,
@@ -84,8 +94,8 @@ export class KeyspaceRegions extends Construct {
       }),
     );
 
-    const handler = (name: string, handlerName: string) =>
-      new nodejs.NodejsFunction(this, name, {
+    const handler = (name: string, handlerName: string) => {
+      const fn = new nodejs.NodejsFunction(this, name, {
         entry,
         handler: handlerName,
         runtime: lambda.Runtime.NODEJS_24_X,
@@ -96,6 +106,23 @@ export class KeyspaceRegions extends Construct {
         description: `Keyspace ${props.keyspaceName}: ${handlerName}`,
         bundling: { minify: true, target: 'node24', externalModules: ['@aws-sdk/*'] },
       });
+      acknowledgeNist(
+        fn,
+        'LambdaConcurrency',
+        'A custom resource handler: it runs only while CloudFormation deploys this stack, one call at a time for one keyspace.',
+      );
+      acknowledgeNist(
+        fn,
+        'LambdaDLQ',
+        'Invoked synchronously by the provider framework, which returns every error to CloudFormation and fails the deployment; a DLQ only receives failed asynchronous invocations.',
+      );
+      acknowledgeNist(
+        fn,
+        'LambdaInsideVPC',
+        'Calls only the Amazon Keyspaces and Application Auto Scaling APIs, no resource inside a VPC; a VPC would add NAT or endpoint dependencies to the deployment.',
+      );
+      return fn;
+    };
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: handler('OnEvent', 'onEvent'),
       isCompleteHandler: handler('IsComplete', 'isComplete'),

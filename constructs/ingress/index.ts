@@ -1,1 +1,2 @@
 export * from './regional-api-endpoint';
+export * from './web-acl';

@@ -7,6 +7,7 @@ import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { pascalCase } from '../private/ids';
+import { acknowledgeNist } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 
 /** A service reachable through the endpoint by its own host name. */
@@ -86,6 +87,21 @@ export class RegionalApiEndpoint extends Construct {
       id: 'AwsSolutions-S1',
       reason: 'This bucket receives the load balancer access logs; logging its own access would only log the log delivery.',
     });
+    acknowledgeNist(
+      logs,
+      'S3BucketLoggingEnabled',
+      'This bucket receives the load balancer access logs; logging its own access would only log the log delivery.',
+    );
+    acknowledgeNist(
+      logs,
+      'S3DefaultEncryptionKMS',
+      'Elastic Load Balancing delivers access logs only to buckets encrypted with SSE-S3; SSE-KMS is not supported for them.',
+    );
+    acknowledgeNist(
+      logs,
+      'S3BucketReplicationEnabled',
+      "Access logs of this region's load balancer, read in this region; a copy elsewhere would add nothing a region loss takes from recovery.",
+    );
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
@@ -97,11 +113,16 @@ export class RegionalApiEndpoint extends Construct {
     });
     this.loadBalancer.logAccessLogs(logs);
 
-    this.loadBalancer.addListener('Http', {
+    const http = this.loadBalancer.addListener('Http', {
       port: 80,
       open: false,
       defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
     });
+    acknowledgeNist(
+      http,
+      'ELBv2ACMCertificateRequired',
+      'The HTTP listener only answers with a permanent redirect to HTTPS; it serves no content, and the HTTPS listener uses the ACM certificate.',
+    );
     const https = this.loadBalancer.addListener('Https', {
       port: 443,
       open: false,

@@ -61,7 +61,10 @@ export interface MskClusterProps extends DataStoreNetworkProps {
    * count, so a replication factor the cluster cannot place fails at synth time.
    */
   readonly topics: readonly KafkaTopicSpec[];
-  /** Customer key that encrypts the broker volumes. */
+  /**
+   * Customer key that encrypts the broker volumes and the broker and lookup logs. Its policy must
+   * admit CloudWatch Logs of the region (`cloudWatchLogsKeyStatement`).
+   */
   readonly encryptionKey: kms.IKey;
   /**
    * Retention of the broker logs.
@@ -132,6 +135,7 @@ export class MskCluster extends Construct {
 
     this.brokerLogs = new logs.LogGroup(this, 'BrokerLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -180,7 +184,7 @@ export class MskCluster extends Construct {
     }
 
     this.addStorageAutoScaling(props);
-    this.bootstrapBrokersSaslIam = this.lookUpBootstrapBrokers();
+    this.bootstrapBrokersSaslIam = this.lookUpBootstrapBrokers(props.encryptionKey);
   }
 
   public get clusterArn(): string {
@@ -225,7 +229,7 @@ export class MskCluster extends Construct {
    * cluster exists. It asks again only when the cluster ARN changes: the brokers it lists stay valid
    * bootstrap servers when brokers are added.
    */
-  private lookUpBootstrapBrokers(): string {
+  private lookUpBootstrapBrokers(logEncryptionKey: kms.IKey): string {
     const lookup = new Construct(this, 'BootstrapBrokers');
     const call: cr.AwsSdkCall = {
       service: 'Kafka',
@@ -237,6 +241,7 @@ export class MskCluster extends Construct {
       resourceType: 'Custom::MskBootstrapBrokers',
       description: `Reads the bootstrap brokers of ${this.clusterName}`,
       onCreate: call,
+      logEncryptionKey,
       statements: [new iam.PolicyStatement({ actions: ['kafka:GetBootstrapBrokers'], resources: [this.cluster.attrArn] })],
     });
     return resource.getResponseField('BootstrapBrokerStringSaslIam');

@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
@@ -73,6 +74,11 @@ export interface MskReplicatorProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Encrypts the replicator's log group; its policy must admit CloudWatch Logs of this region
+   * (`cloudWatchLogsKeyStatement` in constructs/private/kms.ts).
+   */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -146,6 +152,7 @@ export class MskReplicator extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 

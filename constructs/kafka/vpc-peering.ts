@@ -1,6 +1,7 @@
 import { Arn, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { pascalCase } from '../private/ids';
@@ -32,6 +33,11 @@ export interface CrossRegionVpcPeeringProps {
    * @default - the private (EKS) and isolated (data) subnets
    */
   readonly routedSubnets?: readonly ec2.SubnetSelection[];
+  /**
+   * Encrypts the log groups of the functions that read the peer's parameters and add its routes; its policy must admit CloudWatch Logs of this region
+   * (`cloudWatchLogsKeyStatement` in constructs/private/kms.ts).
+   */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -60,7 +66,7 @@ export class CrossRegionVpcPeering extends Construct {
     validate(this, props, stack.region);
     const vpcCidr = props.vpcCidr ?? props.vpc.vpcCidrBlock;
 
-    this.peerVpcId = readParameter(this, 'PeerVpcId', props.peerRegion, props.peerVpcIdParameterName);
+    this.peerVpcId = readParameter(this, 'PeerVpcId', props.peerRegion, props.peerVpcIdParameterName, props.logEncryptionKey);
     this.peering = new ec2.CfnVPCPeeringConnection(this, 'Resource', {
       vpcId: props.vpc.vpcId,
       peerVpcId: this.peerVpcId,
@@ -87,7 +93,7 @@ export class CrossRegionVpcPeering extends Construct {
     // The primary's side, in its region.
     const peerRouteTableIds = Fn.split(
       ',',
-      readParameter(this, 'PeerRouteTableIds', props.peerRegion, props.peerRouteTableIdsParameterName),
+      readParameter(this, 'PeerRouteTableIds', props.peerRegion, props.peerRouteTableIdsParameterName, props.logEncryptionKey),
       props.peerRouteTableCount,
     );
     const peeringArn = Arn.format(
@@ -112,6 +118,7 @@ export class CrossRegionVpcPeering extends Construct {
         onCreate: call('createRoute'),
         onUpdate: call('replaceRoute'),
         onDelete: { service: 'EC2', action: 'deleteRoute', parameters: route, region: props.peerRegion },
+        logEncryptionKey: props.logEncryptionKey,
         statements: [
           new iam.PolicyStatement({
             actions: ['ec2:CreateRoute', 'ec2:ReplaceRoute', 'ec2:DeleteRoute'],
@@ -134,7 +141,7 @@ export class CrossRegionVpcPeering extends Construct {
  * The value of an SSM parameter in another region, read once at deploy time (and again only when the
  * region or name changes).
  */
-function readParameter(scope: Construct, id: string, region: string, name: string): string {
+function readParameter(scope: Construct, id: string, region: string, name: string, logEncryptionKey: kms.IKey): string {
   const lookup = new Construct(scope, `${pascalCase(id)}Lookup`);
   const resource = sdkCallResource(lookup, {
     resourceType: 'Custom::CrossRegionParameter',
@@ -146,6 +153,7 @@ function readParameter(scope: Construct, id: string, region: string, name: strin
       region,
       physicalResourceId: cr.PhysicalResourceId.of(`${region}:${name}`),
     },
+    logEncryptionKey,
     statements: [
       new iam.PolicyStatement({
         actions: ['ssm:GetParameter'],

@@ -1,5 +1,6 @@
 import { Arn, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { sdkCallResource } from '../private/sdk-call';
@@ -9,6 +10,11 @@ export interface RemoteParameterProps {
   readonly parameterName: string;
   /** The region that holds it. */
   readonly region: string;
+  /**
+   * Encrypts the log group of the function that reads the parameter; its policy must admit CloudWatch Logs of this region
+   * (`cloudWatchLogsKeyStatement` in constructs/private/kms.ts).
+   */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -42,6 +48,7 @@ export class RemoteParameter extends Construct {
       resourceType: 'Custom::RemoteParameter',
       description: `Reads ${props.parameterName} in ${props.region}`,
       onCreate: read,
+      logEncryptionKey: props.logEncryptionKey,
       statements: [new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] })],
     });
     this.value = resource.getResponseField('Parameter.Value');

@@ -1,7 +1,9 @@
 import { RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeNist } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 
 /** Interface endpoints every platform workload uses, so their traffic never leaves the VPC. */
@@ -29,6 +31,11 @@ export interface PlatformVpcProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly flowLogRetention?: logs.RetentionDays;
+  /**
+   * Encrypts the flow log group; its policy must admit CloudWatch Logs of this region
+   * (`cloudWatchLogsKeyStatement` in constructs/private/kms.ts).
+   */
+  readonly logEncryptionKey: kms.IKey;
   /**
    * Interface endpoints to create, by construct id.
    * @default DEFAULT_INTERFACE_ENDPOINTS
@@ -68,6 +75,7 @@ export class PlatformVpc extends Construct {
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -97,6 +105,13 @@ export class PlatformVpc extends Construct {
       id: 'CloudFormation-Validate::W3010',
       reason: 'Zone names are fixed in config so synthesis needs no lookup; every account has these zone names.',
     });
+    for (const subnet of this.vpc.publicSubnets) {
+      acknowledgeNist(
+        subnet,
+        'VPCNoUnrestrictedRouteToIGW',
+        'A public subnet: it holds only the internet-facing API load balancer and the NAT gateways, which need the route to the internet gateway; workloads and data stores are in the private and isolated subnets.',
+      );
+    }
 
     // One security group for all endpoints, open to the VPC's literal CIDR on 443 only.
     this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
 import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
+import { acknowledgeNist } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 import {
   acknowledgeReplicaFindings,
@@ -36,7 +37,10 @@ export interface CrossRegionReadReplicaProps extends DataStoreNetworkProps {
   readonly instanceClass: string;
   /** `max_connections`, the same as the source's, so a promoted replica takes the same load. */
   readonly maxConnections: number;
-  /** Key in this replica's region that encrypts its storage and Performance Insights data. */
+  /**
+   * Key in this replica's region that encrypts its storage, Performance Insights data and log
+   * groups. Its policy must admit CloudWatch Logs of the region (`cloudWatchLogsKeyStatement`).
+   */
   readonly encryptionKey: kms.IKey;
   /**
    * Automated backups and point-in-time recovery window, 1 to 35 days. Kept on the replica so the
@@ -138,7 +142,12 @@ export class CrossRegionReadReplica extends RegionalDatabaseBase {
     parameterGroup.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.monitoringRole = enhancedMonitoringRole(this, 'MonitoringRole');
     const monitoringRole = this.monitoringRole;
-    const logGroups = instanceLogGroups(this, props.instanceIdentifier, props.logRetention ?? logs.RetentionDays.ONE_YEAR);
+    const logGroups = instanceLogGroups(
+      this,
+      props.instanceIdentifier,
+      props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      props.encryptionKey,
+    );
 
     this.resource = new rds.CfnDBInstance(this, 'Resource', {
       sourceDbInstanceIdentifier: props.sourceDbInstanceArn,
@@ -191,11 +200,10 @@ export class CrossRegionReadReplica extends RegionalDatabaseBase {
       engine,
     });
     if (props.multiAz === false) {
-      Validations.of(instance).acknowledge({
-        id: 'AwsSolutions-RDS3',
-        reason:
-          'Single-AZ by explicit choice of the caller (the dev tier): the replica holds no writes until promoted, and a promoted instance can be made Multi-AZ online.',
-      });
+      const reason =
+        'Single-AZ by explicit choice of the caller (the dev tier): the replica holds no writes until promoted, and a promoted instance can be made Multi-AZ online.';
+      Validations.of(instance).acknowledge({ id: 'AwsSolutions-RDS3', reason });
+      acknowledgeNist(instance, 'RDSMultiAZSupport', reason);
     }
   }
 }

@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
+import { acknowledgeNist } from '../private/nag';
 
 /** Logs every instance exports to CloudWatch Logs. */
 export const EXPORTED_LOGS = ['postgresql', 'upgrade'] as const;
@@ -55,12 +56,18 @@ export function postgresParameters(maxConnections: number): Record<string, strin
  * removal policy are ours (RDS would create them with unlimited retention). The instance must
  * depend on them, or RDS creates them first and their creation fails.
  */
-export function instanceLogGroups(scope: Construct, instanceIdentifier: string, retention: logs.RetentionDays): logs.LogGroup[] {
+export function instanceLogGroups(
+  scope: Construct,
+  instanceIdentifier: string,
+  retention: logs.RetentionDays,
+  encryptionKey: kms.IKey,
+): logs.LogGroup[] {
   return EXPORTED_LOGS.map(
     (log) =>
       new logs.LogGroup(scope, `Logs${log.charAt(0).toUpperCase()}${log.slice(1)}`, {
         logGroupName: `/aws/rds/instance/${instanceIdentifier}/${log}`,
         retention,
+        encryptionKey,
         removalPolicy: RemovalPolicy.RETAIN,
       }),
   );
@@ -81,10 +88,14 @@ export function enhancedMonitoringRole(scope: Construct, id: string): iam.Role {
 
 /** Acknowledge the cdk-nag rules that do not apply to an RDS read replica (encryption is inherited). */
 export function acknowledgeReplicaFindings(instance: rds.CfnDBInstance | Construct): void {
-  Validations.of(instance).acknowledge({
-    id: 'AwsSolutions-RDS2',
-    reason: 'Encryption is inherited from the encrypted source; CloudFormation forbids StorageEncrypted on a read replica.',
-  });
+  const encryption = 'Encryption is inherited from the encrypted source; CloudFormation forbids StorageEncrypted on a read replica.';
+  Validations.of(instance).acknowledge({ id: 'AwsSolutions-RDS2', reason: encryption });
+  acknowledgeNist(instance, 'RDSStorageEncrypted', encryption);
+  acknowledgeNist(
+    instance,
+    'RDSInBackupPlan',
+    'AWS Backup cannot back up a read replica; its source is in its region backup plan, and once promoted and deployed as the primary (-c primaryRegion) the data stack adds it to its own.',
+  );
   acknowledgeDefaultPort(instance);
 }
 

@@ -37,7 +37,10 @@ export interface PostgresDatabaseProps extends DataStoreNetworkProps {
   readonly maxConnections: number;
   /** Automated backups and point-in-time recovery window, 1 to 35 days. */
   readonly backupRetention: Duration;
-  /** Encrypts storage, Performance Insights and the master user secret. */
+  /**
+   * Encrypts storage, Performance Insights, the master user secret and the log groups. Its policy
+   * must admit CloudWatch Logs of the region (`cloudWatchLogsKeyStatement`).
+   */
   readonly encryptionKey: kms.IKey;
   /**
    * Master user; its password is generated, stored and rotated by RDS in Secrets Manager.
@@ -105,7 +108,7 @@ export class PostgresDatabase extends RegionalDatabaseBase {
     });
     this.monitoringRole = enhancedMonitoringRole(this, 'MonitoringRole');
 
-    const primaryLogs = instanceLogGroups(this, props.instanceIdentifier, logRetention);
+    const primaryLogs = instanceLogGroups(this, props.instanceIdentifier, logRetention, props.encryptionKey);
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
       ...instanceDefaults(props.encryptionKey),
       engine,

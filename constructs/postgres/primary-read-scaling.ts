@@ -7,7 +7,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { markDerivedCopy } from '../private/derived-copy';
-import { acknowledgeWildcardResource } from '../private/nag';
+import { acknowledgeNist, acknowledgeWildcardResource } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 import { acknowledgeReplicaFindings, instanceDefaults, instanceLogGroups, POSTGRES_PORT } from './instance-support';
 import { validateInstanceIdentifier } from './postgres-database';
@@ -35,7 +35,10 @@ export interface PrimaryReadScalingProps extends DataStoreNetworkProps {
   readonly database: IRegionalDatabase;
   /** Instance class of the replicas without the `db.` prefix; the primary's, so they keep up. */
   readonly instanceClass: string;
-  /** Encrypts Performance Insights data of the replicas. */
+  /**
+   * Encrypts Performance Insights data and log groups of the replicas. Its policy must admit
+   * CloudWatch Logs of the region (`cloudWatchLogsKeyStatement`).
+   */
   readonly encryptionKey: kms.IKey;
   /**
    * In-region read replicas.
@@ -93,7 +96,7 @@ export class PrimaryReadScaling extends Construct {
 
     for (const [index, spec] of specs.entries()) {
       const replicaScope = new Construct(this, `ReadReplica${index + 1}`);
-      const replicaLogs = spec.logGroups ?? instanceLogGroups(replicaScope, spec.instanceIdentifier, logRetention);
+      const replicaLogs = spec.logGroups ?? instanceLogGroups(replicaScope, spec.instanceIdentifier, logRetention, props.encryptionKey);
       const replica = new rds.DatabaseInstanceReadReplica(replicaScope, 'Instance', {
         ...instanceDefaults(props.encryptionKey),
         instanceIdentifier: spec.instanceIdentifier,
@@ -119,6 +122,16 @@ export class PrimaryReadScaling extends Construct {
       );
       Tags.of(replica).add('mlp:replica-role', spec.role);
       acknowledgeReplicaFindings(replica);
+      acknowledgeNist(
+        replica,
+        'RDSMultiAZSupport',
+        'An in-region read replica adds read capacity only; the replicas are spread over the three zones and a lost one is rebuilt from the Multi-AZ primary.',
+      );
+      acknowledgeNist(
+        replica,
+        'RDSInstanceDeletionProtectionEnabled',
+        'A derived copy of the Multi-AZ primary in the same region (the stateful-resource guard exempts it): removing it from the code must delete it, and it is rebuilt from the primary in minutes.',
+      );
       Validations.of(replica).acknowledge({
         id: 'CloudFormation-Validate::W3010',
         reason: 'The zone comes from the VPC, whose zones are fixed in config; pinning each replica to one spreads them across all three.',
@@ -138,6 +151,14 @@ export class PrimaryReadScaling extends Construct {
 
     if (props.connectionPooler) {
       this.proxy = this.addProxy(props, vpcSubnets);
+      // DatabaseProxy opens the database's security group to the proxy's on the instance's port.
+      for (const rule of ['EC2RestrictedSSH', 'EC2RestrictedCommonPorts']) {
+        acknowledgeNist(
+          props.database.securityGroup,
+          rule,
+          "The database's ingress rules name a source security group (the proxy's) or the VPC's client subnets, never 0.0.0.0/0; the proxy's rule carries the instance port as a token, which this rule cannot resolve and reports as an error.",
+        );
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
@@ -32,4 +32,57 @@ export function autoScalingEbsKeyStatements(scope: Construct): iam.PolicyStateme
       conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
     }),
   ];
+}
+
+/**
+ * A key policy for a customer managed key of this account, in place of CDK's default (the account
+ * root with `kms:*`): the account's IAM policies decide who may use and administer the key, but
+ * grants can only be created for AWS resources (`kms:GrantIsForAWSResource`), i.e. by an integrated
+ * service acting for a caller (EBS, RDS, EKS, ...), never handed out directly by an IAM principal.
+ * Pass it as `policy` of `kms.Key`; further statements are added to it as usual.
+ */
+export function accountKeyPolicy(): iam.PolicyDocument {
+  const account = new iam.AccountRootPrincipal();
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'AccountUsesAndAdministersKeyThroughIam',
+        principals: [account],
+        notActions: ['kms:CreateGrant'],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'AccountCreatesGrantsOnlyForAwsResources',
+        principals: [account],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
+      }),
+    ],
+  });
+}
+
+/**
+ * The key policy statement that lets CloudWatch Logs of the key's region encrypt this account's
+ * log groups of that region with it, and no other log group (encryption-context condition).
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+ */
+export function cloudWatchLogsKeyStatement(scope: Construct): iam.PolicyStatement {
+  const stack = Stack.of(scope);
+  return new iam.PolicyStatement({
+    sid: 'CloudWatchLogsOfThisAccountAndRegion',
+    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnLike: {
+        'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    },
+  });
 }

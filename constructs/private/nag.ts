@@ -24,6 +24,11 @@ function render(value: unknown): string {
   throw new Error(`cannot render ${JSON.stringify(value)} as a cdk-nag resource name`);
 }
 
+/** Acknowledge one NIST 800-53 rev 5 rule (`NIST.800.53.R5-<rule>`) on `scope` and below, with the reason. */
+export function acknowledgeNist(scope: IConstruct, rule: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: `NIST.800.53.R5-${rule}`, reason });
+}
+
 /** Acknowledge one wildcard resource of an IAM policy (AwsSolutions-IAM5), with the reason. */
 export function acknowledgeWildcardResource(scope: IConstruct, arn: string, reason: string): void {
   Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResourceName(scope, arn)}]`, reason });

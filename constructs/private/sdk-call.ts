@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
@@ -16,6 +17,11 @@ export interface SdkCallResourceProps {
   readonly onDelete?: cr.AwsSdkCall;
   /** Everything the calls need, and nothing more. */
   readonly statements: iam.PolicyStatement[];
+  /**
+   * Encrypts the provider's log group; its policy must admit CloudWatch Logs of the region
+   * (`cloudWatchLogsKeyStatement`).
+   */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -26,6 +32,7 @@ export interface SdkCallResourceProps {
 export function sdkCallResource(scope: Construct, props: SdkCallResourceProps): cr.AwsCustomResource {
   const logGroup = new logs.LogGroup(scope, 'ProviderLogs', {
     retention: logs.RetentionDays.ONE_YEAR,
+    encryptionKey: props.logEncryptionKey,
     removalPolicy: RemovalPolicy.RETAIN,
   });
   const role = new iam.Role(scope, 'ProviderRole', {

@@ -26,7 +26,10 @@ export interface CacheClusterProps extends DataStoreNetworkProps {
   readonly shards: number;
   /** Replicas per shard; at least 1 so every shard survives the loss of a node or zone. */
   readonly replicasPerShard: number;
-  /** Encrypts the cache at rest and its snapshots. */
+  /**
+   * Encrypts the cache at rest, its snapshots and its slow log. Its policy must admit CloudWatch
+   * Logs of the region (`cloudWatchLogsKeyStatement`).
+   */
   readonly encryptionKey: kms.IKey;
   /** Daily snapshots kept; 0 turns snapshots off. */
   readonly snapshotRetentionDays: number;
@@ -93,6 +96,7 @@ export class CacheCluster extends Construct {
 
     const slowLog = new logs.LogGroup(this, 'SlowLog', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 

@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { accountKeyPolicy } from '../private/kms';
 import { ValidationError } from '../private/validation-error';
 import { DNS_LABEL_PATTERN, regionalApiDomainName } from './host-names';
 import { validateRegions } from './validation';
@@ -81,6 +82,7 @@ export class RegionalHealthChecks extends Construct {
       description: `Encrypts ${props.namePrefix} regional health notifications`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      policy: accountKeyPolicy(),
     });
     // No confused-deputy conditions here: the key encrypts only this topic, and the topic policy
     // below already limits publishing to this stack's alarms. AWS documents the unconditioned form

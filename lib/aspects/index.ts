@@ -1,1 +1,2 @@
+export * from './cdk-provided-acknowledgements';
 export * from './stateful-resource-guard';

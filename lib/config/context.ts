@@ -63,16 +63,7 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
   const tier = TIER_PRESETS[tierName];
   const regionNames = parseRegions(context.regions, tier.defaultRegions);
 
-  const explicitAccount = optionalString('account', context.account) ?? defaultAccount;
-  const accountIsPlaceholder = explicitAccount === undefined;
-  const account = valueOrPlaceholder(
-    'account',
-    explicitAccount,
-    PLACEHOLDER_ACCOUNT,
-    ACCOUNT_PATTERN,
-    'expected a 12-digit AWS account id',
-    warnings,
-  );
+  const { account, isPlaceholder: accountIsPlaceholder } = resolveAccount(context.account, defaultAccount, warnings);
   const domain = valueOrPlaceholder(
     'domain',
     optionalString('domain', context.domain),
@@ -155,6 +146,39 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
 }
 
 /** The value if it matches `pattern`; the synth-only placeholder, with a warning, if it is absent. */
+const ACCOUNT_ALLOWED = 'expected a 12-digit AWS account id';
+
+/**
+ * `-c account`, else the CLI's CDK_DEFAULT_ACCOUNT, else the placeholder. A CDK_DEFAULT_ACCOUNT
+ * that is set but blank (some shells and CI runners leave it so) counts as unset; an error names
+ * the source the bad value came from.
+ */
+function resolveAccount(
+  contextValue: unknown,
+  defaultAccount: string | undefined,
+  warnings: string[],
+): { account: string; isPlaceholder: boolean } {
+  const fromContext = optionalString('account', contextValue);
+  if (fromContext !== undefined) {
+    if (!ACCOUNT_PATTERN.test(fromContext)) throw new ConfigError('account', fromContext, ACCOUNT_ALLOWED);
+    return { account: fromContext, isPlaceholder: false };
+  }
+  const fromEnvironment = defaultAccount?.trim();
+  if (fromEnvironment) {
+    if (!ACCOUNT_PATTERN.test(fromEnvironment)) {
+      throw new ConfigError(
+        'account',
+        fromEnvironment,
+        `${ACCOUNT_ALLOWED} (read because -c account is not given)`,
+        'environment CDK_DEFAULT_ACCOUNT',
+      );
+    }
+    return { account: fromEnvironment, isPlaceholder: false };
+  }
+  warnings.push(`no -c account and no CDK_DEFAULT_ACCOUNT: using placeholder ${PLACEHOLDER_ACCOUNT} (synth only)`);
+  return { account: PLACEHOLDER_ACCOUNT, isPlaceholder: true };
+}
+
 function valueOrPlaceholder(
   key: string,
   value: string | undefined,
@@ -164,8 +188,7 @@ function valueOrPlaceholder(
   warnings: string[],
 ): string {
   if (value === undefined) {
-    const source = key === 'account' ? 'no -c account and no CDK_DEFAULT_ACCOUNT' : `no -c ${key}`;
-    warnings.push(`${source}: using placeholder ${placeholder} (synth only)`);
+    warnings.push(`no -c ${key}: using placeholder ${placeholder} (synth only)`);
     return placeholder;
   }
   if (!pattern.test(value)) throw new ConfigError(key, value, allowed);

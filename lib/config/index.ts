@@ -2,6 +2,7 @@ export * from './address-plan';
 export * from './context';
 export * from './errors';
 export * from './naming';
+export * from './node-pools';
 export * from './regions';
 export * from './tiers';
 export * from './topology';

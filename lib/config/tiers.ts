@@ -174,7 +174,8 @@ function eks(general: [string, number, number], memory: [string, number], gpu?: 
     kubernetesVersion: KUBERNETES_VERSION,
     system: { instanceTypes: ['m7i.large'], minSize: 3, desiredSize: 3, maxSize: 6 }, // one per AZ
     general: { instanceTypes: [generalType], minSize: generalMin, desiredSize: generalMin, maxSize: generalMax },
-    // One node per ClickHouse replica ([000] shards x replicas) plus the 3 Keeper nodes ([004]).
+    // One node per ClickHouse replica ([000] shards x replicas); Keeper ([004] 3 members) runs on the
+    // general pool with its own small requests. [ours] max: one spare per zone while a node is replaced.
     memoryOptimized: { instanceTypes: [memoryType], minSize: memoryNodes, desiredSize: memoryNodes, maxSize: memoryNodes + 3 },
     gpu: gpu && { instanceTypes: [gpu[0]], minSize: 0, desiredSize: 0, maxSize: gpu[1] },
   };
@@ -235,6 +236,12 @@ const SHARED = {
     archivePrefix: 'runs/',
     noncurrentVersionExpirationDays: 90, // [002] S3 versioning: 90 days retention
     replicationTimeControlMinutes: 15, // S3 RTC's fixed 15-minute threshold
+  },
+  ingress: {
+    // [004] query-api scales out at 5000 rps per pod, the smallest per-pod budget behind the load
+    // balancer; [ours] one client address may use at most one such pod for the whole 5-minute window
+    // (5000 x 300 s), so no single client can force a scale-out on its own.
+    requestsPerIpPer5Minutes: 5000 * 300,
   },
   routing: {
     healthCheckIntervalSeconds: 10, // [003] health check fails 3 consecutive times (10 s each)
@@ -341,7 +348,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       ...REDIS_COMMON,
     },
     featureStore: ON_DEMAND_FEATURES, // [ours] spiky, low traffic is cheapest on demand
-    eks: eks(['m7i.xlarge', 3, 12], ['r7i.xlarge', 2 + 3]),
+    eks: eks(['m7i.xlarge', 3, 12], ['r7i.xlarge', 1 * 2]),
     batch: batch(256, 64, ['g5.xlarge']), // [ours] dev: 1/40 of the seed ceiling, single-GPU instances only
     workloads: workloads({
       // [ours] dev runs every service at its smallest HA size (2) and caps growth.
@@ -398,7 +405,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       ...REDIS_COMMON,
     },
     featureStore: ON_DEMAND_FEATURES,
-    eks: eks(['m7i.2xlarge', 6, 40], ['r7i.4xlarge', 3 * 2 + 3]), // [000] ClickHouse node 16 vCPU / 64 GB -> r7i.4xlarge
+    eks: eks(['m7i.2xlarge', 6, 40], ['r7i.4xlarge', 3 * 2]), // [000] ClickHouse node 16 vCPU / 64 GB -> r7i.4xlarge
     batch: batch(2000, 500, ['g5.xlarge', 'p4d.24xlarge']), // [ours] 1/5 of the [002] ceilings
     workloads: workloads(),
   },
@@ -445,7 +452,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       ...REDIS_COMMON,
     },
     featureStore: ON_DEMAND_FEATURES,
-    eks: eks(['m7i.4xlarge', 9, 80], ['r7i.8xlarge', 8 * 2 + 3], ['g5.2xlarge', 10]), // [000] 32/128 -> r7i.8xlarge
+    eks: eks(['m7i.4xlarge', 9, 80], ['r7i.8xlarge', 8 * 2], ['g5.2xlarge', 10]), // [000] 32/128 -> r7i.8xlarge
     batch: batch(5000, 1000, ['g5.xlarge', 'p4d.24xlarge']), // [ours] half the [002] ceilings
     workloads: workloads(),
   },
@@ -503,7 +510,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       targetUtilizationPercent: 70, // [001] scale out at 70 % utilisation
       tables: FEATURE_TABLES,
     },
-    eks: eks(['m7i.4xlarge', 30, 300], ['r7i.16xlarge', 20 * 3 + 3], ['g5.2xlarge', 40]), // [000] 64/256 -> r7i.16xlarge
+    eks: eks(['m7i.4xlarge', 30, 300], ['r7i.16xlarge', 20 * 3], ['g5.2xlarge', 40]), // [000] 64/256 -> r7i.16xlarge
     batch: batch(10_000, 2000, ['g5.xlarge', 'p4d.24xlarge']), // [002] maxvCpus 10000 (CPU), 2000 (GPU)
     workloads: workloads({ 'prediction-service': PREDICTION_MOST_CRITICAL }),
   },

@@ -285,6 +285,12 @@ export interface RoutingSettings {
   readonly recordTtlSeconds: number;
 }
 
+/** Protection of the regional API load balancers (the web ACL). */
+export interface IngressProtection {
+  /** Requests one client IP address may send in any 5-minute window before WAF blocks it. */
+  readonly requestsPerIpPer5Minutes: number;
+}
+
 export interface DrillCadence {
   readonly backupRestoreTest: string;
   readonly regionFailoverDrill: string;
@@ -323,6 +329,7 @@ export interface TierPreset {
   readonly artifacts: ArtifactLifecycle;
   readonly images: ThirdPartyImages;
   readonly routing: RoutingSettings;
+  readonly ingress: IngressProtection;
   readonly drills: DrillCadence;
 }
 

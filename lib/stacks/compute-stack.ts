@@ -5,6 +5,7 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
@@ -24,9 +25,9 @@ import {
   TLS_CERT_FILE,
   TLS_KEY_FILE,
 } from '../../constructs/clickhouse';
-import { INTERNAL_CA_ISSUER, PlatformCluster } from '../../constructs/eks';
+import { GPU_TAINT_KEY, INTERNAL_CA_ISSUER, NODE_POOL_LABEL, PlatformCluster } from '../../constructs/eks';
 import { ServiceRepositories } from '../../constructs/images';
-import { RegionalApiEndpoint } from '../../constructs/ingress';
+import { RegionalApiEndpoint, RegionalWebAcl } from '../../constructs/ingress';
 import {
   CrossRegionVpcPeering,
   grantKafkaClient,
@@ -47,6 +48,7 @@ import {
   clusterName,
   featureKeyspaceName,
   kafkaClusterName,
+  nodePoolPlans,
   PLATFORM_NAMESPACE,
   runbookParameterName,
   SERVICE_HOSTS,
@@ -54,6 +56,9 @@ import {
 } from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
+
+/** [ours] Karpenter chart: 1.13 is the first to support Kubernetes 1.36 (karpenter.sh compatibility matrix). */
+const KARPENTER_VERSION = '1.14.1';
 
 export interface ComputeStackProps extends RegionalStackProps {
   readonly vpc: ec2.IVpc;
@@ -110,6 +115,8 @@ const SERVICE_ACCESS: Partial<Record<ServiceName | 'scheduler', readonly ('artif
 export class ComputeStack extends RegionalStack {
   public readonly cluster: PlatformCluster;
   public readonly endpoint: RegionalApiEndpoint;
+  /** The web ACL in front of the endpoint's load balancer. */
+  public readonly webAcl: RegionalWebAcl;
   public readonly repositories: ServiceRepositories;
   public readonly batch: BatchCompute;
   /** The region's data key, which encrypts the artifacts the services read and write. */
@@ -139,6 +146,20 @@ export class ComputeStack extends RegionalStack {
       albControllerVersion: eks.AlbControllerVersion.V2_17_1,
       kedaVersion: '2.17.2',
       certManagerVersion: 'v1.19.1',
+      karpenter: {
+        version: KARPENTER_VERSION,
+        nodePools: nodePoolPlans(tier, this.regionPlan.availabilityZones).map((plan) => ({
+          name: plan.name,
+          labels: { [NODE_POOL_LABEL]: plan.pool },
+          instanceTypes: plan.instanceTypes,
+          zones: plan.zone ? [plan.zone] : this.regionPlan.availabilityZones,
+          taints: plan.pool === 'gpu' ? [{ key: GPU_TAINT_KEY, value: 'true', effect: 'NoSchedule' as const }] : undefined,
+          cpuLimit: plan.limits.cpu,
+          memoryLimitGiB: plan.limits.memoryGiB,
+          // ClickHouse servers hold their data on zonal volumes: only empty memory nodes are removed.
+          consolidateUnderutilized: plan.pool !== 'memory',
+        })),
+      },
     });
 
     const services = [...(Object.keys(tier.workloads.services) as ServiceName[]), 'scheduler'] as const;
@@ -164,6 +185,12 @@ export class ComputeStack extends RegionalStack {
         ]),
       ),
     });
+    this.webAcl = new RegionalWebAcl(this, 'ApiFirewall', {
+      webAclName: `mlp-${tier.name}-${code}-api`,
+      loadBalancers: [this.endpoint.loadBalancer],
+      requestsPerIpPer5Minutes: tier.ingress.requestsPerIpPer5Minutes,
+      logEncryptionKey: props.data.dataKey,
+    });
 
     for (const service of services) {
       const access = SERVICE_ACCESS[service];
@@ -178,7 +205,7 @@ export class ComputeStack extends RegionalStack {
 
     const platformNamespace = this.addWorkloads(services);
     this.addStreaming(props.data, platformNamespace);
-    this.batch = this.addBatch(props.vpc);
+    this.batch = this.addBatch(props.vpc, props.data.dataKey);
 
     this.publishRunbookParameter('compute', 'cluster-name', this.cluster.cluster.clusterName);
     this.publishRunbookParameter('compute', 'api-host', apiHost);
@@ -364,9 +391,14 @@ export class ComputeStack extends RegionalStack {
       peerVpcIdParameterName: runbookParameterName(tier.name, 'network', 'vpc-id'),
       peerRouteTableIdsParameterName: runbookParameterName(tier.name, 'network', 'route-table-ids'),
       peerRouteTableCount: 2 * primary.availabilityZones.length,
+      logEncryptionKey: data.dataKey,
     });
     const remote = (key: 'cluster-arn' | 'bootstrap-brokers', id: string) =>
-      new RemoteParameter(this, id, { parameterName: runbookParameterName(tier.name, 'kafka', key), region: primary.name }).value;
+      new RemoteParameter(this, id, {
+        parameterName: runbookParameterName(tier.name, 'kafka', key),
+        region: primary.name,
+        logEncryptionKey: data.dataKey,
+      }).value;
     const sourceArn = remote('cluster-arn', 'PrimaryKafkaArn');
     const role = this.cluster.addPodRole('MirrorMaker', MIRROR_MAKER_NAMESPACE, 'mirror-maker');
     grantMirrorMaker2(role, { sourceClusterArn: sourceArn, targetClusterArn: targetClusterPattern });
@@ -388,7 +420,7 @@ export class ComputeStack extends RegionalStack {
   }
 
   /** Batch for pipeline steps and scheduler jobs, and the training-step job definition template. */
-  private addBatch(vpc: ec2.IVpc): BatchCompute {
+  private addBatch(vpc: ec2.IVpc, logEncryptionKey: kms.IKey): BatchCompute {
     const sizing = this.config.tier.batch;
     const types = (names: readonly string[]) => names.map((name) => new ec2.InstanceType(name));
     const compute = new BatchCompute(this, 'Batch', {
@@ -410,6 +442,7 @@ export class ComputeStack extends RegionalStack {
       memory: Size.mebibytes(sizing.trainingJob.memoryMiB),
       gpus: sizing.trainingJob.gpus,
       retries: sizing.retries,
+      logEncryptionKey,
       timeout: Duration.hours(sizing.trainingJob.timeoutHours),
     });
     this.grantArtifacts(training.jobRole as iam.Role);

@@ -19,6 +19,8 @@ import {
   type PostgresReadReplicaSpec,
   PrimaryReadScaling,
 } from '../../constructs/postgres';
+import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../../constructs/private/kms';
+import { acknowledgeNist } from '../../constructs/private/nag';
 import { CacheCluster, GlobalDatastore, MAX_GLOBAL_DATASTORE_SECONDARIES } from '../../constructs/redis';
 import {
   artifactBucketName,
@@ -88,7 +90,11 @@ export class DataStack extends RegionalStack {
       enableKeyRotation: true,
       pendingWindow: Duration.days(30),
       removalPolicy: RemovalPolicy.RETAIN,
+      policy: accountKeyPolicy(),
     });
+    // The data key also encrypts the region's log groups: database, broker and cache logs hold query
+    // text and client addresses, as sensitive as the stores. Compute and resilience use it too.
+    this.dataKey.addToResourcePolicy(cloudWatchLogsKeyStatement(this));
 
     const accessLogs = new AccessLogsBucket(this, 'AccessLogs');
     this.artifactBucket = new ArtifactBucket(this, 'Artifacts', {
@@ -97,6 +103,11 @@ export class DataStack extends RegionalStack {
       accessLogsBucket: accessLogs.bucket,
       lifecycle: tier.artifacts,
     }).bucket;
+    acknowledgeNist(
+      this.artifactBucket,
+      'S3BucketReplicationEnabled',
+      "Replicated: the resilience stack's BucketReplication writes the rules, since their destinations are other regions' buckets, which this stack cannot reference and which must exist first.",
+    );
 
     // PostgreSQL
     const lineage = this.config.databases[this.region];
@@ -219,6 +230,13 @@ export class DataStack extends RegionalStack {
         });
     // Every resource of a generation names it, so retiring it is recognisable in a template diff.
     Tags.of(database).add(DATABASE_TAG, g.instanceIdentifier);
+    if (g.role !== 'primary') {
+      acknowledgeNist(
+        database,
+        'RDSInBackupPlan',
+        `Not the primary (${g.role}): the platform writes to the primary of ${this.config.primaryRegion.name}, which its region's backup plan covers; this generation keeps its own automated backups until it is promoted or retired.`,
+      );
+    }
     return database;
   }
 
@@ -238,7 +256,12 @@ export class DataStack extends RegionalStack {
       const index = (roleCounts.get(role) ?? 0) + 1;
       roleCounts.set(role, index);
       const instanceIdentifier = postgresReadReplicaId(g.instanceIdentifier, role, index);
-      const logGroups = instanceLogGroups(new Construct(database, `ReadReplica${position + 1}`), instanceIdentifier, logRetention);
+      const logGroups = instanceLogGroups(
+        new Construct(database, `ReadReplica${position + 1}`),
+        instanceIdentifier,
+        logRetention,
+        this.dataKey,
+      );
       return { role, instanceIdentifier, logGroups };
     });
   }
@@ -275,6 +298,7 @@ export class DataStack extends RegionalStack {
       globalDatastoreId = new RemoteParameter(this, 'CacheGlobalDatastoreId', {
         parameterName: globalIdParameter,
         region: home.name,
+        logEncryptionKey: this.dataKey,
       }).value;
     }
     const cache = new CacheCluster(this, 'Cache', {
@@ -291,6 +315,11 @@ export class DataStack extends RegionalStack {
       globalDatastoreId,
       logRetention,
     });
+    acknowledgeNist(
+      cache.replicationGroup,
+      'ElastiCacheRedisClusterAutomaticBackup',
+      `Snapshots kept ${spec.snapshotRetentionDays} day(s), as seed 004 keeps its RDB snapshots 24 h: the cache holds copies of the feature store's rows (Keyspaces, with PITR) and is refilled from it, so older snapshots would restore stale data.`,
+    );
     // The datastore's primary follows the platform's primary when that region is in it; a primary
     // outside it (a third or later secondary) runs on its regional cache, and the datastore stays.
     const primary = this.config.primaryRegion;
@@ -326,6 +355,7 @@ export class DataStack extends RegionalStack {
         keyspaceName: featureKeyspaceName(tier.name),
         regions: this.config.regions.map((r) => r.name),
         tables: features.tables,
+        logEncryptionKey: this.dataKey,
         capacity:
           features.capacityMode === 'PAY_PER_REQUEST'
             ? { mode: 'PAY_PER_REQUEST' }

@@ -45,6 +45,7 @@ export class ResilienceStack extends RegionalStack {
     this.artifactReplication = new BucketReplication(this, 'ArtifactReplication', {
       sourceBucketName: artifactBucketName(tier, this.account, this.region),
       sourceKmsKeyAlias: dataKeyAlias(tier),
+      logEncryptionKey: props.data.dataKey,
       destinations: targets.map((target) => ({
         bucketName: artifactBucketName(tier, this.account, target.name),
         region: target.name,
@@ -103,6 +104,7 @@ export class ResilienceStack extends RegionalStack {
     const published = new RemoteParameter(this, `KafkaSource${source.code}`, {
       parameterName: runbookParameterName(tier, 'kafka', 'replication-source'),
       region: source.name,
+      logEncryptionKey: data.dataKey,
     }).value;
     const part = (index: number) => Fn.select(index, Fn.split('|', published, 3));
     return new MskReplicator(this, `KafkaFlowFrom${source.code}`, {
@@ -115,6 +117,7 @@ export class ResilienceStack extends RegionalStack {
       },
       target: data.kafka,
       logRetention,
+      logEncryptionKey: data.dataKey,
     });
   }
 }

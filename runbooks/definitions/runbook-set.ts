@@ -13,7 +13,8 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { nagResourceName } from '../../constructs/private/nag';
+import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../../constructs/private/kms';
+import { acknowledgeNist, nagResourceName } from '../../constructs/private/nag';
 import { databaseAgentName } from '../core/database';
 import type { StepName } from '../steps';
 import { type Access, STEP_SPECS } from './catalogue';
@@ -90,25 +91,9 @@ export class RunbookSet extends Construct {
       description: `Encrypts the ${props.tier} runbooks' logs and report topic in ${stack.region}`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      policy: accountKeyPolicy(),
     });
-    this.logsKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchLogsOfThisAccountAndRegion',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
+    this.logsKey.addToResourcePolicy(cloudWatchLogsKeyStatement(this));
     const logGroup = (logId: string) =>
       new logs.LogGroup(this, logId, { retention, encryptionKey: this.logsKey, removalPolicy: RemovalPolicy.RETAIN });
 
@@ -123,6 +108,11 @@ export class RunbookSet extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    acknowledgeNist(
+      this.stateTable,
+      'DynamoDBInBackupPlan',
+      'The runbook state table holds locks and progress of executions in flight, with point-in-time recovery; restoring an older backup would bring back stale locks, so it stays out of the backup plan.',
+    );
     this.reportTopic = new sns.Topic(this, 'ReportTopic', {
       displayName: `${props.tier} disaster-recovery runbook reports`,
       masterKey: this.logsKey,
@@ -186,6 +176,7 @@ export class RunbookSet extends Construct {
           : {}),
       });
       acknowledgeFunctionIam(fn, inVpc);
+      acknowledgeFunctionNist(fn, name, inVpc);
       return fn;
     };
     const functions = {} as Record<StepName, lambda.Function>;
@@ -216,6 +207,11 @@ export class RunbookSet extends Construct {
       datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    acknowledgeNist(
+      this.writeGateAlarm,
+      'CloudWatchAlarmAction',
+      "The write gate: a Route 53 health check reads this alarm's state to route the write hosts; it notifies no one by design (the runbooks report to the report topic).",
+    );
     for (const [scheduleId, step] of [
       ['RefreshGateEveryMinute', 'RefreshGate'],
       ['WriteHeartbeatsEveryMinute', 'WriteHeartbeats'],
@@ -544,4 +540,30 @@ function renderJoin(value: { 'Fn::Join': [string, unknown[]] }): string {
 function acknowledgeWildcard(grantee: lambda.Function | iam.Role, resource: string, reason: string): void {
   const role = grantee instanceof lambda.Function ? grantee.role : grantee;
   Validations.of(role ?? grantee).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResourceName(grantee, resource)}]`, reason });
+}
+
+/** Steps EventBridge Scheduler invokes every minute (asynchronously), not a state machine. */
+const SCHEDULED_STEPS: ReadonlySet<string> = new Set(['RefreshGate', 'WriteHeartbeats']);
+
+/** NIST 800-53 rev 5 findings on a runbook function, each with the reason it does not apply. */
+function acknowledgeFunctionNist(fn: lambda.Function, name: string, inVpc: boolean): void {
+  acknowledgeNist(
+    fn,
+    'LambdaConcurrency',
+    'A runbook step: a few calls per execution, and executions are serialised by the runbook lock; reserving concurrency would hold account capacity for the rare failover and could only throttle it.',
+  );
+  acknowledgeNist(
+    fn,
+    'LambdaDLQ',
+    SCHEDULED_STEPS.has(name)
+      ? 'Invoked every minute by EventBridge Scheduler: a failed run is superseded a minute later, and missed minutes are what the write gate alarm is built to notice; a queue of stale refreshes would serve nothing.'
+      : 'Invoked synchronously (by the runbook state machines, or by a runbook step for the database agent): the caller receives every error and retries or catches it; a DLQ only receives failed asynchronous invocations.',
+  );
+  if (!inVpc) {
+    acknowledgeNist(
+      fn,
+      'LambdaInsideVPC',
+      'This step calls only AWS APIs (no resource inside a VPC), in this and other regions; outside a VPC it does not depend on the NAT gateways or endpoints of a region that may be failing.',
+    );
+  }
 }

@@ -7,11 +7,16 @@ import { describe, expect, test } from 'vitest';
 const ROOT = join(import.meta.dirname, '..', '..');
 
 /** Run bin/platform.ts the way `cdk synth` does: context through CDK_CONTEXT_JSON. */
-function runApp(context: Record<string, unknown>): Promise<{ code: number | null; stderr: string }> {
+function runApp(context: Record<string, unknown>, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bin/platform.ts'], {
       cwd: ROOT,
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'mlp-cli-')) },
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify(context),
+        CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'mlp-cli-')),
+        ...env,
+      },
     });
     let stderr = '';
     child.stderr.on('data', (chunk) => {
@@ -46,5 +51,15 @@ describe('bin/platform.ts rejects bad context with one line and a non-zero exit'
     const { code, stderr } = await runApp(context);
     expect(code).toBe(1);
     expect(stderr.trim()).toBe(message);
+  });
+});
+
+describe('bin/platform.ts and CDK_DEFAULT_ACCOUNT', () => {
+  test('a malformed CDK_DEFAULT_ACCOUNT is reported as the environment variable, not as -c account', async () => {
+    const { code, stderr } = await runApp({}, { CDK_DEFAULT_ACCOUNT: 'abc' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(
+      'Invalid environment CDK_DEFAULT_ACCOUNT=abc: expected a 12-digit AWS account id (read because -c account is not given)',
+    );
   });
 });

@@ -1,4 +1,6 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, test } from 'vitest';
@@ -60,11 +62,35 @@ describe('the gates catch what they are for', () => {
     return () => app.synth();
   }
 
-  test('cdk-nag fails synthesis on an unencrypted, non-TLS bucket', () => {
+  test('cdk-nag AwsSolutions fails synthesis on an unencrypted, non-TLS bucket', () => {
     const synth = synthWithGates((stack) => {
       new s3.Bucket(stack, 'Plain', { removalPolicy: RemovalPolicy.RETAIN });
     });
     expect(synth).toThrow(/AwsSolutions-S10/);
+  });
+
+  test('cdk-nag NIST 800-53 rev 5 fails synthesis on a log group without a KMS key', () => {
+    const synth = synthWithGates((stack) => {
+      new logs.LogGroup(stack, 'Plain', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    });
+    expect(synth).toThrow(/NIST\.800\.53\.R5-CloudWatchLogGroupEncrypted/);
+  });
+
+  test("the class acknowledgement covers a role's grant policy but not a hand-made inline policy", () => {
+    const synth = synthWithGates((stack) => {
+      const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [stack.formatArn({ service: 'sqs', resource: 'q' })] }),
+      );
+      new iam.Policy(stack, 'HandMade', {
+        roles: [role],
+        statements: [
+          new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [stack.formatArn({ service: 'sns', resource: 't' })] }),
+        ],
+      });
+    });
+    expect(synth).toThrow(/Probe\/HandMade\/Resource[\s\S]*NIST\.800\.53\.R5-IAMNoInlinePolicy/);
+    expect(synth).not.toThrow(/Probe\/Role\/DefaultPolicy/);
   });
 
   test('the built-in validation fails synthesis on an invalid property value', () => {

@@ -44,13 +44,27 @@ const MODEL_MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>>
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
 // Kubernetes' structural-schema annotations: no validation meaning beyond the schema they annotate.
-ajv.addVocabulary(['x-kubernetes-int-or-string', 'x-kubernetes-map-type', 'x-kubernetes-preserve-unknown-fields']);
+ajv.addVocabulary([
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-map-type',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  // CEL rules: the API server evaluates them; offline they are annotations.
+  'x-kubernetes-validations',
+]);
 for (const [name, format] of Object.entries(formats)) ajv.addFormat(name, format);
 
 /** Vendored CRD schemas by `apiVersion kind`. */
 const CRD_VALIDATORS = {
   'elbv2.k8s.aws/v1beta1 TargetGroupBinding': ajv.compile(
     JSON.parse(readFileSync(join(import.meta.dirname, 'schemas', 'elbv2.k8s.aws_v1beta1_targetgroupbinding.json'), 'utf8')),
+  ),
+  'karpenter.sh/v1 NodePool': ajv.compile(
+    JSON.parse(readFileSync(join(import.meta.dirname, 'schemas', 'karpenter.sh_v1_nodepool.json'), 'utf8')),
+  ),
+  'karpenter.k8s.aws/v1 EC2NodeClass': ajv.compile(
+    JSON.parse(readFileSync(join(import.meta.dirname, 'schemas', 'karpenter.k8s.aws_v1_ec2nodeclass.json'), 'utf8')),
   ),
 } as const;
 

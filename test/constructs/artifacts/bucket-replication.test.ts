@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
 import { BucketReplication, type ReplicationDestination } from '../../../constructs/artifacts';
+import { testLogsKey } from '../../support/fixtures';
 import { replicationSentBy } from '../../support/replication';
 import { testApp } from '../../support/synth';
 
@@ -13,6 +14,7 @@ const DESTINATIONS: ReplicationDestination[] = [
 function build(destinations = DESTINATIONS, region = 'us-east-1') {
   const stack = new Stack(testApp(), 'Test', { env: { account: '111122223333', region } });
   const replication = new BucketReplication(stack, 'Replication', {
+    logEncryptionKey: testLogsKey(stack),
     sourceBucketName: 'source',
     sourceKmsKeyAlias: 'alias/data',
     destinations,

@@ -8,6 +8,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, test } from 'vitest';
 import { type JobRetryBudgets, jobRetryPlan, TrainingJobDefinition, type TrainingJobDefinitionProps } from '../../../constructs/batch';
 import { addQualityGates } from '../../../lib/quality-gates';
+import { testLogsKey } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 /** Seed 002's retry table, as lib/config/tiers.ts passes it. */
@@ -25,6 +26,7 @@ function build(overrides: Partial<TrainingJobDefinitionProps> = {}, withGates = 
   const stack = new Stack(app, 'Compute', { env: { account: '111122223333', region: 'us-east-1' } });
   const repository = ecr.Repository.fromRepositoryName(stack, 'Repository', 'mlp/tier2/trainer');
   const definition = new TrainingJobDefinition(stack, 'Training', {
+    logEncryptionKey: testLogsKey(stack),
     image: ecs.ContainerImage.fromEcrRepository(repository, '2024.06.1'),
     vcpus: 8,
     memory: Size.gibibytes(60),
@@ -112,6 +114,7 @@ describe('TrainingJobDefinition', () => {
     const withRole = new Stack(app, 'WithRole', { env: { account: '111122223333', region: 'us-east-1' } });
     const role = new iam.Role(withRole, 'StepRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     const given = new TrainingJobDefinition(withRole, 'Training', {
+      logEncryptionKey: testLogsKey(withRole),
       image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/python:3.12'),
       vcpus: 4,
       memory: Size.gibibytes(16),

@@ -256,7 +256,9 @@ describe('Keeper', () => {
     expect(keeper.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
       { labelSelector: { matchLabels: selector }, topologyKey: ZONE_KEY },
     ]);
-    expect(keeper.spec.template.spec.nodeSelector).toEqual({ 'mlp.platform/pool': 'memory' });
+    // Keeper's small requests run on the general pool, not on nodes sized for a ClickHouse server.
+    expect(keeper.spec.template.spec.nodeSelector).toEqual({ 'mlp.platform/pool': 'general' });
+    expect(keeper.spec.template.spec.containers[0].resources.requests).toEqual({ cpu: '250m', memory: '1024Mi' });
     expect(named(objs, 'PodDisruptionBudget', KEEPER_NAME).spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selector } });
     expect(named(objs, 'Service', KEEPER_NAME).spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
 

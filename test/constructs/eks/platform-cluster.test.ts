@@ -4,7 +4,9 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { describe, expect, test } from 'vitest';
 import { CERT_MANAGER_NAMESPACE, INTERNAL_CA_ISSUER, PlatformCluster, type PlatformClusterProps } from '../../../constructs/eks';
 import { addQualityGates } from '../../../lib/quality-gates';
+import type { CfnTemplate } from '../../support/assembly';
 import { stackWithVpc } from '../../support/fixtures';
+import { manifestObjectsIn } from '../../support/k8s-manifests';
 import { validateKubernetesObject } from '../../support/k8s-schema';
 import { testApp } from '../../support/synth';
 
@@ -74,10 +76,10 @@ describe('PlatformCluster', () => {
     for (const group of nodegroups) expect(group.LaunchTemplate).toBeDefined();
   });
 
-  test('nodes require IMDSv2 and boot from encrypted gp3 volumes', () => {
+  test('nodes require IMDSv2 with a hop limit of 1 (no pod reaches IMDS) and boot from encrypted gp3 volumes', () => {
     template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
-        MetadataOptions: Match.objectLike({ HttpTokens: 'required' }),
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [
           { DeviceName: '/dev/xvda', Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3', KmsKeyId: Match.anyValue() }) },
         ],
@@ -118,7 +120,10 @@ describe('PlatformCluster', () => {
       Chart: 'keda',
       Repository: 'https://kedacore.github.io/charts',
       Namespace: 'keda',
-      Values: JSON.stringify({ nodeSelector: { 'mlp.platform/pool': 'system' } }),
+      Values: JSON.stringify({
+        nodeSelector: { 'mlp.platform/pool': 'system' },
+        env: [{ name: 'AWS_REGION', value: 'us-east-1' }],
+      }),
     });
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'keda', ServiceAccount: 'keda-operator' });
     template.hasResourceProperties('AWS::IAM::Policy', {
@@ -221,13 +226,119 @@ describe('PlatformCluster', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('aws-auth');
   });
 
-  test('the AWS Load Balancer Controller is installed', () => {
-    template.hasResourceProperties('Custom::AWSCDK-EKS-HelmChart', { Chart: 'aws-load-balancer-controller' });
+  test('the AWS Load Balancer Controller is installed, told its region and VPC (IMDS is out of its reach)', () => {
+    const charts = Object.values(
+      template.findResources('Custom::AWSCDK-EKS-HelmChart', { Properties: { Chart: 'aws-load-balancer-controller' } }),
+    );
+    expect(charts).toHaveLength(1);
+    const values = JSON.stringify(charts[0]?.Properties.Values);
+    expect(values).toContain('\\"region\\":\\"us-east-1\\"');
+    expect(values).toMatch(/vpcId.*NetworkVpc/);
   });
 
   test('passes the quality gates with only reasoned acknowledgements', () => {
     const { app } = buildCluster({}, true);
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('PlatformCluster with Karpenter', () => {
+  const KARPENTER = {
+    version: '1.14.1',
+    nodePools: [
+      {
+        name: 'general',
+        labels: { 'mlp.platform/pool': 'general' },
+        instanceTypes: ['m7i.4xlarge'],
+        zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+        cpuLimit: 1024,
+        memoryLimitGiB: 4096,
+      },
+      {
+        name: 'memory-us-east-1a',
+        labels: { 'mlp.platform/pool': 'memory' },
+        instanceTypes: ['r7i.8xlarge'],
+        zones: ['us-east-1a'],
+        cpuLimit: 32,
+        memoryLimitGiB: 256,
+        consolidateUnderutilized: false,
+      },
+    ],
+  };
+  const { stack } = buildCluster({ karpenter: KARPENTER });
+  const template = Template.fromStack(stack);
+  const manifests = manifestObjectsIn(template.toJSON() as CfnTemplate).map(
+    ({ object }) => object as unknown as { kind: string; metadata: { name: string }; spec: Record<string, any> },
+  );
+
+  test('an interruption queue (5-minute retention, SSE, TLS only) fed by the four EC2 and Health event types', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 300, SqsManagedSseEnabled: true });
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).map((r) => r.Properties.EventPattern['detail-type'][0]);
+    expect(rules.sort()).toEqual([
+      'AWS Health Event',
+      'EC2 Instance Rebalance Recommendation',
+      'EC2 Instance State-change Notification',
+      'EC2 Spot Instance Interruption Warning',
+    ]);
+  });
+
+  test('the controller: Helm chart on the system nodes, told its cluster, queue and region, with a Pod Identity role', () => {
+    const [chart] = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart', { Properties: { Chart: 'karpenter' } }));
+    expect(chart?.Properties).toMatchObject({
+      Repository: 'oci://public.ecr.aws/karpenter/karpenter',
+      Version: '1.14.1',
+      Namespace: 'kube-system',
+    });
+    const values = JSON.stringify(chart?.Properties.Values);
+    for (const fragment of [
+      '\\"nodeSelector\\":{\\"mlp.platform/pool\\":\\"system\\"}',
+      'AWS_REGION',
+      'interruptionQueue',
+      'clusterName',
+    ]) {
+      expect(values).toContain(fragment);
+    }
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'kube-system', ServiceAccount: 'karpenter' });
+  });
+
+  test('the controller may terminate only nodes it launched for this cluster, and grant the volume key only to EC2', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Sid?: string; Condition?: unknown }[],
+    );
+    expect(statements.find((st) => st.Sid === 'RemoveOwnNodes')?.Condition).toMatchObject({
+      StringLike: { 'aws:ResourceTag/karpenter.sh/nodepool': '*' },
+    });
+    expect(statements.find((st) => st.Sid === 'GrantVolumeKeyToEc2')?.Condition).toEqual({ Bool: { 'kms:GrantIsForAWSResource': true } });
+  });
+
+  test('one EC2NodeClass (IMDSv2, hop limit 1, encrypted gp3) and a NodePool per spec with its limits, zones and consolidation', () => {
+    const nodeClass = manifests.find((m) => m.kind === 'EC2NodeClass');
+    expect(nodeClass?.spec.metadataOptions).toMatchObject({ httpTokens: 'required', httpPutResponseHopLimit: 1 });
+    expect(nodeClass?.spec.blockDeviceMappings[0].ebs).toMatchObject({ volumeType: 'gp3', encrypted: true });
+    const memory = manifests.find((m) => m.kind === 'NodePool' && m.metadata.name === 'memory-us-east-1a');
+    expect(memory?.spec.limits).toEqual({ cpu: '32', memory: '256Gi' });
+    expect(memory?.spec.disruption.consolidationPolicy).toBe('WhenEmpty');
+    expect(memory?.spec.template.spec.requirements).toContainEqual({
+      key: 'topology.kubernetes.io/zone',
+      operator: 'In',
+      values: ['us-east-1a'],
+    });
+    const general = manifests.find((m) => m.kind === 'NodePool' && m.metadata.name === 'general');
+    expect(general?.spec.disruption.consolidationPolicy).toBe('WhenEmptyOrUnderutilized');
+    for (const object of manifests.filter((m) => m.kind === 'NodePool' || m.kind === 'EC2NodeClass')) {
+      expect(validateKubernetesObject(object)).toEqual([]);
+    }
+  });
+
+  test('passes the quality gates with only reasoned acknowledgements', () => {
+    const { app } = buildCluster({ karpenter: KARPENTER }, true);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('two NodePools with one name', () => {
+    expect(() =>
+      buildCluster({ karpenter: { ...KARPENTER, nodePools: [KARPENTER.nodePools[0], KARPENTER.nodePools[0]] as never } }),
+    ).toThrow('nodePools names must be unique, got general, general');
   });
 });
 

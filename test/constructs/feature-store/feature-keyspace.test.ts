@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
 import { FeatureKeyspace, type FeatureKeyspaceProps } from '../../../constructs/feature-store';
 import { addQualityGates } from '../../../lib/quality-gates';
+import { testLogsKey } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'];
@@ -11,6 +12,7 @@ function build(overrides: Partial<FeatureKeyspaceProps> = {}, withGates = false)
   const app = testApp();
   const stack = new Stack(app, 'Features', { env: { account: '111122223333', region: 'us-east-1' } });
   const keyspace = new FeatureKeyspace(stack, 'FeatureStore', {
+    logEncryptionKey: testLogsKey(stack),
     keyspaceName: 'mlp_tier3_features',
     regions: REGIONS,
     tables: [

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, test } from 'vitest';
 import { MskCluster, MskReplicator, type MskReplicatorProps } from '../../../constructs/kafka';
 import { addQualityGates } from '../../../lib/quality-gates';
-import { stackWithVpc } from '../../support/fixtures';
+import { stackWithVpc, testLogsKey } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 const SOURCE_ARN = 'arn:aws:kafka:us-east-1:111122223333:cluster/mlp-tier2-kafka-use1/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b-2';
@@ -30,6 +30,7 @@ function build(overrides: Partial<MskReplicatorProps> = {}, region = 'us-west-2'
     clientCidrs: ['10.65.0.0/18'],
   });
   const replicator = new MskReplicator(stack, 'Replicator', {
+    logEncryptionKey: testLogsKey(stack),
     replicatorName: 'mlp-tier2-use1-to-usw2',
     source: SOURCE,
     target,

@@ -2,13 +2,14 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
 import { CrossRegionVpcPeering, type CrossRegionVpcPeeringProps } from '../../../constructs/kafka';
 import { addQualityGates } from '../../../lib/quality-gates';
-import { stackWithVpc } from '../../support/fixtures';
+import { stackWithVpc, testLogsKey } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 function build(overrides: Partial<CrossRegionVpcPeeringProps> = {}, withGates = false) {
   const app = testApp();
   const { stack, vpc } = stackWithVpc(app, 'Secondary', 'us-west-2', '10.65.0.0/16');
   const peering = new CrossRegionVpcPeering(stack, 'Peering', {
+    logEncryptionKey: testLogsKey(stack),
     vpc,
     vpcCidr: '10.65.0.0/16',
     peerRegion: 'us-east-1',

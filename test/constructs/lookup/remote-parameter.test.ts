@@ -2,11 +2,13 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
 import { RemoteParameter } from '../../../constructs/lookup';
+import { testLogsKey } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 describe('RemoteParameter', () => {
   const stack = new Stack(testApp(), 'Member', { env: { account: '111122223333', region: 'us-west-2' } });
   const lookup = new RemoteParameter(stack, 'Lookup', {
+    logEncryptionKey: testLogsKey(stack),
     parameterName: '/mlp/tier1/redis/global-datastore-id',
     region: 'us-east-1',
   });

@@ -2,13 +2,14 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_INTERFACE_ENDPOINTS, PlatformVpc, type PlatformVpcProps } from '../../../constructs/network';
+import { testLogsKey } from '../../support/fixtures';
 import { testApp } from '../../support/synth';
 
 const ZONES = ['us-west-2a', 'us-west-2b', 'us-west-2c'];
 
 function build(props: Partial<PlatformVpcProps> = {}) {
   const stack = new Stack(testApp(), 'Test', { env: { account: '111122223333', region: 'us-west-2' } });
-  new PlatformVpc(stack, 'Network', { cidr: '10.65.0.0/16', availabilityZones: ZONES, ...props });
+  new PlatformVpc(stack, 'Network', { cidr: '10.65.0.0/16', availabilityZones: ZONES, logEncryptionKey: testLogsKey(stack), ...props });
   return Template.fromStack(stack);
 }
 

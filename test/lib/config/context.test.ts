@@ -38,6 +38,33 @@ describe('defaults', () => {
     expect(warnings).toEqual([]);
   });
 
+  test.each([
+    ['empty', ''],
+    ['blank', '   '],
+  ])('a CDK_DEFAULT_ACCOUNT that is set but %s counts as unset: the placeholder, with its warning', (_, blank) => {
+    // WHEN
+    const { config, warnings } = resolvePlatformConfig({ domain: 'ml.example.com', hostedZoneId: 'Z123ABC' }, blank);
+    // THEN
+    expect(config.account).toBe(PLACEHOLDER_ACCOUNT);
+    expect(config.accountIsPlaceholder).toBe(true);
+    expect(warnings).toEqual([`no -c account and no CDK_DEFAULT_ACCOUNT: using placeholder ${PLACEHOLDER_ACCOUNT} (synth only)`]);
+  });
+
+  test('-c account wins over CDK_DEFAULT_ACCOUNT, even a malformed one', () => {
+    const { config } = resolvePlatformConfig({ account: ACCOUNT }, 'not-an-account');
+    expect(config.account).toBe(ACCOUNT);
+  });
+
+  test('a malformed CDK_DEFAULT_ACCOUNT is named as such, not as -c account', () => {
+    expect(() => resolvePlatformConfig({}, ' 1234 ')).toThrow(
+      'Invalid environment CDK_DEFAULT_ACCOUNT=1234: expected a 12-digit AWS account id (read because -c account is not given)',
+    );
+  });
+
+  test('an account given as -c account is named as -c account', () => {
+    expect(() => resolvePlatformConfig({ account: 'x' }, '444455556666')).toThrow('Invalid context -c account=x: ');
+  });
+
   test('regions may be given as a JSON list (cdk.json) or a comma-separated string (-c)', () => {
     const fromList = resolvePlatformConfig({ regions: ['eu-west-1', 'eu-central-1'], account: ACCOUNT });
     const fromString = resolvePlatformConfig({ regions: 'eu-west-1, eu-central-1', account: ACCOUNT });
