@@ -367,7 +367,8 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       });
       await sleep(500); // the zombie keeps trying after the fence
       await zombie.stop();
-      const after = zombie.acks.filter((a) => fencedAt !== undefined && a.at > fencedAt);
+      // A write sent once the fence step had finished must be refused (one in flight during it may still land).
+      const after = zombie.acks.filter((a) => fencedAt !== undefined && a.sentAt > fencedAt);
       return {
         ...base(world, roles, false),
         ...fault,
@@ -376,7 +377,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
           {
             name: 'no split brain: after the fence the old primary acknowledged no write',
             held: fencedAt !== undefined && after.length === 0,
-            detail: `the zombie client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
+            detail: `the zombie client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
           },
         ],
       };
@@ -537,9 +538,14 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       await reprotect(world, repointed, roles.target);
       const since = Date.now();
       await sleep(1_000);
-      const written = world.pgWriter.acks.filter((a) => a.region === roles.target && a.at >= since && a.at < Date.now() - 300);
-      const onRepointed = await world.heartbeatsOn(repointed);
-      const replicated = written.filter((a) => onRepointed.has(a.seq));
+      const written = world.pgWriter.acks.filter((a) => a.region === roles.target && a.sentAt >= since);
+      // Asynchronous replication: give the new replica up to 5 s to hold them.
+      let replicated: typeof written = [];
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline; await sleep(100)) {
+        const onRepointed = await world.heartbeatsOn(repointed);
+        replicated = written.filter((a) => onRepointed.has(a.seq));
+        if (replicated.length === written.length) break;
+      }
       return {
         ...outcome,
         invariants: [

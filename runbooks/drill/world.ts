@@ -13,6 +13,8 @@ export const HEARTBEAT_INTERVAL_MS = 100;
 export interface Ack {
   readonly seq: number;
   readonly region: string;
+  /** Wall time the write was sent, and the time its acknowledgement arrived. */
+  readonly sentAt: number;
   readonly at: number;
   readonly writtenAt: number;
 }
@@ -103,8 +105,9 @@ export class HeartbeatWriter {
         await this.sink.open(region);
       }
       const writtenAt = this.clock();
+      const sentAt = Date.now();
       await this.sink.write(region, seq, writtenAt.toISOString());
-      this.acks.push({ seq, region, at: Date.now(), writtenAt: writtenAt.getTime() });
+      this.acks.push({ seq, region, sentAt, at: Date.now(), writtenAt: writtenAt.getTime() });
     } catch {
       await this.sink.close();
       this.connected = undefined;

@@ -74,7 +74,7 @@ test('crash-and-rerun: a crash at each step of the failover, and a new execution
 test('zombie-primary: no write accepted by the old primary after the fence', async () => {
   const report = await drill('zombie-primary');
   expect(failed(report)).toEqual([]);
-  expect(report.invariants.find((i) => i.name.includes('after the fence'))?.detail).toMatch(/, 0 after the fence/);
+  expect(report.invariants.find((i) => i.name.includes('after the fence'))?.detail).toMatch(/, 0 sent after the fence/);
 });
 
 test('three-regions: tier3 fails over to the second secondary and re-points the other', async () => {
