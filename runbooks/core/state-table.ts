@@ -14,7 +14,8 @@ import { ERROR, fail, normaliseAwsError } from './errors';
  * - `lock`: the execution that holds the runbook, and its epoch;
  * - `epoch`: a counter, one more per lock taken, so every change carries an order;
  * - `gate`: whether this region's write gate is open, and under which epoch;
- * - `primary`: the region a runbook last made primary, and under which epoch.
+ * - `primary`: the region a runbook last made primary, and under which epoch;
+ * - `fence`: this region's database must be fenced (its gate was superseded), until that is done.
  */
 export interface LockItem {
   readonly owner: string;
@@ -237,6 +238,49 @@ export async function writeScaledFor(deps: RunbookDeps, region: string, table: s
   await call(region, () =>
     deps.clients.dynamodb(region).send(new PutItemCommand({ TableName: table, Item: { pk: s('scaled'), primaryEpoch: n(primaryEpoch) } })),
   );
+}
+
+/** A fence this region's database owes: its gate was superseded by `supersededBy`'s while it was the primary. */
+export interface FenceRequest {
+  readonly instanceIdentifier: string;
+  readonly supersededBy: string;
+  readonly requestedAt: string;
+}
+
+export async function readFenceRequest(deps: RunbookDeps, region: string, table: string): Promise<FenceRequest | undefined> {
+  const item = await getItem(deps, region, table, 'fence');
+  return item
+    ? {
+        instanceIdentifier: str(item, 'instanceIdentifier'),
+        supersededBy: str(item, 'supersededBy'),
+        requestedAt: str(item, 'requestedAt'),
+      }
+    : undefined;
+}
+
+export async function writeFenceRequest(
+  deps: RunbookDeps,
+  region: string,
+  table: string,
+  request: Omit<FenceRequest, 'requestedAt'>,
+): Promise<void> {
+  await call(region, () =>
+    deps.clients.dynamodb(region).send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: s('fence'),
+          instanceIdentifier: s(request.instanceIdentifier),
+          supersededBy: s(request.supersededBy),
+          requestedAt: s(deps.now().toISOString()),
+        },
+      }),
+    ),
+  );
+}
+
+export async function clearFenceRequest(deps: RunbookDeps, region: string, table: string): Promise<void> {
+  await call(region, () => deps.clients.dynamodb(region).send(new DeleteItemCommand({ TableName: table, Key: { pk: s('fence') } })));
 }
 
 export async function readPrimary(deps: RunbookDeps, region: string, table: string): Promise<PrimaryItem | undefined> {

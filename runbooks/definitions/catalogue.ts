@@ -229,11 +229,11 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   RefreshGate: spec({
     name: 'RefreshGate',
     summary:
-      "Every minute, republishes the region's recorded gate (an open gate is a lease that lapses when nobody keeps it), and closes it when another region's gate opened later.",
+      "Every minute, republishes the region's recorded gate (an open gate is a lease that lapses when nobody keeps it); when another region's gate opened later, closes it and fences the region's database.",
     timeoutSeconds: 30,
-    onFailure: 'The gate metric goes missing and the gate alarm treats it as closed.',
-    inVpc: false,
-    access: ['state-table', 'publish-gate'],
+    onFailure: 'The gate metric goes missing and the gate alarm treats it as closed; an owed fence is retried the next minute.',
+    inVpc: true,
+    access: ['state-table', 'publish-gate', 'read-parameters', 'describe-databases', 'database-plane'],
   }),
   WriteHeartbeats: spec({
     name: 'WriteHeartbeats',

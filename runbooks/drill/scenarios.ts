@@ -117,6 +117,31 @@ function base(world: DrillWorld, roles: Roles, planned: boolean) {
   };
 }
 
+/**
+ * A client that keeps writing to one region's database whatever the gates say (a stale DNS cache,
+ * a pinned connection): a fresh connection for every write, so a fence that ends sessions cannot
+ * simply lose it.
+ */
+function pinnedClient(world: DrillWorld, region: string): HeartbeatWriter {
+  return new HeartbeatWriter(
+    {
+      open: async () => undefined,
+      write: (_region, seq, writtenAt) =>
+        world.postgres
+          .query(region, 'INSERT INTO mlp_dr.heartbeat (writer, seq, written_at, region) VALUES ($1, $2, $3, $4)', [
+            'pinned',
+            seq,
+            writtenAt,
+            region,
+          ])
+          .then(() => undefined),
+      close: async () => undefined,
+    },
+    () => region,
+    () => world.platform.now(),
+  ).start();
+}
+
 /** Writers warmed up, then the primary region lost: its servers frozen mid-write, its AWS endpoints unreachable. */
 async function loseThePrimary(world: DrillWorld, roles: Roles, also = ''): Promise<{ faultAt: number; virtualFaultAt: number }> {
   await warmUp(world);
@@ -337,23 +362,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const roles = rolesOf(world);
       await warmUp(world);
       await world.postgres.cutReplication(roles.target);
-      const zombie = new HeartbeatWriter(
-        {
-          open: async () => undefined,
-          write: (_region, seq, writtenAt) =>
-            world.postgres
-              .query(roles.primary, 'INSERT INTO mlp_dr.heartbeat (writer, seq, written_at, region) VALUES ($1, $2, $3, $4)', [
-                'zombie',
-                seq,
-                writtenAt,
-                roles.primary,
-              ])
-              .then(() => undefined),
-          close: async () => undefined,
-        },
-        () => roles.primary,
-        () => world.platform.now(),
-      ).start();
+      const zombie = pinnedClient(world, roles.primary);
       await sleep(1_000);
       world.log(
         `fault: replication from ${roles.primary} cut; ${roles.primary} keeps taking writes, and a client keeps writing to it directly`,
@@ -377,7 +386,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
           {
             name: 'no split brain: after the fence the old primary acknowledged no write',
             held: fencedAt !== undefined && after.length === 0,
-            detail: `the zombie client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
+            detail: `the pinned client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
           },
         ],
       };
@@ -450,12 +459,18 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       world.postgres.freeze(roles.primary, false);
       world.cache?.freeze(roles.primary, false);
       world.log(`${roles.primary} is back: its old primary answers again and its gate record still says open`);
+      const pinned = pinnedClient(world, roles.primary);
+      await sleep(500);
       const refresh = await STEPS.RefreshGate(
         { state: {}, execution: { id: 'schedule', startTime: '' } } as never,
         world.platform.deps(roles.primary),
       );
+      const fencedAt = Date.now();
       world.log(`RefreshGate in ${roles.primary}: ${JSON.stringify(refresh)}`);
       const closedItself = world.platform.gate(roles.primary) === false;
+      await sleep(500);
+      await pinned.stop();
+      const pinnedAfter = pinned.acks.filter((a) => a.sentAt > fencedAt);
       await reprotect(world, roles.primary, roles.target);
       await world.cache?.follow(roles.primary, roles.target);
       await sleep(500);
@@ -473,6 +488,11 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             name: 'a former primary that comes back closes its own gate (another region opened one later)',
             held: closedItself,
             detail: `RefreshGate in ${roles.primary} returned ${JSON.stringify(refresh)}`,
+          },
+          {
+            name: 'and fences its database: a client pinned to it writes nothing after RefreshGate',
+            held: pinned.acks.length > 0 && pinnedAfter.length === 0,
+            detail: `the pinned client had ${pinned.acks.length} write(s) acknowledged by the returning ${roles.primary}, ${pinnedAfter.length} sent after RefreshGate`,
           },
         ],
         notes: [`The figures are the failback's (from its start); the region loss before it is what the region-loss scenario measures.`],

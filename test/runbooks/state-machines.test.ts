@@ -233,11 +233,50 @@ describe('RefreshGate, the gate keeper run every minute', () => {
       epoch: { N: '0' },
       updatedAt: { S: '2026-12-01T11:00:00.000Z' },
     });
-    expect(await refresh(w, HOME)).toEqual({ open: false, supersededBy: TARGET });
+    // Its database answers again, writable: a client pinned to it could still write there.
+    await w.db.unfence({ region: HOME, instanceIdentifier: HOME_DB, host: '', port: 0 });
+    expect(await refresh(w, HOME)).toEqual({
+      open: false,
+      supersededBy: TARGET,
+      fenced: `${HOME_DB} read-only, 0 session(s) ended: ${TARGET} took the primary`,
+    });
     expect(w.gate(HOME)).toBe(false);
     expect(w.aws.metrics.filter((m) => m.region === HOME && m.name === 'WriteGateOpen').at(-1)?.value).toBe(0);
-    // The newer gate stays open.
+    expect(() => w.db.write(HOME_DB, 'platform', 999, w.now().toISOString())).toThrow(/read-only/);
+    expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);
+    // The newer gate stays open, and the next minute owes nothing.
     expect(await refresh(w, TARGET)).toEqual({ open: true });
+    expect(await refresh(w, HOME)).toEqual({ open: false });
+  });
+
+  test('a fence that cannot land yet is owed, and retried every minute until it does', async () => {
+    const w = world();
+    w.heartbeats(30);
+    await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
+    w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.set('gate', {
+      pk: { S: 'gate' },
+      open: { BOOL: true },
+      epoch: { N: '0' },
+      updatedAt: { S: '2026-12-01T11:00:00.000Z' },
+    });
+    await w.db.unfence({ region: HOME, instanceIdentifier: HOME_DB, host: '', port: 0 });
+    w.db.unreachable.add(HOME);
+    await expect(refresh(w, HOME)).rejects.toThrow();
+    expect(w.gate(HOME)).toBe(false); // the gate closes first: routing stops whatever the database does
+    expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.get('fence')?.instanceIdentifier).toEqual({ S: HOME_DB });
+    w.db.unreachable.delete(HOME);
+    expect(await refresh(w, HOME)).toMatchObject({ open: false, fenced: expect.stringContaining(`${HOME_DB} read-only`) });
+    expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);
+  });
+
+  test('an owed fence of a database retired since is dropped', async () => {
+    const w = world();
+    w.aws.tables.set(
+      `${HOME}:mlp-tier1-dr-state`,
+      new Map([['fence', { pk: { S: 'fence' }, instanceIdentifier: { S: 'mlp-tier1-pg-use1-gone' }, supersededBy: { S: TARGET } }]]),
+    );
+    expect(await refresh(w, HOME)).toMatchObject({ fenced: 'mlp-tier1-pg-use1-gone no longer exists' });
+    expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);
   });
 
   test('keeps its gate open when the other regions do not answer: never closed on a guess', async () => {
