@@ -279,6 +279,7 @@ export class DrillWorld {
       deps: this.platform.deps(region),
       machines,
       advance: (s) => this.platform.aws.advance(s),
+      history: this.platform.aws.executionHistories,
       retryDelayMs: 20,
       ...options,
       onTask: (task) => {

@@ -23,7 +23,7 @@ import { GetKeyspaceCommand, KeyspacesClient } from '@aws-sdk/client-keyspaces';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeDBInstancesCommand, PromoteReadReplicaCommand, RDSClient, RebootDBInstanceCommand } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
@@ -117,6 +117,8 @@ export class FakeAws {
   public readonly notifications: { region: string; subject?: string; message?: string }[] = [];
   public readonly queues = new Map<string, 'ENABLED' | 'DISABLED'>();
   public readonly nodegroups = new Map<string, { desired: number; max: number; min: number }>();
+  /** Execution histories the local runner records, by execution ARN. */
+  public readonly executionHistories = new Map<string, HistoryEvent[]>();
   /** Executions the fake Step Functions reports as running. */
   public readonly runningExecutions = new Set<string>();
   public readonly unreachable = new Set<string>();
@@ -209,7 +211,11 @@ export class FakeAws {
           executionArn: input.executionArn,
           status: this.runningExecutions.has(input.executionArn) ? 'RUNNING' : 'FAILED',
         }));
-        this.on(stub, region, 'sfn', GetExecutionHistoryCommand, () => ({ events: [] }));
+        this.on(stub, region, 'sfn', GetExecutionHistoryCommand, (input: { executionArn: string }) => {
+          const events = this.executionHistories.get(input.executionArn);
+          if (!events) throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
+          return { events: structuredClone(events) };
+        });
       }),
       eks: of('eks', EKSClient, (stub, region) => this.wireEks(stub, region)),
       keyspaces: of('keyspaces', KeyspacesClient, (stub, region) =>

@@ -1,3 +1,4 @@
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { RunbookDeps } from '../core/env';
 import type { StepEvent } from '../core/step';
@@ -116,6 +117,11 @@ export interface LocalRunOptions {
   readonly retryDelayMs?: number;
   /** Called after every task with its virtual start and end (the clock of `deps.now()`) and outcome. */
   readonly onTask?: (record: TaskRecord) => void;
+  /**
+   * Execution histories by execution ARN, as Step Functions keeps them for `GetExecutionHistory`:
+   * each Task's entry, every failed attempt, its success and its exit, at virtual times.
+   */
+  readonly history?: Map<string, HistoryEvent[]>;
 }
 
 export interface TaskRecord {
@@ -158,6 +164,12 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
     if (notReady) notReadyInterval[stateName] = notReady.IntervalSeconds ?? 1;
   }
   const attempts = new Map<string, number>();
+  const events = options.history ? (options.history.get(executionArn) ?? []) : [];
+  options.history?.set(executionArn, events);
+  const openStates = new Set<string>();
+  let eventId = 0;
+  const record = (type: string, details: Partial<HistoryEvent> = {}) =>
+    events.push({ id: ++eventId, type: type as HistoryEvent['type'], timestamp: options.deps.now(), ...details });
   /** Virtual ms at which each task last started: parallel branches wait side by side, not one after the other. */
   const lastStart = new Map<string, number>();
   const advanceTo = (ms: number) => {
@@ -181,6 +193,10 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
         return new Promise(() => undefined);
       }
       if (verdict) await verdict;
+      if (!openStates.has(stateName)) {
+        openStates.add(stateName);
+        record('TaskStateEntered', { stateEnteredEventDetails: { name: stateName } });
+      }
       if (task.step) {
         const event = taskInput as StepEvent;
         const start = options.deps.now();
@@ -189,9 +205,13 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
             { ...event, execution: { ...event.execution, id: executionArn } },
             options.deps,
           );
+          record('LambdaFunctionSucceeded');
+          openStates.delete(stateName);
+          record('TaskStateExited', { stateExitedEventDetails: { name: stateName } });
           options.onTask?.({ state: stateName, step: task.step, start, end: options.deps.now(), outcome: 'succeeded' });
           return result;
         } catch (error) {
+          record('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error: (error as Error).name } });
           options.onTask?.({
             state: stateName,
             step: task.step,

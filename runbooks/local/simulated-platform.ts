@@ -194,6 +194,7 @@ export class SimulatedPlatform {
       deps: this.deps(region),
       machines: this.machines,
       advance: (s) => this.aws.advance(s),
+      history: this.aws.executionHistories,
       ...options,
     });
   }

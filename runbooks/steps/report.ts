@@ -67,6 +67,10 @@ export function timingsFromHistory(events: readonly HistoryEvent[], region: stri
       const step = steps[index] as StepTiming & { id: number };
       steps[index] = { ...step, end: at, outcome: step.outcome === 'running' ? 'succeeded' : step.outcome };
       open.delete(exited.name);
+    } else if (event.type?.endsWith('Succeeded') && event.type !== 'ExecutionSucceeded') {
+      // A retried task that finally succeeded: its earlier failed attempts do not make it failed.
+      const last = [...open.values()].pop();
+      if (last !== undefined) steps[last] = { ...(steps[last] as StepTiming & { id: number }), outcome: 'succeeded' };
     } else if (event.type?.endsWith('Failed') || event.type?.endsWith('TimedOut')) {
       const last = [...open.values()].pop();
       if (last !== undefined) {

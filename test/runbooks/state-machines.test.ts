@@ -305,3 +305,19 @@ test('epochs are per region: a runbook takes one above the newest any region rec
   expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.get('gate')).toMatchObject({ open: { BOOL: false }, epoch: { N: '8' } });
   expect(w.aws.tables.get(`${TARGET}:mlp-tier1-dr-state`)?.get('epoch')?.value).toEqual({ N: '8' });
 });
+
+test('the report times every step from the execution history, a polled step as one that waited and succeeded', async () => {
+  const w = world();
+  w.heartbeats(30, 2);
+  w.aws.unreachable.add(HOME);
+  w.db.unreachable.add(HOME);
+  const result = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET });
+  expect(result.status, result.cause).toBe('SUCCEEDED');
+  const steps = (result.output as { report: { steps: { name: string; start: string; end?: string; outcome: string }[] } }).report.steps;
+  expect(steps.map((s) => s.name)).toEqual(expect.arrayContaining(['Preflight', 'FenceSource', 'CheckPostgresPromoted', 'OpenGate']));
+  const polled = steps.find((s) => s.name === 'CheckPostgresPromoted');
+  expect(polled?.outcome).toBe('succeeded');
+  // Entered when the first poll ran, left when the promotion (modelled at 300 s) was seen.
+  expect(Date.parse(polled?.end ?? '') - Date.parse(polled?.start ?? '')).toBeGreaterThanOrEqual(240_000);
+  expect(steps.filter((s) => s.outcome !== 'succeeded').map((s) => s.name)).toEqual(['ReportSuccess']); // still running as it reports
+});
