@@ -13,16 +13,10 @@ import { join } from 'node:path';
 import { readAssemblyTemplates } from '../lib/change-safety';
 import { resolvePlatformConfig } from '../lib/config';
 import { buildPlatform } from '../lib/platform';
+import { dnsTail } from '../runbooks/local/fake-aws';
 import { stateMachinesOf, type TaskRecord } from '../runbooks/local/local-runbooks';
 import { HOME, SimulatedPlatform, TARGET } from '../runbooks/local/simulated-platform';
 import { scriptApp } from './support/app';
-
-/** After the gate opens: the gate alarm's period, Route 53 reading the alarm, and the record TTL (seed 002). */
-const DNS_TAIL = [
-  { what: 'gate alarm leaves ALARM (period 60 s)', seconds: 60 },
-  { what: 'Route 53 health checkers read the alarm state (modelled)', seconds: 30 },
-  { what: 'resolvers drop the cached answer (TTL 60 s, seed 002)', seconds: 60 },
-];
 
 // The SDK warns that releases after January 2027 need Node 22; the versions here are pinned, and the warning buries the drill's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -57,7 +51,7 @@ async function main(): Promise<number> {
     const runbookSeconds = (writable.getTime() - fault.getTime()) / 1000;
     let total = runbookSeconds;
     console.log(`\nfirst write acknowledged by the new primary: ${runbookSeconds.toFixed(0)} s`);
-    for (const tail of DNS_TAIL) {
+    for (const tail of dnsTail(platform.config.tier.routing.recordTtlSeconds)) {
       total += tail.seconds;
       console.log(`  + ${tail.seconds} s ${tail.what}`);
     }

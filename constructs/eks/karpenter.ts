@@ -121,22 +121,19 @@ export class Karpenter extends Construct {
       }),
     );
     const regionalResource = (service: string, resource: string) => stack.formatArn({ service, resource, resourceName: '*' });
+    // What launching a node creates or uses; AMIs and snapshots are owned by other accounts (no account in the ARN).
+    const launchResources = [
+      ...['instance', 'fleet', 'launch-template', 'volume', 'network-interface', 'spot-instances-request', 'subnet', 'security-group'].map(
+        (resource) => regionalResource('ec2', resource),
+      ),
+      stack.formatArn({ service: 'ec2', account: '', resource: 'image', resourceName: '*' }),
+      stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' }),
+    ];
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'LaunchNodes',
         actions: ['ec2:RunInstances', 'ec2:CreateFleet', 'ec2:CreateLaunchTemplate', 'ec2:CreateTags'],
-        resources: [
-          regionalResource('ec2', 'instance'),
-          regionalResource('ec2', 'fleet'),
-          regionalResource('ec2', 'launch-template'),
-          regionalResource('ec2', 'volume'),
-          regionalResource('ec2', 'network-interface'),
-          regionalResource('ec2', 'spot-instances-request'),
-          regionalResource('ec2', 'subnet'),
-          regionalResource('ec2', 'security-group'),
-          stack.formatArn({ service: 'ec2', account: '', resource: 'image', resourceName: '*' }),
-          stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' }),
-        ],
+        resources: launchResources,
       }),
     );
     role.addToPolicy(
@@ -213,18 +210,7 @@ export class Karpenter extends Construct {
       '*',
       'EC2 Describe* calls and pricing:GetProducts support no resource-level permissions; the statement holds only those read-only actions.',
     );
-    for (const resource of [
-      regionalResource('ec2', 'instance'),
-      regionalResource('ec2', 'fleet'),
-      regionalResource('ec2', 'launch-template'),
-      regionalResource('ec2', 'volume'),
-      regionalResource('ec2', 'network-interface'),
-      regionalResource('ec2', 'spot-instances-request'),
-      regionalResource('ec2', 'subnet'),
-      regionalResource('ec2', 'security-group'),
-      stack.formatArn({ service: 'ec2', account: '', resource: 'image', resourceName: '*' }),
-      stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' }),
-    ]) {
+    for (const resource of launchResources) {
       acknowledgeWildcardResource(
         role,
         resource,

@@ -38,10 +38,10 @@ function loss(acks: readonly Ack[], from: string, present: Set<number>, before: 
   const acked = acks.filter((a) => a.region === from && a.at < before);
   const lost = acked.filter((a) => !present.has(a.seq));
   const lastKept = acked.filter((a) => present.has(a.seq)).at(-1);
-  const lastLost = lost.at(-1);
-  const lostSeconds = lastLost
-    ? (lastLost.writtenAt - (lastKept?.writtenAt ?? lastLost.writtenAt)) / 1000 + HEARTBEAT_INTERVAL_MS / 1000
-    : 0;
+  const [firstLost, lastLost] = [lost[0], lost.at(-1)];
+  // From the newest write kept (or, when none was, one interval before the first lost) to the newest lost.
+  const keptUntil = lastKept?.writtenAt ?? (firstLost ? firstLost.writtenAt - HEARTBEAT_INTERVAL_MS : 0);
+  const lostSeconds = lastLost ? (lastLost.writtenAt - keptUntil) / 1000 : 0;
   return { acknowledged: acked.length, lost, lostSeconds };
 }
 
@@ -191,7 +191,7 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
       outcome: t.outcome,
       error: t.error,
     })),
-    facts: modelledFacts(),
+    facts: modelledFacts(world.config.tier.routing.recordTtlSeconds),
     notes: outcome.notes,
   };
   return { ...report, summary: SCENARIOS[scenario].summary };

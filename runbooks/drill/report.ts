@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { MODELLED_SECONDS } from '../local/fake-aws';
+import { dnsTail, MODELLED_SECONDS } from '../local/fake-aws';
 import type { DrillScenario, Invariant } from './scenarios';
 
 export interface DrillReport {
@@ -55,15 +55,11 @@ export interface DrillReport {
   readonly notes: readonly string[];
 }
 
-/** The modelled durations the fakes use, with their sources: the report prints them. */
-export function modelledFacts(): DrillReport['facts'] {
+/** The modelled durations the fakes use, with their sources, and the DNS tail: the report prints them. */
+export function modelledFacts(recordTtlSeconds: number): DrillReport['facts'] {
   return [
     ...Object.entries(MODELLED_SECONDS).map(([operation, fact]) => ({ operation, seconds: fact.seconds, source: fact.source })),
-    {
-      operation: 'dnsTail',
-      seconds: 150,
-      source: 'After the gate opens: the gate alarm period (60 s), Route 53 evaluating it (30 s), the record TTL (60 s, seed 002)',
-    },
+    ...dnsTail(recordTtlSeconds).map((part) => ({ operation: 'dnsTail', seconds: part.seconds, source: part.what })),
   ];
 }
 

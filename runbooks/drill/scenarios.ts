@@ -1,5 +1,6 @@
 import { type PlatformConfig, resolvePlatformConfig, type TierName } from '../../lib/config';
 import { ERROR } from '../core/errors';
+import { dnsTail } from '../local/fake-aws';
 import type { LocalRunResult, LocalStateMachine } from '../local/local-runbooks';
 import { STEPS } from '../steps';
 import { type DrillWorld, HeartbeatWriter } from './world';
@@ -63,9 +64,6 @@ export interface ScenarioSpec {
   run(world: DrillWorld): Promise<ScenarioOutcome>;
 }
 
-/** After the gate opens in AWS: the gate alarm's period, Route 53 reading it, and the record TTL (seed 002). */
-export const DNS_TAIL_SECONDS = 60 + 30 + 60;
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -109,7 +107,7 @@ function base(world: DrillWorld, roles: Roles, planned: boolean) {
     expectedStatus: 'SUCCEEDED' as const,
     expectedWriteOrder: [roles.primary, roles.target],
     writableStep: 'VerifyWrites',
-    dnsTailSeconds: DNS_TAIL_SECONDS,
+    dnsTailSeconds: dnsTail(world.config.tier.routing.recordTtlSeconds).reduce((sum, part) => sum + part.seconds, 0),
     objectives: regionObjectives(world.config),
     planned,
     invariants: [] as Invariant[],

@@ -48,6 +48,18 @@ export const MODELLED_SECONDS = {
   cacheTestFailover: { seconds: 90, source: 'ElastiCache TestFailover of a shard, modelled like a Multi-AZ failover' },
 } as const;
 
+/**
+ * After a gate opens in AWS and before clients follow it: the gate alarm leaves ALARM (its period),
+ * Route 53's health checkers read the alarm, and resolvers drop the answer they cached (the record TTL).
+ */
+export function dnsTail(recordTtlSeconds: number): readonly { readonly what: string; readonly seconds: number }[] {
+  return [
+    { what: 'gate alarm leaves ALARM (period 60 s)', seconds: 60 },
+    { what: 'Route 53 health checkers read the alarm state (modelled)', seconds: 30 },
+    { what: `resolvers drop the cached answer (TTL ${recordTtlSeconds} s, seed 002)`, seconds: recordTtlSeconds },
+  ];
+}
+
 export interface FakeInstance {
   id: string;
   region: string;
