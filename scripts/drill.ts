@@ -10,26 +10,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readAssemblyTemplates } from '../lib/change-safety';
 import type { PlatformConfig } from '../lib/config';
 import { buildPlatform } from '../lib/platform';
 import { type DrillReport, runDrill, SCENARIOS } from '../runbooks/drill/drill';
 import { drillMarkdown, stepSpans, writeDrillReport } from '../runbooks/drill/report';
-import { type LocalStateMachine, stateMachinesOf } from '../runbooks/local/local-runbooks';
+import { DeployedAssembly } from '../runbooks/local/deployed-assembly';
 import { scriptApp } from './support/app';
 import { DRILL_USAGE, DrillOptionError, type DrillPlan, parseDrillOptions } from './support/drill-options';
 
-/** Synthesize the deployment (without its compute stacks, which hold no runbook) and take each region's state machines. */
-function machinesOf(config: PlatformConfig): Record<string, Record<string, LocalStateMachine>> {
+/** Synthesize the deployment, every stack of every region: the simulated world is built from them. */
+function synthesize(config: PlatformConfig): DeployedAssembly {
   const outdir = mkdtempSync(join(tmpdir(), 'mlp-drill-synth-'));
   try {
     const app = scriptApp(outdir);
-    buildPlatform(app, config, { compute: false });
+    buildPlatform(app, config);
     app.synth();
-    const templates = readAssemblyTemplates(outdir);
-    return Object.fromEntries(
-      config.regions.map((r) => [r.name, stateMachinesOf(templates[`Mlp-${config.tier.name}-${r.code}-resilience`] as never)]),
-    );
+    return DeployedAssembly.fromDirectory(outdir);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -48,14 +44,16 @@ async function main(): Promise<number> {
     return 2;
   }
   const started = Date.now();
-  const synthesized = new Map<PlatformConfig, Record<string, Record<string, LocalStateMachine>>>();
-  const machinesFor = (config: PlatformConfig) => {
-    const key = [...synthesized.keys()].find((c) => JSON.stringify(c) === JSON.stringify(config));
-    if (key) return synthesized.get(key) as Record<string, Record<string, LocalStateMachine>>;
-    console.log(`synthesizing ${config.tier.name} across ${config.regions.map((r) => r.name).join(', ')} ...`);
-    const machines = machinesOf(config);
-    synthesized.set(config, machines);
-    return machines;
+  const synthesized = new Map<string, DeployedAssembly>();
+  const assemblyFor = (config: PlatformConfig) => {
+    const key = JSON.stringify(config);
+    let assembly = synthesized.get(key);
+    if (!assembly) {
+      console.log(`synthesizing ${config.tier.name} across ${config.regions.map((r) => r.name).join(', ')} ...`);
+      assembly = synthesize(config);
+      synthesized.set(key, assembly);
+    }
+    return assembly;
   };
   const results: DrillReport[] = [];
   for (const { scenario, config } of parsed.runs) {
@@ -63,7 +61,7 @@ async function main(): Promise<number> {
     const report = await runDrill({
       scenario,
       config,
-      machines: machinesFor(config),
+      assembly: assemblyFor(config),
       seed: parsed.seed,
       log: (line) => console.log(line),
     });

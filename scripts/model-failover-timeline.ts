@@ -10,12 +10,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readAssemblyTemplates } from '../lib/change-safety';
 import { resolvePlatformConfig } from '../lib/config';
 import { buildPlatform } from '../lib/platform';
+import { DeployedAssembly } from '../runbooks/local/deployed-assembly';
 import { dnsTail } from '../runbooks/local/fake-aws';
-import { stateMachinesOf, type TaskRecord } from '../runbooks/local/local-runbooks';
-import { HOME, SimulatedPlatform, TARGET } from '../runbooks/local/simulated-platform';
+import type { TaskRecord } from '../runbooks/local/local-runbooks';
+import { SimulatedPlatform } from '../runbooks/local/simulated-platform';
 import { scriptApp } from './support/app';
 
 // The SDK warns that releases after January 2027 need Node 22; the versions here are pinned, and the warning buries the drill's output.
@@ -30,9 +30,11 @@ async function main(): Promise<number> {
   const outdir = mkdtempSync(join(tmpdir(), 'mlp-model-'));
   try {
     const app = scriptApp(outdir);
-    buildPlatform(app, resolvePlatformConfig({ tier: 'tier1', account: '111122223333' }).config, { compute: false });
+    const config = resolvePlatformConfig({ tier: 'tier1', account: '111122223333' }).config;
+    buildPlatform(app, config);
     app.synth();
-    const platform = new SimulatedPlatform(stateMachinesOf(readAssemblyTemplates(outdir)['Mlp-tier1-usw2-resilience'] as never));
+    const platform = new SimulatedPlatform({ config, assembly: DeployedAssembly.fromDirectory(outdir) });
+    const [HOME, TARGET] = [platform.primaryRegion, platform.defaultTarget];
     platform.heartbeats(120, mode === 'unplanned' ? 1 : 0);
     if (mode === 'unplanned') {
       platform.aws.unreachable.add(HOME);
@@ -41,9 +43,10 @@ async function main(): Promise<number> {
     const fault = platform.now();
     const tasks: TaskRecord[] = [];
     const result = await platform.run('mlp-tier1-region-failover', { mode, targetRegion: TARGET }, { onTask: (t) => tasks.push(t) });
-    platform.restore();
     const at = (d: Date) => ((d.getTime() - fault.getTime()) / 1000).toFixed(0).padStart(5);
-    console.log(`RegionFailover ${mode}, tier1 us-east-1 -> us-west-2 (modelled, virtual seconds from the decision): ${result.status}`);
+    console.log(
+      `RegionFailover ${mode}, tier1 us-east-1 -> us-west-2 (modelled, virtual seconds from the decision): ${result.status}${result.cause ? ` (${result.cause})` : ''}`,
+    );
     for (const t of tasks)
       console.log(`${at(t.start)} s -> ${at(t.end)} s  ${t.state}${t.outcome === 'failed' ? ` (${t.error}, retried)` : ''}`);
     const writable = tasks.find((t) => t.step === 'VerifyWrites' && t.outcome === 'succeeded')?.end;

@@ -104,6 +104,8 @@ export class BatchCompute extends Construct {
   public readonly environments: Readonly<Partial<Record<BatchEnvironmentKey, batch.ManagedEc2EcsComputeEnvironment>>>;
   /** Job queues by `name`. */
   public readonly queues: Readonly<Record<string, batch.JobQueue>>;
+  /** The job queues' physical names, in `queues` order: literal with a `queueNamePrefix`, tokens without one. */
+  public readonly queueNames: readonly string[];
   public readonly launchTemplate: ec2.LaunchTemplate;
   /** Role of the container instances (the ECS agent), not of the jobs. */
   public readonly instanceRole: iam.Role;
@@ -197,9 +199,10 @@ export class BatchCompute extends Construct {
     this.environments = environments;
 
     const queues: Record<string, batch.JobQueue> = {};
+    const physicalName = (name: string) => (props.queueNamePrefix === undefined ? undefined : `${props.queueNamePrefix}${name}`);
     for (const spec of props.queues) {
       queues[spec.name] = new batch.JobQueue(this, `Queue${pascalCase(spec.name)}`, {
-        jobQueueName: props.queueNamePrefix === undefined ? undefined : `${props.queueNamePrefix}${spec.name}`,
+        jobQueueName: physicalName(spec.name),
         priority: spec.priority,
         computeEnvironments: spec.computeEnvironments.map((key, index) => ({
           // Validated above: every key names an environment that exists.
@@ -209,6 +212,7 @@ export class BatchCompute extends Construct {
       });
     }
     this.queues = queues;
+    this.queueNames = props.queues.map((spec) => physicalName(spec.name) ?? (queues[spec.name] as batch.JobQueue).jobQueueName);
   }
 }
 

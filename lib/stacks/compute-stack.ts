@@ -210,7 +210,7 @@ export class ComputeStack extends RegionalStack {
     this.publishRunbookParameter('compute', 'cluster-name', this.cluster.cluster.clusterName);
     this.publishRunbookParameter('compute', 'api-host', apiHost);
     this.publishRunbookParameter('compute', 'load-balancer-arn', this.endpoint.loadBalancer.loadBalancerArn);
-    this.publishRunbookParameter('compute', 'batch-queues', Object.keys(this.batch.queues).join(','));
+    this.publishRunbookParameter('compute', 'batch-queues', this.batch.queueNames.join(','));
   }
 
   /**

@@ -29,20 +29,59 @@ export interface AwsClients {
   lambda(region: string): LambdaClient;
 }
 
-type Constructor<T> = new (config: { region: string; maxAttempts: number }) => T;
+/**
+ * Explicit transport timeouts for every runbook client. The SDK's defaults wait for the operating
+ * system's TCP timeout when a region drops packets (minutes): a step would hang until its Lambda
+ * timeout. With these, a blackholed endpoint fails a call after 3 s per attempt.
+ */
+export const CLIENT_TIMEOUTS = {
+  /** TCP connect (and TLS handshake) to the endpoint. */
+  connectionTimeoutMs: 3_000,
+  /** From the request sent to the response's first byte; the runbooks' calls answer in well under a second. */
+  requestTimeoutMs: 10_000,
+} as const;
+
+/** Attempts per call (the SDK's standard retry); throttling that outlasts them becomes `AwsThrottled`. */
+export const CLIENT_MAX_ATTEMPTS = 3;
+
+/** How every runbook client is configured, in Lambda and in the drill alike. */
+export interface ClientConfig {
+  readonly region: string;
+  readonly maxAttempts: number;
+  readonly requestHandler: { readonly connectionTimeout: number; readonly requestTimeout: number };
+  /** Static credentials: the drill signs nothing real. @default - the SDK's default chain (Lambda's role) */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+}
+
+export interface AwsClientsOptions {
+  readonly credentials?: ClientConfig['credentials'];
+  /** Called once for each client created (the drill adds the simulated AWS to its middleware stack). */
+  readonly onClient?: (client: { middlewareStack: unknown }, service: string, region: string) => void;
+}
+
+type Constructor<T> = new (config: ClientConfig) => T;
 
 /**
- * Real clients, one per service and region, created on first use. Three attempts each (the SDK's
- * standard retry); throttling that outlasts them surfaces as `AwsThrottled` and the state machine
- * retries the step with backoff.
+ * Real clients, one per service and region, created on first use, each with the runbooks' retry
+ * and transport timeouts; throttling that outlasts the retries surfaces as `AwsThrottled` and the
+ * state machine retries the step with backoff.
  */
-export function awsClients(): AwsClients {
+export function awsClients(options: AwsClientsOptions = {}): AwsClients {
   const cache = new Map<string, unknown>();
   const of =
     <T>(service: string, Client: Constructor<T>) =>
     (region: string): T => {
       const key = `${service}:${region}`;
-      if (!cache.has(key)) cache.set(key, new Client({ region, maxAttempts: 3 }));
+      if (!cache.has(key)) {
+        const client = new Client({
+          region,
+          maxAttempts: CLIENT_MAX_ATTEMPTS,
+          requestHandler: { connectionTimeout: CLIENT_TIMEOUTS.connectionTimeoutMs, requestTimeout: CLIENT_TIMEOUTS.requestTimeoutMs },
+          ...(options.credentials ? { credentials: options.credentials } : {}),
+        });
+        options.onClient?.(client as { middlewareStack: unknown }, service, region);
+        cache.set(key, client);
+      }
       return cache.get(key) as T;
     };
   return {

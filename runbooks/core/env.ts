@@ -31,14 +31,13 @@ export interface RunbookDeps {
   now(): Date;
 }
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) return fail(ERROR.invalidInput, `environment variable ${name} is not set`);
-  return value;
-}
-
-/** The environment of a deployed runbook function. */
-export function envFromProcess(): RunbookEnv {
+/** The environment of a runbook function from its variables (as the resilience stack sets them, and Lambda sets `AWS_REGION`). */
+export function envFromVariables(variables: Readonly<Record<string, string | undefined>>): RunbookEnv {
+  const required = (name: string): string => {
+    const value = variables[name];
+    if (!value) return fail(ERROR.invalidInput, `environment variable ${name} is not set`);
+    return value;
+  };
   return {
     tier: required('MLP_TIER'),
     region: required('AWS_REGION'),
@@ -46,11 +45,16 @@ export function envFromProcess(): RunbookEnv {
     stateTable: required('MLP_STATE_TABLE'),
     rpoSeconds: Number(required('MLP_RPO_SECONDS')),
     rtoSeconds: Number(required('MLP_RTO_SECONDS')),
-    reportBucket: process.env.MLP_REPORT_BUCKET ?? '',
-    reportTopicArn: process.env.MLP_REPORT_TOPIC_ARN ?? '',
+    reportBucket: variables.MLP_REPORT_BUCKET ?? '',
+    reportTopicArn: variables.MLP_REPORT_TOPIC_ARN ?? '',
     databaseUser: required('MLP_DATABASE_USER'),
     databaseName: required('MLP_DATABASE_NAME'),
   };
+}
+
+/** The environment of a deployed runbook function. */
+export function envFromProcess(): RunbookEnv {
+  return envFromVariables(process.env);
 }
 
 /** The dependencies of a deployed runbook function: real clients, IAM database authentication, the wall clock. */

@@ -164,7 +164,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 60,
     onFailure: 'Reported; the failover itself has completed.',
     inVpc: false,
-    access: ['read-parameters', 'scale-nodes'],
+    access: ['read-parameters', 'scale-nodes', 'state-table'],
   }),
   ReleaseLock: spec({
     name: 'ReleaseLock',

@@ -155,6 +155,9 @@ export class RunbookSet extends Construct {
         description: `Runbook step ${name}: only what this step calls`,
       });
       functionLogs.grantWrite(role);
+      // Lambda creates the network interfaces of a function in a VPC with its role: without these
+      // permissions it refuses to create or update the function (Lambda Developer Guide, VPC access).
+      if (inVpc) role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
       const fn = new lambda.Function(this, `${name}Function`, {
         functionName,
         code,
@@ -409,7 +412,14 @@ class AccessGrants {
             'elasticache:DescribeReplicationGroups',
           ],
           [
-            ...this.arns('elasticache', 'globalreplicationgroup', `*-mlp-${tier}-cache`),
+            // A global replication group's ARN has no region (Service Authorization Reference, ElastiCache).
+            stack.formatArn({
+              service: 'elasticache',
+              region: '',
+              resource: 'globalreplicationgroup',
+              resourceName: `*-mlp-${tier}-cache`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
             ...this.arns('elasticache', 'replicationgroup', `mlp-${tier}-cache-*`),
           ],
           'The tier’s cache groups (region code suffix) and its global datastore (ElastiCache’s own id prefix).',
@@ -443,9 +453,17 @@ class AccessGrants {
         );
         break;
       case 'keyspace-describe':
+        // GetKeyspace is authorized as cassandra:Select, whose resource type is a table of the keyspace.
         add(
           ['cassandra:Select'],
-          [stack.formatArn({ service: 'cassandra', resource: `/keyspace/mlp_${tier}_features/`, arnFormat: ArnFormat.NO_RESOURCE_NAME })],
+          [
+            stack.formatArn({
+              service: 'cassandra',
+              resource: `/keyspace/mlp_${tier}_features/table/*`,
+              arnFormat: ArnFormat.NO_RESOURCE_NAME,
+            }),
+          ],
+          'The tables of the feature keyspace: GetKeyspace is authorized on them, and their names are the wildcard.',
         );
         break;
       case 'scale-nodes':

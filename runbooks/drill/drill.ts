@@ -1,5 +1,5 @@
 import type { PlatformConfig } from '../../lib/config';
-import type { LocalStateMachine } from '../local/local-runbooks';
+import type { DeployedAssembly } from '../local/deployed-assembly';
 import { type DrillReport, modelledFacts } from './report';
 import { DRILL_SCENARIOS, type DrillScenario, type Invariant, SCENARIOS, type ScenarioOutcome } from './scenarios';
 import { type Ack, DrillWorld, HEARTBEAT_INTERVAL_MS } from './world';
@@ -10,8 +10,8 @@ export interface DrillOptions {
   readonly scenario: DrillScenario;
   /** The deployment drilled: tier, regions and primary (`-c primaryRegion`) as `cdk synth` would resolve them. */
   readonly config: PlatformConfig;
-  /** The state machines of every region's resilience stack, as synthesized for that deployment. */
-  readonly machines: Readonly<Record<string, Readonly<Record<string, LocalStateMachine>>>>;
+  /** The deployment's synthesized stacks (every region's, the compute stacks included). */
+  readonly assembly: DeployedAssembly;
   readonly log?: (line: string) => void;
   /**
    * Where in the heartbeat cycle the fault lands: the writers run 1.0 to 2.0 s, by seed, before it.
@@ -59,7 +59,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const log = options.log ?? (() => undefined);
   const world = await DrillWorld.start({
     config,
-    machines: options.machines,
+    assembly: options.assembly,
     log,
     warmUpMs: 1_000 + (((options.seed ?? 1) * 7_919) % 1_000),
   });

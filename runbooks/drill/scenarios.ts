@@ -249,7 +249,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const roles = rolesOf(world);
       const fault = await loseThePrimary(world, roles);
       const machine = REGION_FAILOVER(world.platform.tier);
-      const crashPoints = unplannedPath(world.options.machines[roles.target]?.[machine] as LocalStateMachine);
+      const crashPoints = unplannedPath(world.platform.machines[roles.target]?.[machine] as LocalStateMachine);
       const crashed: string[] = [];
       for (const crashAt of crashPoints) {
         let reached = false;
@@ -461,7 +461,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       await sleep(500);
       const refresh = await STEPS.RefreshGate(
         { state: {}, execution: { id: 'schedule', startTime: '' } } as never,
-        world.platform.deps(roles.primary),
+        world.platform.deps(roles.primary, 'RefreshGate'),
       );
       const fencedAt = Date.now();
       world.log(`RefreshGate in ${roles.primary}: ${JSON.stringify(refresh)}`);

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { PlatformConfig } from '../../lib/config';
 import { directDatabasePlane, HEARTBEAT_SQL, PLATFORM_WRITER } from '../core/database';
-import { type LocalRunResult, type LocalStateMachine, runLocally, type TaskRecord } from '../local/local-runbooks';
+import type { DeployedAssembly } from '../local/deployed-assembly';
+import type { LocalRunResult, TaskRecord } from '../local/local-runbooks';
 import { SimulatedPlatform } from '../local/simulated-platform';
 import { DRILL_DATABASE, DRILL_USER, LocalPostgresCluster } from './local-postgres';
 import { findCacheServer, LocalCacheCluster } from './local-redis';
@@ -125,8 +126,8 @@ export class HeartbeatWriter {
 
 export interface DrillWorldOptions {
   readonly config: PlatformConfig;
-  /** The state machines of each region's resilience stack, as synthesized. */
-  readonly machines: Readonly<Record<string, Readonly<Record<string, LocalStateMachine>>>>;
+  /** The deployment's synthesized stacks: the simulated world's names, parameters, roles and state machines. */
+  readonly assembly: DeployedAssembly;
   readonly log: (line: string) => void;
   /** How long the writers run before the fault. */
   readonly warmUpMs: number;
@@ -175,8 +176,7 @@ export class DrillWorld {
       DRILL_DATABASE,
     );
     const primary = config.primaryRegion.name;
-    const target = config.regions.find((r) => r.name !== primary)?.name as string;
-    this.platform = new SimulatedPlatform(options.machines[target] ?? {}, { config, database: plane, clock: 'wall' });
+    this.platform = new SimulatedPlatform({ config, assembly: options.assembly, database: plane, clock: 'wall' });
     for (const region of this.regions) {
       this.platform.setEndpoint(this.platform.databaseOf(region).instanceIdentifier, '127.0.0.1', postgres.server(region).port);
     }
@@ -196,7 +196,7 @@ export class DrillWorld {
     };
     // The deployment as it stands: the primary's gate open since the start, every other one closed.
     aws.tables.set(
-      `${primary}:${this.platform.stateTable}`,
+      `${primary}:${this.platform.stateTable(primary)}`,
       new Map([
         ['gate', { pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '0' }, updatedAt: { S: this.platform.now().toISOString() } }],
       ]),
@@ -271,23 +271,22 @@ export class DrillWorld {
 
   /** Run a runbook in `region` with the state machines of that region's resilience stack, logging every step. */
   async run(machine: string, input: unknown, region: string, options: Parameters<SimulatedPlatform['run']>[2] = {}) {
-    const machines = this.options.machines[region];
-    const stateMachine = machines?.[machine];
-    if (!machines || !stateMachine) throw new Error(`no state machine ${machine} in the ${region} resilience stack`);
+    if (!this.platform.machines[region]?.[machine]) throw new Error(`no state machine ${machine} in the ${region} resilience stack`);
     this.log(`${machine} started in ${region} with ${JSON.stringify(input)}`);
-    const result = await runLocally(stateMachine, input, {
-      deps: this.platform.deps(region),
-      machines,
-      advance: (s) => this.platform.aws.advance(s),
-      history: this.platform.aws.executionHistories,
-      retryDelayMs: 20,
-      ...options,
-      onTask: (task) => {
-        this.tasks.push({ ...task, region });
-        this.log(`  ${task.state.padEnd(28)} ${task.outcome}${task.error ? ` (${task.error})` : ''}`);
-        options.onTask?.(task);
+    const result = await this.platform.run(
+      machine,
+      input,
+      {
+        retryDelayMs: 20,
+        ...options,
+        onTask: (task) => {
+          this.tasks.push({ ...task, region });
+          this.log(`  ${task.state.padEnd(28)} ${task.outcome}${task.error ? ` (${task.error})` : ''}`);
+          options.onTask?.(task);
+        },
       },
-    });
+      region,
+    );
     this.log(`${machine} in ${region}: ${result.status}${result.cause ? ` (${result.cause.slice(0, 200)})` : ''}`);
     this.executions.push({ machine, region, input, result });
     return result;
@@ -325,7 +324,6 @@ export class DrillWorld {
 
   async close(): Promise<void> {
     await this.stopWriters().catch(() => undefined);
-    this.platform.restore();
     await this.cache?.stop();
     await this.postgres.stop();
   }

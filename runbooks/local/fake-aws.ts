@@ -1,38 +1,16 @@
-import { BatchClient, UpdateJobQueueCommand } from '@aws-sdk/client-batch';
-import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { DescribeNodegroupCommand, EKSClient, ListNodegroupsCommand, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
-import {
-  DescribeGlobalReplicationGroupsCommand,
-  DescribeReplicationGroupsCommand,
-  DisassociateGlobalReplicationGroupCommand,
-  ElastiCacheClient,
-  FailoverGlobalReplicationGroupCommand,
-  TestFailoverCommand,
-} from '@aws-sdk/client-elasticache';
-import { DescribeClusterV2Command, KafkaClient } from '@aws-sdk/client-kafka';
-import { GetKeyspaceCommand, KeyspacesClient } from '@aws-sdk/client-keyspaces';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { DescribeDBInstancesCommand, PromoteReadReplicaCommand, RDSClient, RebootDBInstanceCommand } from '@aws-sdk/client-rds';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
-import type { AwsClients } from '../core/clients';
+import { createHash } from 'node:crypto';
+import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { type AwsClients, awsClients } from '../core/clients';
+import type { AuthorizationRequest, Authorizer, Principal } from './iam';
 
 /**
  * A simulated multi-region AWS control plane behind the real SDK v3 clients: every call the
- * runbooks make reaches a stateful fake of the service in that region, which answers as the service
- * does (states that change over time, the errors AWS returns). Each modelled operation advances a
+ * runbooks make goes through the client's own middleware (its retries included) and reaches, in
+ * place of the HTTP transport, a stateful fake of the service in that region, which answers as
+ * the service does (states that change over time, the errors AWS returns). Every call is first
+ * authorized as AWS would: the caller's role as synthesized, for the IAM action and resource ARN
+ * of that API, and the key policy of a KMS key the call uses. Each modelled operation advances a
  * virtual clock by the duration AWS documents; `FakeAws.calls` records every call for the checks.
  *
  * Faults: a region can be made unreachable (every call fails as a network error would), an
@@ -64,6 +42,8 @@ export interface FakeInstance {
   id: string;
   region: string;
   arn: string;
+  /** `DbiResourceId`: what IAM database authentication names (`rds-db:connect` on `dbuser:<id>/<user>`). */
+  resourceId: string;
   status: 'available' | 'modifying' | 'rebooting' | 'backing-up';
   source?: string;
   multiAz: boolean;
@@ -97,22 +77,62 @@ export interface FakeAwsCall {
   readonly input: unknown;
   readonly at: number;
   readonly error?: string;
+  /** The step (or function) whose role made the call. */
+  readonly caller?: string;
+}
+
+/** A KMS key a call uses, with what IAM evaluates besides the caller's policies. */
+export interface UsedKey {
+  readonly arn: string;
+  readonly policy: { readonly Statement: readonly Record<string, unknown>[] };
+  readonly aliases: readonly string[];
 }
 
 type Item = Record<string, AttributeValue>;
-// biome-ignore lint/suspicious/noExplicitAny: one stub type for clients of every service
-type Stub = AwsStub<any, any, any>;
+type Input = Record<string, unknown>;
+
+/** One API of one service: what AWS authorizes for it, and what the fake answers. */
+interface Operation {
+  authorize(input: Input, region: string): AuthorizationRequest[];
+  answer(input: Input, region: string): unknown;
+}
 
 class NetworkError extends Error {
   readonly code = 'ECONNREFUSED';
+  readonly $metadata = {};
   constructor(region: string) {
     super(`connect ECONNREFUSED: ${region} endpoints do not answer`);
     this.name = 'TimeoutError';
   }
 }
 
-function awsError(name: string, message: string, extra: Record<string, unknown> = {}): Error {
-  return Object.assign(new Error(message), { name, $metadata: {}, ...extra });
+function awsError(name: string, message: string, status = 400, extra: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(message), {
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+    ...extra,
+  });
+}
+
+/** The error code each service returns when IAM denies a call (their API references). */
+const ACCESS_DENIED: Readonly<Record<string, string>> = {
+  rds: 'AccessDenied',
+  elasticache: 'AccessDenied',
+  cloudwatch: 'AccessDenied',
+  sns: 'AuthorizationError',
+  s3: 'AccessDenied',
+  kafka: 'ForbiddenException',
+};
+
+/** The service a client belongs to, as IAM names it. */
+const IAM_SERVICE: Readonly<Record<string, string>> = { keyspaces: 'cassandra', sfn: 'states' };
+
+export interface FakeAwsOptions {
+  /** The account every simulated resource lives in. */
+  readonly account: string;
+  /** Authorizes every call; the simulation is never more lenient than IAM. */
+  readonly authorizer: Authorizer;
 }
 
 export class FakeAws {
@@ -127,8 +147,14 @@ export class FakeAws {
   public readonly metrics: { region: string; namespace?: string; name?: string; value?: number; at: number }[] = [];
   public readonly objects = new Map<string, string>();
   public readonly notifications: { region: string; subject?: string; message?: string }[] = [];
+  /** Batch job queues by `<region>:<name>`. */
   public readonly queues = new Map<string, 'ENABLED' | 'DISABLED'>();
-  public readonly nodegroups = new Map<string, { desired: number; max: number; min: number }>();
+  /** MSK clusters by ARN. */
+  public readonly kafkaClusters = new Map<string, { state: string }>();
+  /** Multi-Region keyspaces by name: their regions and tables. */
+  public readonly keyspaces = new Map<string, { regions: string[]; tables: string[] }>();
+  /** EKS node groups by `<region>:<cluster>:<name>`, with the uuid of their ARN. */
+  public readonly nodegroups = new Map<string, { desired: number; max: number; min: number; uuid: string }>();
   /** Execution histories the local runner records, by execution ARN. */
   public readonly executionHistories = new Map<string, HistoryEvent[]>();
   /** Executions the fake Step Functions reports as running. */
@@ -145,10 +171,29 @@ export class FakeAws {
   public onCachePromoted: (region: string, groupId: string, formerPrimary?: { region: string; groupId: string }) => void = () => undefined;
   /** Told when a reboot is asked for (with failover: a Multi-AZ failover); the drill restarts its real server. */
   public onReboot: (instance: FakeInstance, forceFailover: boolean) => void = () => undefined;
+  /** Runs a Lambda function of a region (the database agent) for `Invoke`; its result or its error. */
+  public invokeFunction: (region: string, functionName: string, payload: unknown) => Promise<unknown> = async (region, name) => {
+    throw awsError('ResourceNotFoundException', `Function not found: arn:aws:lambda:${region}:${this.account}:function:${name}`, 404);
+  };
+  /** The customer managed key a resource is encrypted with (DynamoDB table, SNS topic, S3 bucket), if any. */
+  public keyOf: (service: 'dynamodb' | 'sns' | 's3', region: string, resourceArn: string) => UsedKey | undefined = () => undefined;
+  /** Series `GetMetricData` answers, by `<region>:<namespace>:<metric>`: newest first. */
+  public readonly metricSeries = new Map<string, number[]>();
+  readonly account: string;
+  private readonly authorizer: Authorizer;
   private readonly throttles = new Map<string, number>();
   private readonly failures = new Map<string, { name: string; message: string; times: number }>();
-  private readonly clients = new Map<string, unknown>();
-  private readonly stubs: Stub[] = [];
+  private readonly operations = new Map<string, Operation>();
+
+  constructor(options: FakeAwsOptions) {
+    this.account = options.account;
+    this.authorizer = options.authorizer;
+    this.defineRds();
+    this.defineCache();
+    this.defineCloudWatch();
+    this.defineDynamo();
+    this.defineOthers();
+  }
 
   /** The next `times` calls of `command` (in any region) fail with ThrottlingException. */
   throttle(command: string, times: number): void {
@@ -164,121 +209,105 @@ export class FakeAws {
     this.clock += seconds;
   }
 
-  /** Clients of every service and region, each backed by this world. */
-  asClients(): AwsClients {
-    const of =
-      <T extends object>(service: string, Client: new (config: { region: string }) => T, wire: (stub: Stub, region: string) => void) =>
-      (region: string): T => {
-        const key = `${service}:${region}`;
-        let client = this.clients.get(key) as T | undefined;
-        if (!client) {
-          client = new Client({ region });
-          const stub = mockClient(client as never) as unknown as Stub;
-          stub.onAnyCommand().callsFake((input: unknown) => {
-            throw awsError('UnknownOperationException', `the fake ${service} does not model this call (input ${JSON.stringify(input)})`);
-          });
-          wire(stub, region);
-          this.stubs.push(stub);
-          this.clients.set(key, client);
-        }
-        return client;
-      };
-    return {
-      rds: of('rds', RDSClient, (stub, region) => this.wireRds(stub, region)),
-      elasticache: of('elasticache', ElastiCacheClient, (stub, region) => this.wireCache(stub, region)),
-      cloudwatch: of('cloudwatch', CloudWatchClient, (stub, region) => this.wireCloudWatch(stub, region)),
-      ssm: of('ssm', SSMClient, (stub, region) =>
-        this.on(stub, region, 'ssm', GetParameterCommand, (input: { Name: string }) => {
-          const value = this.parameters.get(`${region}:${input.Name}`);
-          if (value === undefined) throw awsError('ParameterNotFound', `Parameter ${input.Name} not found.`);
-          return { Parameter: { Name: input.Name, Value: value } };
-        }),
-      ),
-      sns: of('sns', SNSClient, (stub, region) =>
-        this.on(stub, region, 'sns', PublishCommand, (input: { Subject?: string; Message?: string }) => {
-          this.notifications.push({ region, subject: input.Subject, message: input.Message });
-          return { MessageId: String(this.notifications.length) };
-        }),
-      ),
-      s3: of('s3', S3Client, (stub, region) =>
-        this.on(stub, region, 's3', PutObjectCommand, (input: { Bucket: string; Key: string; Body?: unknown }) => {
-          this.objects.set(`${input.Bucket}/${input.Key}`, String(input.Body));
-          return {};
-        }),
-      ),
-      dynamodb: of('dynamodb', DynamoDBClient, (stub, region) => this.wireDynamo(stub, region)),
-      kafka: of('kafka', KafkaClient, (stub, region) =>
-        this.on(stub, region, 'kafka', DescribeClusterV2Command, (input: { ClusterArn: string }) => ({
-          ClusterInfo: { ClusterArn: input.ClusterArn, State: 'ACTIVE' },
-        })),
-      ),
-      batch: of('batch', BatchClient, (stub, region) =>
-        this.on(stub, region, 'batch', UpdateJobQueueCommand, (input: { jobQueue: string; state: 'ENABLED' | 'DISABLED' }) => {
-          this.queues.set(`${region}:${input.jobQueue}`, input.state);
-          return { jobQueueName: input.jobQueue };
-        }),
-      ),
-      sfn: of('sfn', SFNClient, (stub, region) => {
-        this.on(stub, region, 'sfn', DescribeExecutionCommand, (input: { executionArn: string }) => ({
-          executionArn: input.executionArn,
-          status: this.runningExecutions.has(input.executionArn) ? 'RUNNING' : 'FAILED',
-        }));
-        this.on(stub, region, 'sfn', GetExecutionHistoryCommand, (input: { executionArn: string }) => {
-          const events = this.executionHistories.get(input.executionArn);
-          if (!events) throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
-          return { events: structuredClone(events) };
-        });
-      }),
-      eks: of('eks', EKSClient, (stub, region) => this.wireEks(stub, region)),
-      keyspaces: of('keyspaces', KeyspacesClient, (stub, region) =>
-        this.on(stub, region, 'keyspaces', GetKeyspaceCommand, (input: { keyspaceName: string }) => ({
-          keyspaceName: input.keyspaceName,
-          replicationRegions: [...new Set([...this.instances.values()].map((i) => i.region))],
-          replicationGroupStatuses: [...new Set([...this.instances.values()].map((i) => i.region))].map((r) => ({
-            region: r,
-            keyspaceStatus: 'ACTIVE',
-          })),
-        })),
-      ),
-      lambda: of('lambda', LambdaClient, () => undefined),
-    };
+  /** An authorization AWS makes outside an API call of this fake (IAM database authentication). */
+  authorize(principal: Principal, request: AuthorizationRequest) {
+    return this.authorizer.authorize(principal, request);
   }
 
-  /** Stop intercepting: restores the clients' real behaviour. */
-  restore(): void {
-    for (const stub of this.stubs) stub.restore();
-  }
-
-  /** A call of `Command` in `region`: recorded, failing when the region is unreachable or the call throttled. */
-  private on<I>(stub: Stub, region: string, service: string, Command: unknown, answer: (input: I) => unknown): void {
-    stub.on(Command as never).callsFake((input: I) => {
-      const command = (Command as { name: string }).name.replace(/Command$/, '');
-      const record = (error?: string) => this.calls.push({ region, service, command, input, at: this.clock, error });
-      if (this.unreachable.has(region)) {
-        record('unreachable');
-        throw new NetworkError(region);
-      }
-      const throttled = this.throttles.get(command) ?? 0;
-      if (throttled > 0) {
-        this.throttles.set(command, throttled - 1);
-        record('ThrottlingException');
-        throw awsError('ThrottlingException', 'Rate exceeded', { $retryable: { throttling: true } });
-      }
-      const failure = this.failures.get(command);
-      if (failure && failure.times > 0) {
-        failure.times--;
-        record(failure.name);
-        throw awsError(failure.name, failure.message);
-      }
-      try {
-        const out = answer(input);
-        record();
-        return out;
-      } catch (error) {
-        record((error as Error).name);
-        throw error;
-      }
+  /**
+   * Clients of every service and region for one caller: the runbooks' own client factory (its
+   * retries and timeouts), with this world answering in place of the HTTP transport.
+   */
+  asClients(principal: Principal): AwsClients {
+    return awsClients({
+      credentials: { accessKeyId: 'ASIASIMULATED000000', secretAccessKey: 'simulated', sessionToken: principal.name },
+      onClient: (client, service, region) => {
+        const stack = client.middlewareStack as {
+          addRelativeTo(middleware: unknown, options: { relation: 'after'; toMiddleware: string; name: string }): void;
+        };
+        stack.addRelativeTo(
+          (_next: unknown, context: { commandName?: string }) => async (args: { input: Input }) => {
+            const command = String(context.commandName).replace(/Command$/, '');
+            const output = (await this.call(principal, service, region, command, args.input)) as Record<string, unknown>;
+            return {
+              response: { statusCode: 200, headers: {} },
+              output: { ...output, $metadata: { httpStatusCode: 200, requestId: requestId(this.calls.length), attempts: 1 } },
+            };
+          },
+          { relation: 'after', toMiddleware: 'retryMiddleware', name: 'simulatedAwsTransport' },
+        );
+      },
     });
+  }
+
+  /** One attempt of a call, as the service would take it: reachable, not throttled, authorized, then answered. */
+  private async call(principal: Principal, service: string, region: string, command: string, input: Input): Promise<unknown> {
+    const record = (error?: string) => this.calls.push({ region, service, command, input, at: this.clock, error, caller: principal.name });
+    if (this.unreachable.has(region)) {
+      record('unreachable');
+      throw new NetworkError(region);
+    }
+    const operation = this.operations.get(`${service}:${command}`);
+    if (!operation) {
+      record('UnknownOperation');
+      throw new Error(`the simulated ${service} does not model ${command}: add it to FakeAws with its IAM authorization`);
+    }
+    const throttled = this.throttles.get(command) ?? 0;
+    if (throttled > 0) {
+      this.throttles.set(command, throttled - 1);
+      record('ThrottlingException');
+      throw awsError('ThrottlingException', 'Rate exceeded', 400, { $retryable: { throttling: true } });
+    }
+    for (const request of operation.authorize(input, region)) {
+      const decision = await this.authorizer.authorize(principal, request);
+      if (!decision.allowed) {
+        const name = request.action.startsWith('kms:') ? 'KMSAccessDeniedException' : (ACCESS_DENIED[service] ?? 'AccessDeniedException');
+        record(name);
+        throw awsError(name, decision.reason, 403);
+      }
+    }
+    const failure = this.failures.get(command);
+    if (failure && failure.times > 0) {
+      failure.times--;
+      record(failure.name);
+      throw awsError(failure.name, failure.message);
+    }
+    try {
+      const out = await operation.answer(input, region);
+      record();
+      return out;
+    } catch (error) {
+      record((error as Error).name);
+      throw error;
+    }
+  }
+
+  private define(service: string, command: string, operation: Operation): void {
+    this.operations.set(`${service}:${command}`, operation);
+  }
+
+  /** `action` on `resource`, the IAM service prefix taken from the client's service. */
+  private request(service: string, action: string, resource: string, context?: AuthorizationRequest['context']): AuthorizationRequest {
+    return { action: `${IAM_SERVICE[service] ?? service}:${action}`, resource, ...(context ? { context } : {}) };
+  }
+
+  private arn(service: string, region: string, resource: string): string {
+    return `arn:aws:${service}:${region}:${this.account}:${resource}`;
+  }
+
+  /** What AWS checks of a KMS key a service uses on the caller's behalf (the key policy included). */
+  private keyUse(key: UsedKey | undefined, actions: string[], viaService: string, region: string): AuthorizationRequest[] {
+    if (!key) return [];
+    return actions.map((action) => ({
+      action,
+      resource: key.arn,
+      resourcePolicy: key.policy,
+      context: {
+        'kms:ViaService': `${viaService}.${region}.amazonaws.com`,
+        'kms:CallerAccount': this.account,
+        ...(key.aliases.length > 0 ? { 'kms:ResourceAliases': [...key.aliases] } : {}),
+      },
+    }));
   }
 
   private settle(): void {
@@ -308,96 +337,125 @@ export class FakeAws {
 
   private instance(region: string, id: string): FakeInstance {
     const instance = this.instances.get(`${region}:${id}`);
-    if (!instance) throw awsError('DBInstanceNotFoundFault', `DBInstance ${id} not found.`);
+    if (!instance) throw awsError('DBInstanceNotFoundFault', `DBInstance ${id} not found.`, 404);
     return instance;
   }
 
-  private wireRds(stub: Stub, region: string): void {
-    this.on(stub, region, 'rds', DescribeDBInstancesCommand, (input: { DBInstanceIdentifier: string }) => {
-      this.settle();
-      const i = this.instance(region, input.DBInstanceIdentifier);
-      return {
-        DBInstances: [
-          {
-            DBInstanceIdentifier: i.id,
-            DBInstanceArn: i.arn,
-            DBInstanceStatus: i.status,
-            ReadReplicaSourceDBInstanceIdentifier: i.source,
-            MultiAZ: i.multiAz,
-            AvailabilityZone: i.zone,
-            Endpoint: { Address: i.host, Port: i.port },
-          },
-        ],
-      };
+  private defineRds(): void {
+    const db = (action: string) => (input: Input, region: string) => [
+      this.request('rds', action, this.arn('rds', region, `db:${String(input.DBInstanceIdentifier)}`)),
+    ];
+    this.define('rds', 'DescribeDBInstances', {
+      authorize: db('DescribeDBInstances'),
+      answer: (input, region) => {
+        this.settle();
+        const i = this.instance(region, String(input.DBInstanceIdentifier));
+        return {
+          DBInstances: [
+            {
+              DBInstanceIdentifier: i.id,
+              DBInstanceArn: i.arn,
+              DBInstanceStatus: i.status,
+              DbiResourceId: i.resourceId,
+              ReadReplicaSourceDBInstanceIdentifier: i.source,
+              MultiAZ: i.multiAz,
+              AvailabilityZone: i.zone,
+              Endpoint: { Address: i.host, Port: i.port },
+            },
+          ],
+        };
+      },
     });
-    this.on(stub, region, 'rds', PromoteReadReplicaCommand, (input: { DBInstanceIdentifier: string }) => {
-      this.settle();
-      const i = this.instance(region, input.DBInstanceIdentifier);
-      if (!i.source) throw awsError('InvalidDBInstanceStateFault', 'DB Instance is not a read replica.');
-      if (i.status !== 'available') throw awsError('InvalidDBInstanceStateFault', `DB Instance ${i.id} is ${i.status}.`);
-      i.source = undefined;
-      i.promoting = true;
-      i.status = 'modifying';
-      i.readyAt = this.stuckPromotions.has(i.id) ? undefined : this.clock + MODELLED_SECONDS.rdsPromotion.seconds;
-      this.onPromotionRequested(i);
-      return { DBInstance: { DBInstanceIdentifier: i.id } };
+    this.define('rds', 'PromoteReadReplica', {
+      authorize: db('PromoteReadReplica'),
+      answer: (input, region) => {
+        this.settle();
+        const i = this.instance(region, String(input.DBInstanceIdentifier));
+        if (!i.source) throw awsError('InvalidDBInstanceStateFault', 'DB Instance is not a read replica.');
+        if (i.status !== 'available') throw awsError('InvalidDBInstanceStateFault', `DB Instance ${i.id} is ${i.status}.`);
+        i.source = undefined;
+        i.promoting = true;
+        i.status = 'modifying';
+        i.readyAt = this.stuckPromotions.has(i.id) ? undefined : this.clock + MODELLED_SECONDS.rdsPromotion.seconds;
+        this.onPromotionRequested(i);
+        return { DBInstance: { DBInstanceIdentifier: i.id } };
+      },
     });
-    this.on(stub, region, 'rds', RebootDBInstanceCommand, (input: { DBInstanceIdentifier: string; ForceFailover?: boolean }) => {
-      this.settle();
-      const i = this.instance(region, input.DBInstanceIdentifier);
-      if (i.status !== 'available') throw awsError('InvalidDBInstanceStateFault', `DB Instance ${i.id} is ${i.status}.`);
-      if (input.ForceFailover && !i.multiAz)
-        throw awsError('InvalidDBInstanceStateFault', 'Cannot force a failover of a Single-AZ instance.');
-      i.status = 'rebooting';
-      i.readyAt = this.clock + MODELLED_SECONDS.rdsMultiAzFailover.seconds;
-      if (input.ForceFailover) i.zone = i.zone.endsWith('a') ? i.zone.replace(/a$/, 'b') : i.zone.replace(/.$/, 'a');
-      this.onReboot(i, input.ForceFailover === true);
-      return { DBInstance: { DBInstanceIdentifier: i.id } };
+    this.define('rds', 'RebootDBInstance', {
+      authorize: db('RebootDBInstance'),
+      answer: (input, region) => {
+        this.settle();
+        const i = this.instance(region, String(input.DBInstanceIdentifier));
+        if (i.status !== 'available') throw awsError('InvalidDBInstanceStateFault', `DB Instance ${i.id} is ${i.status}.`);
+        if (input.ForceFailover && !i.multiAz)
+          throw awsError('InvalidDBInstanceStateFault', 'Cannot force a failover of a Single-AZ instance.');
+        i.status = 'rebooting';
+        i.readyAt = this.clock + MODELLED_SECONDS.rdsMultiAzFailover.seconds;
+        if (input.ForceFailover) i.zone = i.zone.endsWith('a') ? i.zone.replace(/a$/, 'b') : i.zone.replace(/.$/, 'a');
+        this.onReboot(i, input.ForceFailover === true);
+        return { DBInstance: { DBInstanceIdentifier: i.id } };
+      },
     });
   }
 
-  private wireCache(stub: Stub, region: string): void {
+  private defineCache(): void {
     const global = (id: string) => {
       const found = this.globalDatastores.get(id);
-      if (!found) throw awsError('GlobalReplicationGroupNotFoundFault', `Global replication group ${id} not found.`);
+      if (!found) throw awsError('GlobalReplicationGroupNotFoundFault', `Global replication group ${id} not found.`, 404);
       return found;
     };
-    this.on(stub, region, 'elasticache', DescribeGlobalReplicationGroupsCommand, (input: { GlobalReplicationGroupId: string }) => {
-      this.settle();
-      const g = global(input.GlobalReplicationGroupId);
-      return {
-        GlobalReplicationGroups: [
-          {
-            GlobalReplicationGroupId: g.id,
-            Status: g.status,
-            Members: g.members.map((m) => ({
-              ReplicationGroupId: m.groupId,
-              ReplicationGroupRegion: m.region,
-              Role: m.role,
-              Status: 'associated',
-            })),
-          },
-        ],
-      };
-    });
-    this.on(stub, region, 'elasticache', DescribeReplicationGroupsCommand, (input: { ReplicationGroupId: string }) => {
-      this.settle();
-      const group = this.cacheGroups.get(`${region}:${input.ReplicationGroupId}`);
-      if (!group) throw awsError('ReplicationGroupNotFoundFault', `Replication group ${input.ReplicationGroupId} not found.`);
-      return { ReplicationGroups: [{ ReplicationGroupId: group.id, Status: group.status }] };
-    });
-    this.on(
-      stub,
-      region,
-      'elasticache',
-      FailoverGlobalReplicationGroupCommand,
-      (input: { GlobalReplicationGroupId: string; PrimaryRegion: string; PrimaryReplicationGroupId: string }) => {
+    // Global replication groups have no region in their ARN (Service Authorization Reference, ElastiCache).
+    const onGlobal = (action: string) => (input: Input) => [
+      this.request(
+        'elasticache',
+        action,
+        `arn:aws:elasticache::${this.account}:globalreplicationgroup:${String(input.GlobalReplicationGroupId)}`,
+      ),
+    ];
+    const onGroup = (action: string) => (input: Input, region: string) => [
+      this.request('elasticache', action, this.arn('elasticache', region, `replicationgroup:${String(input.ReplicationGroupId)}`)),
+    ];
+    this.define('elasticache', 'DescribeGlobalReplicationGroups', {
+      authorize: onGlobal('DescribeGlobalReplicationGroups'),
+      answer: (input) => {
         this.settle();
-        const g = global(input.GlobalReplicationGroupId);
+        const g = global(String(input.GlobalReplicationGroupId));
+        return {
+          GlobalReplicationGroups: [
+            {
+              GlobalReplicationGroupId: g.id,
+              Status: g.status,
+              Members: g.members.map((m) => ({
+                ReplicationGroupId: m.groupId,
+                ReplicationGroupRegion: m.region,
+                Role: m.role,
+                Status: 'associated',
+              })),
+            },
+          ],
+        };
+      },
+    });
+    this.define('elasticache', 'DescribeReplicationGroups', {
+      authorize: onGroup('DescribeReplicationGroups'),
+      answer: (input, region) => {
+        this.settle();
+        const group = this.cacheGroups.get(`${region}:${String(input.ReplicationGroupId)}`);
+        if (!group)
+          throw awsError('ReplicationGroupNotFoundFault', `Replication group ${String(input.ReplicationGroupId)} not found.`, 404);
+        return { ReplicationGroups: [{ ReplicationGroupId: group.id, Status: group.status }] };
+      },
+    });
+    this.define('elasticache', 'FailoverGlobalReplicationGroup', {
+      authorize: onGlobal('FailoverGlobalReplicationGroup'),
+      answer: (input) => {
+        this.settle();
+        const g = global(String(input.GlobalReplicationGroupId));
         if (g.status !== 'available')
           throw awsError('InvalidGlobalReplicationGroupStateFault', `Global replication group ${g.id} is ${g.status}.`);
         const target = g.members.find((m) => m.groupId === input.PrimaryReplicationGroupId && m.region === input.PrimaryRegion);
-        if (!target) throw awsError('InvalidParameterValueException', `${input.PrimaryReplicationGroupId} is not a member of ${g.id}.`);
+        if (!target)
+          throw awsError('InvalidParameterValueException', `${String(input.PrimaryReplicationGroupId)} is not a member of ${g.id}.`);
         const former = g.members.find((m) => m.role === 'PRIMARY');
         for (const member of g.members) member.role = member === target ? 'PRIMARY' : 'SECONDARY';
         g.status = 'modifying';
@@ -405,18 +463,15 @@ export class FakeAws {
         g.readyAt = this.clock + MODELLED_SECONDS.cacheGlobalFailover.seconds;
         return { GlobalReplicationGroup: { GlobalReplicationGroupId: g.id } };
       },
-    );
-    this.on(
-      stub,
-      region,
-      'elasticache',
-      DisassociateGlobalReplicationGroupCommand,
-      (input: { GlobalReplicationGroupId: string; ReplicationGroupId: string; ReplicationGroupRegion: string }) => {
+    });
+    this.define('elasticache', 'DisassociateGlobalReplicationGroup', {
+      authorize: onGlobal('DisassociateGlobalReplicationGroup'),
+      answer: (input) => {
         this.settle();
-        const g = global(input.GlobalReplicationGroupId);
+        const g = global(String(input.GlobalReplicationGroupId));
         const member = g.members.find((m) => m.groupId === input.ReplicationGroupId && m.region === input.ReplicationGroupRegion);
         if (!member || member.role === 'PRIMARY')
-          throw awsError('InvalidParameterValueException', `${input.ReplicationGroupId} is not a secondary of ${g.id}.`);
+          throw awsError('InvalidParameterValueException', `${String(input.ReplicationGroupId)} is not a secondary of ${g.id}.`);
         g.members = g.members.filter((m) => m !== member);
         const group = this.cacheGroups.get(`${member.region}:${member.groupId}`);
         if (group) {
@@ -426,66 +481,56 @@ export class FakeAws {
         this.onCachePromoted(member.region, member.groupId);
         return { GlobalReplicationGroup: { GlobalReplicationGroupId: g.id } };
       },
-    );
-    this.on(stub, region, 'elasticache', TestFailoverCommand, (input: { ReplicationGroupId: string }) => {
-      this.settle();
-      const group = this.cacheGroups.get(`${region}:${input.ReplicationGroupId}`);
-      if (!group) throw awsError('ReplicationGroupNotFoundFault', `Replication group ${input.ReplicationGroupId} not found.`);
-      if (group.status !== 'available') throw awsError('InvalidReplicationGroupStateFault', `${group.id} is ${group.status}.`);
-      group.status = 'modifying';
-      group.readyAt = this.clock + MODELLED_SECONDS.cacheTestFailover.seconds;
-      return { ReplicationGroup: { ReplicationGroupId: group.id } };
+    });
+    this.define('elasticache', 'TestFailover', {
+      authorize: onGroup('TestFailover'),
+      answer: (input, region) => {
+        this.settle();
+        const group = this.cacheGroups.get(`${region}:${String(input.ReplicationGroupId)}`);
+        if (!group)
+          throw awsError('ReplicationGroupNotFoundFault', `Replication group ${String(input.ReplicationGroupId)} not found.`, 404);
+        if (group.status !== 'available') throw awsError('InvalidReplicationGroupStateFault', `${group.id} is ${group.status}.`);
+        group.status = 'modifying';
+        group.readyAt = this.clock + MODELLED_SECONDS.cacheTestFailover.seconds;
+        return { ReplicationGroup: { ReplicationGroupId: group.id } };
+      },
     });
   }
 
-  private wireCloudWatch(stub: Stub, region: string): void {
-    this.on(
-      stub,
-      region,
-      'cloudwatch',
-      PutMetricDataCommand,
-      (input: { Namespace?: string; MetricData?: { MetricName?: string; Value?: number }[] }) => {
-        for (const datum of input.MetricData ?? []) {
-          this.metrics.push({ region, namespace: input.Namespace, name: datum.MetricName, value: datum.Value, at: this.clock });
+  private defineCloudWatch(): void {
+    // Neither supports resource-level permissions; PutMetricData is scoped by the cloudwatch:namespace condition key.
+    this.define('cloudwatch', 'PutMetricData', {
+      authorize: (input) => [this.request('cloudwatch', 'PutMetricData', '*', { 'cloudwatch:namespace': String(input.Namespace) })],
+      answer: (input, region) => {
+        for (const datum of (input.MetricData ?? []) as { MetricName?: string; Value?: number }[]) {
+          this.metrics.push({ region, namespace: input.Namespace as string, name: datum.MetricName, value: datum.Value, at: this.clock });
         }
         return {};
       },
-    );
-    this.on(stub, region, 'cloudwatch', GetMetricDataCommand, () => ({ MetricDataResults: [] }));
-  }
-
-  private wireEks(stub: Stub, region: string): void {
-    const groupsOf = (cluster: string) =>
-      [...this.nodegroups.keys()].filter((k) => k.startsWith(`${region}:${cluster}:`)).map((k) => k.split(':')[2] as string);
-    this.on(stub, region, 'eks', ListNodegroupsCommand, (input: { clusterName: string }) => ({ nodegroups: groupsOf(input.clusterName) }));
-    this.on(stub, region, 'eks', DescribeNodegroupCommand, (input: { clusterName: string; nodegroupName: string }) => {
-      const group = this.nodegroups.get(`${region}:${input.clusterName}:${input.nodegroupName}`);
-      if (!group) throw awsError('ResourceNotFoundException', `No node group ${input.nodegroupName}.`);
-      return {
-        nodegroup: {
-          nodegroupName: input.nodegroupName,
-          scalingConfig: { desiredSize: group.desired, maxSize: group.max, minSize: group.min },
-        },
-      };
     });
-    this.on(
-      stub,
-      region,
-      'eks',
-      UpdateNodegroupConfigCommand,
-      (input: { clusterName: string; nodegroupName: string; scalingConfig: { desiredSize: number } }) => {
-        const group = this.nodegroups.get(`${region}:${input.clusterName}:${input.nodegroupName}`);
-        if (!group) throw awsError('ResourceNotFoundException', `No node group ${input.nodegroupName}.`);
-        group.desired = input.scalingConfig.desiredSize;
-        return { update: { status: 'InProgress' } };
-      },
-    );
+    this.define('cloudwatch', 'GetMetricData', {
+      authorize: () => [this.request('cloudwatch', 'GetMetricData', '*')],
+      answer: (input, region) => ({
+        MetricDataResults: (
+          (input.MetricDataQueries ?? []) as { Id: string; MetricStat?: { Metric?: { Namespace?: string; MetricName?: string } } }[]
+        ).map((query) => {
+          const values =
+            this.metricSeries.get(`${region}:${query.MetricStat?.Metric?.Namespace}:${query.MetricStat?.Metric?.MetricName}`) ?? [];
+          return {
+            Id: query.Id,
+            StatusCode: 'Complete',
+            Values: [...values],
+            Timestamps: values.map((_, i) => new Date(Date.now() - i * 60_000)),
+          };
+        }),
+      }),
+    });
   }
 
-  private wireDynamo(stub: Stub, region: string): void {
-    const table = (name: string) => {
+  private defineDynamo(): void {
+    const table = (region: string, name: string) => {
       const key = `${region}:${name}`;
-      if (!this.tables.has(key)) this.tables.set(key, new Map());
+      if (!this.tables.has(key)) throw awsError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
       return this.tables.get(key) as Map<string, Item>;
     };
     type Expression = { ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item };
@@ -494,55 +539,235 @@ export class FakeAws {
       if (
         !conditionHolds(input.ConditionExpression, existing, input.ExpressionAttributeNames ?? {}, input.ExpressionAttributeValues ?? {})
       ) {
-        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
       }
     };
-    this.on(stub, region, 'dynamodb', GetItemCommand, (input: { TableName: string; Key: Item }) => {
-      const item = table(input.TableName).get(input.Key.pk?.S ?? '');
-      return item ? { Item: structuredClone(item) } : {};
+    // A table under a customer managed key: DynamoDB decrypts its table key with the caller's permissions (DynamoDB Developer Guide, encryption at rest).
+    const authorize = (action: string) => (input: Input, region: string) => {
+      const arn = this.arn('dynamodb', region, `table/${String(input.TableName)}`);
+      return [
+        this.request('dynamodb', action, arn),
+        ...this.keyUse(this.keyOf('dynamodb', region, arn), ['kms:Decrypt'], 'dynamodb', region),
+      ];
+    };
+    const pkOf = (item: Item | undefined) => item?.pk?.S ?? '';
+    this.define('dynamodb', 'GetItem', {
+      authorize: authorize('GetItem'),
+      answer: (input, region) => {
+        const item = table(region, String(input.TableName)).get(pkOf(input.Key as Item));
+        return item ? { Item: structuredClone(item) } : {};
+      },
     });
-    this.on(stub, region, 'dynamodb', PutItemCommand, (input: { TableName: string; Item: Item } & Expression) => {
-      const rows = table(input.TableName);
-      const pk = input.Item.pk?.S ?? '';
-      check(rows.get(pk), input);
-      rows.set(pk, structuredClone(input.Item));
-      return {};
+    this.define('dynamodb', 'PutItem', {
+      authorize: authorize('PutItem'),
+      answer: (input, region) => {
+        const rows = table(region, String(input.TableName));
+        const pk = pkOf(input.Item as Item);
+        check(rows.get(pk), input as Expression);
+        rows.set(pk, structuredClone(input.Item as Item));
+        return {};
+      },
     });
-    this.on(stub, region, 'dynamodb', DeleteItemCommand, (input: { TableName: string; Key: Item } & Expression) => {
-      const rows = table(input.TableName);
-      const pk = input.Key.pk?.S ?? '';
-      check(rows.get(pk), input);
-      rows.delete(pk);
-      return {};
+    this.define('dynamodb', 'DeleteItem', {
+      authorize: authorize('DeleteItem'),
+      answer: (input, region) => {
+        const rows = table(region, String(input.TableName));
+        const pk = pkOf(input.Key as Item);
+        check(rows.get(pk), input as Expression);
+        rows.delete(pk);
+        return {};
+      },
     });
-    this.on(
-      stub,
-      region,
-      'dynamodb',
-      UpdateItemCommand,
-      (
-        input: {
-          TableName: string;
-          Key: Item;
-          UpdateExpression: string;
-        } & Expression,
-      ) => {
-        const match = /^(ADD|SET) (#\w+) =? ?(:\w+)$/.exec(input.UpdateExpression);
-        if (!match)
-          throw awsError('ValidationException', `the fake DynamoDB models ADD #a :v and SET #a = :v, got ${input.UpdateExpression}`);
+    this.define('dynamodb', 'UpdateItem', {
+      authorize: authorize('UpdateItem'),
+      answer: (input, region) => {
+        const expression = String(input.UpdateExpression);
+        const match = /^(ADD|SET) (#\w+) =? ?(:\w+)$/.exec(expression);
+        if (!match) throw awsError('ValidationException', `the fake DynamoDB models ADD #a :v and SET #a = :v, got ${expression}`);
         const [, action, name, value] = match as unknown as [string, 'ADD' | 'SET', string, string];
-        const attribute = input.ExpressionAttributeNames?.[name] as string;
-        const given = input.ExpressionAttributeValues?.[value] as AttributeValue;
-        const rows = table(input.TableName);
-        const pk = input.Key.pk?.S ?? '';
-        check(rows.get(pk), input);
+        const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+        const values = (input.ExpressionAttributeValues ?? {}) as Item;
+        const attribute = names[name] as string;
+        const given = values[value] as AttributeValue;
+        const rows = table(region, String(input.TableName));
+        const pk = pkOf(input.Key as Item);
+        check(rows.get(pk), input as Expression);
         const item = rows.get(pk) ?? { pk: { S: pk } };
         item[attribute] = action === 'ADD' ? { N: String(Number(item[attribute]?.N ?? 0) + Number(given.N)) } : structuredClone(given);
         rows.set(pk, item);
         return { Attributes: { [attribute]: item[attribute] } };
       },
-    );
+    });
   }
+
+  private defineOthers(): void {
+    this.define('ssm', 'GetParameter', {
+      authorize: (input, region) => [
+        this.request('ssm', 'GetParameter', this.arn('ssm', region, `parameter/${String(input.Name).replace(/^\//, '')}`)),
+      ],
+      answer: (input, region) => {
+        const value = this.parameters.get(`${region}:${String(input.Name)}`);
+        if (value === undefined) throw awsError('ParameterNotFound', `Parameter ${String(input.Name)} not found.`);
+        return { Parameter: { Name: input.Name, Value: value } };
+      },
+    });
+    // An encrypted topic: the publisher needs kms:GenerateDataKey* and kms:Decrypt (SNS Developer Guide, encryption at rest).
+    this.define('sns', 'Publish', {
+      authorize: (input, region) => [
+        this.request('sns', 'Publish', String(input.TopicArn)),
+        ...this.keyUse(this.keyOf('sns', region, String(input.TopicArn)), ['kms:GenerateDataKey', 'kms:Decrypt'], 'sns', region),
+      ],
+      answer: (input, region) => {
+        this.notifications.push({ region, subject: input.Subject as string, message: input.Message as string });
+        return { MessageId: String(this.notifications.length) };
+      },
+    });
+    // SSE-KMS by the bucket's default encryption: the writer needs kms:GenerateDataKey (S3 User Guide, SSE-KMS).
+    this.define('s3', 'PutObject', {
+      authorize: (input, region) => [
+        this.request('s3', 'PutObject', `arn:aws:s3:::${String(input.Bucket)}/${String(input.Key)}`),
+        ...this.keyUse(this.keyOf('s3', region, `arn:aws:s3:::${String(input.Bucket)}`), ['kms:GenerateDataKey'], 's3', region),
+      ],
+      answer: (input) => {
+        this.objects.set(`${String(input.Bucket)}/${String(input.Key)}`, String(input.Body));
+        return {};
+      },
+    });
+    this.define('kafka', 'DescribeClusterV2', {
+      authorize: (input) => [this.request('kafka', 'DescribeClusterV2', String(input.ClusterArn))],
+      answer: (input) => {
+        const cluster = this.kafkaClusters.get(String(input.ClusterArn));
+        if (!cluster) throw awsError('NotFoundException', `Cluster ${String(input.ClusterArn)} not found.`, 404);
+        return { ClusterInfo: { ClusterArn: input.ClusterArn, State: cluster.state } };
+      },
+    });
+    const queueName = (jobQueue: string) => jobQueue.split('/').pop() as string;
+    this.define('batch', 'UpdateJobQueue', {
+      authorize: (input, region) => [
+        this.request('batch', 'UpdateJobQueue', this.arn('batch', region, `job-queue/${queueName(String(input.jobQueue))}`)),
+      ],
+      answer: (input, region) => {
+        const key = `${region}:${queueName(String(input.jobQueue))}`;
+        if (!this.queues.has(key)) throw awsError('ClientException', `JobQueue ${String(input.jobQueue)} does not exist`);
+        this.queues.set(key, input.state as 'ENABLED' | 'DISABLED');
+        return { jobQueueName: queueName(String(input.jobQueue)) };
+      },
+    });
+    this.define('sfn', 'DescribeExecution', {
+      authorize: (input) => [this.request('sfn', 'DescribeExecution', String(input.executionArn))],
+      answer: (input) => ({
+        executionArn: input.executionArn,
+        status: this.runningExecutions.has(String(input.executionArn)) ? 'RUNNING' : 'FAILED',
+      }),
+    });
+    this.define('sfn', 'GetExecutionHistory', {
+      authorize: (input) => [this.request('sfn', 'GetExecutionHistory', String(input.executionArn))],
+      answer: (input) => {
+        const events = this.executionHistories.get(String(input.executionArn));
+        if (!events) throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(input.executionArn)}'`);
+        return { events: structuredClone(events) };
+      },
+    });
+    const nodegroup = (region: string, cluster: string, name: string) => {
+      const group = this.nodegroups.get(`${region}:${cluster}:${name}`);
+      if (!group) throw awsError('ResourceNotFoundException', `No node group found for name: ${name}.`, 404);
+      return group;
+    };
+    const onNodegroup = (action: string) => (input: Input, region: string) => {
+      const group = this.nodegroups.get(`${region}:${String(input.clusterName)}:${String(input.nodegroupName)}`);
+      return [
+        this.request(
+          'eks',
+          action,
+          this.arn(
+            'eks',
+            region,
+            `nodegroup/${String(input.clusterName)}/${String(input.nodegroupName)}/${group?.uuid ?? uuid(`${input.nodegroupName}`)}`,
+          ),
+        ),
+      ];
+    };
+    this.define('eks', 'ListNodegroups', {
+      authorize: (input, region) => [
+        this.request('eks', 'ListNodegroups', this.arn('eks', region, `cluster/${String(input.clusterName)}`)),
+      ],
+      answer: (input, region) => ({
+        nodegroups: [...this.nodegroups.keys()]
+          .filter((k) => k.startsWith(`${region}:${String(input.clusterName)}:`))
+          .map((k) => k.split(':')[2] as string),
+      }),
+    });
+    this.define('eks', 'DescribeNodegroup', {
+      authorize: onNodegroup('DescribeNodegroup'),
+      answer: (input, region) => {
+        const group = nodegroup(region, String(input.clusterName), String(input.nodegroupName));
+        return {
+          nodegroup: {
+            nodegroupName: input.nodegroupName,
+            scalingConfig: { desiredSize: group.desired, maxSize: group.max, minSize: group.min },
+          },
+        };
+      },
+    });
+    this.define('eks', 'UpdateNodegroupConfig', {
+      authorize: onNodegroup('UpdateNodegroupConfig'),
+      answer: (input, region) => {
+        const group = nodegroup(region, String(input.clusterName), String(input.nodegroupName));
+        group.desired = (input.scalingConfig as { desiredSize: number }).desiredSize;
+        return { update: { status: 'InProgress' } };
+      },
+    });
+    // GetKeyspace is authorized as cassandra:Select (Service Authorization Reference, Amazon Keyspaces), whose
+    // only resource type is a table: every table of the keyspace.
+    this.define('keyspaces', 'GetKeyspace', {
+      authorize: (input, region) => {
+        const name = String(input.keyspaceName);
+        const tables = this.keyspaces.get(name)?.tables ?? [];
+        return tables.map((t) => this.request('keyspaces', 'Select', this.arn('cassandra', region, `/keyspace/${name}/table/${t}`)));
+      },
+      answer: (input, region) => {
+        const keyspace = this.keyspaces.get(String(input.keyspaceName));
+        if (!keyspace) throw awsError('ResourceNotFoundException', `Keyspace ${String(input.keyspaceName)} not found.`, 404);
+        return {
+          keyspaceName: input.keyspaceName,
+          resourceArn: this.arn('cassandra', region, `/keyspace/${String(input.keyspaceName)}/`),
+          replicationStrategy: keyspace.regions.length > 1 ? 'MULTI_REGION' : 'SINGLE_REGION',
+          replicationRegions: [...keyspace.regions],
+          replicationGroupStatuses: keyspace.regions.map((r) => ({ region: r, keyspaceStatus: 'ACTIVE' })),
+        };
+      },
+    });
+    // The function runs for real (the database agent); its own calls are authorized as its own role.
+    this.define('lambda', 'Invoke', {
+      authorize: (input, region) => [this.request('lambda', 'InvokeFunction', this.functionArn(region, String(input.FunctionName)))],
+      answer: async (input, region) => {
+        const name = this.functionArn(region, String(input.FunctionName)).split(':').pop() as string;
+        const payload = input.Payload ? JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)) : {};
+        try {
+          const result = await this.invokeFunction(region, name, payload);
+          return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(result ?? null)) };
+        } catch (error) {
+          if ((error as { $metadata?: unknown }).$metadata && (error as Error).name === 'ResourceNotFoundException') throw error;
+          const e = error as Error;
+          return {
+            StatusCode: 200,
+            FunctionError: 'Unhandled',
+            Payload: new TextEncoder().encode(JSON.stringify({ errorType: e.name, errorMessage: e.message })),
+          };
+        }
+      },
+    });
+  }
+
+  private functionArn(region: string, nameOrArn: string): string {
+    return nameOrArn.startsWith('arn:') ? nameOrArn : this.arn('lambda', region, `function:${nameOrArn}`);
+  }
+}
+
+const requestId = (n: number) => uuid(`request-${n}`);
+function uuid(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /**

@@ -95,12 +95,69 @@ export function stateMachinesOf(template: CfnTemplateLike): Record<string, Local
   return machines;
 }
 
+/**
+ * Virtual time for executions whose branches run concurrently: a task that must wait (a retry
+ * interval, a Wait state) sleeps until a virtual instant, and time only moves on once every other
+ * task is asleep or done, to the earliest instant asked for. Parallel branches then advance side by
+ * side as they would in AWS, whatever the wall time each step's code takes here.
+ */
+export class VirtualScheduler {
+  private running = 0;
+  private readonly sleepers: { readonly at: number; readonly wake: () => void }[] = [];
+  private pending = false;
+
+  constructor(
+    private readonly clock: () => Date,
+    private readonly advance: (seconds: number) => void = () => undefined,
+  ) {}
+
+  /** A task starts doing work. */
+  enter(): void {
+    this.running++;
+  }
+
+  /** A task stops doing work (done, or about to sleep or wait on something else). */
+  leave(): void {
+    this.running--;
+    this.wakeWhenIdle();
+  }
+
+  /** Sleep until the virtual instant `at` (ms); the caller must have left. It is running again on waking. */
+  sleepUntil(at: number): Promise<void> {
+    return new Promise((wake) => {
+      this.sleepers.push({ at, wake });
+      this.sleepers.sort((a, b) => a.at - b.at);
+      this.wakeWhenIdle();
+    });
+  }
+
+  private wakeWhenIdle(): void {
+    if (this.pending) return;
+    this.pending = true;
+    // Idle for a moment, not just this tick: the interpreter takes a few turns between one task and the next.
+    setTimeout(() => {
+      this.pending = false;
+      if (this.running > 0 || this.sleepers.length === 0) return;
+      const next = this.sleepers.shift() as { at: number; wake: () => void };
+      const behind = (next.at - this.clock().getTime()) / 1000;
+      if (behind > 0) this.advance(behind);
+      this.running++;
+      next.wake();
+    }, 2);
+  }
+}
+
 export interface LocalRunOptions {
-  readonly deps: RunbookDeps;
+  /** What each step's function has: its environment, and clients acting as its own role. */
+  readonly deps: (step: StepName) => RunbookDeps;
+  /** The clock of the run (virtual in tests, the wall clock plus modelled time in the drill). */
+  readonly clock: () => Date;
   /** Every state machine of the stack, for tasks that start another one. */
   readonly machines: Readonly<Record<string, LocalStateMachine>>;
   /** Advances virtual time; called with the seconds a Wait state or a retry interval would take in AWS. */
   readonly advance?: (seconds: number) => void;
+  /** Shared by executions that run at the same time on one clock. @default one for this execution */
+  readonly scheduler?: VirtualScheduler;
   /**
    * Called before each task runs. Returning `'crash'` kills the execution there, as a lost Lambda
    * or an operator's StopExecution would: nothing after it runs, not even the failure path. A
@@ -109,6 +166,11 @@ export interface LocalRunOptions {
   readonly beforeTask?: (stateName: string, step: StepName | undefined) => 'crash' | undefined | Promise<void>;
   /** The execution's ARN, as `$$.Execution.Id`. */
   readonly executionArn?: string;
+  /**
+   * What execution ARNs start with when not given: `arn:aws:states:<region>:<account>:execution`,
+   * so a step that reads its own execution (the report, the lock) names it as AWS would.
+   */
+  readonly executionArnPrefix?: string;
   /**
    * Wall time before each retry of a task, so real servers under the steps (the drill's) can move
    * on while the state machine waits in virtual time.
@@ -148,7 +210,9 @@ let executions = 0;
  * advance the virtual clock by what they would take in AWS.
  */
 export async function runLocally(machine: LocalStateMachine, input: unknown, options: LocalRunOptions): Promise<LocalRunResult> {
-  const executionArn = options.executionArn ?? `arn:aws:states:local:000000000000:execution:${machine.name}:local-${++executions}`;
+  const executionArn =
+    options.executionArn ??
+    `${options.executionArnPrefix ?? 'arn:aws:states:local:000000000000:execution'}:${machine.name}:local-${++executions}`;
   const waits: Record<string, number> = {};
   const retryIntervals: Record<string, number> = {};
   const notReadyInterval: Record<string, number> = {};
@@ -168,55 +232,74 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
   options.history?.set(executionArn, events);
   const openStates = new Set<string>();
   let eventId = 0;
-  const record = (type: string, details: Partial<HistoryEvent> = {}) =>
-    events.push({ id: ++eventId, type: type as HistoryEvent['type'], timestamp: options.deps.now(), ...details });
-  /** Virtual ms at which each task last started: parallel branches wait side by side, not one after the other. */
+  /** The last event of each state: Step Functions links an event to the one before it in its branch (`previousEventId`). */
+  const lastEventOf = new Map<string, number>();
+  const record = (stateName: string, type: string, details: Partial<HistoryEvent> = {}) => {
+    const id = ++eventId;
+    events.push({
+      id,
+      previousEventId: lastEventOf.get(stateName) ?? 0,
+      type: type as HistoryEvent['type'],
+      timestamp: options.clock(),
+      ...details,
+    });
+    lastEventOf.set(stateName, id);
+  };
+  /** Virtual ms at which each task last started: a retry waits its interval from there. */
   const lastStart = new Map<string, number>();
-  const advanceTo = (ms: number) => {
-    const behind = (ms - options.deps.now().getTime()) / 1000;
-    if (behind > 0) options.advance?.(behind);
+  const scheduler = options.scheduler ?? new VirtualScheduler(options.clock, options.advance);
+  const sleepUntil = async (ms: number) => {
+    scheduler.leave();
+    await scheduler.sleepUntil(ms);
   };
   let abort: () => void = () => undefined;
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [stateName, task] of Object.entries(machine.tasks)) {
-    handlers[stateName] = async (taskInput: unknown) => {
+    const run = async (taskInput: unknown): Promise<unknown> => {
       const attempt = (attempts.get(stateName) ?? 0) + 1;
       attempts.set(stateName, attempt);
       if (attempt > 1) {
-        advanceTo((lastStart.get(stateName) ?? options.deps.now().getTime()) + (notReadyInterval[stateName] ?? 2) * 1000);
+        await sleepUntil((lastStart.get(stateName) ?? options.clock().getTime()) + (notReadyInterval[stateName] ?? 2) * 1000);
         if (options.retryDelayMs) await new Promise((r) => setTimeout(r, options.retryDelayMs));
-      } else if (followsWait[stateName]) options.advance?.(followsWait[stateName] as number);
-      lastStart.set(stateName, options.deps.now().getTime());
+      } else if (followsWait[stateName]) {
+        await sleepUntil(options.clock().getTime() + (followsWait[stateName] as number) * 1000);
+      }
+      lastStart.set(stateName, options.clock().getTime());
       const verdict = options.beforeTask?.(stateName, task.step);
       if (verdict === 'crash') {
         abort();
+        scheduler.leave();
         return new Promise(() => undefined);
       }
-      if (verdict) await verdict;
+      if (verdict) {
+        scheduler.leave();
+        await verdict;
+        scheduler.enter();
+      }
       if (!openStates.has(stateName)) {
         openStates.add(stateName);
-        record('TaskStateEntered', { stateEnteredEventDetails: { name: stateName } });
+        record(stateName, 'TaskStateEntered', { stateEnteredEventDetails: { name: stateName } });
       }
       if (task.step) {
         const event = taskInput as StepEvent;
-        const start = options.deps.now();
+        const start = options.clock();
         try {
           const result = await (STEPS[task.step] as (e: StepEvent, d: RunbookDeps) => Promise<unknown>)(
             { ...event, execution: { ...event.execution, id: executionArn } },
-            options.deps,
+            options.deps(task.step),
           );
-          record('LambdaFunctionSucceeded');
+          record(stateName, 'LambdaFunctionSucceeded');
           openStates.delete(stateName);
-          record('TaskStateExited', { stateExitedEventDetails: { name: stateName } });
-          options.onTask?.({ state: stateName, step: task.step, start, end: options.deps.now(), outcome: 'succeeded' });
+          record(stateName, 'TaskStateExited', { stateExitedEventDetails: { name: stateName } });
+          options.onTask?.({ state: stateName, step: task.step, start, end: options.clock(), outcome: 'succeeded' });
           return result;
         } catch (error) {
-          record('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error: (error as Error).name } });
+          record(stateName, 'LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error: (error as Error).name } });
           options.onTask?.({
             state: stateName,
             step: task.step,
             start,
-            end: options.deps.now(),
+            end: options.clock(),
             outcome: 'failed',
             error: (error as Error).name,
           });
@@ -226,13 +309,24 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
       const child = options.machines[task.startsExecutionOf as string];
       if (!child) throw new Error(`no local state machine ${task.startsExecutionOf}`);
       const childInput = (taskInput as Json).Input;
+      // The parent waits on the child: its own tasks do the work meanwhile.
+      scheduler.leave();
       const result = await runLocally(child, typeof childInput === 'string' ? JSON.parse(childInput) : childInput, {
         ...options,
+        scheduler,
         executionArn: undefined,
-      });
+      }).finally(() => scheduler.enter());
       if (result.status !== 'SUCCEEDED')
         throw Object.assign(new Error(result.cause ?? 'child execution failed'), { name: 'States.TaskFailed' });
       return { ExecutionArn: `${executionArn}:child`, Status: result.status, Output: JSON.stringify(result.output) };
+    };
+    handlers[stateName] = async (taskInput: unknown) => {
+      scheduler.enter();
+      try {
+        return await run(taskInput);
+      } finally {
+        scheduler.leave();
+      }
     };
   }
   const stateMachine = new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true } });
@@ -241,7 +335,7 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
     {
       overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
       context: {
-        Execution: { Id: executionArn, StartTime: new Date(options.deps.now()).toISOString(), Name: executionArn.split(':').pop() },
+        Execution: { Id: executionArn, StartTime: new Date(options.clock()).toISOString(), Name: executionArn.split(':').pop() },
       },
     } as never,
   );

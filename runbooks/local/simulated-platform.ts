@@ -1,25 +1,22 @@
-import { findSupportedRegion, type PlatformConfig, resolvePlatformConfig } from '../../lib/config';
-import type { DatabasePlane } from '../core/database';
-import type { RunbookDeps, RunbookEnv } from '../core/env';
-import { FakeAws } from './fake-aws';
-import { type LocalRunResult, type LocalStateMachine, runLocally } from './local-runbooks';
+import { findSupportedRegion, type PlatformConfig } from '../../lib/config';
+import type { AwsClients } from '../core/clients';
+import { type DatabaseEndpoint, type DatabasePlane, routedDatabasePlane, runAgentOperation } from '../core/database';
+import { envFromVariables, type RunbookDeps, type RunbookEnv } from '../core/env';
+import { ERROR, RunbookError } from '../core/errors';
+import { STEPS, type StepName } from '../steps';
+import { type DeployedAssembly, type DeployedStack, uuidOf } from './deployed-assembly';
+import { FakeAws, type UsedKey } from './fake-aws';
+import { Authorizer, type Principal, principalOf } from './iam';
+import { type LocalRunResult, type LocalStateMachine, runLocally, stateMachinesOf, VirtualScheduler } from './local-runbooks';
 import { MemoryDatabasePlane } from './memory-database';
 
-const ACCOUNT = '111122223333';
-
-export const HOME = 'us-east-1';
-export const TARGET = 'us-west-2';
-export const HOME_DB = 'mlp-tier1-pg-use1';
-export const TARGET_DB = 'mlp-tier1-pg-usw2';
-export const STATE_TABLE = 'mlp-tier1-dr-state';
 const T0 = Date.parse('2026-12-01T12:00:00Z');
 
-/** The number of Global Datastore members besides the home region, as the stacks deploy them. */
-const CACHE_SECONDARIES = 2;
-
 export interface SimulatedPlatformOptions {
-  /** The deployment to simulate. @default tier1 across us-east-1 (primary) and us-west-2 */
-  readonly config?: PlatformConfig;
+  /** The deployment as resolved from its context: tier, regions, the primary and the database generations. */
+  readonly config: PlatformConfig;
+  /** Its synthesized stacks: every name, parameter, policy and state machine of the simulated world comes from them. */
+  readonly assembly: DeployedAssembly;
   /** The data plane under the runbooks. @default an in-memory one */
   readonly database?: DatabasePlane;
   /**
@@ -30,78 +27,65 @@ export interface SimulatedPlatformOptions {
   readonly clock?: 'virtual' | 'wall';
 }
 
-const codeOf = (region: string) => findSupportedRegion(region)?.code ?? region;
+/** A runbook function as deployed: which step it runs, its environment and the role it assumes. */
+interface DeployedFunction {
+  readonly name: string;
+  readonly stack: DeployedStack;
+  readonly env: RunbookEnv;
+  readonly principal: Principal;
+}
+
+type FunctionName = StepName | 'DatabaseAgent';
 
 /**
- * A simulated deployment, as the stacks deploy it: the runbook parameters, each region's database
- * (generations and sources from the config's topology), the cache's Global Datastore, Kafka, Batch
- * queues, node groups; and, in the in-memory data plane, heartbeats written to the primary.
+ * A simulated deployment, as its synthesized stacks describe it: the runbook parameters each region
+ * publishes (names and values from the templates, intrinsics resolved), each region's database
+ * (generations from the templates, replication state from the config's topology), the cache's
+ * Global Datastore, Kafka, Batch queues, node groups, keyspace and the DR state tables; each runbook
+ * function with its environment and its role, whose policies authorize every call it makes. In the
+ * in-memory data plane, heartbeats are written to the primary.
  */
 export class SimulatedPlatform {
-  readonly aws = new FakeAws();
+  readonly aws: FakeAws;
   readonly db = new MemoryDatabasePlane();
   readonly config: PlatformConfig;
+  readonly assembly: DeployedAssembly;
   readonly tier: string;
   readonly regions: readonly string[];
-  readonly stateTable: string;
+  readonly account: string;
+  /** The state machines of each region's resilience stack. */
+  readonly machines: Readonly<Record<string, Readonly<Record<string, LocalStateMachine>>>>;
+  /** Runbook functions by `<region>:<step>`. */
+  readonly functions = new Map<string, DeployedFunction>();
   private readonly database?: DatabasePlane;
   private readonly origin: number;
+  private readonly clients = new Map<string, AwsClients>();
+  /** One virtual timeline for every execution of this world (executions may run at the same time). */
+  private readonly scheduler: VirtualScheduler;
   private seq = 0;
 
-  /** `machines`: the state machines of a resilience stack of the deployment, as synthesized. */
-  constructor(
-    readonly machines: Readonly<Record<string, LocalStateMachine>>,
-    databaseOrOptions?: DatabasePlane | SimulatedPlatformOptions,
-  ) {
-    const options: SimulatedPlatformOptions =
-      databaseOrOptions && 'latestHeartbeat' in databaseOrOptions ? { database: databaseOrOptions } : (databaseOrOptions ?? {});
-    this.config = options.config ?? resolvePlatformConfig({ tier: 'tier1', account: ACCOUNT }).config;
+  constructor(options: SimulatedPlatformOptions) {
+    this.config = options.config;
+    this.assembly = options.assembly;
     this.database = options.database;
     this.origin = options.clock === 'wall' ? Date.now() : T0;
-    if (options.clock === 'wall') this.now = () => new Date(Date.now() + this.aws.clock * 1000);
     this.tier = this.config.tier.name;
     this.regions = this.config.regions.map((r) => r.name);
-    this.stateTable = `mlp-${this.tier}-dr-state`;
-    const home = this.regions[0] as string;
-    const primary = this.primaryRegion;
-    const globalId = `ldgnf-mlp-${this.tier}-cache`;
-    const members = [home, ...this.regions.filter((r) => r !== home).slice(0, CACHE_SECONDARIES)];
+    this.account = this.config.account;
+    this.aws = new FakeAws({ account: this.account, authorizer: new Authorizer() });
+    if (options.clock === 'wall') this.now = () => new Date(Date.now() + this.aws.clock * 1000);
+    this.scheduler = new VirtualScheduler(this.now, (seconds) => this.aws.advance(seconds));
+    const machines: Record<string, Record<string, LocalStateMachine>> = {};
     for (const region of this.regions) {
-      const code = codeOf(region);
-      const database = this.databaseOf(region);
-      const source = database.createdFrom;
-      const sourceArn = source ? this.arnOf(source.region, source.instanceIdentifier) : undefined;
-      // A region's database replicates from the primary unless the config says it was promoted or left stale.
-      const replicating = region !== primary && database.role === 'replica' ? sourceArn : undefined;
-      const p = (key: string, value: string) => this.aws.parameters.set(`${region}:/mlp/${this.tier}/${key}`, value);
-      p('postgres/instance-id', database.instanceIdentifier);
-      p('postgres/source-arn', sourceArn ?? 'none');
-      p('redis/replication-group-id', `mlp-${this.tier}-cache-${code}`);
-      p('redis/global-datastore-id', members.includes(region) ? globalId : 'none');
-      p('kafka/cluster-arn', `arn:aws:kafka:${region}:${ACCOUNT}:cluster/mlp-${this.tier}-${code}/uuid`);
-      p('compute/batch-queues', `mlp-${this.tier}-priority,mlp-${this.tier}-standard`);
-      p('compute/cluster-name', `mlp-${this.tier}-${code}`);
-      p('feature-store/keyspace', `mlp_${this.tier}_features`);
-      p('topology/rebuilt-replicas', 'none');
-      p('topology/primary-region', primary);
-      this.addInstance(region, database.instanceIdentifier, replicating);
-      this.aws.cacheGroups.set(`${region}:mlp-${this.tier}-cache-${code}`, {
-        id: `mlp-${this.tier}-cache-${code}`,
-        region,
-        status: 'available',
-      });
-      this.aws.nodegroups.set(`${region}:mlp-${this.tier}-${code}:General`, { desired: 4, max: 12, min: 3 });
+      this.deployRegion(region);
+      const resilience = this.stackOf(region, 'resilience');
+      if (resilience) machines[region] = stateMachinesOf(resilience.template as never);
     }
-    this.aws.globalDatastores.set(globalId, {
-      id: globalId,
-      status: 'available',
-      members: members.map((region) => ({
-        groupId: `mlp-${this.tier}-cache-${codeOf(region)}`,
-        region,
-        role: region === primary ? 'PRIMARY' : 'SECONDARY',
-      })),
-    });
+    this.machines = machines;
+    this.deployGlobalDatastore();
     this.aws.onPromoted = (instance) => this.db.promote(instance.id);
+    this.aws.invokeFunction = (region, name, payload) => this.invoke(region, name, payload);
+    this.aws.keyOf = (service, region, arn) => this.keyOf(service, region, arn);
   }
 
   /** The region whose database the config makes primary. */
@@ -109,30 +93,227 @@ export class SimulatedPlatform {
     return this.config.primaryRegion.name;
   }
 
-  /** The current database generation of a region. */
+  /** The first region other than the primary: where runbooks start unless told otherwise. */
+  get defaultTarget(): string {
+    return this.regions.find((r) => r !== this.primaryRegion) as string;
+  }
+
+  /** The current database generation of a region, as the config's topology gives it. */
   databaseOf(region: string) {
     const databases = this.config.databases[region];
     if (!databases) throw new Error(`${region} is not a region of this deployment (${this.regions.join(', ')})`);
     return databases.current;
   }
 
-  private arnOf(region: string, id: string): string {
-    return `arn:aws:rds:${region}:${ACCOUNT}:db:${id}`;
+  stackOf(region: string, layer: 'network' | 'data' | 'compute' | 'resilience'): DeployedStack | undefined {
+    const name = `Mlp-${this.tier}-${codeOf(region)}-${layer}`;
+    return this.assembly.hasStack(name) ? this.assembly.stack(name) : undefined;
   }
 
-  private addInstance(region: string, id: string, sourceArn: string | undefined): void {
+  private regionStacks(region: string): DeployedStack[] {
+    return (['network', 'data', 'compute', 'resilience'] as const).flatMap((layer) => this.stackOf(region, layer) ?? []);
+  }
+
+  /** What the region's stacks create, as AWS would hold it once they are deployed. */
+  private deployRegion(region: string): void {
+    const { aws, assembly } = this;
+    const primary = this.primaryRegion;
+    for (const stack of this.regionStacks(region)) {
+      const resources = Object.entries(stack.template.Resources);
+      for (const [logicalId, resource] of resources) {
+        const prop = (key: string) => assembly.property(stack, logicalId, key);
+        switch (resource.Type) {
+          case 'AWS::SSM::Parameter': {
+            const name = String(prop('Name') ?? '');
+            if (name.startsWith('/mlp/')) aws.parameters.set(`${region}:${name}`, String(prop('Value')));
+            break;
+          }
+          case 'AWS::RDS::DBInstance': {
+            const id = String(assembly.ref(stack, logicalId));
+            // Replication as the topology leaves it (a template keeps its source after a runbook promoted it):
+            // the region's current instance replicates while the config has it a replica; in-region read
+            // replicas follow their primary; older generations kept for reconciliation replicate nothing.
+            const current = this.databaseOf(region);
+            const sourceArn = prop('SourceDBInstanceIdentifier') as string | undefined;
+            const crossRegion = prop('SourceRegion') !== undefined;
+            const replicating =
+              id === current.instanceIdentifier
+                ? current.role === 'replica' && region !== primary
+                : sourceArn !== undefined && !crossRegion;
+            this.addInstance(region, id, replicating ? sourceArn : undefined, {
+              multiAz: prop('MultiAZ') === true || prop('MultiAZ') === 'true',
+              resourceId: String(assembly.attribute(stack, logicalId, 'DbiResourceId')),
+              port: Number(prop('Port') ?? 5432),
+            });
+            break;
+          }
+          case 'AWS::ElastiCache::ReplicationGroup': {
+            const id = String(assembly.ref(stack, logicalId));
+            aws.cacheGroups.set(`${region}:${id}`, { id, region, status: 'available' });
+            break;
+          }
+          case 'AWS::MSK::Cluster':
+            aws.kafkaClusters.set(String(assembly.attribute(stack, logicalId, 'Arn')), { state: 'ACTIVE' });
+            break;
+          case 'AWS::Batch::JobQueue':
+            aws.queues.set(
+              `${region}:${String(assembly.ref(stack, logicalId)).split('/').pop()}`,
+              (prop('State') as 'ENABLED') ?? 'ENABLED',
+            );
+            break;
+          case 'AWS::EKS::Nodegroup': {
+            const [cluster, name] = String(assembly.ref(stack, logicalId)).split('/') as [string, string];
+            const scaling = prop('ScalingConfig') as { DesiredSize: number; MaxSize: number; MinSize: number };
+            aws.nodegroups.set(`${region}:${cluster}:${name}`, {
+              desired: scaling.DesiredSize,
+              max: scaling.MaxSize,
+              min: scaling.MinSize,
+              uuid: uuidOf(`${stack.name}/${logicalId}`),
+            });
+            break;
+          }
+          case 'AWS::Cassandra::Keyspace': {
+            const name = String(prop('KeyspaceName'));
+            const tables = assembly
+              .resourcesOfType('AWS::Cassandra::Table')
+              .filter((t) => assembly.property(t.stack, t.logicalId, 'KeyspaceName') === name)
+              .map((t) => String(assembly.property(t.stack, t.logicalId, 'TableName')));
+            // Regions beyond its own are added by the platform's custom resource (UpdateKeyspace), once deployed.
+            const extended = assembly
+              .resourcesOfType('Custom::KeyspaceRegions')
+              .find((r) => assembly.property(r.stack, r.logicalId, 'KeyspaceName') === name);
+            const regions = extended ? (assembly.property(extended.stack, extended.logicalId, 'Regions') as string[]) : [region];
+            aws.keyspaces.set(name, { regions, tables });
+            break;
+          }
+          case 'AWS::DynamoDB::Table':
+            aws.tables.set(`${region}:${String(assembly.ref(stack, logicalId))}`, new Map());
+            break;
+          case 'AWS::Lambda::Function': {
+            const variables = (prop('Environment') as { Variables?: Record<string, string> } | undefined)?.Variables;
+            const step = variables?.MLP_STEP as FunctionName | undefined;
+            if (!step || !(step in STEPS || step === 'DatabaseAgent')) break;
+            const role = resource.Properties?.Role as { 'Fn::GetAtt': [string, string] };
+            const roleLogicalId = role['Fn::GetAtt'][0];
+            this.functions.set(`${region}:${step}`, {
+              name: String(assembly.ref(stack, logicalId)),
+              stack,
+              env: envFromVariables({ ...variables, AWS_REGION: region }),
+              principal: principalOf(assembly, stack, roleLogicalId, step),
+            });
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  /** The Global Datastore: the home region's group, and every group that joined it, the config's primary as its primary. */
+  private deployGlobalDatastore(): void {
+    for (const { stack, logicalId } of this.assembly.resourcesOfType('AWS::ElastiCache::GlobalReplicationGroup')) {
+      const id = String(this.assembly.ref(stack, logicalId));
+      const members = this.assembly
+        .resourcesOfType('AWS::ElastiCache::ReplicationGroup')
+        .filter(({ stack: s, logicalId: l }) => {
+          const joined = this.assembly.resource(s, l).Properties?.GlobalReplicationGroupId;
+          const isPrimary = ((this.assembly.property(stack, logicalId, 'Members') ?? []) as { ReplicationGroupId: string }[]).some(
+            (m) => m.ReplicationGroupId === this.assembly.ref(s, l),
+          );
+          return isPrimary || (joined !== undefined && this.assembly.property(s, l, 'GlobalReplicationGroupId') === id);
+        })
+        .map(({ stack: s, logicalId: l }) => ({
+          groupId: String(this.assembly.ref(s, l)),
+          region: s.region,
+          role: (s.region === this.primaryRegion ? 'PRIMARY' : 'SECONDARY') as 'PRIMARY' | 'SECONDARY',
+        }));
+      this.aws.globalDatastores.set(id, { id, status: 'available', members });
+    }
+  }
+
+  /** The id of the tier's Global Datastore, as ElastiCache named it. */
+  get globalDatastoreId(): string {
+    return [...this.aws.globalDatastores.keys()][0] as string;
+  }
+
+  /** The customer managed key a resource is encrypted with, its policy and aliases; nothing for an AWS managed key. */
+  private keyOf(service: 'dynamodb' | 'sns' | 's3', region: string, arn: string): UsedKey | undefined {
+    const { assembly } = this;
+    let keyRef: unknown;
+    for (const stack of this.regionStacks(region)) {
+      for (const [logicalId, resource] of Object.entries(stack.template.Resources)) {
+        const matches =
+          (service === 'dynamodb' && resource.Type === 'AWS::DynamoDB::Table' && assembly.attribute(stack, logicalId, 'Arn') === arn) ||
+          (service === 'sns' && resource.Type === 'AWS::SNS::Topic' && assembly.ref(stack, logicalId) === arn) ||
+          (service === 's3' && resource.Type === 'AWS::S3::Bucket' && `arn:aws:s3:::${String(assembly.ref(stack, logicalId))}` === arn);
+        if (!matches) continue;
+        const props = resource.Properties ?? {};
+        const spec =
+          service === 'dynamodb'
+            ? (props.SSESpecification as { KMSMasterKeyId?: unknown } | undefined)?.KMSMasterKeyId
+            : service === 'sns'
+              ? props.KmsMasterKeyId
+              : (
+                  props.BucketEncryption as
+                    | { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { KMSMasterKeyID?: unknown } }[] }
+                    | undefined
+                )?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault?.KMSMasterKeyID;
+        if (spec !== undefined) keyRef = { stack, value: spec };
+      }
+    }
+    if (!keyRef) return undefined;
+    const { stack: owner, value } = keyRef as { stack: DeployedStack; value: unknown };
+    const keyArn = String(assembly.resolve(owner, value));
+    for (const { stack, logicalId } of assembly.resourcesOfType('AWS::KMS::Key', region)) {
+      if (assembly.attribute(stack, logicalId, 'Arn') !== keyArn && assembly.ref(stack, logicalId) !== keyArn) continue;
+      const aliases = assembly
+        .resourcesOfType('AWS::KMS::Alias', region)
+        .filter(({ stack: s, logicalId: l }) => {
+          const target = String(assembly.property(s, l, 'TargetKeyId'));
+          return target === keyArn || target === assembly.ref(stack, logicalId);
+        })
+        .map(({ stack: s, logicalId: l }) => String(assembly.property(s, l, 'AliasName')));
+      return {
+        arn: String(assembly.attribute(stack, logicalId, 'Arn')),
+        policy: assembly.property(stack, logicalId, 'KeyPolicy') as UsedKey['policy'],
+        aliases,
+      };
+    }
+    // A key named by alias or managed by AWS (aws/sns): nothing of ours to evaluate.
+    if (/alias\/aws\//.test(keyArn)) return undefined;
+    throw new Error(`${arn} is encrypted with ${keyArn}, which no stack of ${region} creates`);
+  }
+
+  /** `Invoke` of a runbook function: the database agent runs its real operation as its own role. */
+  private async invoke(region: string, name: string, payload: unknown): Promise<unknown> {
+    const agent = this.functions.get(`${region}:DatabaseAgent`);
+    if (!agent || agent.name !== name) {
+      throw Object.assign(new Error(`Function not found: arn:aws:lambda:${region}:${this.account}:function:${name}`), {
+        name: 'ResourceNotFoundException',
+        $metadata: { httpStatusCode: 404 },
+      });
+    }
+    return runAgentOperation(this.authorizedPlane(agent.principal, region), region, payload as never);
+  }
+
+  private addInstance(
+    region: string,
+    id: string,
+    sourceArn: string | undefined,
+    spec: { multiAz: boolean; resourceId: string; port: number },
+  ) {
     this.aws.instances.set(`${region}:${id}`, {
       id,
       region,
-      arn: this.arnOf(region, id),
+      arn: `arn:aws:rds:${region}:${this.account}:db:${id}`,
+      resourceId: spec.resourceId,
       status: 'available',
       source: sourceArn,
-      multiAz: true,
+      multiAz: spec.multiAz,
       zone: `${region}a`,
       host: `${id}.local`,
-      port: 5432,
+      port: spec.port,
     });
-    this.db.add(id, sourceArn?.split(':').pop());
+    if (!this.db.instances.has(id)) this.db.add(id, sourceArn?.split(':').pop());
   }
 
   /** Where the fake RDS says each instance answers, by instance identifier (the drill points them at its servers). */
@@ -147,28 +328,60 @@ export class SimulatedPlatform {
 
   now = (): Date => new Date(this.origin + this.aws.clock * 1000);
 
-  env(region = this.defaultTarget): RunbookEnv {
-    return {
-      tier: this.tier,
-      region,
-      regions: this.regions,
-      stateTable: this.stateTable,
-      rpoSeconds: this.config.tier.recovery.region.rpoSeconds,
-      rtoSeconds: this.config.tier.recovery.region.rtoSeconds,
-      reportBucket: `mlp-${this.tier}-artifacts-${ACCOUNT}-${region}`,
-      reportTopicArn: `arn:aws:sns:${region}:${ACCOUNT}:reports`,
-      databaseUser: 'mlp_dr',
-      databaseName: 'mlp',
+  private deployed(region: string, step: FunctionName): DeployedFunction {
+    const fn = this.functions.get(`${region}:${step}`);
+    if (!fn) throw new Error(`the ${region} resilience stack has no function for ${step}`);
+    return fn;
+  }
+
+  /** The environment of a step's function as synthesized. */
+  env(region = this.defaultTarget, step: FunctionName = 'Preflight'): RunbookEnv {
+    return this.deployed(region, step).env;
+  }
+
+  /**
+   * The dependencies a step's function has in `region`: its environment, clients that act as its
+   * role, and a database plane that connects with IAM authentication (`rds-db:connect`, authorized)
+   * in its own region and goes through the other regions' database agents (`lambda:InvokeFunction`).
+   */
+  deps(region = this.defaultTarget, step: FunctionName = 'Preflight'): RunbookDeps {
+    const fn = this.deployed(region, step);
+    let clients = this.clients.get(fn.principal.sessionArn + region);
+    if (!clients) {
+      clients = this.aws.asClients(fn.principal);
+      this.clients.set(fn.principal.sessionArn + region, clients);
+    }
+    const database = routedDatabasePlane(this.authorizedPlane(fn.principal, region), region, this.tier, clients);
+    return { env: fn.env, clients, database, now: this.now };
+  }
+
+  /** The local data plane, each connection authorized as IAM database authentication would (`rds-db:connect`). */
+  private authorizedPlane(principal: Principal, region: string): DatabasePlane {
+    const local = this.database ?? this.db;
+    const user = this.deployed(region, 'DatabaseAgent').env.databaseUser;
+    const connect = async (endpoint: DatabaseEndpoint) => {
+      const instance = this.aws.instances.get(`${endpoint.region}:${endpoint.instanceIdentifier}`);
+      if (!instance)
+        throw new RunbookError(
+          ERROR.unreachable,
+          `database ${endpoint.instanceIdentifier} in ${endpoint.region} did not answer: no such instance`,
+        );
+      const resource = `arn:aws:rds-db:${endpoint.region}:${this.account}:dbuser:${instance.resourceId}/${user}`;
+      const decision = await this.aws.authorize(principal, { action: 'rds-db:connect', resource });
+      if (!decision.allowed)
+        throw new RunbookError(
+          ERROR.unreachable,
+          `database ${endpoint.instanceIdentifier} in ${endpoint.region} did not answer: PAM authentication failed for user "${user}" (${decision.reason})`,
+        );
     };
-  }
-
-  /** The first region other than the primary: where runbooks start unless told otherwise. */
-  get defaultTarget(): string {
-    return this.regions.find((r) => r !== this.primaryRegion) as string;
-  }
-
-  deps(region = this.defaultTarget): RunbookDeps {
-    return { env: this.env(region), clients: this.aws.asClients(), database: this.database ?? this.db, now: this.now };
+    return {
+      latestHeartbeat: async (endpoint, writer) => (await connect(endpoint), local.latestHeartbeat(endpoint, writer)),
+      writeHeartbeat: async (endpoint, writer, seq, writtenAt) => (
+        await connect(endpoint), local.writeHeartbeat(endpoint, writer, seq, writtenAt)
+      ),
+      fence: async (endpoint) => (await connect(endpoint), local.fence(endpoint)),
+      unfence: async (endpoint) => (await connect(endpoint), local.unfence(endpoint)),
+    };
   }
 
   /** `seconds` of heartbeats on the primary, one a second; the replica has everything but the last `lagSeconds`. */
@@ -181,20 +394,24 @@ export class SimulatedPlatform {
     if (lagSeconds === 0) this.db.replicate();
   }
 
-  /** Run a runbook as started in `region` (by default the first secondary). */
+  /** Run a runbook as started in `region` (by default the first secondary), each step as its own function's role. */
   run(
     machine: string,
     input: unknown,
     options: Partial<Parameters<typeof runLocally>[2]> = {},
     region = this.defaultTarget,
   ): Promise<LocalRunResult> {
-    const stateMachine = this.machines[machine];
-    if (!stateMachine) throw new Error(`no state machine ${machine}; have ${Object.keys(this.machines).join(', ')}`);
+    const machines = this.machines[region] ?? {};
+    const stateMachine = machines[machine];
+    if (!stateMachine) throw new Error(`no state machine ${machine} in ${region}; have ${Object.keys(machines).join(', ')}`);
     return runLocally(stateMachine, input, {
-      deps: this.deps(region),
-      machines: this.machines,
+      deps: (step) => this.deps(region, step),
+      clock: this.now,
+      machines,
       advance: (s) => this.aws.advance(s),
+      scheduler: this.scheduler,
       history: this.aws.executionHistories,
+      executionArnPrefix: `arn:aws:states:${region}:${this.account}:execution`,
       ...options,
     });
   }
@@ -205,8 +422,12 @@ export class SimulatedPlatform {
    */
   reprotect(region: string, source: string, sourceId: string, generation = 2): string {
     const id = `mlp-${this.tier}-pg-${codeOf(region)}-g${generation}`;
-    const sourceArn = this.arnOf(source, sourceId);
-    this.addInstance(region, id, sourceArn);
+    const sourceArn = `arn:aws:rds:${source}:${this.account}:db:${sourceId}`;
+    this.addInstance(region, id, sourceArn, {
+      multiAz: true,
+      resourceId: `db-${uuidOf(id).replace(/-/g, '').slice(0, 26).toUpperCase()}`,
+      port: 5432,
+    });
     this.aws.parameters.set(`${region}:/mlp/${this.tier}/postgres/instance-id`, id);
     this.aws.parameters.set(`${region}:/mlp/${this.tier}/postgres/source-arn`, sourceArn);
     return id;
@@ -217,11 +438,14 @@ export class SimulatedPlatform {
     return this.aws.calls.filter((c) => !c.error && commands.includes(c.command)).map((c) => `${c.command}@${c.region}`);
   }
 
-  gate(region: string): boolean | undefined {
-    return this.aws.tables.get(`${region}:${this.stateTable}`)?.get('gate')?.open?.BOOL;
+  /** The state table of a region, as its resilience stack names it. */
+  stateTable(region: string): string {
+    return this.env(region).stateTable;
   }
 
-  restore(): void {
-    this.aws.restore();
+  gate(region: string): boolean | undefined {
+    return this.aws.tables.get(`${region}:${this.stateTable(region)}`)?.get('gate')?.open?.BOOL;
   }
 }
+
+const codeOf = (region: string) => findSupportedRegion(region)?.code ?? region;

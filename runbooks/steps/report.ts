@@ -53,33 +53,45 @@ interface ReportState {
 
 /** Per-state timings from the execution history: entered, exited, and how it ended. */
 export function timingsFromHistory(events: readonly HistoryEvent[], region: string): StepTiming[] {
-  const steps: (StepTiming & { id: number })[] = [];
+  const steps: StepTiming[] = [];
   const open = new Map<string, number>();
+  const byId = new Map(events.map((event) => [event.id, event]));
+  // Branches of a Parallel state interleave their events: an event belongs to the state whose
+  // entry its `previousEventId` chain leads back to, as Step Functions links them.
+  const stateOf = (event: HistoryEvent): string | undefined => {
+    const seen = new Set<number>();
+    let at: HistoryEvent | undefined = event;
+    while (at && !seen.has(at.id ?? -1)) {
+      seen.add(at.id ?? -1);
+      if (at.stateEnteredEventDetails?.name) return at.stateEnteredEventDetails.name;
+      at = at.previousEventId === undefined ? undefined : byId.get(at.previousEventId);
+    }
+    return undefined;
+  };
   for (const event of events) {
     const at = event.timestamp ? new Date(event.timestamp).toISOString() : '';
     const entered = event.stateEnteredEventDetails;
     const exited = event.stateExitedEventDetails;
     if (entered?.name) {
       open.set(entered.name, steps.length);
-      steps.push({ id: steps.length, name: entered.name, region, start: at, outcome: 'running' });
-    } else if (exited?.name && open.has(exited.name)) {
-      const index = open.get(exited.name) as number;
-      const step = steps[index] as StepTiming & { id: number };
+      steps.push({ name: entered.name, region, start: at, outcome: 'running' });
+      continue;
+    }
+    const name = exited?.name ?? stateOf(event);
+    const index = name === undefined ? undefined : open.get(name);
+    if (index === undefined) continue;
+    const step = steps[index] as StepTiming;
+    if (exited?.name) {
       steps[index] = { ...step, end: at, outcome: step.outcome === 'running' ? 'succeeded' : step.outcome };
       open.delete(exited.name);
-    } else if (event.type?.endsWith('Succeeded') && event.type !== 'ExecutionSucceeded') {
+    } else if (event.type?.endsWith('Succeeded')) {
       // A retried task that finally succeeded: its earlier failed attempts do not make it failed.
-      const last = [...open.values()].pop();
-      if (last !== undefined) steps[last] = { ...(steps[last] as StepTiming & { id: number }), outcome: 'succeeded' };
+      steps[index] = { ...step, outcome: 'succeeded' };
     } else if (event.type?.endsWith('Failed') || event.type?.endsWith('TimedOut')) {
-      const last = [...open.values()].pop();
-      if (last !== undefined) {
-        const step = steps[last] as StepTiming & { id: number };
-        steps[last] = { ...step, end: at, outcome: 'failed' };
-      }
+      steps[index] = { ...step, end: at, outcome: 'failed' };
     }
   }
-  return steps.map(({ id: _id, ...step }) => step);
+  return steps;
 }
 
 async function history(deps: RunbookDeps, executionArn: string): Promise<HistoryEvent[]> {

@@ -1,18 +1,14 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { RUNBOOK_OUTLINES } from '../../runbooks/definitions/documents';
 import { STEPS } from '../../runbooks/steps';
 import { HOME, HOME_DB, TARGET, TARGET_DB, World } from './world';
 
 const FAILOVER = 'mlp-tier1-region-failover';
-const worlds: World[] = [];
-function world(): World {
-  const w = new World();
-  worlds.push(w);
-  return w;
-}
-afterEach(() => {
-  for (const w of worlds.splice(0)) w.restore();
-});
+const world = () => new World();
+/** Desired size of the target's general node group (6 as synthesized for tier1; a failover grows it by half). */
+const generalNodes = (w: World) =>
+  [...w.aws.nodegroups.entries()].find(([key]) => key.startsWith(`${TARGET}:mlp-tier1-usw2:`) && key.includes('NodegroupGeneral'))?.[1]
+    .desired;
 
 describe('RegionFailover through aws-local-stepfunctions, the synthesized definition and the real steps', () => {
   test('planned: fences the old primary before promoting, opens the gate only after every promotion, loses nothing', async () => {
@@ -36,10 +32,10 @@ describe('RegionFailover through aws-local-stepfunctions, the synthesized defini
     expect(w.gate(TARGET)).toBe(true);
     expect(w.gate(HOME)).toBe(false);
     expect(w.aws.instances.get(`${TARGET}:${TARGET_DB}`)?.source).toBeUndefined();
-    expect(w.aws.globalDatastores.get('ldgnf-mlp-tier1-cache')?.members.find((m) => m.region === TARGET)?.role).toBe('PRIMARY');
-    expect(w.aws.queues.get(`${HOME}:mlp-tier1-priority`)).toBe('DISABLED');
-    expect(w.aws.queues.get(`${TARGET}:mlp-tier1-priority`)).toBe('ENABLED');
-    expect(w.aws.nodegroups.get(`${TARGET}:mlp-tier1-usw2:General`)?.desired).toBe(6);
+    expect(w.aws.globalDatastores.get(w.globalDatastoreId)?.members.find((m) => m.region === TARGET)?.role).toBe('PRIMARY');
+    expect(w.aws.queues.get(`${HOME}:mlp-tier1-priority-high`)).toBe('DISABLED');
+    expect(w.aws.queues.get(`${TARGET}:mlp-tier1-priority-high`)).toBe('ENABLED');
+    expect(generalNodes(w)).toBe(9);
     // The old primary took no write after the fence.
     expect(() => w.db.write(HOME_DB, 'platform', 999, w.now().toISOString())).toThrow(/read-only/);
     const output = result.output as {
@@ -68,7 +64,7 @@ describe('RegionFailover through aws-local-stepfunctions, the synthesized defini
     expect(output.fence.attempts.every((a) => !a.ok && a.region === HOME)).toBe(true);
     expect(w.gate(TARGET)).toBe(true);
     // The cache was detached from the datastore, not failed over (its primary is gone).
-    expect(w.aws.globalDatastores.get('ldgnf-mlp-tier1-cache')?.members.map((m) => m.region)).toEqual([HOME]);
+    expect(w.aws.globalDatastores.get(w.globalDatastoreId)?.members.map((m) => m.region)).toEqual([HOME]);
     expect(output.verify.rpo.lostSeconds).toBeGreaterThan(0);
     // Nothing reached us-east-1 successfully, and no Route 53 control-plane call was made anywhere.
     expect(w.aws.calls.filter((c) => c.region === HOME && !c.error)).toEqual([]);
@@ -178,7 +174,7 @@ describe('re-running after a crash at each step converges', () => {
     expect(w.aws.instances.get(`${TARGET}:${TARGET_DB}`)).toMatchObject({ status: 'available', source: undefined });
     expect(w.order('PromoteReadReplica')).toHaveLength(1);
     // Scaled once: +50 % of 4 is 6, never 9.
-    expect(w.aws.nodegroups.get(`${TARGET}:mlp-tier1-usw2:General`)?.desired).toBe(6);
+    expect(generalNodes(w)).toBe(9);
   });
 });
 
@@ -220,7 +216,7 @@ describe('AzFailover and Failback', () => {
 
 describe('RefreshGate, the gate keeper run every minute', () => {
   const refresh = (w: World, region: string) =>
-    STEPS.RefreshGate({ state: {}, execution: { id: 'schedule', startTime: '' } } as never, w.deps(region));
+    STEPS.RefreshGate({ state: {}, execution: { id: 'schedule', startTime: '' } } as never, w.deps(region, 'RefreshGate'));
 
   test('a former primary that comes back closes the gate another region opened after it', async () => {
     const w = world();

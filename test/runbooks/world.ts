@@ -1,12 +1,29 @@
-import { stateMachinesOf } from '../../runbooks/local/local-runbooks';
+import { resolvePlatformConfig } from '../../lib/config';
+import { DeployedAssembly } from '../../runbooks/local/deployed-assembly';
 import { SimulatedPlatform } from '../../runbooks/local/simulated-platform';
 import { LayoutAssembly } from '../support/assembly';
+import { TEST_ACCOUNT } from '../support/layouts';
 
-export { HOME, HOME_DB, STATE_TABLE, TARGET, TARGET_DB } from '../../runbooks/local/simulated-platform';
+export const HOME = 'us-east-1';
+export const TARGET = 'us-west-2';
+export const HOME_DB = 'mlp-tier1-pg-use1';
+export const TARGET_DB = 'mlp-tier1-pg-usw2';
+export const STATE_TABLE = 'mlp-tier1-dr-state';
 
-/** A simulated tier1 whose runbooks are the state machines of the gated tier1 layout's us-west-2 resilience stack. */
+export interface WorldOptions {
+  /** The gated layout whose synthesized stacks the world is built from. @default 'tier1' */
+  readonly layoutId?: string;
+  /** Context of that layout, for its topology. @default none */
+  readonly context?: Readonly<Record<string, string>>;
+  /** Changes to the synthesized templates before the world is built (what a code change would synthesize). */
+  readonly edit?: (assembly: DeployedAssembly) => void;
+}
+
+/** A simulated tier1, built from the gated tier1 layout's synthesized stacks (names, parameters, roles, state machines). */
 export class World extends SimulatedPlatform {
-  constructor() {
-    super(stateMachinesOf(LayoutAssembly.of('tier1').template('Mlp-tier1-usw2-resilience') as never));
+  constructor(options: WorldOptions = {}) {
+    const assembly = DeployedAssembly.fromDirectory(LayoutAssembly.of(options.layoutId ?? 'tier1').directory);
+    options.edit?.(assembly);
+    super({ config: resolvePlatformConfig({ tier: 'tier1', account: TEST_ACCOUNT, ...options.context }).config, assembly });
   }
 }
