@@ -374,13 +374,20 @@ export class SimulatedPlatform {
           `database ${endpoint.instanceIdentifier} in ${endpoint.region} did not answer: PAM authentication failed for user "${user}" (${decision.reason})`,
         );
     };
+    /** Each operation opens a connection: authorized first, as RDS does before it admits the session. */
+    const authorized =
+      <A extends unknown[], R>(operation: (endpoint: DatabaseEndpoint, ...args: A) => Promise<R>) =>
+      async (endpoint: DatabaseEndpoint, ...args: A): Promise<R> => {
+        await connect(endpoint);
+        return operation(endpoint, ...args);
+      };
     return {
-      latestHeartbeat: async (endpoint, writer) => (await connect(endpoint), local.latestHeartbeat(endpoint, writer)),
-      writeHeartbeat: async (endpoint, writer, seq, writtenAt) => (
-        await connect(endpoint), local.writeHeartbeat(endpoint, writer, seq, writtenAt)
+      latestHeartbeat: authorized((endpoint, writer?: string) => local.latestHeartbeat(endpoint, writer)),
+      writeHeartbeat: authorized((endpoint, writer: string, seq: number, writtenAt: string) =>
+        local.writeHeartbeat(endpoint, writer, seq, writtenAt),
       ),
-      fence: async (endpoint) => (await connect(endpoint), local.fence(endpoint)),
-      unfence: async (endpoint) => (await connect(endpoint), local.unfence(endpoint)),
+      fence: authorized((endpoint) => local.fence(endpoint)),
+      unfence: authorized((endpoint) => local.unfence(endpoint)),
     };
   }
 

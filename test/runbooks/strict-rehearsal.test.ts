@@ -23,9 +23,10 @@ function statementsOf(assembly: DeployedAssembly, region: string, step: string):
   ) as unknown as [string, { Properties: { Role: { 'Fn::GetAtt': [string] } } }];
   const role = fn.Properties.Role['Fn::GetAtt'][0];
   const policy = Object.values(template.Resources).find(
-    (r) => r.Type === 'AWS::IAM::Policy' && (r.Properties?.Roles as { Ref: string }[]).some((ref) => ref.Ref === role),
+    (r) => r.Type === 'AWS::IAM::Policy' && ((r.Properties?.Roles ?? []) as { Ref: string }[]).some((ref) => ref.Ref === role),
   );
-  return (policy?.Properties?.PolicyDocument as { Statement: Statement[] }).Statement;
+  if (!policy?.Properties) throw new Error(`no policy for the role of ${step} in ${region}`);
+  return (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
 }
 
 const actions = (statement: Statement) => [statement.Action].flat();
@@ -100,7 +101,7 @@ describe('the simulated world takes every name from the synthesized stacks', () 
     const created = [...w.aws.queues.keys()].filter((k) => k.startsWith(`${TARGET}:`)).map((k) => k.split(':')[1]);
     expect(published.length).toBeGreaterThan(0);
     expect(published.sort()).toEqual(created.sort());
-    w.aws.queues.forEach((_, key) => w.aws.queues.set(key, 'DISABLED'));
+    for (const key of w.aws.queues.keys()) w.aws.queues.set(key, 'DISABLED');
     const result = await unplannedFailover(w);
     expect(result.status, result.cause).toBe('SUCCEEDED');
     for (const name of published) expect(w.aws.queues.get(`${TARGET}:${name}`)).toBe('ENABLED');
