@@ -161,3 +161,19 @@ export function clusterName(tier: TierName, regionCode: string): string {
 
 /** Kubernetes namespace of the platform services. */
 export const PLATFORM_NAMESPACE = 'mlp';
+
+/** The DR runbooks of one region, as every region and Route 53 name them (fixed, so no reference crosses regions). */
+export type RunbookName = 'region-failover' | 'failback' | 'az-failover';
+
+export const runbookNames = {
+  /** The DR state table of each region: lock, epoch, write gate, primary. */
+  stateTable: (tier: string) => `mlp-${tier}-dr-state`,
+  /** The alarm a region's write gate is read through by Route 53. */
+  writeGateAlarm: (tier: string, regionCode: string) => `mlp-${tier}-${regionCode}-write-gate-closed`,
+  stateMachine: (tier: string, runbook: RunbookName) => `mlp-${tier}-${runbook}`,
+  /** The function other regions invoke to act on this region's databases. */
+  databaseAgent: (tier: string) => `mlp-${tier}-dr-database-agent`,
+} as const;
+
+/** The CloudWatch metric a region's write gate is published as. */
+export const WRITE_GATE_METRIC = { namespace: 'MLP/DR', metricName: 'WriteGateOpen' } as const;

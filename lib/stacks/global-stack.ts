@@ -2,8 +2,7 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { GlobalTrafficRouting } from '../../constructs/routing';
-import { runbookNames } from '../../runbooks/definitions/runbook-set';
-import { globalStackName, type PlatformConfig, READ_HOSTS, WRITE_HOSTS } from '../config';
+import { globalStackName, type PlatformConfig, READ_HOSTS, runbookNames, WRITE_HOSTS } from '../config';
 
 /** The one region the global stack deploys to. */
 export const GLOBAL_REGION = 'us-east-1';

@@ -5,7 +5,7 @@ import type { Construct } from 'constructs';
 import { BucketReplication } from '../../constructs/artifacts';
 import { MskReplicator } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
-import { RunbookSet } from '../../runbooks/definitions/runbook-set';
+import { RunbookSet } from '../../constructs/runbooks';
 import { artifactBucketName, dataKeyAlias, type RegionPlan, runbookParameterName } from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';

@@ -1,6 +1,7 @@
 import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { Signer } from '@aws-sdk/rds-signer';
 import pg from 'pg';
+import { runbookNames } from '../../lib/config/naming';
 import type { AwsClients } from './clients';
 import { ERROR, RunbookError } from './errors';
 
@@ -143,9 +144,6 @@ export function iamClientConfig(user: string, database: string): ClientConfigFor
   });
 }
 
-/** Name of the database agent function each region's resilience stack deploys. */
-export const databaseAgentName = (tier: string) => `mlp-${tier}-dr-database-agent`;
-
 /**
  * Operations on this region's databases run directly; on another region's, through that region's
  * database agent (a Lambda inside its VPC): databases sit in isolated subnets that no other region
@@ -157,7 +155,7 @@ export function routedDatabasePlane(local: DatabasePlane, ownRegion: string, tie
     try {
       out = await clients.lambda(endpoint.region).send(
         new InvokeCommand({
-          FunctionName: databaseAgentName(tier),
+          FunctionName: runbookNames.databaseAgent(tier),
           Payload: new TextEncoder().encode(JSON.stringify({ operation, endpoint, args })),
         }),
       );

@@ -1,23 +1,5 @@
 import type { StepName } from '../steps';
-
-/** The AWS access a step needs, as the resilience stack grants it (see `runbook-functions.ts`). */
-export type Access =
-  | 'read-parameters' // ssm:GetParameter on /mlp/<tier>/* of every region
-  | 'describe-databases' // rds:DescribeDBInstances on the platform's instances, every region
-  | 'promote-database' // rds:PromoteReadReplica on the platform's instances in its own region
-  | 'reboot-database' // rds:RebootDBInstance on the platform's instances in its own region
-  | 'database-plane' // its region's database agent in every region, and rds-db:connect as the runbook user in its own
-  | 'read-metrics' // cloudwatch:GetMetricData
-  | 'publish-gate' // cloudwatch:PutMetricData in the MLP/DR namespace
-  | 'state-table' // the DR state table of every region
-  | 'describe-executions' // states:DescribeExecution / GetExecutionHistory on this region's runbooks
-  | 'cache-failover' // ElastiCache global datastore failover and disassociation, describe
-  | 'cache-test-failover' // ElastiCache TestFailover on the region's group
-  | 'kafka-describe' // kafka:DescribeClusterV2
-  | 'batch-queues' // batch:UpdateJobQueue on the platform's queues, every region
-  | 'keyspace-describe' // cassandra:Select on the feature keyspace
-  | 'scale-nodes' // eks node groups of the region's cluster
-  | 'write-report'; // s3:PutObject under dr-reports/ of the region's artifact bucket, sns:Publish
+import type { Access } from './access';
 
 /** One step as the state machines, the IAM and the generated runbook documents see it. */
 export interface StepSpec {
@@ -32,6 +14,7 @@ export interface StepSpec {
   readonly onFailure: string;
   /** Runs inside the region's VPC, because it reaches a database. */
   readonly inVpc: boolean;
+  /** The AWS calls it makes, by access group (`declaredCalls` in access.ts): its role allows these and nothing else. */
   readonly access: readonly Access[];
 }
 
@@ -51,7 +34,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 60,
     onFailure: 'No-go: nothing has changed; the report gives the reasons. Unplanned mode with lag beyond the RPO needs an override.',
     inVpc: true,
-    access: ['read-parameters', 'describe-databases', 'database-plane', 'read-metrics', 'state-table'],
+    access: ['read-parameters', 'describe-databases', 'database-connect', 'database-agents', 'read-metrics', 'state-read'],
   }),
   AcquireLock: spec({
     name: 'AcquireLock',
@@ -60,7 +43,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 30,
     onFailure: 'LockHeld: the execution is refused and changes nothing.',
     inVpc: false,
-    access: ['state-table', 'describe-executions'],
+    access: ['state-read', 'state-count', 'state-write', 'describe-executions'],
   }),
   FenceSource: spec({
     name: 'FenceSource',
@@ -69,7 +52,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 60,
     onFailure: 'Planned mode: abort before any promotion. Unplanned: what could not be reached is recorded and the runbook goes on.',
     inVpc: false,
-    access: ['state-table', 'publish-gate', 'database-plane', 'read-parameters', 'batch-queues'],
+    access: ['state-read', 'state-write', 'publish-gate', 'database-agents', 'read-parameters', 'batch-queues'],
   }),
   CheckCaughtUp: spec({
     name: 'CheckCaughtUp',
@@ -78,7 +61,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     poll: { intervalSeconds: 5, maxAttempts: 24 },
     onFailure: 'Not caught up within 2 minutes: abort with the gate closed; nothing was promoted.',
     inVpc: true,
-    access: ['database-plane'],
+    access: ['database-connect'],
   }),
   PromotePostgres: spec({
     name: 'PromotePostgres',
@@ -87,7 +70,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 60,
     onFailure: 'The promotion branch fails: the gate stays closed, the report alerts.',
     inVpc: false,
-    access: ['describe-databases', 'promote-database', 'state-table'],
+    access: ['describe-databases', 'promote-database', 'state-read', 'state-write'],
   }),
   CheckPostgresPromoted: spec({
     name: 'CheckPostgresPromoted',
@@ -105,7 +88,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 60,
     onFailure: 'The promotion branch fails: the gate stays closed, the report alerts.',
     inVpc: false,
-    access: ['read-parameters', 'cache-failover'],
+    access: ['cache-promote'],
   }),
   CheckCachePromoted: spec({
     name: 'CheckCachePromoted',
@@ -114,7 +97,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     poll: { intervalSeconds: 15, maxAttempts: 40 },
     onFailure: 'Budget of 10 minutes exhausted: abort with the gate closed and alert.',
     inVpc: false,
-    access: ['cache-failover'],
+    access: ['cache-describe'],
   }),
   CheckKafka: spec({
     name: 'CheckKafka',
@@ -148,7 +131,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 30,
     onFailure: 'StaleEpoch or a replica still replicating: the gate stays closed.',
     inVpc: true,
-    access: ['state-table', 'describe-databases', 'publish-gate', 'database-plane'],
+    access: ['state-read', 'state-write', 'describe-databases', 'publish-gate', 'database-connect'],
   }),
   VerifyWrites: spec({
     name: 'VerifyWrites',
@@ -156,7 +139,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 60,
     onFailure: 'The runbook fails after the gate opened: the report says the new primary did not take a write.',
     inVpc: true,
-    access: ['database-plane'],
+    access: ['database-connect'],
   }),
   ScaleTarget: spec({
     name: 'ScaleTarget',
@@ -164,7 +147,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 60,
     onFailure: 'Reported; the failover itself has completed.',
     inVpc: false,
-    access: ['read-parameters', 'scale-nodes', 'state-table'],
+    access: ['read-parameters', 'scale-nodes', 'state-read', 'state-write'],
   }),
   ReleaseLock: spec({
     name: 'ReleaseLock',
@@ -172,7 +155,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 30,
     onFailure: 'The next execution takes the lock over once this one has ended.',
     inVpc: false,
-    access: ['state-table'],
+    access: ['state-delete'],
   }),
   Report: spec({
     name: 'Report',
@@ -181,7 +164,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 60,
     onFailure: 'The execution ends as it would have; the report is missing.',
     inVpc: false,
-    access: ['describe-executions', 'read-parameters', 'write-report'],
+    access: ['read-execution-history', 'read-parameters', 'write-report'],
   }),
   CheckReprotection: spec({
     name: 'CheckReprotection',
@@ -190,7 +173,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     poll: { intervalSeconds: 60, maxAttempts: 60 },
     onFailure: 'Not re-protected or not caught up within an hour: no switchover is started.',
     inVpc: true,
-    access: ['read-parameters', 'describe-databases', 'database-plane', 'state-table'],
+    access: ['read-parameters', 'describe-databases', 'database-connect', 'state-read'],
   }),
   RebootWithFailover: spec({
     name: 'RebootWithFailover',
@@ -224,7 +207,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     poll: { intervalSeconds: 15, maxAttempts: 32 },
     onFailure: 'Budget of 8 minutes exhausted: reported.',
     inVpc: false,
-    access: ['cache-test-failover'],
+    access: ['cache-check'],
   }),
   RefreshGate: spec({
     name: 'RefreshGate',
@@ -233,7 +216,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 30,
     onFailure: 'The gate metric goes missing and the gate alarm treats it as closed; an owed fence is retried the next minute.',
     inVpc: true,
-    access: ['state-table', 'publish-gate', 'read-parameters', 'describe-databases', 'database-plane'],
+    access: ['state-read', 'state-write', 'state-delete', 'publish-gate', 'read-parameters', 'describe-databases', 'database-connect'],
   }),
   WriteHeartbeats: spec({
     name: 'WriteHeartbeats',
@@ -241,6 +224,6 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 70,
     onFailure: 'Heartbeats pause for a minute; RPO measurements widen by as much.',
     inVpc: true,
-    access: ['state-table', 'read-parameters', 'describe-databases', 'database-plane'],
+    access: ['state-read', 'read-parameters', 'describe-databases', 'database-connect'],
   }),
 };

@@ -79,6 +79,8 @@ export interface FakeAwsCall {
   readonly error?: string;
   /** The step (or function) whose role made the call. */
   readonly caller?: string;
+  /** The IAM actions AWS authorized for it. */
+  readonly actions?: readonly string[];
 }
 
 /** A KMS key a call uses, with what IAM evaluates besides the caller's policies. */
@@ -179,6 +181,13 @@ export class FakeAws {
   public keyOf: (service: 'dynamodb' | 'sns' | 's3', region: string, resourceArn: string) => UsedKey | undefined = () => undefined;
   /** Series `GetMetricData` answers, by `<region>:<namespace>:<metric>`: newest first. */
   public readonly metricSeries = new Map<string, number[]>();
+  /**
+   * The IAM actions each caller declared (runbooks/definitions/access.ts): a call whose action its
+   * step did not declare is a defect of the step, whatever its role allows.
+   */
+  public declaredActions: (caller: string) => ReadonlySet<string> | undefined = () => undefined;
+  /** Every authorization made, IAM database authentication included: which caller used which action. */
+  public readonly authorizations: { readonly caller: string; readonly action: string; readonly resource: string }[] = [];
   readonly account: string;
   private readonly authorizer: Authorizer;
   private readonly throttles = new Map<string, number>();
@@ -211,6 +220,11 @@ export class FakeAws {
 
   /** An authorization AWS makes outside an API call of this fake (IAM database authentication). */
   authorize(principal: Principal, request: AuthorizationRequest) {
+    const declared = this.declaredActions(principal.name);
+    if (declared && !request.action.startsWith('kms:') && !declared.has(request.action)) {
+      throw new Error(`${principal.name} calls ${request.action} on ${request.resource}, which it does not declare (runbooks/definitions)`);
+    }
+    this.authorizations.push({ caller: principal.name, action: request.action, resource: request.resource });
     return this.authorizer.authorize(principal, request);
   }
 
@@ -242,7 +256,9 @@ export class FakeAws {
 
   /** One attempt of a call, as the service would take it: reachable, not throttled, authorized, then answered. */
   private async call(principal: Principal, service: string, region: string, command: string, input: Input): Promise<unknown> {
-    const record = (error?: string) => this.calls.push({ region, service, command, input, at: this.clock, error, caller: principal.name });
+    let actions: string[] | undefined;
+    const record = (error?: string) =>
+      this.calls.push({ region, service, command, input, at: this.clock, error, caller: principal.name, actions });
     if (this.unreachable.has(region)) {
       record('unreachable');
       throw new NetworkError(region);
@@ -258,8 +274,10 @@ export class FakeAws {
       record('ThrottlingException');
       throw awsError('ThrottlingException', 'Rate exceeded', 400, { $retryable: { throttling: true } });
     }
-    for (const request of operation.authorize(input, region)) {
-      const decision = await this.authorizer.authorize(principal, request);
+    const requests = operation.authorize(input, region);
+    actions = requests.map((r) => r.action);
+    for (const request of requests) {
+      const decision = await this.authorize(principal, request);
       if (!decision.allowed) {
         const name = request.action.startsWith('kms:') ? 'KMSAccessDeniedException' : (ACCESS_DENIED[service] ?? 'AccessDeniedException');
         record(name);

@@ -3,6 +3,8 @@ import type { AwsClients } from '../core/clients';
 import { type DatabaseEndpoint, type DatabasePlane, routedDatabasePlane, runAgentOperation } from '../core/database';
 import { envFromVariables, type RunbookDeps, type RunbookEnv } from '../core/env';
 import { ERROR, RunbookError } from '../core/errors';
+import { type Access, declaredActions } from '../definitions/access';
+import { STEP_SPECS } from '../definitions/catalogue';
 import { STEPS, type StepName } from '../steps';
 import { type DeployedAssembly, type DeployedStack, uuidOf } from './deployed-assembly';
 import { FakeAws, type UsedKey } from './fake-aws';
@@ -86,6 +88,7 @@ export class SimulatedPlatform {
     this.aws.onPromoted = (instance) => this.db.promote(instance.id);
     this.aws.invokeFunction = (region, name, payload) => this.invoke(region, name, payload);
     this.aws.keyOf = (service, region, arn) => this.keyOf(service, region, arn);
+    this.aws.declaredActions = (caller) => declaredActionsOf(caller as FunctionName, this.tier);
   }
 
   /** The region whose database the config makes primary. */
@@ -456,3 +459,9 @@ export class SimulatedPlatform {
 }
 
 const codeOf = (region: string) => findSupportedRegion(region)?.code ?? region;
+
+/** The IAM actions a function declares: a step's from the catalogue, the database agent's its connections. */
+export function declaredActionsOf(fn: FunctionName, tier: string): ReadonlySet<string> {
+  const access: readonly Access[] = fn === 'DatabaseAgent' ? ['database-connect'] : STEP_SPECS[fn].access;
+  return declaredActions(access, { tier, regionCode: '', databaseUser: '' });
+}

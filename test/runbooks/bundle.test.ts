@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, test } from 'vitest';
-import { runbookBundleOptions } from '../../runbooks/definitions/runbook-set';
+import { runbookBundleOptions } from '../../constructs/runbooks';
 
 /**
  * The only test that bundles for real: the one bundle every runbook function deploys, built as the

@@ -3,9 +3,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { ERROR } from '../core/errors';
-import type { StepName } from '../steps';
-import { STEP_SPECS } from './catalogue';
+import { ERROR } from '../../runbooks/core/errors';
+import { STEP_SPECS } from '../../runbooks/definitions/catalogue';
+import type { StepName } from '../../runbooks/steps';
 
 /** The functions of every step, by step name. */
 export type StepFunctions = Readonly<Record<StepName, lambda.IFunction>>;

@@ -13,26 +13,16 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../../constructs/private/kms';
-import { acknowledgeNist, nagResourceName } from '../../constructs/private/nag';
-import { databaseAgentName } from '../core/database';
-import type { StepName } from '../steps';
-import { type Access, STEP_SPECS } from './catalogue';
+import { runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
+import { type Access, type DeclaredResource, declaredCalls } from '../../runbooks/definitions/access';
+import { STEP_SPECS } from '../../runbooks/definitions/catalogue';
+import type { StepName } from '../../runbooks/steps';
+import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../private/kms';
+import { acknowledgeNist, nagResourceName } from '../private/nag';
 import { azFailoverDefinition, failbackDefinition, regionFailoverDefinition, type StepFunctions } from './state-machines';
 
 /** Where the runbook code lives; one esbuild bundle of `lambda.ts` serves every function. */
-const RUNBOOKS_DIR = join(import.meta.dirname, '..');
-
-/** Names other regions and Route 53 use to reach a region's runbook resources; fixed, so no reference crosses regions. */
-export const runbookNames = {
-  stateTable: (tier: string) => `mlp-${tier}-dr-state`,
-  writeGateAlarm: (tier: string, regionCode: string) => `mlp-${tier}-${regionCode}-write-gate-closed`,
-  stateMachine: (tier: string, runbook: 'region-failover' | 'failback' | 'az-failover') => `mlp-${tier}-${runbook}`,
-  databaseAgent: databaseAgentName,
-};
-
-/** The CloudWatch metric a region's write gate is published as. */
-export const WRITE_GATE_METRIC = { namespace: 'MLP/DR', metricName: 'WriteGateOpen' } as const;
+const RUNBOOKS_DIR = join(import.meta.dirname, '..', '..', 'runbooks');
 
 export interface RunbookSetProps {
   readonly tier: string;
@@ -190,7 +180,7 @@ export class RunbookSet extends Construct {
     }
     this.functions = functions;
     this.databaseAgent = makeFunction('DatabaseAgent', 30, true, runbookNames.databaseAgent(props.tier));
-    grants.grant(this.databaseAgent, 'database-plane');
+    grants.grant(this.databaseAgent, 'database-connect');
 
     // The write gate: the alarm Route 53 reads goes OK (gate open) with the first minute published
     // open, and back to ALARM (closed) after two minutes published closed or not published at all
@@ -270,24 +260,6 @@ export class RunbookSet extends Construct {
     });
     this.azFailover = machine('AzFailover', 'az-failover', azFailoverDefinition(new Construct(this, 'AzFailoverStates'), functions));
     for (const stateMachine of [this.regionFailover, this.failback, this.azFailover]) acknowledgeStateMachineIam(stateMachine);
-    // The report step reads its runbook's execution history, the lock step whether a holder still
-    // runs. By name: the state machines' definitions refer to the functions, not the other way.
-    const executions = (['region-failover', 'failback', 'az-failover'] as const).map((runbook) =>
-      stack.formatArn({
-        service: 'states',
-        resource: 'execution',
-        resourceName: `${runbookNames.stateMachine(props.tier, runbook)}:*`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    );
-    const reason = 'Executions of this tier’s runbooks in this region; execution names are the only wildcard.';
-    for (const [fn, actions] of [
-      [functions.Report, ['states:GetExecutionHistory', 'states:DescribeExecution']],
-      [functions.AcquireLock, ['states:DescribeExecution']],
-    ] as const) {
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...actions], resources: executions }));
-      for (const arn of executions) acknowledgeWildcard(fn, arn, reason);
-    }
   }
 }
 
@@ -314,7 +286,7 @@ function bundleLocally(outputDir: string): boolean {
   return true;
 }
 
-/** The IAM statements behind each `Access`, on the platform's own resources only. */
+/** The IAM statements of each `Access`, generated from the steps' declared calls (runbooks/definitions/access.ts). */
 class AccessGrants {
   constructor(
     private readonly scope: RunbookSet,
@@ -322,180 +294,54 @@ class AccessGrants {
     private readonly databaseUser: string,
   ) {}
 
-  private arns(service: string, resource: string, resourceName: string, format = ArnFormat.COLON_RESOURCE_NAME): string[] {
-    const stack = Stack.of(this.scope);
-    return this.props.regions.map((region) => stack.formatArn({ service, region, resource, resourceName, arnFormat: format }));
+  grant(fn: lambda.Function, access: Access): void {
+    const names = { tier: this.props.tier, regionCode: this.props.regionCode, databaseUser: this.databaseUser };
+    for (const call of declaredCalls(access, names)) {
+      const resources = call.resources.flatMap((resource) => this.arnsOf(resource));
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...call.actions], resources, conditions: call.conditions as never }));
+      if (call.wildcardReason) {
+        for (const resource of resources.filter((r) => r.includes('*'))) acknowledgeWildcard(fn, resource, call.wildcardReason);
+      }
+    }
   }
 
-  grant(fn: lambda.Function, access: Access): void {
-    const tier = this.props.tier;
+  private arnsOf(resource: DeclaredResource): string[] {
     const stack = Stack.of(this.scope);
-    const add = (actions: string[], resources: string[], reason?: string) => {
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-      if (reason) for (const resource of resources.filter((r) => r.includes('*'))) acknowledgeWildcard(fn, resource, reason);
-    };
-    switch (access) {
-      case 'read-parameters':
-        add(
-          ['ssm:GetParameter'],
-          this.arns('ssm', 'parameter', `mlp/${tier}/*`, ArnFormat.SLASH_RESOURCE_NAME),
-          'Runbook parameters of this tier, in any region: parameter names are the only wildcard.',
-        );
-        break;
-      case 'describe-databases':
-        add(
-          ['rds:DescribeDBInstances'],
-          this.arns('rds', 'db', `mlp-${tier}-pg-*`),
-          'The platform’s database instances of this tier: their generation suffix is the only wildcard.',
-        );
-        break;
-      case 'promote-database':
-        add(
-          ['rds:PromoteReadReplica'],
-          [stack.formatArn({ service: 'rds', resource: 'db', resourceName: `mlp-${tier}-pg-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-          'The platform’s database instances of this tier in this region only.',
-        );
-        break;
-      case 'reboot-database':
-        add(
-          ['rds:RebootDBInstance'],
-          [stack.formatArn({ service: 'rds', resource: 'db', resourceName: `mlp-${tier}-pg-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-          'The platform’s database instances of this tier in this region only.',
-        );
-        break;
-      case 'database-plane':
-        add(['lambda:InvokeFunction'], this.arns('lambda', 'function', runbookNames.databaseAgent(tier)));
-        add(
-          ['rds-db:connect'],
-          [
-            stack.formatArn({
-              service: 'rds-db',
-              resource: 'dbuser',
-              resourceName: `*/${this.databaseUser}`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          ],
-          'Only the runbook database user, on this region’s instances: the instance resource id changes with each generation.',
-        );
-        break;
-      case 'read-metrics':
-        add(['cloudwatch:GetMetricData'], ['*'], 'CloudWatch GetMetricData supports no resource-level permissions; read-only.');
-        break;
-      case 'publish-gate':
-        fn.addToRolePolicy(
-          new iam.PolicyStatement({
-            actions: ['cloudwatch:PutMetricData'],
-            resources: ['*'],
-            conditions: { StringEquals: { 'cloudwatch:namespace': WRITE_GATE_METRIC.namespace } },
+    if ('any' in resource) return ['*'];
+    if ('own' in resource) return this.ownArns(resource.own);
+    const { service, resource: type, resourceName, separator, reach } = resource.arn;
+    const arnFormat =
+      separator === '/' ? ArnFormat.SLASH_RESOURCE_NAME : separator === ':' ? ArnFormat.COLON_RESOURCE_NAME : ArnFormat.NO_RESOURCE_NAME;
+    const regions =
+      reach === 'no-region'
+        ? ['']
+        : reach === 'own-region'
+          ? [stack.region]
+          : this.props.regions.filter((r) => reach === 'every-region' || r !== stack.region);
+    return regions.map((region) => stack.formatArn({ service, region, resource: type, resourceName, arnFormat }));
+  }
+
+  private ownArns(own: Extract<DeclaredResource, { own: unknown }>['own']): string[] {
+    const stack = Stack.of(this.scope);
+    switch (own) {
+      case 'report-objects':
+        return [`arn:${stack.partition}:s3:::${this.props.reportBucketName}/dr-reports/*`];
+      case 'report-bucket-key':
+        return [this.props.reportBucketKey.keyArn];
+      case 'report-topic':
+        return [this.scope.reportTopic.topicArn];
+      case 'report-topic-key':
+        return [this.scope.logsKey.keyArn];
+      case 'runbook-executions':
+        // By name: the state machines' definitions refer to the functions, not the other way.
+        return (['region-failover', 'failback', 'az-failover'] as const).map((runbook) =>
+          stack.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${runbookNames.stateMachine(this.props.tier, runbook)}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         );
-        acknowledgeWildcard(
-          fn,
-          '*',
-          'PutMetricData supports no resource-level permissions; the condition limits it to the MLP/DR namespace.',
-        );
-        break;
-      case 'state-table':
-        add(
-          ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-          this.arns('dynamodb', 'table', runbookNames.stateTable(tier), ArnFormat.SLASH_RESOURCE_NAME),
-        );
-        break;
-      case 'describe-executions':
-        return; // granted per state machine once they exist
-      case 'cache-failover':
-        add(
-          [
-            'elasticache:DescribeGlobalReplicationGroups',
-            'elasticache:FailoverGlobalReplicationGroup',
-            'elasticache:DisassociateGlobalReplicationGroup',
-            'elasticache:DescribeReplicationGroups',
-          ],
-          [
-            // A global replication group's ARN has no region (Service Authorization Reference, ElastiCache).
-            stack.formatArn({
-              service: 'elasticache',
-              region: '',
-              resource: 'globalreplicationgroup',
-              resourceName: `*-mlp-${tier}-cache`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-            ...this.arns('elasticache', 'replicationgroup', `mlp-${tier}-cache-*`),
-          ],
-          'The tier’s cache groups (region code suffix) and its global datastore (ElastiCache’s own id prefix).',
-        );
-        break;
-      case 'cache-test-failover':
-        add(
-          ['elasticache:TestFailover', 'elasticache:DescribeReplicationGroups'],
-          [
-            stack.formatArn({
-              service: 'elasticache',
-              resource: 'replicationgroup',
-              resourceName: `mlp-${tier}-cache-${this.props.regionCode}`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          ],
-        );
-        break;
-      case 'kafka-describe':
-        add(
-          ['kafka:DescribeClusterV2'],
-          this.arns('kafka', 'cluster', `mlp-${tier}-*/*`, ArnFormat.SLASH_RESOURCE_NAME),
-          'The tier’s MSK clusters by name; the uuid MSK appends is the wildcard.',
-        );
-        break;
-      case 'batch-queues':
-        add(
-          ['batch:UpdateJobQueue'],
-          this.arns('batch', 'job-queue', `mlp-${tier}-*`, ArnFormat.SLASH_RESOURCE_NAME),
-          'The tier’s Batch job queues, named by pool.',
-        );
-        break;
-      case 'keyspace-describe':
-        // GetKeyspace is authorized as cassandra:Select, whose resource type is a table of the keyspace.
-        add(
-          ['cassandra:Select'],
-          [
-            stack.formatArn({
-              service: 'cassandra',
-              resource: `/keyspace/mlp_${tier}_features/table/*`,
-              arnFormat: ArnFormat.NO_RESOURCE_NAME,
-            }),
-          ],
-          'The tables of the feature keyspace: GetKeyspace is authorized on them, and their names are the wildcard.',
-        );
-        break;
-      case 'scale-nodes':
-        add(
-          ['eks:ListNodegroups', 'eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
-          [
-            stack.formatArn({
-              service: 'eks',
-              resource: 'cluster',
-              resourceName: `mlp-${tier}-${this.props.regionCode}`,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-            stack.formatArn({
-              service: 'eks',
-              resource: 'nodegroup',
-              resourceName: `mlp-${tier}-${this.props.regionCode}/*`,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          ],
-          'The node groups of this region’s one cluster; their names are the wildcard.',
-        );
-        break;
-      case 'write-report':
-        add(
-          ['s3:PutObject'],
-          [`arn:${stack.partition}:s3:::${this.props.reportBucketName}/dr-reports/*`],
-          'Reports are written under dr-reports/ of the region’s artifact bucket only.',
-        );
-        add(['kms:GenerateDataKey'], [this.props.reportBucketKey.keyArn]);
-        add(['sns:Publish'], [this.scope.reportTopic.topicArn]);
-        add(['kms:GenerateDataKey', 'kms:Decrypt'], [this.scope.logsKey.keyArn]);
-        break;
     }
   }
 }

@@ -1,0 +1,2 @@
+export * from './runbook-set';
+export * from './state-machines';
