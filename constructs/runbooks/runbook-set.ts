@@ -78,11 +78,13 @@ export class RunbookSet extends Construct {
     const databaseName = props.databaseName ?? 'mlp';
 
     this.logsKey = new kms.Key(this, 'LogsKey', {
-      description: `Encrypts the ${props.tier} runbooks' logs and report topic in ${stack.region}`,
+      description: `Encrypts the ${props.tier} runbooks' state table, logs and report topic in ${stack.region}`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
       policy: accountKeyPolicy(),
     });
+    // Runbooks of the other regions use this key through this region's state table, by its alias.
+    this.logsKey.addAlias(runbookNames.runbookKeyAlias(props.tier));
     this.logsKey.addToResourcePolicy(cloudWatchLogsKeyStatement(this));
     const logGroup = (logId: string) =>
       new logs.LogGroup(this, logId, { retention, encryptionKey: this.logsKey, removalPolicy: RemovalPolicy.RETAIN });
@@ -91,9 +93,9 @@ export class RunbookSet extends Construct {
       tableName: runbookNames.stateTable(props.tier),
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      // An AWS managed key: runbooks of every region write each other's tables, and callers of a
-      // table under an AWS managed key need no KMS permissions in the other region.
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // The region's runbook key: every region's runbooks use it through DynamoDB, by its alias (access.ts).
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.logsKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,

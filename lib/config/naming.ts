@@ -171,6 +171,8 @@ export const runbookNames = {
   /** The alarm a region's write gate is read through by Route 53. */
   writeGateAlarm: (tier: string, regionCode: string) => `mlp-${tier}-${regionCode}-write-gate-closed`,
   stateMachine: (tier: string, runbook: RunbookName) => `mlp-${tier}-${runbook}`,
+  /** Alias of each region's runbook key (state table, logs, report topic): other regions' runbooks name it by alias. */
+  runbookKeyAlias: (tier: string) => `alias/mlp-${tier}-runbooks`,
   /** The function other regions invoke to act on this region's databases. */
   databaseAgent: (tier: string) => `mlp-${tier}-dr-database-agent`,
 } as const;

@@ -167,6 +167,18 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
           actions: [`dynamodb:${action}`],
           resources: [arn({ service: 'dynamodb', resource: 'table', resourceName: runbookNames.stateTable(tier), separator: '/', reach })],
         },
+        {
+          // The tables are encrypted with each region's runbook key, whose id no other region knows: the key
+          // by its alias, used through DynamoDB only, which decrypts the table key as the caller (DynamoDB
+          // Developer Guide, how DynamoDB uses AWS KMS).
+          actions: ['kms:Decrypt'],
+          resources: [arn({ service: 'kms', resource: 'key', resourceName: '*', separator: '/', reach })],
+          conditions: {
+            StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' },
+            'ForAnyValue:StringEquals': { 'kms:ResourceAliases': runbookNames.runbookKeyAlias(tier) },
+          },
+          wildcardReason: 'Each region’s runbook key by its alias (the key id is generated), through DynamoDB only.',
+        },
       ];
     }
     case 'describe-executions':

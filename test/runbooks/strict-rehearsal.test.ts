@@ -94,6 +94,17 @@ describe('every simulated call is authorized against the calling step’s synthe
   });
 });
 
+test('the state tables are under each region’s runbook key: a step writing another region’s table decrypts with that region’s key through DynamoDB', async () => {
+  const w = new World();
+  w.heartbeats(20);
+  const result = await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
+  expect(result.status, result.cause).toBe('SUCCEEDED');
+  const fenceUsesHomeKey = w.aws.authorizations.some(
+    (a) => a.caller === 'FenceSource' && a.action === 'kms:Decrypt' && a.resource.startsWith(`arn:aws:kms:${HOME}:${ACCOUNT}:key/`),
+  );
+  expect(fenceUsesHomeKey).toBe(true);
+});
+
 describe('the simulated world takes every name from the synthesized stacks', () => {
   test('the compute stack publishes the names of the Batch queues it creates, and the failover enables them', async () => {
     const w = new World();
