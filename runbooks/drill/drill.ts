@@ -93,7 +93,7 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
   const writable = [...world.tasks].reverse().find((t) => t.state === outcome.writableStep && t.outcome === 'succeeded');
   const modelled = recovered && writable ? (writable.end.getTime() - outcome.virtualFaultAt) / 1000 + outcome.dnsTailSeconds : undefined;
   const measured = firstOnTarget ? (firstOnTarget.at - outcome.faultAt) / 1000 : undefined;
-  const openGates = world.regions.filter((r) => platform.gate(r) === true && !platform.aws.unreachable.has(r));
+  const openGates = world.regions.filter((r) => world.gateOpen(r));
   const writableChecks = await Promise.all(openGates.map(async (r) => ({ region: r, writable: await world.isWritablePrimary(r) })));
   const callsToLost = platform.aws.calls.filter((c) => c.region === outcome.lostRegion);
   const attemptedRegionCalls = callsToLost.length;

@@ -1,4 +1,5 @@
 import { type PlatformConfig, resolvePlatformConfig, type TierName } from '../../lib/config';
+import { CLIENT_MAX_ATTEMPTS, CLIENT_TIMEOUTS } from '../core/clients';
 import { ERROR } from '../core/errors';
 import { dnsTail } from '../local/fake-aws';
 import type { LocalRunResult, LocalStateMachine } from '../local/local-runbooks';
@@ -18,6 +19,7 @@ export const DRILL_SCENARIOS = [
   'az-failover',
   'three-regions',
   'cache-failover-fails',
+  'blackholed-region',
 ] as const;
 export type DrillScenario = (typeof DRILL_SCENARIOS)[number];
 
@@ -602,6 +604,37 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             name: 'a failed cache failover leaves the gate closed and is reported',
             held: failed.last.status === 'FAILED' && gateStayedClosed && reported,
             detail: `first execution ${failed.last.status} (${(failed.last.cause ?? '').slice(0, 120)}); gate closed: ${gateStayedClosed}; reported: ${reported}`,
+          },
+        ],
+      };
+    },
+  },
+
+  'blackholed-region': {
+    summary:
+      "The primary region's endpoints drop every packet (no connection accepted, nothing answered): each call to it waits only for the runbook clients' own timeouts, and the unplanned RegionFailover completes as it does after a region loss.",
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      await warmUp(world);
+      const fault = markFault(world);
+      await world.blackholeRegion(roles.primary);
+      world.log(`fault: ${roles.primary} blackholed (its servers frozen, its AWS endpoints drop every connection)`);
+      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+      const waits = world.platform.aws.calls.filter((c) => c.error === 'blackholed').map((c) => c.waitedMs ?? 0);
+      // One attempt gives up at the connect timeout; the SDK makes three, with a backoff between them.
+      const perAttempt = CLIENT_TIMEOUTS.connectionTimeoutMs + 250;
+      return {
+        ...base(world, roles, false),
+        ...fault,
+        last,
+        lostRegion: roles.primary,
+        invariants: [
+          {
+            name: 'every attempt at the blackholed region gave up at the clients’ connect timeout, not at a Lambda timeout',
+            held: waits.length > 0 && Math.max(...waits) <= perAttempt,
+            detail: `${waits.length} attempt(s) at ${roles.primary}, the longest ${Math.max(0, ...waits)} ms (connect timeout ${CLIENT_TIMEOUTS.connectionTimeoutMs} ms, ${CLIENT_MAX_ATTEMPTS} attempts a call)`,
           },
         ],
       };

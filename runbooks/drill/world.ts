@@ -5,6 +5,7 @@ import { directDatabasePlane, HEARTBEAT_SQL, PLATFORM_WRITER } from '../core/dat
 import type { DeployedAssembly } from '../local/deployed-assembly';
 import type { LocalRunResult, TaskRecord } from '../local/local-runbooks';
 import { SimulatedPlatform } from '../local/simulated-platform';
+import { Blackhole } from './blackhole';
 import { DRILL_DATABASE, DRILL_USER, LocalPostgresCluster } from './local-postgres';
 import { findCacheServer, LocalCacheCluster } from './local-redis';
 
@@ -156,6 +157,7 @@ export class DrillWorld {
   readonly started = Date.now();
   /** Regions whose servers the drill has frozen. */
   readonly lost = new Set<string>();
+  private blackhole?: Blackhole;
 
   private constructor(
     readonly options: DrillWorldOptions,
@@ -241,9 +243,9 @@ export class DrillWorld {
     this.options.log(`${((Date.now() - this.started) / 1000).toFixed(1).padStart(5)} s  ${line}`);
   }
 
-  /** A region's gate is open in its state table and the region answers. */
+  /** A region's gate is open in its state table and the region answers (it is not lost or blackholed). */
   gateOpen(region: string): boolean {
-    return !this.platform.aws.unreachable.has(region) && this.platform.gate(region) === true;
+    return !this.lost.has(region) && this.platform.gate(region) === true;
   }
 
   /** Where the platform's clients write: the one region whose gate is open, or nowhere. */
@@ -267,6 +269,19 @@ export class DrillWorld {
     this.postgres.kill(region);
     this.cache?.freeze(region);
     this.platform.aws.unreachable.add(region);
+  }
+
+  /**
+   * The region's packets go nowhere: its servers freeze, and its AWS endpoints accept no connection
+   * and answer nothing, so every call waits for the runbook clients' own timeouts (a blackhole on
+   * loopback, stopped with the world).
+   */
+  async blackholeRegion(region: string): Promise<void> {
+    this.lost.add(region);
+    this.postgres.kill(region);
+    this.cache?.freeze(region);
+    this.blackhole ??= await Blackhole.start();
+    this.platform.aws.blackholed.set(region, this.blackhole.port);
   }
 
   /** Run a runbook in `region` with the state machines of that region's resilience stack, logging every step. */
@@ -324,6 +339,7 @@ export class DrillWorld {
 
   async close(): Promise<void> {
     await this.stopWriters().catch(() => undefined);
+    await this.blackhole?.stop();
     await this.cache?.stop();
     await this.postgres.stop();
   }

@@ -81,6 +81,8 @@ export interface FakeAwsCall {
   readonly caller?: string;
   /** The IAM actions AWS authorized for it. */
   readonly actions?: readonly string[];
+  /** Wall time an attempt at a blackholed endpoint waited before the transport gave up. */
+  readonly waitedMs?: number;
 }
 
 /** A KMS key a call uses, with what IAM evaluates besides the caller's policies. */
@@ -162,6 +164,12 @@ export class FakeAws {
   /** Executions the fake Step Functions reports as running. */
   public readonly runningExecutions = new Set<string>();
   public readonly unreachable = new Set<string>();
+  /**
+   * Regions whose endpoints drop every packet, by the loopback port of a blackhole standing in for
+   * them (runbooks/drill/blackhole.ts): calls go out through the clients' real transport and fail
+   * only when its timeouts give up, as they would in Lambda.
+   */
+  public readonly blackholed = new Map<string, number>();
   public readonly stuckPromotions = new Set<string>();
   /** Told when a promotion completes, so the data plane below can take writes. */
   public onPromoted: (instance: FakeInstance) => void = () => undefined;
@@ -240,14 +248,41 @@ export class FakeAws {
           addRelativeTo(middleware: unknown, options: { relation: 'after'; toMiddleware: string; name: string }): void;
         };
         stack.addRelativeTo(
-          (_next: unknown, context: { commandName?: string }) => async (args: { input: Input }) => {
-            const command = String(context.commandName).replace(/Command$/, '');
-            const output = (await this.call(principal, service, region, command, args.input)) as Record<string, unknown>;
-            return {
-              response: { statusCode: 200, headers: {} },
-              output: { ...output, $metadata: { httpStatusCode: 200, requestId: requestId(this.calls.length), attempts: 1 } },
-            };
-          },
+          (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+            async (args: { input: Input; request: Record<string, unknown> }) => {
+              const command = String(context.commandName).replace(/Command$/, '');
+              const blackhole = this.blackholed.get(region);
+              if (blackhole !== undefined) {
+                const startedAt = Date.now();
+                try {
+                  return await next({
+                    ...args,
+                    request: Object.assign(args.request, {
+                      protocol: 'http:',
+                      hostname: '127.0.0.1',
+                      port: blackhole,
+                      headers: { ...(args.request.headers as object), host: `127.0.0.1:${blackhole}` },
+                    }),
+                  });
+                } finally {
+                  this.calls.push({
+                    region,
+                    service,
+                    command,
+                    input: args.input,
+                    at: this.clock,
+                    error: 'blackholed',
+                    caller: principal.name,
+                    waitedMs: Date.now() - startedAt,
+                  });
+                }
+              }
+              const output = (await this.call(principal, service, region, command, args.input)) as Record<string, unknown>;
+              return {
+                response: { statusCode: 200, headers: {} },
+                output: { ...output, $metadata: { httpStatusCode: 200, requestId: requestId(this.calls.length), attempts: 1 } },
+              };
+            },
           { relation: 'after', toMiddleware: 'retryMiddleware', name: 'simulatedAwsTransport' },
         );
       },

@@ -42,3 +42,12 @@ test('cache-failover-fails stops with the gate closed, and a re-run converges', 
   expect(failed(report)).toEqual([]);
   expect(report.executions.map((e) => e.status)).toEqual(['FAILED', 'SUCCEEDED']);
 });
+
+test('blackholed-region: calls to a region that drops every packet give up at the clients’ timeouts, and the failover completes', async () => {
+  const report = await drill('blackholed-region');
+  expect(failed(report)).toEqual([]);
+  expect(report).toMatchObject({ primaryAfter: 'us-west-2', status: 'SUCCEEDED' });
+  expect(report.invariants.map((i) => i.name)).toContain(
+    'every attempt at the blackholed region gave up at the clients’ connect timeout, not at a Lambda timeout',
+  );
+});
