@@ -1,9 +1,13 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { describe, expect, test } from 'vitest';
+import { CdkProvidedAcknowledgements, NIST } from '../../lib/aspects';
 import { addQualityGates } from '../../lib/quality-gates';
 import { LayoutAssembly } from '../support/assembly';
 import { LAYOUTS } from '../support/layouts';
@@ -91,6 +95,34 @@ describe('the gates catch what they are for', () => {
     });
     expect(synth).toThrow(/Probe\/HandMade\/Resource[\s\S]*NIST\.800\.53\.R5-IAMNoInlinePolicy/);
     expect(synth).not.toThrow(/Probe\/Role\/DefaultPolicy/);
+  });
+
+  test('the class acknowledgements go only where their rule has a finding: none of LambdaInsideVPC on a provider in a VPC', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Probe', { env: { account: '111122223333', region: 'us-east-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc');
+    const onEventHandler = new lambda.Function(stack, 'OnEvent', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    const inside = new cr.Provider(stack, 'Inside', { onEventHandler, vpc });
+    const outside = new cr.Provider(stack, 'Outside', { onEventHandler });
+    const frameworkFunction = (provider: cr.Provider) =>
+      provider.node.findAll().find((c): c is lambda.CfnFunction => c instanceof lambda.CfnFunction) as lambda.CfnFunction;
+
+    // WHEN
+    const aspect = new CdkProvidedAcknowledgements();
+    for (const provider of [inside, outside]) aspect.visit(frameworkFunction(provider));
+
+    // THEN
+    const acknowledged = (provider: cr.Provider) =>
+      frameworkFunction(provider)
+        .node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.keys(entry.data as object).map((key) => key.replace(/^annotation::/i, '')))
+        .sort();
+    expect(acknowledged(inside)).toEqual([NIST.lambdaConcurrency, NIST.lambdaDlq].sort());
+    expect(acknowledged(outside)).toEqual([NIST.lambdaConcurrency, NIST.lambdaDlq, NIST.lambdaInsideVpc].sort());
   });
 
   test('the built-in validation fails synthesis on an invalid property value', () => {
