@@ -1,5 +1,6 @@
 import { Aspects, type Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import { AcknowledgementAudit } from './acknowledgement-audit';
 import { CdkProvidedAcknowledgements, StatefulResourceGuard } from './aspects';
 
 /**
@@ -8,12 +9,15 @@ import { CdkProvidedAcknowledgements, StatefulResourceGuard } from './aspects';
  *   synthesis); the NIST findings that belong to resources CDK writes the same way everywhere (its
  *   grants' inline policies, its custom resource providers' functions) are acknowledged as a class,
  *   by exact finding, with the reason (`CdkProvidedAcknowledgements`);
+ * - the acknowledgement audit, after the packs: every cdk-nag acknowledgement must match a finding
+ *   (`AcknowledgementAudit`);
  * - the stateful-resource guard (retain + deletion protection on every data store).
  * The built-in CloudFormation validation is on by default; cdk.json's
  * `@aws-cdk/core:validateAgainstDefaultRules` makes its findings errors.
  */
 export function addQualityGates(app: Stage): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+  const audit = new AcknowledgementAudit();
+  Validations.of(app).addPlugins(audit.watch(new AwsSolutionsChecks(app)), audit.watch(new NIST80053R5Checks(app)), audit);
   Aspects.of(app).add(new StatefulResourceGuard());
   Aspects.of(app).add(new CdkProvidedAcknowledgements());
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeNist } from '../private/nag';
@@ -34,10 +34,6 @@ export class AccessLogsBucket extends Construct {
           noncurrentVersionExpiration: Duration.days(30),
         },
       ],
-    });
-    Validations.of(this.bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log target bucket; logging it into itself would loop.',
     });
     acknowledgeNist(
       this.bucket,

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -151,13 +151,18 @@ export class PrimaryReadScaling extends Construct {
 
     if (props.connectionPooler) {
       this.proxy = this.addProxy(props, vpcSubnets);
-      // DatabaseProxy opens the database's security group to the proxy's on the instance's port.
-      for (const rule of ['EC2RestrictedSSH', 'EC2RestrictedCommonPorts']) {
-        acknowledgeNist(
-          props.database.securityGroup,
-          rule,
-          "The database's ingress rules name a source security group (the proxy's) or the VPC's client subnets, never 0.0.0.0/0; the proxy's rule carries the instance port as a token, which this rule cannot resolve and reports as an error.",
-        );
+      // DatabaseProxy opens the database's security group to the proxy's on the instance's port. The
+      // rules fail on that ingress rule only when the port is a token (an instance created in this
+      // stack, whose port CloudFormation gives); a literal port (an instance described by L1) passes.
+      const proxyPort: unknown = props.database.instance.connections.defaultPort?.toRuleJson().fromPort;
+      if (Token.isUnresolved(proxyPort)) {
+        for (const rule of ['EC2RestrictedSSH', 'EC2RestrictedCommonPorts']) {
+          acknowledgeNist(
+            props.database.securityGroup,
+            rule,
+            "The database's ingress rules name a source security group (the proxy's) or the VPC's client subnets, never 0.0.0.0/0; the proxy's rule carries the instance port as a token, which this rule cannot resolve and reports as an error.",
+          );
+        }
       }
     }
   }

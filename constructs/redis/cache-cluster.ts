@@ -137,6 +137,13 @@ export class CacheCluster extends Construct {
         reason:
           'A Global Datastore member inherits at-rest encryption from the encrypted global group (CloudFormation rejects AtRestEncryptionEnabled on members); KmsKeyId re-keys it in this region and TLS is required.',
       });
+      // The rule reads a group without an engine as Redis, and Redis on 6379 as the default port; a
+      // Valkey group that states its engine (the primary's) has no finding.
+      Validations.of(this.replicationGroup).acknowledge({
+        id: 'AwsSolutions-AEC5',
+        reason:
+          'A Global Datastore member states no engine (it inherits Valkey from the global group), so the rule reads it as Redis on its default port. A non-default port adds no protection: the cache sits in isolated subnets behind its security group and requires TLS and IAM-authenticated RBAC users.',
+      });
     } else {
       const parameters = new elasticache.CfnParameterGroup(this, 'Parameters', {
         cacheParameterGroupFamily: `valkey${props.engineVersion.split('.')[0]}`,
@@ -160,11 +167,6 @@ export class CacheCluster extends Construct {
       id: 'AwsSolutions-AEC6',
       reason:
         'Clients authenticate as RBAC users with short-lived IAM tokens (UserGroupIds), which replaces the single shared AUTH token this rule looks for.',
-    });
-    Validations.of(this.replicationGroup).acknowledge({
-      id: 'AwsSolutions-AEC5',
-      reason:
-        'A non-default port adds no protection: the cache sits in isolated subnets behind its security group and requires TLS and IAM-authenticated RBAC users.',
     });
   }
 
