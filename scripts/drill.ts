@@ -8,7 +8,7 @@
  * Exit codes (`DRILL_EXIT`):
  * - 0: every scenario passed: every invariant held, every objective met (or not applicable).
  * - 1: an invariant broke in some scenario (this outranks 3), or the drill could not run.
- * - 2: bad options (one line naming it).
+ * - 2: bad options (one line naming it). `--help` prints the usage and exits 0.
  * - 3: every invariant held, but some scenario missed an objective (an override accepts an RPO miss,
  *   never an RTO miss).
  */
@@ -22,7 +22,7 @@ import { drillMarkdown, drillSummary, stepSpans, writeDrillReport } from '../run
 import { DRILL_EXIT, drillExit } from '../runbooks/drill/verdict';
 import { DeployedAssembly } from '../runbooks/local/deployed-assembly';
 import { scriptApp } from './support/app';
-import { DRILL_USAGE, DrillOptionError, type DrillPlan, parseDrillOptions } from './support/drill-options';
+import { DRILL_HELP, DRILL_USAGE, DrillOptionError, type DrillPlan, parseDrillOptions } from './support/drill-options';
 
 /** Synthesize the deployment, every stack of every region: the simulated world is built from them. */
 function synthesize(config: PlatformConfig): DeployedAssembly {
@@ -48,6 +48,10 @@ async function main(): Promise<number> {
     if (!(error instanceof DrillOptionError)) throw error;
     console.error(`drill: ${error.message} (${DRILL_USAGE})`);
     return DRILL_EXIT.badOptions.code;
+  }
+  if (parsed.help) {
+    console.log(DRILL_HELP);
+    return DRILL_EXIT.passed.code;
   }
   const started = Date.now();
   const synthesized = new Map<string, DeployedAssembly>();
