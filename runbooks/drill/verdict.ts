@@ -39,8 +39,12 @@ export interface ObjectiveFigures {
   readonly override?: string;
 }
 
-/** Seconds as a report prints them: at most one decimal, none when whole (`466 s`, `1.2 s`). */
+/** Seconds lost as a report prints them: at most one decimal, none when whole (`76 s`, `1.2 s`). */
 const secondsText = (value: number) => `${Number(value.toFixed(1))} s`;
+
+/** A modelled RTO in whole seconds, as the report's table prints it; one decimal where rounding would hide a miss (`300.4 s > 300 s`). */
+const rtoText = (value: number, objective: number) =>
+  `${value !== objective && Math.round(value) === objective ? value.toFixed(1) : value.toFixed(0)} s`;
 
 const NO_RECOVERY = 'not applicable: the scenario expects its last execution to fail, with no recovery';
 
@@ -66,7 +70,7 @@ export function judgeObjectives(figures: ObjectiveFigures): Objective[] {
           objective: 'RTO',
           name: rtoName,
           outcome: modelled <= rto.objectiveSeconds ? 'met' : 'missed',
-          detail: `modelled ${secondsText(modelled)} ${modelled <= rto.objectiveSeconds ? '<=' : '>'} ${rto.objectiveSeconds} s`,
+          detail: `modelled ${rtoText(modelled, rto.objectiveSeconds)} ${modelled <= rto.objectiveSeconds ? '<=' : '>'} ${rto.objectiveSeconds} s`,
         };
   // An RPO of 0 is judged on the writes themselves: any lost write misses it, however short its span.
   const rpoMet = rpo.objectiveSeconds === 0 ? rpo.lostWrites === 0 : rpo.lostSeconds <= rpo.objectiveSeconds;

@@ -32,6 +32,16 @@ describe('objectives', () => {
       ['RTO met: modelled 300 s <= 300 s', 'RPO met: lost 0 s <= 60 s'],
     ],
     [
+      'whole seconds, as the table prints them',
+      { ...REGION_LOSS, rto: { modelledAwsSeconds: 482.8, objectiveSeconds: 300 } },
+      ['RTO missed: modelled 483 s > 300 s', 'RPO met: lost 0 s <= 60 s'],
+    ],
+    [
+      'a decimal where rounding would hide the miss',
+      { ...REGION_LOSS, rto: { modelledAwsSeconds: 300.4, objectiveSeconds: 300 } },
+      ['RTO missed: modelled 300.4 s > 300 s', 'RPO met: lost 0 s <= 60 s'],
+    ],
+    [
       'an expected recovery that never came misses the RTO',
       { ...REGION_LOSS, rto: { objectiveSeconds: 300 } },
       ['RTO missed: no recovery: the new primary never became writable', 'RPO met: lost 0 s <= 60 s'],
