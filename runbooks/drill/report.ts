@@ -193,7 +193,7 @@ export function timelineSpec(report: DrillReport): TopLevelSpec {
       : [
           {
             at: report.rto.modelledAwsSeconds,
-            label: `RTO ${report.rto.modelledAwsSeconds.toFixed(0)} s${report.rto.modelledAwsSeconds > report.rto.objectiveSeconds ? ', over the objective' : ''}`,
+            label: `RTO ${report.rto.modelledAwsSeconds.toFixed(0)} s${report.rto.modelledAwsSeconds > report.rto.objectiveSeconds ? ` > ${report.rto.objectiveSeconds} s` : ''}`,
           },
         ]),
   ];
