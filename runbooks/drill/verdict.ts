@@ -39,14 +39,16 @@ export interface ObjectiveFigures {
   readonly override?: string;
 }
 
-/** Seconds lost as a report prints them: at most one decimal, none when whole (`76 s`, `1.2 s`). */
-const secondsText = (value: number) => `${Number(value.toFixed(1))} s`;
+/**
+ * Seconds against an objective as the report's tables print them, to `digits` decimals (none when
+ * whole: `483 s`, `76 s`, `1.6 s`), and more where rounding would hide a miss (`300.4 s > 300 s`).
+ */
+function secondsText(value: number, objective: number, digits: number): string {
+  const shown = Number(value.toFixed(digits));
+  return `${shown === objective && value !== objective ? Number(value.toFixed(3)) : shown} s`;
+}
 
-/** A modelled RTO in whole seconds, as the report's table prints it; one decimal where rounding would hide a miss (`300.4 s > 300 s`). */
-const rtoText = (value: number, objective: number) =>
-  `${value !== objective && Math.round(value) === objective ? value.toFixed(1) : value.toFixed(0)} s`;
-
-const NO_RECOVERY = 'not applicable: the scenario expects its last execution to fail, with no recovery';
+const NO_RECOVERY = 'the scenario expects its last execution to fail, with no recovery';
 
 /**
  * The RTO judged on the modelled AWS timeline (the local wall time says nothing of AWS), the RPO on
@@ -70,14 +72,14 @@ export function judgeObjectives(figures: ObjectiveFigures): Objective[] {
           objective: 'RTO',
           name: rtoName,
           outcome: modelled <= rto.objectiveSeconds ? 'met' : 'missed',
-          detail: `modelled ${rtoText(modelled, rto.objectiveSeconds)} ${modelled <= rto.objectiveSeconds ? '<=' : '>'} ${rto.objectiveSeconds} s`,
+          detail: `modelled ${secondsText(modelled, rto.objectiveSeconds, 0)} ${modelled <= rto.objectiveSeconds ? '<=' : '>'} ${rto.objectiveSeconds} s`,
         };
   // An RPO of 0 is judged on the writes themselves: any lost write misses it, however short its span.
   const rpoMet = rpo.objectiveSeconds === 0 ? rpo.lostWrites === 0 : rpo.lostSeconds <= rpo.objectiveSeconds;
   const lost =
     rpo.objectiveSeconds === 0
       ? `${rpo.lostWrites} acknowledged write(s) lost, objective 0`
-      : `lost ${secondsText(rpo.lostSeconds)} ${rpoMet ? '<=' : '>'} ${rpo.objectiveSeconds} s`;
+      : `lost ${secondsText(rpo.lostSeconds, rpo.objectiveSeconds, 1)} ${rpoMet ? '<=' : '>'} ${rpo.objectiveSeconds} s`;
   const rpoObjective: Objective = rpoMet
     ? { objective: 'RPO', name: rpoName, outcome: 'met', detail: lost }
     : figures.override !== undefined
@@ -89,8 +91,7 @@ export function judgeObjectives(figures: ObjectiveFigures): Objective[] {
 /** One objective as a line: `RTO objective missed: modelled 466 s > 300 s`. */
 export function objectiveText(objective: Objective): string {
   const outcome = { met: 'met', missed: 'missed', accepted: 'missed', 'not-applicable': 'not applicable' }[objective.outcome];
-  const detail = objective.outcome === 'not-applicable' ? objective.detail.replace(/^not applicable: /, '') : objective.detail;
-  return `${objective.objective} objective ${outcome}: ${detail}`;
+  return `${objective.objective} objective ${outcome}: ${objective.detail}`;
 }
 
 /** The verdict, and one line saying why: `invariants held; RTO objective missed: modelled 466 s > 300 s; RPO objective met: ...`. */

@@ -52,6 +52,11 @@ describe('objectives', () => {
       ['RTO missed: modelled 466 s > 300 s', 'RPO missed: lost 76 s > 60 s'],
     ],
     [
+      'and in more decimals where rounding would hide the miss',
+      { ...REGION_LOSS, rpo: { lostWrites: 1, lostSeconds: 60.04, objectiveSeconds: 60 } },
+      ['RTO missed: modelled 466 s > 300 s', 'RPO missed: lost 60.04 s > 60 s'],
+    ],
+    [
       'an RPO of 0 is missed by any lost write',
       { ...REGION_LOSS, rpo: { lostWrites: 1, lostSeconds: 0, objectiveSeconds: 0 } },
       ['RTO missed: modelled 466 s > 300 s', 'RPO missed: 1 acknowledged write(s) lost, objective 0'],
@@ -65,8 +70,8 @@ describe('objectives', () => {
       'neither applies to a scenario that expects no recovery',
       { ...REGION_LOSS, recoveryExpected: false, rto: { objectiveSeconds: 300 } },
       [
-        'RTO not-applicable: not applicable: the scenario expects its last execution to fail, with no recovery',
-        'RPO not-applicable: not applicable: the scenario expects its last execution to fail, with no recovery',
+        'RTO not-applicable: the scenario expects its last execution to fail, with no recovery',
+        'RPO not-applicable: the scenario expects its last execution to fail, with no recovery',
       ],
     ],
   ])('%s', (_, figures, expected) => {
