@@ -4,11 +4,16 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { dnsTail, MODELLED_SECONDS } from '../local/fake-aws';
 import type { DrillScenario, Invariant } from './scenarios';
+import { type DrillVerdict, type Objective, objectiveText, VERDICT_HEADING } from './verdict';
 
 export interface DrillReport {
   readonly scenario: DrillScenario;
   readonly summary: string;
-  /** Every invariant held, and every objective was met (or an override accepted the miss). */
+  /** `failed` when an invariant broke, else `objective-missed` when an objective was missed (an override accepts an RPO miss, never an RTO miss), else `passed`. */
+  readonly verdict: DrillVerdict;
+  /** The verdict in one line: `invariants held; RTO objective missed: modelled 466 s > 300 s; RPO objective met: ...`. */
+  readonly verdictText: string;
+  /** True exactly when `verdict` is `passed`. */
   readonly passed: boolean;
   readonly tier: string;
   readonly regions: readonly string[];
@@ -37,7 +42,8 @@ export interface DrillReport {
     readonly objectiveSeconds: number;
     readonly cache?: { readonly lostWrites: number; readonly acknowledgedWrites: number };
   };
-  readonly objectives: readonly { readonly name: string; readonly met: boolean }[];
+  /** The RTO judged on the modelled AWS timeline, the RPO on the writes measured lost. */
+  readonly objectives: readonly Objective[];
   readonly invariants: readonly Invariant[];
   readonly executions: readonly { readonly machine: string; readonly region: string; readonly status: string; readonly error?: string }[];
   readonly steps: readonly {
@@ -68,9 +74,11 @@ const seconds = (value: number | undefined, digits = 1) => (value === undefined 
 export function drillMarkdown(report: DrillReport): string {
   const manual = report.rto.manualRunbookSeconds;
   return [
-    `# Drill ${report.scenario}: ${report.passed ? 'passed' : 'FAILED'}`,
+    `# Drill ${report.scenario}: ${VERDICT_HEADING[report.verdict]}`,
     '',
     report.summary,
+    '',
+    `Verdict: ${report.verdictText}.`,
     '',
     `${report.tier} across ${report.regions.join(', ')}; primary ${report.primaryBefore} -> ${report.primaryAfter}; last execution ${report.status}. Cache: ${report.cache}.`,
     ...(report.override ? ['', `Override: ${report.override}`] : []),
@@ -82,7 +90,7 @@ export function drillMarkdown(report: DrillReport): string {
     '',
     '## Objectives',
     '',
-    ...report.objectives.map((o) => `- ${o.met ? 'met' : '**MISSED**'}: ${o.name}`),
+    ...report.objectives.map((o) => `- ${o.outcome === 'missed' ? `**${objectiveText(o)}**` : objectiveText(o)} (${o.name})`),
     '',
     '## Invariants',
     '',
@@ -108,6 +116,41 @@ export function drillMarkdown(report: DrillReport): string {
     '| --- | --- | --- |',
     ...report.facts.map((f) => `| ${f.operation} | ${f.seconds} | ${f.source} |`),
     '',
+  ].join('\n');
+}
+
+const OUTCOME_CELL: Readonly<Record<Objective['outcome'], string>> = {
+  met: 'met',
+  missed: 'MISSED',
+  accepted: 'missed, accepted',
+  'not-applicable': 'n/a',
+};
+
+/** The end of `--scenario all`: how many scenarios held their invariants and met their objectives, then a row per scenario. */
+export function drillSummary(reports: readonly DrillReport[], wallSeconds: number): string {
+  const count = (verdict: DrillVerdict) => reports.filter((r) => r.verdict === verdict).length;
+  const missed = (objective: Objective['objective']) =>
+    reports.filter((r) => r.objectives.some((o) => o.objective === objective && o.outcome === 'missed')).length;
+  const accepted = reports.filter((r) => r.objectives.some((o) => o.outcome === 'accepted')).length;
+  const cell = (r: DrillReport, objective: Objective['objective']) =>
+    OUTCOME_CELL[r.objectives.find((o) => o.objective === objective)?.outcome ?? 'not-applicable'];
+  const verdicts = [
+    [count('passed'), 'passed'],
+    [count('objective-missed'), 'missed an objective'],
+    [count('failed'), 'FAILED (an invariant broke)'],
+  ] as const;
+  return [
+    `== ${reports.length} scenarios in ${wallSeconds.toFixed(0)} s: ${verdicts
+      .filter(([n]) => n > 0)
+      .map(([n, what]) => `${n} ${what}`)
+      .join(', ')}; invariants held in ${reports.length - count('failed')} of ${reports.length}; ` +
+      `RTO objective missed in ${missed('RTO')} (modelled for AWS), RPO objective missed in ${missed('RPO')}` +
+      `${accepted > 0 ? `, missed but accepted by the override in ${accepted}` : ''}`,
+    '  verdict           scenario              last execution  RTO measured  RTO modelled  RTO objective     lost writes (s)  RPO objective',
+    ...reports.map(
+      (r) =>
+        `  ${VERDICT_HEADING[r.verdict].padEnd(16)}  ${r.scenario.padEnd(20)}  ${r.status.padEnd(14)}  ${seconds(r.rto.measuredSeconds).padStart(12)}  ${seconds(r.rto.modelledAwsSeconds, 0).padStart(12)}  ${`${cell(r, 'RTO')} (${r.rto.objectiveSeconds} s)`.padEnd(16)}  ${`${r.rpo.lostWrites} of ${r.rpo.acknowledgedWrites} (${r.rpo.lostSeconds.toFixed(1)})`.padEnd(15)}  ${cell(r, 'RPO')} (${r.rpo.objectiveSeconds} s)`,
+    ),
   ].join('\n');
 }
 
@@ -147,13 +190,21 @@ export function timelineSpec(report: DrillReport): TopLevelSpec {
     { at: report.rto.objectiveSeconds, label: `objective ${report.rto.objectiveSeconds} s` },
     ...(report.rto.modelledAwsSeconds === undefined
       ? []
-      : [{ at: report.rto.modelledAwsSeconds, label: `RTO ${report.rto.modelledAwsSeconds.toFixed(0)} s` }]),
+      : [
+          {
+            at: report.rto.modelledAwsSeconds,
+            label: `RTO ${report.rto.modelledAwsSeconds.toFixed(0)} s${report.rto.modelledAwsSeconds > report.rto.objectiveSeconds ? ` > ${report.rto.objectiveSeconds} s` : ''}`,
+          },
+        ]),
   ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
-      text: `Drill ${report.scenario}: ${report.passed ? 'passed' : 'FAILED'}`,
-      subtitle: `${report.tier}, ${report.primaryBefore} -> ${report.primaryAfter}; RPO ${report.rpo.lostWrites} writes (${report.rpo.lostSeconds.toFixed(1)} s); modelled AWS time`,
+      text: `Drill ${report.scenario}: ${VERDICT_HEADING[report.verdict]}`,
+      subtitle: [
+        `${report.tier}, ${report.primaryBefore} -> ${report.primaryAfter}; RPO ${report.rpo.lostWrites} writes (${report.rpo.lostSeconds.toFixed(1)} s); modelled AWS time`,
+        ...report.verdictText.split('; '),
+      ],
     },
     width: 640,
     layer: [

@@ -1,11 +1,39 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, type PlatformConfig, resolvePlatformConfig, TIER_NAMES, TIER_PRESETS, type TierName } from '../../lib/config';
 import { DRILL_SCENARIOS, type DrillScenario, SCENARIOS } from '../../runbooks/drill/scenarios';
+import { DRILL_EXIT } from '../../runbooks/drill/verdict';
 
 const ACCOUNT = '111122223333';
-export const DRILL_USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}|all] [--tier ${TIER_NAMES.join('|')}] [--regions r1,r2,...] [--primary <region>] [--report <dir>] [--seed <n>]`;
+export const DRILL_USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}|all] [--tier ${TIER_NAMES.join('|')}] [--regions r1,r2,...] [--primary <region>] [--report <dir>] [--seed <n>] [--help]`;
+
+/** What `--help` prints: the usage, every option, and the exit codes. */
+export const DRILL_HELP = [
+  DRILL_USAGE,
+  '',
+  'Rehearses the DR runbooks offline: real PostgreSQL (and Redis) per region, the synthesized state machines run',
+  'locally over a simulated AWS control plane, a fault injected; RTO and RPO against the objectives, invariants checked.',
+  '',
+  'options:',
+  `  --scenario <name>  the scenario to run, or all: ${DRILL_SCENARIOS.join(', ')} (default: region-loss)`,
+  `  --tier <tier>      the capacity tier drilled: ${TIER_NAMES.join(', ')} (default: the scenario's own, tier1 or tier3)`,
+  "  --regions r1,r2    the regions, the first the home region (default: the tier's)",
+  '  --primary <region> the primary: one other than the home region drills a deployment that failed over (default: the home region)',
+  '  --report <dir>     where report.json, report.md and timeline.svg go; one directory per scenario with all (default: drill-report)',
+  '  --seed <n>         where in the heartbeat cycle the fault lands (default: 1)',
+  '  -h, --help         print this and exit',
+  '',
+  'The RTO objective is judged on the modelled AWS timeline (DNS tail included), the RPO on the acknowledged writes lost;',
+  'an override accepts an RPO miss, never an RTO miss.',
+  '',
+  'exit codes:',
+  ...Object.values(DRILL_EXIT)
+    .sort((a, b) => a.code - b.code)
+    .map((exit) => `  ${exit.code}  ${exit.meaning}`),
+].join('\n');
 
 export interface DrillPlan {
+  /** `--help` or `-h` was given: print `DRILL_HELP` and run nothing (`runs` is empty). */
+  readonly help: boolean;
   readonly runs: { readonly scenario: DrillScenario; readonly config: PlatformConfig }[];
   readonly report: string;
   readonly seed: number;
@@ -50,6 +78,8 @@ function layoutFor(scenario: DrillScenario, values: { tier?: string; regions?: s
 
 /** The scenarios to run and the layout of each, from the command line; `DrillOptionError` names what is wrong. */
 export function parseDrillOptions(args: readonly string[]): DrillPlan {
+  // Help wins over everything else on the line, a bad option included.
+  if (args.some((arg) => arg === '--help' || arg === '-h')) return { help: true, runs: [], report: 'drill-report', seed: 1 };
   let values: { scenario?: string; tier?: string; regions?: string; primary?: string; report?: string; seed?: string };
   try {
     ({ values } = parseArgs({
@@ -75,6 +105,7 @@ export function parseDrillOptions(args: readonly string[]): DrillPlan {
   if (!/^\d{1,9}$/.test(values.seed as string)) throw new DrillOptionError(`--seed ${values.seed} is not a whole number`);
   const scenarios = scenario === 'all' ? [...DRILL_SCENARIOS] : [scenario as DrillScenario];
   return {
+    help: false,
     runs: scenarios.map((s) => ({ scenario: s, config: layoutFor(s, values) })),
     report: values.report as string,
     seed: Number(values.seed),

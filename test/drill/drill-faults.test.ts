@@ -11,8 +11,11 @@ test('throttling is absorbed by retries', async () => {
 test('stuck-promotion gives up with the gate closed and alerts', async () => {
   const report = await drill('stuck-promotion');
   expect(failed(report)).toEqual([]);
-  expect(report).toMatchObject({ status: 'FAILED', primaryAfter: 'us-east-1', passed: true });
+  expect(report).toMatchObject({ status: 'FAILED', primaryAfter: 'us-east-1' });
   expect(report.rto.modelledAwsSeconds).toBeUndefined();
+  // No recovery is expected: the objectives do not apply, and nothing says they were met.
+  expect(report.objectives.map((o) => o.outcome)).toEqual(['not-applicable', 'not-applicable']);
+  expect(report.verdict).toBe('passed');
 });
 
 test('concurrent-execution: the second execution is refused by the lock', async () => {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { DrillOptionError, parseDrillOptions } from '../../scripts/support/drill-options';
+import { DRILL_HELP, DrillOptionError, parseDrillOptions } from '../../scripts/support/drill-options';
 
 describe('npm run drill options', () => {
   test('defaults: region-loss on tier1 across its default regions, report in drill-report/', () => {
@@ -42,6 +42,29 @@ describe('npm run drill options', () => {
     expect(() => parseDrillOptions(args)).toThrow(message);
   });
 
+  test.each([[['--help']], [['-h']], [['--scenario', 'meteor', '--help']], [['--colour', 'red', '-h']]])(
+    '%j asks for the usage: nothing to run, whatever else is on the line',
+    (args) => {
+      const plan = parseDrillOptions(args);
+      expect(plan.help).toBe(true);
+      expect(plan.runs).toEqual([]);
+    },
+  );
+
+  test('without --help nothing asks for the usage', () => {
+    expect(parseDrillOptions(['--scenario', 'failback']).help).toBe(false);
+  });
+
+  test('the usage names every option and every exit code', () => {
+    for (const option of ['--scenario', '--tier', '--regions', '--primary', '--report', '--seed', '--help', '-h'])
+      expect(DRILL_HELP).toContain(option);
+    expect(DRILL_HELP).toMatch(/^usage: npm run drill -- /);
+    const exits = DRILL_HELP.split('exit codes:\n')[1]?.split('\n');
+    expect(exits?.map((line) => line.trim().split(/\s+/)[0])).toEqual(['0', '1', '2', '3']);
+    expect(exits?.[3]).toMatch(/^ {2}3 {2}every invariant held, but an objective was missed/);
+    expect(exits?.[1]).toMatch(/an invariant broke \(this outranks 3\)/);
+  });
+
   test('the command prints one line and exits 2 on a bad option, before starting anything', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/drill.ts', '--scenario', 'meteor'], { encoding: 'utf8' });
     expect(run.status).toBe(2);
@@ -49,5 +72,11 @@ describe('npm run drill options', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^drill: --scenario meteor is not one of .* \(usage: npm run drill -- /);
     expect(run.stdout).toBe('');
+  }, 30_000);
+
+  test('--help prints the usage and exits 0, before starting anything', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/drill.ts', '--help'], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(`${DRILL_HELP}\n`);
   }, 30_000);
 });
