@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
+import { DRILL_SCENARIOS } from '../../runbooks/drill/scenarios';
 import { DRILL_HELP, DrillOptionError, parseDrillOptions } from '../../scripts/support/drill-options';
 
 describe('npm run drill options', () => {
@@ -14,7 +15,7 @@ describe('npm run drill options', () => {
 
   test('all: every scenario, three-regions on tier3 unless a layout is given', () => {
     const plan = parseDrillOptions(['--scenario', 'all', '--seed', '7']);
-    expect(plan.runs).toHaveLength(12);
+    expect(plan.runs).toHaveLength(DRILL_SCENARIOS.length);
     expect(plan.seed).toBe(7);
     const threeRegions = plan.runs.find((r) => r.scenario === 'three-regions');
     expect(threeRegions?.config.tier.name).toBe('tier3');
