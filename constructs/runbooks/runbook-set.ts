@@ -13,7 +13,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
+import { type RunbookName, runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
 import { type Access, type DeclaredResource, declaredCalls } from '../../runbooks/definitions/access';
 import { STEP_SPECS } from '../../runbooks/definitions/catalogue';
 import type { StepName } from '../../runbooks/steps';
@@ -59,7 +59,23 @@ export interface RunbookSetProps {
  * regions fence through, and the report topic. Deployed in every region, so a surviving region
  * can recover alone.
  */
-export class RunbookSet extends Construct {
+/** The DR runbooks of one region, as operators, alarms and dashboards use them. */
+export interface IRunbookSet {
+  /** The state machine of a runbook. */
+  stateMachine(runbook: RunbookName): sfn.IStateMachine;
+  /** Let `grantee` start (and stop) executions of a runbook. */
+  grantStartExecution(grantee: iam.IGrantable, runbook: RunbookName): iam.Grant;
+  /** Let `grantee` read the executions of every runbook and their histories (the reports' source). */
+  grantReadExecutions(grantee: iam.IGrantable): iam.Grant;
+  /** Executions of a runbook that failed, per period (sum). */
+  metricExecutionsFailed(runbook: RunbookName, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Executions of a runbook that timed out, per period (sum). */
+  metricExecutionsTimedOut(runbook: RunbookName, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Executions of a runbook that were aborted, per period (sum). */
+  metricExecutionsAborted(runbook: RunbookName, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+export class RunbookSet extends Construct implements IRunbookSet {
   public readonly functions: StepFunctions;
   public readonly databaseAgent: lambda.Function;
   public readonly stateTable: dynamodb.Table;
@@ -69,9 +85,11 @@ export class RunbookSet extends Construct {
   public readonly regionFailover: sfn.StateMachine;
   public readonly failback: sfn.StateMachine;
   public readonly azFailover: sfn.StateMachine;
+  private readonly tier: string;
 
   constructor(scope: Construct, id: string, props: RunbookSetProps) {
     super(scope, id);
+    this.tier = props.tier;
     const stack = Stack.of(this);
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const databaseUser = props.databaseUser ?? 'mlp_dr';
@@ -262,6 +280,58 @@ export class RunbookSet extends Construct {
     });
     this.azFailover = machine('AzFailover', 'az-failover', azFailoverDefinition(new Construct(this, 'AzFailoverStates'), functions));
     for (const stateMachine of [this.regionFailover, this.failback, this.azFailover]) acknowledgeStateMachineIam(stateMachine);
+  }
+
+  stateMachine(runbook: RunbookName): sfn.IStateMachine {
+    return { 'region-failover': this.regionFailover, failback: this.failback, 'az-failover': this.azFailover }[runbook];
+  }
+
+  grantStartExecution(grantee: iam.IGrantable, runbook: RunbookName): iam.Grant {
+    const machine = this.stateMachine(runbook);
+    const start = machine.grantStartExecution(grantee);
+    // Stopping an execution names the execution, not the state machine.
+    const stop = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:StopExecution'],
+      resourceArns: [this.executionArns(runbook)],
+    });
+    return start.combine(stop);
+  }
+
+  grantReadExecutions(grantee: iam.IGrantable): iam.Grant {
+    const runbooks: RunbookName[] = ['region-failover', 'failback', 'az-failover'];
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+      resourceArns: runbooks.map((runbook) => this.executionArns(runbook)),
+    }).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['states:ListExecutions', 'states:DescribeStateMachine'],
+        resourceArns: runbooks.map((runbook) => this.stateMachine(runbook).stateMachineArn),
+      }),
+    );
+  }
+
+  metricExecutionsFailed(runbook: RunbookName, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine(runbook).metricFailed({ statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  metricExecutionsTimedOut(runbook: RunbookName, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine(runbook).metricTimedOut({ statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  metricExecutionsAborted(runbook: RunbookName, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine(runbook).metricAborted({ statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  private executionArns(runbook: RunbookName): string {
+    return Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${runbookNames.stateMachine(this.tier, runbook)}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 }
 

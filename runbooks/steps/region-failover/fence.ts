@@ -1,0 +1,69 @@
+/** Phase 3: fence the old primary; in planned mode, wait until the target has caught up. */
+import { UpdateJobQueueCommand } from '@aws-sdk/client-batch';
+import type { HeartbeatMark } from '../../core/database';
+import { ERROR, fail } from '../../core/errors';
+import { assertLockHeld, writeGate } from '../../core/state-table';
+import { type Attempt, attempt, aws, parameter, type Step } from '../../core/step';
+
+import { type FailoverState, lockOf, planOf, publishGate } from './plan';
+/**
+ * Fence the old primary before anything is promoted: close its write gate, make its database
+ * read-only and end its client sessions, stop its Batch queues. Planned mode needs every fence; in
+ * unplanned mode each is tried once and what could not be reached is recorded for the report.
+ */
+export const fenceSource: Step<FailoverState, NonNullable<FailoverState['fence']>> = async ({ state, execution }, deps) => {
+  const plan = planOf(state);
+  const { epoch } = lockOf(state);
+  await assertLockHeld(deps, deps.env.region, deps.env.stateTable, execution.id, epoch);
+  const source = plan.source;
+  if (plan.alreadyPromoted || plan.sourceRegion === plan.targetRegion) return { attempts: [], fenced: true };
+  const attempts: Attempt[] = [
+    await attempt('close the write gate', source.region, async () => {
+      await writeGate(deps, source.region, deps.env.stateTable, false, epoch);
+      await publishGate(deps, source.region, false);
+      return `gate of ${source.region} closed under epoch ${epoch}`;
+    }),
+    await attempt('make the database read-only and end its sessions', source.region, async () => {
+      const endpoint = source.endpoint ?? fail(ERROR.unreachable, `${source.instanceIdentifier} was not reachable at preflight`);
+      const { terminatedSessions } = await deps.database.fence(endpoint);
+      return `${source.instanceIdentifier} read-only, ${terminatedSessions} session(s) ended`;
+    }),
+    await attempt('disable the Batch queues', source.region, async () => {
+      const queues = (await parameter(deps, source.region, 'compute', 'batch-queues')).split(',').filter(Boolean);
+      for (const jobQueue of queues) {
+        await aws(source.region, () => deps.clients.batch(source.region).send(new UpdateJobQueueCommand({ jobQueue, state: 'DISABLED' })));
+      }
+      return `${queues.length} queue(s) disabled`;
+    }),
+  ];
+  const fenced = attempts.every((a) => a.ok);
+  if (plan.mode === 'planned' && !fenced) {
+    fail(
+      ERROR.preflightFailed,
+      `planned mode could not fence ${source.region}: ${attempts
+        .filter((a) => !a.ok)
+        .map((a) => a.detail)
+        .join('; ')}`,
+    );
+  }
+  let sourceLast: HeartbeatMark | undefined;
+  if (plan.mode === 'planned' && source.endpoint) {
+    sourceLast = await deps.database.latestHeartbeat(source.endpoint);
+  }
+  return { attempts, fenced, sourceLast };
+};
+
+/** Planned mode: the target holds the last heartbeat the fenced source acknowledged (lag 0 by heartbeat). */
+export const checkCaughtUp: Step<FailoverState, { caughtUpAt: string; seq?: number }> = async ({ state }, deps) => {
+  const plan = planOf(state);
+  const wanted = state.fence?.sourceLast;
+  if (!wanted || plan.alreadyPromoted) return { caughtUpAt: deps.now().toISOString(), seq: wanted?.seq };
+  const onTarget = await deps.database.latestHeartbeat(plan.target);
+  if (!onTarget || onTarget.seq < wanted.seq) {
+    fail(
+      ERROR.notReady,
+      `${plan.target.instanceIdentifier} has heartbeat ${onTarget?.seq ?? 'none'}, the source acknowledged ${wanted.seq}`,
+    );
+  }
+  return { caughtUpAt: deps.now().toISOString(), seq: onTarget?.seq };
+};

@@ -1,0 +1,7 @@
+export * from './fence';
+export * from './gate-keeper';
+export * from './lock';
+export * from './open';
+export * from './plan';
+export * from './preflight';
+export * from './promote';

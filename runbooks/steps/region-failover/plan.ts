@@ -1,0 +1,133 @@
+/** The region failover's input, the plan preflight makes, and what its steps share. */
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { type DBInstance, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { findSupportedRegion } from '../../../lib/config/regions';
+import type { DatabaseEndpoint, HeartbeatMark } from '../../core/database';
+import type { RunbookDeps } from '../../core/env';
+import { ERROR, fail } from '../../core/errors';
+import { type Attempt, aws } from '../../core/step';
+
+export const FAILOVER_MODES = ['preflight', 'planned', 'unplanned'] as const;
+export type FailoverMode = (typeof FAILOVER_MODES)[number];
+
+/** Input of `RegionFailover`. */
+export interface FailoverInput {
+  readonly mode: FailoverMode;
+  /** The region that becomes the primary; the runbook must be started there. */
+  readonly targetRegion: string;
+  /** Proceed although measured lag exceeds the RPO objective (unplanned), accepting the loss it reports. */
+  readonly override?: { readonly reason: string };
+}
+
+export interface InstanceRef extends DatabaseEndpoint {
+  readonly arn: string;
+}
+
+/** What preflight found and decided; every later step reads it. */
+export interface FailoverPlan {
+  readonly mode: FailoverMode;
+  readonly targetRegion: string;
+  readonly sourceRegion: string;
+  readonly target: InstanceRef;
+  readonly source: {
+    readonly region: string;
+    readonly instanceIdentifier: string;
+    readonly reachable: boolean;
+    readonly endpoint?: DatabaseEndpoint;
+  };
+  /** The target is already the writable primary (an earlier execution promoted it). */
+  readonly alreadyPromoted: boolean;
+  readonly cache: { readonly groupId: string; readonly globalId: string; readonly isMember: boolean };
+  readonly heartbeat: { readonly onTarget?: HeartbeatMark; readonly onSource?: HeartbeatMark; readonly lagSeconds?: number };
+  /**
+   * Replication lag as the services publish it, for the tiers measured by lag rather than by
+   * heartbeat: RDS `ReplicaLag` (next to the heartbeat, which it can mislead on an idle primary),
+   * the cache's `GlobalDatastoreReplicationLag` and MSK Replicator's `ReplicationLatency` into the
+   * target (milliseconds, reported in seconds).
+   */
+  readonly replicaLagSeconds?: number;
+  readonly cacheLagSeconds?: number;
+  readonly kafkaLagSeconds?: number;
+  readonly decidedAt: string;
+  readonly go: boolean;
+  readonly reasons: readonly string[];
+}
+
+export interface FailoverState {
+  readonly input: FailoverInput;
+  readonly plan?: FailoverPlan;
+  readonly lock?: { readonly epoch: number; readonly owner: string };
+  readonly fence?: { readonly attempts: readonly Attempt[]; readonly fenced: boolean; readonly sourceLast?: HeartbeatMark };
+}
+
+export const arnOf = (region: string, account: string, id: string) => `arn:aws:rds:${region}:${account}:db:${id}`;
+
+export function parseInstanceArn(arn: string): { region: string; account: string; id: string } {
+  const [, , , region, account, , id] = arn.split(':');
+  if (!region || !account || !id) return fail(ERROR.preflightFailed, `cannot read the replica source ARN ${arn}`);
+  return { region, account, id };
+}
+
+export async function describeInstance(deps: RunbookDeps, region: string, id: string): Promise<DBInstance> {
+  const out = await aws(region, () => deps.clients.rds(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })));
+  const instance = out.DBInstances?.[0];
+  if (!instance) return fail(ERROR.preflightFailed, `${id} does not exist in ${region}`);
+  return instance;
+}
+
+export const endpointOf = (region: string, instance: DBInstance): DatabaseEndpoint => ({
+  region,
+  instanceIdentifier: instance.DBInstanceIdentifier ?? '',
+  host: instance.Endpoint?.Address ?? '',
+  port: instance.Endpoint?.Port ?? 5432,
+});
+
+export function validateFailoverInput(input: unknown, regions: readonly string[], runningIn: string): FailoverInput {
+  const value = (input ?? {}) as Record<string, unknown>;
+  if (!FAILOVER_MODES.includes(value.mode as FailoverMode)) {
+    fail(ERROR.invalidInput, `mode must be one of ${FAILOVER_MODES.join(', ')}, got ${JSON.stringify(value.mode)}`);
+  }
+  if (typeof value.targetRegion !== 'string' || !regions.includes(value.targetRegion)) {
+    fail(ERROR.invalidInput, `targetRegion must be one of ${regions.join(', ')}, got ${JSON.stringify(value.targetRegion)}`);
+  }
+  if (value.targetRegion !== runningIn) {
+    fail(
+      ERROR.invalidInput,
+      `start the runbook in the region that becomes the primary (${String(value.targetRegion)}), not in ${runningIn}`,
+    );
+  }
+  const override = value.override as { reason?: unknown } | undefined;
+  if (override !== undefined && (typeof override.reason !== 'string' || override.reason.trim().length < 10)) {
+    fail(ERROR.invalidInput, 'override must be { "reason": "<why the data loss is accepted, 10 characters or more>" }');
+  }
+  return value as unknown as FailoverInput;
+}
+
+/** The region's short code, as the stacks name replicators. */
+export const codeOf = (region: string) => findSupportedRegion(region)?.code ?? region;
+
+export const planOf = (state: FailoverState): FailoverPlan =>
+  state.plan ?? fail(ERROR.invalidInput, 'the state has no plan: preflight did not run');
+export const lockOf = (state: FailoverState) => state.lock ?? fail(ERROR.invalidInput, 'the state has no lock: acquireLock did not run');
+
+export async function publishGate(deps: RunbookDeps, region: string, open: boolean): Promise<void> {
+  await aws(region, () =>
+    deps.clients.cloudwatch(region).send(
+      new PutMetricDataCommand({
+        Namespace: 'MLP/DR',
+        MetricData: [
+          {
+            MetricName: 'WriteGateOpen',
+            Dimensions: [
+              { Name: 'Tier', Value: deps.env.tier },
+              { Name: 'Region', Value: region },
+            ],
+            Value: open ? 1 : 0,
+            Unit: 'Count',
+            Timestamp: deps.now(),
+          },
+        ],
+      }),
+    ),
+  );
+}

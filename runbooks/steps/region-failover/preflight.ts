@@ -1,0 +1,148 @@
+/** Phase 1: read-only readiness, the go or no-go. */
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { DatabaseEndpoint, HeartbeatMark } from '../../core/database';
+import type { RunbookDeps } from '../../core/env';
+import { ERROR, fail } from '../../core/errors';
+import { readPrimary, readPromotion } from '../../core/state-table';
+import { aws, parameter, type Step } from '../../core/step';
+
+import {
+  arnOf,
+  codeOf,
+  describeInstance,
+  endpointOf,
+  type FailoverPlan,
+  type FailoverState,
+  parseInstanceArn,
+  validateFailoverInput,
+} from './plan';
+/**
+ * Read-only readiness: the target's database is a replica of the primary (or already promoted by
+ * an earlier execution), its replication lag by heartbeat against the RPO, the cache's membership,
+ * and whether the source answers. Nothing here changes anything, so it is safe to run daily.
+ */
+export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, deps) => {
+  const { env } = deps;
+  const input = validateFailoverInput(state.input, env.regions, env.region);
+  const target = input.targetRegion;
+  const reasons: string[] = [];
+  const targetId = await parameter(deps, target, 'postgres', 'instance-id');
+  const instance = await describeInstance(deps, target, targetId);
+  const [recorded, promotion] = await Promise.all([readPrimary(deps, target, env.stateTable), readPromotion(deps, target, env.stateTable)]);
+  const sourceArn = instance.ReadReplicaSourceDBInstanceIdentifier;
+  // Promoted by a runbook: an earlier execution finished (primary recorded) or asked for it and died.
+  const promotedHere = promotion?.region === target && promotion.instanceIdentifier === targetId;
+  const alreadyPromoted = !sourceArn && (recorded?.region === target || promotedHere);
+  let source: { region: string; account: string; id: string };
+  if (sourceArn) {
+    source = parseInstanceArn(sourceArn);
+  } else if (promotedHere && promotion) {
+    source = { region: promotion.sourceRegion, account: '', id: promotion.sourceInstanceIdentifier };
+  } else if (recorded && recorded.region !== target) {
+    source = { region: recorded.region, account: '', id: recorded.instanceIdentifier };
+  } else {
+    const published = await parameter(deps, target, 'postgres', 'source-arn');
+    source =
+      published === 'none'
+        ? fail(ERROR.preflightFailed, `${targetId} is not a replica and no earlier execution promoted it`)
+        : parseInstanceArn(published);
+  }
+  if (!sourceArn && !alreadyPromoted) reasons.push(`${targetId} is not a replica any more, but no runbook made it primary`);
+  if (instance.DBInstanceStatus !== 'available' && !alreadyPromoted)
+    reasons.push(`${targetId} is ${instance.DBInstanceStatus}, not available`);
+
+  const targetEndpoint = endpointOf(target, instance);
+  const onTarget = await deps.database.latestHeartbeat(targetEndpoint).catch(() => undefined);
+  const now = deps.now();
+  const lagSeconds = onTarget ? Math.max(0, (now.getTime() - Date.parse(onTarget.writtenAt)) / 1000) : undefined;
+
+  let sourceReachable = false;
+  let sourceEndpoint: DatabaseEndpoint | undefined;
+  let onSource: HeartbeatMark | undefined;
+  try {
+    const sourceInstance = await describeInstance(deps, source.region, source.id);
+    sourceEndpoint = endpointOf(source.region, sourceInstance);
+    onSource = await deps.database.latestHeartbeat(sourceEndpoint);
+    sourceReachable = true;
+  } catch {
+    sourceReachable = false;
+  }
+  const measuredLag =
+    onSource && onTarget ? Math.max(0, (Date.parse(onSource.writtenAt) - Date.parse(onTarget.writtenAt)) / 1000) : lagSeconds;
+
+  if (input.mode === 'planned' && !sourceReachable && !alreadyPromoted) {
+    reasons.push(`planned mode needs the source ${source.region} to fence and drain it, and it does not answer; use unplanned`);
+  }
+  if (input.mode === 'unplanned' && measuredLag !== undefined && measuredLag > env.rpoSeconds && !input.override) {
+    reasons.push(
+      `replication lag ${measuredLag.toFixed(1)} s exceeds the RPO objective of ${env.rpoSeconds} s: start again with an override to accept the loss`,
+    );
+  }
+  if (!onTarget && !alreadyPromoted) reasons.push(`no heartbeat could be read on ${targetId}: lag unknown`);
+
+  const [groupId, globalId] = await Promise.all([
+    parameter(deps, target, 'redis', 'replication-group-id'),
+    parameter(deps, target, 'redis', 'global-datastore-id'),
+  ]);
+  const [replicaLagSeconds, cacheLagSeconds, kafkaLatencyMs] = await Promise.all([
+    latestMetric(deps, target, 'AWS/RDS', 'ReplicaLag', { DBInstanceIdentifier: targetId }),
+    latestMetric(deps, target, 'AWS/ElastiCache', 'GlobalDatastoreReplicationLag', { ReplicationGroupId: groupId }),
+    latestMetric(deps, target, 'AWS/Kafka', 'ReplicationLatency', {
+      ReplicatorName: `mlp-${env.tier}-${codeOf(source.region)}-to-${codeOf(target)}`,
+    }),
+  ]);
+  const go = reasons.length === 0 || alreadyPromoted;
+  const plan: FailoverPlan = {
+    mode: input.mode,
+    targetRegion: target,
+    sourceRegion: source.region,
+    target: { ...targetEndpoint, arn: instance.DBInstanceArn ?? arnOf(target, source.account, targetId) },
+    source: { region: source.region, instanceIdentifier: source.id, reachable: sourceReachable, endpoint: sourceEndpoint },
+    alreadyPromoted,
+    cache: { groupId, globalId, isMember: globalId !== 'none' },
+    heartbeat: { onTarget, onSource, lagSeconds: measuredLag },
+    replicaLagSeconds,
+    cacheLagSeconds,
+    kafkaLagSeconds: kafkaLatencyMs === undefined ? undefined : kafkaLatencyMs / 1000,
+    decidedAt: now.toISOString(),
+    go,
+    reasons,
+  };
+  if (!go && input.mode !== 'preflight') fail(ERROR.preflightFailed, reasons.join('; '));
+  return plan;
+};
+
+/** The newest 1-minute maximum of a metric in the last five minutes, or nothing (no data, or the call failed). */
+async function latestMetric(
+  deps: RunbookDeps,
+  region: string,
+  namespace: string,
+  name: string,
+  dimensions: Record<string, string>,
+): Promise<number | undefined> {
+  const end = deps.now();
+  return aws(region, () =>
+    deps.clients.cloudwatch(region).send(
+      new GetMetricDataCommand({
+        StartTime: new Date(end.getTime() - 300_000),
+        EndTime: end,
+        MetricDataQueries: [
+          {
+            Id: 'm',
+            MetricStat: {
+              Metric: {
+                Namespace: namespace,
+                MetricName: name,
+                Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
+              },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          },
+        ],
+      }),
+    ),
+  )
+    .then((out) => out.MetricDataResults?.[0]?.Values?.[0])
+    .catch(() => undefined);
+}

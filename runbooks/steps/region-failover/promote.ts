@@ -1,0 +1,163 @@
+/** Phase 4: promote every tier of the target, in parallel branches. */
+import { UpdateJobQueueCommand } from '@aws-sdk/client-batch';
+import {
+  DescribeGlobalReplicationGroupsCommand,
+  DescribeReplicationGroupsCommand,
+  DisassociateGlobalReplicationGroupCommand,
+  FailoverGlobalReplicationGroupCommand,
+} from '@aws-sdk/client-elasticache';
+import { DescribeClusterV2Command } from '@aws-sdk/client-kafka';
+import { GetKeyspaceCommand } from '@aws-sdk/client-keyspaces';
+import { PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
+import type { RunbookDeps } from '../../core/env';
+import { ERROR, fail } from '../../core/errors';
+import { assertLockHeld, writePromotion } from '../../core/state-table';
+import { aws, parameter, type Step } from '../../core/step';
+
+import { describeInstance, type FailoverState, lockOf, planOf } from './plan';
+/** Ask RDS to promote the target's replica, keeping 35 days of automated backups. */
+export const promotePostgres: Step<FailoverState, { requested: boolean; at: string }> = async ({ state, execution }, deps) => {
+  const plan = planOf(state);
+  const { epoch } = lockOf(state);
+  await assertLockHeld(deps, deps.env.region, deps.env.stateTable, execution.id, epoch);
+  const instance = await describeInstance(deps, plan.targetRegion, plan.target.instanceIdentifier);
+  if (!instance.ReadReplicaSourceDBInstanceIdentifier) return { requested: false, at: deps.now().toISOString() };
+  if (instance.DBInstanceStatus !== 'available') fail(ERROR.notReady, `${plan.target.instanceIdentifier} is ${instance.DBInstanceStatus}`);
+  // Recorded first: an execution that dies after the call leaves a promotion the next one recognises.
+  await writePromotion(deps, plan.targetRegion, deps.env.stateTable, {
+    region: plan.targetRegion,
+    instanceIdentifier: plan.target.instanceIdentifier,
+    sourceRegion: plan.sourceRegion,
+    sourceInstanceIdentifier: plan.source.instanceIdentifier,
+    epoch,
+  });
+  await aws(plan.targetRegion, () =>
+    deps.clients.rds(plan.targetRegion).send(
+      new PromoteReadReplicaCommand({
+        DBInstanceIdentifier: plan.target.instanceIdentifier,
+        BackupRetentionPeriod: 35,
+        PreferredBackupWindow: '03:00-04:00',
+      }),
+    ),
+  );
+  return { requested: true, at: deps.now().toISOString() };
+};
+
+/** Done when the instance is available and replicates nothing; `NotReady` until then. */
+export const checkPostgresPromoted: Step<FailoverState, { promotedAt: string }> = async ({ state }, deps) => {
+  const plan = planOf(state);
+  const instance = await describeInstance(deps, plan.targetRegion, plan.target.instanceIdentifier);
+  if (instance.ReadReplicaSourceDBInstanceIdentifier || instance.DBInstanceStatus !== 'available') {
+    fail(
+      ERROR.notReady,
+      `${plan.target.instanceIdentifier} is ${instance.DBInstanceStatus}${instance.ReadReplicaSourceDBInstanceIdentifier ? ', still a replica' : ''}`,
+    );
+  }
+  return { promotedAt: deps.now().toISOString() };
+};
+
+/**
+ * Make the target's cache writable. A Global Datastore member: planned, fail the datastore over to
+ * it; unplanned (the old primary is gone), detach it as a standalone group. A regional cache (a
+ * third or later region) holds no replicated data to promote: nothing to do, it warms from the
+ * feature store.
+ */
+export const promoteCache: Step<FailoverState, { action: string }> = async ({ state }, deps) => {
+  const plan = planOf(state);
+  const region = plan.targetRegion;
+  if (!plan.cache.isMember) return { action: 'none: a regional cache, warmed from the feature store' };
+  const client = deps.clients.elasticache(region);
+  const global = await describeGlobal(deps, region, plan.cache.globalId);
+  const member = global?.Members?.find((m) => m.ReplicationGroupId === plan.cache.groupId);
+  if (!global || !member) return { action: `none: ${plan.cache.groupId} is already standalone` };
+  if (member.Role === 'PRIMARY') return { action: `none: ${plan.cache.groupId} is already the datastore's primary` };
+  if (plan.mode === 'planned') {
+    await aws(region, () =>
+      client.send(
+        new FailoverGlobalReplicationGroupCommand({
+          GlobalReplicationGroupId: plan.cache.globalId,
+          PrimaryRegion: region,
+          PrimaryReplicationGroupId: plan.cache.groupId,
+        }),
+      ),
+    );
+    return { action: `failover of ${plan.cache.globalId} to ${plan.cache.groupId}` };
+  }
+  await aws(region, () =>
+    client.send(
+      new DisassociateGlobalReplicationGroupCommand({
+        GlobalReplicationGroupId: plan.cache.globalId,
+        ReplicationGroupId: plan.cache.groupId,
+        ReplicationGroupRegion: region,
+      }),
+    ),
+  );
+  return { action: `${plan.cache.groupId} detached from ${plan.cache.globalId}` };
+};
+
+async function describeGlobal(deps: RunbookDeps, region: string, globalId: string) {
+  const out = await aws(region, () =>
+    deps.clients
+      .elasticache(region)
+      .send(new DescribeGlobalReplicationGroupsCommand({ GlobalReplicationGroupId: globalId, ShowMemberInfo: true })),
+  ).catch((error: Error) => {
+    if (error.name === 'GlobalReplicationGroupNotFoundFault') return undefined;
+    throw error;
+  });
+  return out?.GlobalReplicationGroups?.[0];
+}
+
+/** Done when the target's group takes writes: the datastore's primary, or standalone and available. */
+export const checkCachePromoted: Step<FailoverState, { writableAt: string }> = async ({ state }, deps) => {
+  const plan = planOf(state);
+  const region = plan.targetRegion;
+  if (plan.cache.isMember) {
+    const global = await describeGlobal(deps, region, plan.cache.globalId);
+    const member = global?.Members?.find((m) => m.ReplicationGroupId === plan.cache.groupId);
+    if (member && (member.Role !== 'PRIMARY' || global?.Status !== 'available')) {
+      fail(ERROR.notReady, `${plan.cache.groupId} is ${member.Role} of ${plan.cache.globalId} (${global?.Status})`);
+    }
+  }
+  const out = await aws(region, () =>
+    deps.clients.elasticache(region).send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: plan.cache.groupId })),
+  );
+  const status = out.ReplicationGroups?.[0]?.Status;
+  if (status !== 'available') fail(ERROR.notReady, `${plan.cache.groupId} is ${status}`);
+  return { writableAt: deps.now().toISOString() };
+};
+
+/** Kafka: the target's cluster takes the producers; its topics and offsets came by replication. */
+export const checkKafka: Step<FailoverState, { cluster: string; state: string }> = async ({ state }, deps) => {
+  const region = planOf(state).targetRegion;
+  const clusterArn = await parameter(deps, region, 'kafka', 'cluster-arn');
+  const out = await aws(region, () => deps.clients.kafka(region).send(new DescribeClusterV2Command({ ClusterArn: clusterArn })));
+  const clusterState = out.ClusterInfo?.State ?? 'UNKNOWN';
+  if (clusterState !== 'ACTIVE') fail(ERROR.notReady, `MSK cluster ${clusterArn} is ${clusterState}`);
+  return { cluster: clusterArn, state: clusterState };
+};
+
+/** AWS Batch: the target's queues take jobs. */
+export const enableBatchQueues: Step<FailoverState, { enabled: string[] }> = async ({ state }, deps) => {
+  const region = planOf(state).targetRegion;
+  const queues = (await parameter(deps, region, 'compute', 'batch-queues')).split(',').filter(Boolean);
+  for (const jobQueue of queues) {
+    await aws(region, () => deps.clients.batch(region).send(new UpdateJobQueueCommand({ jobQueue, state: 'ENABLED' })));
+  }
+  return { enabled: queues };
+};
+
+/** Keyspaces is active-active: verified, not promoted. */
+export const verifyKeyspace: Step<FailoverState, { keyspace: string; regions: string[] }> = async ({ state }, deps) => {
+  const region = planOf(state).targetRegion;
+  const keyspaceName = await parameter(deps, region, 'feature-store', 'keyspace');
+  const out = await aws(region, () => deps.clients.keyspaces(region).send(new GetKeyspaceCommand({ keyspaceName })));
+  const regions = out.replicationRegions ?? [];
+  const status = out.replicationGroupStatuses?.find((s) => s.region === region)?.keyspaceStatus;
+  if (!regions.includes(region) || (status !== undefined && status !== 'ACTIVE')) {
+    fail(
+      ERROR.verificationFailed,
+      `keyspace ${keyspaceName} is not active in ${region} (regions: ${regions.join(', ') || 'none'}, status ${status})`,
+    );
+  }
+  return { keyspace: keyspaceName, regions };
+};

@@ -1,0 +1,53 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { expect, test } from 'vitest';
+import { RunbookSet } from '../../../constructs/runbooks';
+import { testApp } from '../../support/synth';
+
+function runbookSet() {
+  const stack = new Stack(testApp(), 'Runbooks', { env: { account: '111122223333', region: 'us-west-2' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { availabilityZones: ['us-west-2a', 'us-west-2b'] });
+  const runbooks = new RunbookSet(stack, 'Runbooks', {
+    tier: 'tier1',
+    regions: ['us-east-1', 'us-west-2'],
+    regionCode: 'usw2',
+    vpc,
+    reportBucketName: 'reports',
+    reportBucketKey: new kms.Key(stack, 'BucketKey'),
+    rpoSeconds: 60,
+    rtoSeconds: 300,
+  });
+  return { stack, runbooks };
+}
+
+test('grantStartExecution lets an operator start a runbook and stop its executions, nothing else', () => {
+  // GIVEN
+  const { stack, runbooks } = runbookSet();
+  const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+  // WHEN
+  const grant = runbooks.grantStartExecution(operator, 'region-failover');
+  // THEN
+  expect(grant.success).toBe(true);
+  Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+    Roles: [{ Ref: Match.stringLikeRegexp('^Operator') }],
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Action: 'states:StartExecution', Resource: { Ref: Match.stringLikeRegexp('RunbooksRegionFailover') } }),
+        Match.objectLike({
+          Action: 'states:StopExecution',
+          Resource: 'arn:aws:states:us-west-2:111122223333:execution:mlp-tier1-region-failover:*',
+        }),
+      ]),
+    },
+  });
+});
+
+test('metricExecutionsFailed counts the failed executions of one runbook', () => {
+  const { stack, runbooks } = runbookSet();
+  const metric = runbooks.metricExecutionsFailed('failback');
+  expect(metric).toMatchObject({ namespace: 'AWS/States', metricName: 'ExecutionsFailed', statistic: 'Sum' });
+  expect(stack.resolve(metric.dimensions?.StateMachineArn)).toEqual({ Ref: expect.stringMatching(/^RunbooksFailback/) });
+});
