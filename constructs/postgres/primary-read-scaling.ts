@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { markDerivedCopy } from '../private/derived-copy';
 import { acknowledgeNist, acknowledgeWildcardResource } from '../private/nag';
+import { PublishedValue } from '../private/published-value';
 import { ValidationError } from '../private/validation-error';
 import { acknowledgeReplicaFindings, instanceDefaults, instanceLogGroups, POSTGRES_PORT } from './instance-support';
 import { validateInstanceIdentifier } from './postgres-database';
@@ -75,6 +76,8 @@ export interface PrimaryReadScalingProps extends DataStoreNetworkProps {
 export class PrimaryReadScaling extends Construct {
   public readonly readReplicas: rds.DatabaseInstanceReadReplica[] = [];
   public readonly proxy?: rds.DatabaseProxy;
+  /** The proxy's `prx-...` resource id, which IAM names in `rds-db:connect`; split from its ARN here. */
+  private readonly proxyResourceId?: PublishedValue;
 
   constructor(scope: Construct, id: string, props: PrimaryReadScalingProps) {
     super(scope, id);
@@ -151,6 +154,12 @@ export class PrimaryReadScaling extends Construct {
 
     if (props.connectionPooler) {
       this.proxy = this.addProxy(props, vpcSubnets);
+      this.proxyResourceId = new PublishedValue(
+        this,
+        'ProxyResourceId',
+        Stack.of(this).splitArn(this.proxy.dbProxyArn, ArnFormat.COLON_RESOURCE_NAME).resourceName as string,
+        `Resource id of the RDS Proxy ${props.database.instanceIdentifier}, which rds-db:connect grants through it name`,
+      );
       // DatabaseProxy opens the database's security group to the proxy's on the instance's port. The
       // rules fail on that ingress rule only when the port is a token (an instance created in this
       // stack, whose port CloudFormation gives); a literal port (an instance described by L1) passes.
@@ -172,8 +181,8 @@ export class PrimaryReadScaling extends Construct {
    * database's own `grantConnect` covers direct connections).
    */
   public grantConnectThroughProxy(grantee: iam.IGrantable, databaseUser: string): iam.Grant | undefined {
-    if (!this.proxy) return undefined;
-    const proxyId = Stack.of(this).splitArn(this.proxy.dbProxyArn, ArnFormat.COLON_RESOURCE_NAME).resourceName as string;
+    if (!this.proxyResourceId) return undefined;
+    const proxyId = this.proxyResourceId.valueFor(Construct.isConstruct(grantee) ? grantee : this);
     return iam.Grant.addToPrincipal({ grantee, actions: ['rds-db:connect'], resourceArns: [databaseUserArn(this, proxyId, databaseUser)] });
   }
 

@@ -1,4 +1,4 @@
-import { Duration, type Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +15,7 @@ import {
 import { acknowledgeNist } from '../../../constructs/private/nag';
 import { addQualityGates } from '../../../lib/quality-gates';
 import { stackWithVpc } from '../../support/fixtures';
+import { TEST_ACCOUNT } from '../../support/layouts';
 import { testApp } from '../../support/synth';
 
 const CLIENT_CIDRS = ['10.64.0.0/18', '10.64.64.0/18', '10.64.128.0/18'];
@@ -148,6 +149,52 @@ describe.each<DatabaseKind>(['created as the primary', 'a promoted cross-region 
       const grant = scaling.grantConnectThroughProxy(role, 'mlp_registry_api');
       expect(grant?.success).toBe(true);
       expect(JSON.stringify(stack.resolve(grant?.principalStatements[0]?.toStatementJson()))).toMatch(/dbuser:.*\/mlp_registry_api/);
+    });
+
+    test('a grant in another stack reads the proxy id as an output, which it never splits', () => {
+      // GIVEN a client role in another stack of the region, as the compute stack's are
+      const { app, stack: data, scaling: readScaling } = build(kind);
+      const compute = new Stack(app, 'Compute', { env: { account: TEST_ACCOUNT, region: 'us-east-1' } });
+      const role = new iam.Role(compute, 'Client', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+
+      // WHEN
+      readScaling.grantConnectThroughProxy(role, 'mlp_registry_api');
+
+      // THEN the proxy's stack splits its ARN, and CloudFormation is given no Fn::GetStackOutput inside Fn::Split (E1022)
+      const proxyId = Object.keys(Template.fromStack(data).findResources('AWS::RDS::DBProxy'))[0] as string;
+      const outputs = Template.fromStack(data).findOutputs('*', {
+        Value: { 'Fn::Select': [6, { 'Fn::Split': [':', { 'Fn::GetAtt': [proxyId, 'DBProxyArn'] }] }] },
+      });
+      expect(Object.keys(outputs)).toHaveLength(1);
+      Template.fromStack(compute).hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: [
+            {
+              Action: 'rds-db:connect',
+              Resource: {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:aws:rds-db:us-east-1:111122223333:dbuser:',
+                    { 'Fn::GetStackOutput': { StackName: 'Primary', Region: 'us-east-1', OutputName: Object.keys(outputs)[0] } },
+                    '/mlp_registry_api',
+                  ],
+                ],
+              },
+            },
+          ],
+        },
+      });
+      expect(compute.dependencies).toContain(data);
+    });
+
+    test('a grant in another region is refused: the proxy id is published for its own region only', () => {
+      const { app, scaling: readScaling } = build(kind);
+      const elsewhere = new Stack(app, 'Elsewhere', { env: { account: TEST_ACCOUNT, region: 'us-west-2' } });
+      const role = new iam.Role(elsewhere, 'Client', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+      expect(() => readScaling.grantConnectThroughProxy(role, 'mlp_registry_api')).toThrow(
+        'Elsewhere (111122223333/us-west-2) cannot read this value: it is published for stacks of 111122223333/us-east-1 only',
+      );
     });
 
     test('passes the quality gates with only reasoned acknowledgements', () => {
