@@ -1,0 +1,41 @@
+import { availableParallelism } from 'node:os';
+import { expect, test } from 'vitest';
+import { allTestLayouts } from '../support/all-layouts';
+import { cfnLintVersion, describeMatch, lintBatches, lintTargets, runCfnLint } from '../support/cfn-lint';
+import { LAYOUTS } from '../support/layouts';
+
+// CI sets this (.ci/run): there a missing cfn-lint fails the gate instead of skipping it.
+const REQUIRED = process.env.MLP_REQUIRE_CFN_LINT === '1';
+
+/*
+ * The gated layouts by default: every tier preset, both Kafka replication modes, five regions and
+ * the three shapes a failover leaves. The change-safety matrix adds 44 layouts of the same
+ * constructs in the same shapes, in other regions and failover states: 3 times the distinct
+ * templates and the time (about 540 s of CPU against 190 s), too much for every run;
+ * MLP_CFN_LINT_ALL_LAYOUTS=1 lints them too.
+ */
+const LAYOUT_IDS = (process.env.MLP_CFN_LINT_ALL_LAYOUTS === '1' ? allTestLayouts() : LAYOUTS).map((layout) => layout.id);
+
+test('cfn-lint finds no error in any template of the test layouts', { timeout: 900_000 }, async (context) => {
+  const installed = cfnLintVersion();
+  if ('missing' in installed) {
+    const reason = `${installed.missing}; install it (pip install 'cfn-lint==1.51.0') to run this gate`;
+    if (REQUIRED) throw new Error(`MLP_REQUIRE_CFN_LINT=1: ${reason}`);
+    console.warn(`cfn-lint gate skipped: ${reason}`);
+    context.skip(reason);
+  }
+
+  const targets = lintTargets(LAYOUT_IDS);
+  const lanes = availableParallelism();
+  const started = performance.now();
+  const matches = await runCfnLint(lintBatches(targets, lanes), lanes, context.signal);
+  const seconds = (performance.now() - started) / 1000;
+
+  const byFile = new Map(targets.map((t) => [t.file, t]));
+  const errors = matches.filter((m) => m.Level === 'Error').map((m) => describeMatch(m, byFile));
+  console.info(
+    `cfn-lint ${'version' in installed ? installed.version : ''}: ${targets.length} distinct templates of ${LAYOUT_IDS.length} layouts ` +
+      `in ${seconds.toFixed(0)} s; ${errors.length} errors, ${matches.length - errors.length} warnings and notes`,
+  );
+  expect(errors.length, `cfn-lint found ${errors.length} errors:\n${errors.join('\n')}\n`).toBe(0);
+});
