@@ -68,11 +68,14 @@ export interface KarpenterProps {
 /**
  * Karpenter for an EKS cluster: the controller (Helm chart, Pod Identity role), its interruption
  * queue fed by EC2 and AWS Health events (Spot interruption, rebalance, instance state changes,
- * scheduled maintenance), one EC2NodeClass (AL2023, IMDSv2 with hop limit 1, encrypted gp3 root
- * volume) and a NodePool per pool with CPU and memory limits.
+ * scheduled maintenance) with a dead-letter queue for the events it refused, one EC2NodeClass
+ * (AL2023, IMDSv2 with hop limit 1, encrypted gp3 root volume) and a NodePool per pool with CPU and
+ * memory limits.
  */
 export class Karpenter extends Construct {
   public readonly interruptionQueue: sqs.Queue;
+  /** The events the rules could not deliver to the interruption queue. */
+  public readonly deadLetterQueue: sqs.Queue;
   public readonly chart: eks.HelmChart;
   public readonly nodePools: Record<string, eks.KubernetesManifest> = {};
 
@@ -82,11 +85,21 @@ export class Karpenter extends Construct {
     const stack = Stack.of(this);
     const cluster = props.cluster;
 
-    this.interruptionQueue = new sqs.Queue(this, 'InterruptionQueue', {
-      // Karpenter's documented retention: an interruption notice is useless after a few minutes.
-      retentionPeriod: Duration.minutes(5),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+    // Karpenter's documented retention: an interruption notice is useless after a few minutes.
+    const noticeLifetime = Duration.minutes(5);
+    const encryption = sqs.QueueEncryption.SQS_MANAGED;
+    this.interruptionQueue = new sqs.Queue(this, 'InterruptionQueue', { retentionPeriod: noticeLifetime, encryption, enforceSSL: true });
+    // An undelivered notice is an interruption Karpenter never saw, and a sign that the queue refused
+    // EventBridge (its policy, its encryption) or throttled it: kept for SQS's longest, 14 days, to
+    // be found and explained, not to be acted on.
+    this.deadLetterQueue = new sqs.Queue(this, 'InterruptionDeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption,
       enforceSSL: true,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: "This queue is the dead-letter queue of the interruption rules' targets (EventBridge's, which cdk-nag does not see).",
     });
     Validations.of(this.interruptionQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -99,8 +112,10 @@ export class Karpenter extends Construct {
       Rebalance: { source: ['aws.ec2'], detailType: ['EC2 Instance Rebalance Recommendation'] },
       InstanceStateChange: { source: ['aws.ec2'], detailType: ['EC2 Instance State-change Notification'] },
     };
+    // Retrying past the notice's lifetime would deliver it stale; it goes to the dead-letter queue then.
+    const target = new targets.SqsQueue(this.interruptionQueue, { deadLetterQueue: this.deadLetterQueue, maxEventAge: noticeLifetime });
     for (const [ruleId, eventPattern] of Object.entries(rules)) {
-      new events.Rule(this, `${ruleId}Rule`, { eventPattern, targets: [new targets.SqsQueue(this.interruptionQueue)] });
+      new events.Rule(this, `${ruleId}Rule`, { eventPattern, targets: [target] });
     }
 
     const role = props.controllerRole;

@@ -282,6 +282,38 @@ describe('PlatformCluster with Karpenter', () => {
     ]);
   });
 
+  test('every rule puts what it cannot deliver, or delivers stale, in an encrypted 14-day dead-letter queue', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    const [interruption] = Object.keys(template.findResources('AWS::SQS::Queue', { Properties: { MessageRetentionPeriod: 300 } }));
+    const [deadLetter, ...others] = Object.keys(
+      template.findResources('AWS::SQS::Queue', { Properties: { MessageRetentionPeriod: 14 * 24 * 3600 } }),
+    );
+    expect(others).toEqual([]);
+    // Encrypted as the interruption queue is: SSE with SQS-owned keys.
+    expect(queues[interruption as string]?.Properties.SqsManagedSseEnabled).toBe(true);
+    expect(queues[deadLetter as string]?.Properties).toEqual({ MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
+    const rules = Object.entries(template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(4);
+    for (const [, rule] of rules) {
+      expect(rule.Properties.Targets).toEqual([
+        expect.objectContaining({
+          Arn: { 'Fn::GetAtt': [interruption, 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetter, 'Arn'] } },
+          RetryPolicy: { MaximumEventAgeInSeconds: 300 },
+        }),
+      ]);
+    }
+    // EventBridge may send to it for these rules only, over TLS only.
+    const [policy] = Object.values(template.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: deadLetter }] } }));
+    const statements = policy?.Properties.PolicyDocument.Statement as { Effect: string; Principal?: unknown; Condition?: any }[];
+    expect(statements.filter((st) => st.Effect === 'Deny').map((st) => st.Condition)).toEqual([
+      { Bool: { 'aws:SecureTransport': 'false' } },
+    ]);
+    const senders = statements.filter((st) => st.Effect === 'Allow');
+    expect(senders.map((st) => st.Principal)).toEqual(rules.map(() => ({ Service: 'events.amazonaws.com' })));
+    expect(senders.map((st) => st.Condition.ArnEquals['aws:SourceArn']['Fn::GetAtt'][0]).sort()).toEqual(rules.map(([id]) => id).sort());
+  });
+
   test('the controller: Helm chart on the system nodes, told its cluster, queue and region, with a Pod Identity role', () => {
     const [chart] = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart', { Properties: { Chart: 'karpenter' } }));
     expect(chart?.Properties).toMatchObject({
