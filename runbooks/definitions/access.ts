@@ -86,29 +86,23 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
         },
       ];
     case 'describe-databases':
-      return [
-        {
-          actions: ['rds:DescribeDBInstances'],
-          resources: [databases('every-region')],
-          wildcardReason: 'The platform’s database instances of this tier: their generation suffix is the only wildcard.',
-        },
-      ];
     case 'promote-database':
+    case 'reboot-database': {
+      const [action, reach] = (
+        {
+          'describe-databases': ['rds:DescribeDBInstances', 'every-region'],
+          'promote-database': ['rds:PromoteReadReplica', 'own-region'],
+          'reboot-database': ['rds:RebootDBInstance', 'own-region'],
+        } as const
+      )[access];
       return [
         {
-          actions: ['rds:PromoteReadReplica'],
-          resources: [databases('own-region')],
-          wildcardReason: 'The platform’s database instances of this tier in this region only.',
+          actions: [action],
+          resources: [databases(reach)],
+          wildcardReason: `The platform’s database instances of this tier${reach === 'own-region' ? ' in this region only' : ''}: their generation suffix is the only wildcard.`,
         },
       ];
-    case 'reboot-database':
-      return [
-        {
-          actions: ['rds:RebootDBInstance'],
-          resources: [databases('own-region')],
-          wildcardReason: 'The platform’s database instances of this tier in this region only.',
-        },
-      ];
+    }
     case 'database-agents':
       // Databases sit in isolated subnets no other region routes to: another region's are reached through its agent.
       return [

@@ -37,7 +37,7 @@ export interface AuthorizationRequest {
 }
 
 /** The AWS managed policies the platform's roles may attach, as AWS publishes them. */
-const AWS_MANAGED_POLICIES: Readonly<Record<string, PolicyDocument>> = {
+export const AWS_MANAGED_POLICIES: Readonly<Record<string, PolicyDocument>> = {
   'service-role/AWSLambdaBasicExecutionRole': {
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }],

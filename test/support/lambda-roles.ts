@@ -5,17 +5,14 @@
  * or update the function).
  * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html
  */
+import { AWS_MANAGED_POLICIES } from '../../runbooks/local/iam';
 import type { CfnTemplate } from './assembly';
 
 /** The ENI actions Lambda performs with the role of a function in a VPC, as AWSLambdaVPCAccessExecutionRole (v3) allows them. */
-export const ENI_ACTIONS = [
-  'ec2:CreateNetworkInterface',
-  'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeSubnets',
-  'ec2:DeleteNetworkInterface',
-  'ec2:AssignPrivateIpAddresses',
-  'ec2:UnassignPrivateIpAddresses',
-];
+export const ENI_ACTIONS = [AWS_MANAGED_POLICIES['service-role/AWSLambdaVPCAccessExecutionRole']?.Statement[0]?.Action ?? []]
+  .flat()
+  .map(String)
+  .filter((action) => action.startsWith('ec2:'));
 
 /** AWS's managed policies for this, either of which lets Lambda manage a function's network interfaces. */
 const ENI_MANAGED_POLICIES = ['AWSLambdaVPCAccessExecutionRole', 'AWSLambdaENIManagementAccess'];
