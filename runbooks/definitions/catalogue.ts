@@ -30,7 +30,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   Preflight: spec({
     name: 'Preflight',
     summary:
-      "Read-only readiness: the target's database replicates the primary (or an earlier execution promoted it), its lag by heartbeat against the RPO, the source reachable, the cache's membership. Decides go or no-go.",
+      "Read-only readiness: the target's database replicates the primary (or an earlier execution promoted it), its lag by heartbeat and by the ReplicaLag RDS publishes against the RPO, the source reachable, the cache's membership. Decides go or no-go.",
     timeoutSeconds: 60,
     onFailure: 'No-go: nothing has changed; the report gives the reasons. Unplanned mode with lag beyond the RPO needs an override.',
     inVpc: true,
@@ -66,9 +66,11 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   PromotePostgres: spec({
     name: 'PromotePostgres',
     summary:
-      "Promotes the target's cross-region replica with PromoteReadReplica, keeping 35 days of backups; nothing if it already is standalone.",
+      "Promotes the target's cross-region replica with PromoteReadReplica, keeping 35 days of backups; nothing if it already is standalone or its promotion is under way. Waits out a backup first (RDS refuses to promote a replica that is backing-up).",
     timeoutSeconds: 60,
-    onFailure: 'The promotion branch fails: the gate stays closed, the report alerts.',
+    poll: { intervalSeconds: 30, maxAttempts: 20 },
+    onFailure:
+      'Not promotable within 10 minutes, or the call failed: the promotion branch fails, the gate stays closed, the report alerts.',
     inVpc: false,
     access: ['describe-databases', 'promote-database', 'state-read', 'state-write'],
   }),
@@ -101,7 +103,8 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   }),
   CheckKafka: spec({
     name: 'CheckKafka',
-    summary: "Checks the target's MSK cluster is ACTIVE: producers and consumers move to it with topics and offsets already replicated.",
+    summary:
+      "Checks the target's MSK cluster serves clients (ACTIVE, or HEALING, MAINTENANCE, REBOOTING_BROKER, UPDATING, in which MSK still takes produce and consume): producers and consumers move to it with topics and offsets already replicated.",
     timeoutSeconds: 30,
     poll: { intervalSeconds: 15, maxAttempts: 8 },
     onFailure: 'The promotion branch fails: the gate stays closed.',

@@ -20,6 +20,11 @@ import type { AuthorizationRequest, Authorizer, Principal } from './iam';
 /** Modelled durations, from AWS documentation; the drill prints this table. */
 export const MODELLED_SECONDS = {
   rdsPromotion: { seconds: 300, source: 'RDS User Guide, read replicas: promotion takes "several minutes or longer" (modelled at 5 min)' },
+  rdsPromotionReboot: {
+    seconds: 30,
+    source:
+      'RDS User Guide, promoting a read replica: "RDS reboots the DB instance before making it available" (the last 30 s of the promotion, modelled)',
+  },
   rdsMultiAzFailover: { seconds: 90, source: 'RDS User Guide, Multi-AZ: failover typically 60-120 s' },
   cacheGlobalFailover: { seconds: 60, source: 'ElastiCache Global Datastore: failover about 1 min (AWS workshop figure)' },
   cacheDisassociate: { seconds: 60, source: 'ElastiCache Global Datastore: disassociating a secondary, modelled like a failover' },
@@ -45,6 +50,11 @@ export interface FakeInstance {
   /** `DbiResourceId`: what IAM database authentication names (`rds-db:connect` on `dbuser:<id>/<user>`). */
   resourceId: string;
   status: 'available' | 'modifying' | 'rebooting' | 'backing-up';
+  /**
+   * The source's ARN while a replica. A promotion keeps it while `modifying` and clears it when the
+   * reboot that ends the promotion starts (when exactly is not documented: modelled so that a caller
+   * sees a replica until replication has stopped).
+   */
   source?: string;
   multiAz: boolean;
   zone: string;
@@ -54,6 +64,8 @@ export interface FakeInstance {
   readyAt?: number;
   /** A promotion is under way: when it completes, the data plane is told. */
   promoting?: boolean;
+  /** Virtual time at which a promotion's closing reboot starts. */
+  rebootAt?: number;
 }
 
 export interface FakeCacheGroup {
@@ -63,11 +75,21 @@ export interface FakeCacheGroup {
   readyAt?: number;
 }
 
+/**
+ * A Global Datastore. `primary-only` once its secondaries are gone; failover is refused unless it is
+ * `available` (InvalidGlobalReplicationGroupStateFault: "not available or in primary-only state").
+ */
 export interface FakeGlobalDatastore {
   id: string;
-  status: 'available' | 'modifying';
+  status: 'available' | 'modifying' | 'primary-only';
   readyAt?: number;
-  members: { groupId: string; region: string; role: 'PRIMARY' | 'SECONDARY' }[];
+  members: {
+    groupId: string;
+    region: string;
+    role: 'PRIMARY' | 'SECONDARY';
+    /** The membership: `disassociating` until a disassociation completes, then the member is gone. */
+    status?: 'associated' | 'disassociating';
+  }[];
 }
 
 export interface FakeAwsCall {
@@ -137,6 +159,18 @@ export interface FakeAwsOptions {
   readonly account: string;
   /** Authorizes every call; the simulation is never more lenient than IAM. */
   readonly authorizer: Authorizer;
+  /** The simulated wall time: metric datapoints are stamped with it. @default the real clock */
+  readonly now?: () => Date;
+}
+
+/** One CloudWatch datapoint, as a service publishes it (one per period). */
+export interface FakeDatapoint {
+  readonly region: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly value: number;
+  readonly timestamp: Date;
 }
 
 export class FakeAws {
@@ -156,7 +190,7 @@ export class FakeAws {
   /** MSK clusters by ARN. */
   public readonly kafkaClusters = new Map<string, { state: string }>();
   /** Multi-Region keyspaces by name: their regions and tables. */
-  public readonly keyspaces = new Map<string, { regions: string[]; tables: string[] }>();
+  public readonly keyspaces = new Map<string, { regions: string[]; tables: string[]; statuses?: Record<string, string> }>();
   /** EKS node groups by `<region>:<cluster>:<name>`, with the uuid of their ARN. */
   public readonly nodegroups = new Map<string, { desired: number; max: number; min: number; uuid: string }>();
   /** Execution histories the local runner records, by execution ARN. */
@@ -188,7 +222,8 @@ export class FakeAws {
   /** The customer managed key a resource is encrypted with (DynamoDB table, SNS topic, S3 bucket), if any. */
   public keyOf: (service: 'dynamodb' | 'sns' | 's3', region: string, resourceArn: string) => UsedKey | undefined = () => undefined;
   /** Series `GetMetricData` answers, by `<region>:<namespace>:<metric>`: newest first. */
-  public readonly metricSeries = new Map<string, number[]>();
+  /** Datapoints the services published (the runbooks' own PutMetricData land in `metrics`). */
+  public readonly datapoints: FakeDatapoint[] = [];
   /**
    * The IAM actions each caller declared (runbooks/definitions/access.ts): a call whose action its
    * step did not declare is a defect of the step, whatever its role allows.
@@ -198,6 +233,7 @@ export class FakeAws {
   public readonly authorizations: { readonly caller: string; readonly action: string; readonly resource: string }[] = [];
   readonly account: string;
   private readonly authorizer: Authorizer;
+  private readonly now: () => Date;
   private readonly throttles = new Map<string, number>();
   private readonly failures = new Map<string, { name: string; message: string; times: number }>();
   private readonly operations = new Map<string, Operation>();
@@ -205,6 +241,7 @@ export class FakeAws {
   constructor(options: FakeAwsOptions) {
     this.account = options.account;
     this.authorizer = options.authorizer;
+    this.now = options.now ?? (() => new Date());
     this.defineRds();
     this.defineCache();
     this.defineCloudWatch();
@@ -213,6 +250,18 @@ export class FakeAws {
   }
 
   /** The next `times` calls of `command` (in any region) fail with ThrottlingException. */
+  /** An automated backup of `id` in `region` under way for the next `seconds` (its status `backing-up`). */
+  backUp(region: string, id: string, seconds: number): void {
+    const instance = this.instance(region, id);
+    instance.status = 'backing-up';
+    instance.readyAt = this.clock + seconds;
+  }
+
+  /** A datapoint a service publishes now in `region` (RDS `ReplicaLag`, ElastiCache, MSK Replicator metrics). */
+  publish(region: string, namespace: string, name: string, dimensions: Record<string, string>, value: number): void {
+    this.datapoints.push({ region, namespace, name, dimensions, value, timestamp: this.now() });
+  }
+
   throttle(command: string, times: number): void {
     this.throttles.set(command, times);
   }
@@ -365,6 +414,11 @@ export class FakeAws {
 
   private settle(): void {
     for (const instance of this.instances.values()) {
+      if (instance.rebootAt !== undefined && this.clock >= instance.rebootAt) {
+        instance.status = 'rebooting';
+        instance.source = undefined;
+        instance.rebootAt = undefined;
+      }
       if (instance.readyAt !== undefined && this.clock >= instance.readyAt && (!instance.promoting || this.dataPlanePromoted(instance))) {
         instance.status = 'available';
         instance.readyAt = undefined;
@@ -382,7 +436,8 @@ export class FakeAws {
     }
     for (const global of this.globalDatastores.values()) {
       if (global.readyAt !== undefined && this.clock >= global.readyAt) {
-        global.status = 'available';
+        global.members = global.members.filter((m) => m.status !== 'disassociating');
+        global.status = global.members.length > 1 ? 'available' : 'primary-only';
         global.readyAt = undefined;
       }
     }
@@ -425,11 +480,14 @@ export class FakeAws {
         this.settle();
         const i = this.instance(region, String(input.DBInstanceIdentifier));
         if (!i.source) throw awsError('InvalidDBInstanceStateFault', 'DB Instance is not a read replica.');
+        // "a read replica cannot be promoted ... when it is in the backing-up status" (API reference, PromoteReadReplica).
         if (i.status !== 'available') throw awsError('InvalidDBInstanceStateFault', `DB Instance ${i.id} is ${i.status}.`);
-        i.source = undefined;
         i.promoting = true;
         i.status = 'modifying';
-        i.readyAt = this.stuckPromotions.has(i.id) ? undefined : this.clock + MODELLED_SECONDS.rdsPromotion.seconds;
+        if (!this.stuckPromotions.has(i.id)) {
+          i.readyAt = this.clock + MODELLED_SECONDS.rdsPromotion.seconds;
+          i.rebootAt = i.readyAt - MODELLED_SECONDS.rdsPromotionReboot.seconds;
+        }
         this.onPromotionRequested(i);
         return { DBInstance: { DBInstanceIdentifier: i.id } };
       },
@@ -482,7 +540,7 @@ export class FakeAws {
                 ReplicationGroupId: m.groupId,
                 ReplicationGroupRegion: m.region,
                 Role: m.role,
-                Status: 'associated',
+                Status: m.status ?? 'associated',
               })),
             },
           ],
@@ -522,10 +580,14 @@ export class FakeAws {
       answer: (input) => {
         this.settle();
         const g = global(String(input.GlobalReplicationGroupId));
+        if (g.status !== 'available')
+          throw awsError('InvalidGlobalReplicationGroupStateFault', `Global replication group ${g.id} is ${g.status}.`);
         const member = g.members.find((m) => m.groupId === input.ReplicationGroupId && m.region === input.ReplicationGroupRegion);
         if (!member || member.role === 'PRIMARY')
           throw awsError('InvalidParameterValueException', `${String(input.ReplicationGroupId)} is not a secondary of ${g.id}.`);
-        g.members = g.members.filter((m) => m !== member);
+        member.status = 'disassociating';
+        g.status = 'modifying';
+        g.readyAt = this.clock + MODELLED_SECONDS.cacheDisassociate.seconds;
         const group = this.cacheGroups.get(`${member.region}:${member.groupId}`);
         if (group) {
           group.status = 'modifying';
@@ -561,22 +623,35 @@ export class FakeAws {
         return {};
       },
     });
+    // A query matches a metric by namespace, name and every dimension, exactly; datapoints newest first
+    // (ScanBy defaults to TimestampDescending), within [StartTime, EndTime).
     this.define('cloudwatch', 'GetMetricData', {
       authorize: () => [this.request('cloudwatch', 'GetMetricData', '*')],
-      answer: (input, region) => ({
-        MetricDataResults: (
-          (input.MetricDataQueries ?? []) as { Id: string; MetricStat?: { Metric?: { Namespace?: string; MetricName?: string } } }[]
-        ).map((query) => {
-          const values =
-            this.metricSeries.get(`${region}:${query.MetricStat?.Metric?.Namespace}:${query.MetricStat?.Metric?.MetricName}`) ?? [];
-          return {
-            Id: query.Id,
-            StatusCode: 'Complete',
-            Values: [...values],
-            Timestamps: values.map((_, i) => new Date(Date.now() - i * 60_000)),
-          };
-        }),
-      }),
+      answer: (input, region) => {
+        type Query = {
+          Id: string;
+          MetricStat?: { Metric?: { Namespace?: string; MetricName?: string; Dimensions?: { Name?: string; Value?: string }[] } };
+        };
+        const [start, end] = [new Date(input.StartTime as Date).getTime(), new Date(input.EndTime as Date).getTime()];
+        return {
+          MetricDataResults: ((input.MetricDataQueries ?? []) as Query[]).map((query) => {
+            const metric = query.MetricStat?.Metric ?? {};
+            const wanted = Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+            const points = this.datapoints
+              .filter(
+                (p) =>
+                  p.region === region &&
+                  p.namespace === metric.Namespace &&
+                  p.name === metric.MetricName &&
+                  JSON.stringify(Object.entries(p.dimensions).sort()) === JSON.stringify(Object.entries(wanted).sort()) &&
+                  p.timestamp.getTime() >= start &&
+                  p.timestamp.getTime() < end,
+              )
+              .sort((a, b) => b.timestamp.getTime() - a.timestamp.getTime());
+            return { Id: query.Id, StatusCode: 'Complete', Values: points.map((p) => p.value), Timestamps: points.map((p) => p.timestamp) };
+          }),
+        };
+      },
     });
   }
 
@@ -708,10 +783,15 @@ export class FakeAws {
     });
     this.define('sfn', 'DescribeExecution', {
       authorize: (input) => [this.request('sfn', 'DescribeExecution', String(input.executionArn))],
-      answer: (input) => ({
-        executionArn: input.executionArn,
-        status: this.runningExecutions.has(String(input.executionArn)) ? 'RUNNING' : 'FAILED',
-      }),
+      // Its status from its history's closing event; an ARN Step Functions never ran is ExecutionDoesNotExist.
+      answer: (input) => {
+        const arn = String(input.executionArn);
+        if (this.runningExecutions.has(arn)) return { executionArn: arn, status: 'RUNNING' };
+        const events = this.executionHistories.get(arn);
+        if (!events) throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+        const closing = [...events].reverse().find((e) => e.type && e.type in EXECUTION_STATUS);
+        return { executionArn: arn, status: closing ? EXECUTION_STATUS[closing.type as keyof typeof EXECUTION_STATUS] : 'RUNNING' };
+      },
     });
     this.define('sfn', 'GetExecutionHistory', {
       authorize: (input) => [this.request('sfn', 'GetExecutionHistory', String(input.executionArn))],
@@ -786,7 +866,7 @@ export class FakeAws {
           resourceArn: this.arn('cassandra', region, `/keyspace/${String(input.keyspaceName)}/`),
           replicationStrategy: keyspace.regions.length > 1 ? 'MULTI_REGION' : 'SINGLE_REGION',
           replicationRegions: [...keyspace.regions],
-          replicationGroupStatuses: keyspace.regions.map((r) => ({ region: r, keyspaceStatus: 'ACTIVE' })),
+          replicationGroupStatuses: keyspace.regions.map((r) => ({ region: r, keyspaceStatus: keyspace.statuses?.[r] ?? 'ACTIVE' })),
         };
       },
     });
@@ -816,6 +896,13 @@ export class FakeAws {
     return nameOrArn.startsWith('arn:') ? nameOrArn : this.arn('lambda', region, `function:${nameOrArn}`);
   }
 }
+
+const EXECUTION_STATUS = {
+  ExecutionSucceeded: 'SUCCEEDED',
+  ExecutionFailed: 'FAILED',
+  ExecutionAborted: 'ABORTED',
+  ExecutionTimedOut: 'TIMED_OUT',
+} as const;
 
 const requestId = (n: number) => uuid(`request-${n}`);
 function uuid(seed: string): string {

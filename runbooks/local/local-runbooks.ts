@@ -340,9 +340,19 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
     } as never,
   );
   abort = () => execution.abort();
+  record(EXECUTION, 'ExecutionStarted');
+  const result = await settle(execution.result);
+  record(EXECUTION, TERMINAL_EVENT[result.status]);
+  return result;
+}
+
+/** The name under which the execution's own events are chained in its history. */
+const EXECUTION = '$execution';
+const TERMINAL_EVENT = { SUCCEEDED: 'ExecutionSucceeded', FAILED: 'ExecutionFailed', ABORTED: 'ExecutionAborted' } as const;
+
+async function settle(result: Promise<unknown>): Promise<LocalRunResult> {
   try {
-    const output = await execution.result;
-    return { status: 'SUCCEEDED', output };
+    return { status: 'SUCCEEDED', output: await result };
   } catch (error) {
     if (error instanceof ExecutionAbortedError) return { status: 'ABORTED' };
     if (error instanceof ExecutionError) {

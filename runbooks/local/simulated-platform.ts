@@ -74,7 +74,7 @@ export class SimulatedPlatform {
     this.tier = this.config.tier.name;
     this.regions = this.config.regions.map((r) => r.name);
     this.account = this.config.account;
-    this.aws = new FakeAws({ account: this.account, authorizer: new Authorizer() });
+    this.aws = new FakeAws({ account: this.account, authorizer: new Authorizer(), now: () => this.now() });
     if (options.clock === 'wall') this.now = () => new Date(Date.now() + this.aws.clock * 1000);
     this.scheduler = new VirtualScheduler(this.now, (seconds) => this.aws.advance(seconds));
     const machines: Record<string, Record<string, LocalStateMachine>> = {};

@@ -19,7 +19,11 @@ export const acquireLock: Step<FailoverState, { epoch: number; owner: string }> 
       deps.clients.sfn(env.region).send(new DescribeExecutionCommand({ executionArn: current.owner })),
     )
       .then((out) => out.status)
-      .catch(() => 'UNKNOWN');
+      .catch((error: Error) => {
+        // Only an owner Step Functions does not know is gone; any other error leaves the lock where it is.
+        if (error.name === 'ExecutionDoesNotExist') return 'GONE';
+        throw error;
+      });
     if (status === 'RUNNING')
       fail(ERROR.lockHeld, `execution ${current.owner} holds the runbook lock (epoch ${current.epoch}) and is still running`);
     stale = current.owner;

@@ -131,3 +131,6 @@ export async function publishGate(deps: RunbookDeps, region: string, open: boole
     ),
   );
 }
+
+/** The statuses an instance passes through while RDS promotes it: it reboots before it is available (RDS User Guide). */
+export const PROMOTING: ReadonlySet<string> = new Set(['modifying', 'rebooting']);

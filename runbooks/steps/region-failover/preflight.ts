@@ -13,6 +13,7 @@ import {
   endpointOf,
   type FailoverPlan,
   type FailoverState,
+  PROMOTING,
   parseInstanceArn,
   validateFailoverInput,
 } from './plan';
@@ -32,7 +33,8 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
   const sourceArn = instance.ReadReplicaSourceDBInstanceIdentifier;
   // Promoted by a runbook: an earlier execution finished (primary recorded) or asked for it and died.
   const promotedHere = promotion?.region === target && promotion.instanceIdentifier === targetId;
-  const alreadyPromoted = !sourceArn && (recorded?.region === target || promotedHere);
+  const promotionUnderWay = promotedHere && PROMOTING.has(instance.DBInstanceStatus ?? '');
+  const alreadyPromoted = (!sourceArn && (recorded?.region === target || promotedHere)) || promotionUnderWay;
   let source: { region: string; account: string; id: string };
   if (sourceArn) {
     source = parseInstanceArn(sourceArn);
@@ -48,7 +50,8 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
         : parseInstanceArn(published);
   }
   if (!sourceArn && !alreadyPromoted) reasons.push(`${targetId} is not a replica any more, but no runbook made it primary`);
-  if (instance.DBInstanceStatus !== 'available' && !alreadyPromoted)
+  // A backup ends by itself; PromotePostgres waits it out.
+  if (instance.DBInstanceStatus !== 'available' && instance.DBInstanceStatus !== 'backing-up' && !alreadyPromoted)
     reasons.push(`${targetId} is ${instance.DBInstanceStatus}, not available`);
 
   const targetEndpoint = endpointOf(target, instance);
@@ -91,6 +94,13 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
       ReplicatorName: `mlp-${env.tier}-${codeOf(source.region)}-to-${codeOf(target)}`,
     }),
   ]);
+  // RDS computes ReplicaLag as the time since the last replayed commit (RDS User Guide, PostgreSQL read
+  // replicas), so a heartbeat-writing primary keeps it honest; a replica behind by more than the RPO loses more.
+  if (input.mode === 'unplanned' && replicaLagSeconds !== undefined && replicaLagSeconds > env.rpoSeconds && !input.override) {
+    reasons.push(
+      `CloudWatch reports ReplicaLag ${replicaLagSeconds.toFixed(0)} s on ${targetId}, which exceeds the RPO objective of ${env.rpoSeconds} s: start again with an override to accept the loss`,
+    );
+  }
   const go = reasons.length === 0 || alreadyPromoted;
   const plan: FailoverPlan = {
     mode: input.mode,

@@ -11,10 +11,10 @@ import { GetKeyspaceCommand } from '@aws-sdk/client-keyspaces';
 import { PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
 import type { RunbookDeps } from '../../core/env';
 import { ERROR, fail } from '../../core/errors';
-import { assertLockHeld, writePromotion } from '../../core/state-table';
+import { assertLockHeld, readPromotion, writePromotion } from '../../core/state-table';
 import { aws, parameter, type Step } from '../../core/step';
 
-import { describeInstance, type FailoverState, lockOf, planOf } from './plan';
+import { describeInstance, type FailoverState, lockOf, PROMOTING, planOf } from './plan';
 /** Ask RDS to promote the target's replica, keeping 35 days of automated backups. */
 export const promotePostgres: Step<FailoverState, { requested: boolean; at: string }> = async ({ state, execution }, deps) => {
   const plan = planOf(state);
@@ -22,7 +22,13 @@ export const promotePostgres: Step<FailoverState, { requested: boolean; at: stri
   await assertLockHeld(deps, deps.env.region, deps.env.stateTable, execution.id, epoch);
   const instance = await describeInstance(deps, plan.targetRegion, plan.target.instanceIdentifier);
   if (!instance.ReadReplicaSourceDBInstanceIdentifier) return { requested: false, at: deps.now().toISOString() };
-  if (instance.DBInstanceStatus !== 'available') fail(ERROR.notReady, `${plan.target.instanceIdentifier} is ${instance.DBInstanceStatus}`);
+  if (instance.DBInstanceStatus !== 'available') {
+    // A promotion an earlier execution asked for keeps the replica's source while it is modifying.
+    const promotion = await readPromotion(deps, plan.targetRegion, deps.env.stateTable);
+    const underWay = promotion?.instanceIdentifier === plan.target.instanceIdentifier && PROMOTING.has(instance.DBInstanceStatus ?? '');
+    if (underWay) return { requested: false, at: deps.now().toISOString() };
+    fail(ERROR.notReady, `${plan.target.instanceIdentifier} is ${instance.DBInstanceStatus}: RDS promotes only an available replica`);
+  }
   // Recorded first: an execution that dies after the call leaves a promotion the next one recognises.
   await writePromotion(deps, plan.targetRegion, deps.env.stateTable, {
     region: plan.targetRegion,
@@ -126,13 +132,19 @@ export const checkCachePromoted: Step<FailoverState, { writableAt: string }> = a
   return { writableAt: deps.now().toISOString() };
 };
 
+/**
+ * The MSK states in which clients produce and consume (MSK Developer Guide, cluster states): besides
+ * ACTIVE, an internal operation, maintenance, a broker reboot or an update leaves the cluster serving.
+ */
+const KAFKA_SERVING: ReadonlySet<string> = new Set(['ACTIVE', 'HEALING', 'MAINTENANCE', 'REBOOTING_BROKER', 'UPDATING']);
+
 /** Kafka: the target's cluster takes the producers; its topics and offsets came by replication. */
 export const checkKafka: Step<FailoverState, { cluster: string; state: string }> = async ({ state }, deps) => {
   const region = planOf(state).targetRegion;
   const clusterArn = await parameter(deps, region, 'kafka', 'cluster-arn');
   const out = await aws(region, () => deps.clients.kafka(region).send(new DescribeClusterV2Command({ ClusterArn: clusterArn })));
   const clusterState = out.ClusterInfo?.State ?? 'UNKNOWN';
-  if (clusterState !== 'ACTIVE') fail(ERROR.notReady, `MSK cluster ${clusterArn} is ${clusterState}`);
+  if (!KAFKA_SERVING.has(clusterState)) fail(ERROR.notReady, `MSK cluster ${clusterArn} is ${clusterState}`);
   return { cluster: clusterArn, state: clusterState };
 };
 
