@@ -12,30 +12,14 @@
  * - 3: every invariant held, but some scenario missed an objective (an override accepts an RPO miss,
  *   never an RTO miss).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlatformConfig } from '../lib/config';
-import { buildPlatform } from '../lib/platform';
 import { type DrillReport, runDrill, SCENARIOS } from '../runbooks/drill/drill';
 import { drillMarkdown, drillSummary, stepSpans, writeDrillReport } from '../runbooks/drill/report';
 import { DRILL_EXIT, drillExit } from '../runbooks/drill/verdict';
-import { DeployedAssembly } from '../runbooks/local/deployed-assembly';
-import { scriptApp } from './support/app';
+import type { DeployedAssembly } from '../runbooks/local/deployed-assembly';
 import { DRILL_HELP, DRILL_USAGE, DrillOptionError, type DrillPlan, parseDrillOptions } from './support/drill-options';
-
-/** Synthesize the deployment, every stack of every region: the simulated world is built from them. */
-function synthesize(config: PlatformConfig): DeployedAssembly {
-  const outdir = mkdtempSync(join(tmpdir(), 'mlp-drill-synth-'));
-  try {
-    const app = scriptApp(outdir);
-    buildPlatform(app, config);
-    app.synth();
-    return DeployedAssembly.fromDirectory(outdir);
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
-}
+import { synthesizeDeployment } from './support/synthesize';
 
 // The SDK warns that releases after January 2027 need Node 22; the versions here are pinned, and the warning buries the drill's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -60,7 +44,7 @@ async function main(): Promise<number> {
     let assembly = synthesized.get(key);
     if (!assembly) {
       console.log(`synthesizing ${config.tier.name} across ${config.regions.map((r) => r.name).join(', ')} ...`);
-      assembly = synthesize(config);
+      assembly = synthesizeDeployment(config);
       synthesized.set(key, assembly);
     }
     return assembly;
@@ -71,7 +55,7 @@ async function main(): Promise<number> {
     const report = await runDrill({
       scenario,
       config,
-      assembly: assemblyFor(config),
+      synthesize: assemblyFor,
       seed: parsed.seed,
       log: (line) => console.log(line),
     });

@@ -11,8 +11,11 @@ export interface DrillOptions {
   readonly scenario: DrillScenario;
   /** The deployment drilled: tier, regions and primary (`-c primaryRegion`) as `cdk synth` would resolve them. */
   readonly config: PlatformConfig;
-  /** The deployment's synthesized stacks (every region's, the compute stacks included). */
-  readonly assembly: DeployedAssembly;
+  /**
+   * The synthesized stacks (every region's, the compute stacks included) of a deployment's config: the
+   * drilled one, and each later deploy a scenario makes (a re-protection's `-c rebuiltReplicas`).
+   */
+  readonly synthesize: (config: PlatformConfig) => DeployedAssembly;
   readonly log?: (line: string) => void;
   /**
    * Where in the heartbeat cycle the fault lands: the writers run 1.0 to 2.0 s, by seed, before it.
@@ -60,7 +63,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const log = options.log ?? (() => undefined);
   const world = await DrillWorld.start({
     config,
-    assembly: options.assembly,
+    synthesize: options.synthesize,
     log,
     warmUpMs: 1_000 + (((options.seed ?? 1) * 7_919) % 1_000),
   });

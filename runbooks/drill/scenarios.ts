@@ -171,7 +171,9 @@ async function reprotect(world: DrillWorld, region: string, source: string): Pro
   if (!rebuilt?.createdFrom || rebuilt.createdFrom.region !== source)
     throw new Error(`the topology gives ${region} no replica of ${source}`);
   await world.postgres.rebuild(region, rebuilt.instanceIdentifier, source);
-  world.platform.reprotect(region, source, rebuilt.createdFrom.instanceIdentifier, rebuilt.generation);
+  const created = world.platform.redeploy(region, world.synthesize(config));
+  if (!created.includes(rebuilt.instanceIdentifier))
+    throw new Error(`the deploy created ${created.join(', ') || 'nothing'} in ${region}, not ${rebuilt.instanceIdentifier}`);
   world.platform.setEndpoint(rebuilt.instanceIdentifier, '127.0.0.1', world.postgres.server(region).port);
   world.log(`re-protected: ${rebuilt.instanceIdentifier} created in ${region} as a replica of ${rebuilt.createdFrom.instanceIdentifier}`);
   return rebuilt.instanceIdentifier;
@@ -213,6 +215,9 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       world.log(
         `replication to ${roles.target} stalled; ${stalledSeconds} s pass (the drill's clock jumps) while ${roles.primary} keeps writing`,
       );
+      // What RDS publishes for the stalled replica: the time since its last replayed commit.
+      const replica = world.platform.databaseOf(roles.target).instanceIdentifier;
+      world.platform.aws.publish(roles.target, 'AWS/RDS', 'ReplicaLag', { DBInstanceIdentifier: replica }, stalledSeconds);
       await sleep(500);
       const fault = markFault(world);
       world.loseRegion(roles.primary);
@@ -233,8 +238,11 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         lostRegion: roles.primary,
         invariants: [
           {
-            name: 'a failover past the RPO is refused without an override',
-            held: refused.status === 'FAILED' && /exceeds the RPO objective/.test(refused.cause ?? ''),
+            name: 'a failover past the RPO is refused without an override, on the heartbeat and on the ReplicaLag CloudWatch holds',
+            held:
+              refused.status === 'FAILED' &&
+              /replication lag .* exceeds the RPO objective/.test(refused.cause ?? '') &&
+              new RegExp(`CloudWatch reports ReplicaLag ${stalledSeconds} s`).test(refused.cause ?? ''),
             detail: `first execution ${refused.status}: ${refused.cause ?? ''}`.slice(0, 300),
           },
         ],

@@ -127,8 +127,8 @@ export class HeartbeatWriter {
 
 export interface DrillWorldOptions {
   readonly config: PlatformConfig;
-  /** The deployment's synthesized stacks: the simulated world's names, parameters, roles and state machines. */
-  readonly assembly: DeployedAssembly;
+  /** A config's synthesized stacks: the simulated world's names, parameters, roles and state machines, and later deploys'. */
+  readonly synthesize: (config: PlatformConfig) => DeployedAssembly;
   readonly log: (line: string) => void;
   /** How long the writers run before the fault. */
   readonly warmUpMs: number;
@@ -150,6 +150,8 @@ export interface ExecutionRecord {
  */
 export class DrillWorld {
   readonly platform: SimulatedPlatform;
+  /** Synthesizes a config's stacks, for the deploys a scenario makes. */
+  readonly synthesize: (config: PlatformConfig) => DeployedAssembly;
   readonly pgWriter: HeartbeatWriter;
   readonly cacheWriter?: HeartbeatWriter;
   readonly tasks: (TaskRecord & { region: string })[] = [];
@@ -178,7 +180,8 @@ export class DrillWorld {
       DRILL_DATABASE,
     );
     const primary = config.primaryRegion.name;
-    this.platform = new SimulatedPlatform({ config, assembly: options.assembly, database: plane, clock: 'wall' });
+    this.synthesize = options.synthesize;
+    this.platform = new SimulatedPlatform({ config, assembly: options.synthesize(config), database: plane, clock: 'wall' });
     for (const region of this.regions) {
       this.platform.setEndpoint(this.platform.databaseOf(region).instanceIdentifier, '127.0.0.1', postgres.server(region).port);
     }

@@ -113,8 +113,11 @@ export class SimulatedPlatform {
     return this.assembly.hasStack(name) ? this.assembly.stack(name) : undefined;
   }
 
-  private regionStacks(region: string): DeployedStack[] {
-    return (['network', 'data', 'compute', 'resilience'] as const).flatMap((layer) => this.stackOf(region, layer) ?? []);
+  private regionStacks(region: string, assembly = this.assembly): DeployedStack[] {
+    return (['network', 'data', 'compute', 'resilience'] as const).flatMap((layer) => {
+      const name = `Mlp-${this.tier}-${codeOf(region)}-${layer}`;
+      return assembly.hasStack(name) ? [assembly.stack(name)] : [];
+    });
   }
 
   /** What the region's stacks create, as AWS would hold it once they are deployed. */
@@ -427,20 +430,32 @@ export class SimulatedPlatform {
   }
 
   /**
-   * What `cdk deploy -c rebuiltReplicas=<region>:<source>` creates: the region's next database
-   * generation, a replica of the source's current instance, published as the region's instance.
+   * A later `cdk deploy` of `region`'s stacks as `assembly` synthesizes them (for example with
+   * `-c rebuiltReplicas=<region>:<source>`): the database instances it adds are created (a new
+   * replica generation replicates its source), and the region's runbook parameters take the values
+   * it publishes. Returns the instances created.
    */
-  reprotect(region: string, source: string, sourceId: string, generation = 2): string {
-    const id = `mlp-${this.tier}-pg-${codeOf(region)}-g${generation}`;
-    const sourceArn = `arn:aws:rds:${source}:${this.account}:db:${sourceId}`;
-    this.addInstance(region, id, sourceArn, {
-      multiAz: true,
-      resourceId: `db-${uuidOf(id).replace(/-/g, '').slice(0, 26).toUpperCase()}`,
-      port: 5432,
-    });
-    this.aws.parameters.set(`${region}:/mlp/${this.tier}/postgres/instance-id`, id);
-    this.aws.parameters.set(`${region}:/mlp/${this.tier}/postgres/source-arn`, sourceArn);
-    return id;
+  redeploy(region: string, assembly: DeployedAssembly): string[] {
+    const created: string[] = [];
+    for (const stack of this.regionStacks(region, assembly)) {
+      for (const [logicalId, resource] of Object.entries(stack.template.Resources)) {
+        const prop = (key: string) => assembly.property(stack, logicalId, key);
+        if (resource.Type === 'AWS::SSM::Parameter') {
+          const name = String(prop('Name') ?? '');
+          if (name.startsWith('/mlp/')) this.aws.parameters.set(`${region}:${name}`, String(prop('Value')));
+        } else if (resource.Type === 'AWS::RDS::DBInstance') {
+          const id = String(assembly.ref(stack, logicalId));
+          if (this.aws.instances.has(`${region}:${id}`)) continue;
+          this.addInstance(region, id, prop('SourceDBInstanceIdentifier') as string | undefined, {
+            multiAz: prop('MultiAZ') === true || prop('MultiAZ') === 'true',
+            resourceId: String(assembly.attribute(stack, logicalId, 'DbiResourceId')),
+            port: Number(prop('Port') ?? 5432),
+          });
+          created.push(id);
+        }
+      }
+    }
+    return created;
   }
 
   /** The order in which calls of these commands reached AWS. */

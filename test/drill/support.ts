@@ -1,7 +1,9 @@
-import { resolvePlatformConfig } from '../../lib/config';
+import { type PlatformConfig, resolvePlatformConfig } from '../../lib/config';
 import { type DrillReport, type DrillScenario, runDrill, SCENARIOS } from '../../runbooks/drill/drill';
 import { DeployedAssembly } from '../../runbooks/local/deployed-assembly';
+import { synthesizeDeployment } from '../../scripts/support/synthesize';
 import { LayoutAssembly } from '../support/assembly';
+import { LAYOUTS, layoutContext } from '../support/layouts';
 
 /**
  * Run one scenario as `npm run drill -- --scenario <name>` does with its default layout, on real
@@ -10,7 +12,16 @@ import { LayoutAssembly } from '../support/assembly';
 export async function drill(scenario: DrillScenario): Promise<DrillReport> {
   const { tier } = SCENARIOS[scenario].defaultLayout;
   const config = resolvePlatformConfig({ tier, account: '111122223333' }).config;
-  return runDrill({ scenario, config, assembly: DeployedAssembly.fromDirectory(LayoutAssembly.of(tier).directory) });
+  return runDrill({ scenario, config, synthesize: synthesizeFor });
+}
+
+/** A gated layout's stacks when one has this config (synthesized once for the whole run), else a synthesis of its own. */
+function synthesizeFor(config: PlatformConfig): DeployedAssembly {
+  const same = JSON.stringify(config);
+  const layout = LAYOUTS.filter((l) => l.compute !== false && l.runbooks !== false).find(
+    (l) => JSON.stringify(resolvePlatformConfig(layoutContext(l) as never).config) === same,
+  );
+  return layout ? DeployedAssembly.fromDirectory(LayoutAssembly.of(layout.id).directory) : synthesizeDeployment(config);
 }
 
 export const failed = (report: DrillReport) => report.invariants.filter((i) => !i.held);

@@ -23,7 +23,7 @@ test('every declared call of every step is made by some rehearsal', async () => 
   const planned = new World();
   planned.heartbeats(20);
   expect((await planned.run(FAILOVER, { mode: 'planned', targetRegion: TARGET })).status).toBe('SUCCEEDED');
-  planned.reprotect(HOME, TARGET, TARGET_DB);
+  planned.reprotectHome();
   planned.heartbeats(20, 0, TARGET_DB);
   expect((await planned.run('mlp-tier1-failback', { formerPrimary: HOME }, {}, HOME)).status).toBe('SUCCEEDED');
   collect(planned);

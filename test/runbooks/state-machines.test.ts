@@ -192,7 +192,9 @@ describe('AzFailover and Failback', () => {
     const w = world();
     w.heartbeats(20);
     expect((await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET })).status).toBe('SUCCEEDED');
-    const rebuilt = w.reprotect(HOME, TARGET, TARGET_DB);
+    const rebuilt = w.reprotectHome();
+    expect(w.aws.instances.get(`${HOME}:${rebuilt}`)?.source).toBe(`arn:aws:rds:${TARGET}:111122223333:db:${TARGET_DB}`);
+    expect(w.aws.parameters.get(`${HOME}:/mlp/tier1/postgres/instance-id`)).toBe(rebuilt);
     w.heartbeats(20, 0, TARGET_DB);
     // WHEN the failback runs in us-east-1
     const result = await w.run('mlp-tier1-failback', { formerPrimary: HOME }, {}, HOME);

@@ -26,4 +26,15 @@ export class World extends SimulatedPlatform {
     options.edit?.(assembly);
     super({ config: resolvePlatformConfig({ tier: 'tier1', account: TEST_ACCOUNT, ...options.context }).config, assembly });
   }
+
+  /**
+   * Re-protect us-east-1 after us-west-2 took over, as `cdk deploy -c primaryRegion=us-west-2
+   * -c rebuiltReplicas=us-east-1:us-west-2` does (the gated tier1-reprotected layout): returns the
+   * new replica's identifier.
+   */
+  reprotectHome(): string {
+    const created = this.redeploy(HOME, DeployedAssembly.fromDirectory(LayoutAssembly.of('tier1-reprotected').directory));
+    if (created.length !== 1) throw new Error(`re-protection created ${created.join(', ') || 'nothing'} in ${HOME}; expected one replica`);
+    return created[0] as string;
+  }
 }

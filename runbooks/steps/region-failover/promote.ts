@@ -77,6 +77,8 @@ export const promoteCache: Step<FailoverState, { action: string }> = async ({ st
   const member = global?.Members?.find((m) => m.ReplicationGroupId === plan.cache.groupId);
   if (!global || !member) return { action: `none: ${plan.cache.groupId} is already standalone` };
   if (member.Role === 'PRIMARY') return { action: `none: ${plan.cache.groupId} is already the datastore's primary` };
+  // An earlier execution asked for it; ElastiCache refuses a second request while the datastore is modifying.
+  if (member.Status === 'disassociating') return { action: `none: ${plan.cache.groupId} is already leaving ${plan.cache.globalId}` };
   if (plan.mode === 'planned') {
     await aws(region, () =>
       client.send(
@@ -120,7 +122,8 @@ export const checkCachePromoted: Step<FailoverState, { writableAt: string }> = a
   if (plan.cache.isMember) {
     const global = await describeGlobal(deps, region, plan.cache.globalId);
     const member = global?.Members?.find((m) => m.ReplicationGroupId === plan.cache.groupId);
-    if (member && (member.Role !== 'PRIMARY' || global?.Status !== 'available')) {
+    // `primary-only`: the datastore's secondaries are gone (disassociated); its primary takes writes.
+    if (member && (member.Role !== 'PRIMARY' || !['available', 'primary-only'].includes(global?.Status ?? ''))) {
       fail(ERROR.notReady, `${plan.cache.groupId} is ${member.Role} of ${plan.cache.globalId} (${global?.Status})`);
     }
   }
