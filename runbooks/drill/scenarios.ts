@@ -1,4 +1,5 @@
 import { type PlatformConfig, resolvePlatformConfig, type TierName } from '../../lib/config';
+import { runbookNames } from '../../lib/config/naming';
 import { CLIENT_MAX_ATTEMPTS, CLIENT_TIMEOUTS } from '../core/clients';
 import { ERROR } from '../core/errors';
 import { dnsTail } from '../local/fake-aws';
@@ -23,9 +24,9 @@ export const DRILL_SCENARIOS = [
 ] as const;
 export type DrillScenario = (typeof DRILL_SCENARIOS)[number];
 
-export const REGION_FAILOVER = (tier: string) => `mlp-${tier}-region-failover`;
-const FAILBACK = (tier: string) => `mlp-${tier}-failback`;
-const AZ_FAILOVER = (tier: string) => `mlp-${tier}-az-failover`;
+export const REGION_FAILOVER = (tier: string) => runbookNames.stateMachine(tier, 'region-failover');
+const FAILBACK = (tier: string) => runbookNames.stateMachine(tier, 'failback');
+const AZ_FAILOVER = (tier: string) => runbookNames.stateMachine(tier, 'az-failover');
 
 export interface Invariant {
   readonly name: string;
