@@ -4,6 +4,7 @@ import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CACHE_ACCESS } from '../../lib/config/naming';
 import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { ValidationError } from '../private/validation-error';
 
@@ -85,7 +86,7 @@ export class CacheCluster extends Construct {
       engine: 'valkey',
       authenticationMode: { Type: 'iam' },
       // Everything an application cache needs; no administration or dangerous commands.
-      accessString: 'on ~* &* +@all -@admin -@dangerous',
+      accessString: CACHE_ACCESS.application,
     });
     const userGroup = new elasticache.CfnUserGroup(this, 'UserGroup', {
       userGroupId: props.replicationGroupId,

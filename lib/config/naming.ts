@@ -104,7 +104,13 @@ export const RUNBOOK_PARAMETERS = {
     'regions', // -c regions, home first
     'rebuilt-replicas', // -c rebuiltReplicas as deployed, or `none`
   ],
-  redis: ['replication-group-id', 'configuration-endpoint', 'global-datastore-id', 'role'],
+  redis: [
+    'replication-group-id',
+    'configuration-endpoint',
+    'global-datastore-id',
+    'role',
+    'application-user-id', // the RBAC user the platform's clients authenticate as; the runbooks fence the cache through it
+  ],
   'feature-store': ['keyspace', 'tables', 'regions'],
   backup: ['vault-name', 'plan-id', 'copy-region'],
   network: ['vpc-id', 'route-table-ids'],
@@ -175,6 +181,19 @@ export const runbookNames = {
   runbookKeyAlias: (tier: string) => `alias/mlp-${tier}-runbooks`,
   /** The function other regions invoke to act on this region's databases. */
   databaseAgent: (tier: string) => `mlp-${tier}-dr-database-agent`,
+} as const;
+
+/**
+ * The access strings of a cache's application user (ElastiCache RBAC). `fenced` turns it off (no new
+ * authentication) and takes every command away, which Valkey applies to connections already open:
+ * the regional control plane's `ModifyUser` fences a cache no client can lift.
+ */
+/** The RBAC user the platform's clients authenticate to each region's cache as (a user is regional: one per region, same id). */
+export const cacheApplicationUser = (tier: string) => `mlp-${tier}-app`;
+
+export const CACHE_ACCESS = {
+  application: 'on ~* &* +@all -@admin -@dangerous',
+  fenced: 'off ~* &* -@all',
 } as const;
 
 /** The CloudWatch metric a region's write gate is published as. */

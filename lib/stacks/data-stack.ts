@@ -25,6 +25,7 @@ import { CacheCluster, GlobalDatastore, MAX_GLOBAL_DATASTORE_SECONDARIES } from 
 import {
   artifactBucketName,
   backupVaultName,
+  cacheApplicationUser,
   cacheGlobalDatastoreSuffix,
   cacheReplicationGroupId,
   DATABASE_TAG,
@@ -311,7 +312,7 @@ export class DataStack extends RegionalStack {
       vpc,
       clientCidrs,
       snapshotRetentionDays: spec.snapshotRetentionDays,
-      applicationUserId: `mlp-${tier.name}-app`,
+      applicationUserId: cacheApplicationUser(tier.name),
       globalDatastoreId,
       logRetention,
     });
@@ -342,6 +343,7 @@ export class DataStack extends RegionalStack {
     this.publishRunbookParameter('redis', 'global-datastore-id', globalDatastoreId ?? 'none');
     const role = datastorePrimary.name === this.region ? 'primary' : this.regionPlan.isHome || isMember ? 'member' : 'regional';
     this.publishRunbookParameter('redis', 'role', role);
+    this.publishRunbookParameter('redis', 'application-user-id', cache.applicationUser.userId);
     return cache;
   }
 

@@ -1,4 +1,4 @@
-import { runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
+import { cacheApplicationUser, runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
 
 /**
  * The AWS calls the runbook steps make, declared as data: the CDK side generates each step's role
@@ -64,6 +64,8 @@ export type Access =
   | 'cache-describe'
   | 'cache-test-failover'
   | 'cache-check'
+  | 'cache-fence-source'
+  | 'cache-fence-own'
   | 'kafka-describe'
   | 'batch-queues'
   | 'keyspace-describe'
@@ -236,6 +238,22 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
               resourceName: `mlp-${tier}-cache-${regionCode}`,
               separator: ':',
               reach: 'own-region',
+            }),
+          ],
+        },
+      ];
+    case 'cache-fence-source':
+    case 'cache-fence-own':
+      return [
+        {
+          actions: ['elasticache:ModifyUser'],
+          resources: [
+            arn({
+              service: 'elasticache',
+              resource: 'user',
+              resourceName: cacheApplicationUser(tier),
+              separator: ':',
+              reach: access === 'cache-fence-source' ? 'other-regions' : 'own-region',
             }),
           ],
         },

@@ -48,11 +48,11 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   FenceSource: spec({
     name: 'FenceSource',
     summary:
-      "Fences the old primary before anything is promoted: closes its write gate, makes its database read-only and ends its sessions (through that region's database agent), disables its Batch queues.",
+      "Fences the old primary before anything is promoted: closes its write gate, makes its database read-only and ends its sessions (through that region's database agent), disables its Batch queues; in unplanned mode also fences its cache (ModifyUser: the application user can neither log in nor run a command), when that region's control plane answers.",
     timeoutSeconds: 60,
     onFailure: 'Planned mode: abort before any promotion. Unplanned: what could not be reached is recorded and the runbook goes on.',
     inVpc: false,
-    access: ['state-read', 'state-write', 'publish-gate', 'database-agents', 'read-parameters', 'batch-queues'],
+    access: ['state-read', 'state-write', 'publish-gate', 'database-agents', 'read-parameters', 'batch-queues', 'cache-fence-source'],
   }),
   CheckCaughtUp: spec({
     name: 'CheckCaughtUp',
@@ -130,11 +130,11 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   OpenGate: spec({
     name: 'OpenGate',
     summary:
-      "Opens the target's write gate under this execution's epoch (state table, then PutMetricData in the target region), only once the database replicates nothing; first lifts the fence the promoted replica inherited from a planned switchover.",
+      "Opens the target's write gate under this execution's epoch (state table, then PutMetricData in the target region), only once the database replicates nothing; first lifts the fence the promoted replica inherited from a planned switchover, and gives the region's cache user its access back.",
     timeoutSeconds: 30,
     onFailure: 'StaleEpoch or a replica still replicating: the gate stays closed.',
     inVpc: true,
-    access: ['state-read', 'state-write', 'describe-databases', 'publish-gate', 'database-connect'],
+    access: ['state-read', 'state-write', 'describe-databases', 'publish-gate', 'database-connect', 'read-parameters', 'cache-fence-own'],
   }),
   VerifyWrites: spec({
     name: 'VerifyWrites',
@@ -215,11 +215,20 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   RefreshGate: spec({
     name: 'RefreshGate',
     summary:
-      "Every minute, republishes the region's recorded gate (an open gate is a lease that lapses when nobody keeps it); when another region's gate opened later, closes it and fences the region's database.",
+      "Every minute, republishes the region's recorded gate (an open gate is a lease that lapses when nobody keeps it); when another region's gate opened later, closes it and fences the region's database and its cache.",
     timeoutSeconds: 30,
     onFailure: 'The gate metric goes missing and the gate alarm treats it as closed; an owed fence is retried the next minute.',
     inVpc: true,
-    access: ['state-read', 'state-write', 'state-delete', 'publish-gate', 'read-parameters', 'describe-databases', 'database-connect'],
+    access: [
+      'state-read',
+      'state-write',
+      'state-delete',
+      'publish-gate',
+      'read-parameters',
+      'describe-databases',
+      'database-connect',
+      'cache-fence-own',
+    ],
   }),
   WriteHeartbeats: spec({
     name: 'WriteHeartbeats',

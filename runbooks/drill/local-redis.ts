@@ -89,11 +89,21 @@ export class LocalCacheCluster implements OwnedServers {
     return server;
   }
 
+  /**
+   * Create or change a user on a region's server as ElastiCache applies an RBAC access string: the
+   * string's rules from a clean slate, no password (IAM authentication stands in for it here).
+   */
+  async setUser(region: string, userId: string, accessString: string): Promise<void> {
+    const rules = accessString.split(/\s+/).filter(Boolean);
+    await this.command(region, 'ACL', 'SETUSER', userId, 'reset', ...(rules.includes('on') ? ['nopass'] : []), ...rules);
+  }
+
   /** A client of a region's server that fails fast instead of queueing while the server is away. */
-  client(region: string): Redis {
+  client(region: string, user?: string): Redis {
     const client = new Redis({
       host: '127.0.0.1',
       port: this.server(region).port,
+      ...(user ? { username: user, password: 'iam-auth-token' } : {}),
       lazyConnect: true,
       connectTimeout: 500,
       commandTimeout: 500,

@@ -21,6 +21,7 @@ export const DRILL_SCENARIOS = [
   'three-regions',
   'cache-failover-fails',
   'blackholed-region',
+  'cache-zombie',
 ] as const;
 export type DrillScenario = (typeof DRILL_SCENARIOS)[number];
 
@@ -137,6 +138,26 @@ function pinnedClient(world: DrillWorld, region: string): HeartbeatWriter {
           ])
           .then(() => undefined),
       close: async () => undefined,
+    },
+    () => region,
+    () => world.platform.now(),
+  ).start();
+}
+
+/** A client of the platform pinned to one region's cache, authenticated as its application user, writing every 100 ms. */
+function pinnedCacheClient(world: DrillWorld, region: string): HeartbeatWriter {
+  const cache = world.cache;
+  if (!cache) throw new Error('this scenario needs a real cache server (redis-server or valkey-server)');
+  const client = cache.client(region, world.cacheUser);
+  return new HeartbeatWriter(
+    {
+      open: () => client.connect(),
+      write: async (_region, seq) => {
+        await client.rpush('mlp:dr:pinned', seq);
+      },
+      close: async () => {
+        client.disconnect();
+      },
     },
     () => region,
     () => world.platform.now(),
@@ -396,6 +417,51 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             name: 'no split brain: after the fence the old primary acknowledged no write',
             held: fencedAt !== undefined && after.length === 0,
             detail: `the pinned client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
+          },
+        ],
+      };
+    },
+  },
+
+  'cache-zombie': {
+    summary:
+      'The old primary region keeps serving, its control plane answering, while a client keeps writing to its cache; the unplanned failover fences that cache through ElastiCache (ModifyUser), so the client writes nothing after the fence.',
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      await warmUp(world);
+      await world.postgres.cutReplication(roles.target);
+      const zombie = pinnedCacheClient(world, roles.primary);
+      await sleep(1_000);
+      world.log(`fault: replication from ${roles.primary} cut; a client keeps writing to its cache, authenticated as the application user`);
+      const fault = markFault(world);
+      let fencedAt: number | undefined;
+      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target, {
+        onTask: (task) => {
+          if (task.state === 'FenceSource' && task.outcome === 'succeeded') fencedAt = Date.now();
+        },
+      });
+      await sleep(500); // the zombie keeps trying after the fence
+      await zombie.stop();
+      const after = zombie.acks.filter((a) => fencedAt !== undefined && a.sentAt > fencedAt);
+      const attempts =
+        (last.output as { fence?: { attempts?: { what: string; ok: boolean; detail: string }[] } } | undefined)?.fence?.attempts ?? [];
+      const cacheFence = attempts.find((a) => a.what.startsWith('fence the cache'));
+      return {
+        ...base(world, roles, false),
+        ...fault,
+        last,
+        invariants: [
+          {
+            name: 'the old primary’s cache was fenced, and the report says so',
+            held: cacheFence?.ok === true,
+            detail: cacheFence ? `${cacheFence.what}: ${cacheFence.detail}` : 'FenceSource made no cache fence attempt',
+          },
+          {
+            name: 'no cache write acknowledged by the old primary after the fence',
+            held: zombie.acks.length > 0 && fencedAt !== undefined && after.length === 0,
+            detail: `the pinned cache client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
           },
         ],
       };

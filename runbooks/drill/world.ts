@@ -57,9 +57,13 @@ class PostgresSink implements HeartbeatSink {
 
 class CacheSink implements HeartbeatSink {
   private client?: Redis;
-  constructor(private readonly cluster: LocalCacheCluster) {}
+  /** Writes as the platform's clients do: authenticated as the cache's application user. */
+  constructor(
+    private readonly cluster: LocalCacheCluster,
+    private readonly user: string,
+  ) {}
   async open(region: string): Promise<void> {
-    this.client = this.cluster.client(region);
+    this.client = this.cluster.client(region, this.user);
     await this.client.connect();
   }
   async write(_region: string, seq: number): Promise<void> {
@@ -195,6 +199,10 @@ export class DrillWorld {
     };
     aws.dataPlanePromoted = (instance) => promoted.has(instance.id);
     aws.onPromoted = () => undefined;
+    // ElastiCache applies a user's access string on every node of the region; the drill on its one server.
+    aws.onCacheAccess = async (region, userId, accessString) => {
+      if (cache && !this.lost.has(region)) await cache.setUser(region, userId, accessString);
+    };
     aws.onCachePromoted = (region, _group, former) => {
       if (!cache) return;
       void cache.promote(region).then(() => (former && !this.lost.has(former.region) ? cache.follow(former.region, region) : undefined));
@@ -208,7 +216,7 @@ export class DrillWorld {
     );
     const clock = () => this.platform.now();
     this.pgWriter = new HeartbeatWriter(new PostgresSink(postgres, PLATFORM_WRITER), () => this.writeRegion(), clock);
-    if (cache) this.cacheWriter = new HeartbeatWriter(new CacheSink(cache), () => this.writeRegion(), clock);
+    if (cache) this.cacheWriter = new HeartbeatWriter(new CacheSink(cache, this.cacheUser), () => this.writeRegion(), clock);
   }
 
   static async start(options: DrillWorldOptions): Promise<DrillWorld> {
@@ -224,6 +232,11 @@ export class DrillWorld {
     try {
       if (cacheServer) cache = await LocalCacheCluster.start(cacheServer, regions);
       const world = new DrillWorld(options, postgres, cache, cacheServer);
+      // Each region's cache user as its data stack creates it.
+      for (const [key, user] of world.platform.aws.cacheUsers) {
+        const [region, userId] = key.split(':') as [string, string];
+        await cache?.setUser(region, userId, user.accessString);
+      }
       await postgres.query(primary, HEARTBEAT_SQL.schema);
       await postgres.query(primary, HEARTBEAT_SQL.table);
       return world;
@@ -232,6 +245,13 @@ export class DrillWorld {
       await postgres.stop();
       throw error;
     }
+  }
+
+  /** The RBAC user the platform's clients authenticate to the cache as, as the data stacks name it. */
+  get cacheUser(): string {
+    const [key] = this.platform.aws.cacheUsers.keys();
+    if (!key) throw new Error('the synthesized data stacks create no ElastiCache user');
+    return key.split(':')[1] as string;
   }
 
   get config(): PlatformConfig {

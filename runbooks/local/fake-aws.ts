@@ -180,6 +180,10 @@ export class FakeAws {
   public readonly instances = new Map<string, FakeInstance>();
   public readonly cacheGroups = new Map<string, FakeCacheGroup>();
   public readonly globalDatastores = new Map<string, FakeGlobalDatastore>();
+  /** ElastiCache RBAC users by `<region>:<userId>` (a user is regional), with their access strings. */
+  public readonly cacheUsers = new Map<string, { accessString: string }>();
+  /** A user's access string changed: the drill applies it to the region's real cache server. */
+  public onCacheAccess: (region: string, userId: string, accessString: string) => Promise<void> | void = () => undefined;
   public readonly parameters = new Map<string, string>();
   public readonly tables = new Map<string, Map<string, Item>>();
   public readonly metrics: { region: string; namespace?: string; name?: string; value?: number; at: number }[] = [];
@@ -595,6 +599,20 @@ export class FakeAws {
         }
         this.onCachePromoted(member.region, member.groupId);
         return { GlobalReplicationGroup: { GlobalReplicationGroupId: g.id } };
+      },
+    });
+    // Applied to the user's groups before the call returns: how long ElastiCache takes to push an
+    // access string to the nodes is not documented, so the model does not invent a delay.
+    this.define('elasticache', 'ModifyUser', {
+      authorize: (input, region) => [
+        this.request('elasticache', 'ModifyUser', this.arn('elasticache', region, `user:${String(input.UserId)}`)),
+      ],
+      answer: async (input, region) => {
+        const user = this.cacheUsers.get(`${region}:${String(input.UserId)}`);
+        if (!user) throw awsError('UserNotFoundFault', `User ${String(input.UserId)} not found.`, 404);
+        if (input.AccessString !== undefined) user.accessString = String(input.AccessString);
+        await this.onCacheAccess(region, String(input.UserId), user.accessString);
+        return { UserId: input.UserId, Status: 'active', AccessString: user.accessString };
       },
     });
     this.define('elasticache', 'TestFailover', {

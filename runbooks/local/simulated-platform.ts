@@ -158,6 +158,9 @@ export class SimulatedPlatform {
             aws.cacheGroups.set(`${region}:${id}`, { id, region, status: 'available' });
             break;
           }
+          case 'AWS::ElastiCache::User':
+            aws.cacheUsers.set(`${region}:${String(prop('UserId'))}`, { accessString: String(prop('AccessString')) });
+            break;
           case 'AWS::MSK::Cluster':
             aws.kafkaClusters.set(String(assembly.attribute(stack, logicalId, 'Arn')), { state: 'ACTIVE' });
             break;

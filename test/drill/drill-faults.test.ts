@@ -54,3 +54,9 @@ test('blackholed-region: calls to a region that drops every packet give up at th
     'every attempt at the blackholed region gave up at the clients’ connect timeout, not at a Lambda timeout',
   );
 });
+
+test('cache-zombie: the old primary’s cache is fenced through ElastiCache, and a client pinned to it writes nothing after the fence', async () => {
+  const report = await drill('cache-zombie');
+  expect(failed(report)).toEqual([]);
+  expect(report.invariants.map((i) => i.name)).toContain('no cache write acknowledged by the old primary after the fence');
+});

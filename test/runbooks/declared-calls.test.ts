@@ -53,6 +53,13 @@ test('every declared call of every step is made by some rehearsal', async () => 
   await heartbeatWriter(async () => undefined)(schedule, unplanned.deps(TARGET, 'WriteHeartbeats'));
   collect(unplanned);
 
+  // A region whose database is lost but whose control plane answers: the unplanned fence reaches its cache.
+  const partial = new World();
+  partial.heartbeats(20, 1);
+  partial.db.unreachable.add(HOME);
+  expect((await partial.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET })).status).toBe('SUCCEEDED');
+  collect(partial);
+
   // An AZ failover in the primary.
   const az = new World();
   expect((await az.run('mlp-tier1-az-failover', {}, {}, HOME)).status).toBe('SUCCEEDED');

@@ -216,3 +216,36 @@ describe('Step Functions: what DescribeExecution answers about the lock’s owne
     expect(w.aws.tables.get(`${TARGET}:${STATE_TABLE}`)?.get('lock')?.owner?.S).toBe(LOCK_OWNER);
   });
 });
+
+describe('ElastiCache RBAC: the cache fence', () => {
+  test('an unplanned failover fences the old primary’s cache through its regional control plane when it answers, and the report says so', async () => {
+    const w = new World();
+    w.heartbeats(20, 1);
+    w.db.unreachable.add(HOME);
+    const result = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET });
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(w.aws.cacheUsers.get(`${HOME}:mlp-tier1-app`)?.accessString).toBe('off ~* &* -@all');
+    expect(w.aws.cacheUsers.get(`${TARGET}:mlp-tier1-app`)?.accessString).toBe('on ~* &* +@all -@admin -@dangerous');
+    const fence = (result.output as { fence: { attempts: { what: string; ok: boolean }[] } }).fence;
+    expect(fence.attempts.find((a) => a.what.startsWith('fence the cache'))?.ok).toBe(true);
+  });
+
+  test('when the old region’s control plane does not answer, the attempt is recorded as failed: the cache was not fenced', async () => {
+    const w = new World();
+    const result = await unplanned(w);
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(w.aws.cacheUsers.get(`${HOME}:mlp-tier1-app`)?.accessString).toBe('on ~* &* +@all -@admin -@dangerous');
+    const fence = (result.output as { fence: { attempts: { what: string; ok: boolean }[]; fenced: boolean } }).fence;
+    expect(fence.attempts.find((a) => a.what.startsWith('fence the cache'))?.ok).toBe(false);
+    expect(fence.fenced).toBe(false);
+  });
+
+  test('a planned switchover leaves the old primary’s cache to ElastiCache (it becomes a replica), and opening the gate gives the target’s cache user its access', async () => {
+    const w = new World();
+    w.heartbeats(20);
+    const result = await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const modified = w.aws.calls.filter((c) => c.command === 'ModifyUser' && !c.error).map((c) => `${c.caller}@${c.region}`);
+    expect(modified).toEqual([`OpenGate@${TARGET}`]);
+  });
+});

@@ -236,9 +236,10 @@ describe('RefreshGate, the gate keeper run every minute', () => {
     expect(await refresh(w, HOME)).toEqual({
       open: false,
       supersededBy: TARGET,
-      fenced: `${HOME_DB} read-only, 0 session(s) ended: ${TARGET} took the primary`,
+      fenced: `${HOME_DB} read-only, 0 session(s) ended; cache user mlp-tier1-app in ${HOME} fenced: no login, no command: ${TARGET} took the primary`,
     });
     expect(w.gate(HOME)).toBe(false);
+    expect(w.aws.cacheUsers.get(`${HOME}:mlp-tier1-app`)?.accessString).toBe('off ~* &* -@all');
     expect(w.aws.metrics.filter((m) => m.region === HOME && m.name === 'WriteGateOpen').at(-1)?.value).toBe(0);
     expect(() => w.db.write(HOME_DB, 'platform', 999, w.now().toISOString())).toThrow(/read-only/);
     expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);

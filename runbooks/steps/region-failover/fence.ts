@@ -1,5 +1,6 @@
 /** Phase 3: fence the old primary; in planned mode, wait until the target has caught up. */
 import { UpdateJobQueueCommand } from '@aws-sdk/client-batch';
+import { setCacheAccess } from '../../core/cache-access';
 import type { HeartbeatMark } from '../../core/database';
 import { ERROR, fail } from '../../core/errors';
 import { assertLockHeld, writeGate } from '../../core/state-table';
@@ -28,6 +29,14 @@ export const fenceSource: Step<FailoverState, NonNullable<FailoverState['fence']
       const { terminatedSessions } = await deps.database.fence(endpoint);
       return `${source.instanceIdentifier} read-only, ${terminatedSessions} session(s) ended`;
     }),
+    // Unplanned only: a planned switchover turns the old primary's cache into a replica of the new one.
+    ...(plan.mode === 'unplanned'
+      ? [
+          await attempt('fence the cache (its application user can neither log in nor run a command)', source.region, () =>
+            setCacheAccess(deps, source.region, 'fenced'),
+          ),
+        ]
+      : []),
     await attempt('disable the Batch queues', source.region, async () => {
       const queues = (await parameter(deps, source.region, 'compute', 'batch-queues')).split(',').filter(Boolean);
       for (const jobQueue of queues) {

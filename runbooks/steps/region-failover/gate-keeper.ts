@@ -1,4 +1,5 @@
 /** Every minute in every region: the write gate's lease, and the fence a superseded primary owes. */
+import { setCacheAccess } from '../../core/cache-access';
 import { clearFenceRequest, readFenceRequest, readGate, writeFenceRequest, writeGate } from '../../core/state-table';
 import { parameter, type Step } from '../../core/step';
 
@@ -46,10 +47,12 @@ export const refreshGate: Step<Record<string, never>, { open: boolean; supersede
   }
   const endpoint = endpointOf(region, instance);
   const { terminatedSessions } = await deps.database.fence(endpoint);
+  // Its cache holds what it had when it was cut off: no client reads it again until the region is primary again.
+  const cache = await setCacheAccess(deps, region, 'fenced');
   await clearFenceRequest(deps, region, stateTable);
   return {
     open,
     supersededBy: owed.supersededBy,
-    fenced: `${id} read-only, ${terminatedSessions} session(s) ended: ${owed.supersededBy} took the primary`,
+    fenced: `${id} read-only, ${terminatedSessions} session(s) ended; ${cache}: ${owed.supersededBy} took the primary`,
   };
 };

@@ -1,5 +1,6 @@
 /** Phase 5: open the write gate, verify a write, scale up. */
 import { DescribeNodegroupCommand, ListNodegroupsCommand, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
+import { setCacheAccess } from '../../core/cache-access';
 import { ERROR, fail } from '../../core/errors';
 import { assertLockHeld, readPrimary, readScaledFor, writeGate, writePrimary, writeScaledFor } from '../../core/state-table';
 import { aws, parameter, type Step } from '../../core/step';
@@ -16,6 +17,8 @@ export const openGate: Step<FailoverState, { openedAt: string; epoch: number }> 
   }
   // A planned fence is a database setting the replica received before its promotion: undo it here.
   await deps.database.unfence(plan.target);
+  // A region fenced when it was superseded (its cache too) takes writes again: its clients get the cache back.
+  await setCacheAccess(deps, plan.targetRegion, 'application');
   const recorded = await readPrimary(deps, plan.targetRegion, deps.env.stateTable);
   if (recorded?.region !== plan.targetRegion || recorded.instanceIdentifier !== plan.target.instanceIdentifier) {
     await writePrimary(deps, plan.targetRegion, deps.env.stateTable, {
