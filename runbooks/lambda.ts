@@ -14,7 +14,7 @@ const name = process.env.MLP_STEP as StepName | 'DatabaseAgent' | undefined;
 function stepHandler(): (event: never) => Promise<unknown> {
   if (name === 'DatabaseAgent') {
     const env = envFromProcess();
-    const local = directDatabasePlane(iamClientConfig(env.databaseUser, env.databaseName), env.databaseName);
+    const local = directDatabasePlane(iamClientConfig(env.databaseUser, env.databaseName));
     return (event: never) => runAgentOperation(local, env.region, event);
   }
   const step = name ? STEPS[name] : undefined;

@@ -43,6 +43,7 @@ import { pascalCase } from '../../constructs/private/ids';
 import { acknowledgeWildcardResource } from '../../constructs/private/nag';
 import { regionalApiDomainName } from '../../constructs/routing';
 import { platformCharts, type ServiceSpec } from '../../constructs/workloads';
+import { applicationRole } from '../../runbooks/core/database-bootstrap';
 import {
   artifactBucketName,
   clusterName,
@@ -476,7 +477,7 @@ export class ComputeStack extends RegionalStack {
 
   /** IAM database authentication as the service's own database user, directly or through the pooler. */
   private grantPostgres(role: iam.Role, data: DataStack, service: string): void {
-    const user = `mlp_${service.replace(/-/g, '_')}`;
+    const user = applicationRole(service);
     data.postgres.grantConnect(role, user);
     data.readScaling?.grantConnectThroughProxy(role, user);
   }

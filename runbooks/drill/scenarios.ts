@@ -1,10 +1,14 @@
+import pg from 'pg';
 import { type PlatformConfig, resolvePlatformConfig, type TierName } from '../../lib/config';
 import { runbookNames } from '../../lib/config/naming';
 import { CLIENT_MAX_ATTEMPTS, CLIENT_TIMEOUTS } from '../core/clients';
+import { HEARTBEAT_SQL } from '../core/database';
+import { APPLICATION_ROLES } from '../core/database-bootstrap';
 import { ERROR } from '../core/errors';
 import { dnsTail } from '../local/fake-aws';
 import type { LocalRunResult, LocalStateMachine } from '../local/local-runbooks';
 import { STEPS } from '../steps';
+import { CLIENT_ROLE, DRILL_DATABASE, DRILL_USER } from './local-postgres';
 import { type DrillWorld, HeartbeatWriter } from './world';
 
 export const DRILL_SCENARIOS = [
@@ -15,6 +19,7 @@ export const DRILL_SCENARIOS = [
   'throttling',
   'stuck-promotion',
   'zombie-primary',
+  'fence-override',
   'concurrent-execution',
   'failback',
   'az-failover',
@@ -130,18 +135,104 @@ function pinnedClient(world: DrillWorld, region: string): HeartbeatWriter {
       open: async () => undefined,
       write: (_region, seq, writtenAt) =>
         world.postgres
-          .query(region, 'INSERT INTO mlp_dr.heartbeat (writer, seq, written_at, region) VALUES ($1, $2, $3, $4)', [
-            'pinned',
-            seq,
-            writtenAt,
+          .query(
             region,
-          ])
+            'INSERT INTO mlp_dr.heartbeat (writer, seq, written_at, region) VALUES ($1, $2, $3, $4)',
+            ['pinned', seq, writtenAt, region],
+            { user: CLIENT_ROLE },
+          )
           .then(() => undefined),
       close: async () => undefined,
     },
     () => region,
     () => world.platform.now(),
   ).start();
+}
+
+/** A second database of the platform's, where the override client also tries to write. */
+const SECOND_DATABASE = 'mlp_tracking';
+
+/** A session of the drill's client role on one database of one region's server. */
+async function clientSession(world: DrillWorld, region: string, database = DRILL_DATABASE): Promise<pg.Client> {
+  const client = new pg.Client({
+    ...world.postgres.clientConfig(region, { user: CLIENT_ROLE, database }),
+    connectionTimeoutMillis: 1_000,
+    query_timeout: 2_000,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
+}
+
+/**
+ * What a client pinned to a fenced primary tries, in its sessions opened before the fence and in
+ * new ones: read-only off for its session, a READ WRITE transaction, a new connection, a write in
+ * another database. Returns each attempt and whether the server accepted the write.
+ */
+async function overrideAttempts(
+  world: DrillWorld,
+  region: string,
+  sessions: { main: pg.Client; second: pg.Client },
+): Promise<{ attempt: string; accepted: boolean; error?: string }[]> {
+  const insert = (client: pg.Client, seq: number) =>
+    client.query(HEARTBEAT_SQL.insert, ['override', seq, world.platform.now().toISOString(), region]).then(() => undefined);
+  const fresh = async (database: string, work: (client: pg.Client) => Promise<void>) => {
+    const client = await clientSession(world, region, database);
+    try {
+      await work(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+  const attempts: [string, () => Promise<void>][] = [
+    [
+      'SET default_transaction_read_only = off in the session opened before the fence',
+      async () => {
+        await sessions.main.query('SET default_transaction_read_only = off');
+        await insert(sessions.main, 1);
+      },
+    ],
+    [
+      'a write in the second database’s session opened before the fence',
+      () => sessions.second.query('INSERT INTO runs (id) VALUES (1)').then(() => undefined),
+    ],
+    [
+      'BEGIN READ WRITE in a new connection',
+      () =>
+        fresh(DRILL_DATABASE, async (client) => {
+          await client.query('BEGIN READ WRITE');
+          await insert(client, 2);
+          await client.query('COMMIT');
+        }),
+    ],
+    [
+      'SET default_transaction_read_only = off in a new connection',
+      () =>
+        fresh(DRILL_DATABASE, async (client) => {
+          await client.query('SET default_transaction_read_only = off');
+          await insert(client, 3);
+        }),
+    ],
+    [
+      'a new connection to the second database',
+      () => fresh(SECOND_DATABASE, (client) => client.query('INSERT INTO runs (id) VALUES (2)').then(() => undefined)),
+    ],
+  ];
+  const results: { attempt: string; accepted: boolean; error?: string }[] = [];
+  for (const [attempt, work] of attempts) {
+    try {
+      await work();
+      results.push({ attempt, accepted: true });
+    } catch (error) {
+      results.push({ attempt, accepted: false, error: (error as Error).message });
+    }
+  }
+  return results;
 }
 
 /** A client of the platform pinned to one region's cache, authenticated as its application user, writing every 100 ms. */
@@ -417,6 +508,70 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             name: 'no split brain: after the fence the old primary acknowledged no write',
             held: fencedAt !== undefined && after.length === 0,
             detail: `the pinned client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
+          },
+        ],
+      };
+    },
+  },
+
+  'fence-override': {
+    summary:
+      'A planned RegionFailover fences the old primary while a client pinned to it holds sessions in two databases; after the fence it tries read-only off, BEGIN READ WRITE, new connections and the second database: no write is accepted.',
+    defaultLayout: { tier: 'tier1' },
+    minRegions: 2,
+    async run(world) {
+      const roles = rolesOf(world);
+      // The client's table in the second database, created before the fence, replicated with the rest.
+      const setup = await clientSession(world, roles.primary, SECOND_DATABASE);
+      await setup.query('CREATE TABLE IF NOT EXISTS runs (id int)');
+      await setup.end();
+      await warmUp(world);
+      const sessions = {
+        main: await clientSession(world, roles.primary),
+        second: await clientSession(world, roles.primary, SECOND_DATABASE),
+      };
+      world.log(`a client pinned to ${roles.primary} holds sessions in ${DRILL_DATABASE} and ${SECOND_DATABASE}`);
+      const fault = markFault(world);
+      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'planned', targetRegion: roles.target }, roles.target);
+      const attempts = await overrideAttempts(world, roles.primary, sessions);
+      await Promise.all([sessions.main.end().catch(() => undefined), sessions.second.end().catch(() => undefined)]);
+      for (const a of attempts) world.log(`  override: ${a.attempt}: ${a.accepted ? 'ACCEPTED' : `refused (${a.error})`}`);
+      const accepted = attempts.filter((a) => a.accepted);
+      const [written] = await world.postgres.query<{ n: number }>(
+        roles.primary,
+        "SELECT count(*)::int AS n FROM mlp_dr.heartbeat WHERE writer = 'override'",
+        [],
+        { user: DRILL_USER },
+      );
+      const loginable = await world.postgres.query<{ rolname: string }>(
+        roles.primary,
+        'SELECT rolname FROM pg_roles WHERE rolname = ANY($1) AND rolcanlogin',
+        [[...APPLICATION_ROLES]],
+      );
+      return {
+        ...base(world, roles, true),
+        ...fault,
+        last,
+        invariants: [
+          {
+            name: 'no override attempt wrote on the fenced old primary',
+            held: last.status === 'SUCCEEDED' && accepted.length === 0 && written?.n === 0,
+            detail: `${attempts.length} attempt(s), ${accepted.length} accepted${accepted.length ? `: ${accepted.map((a) => a.attempt).join('; ')}` : ''}; ${written?.n ?? '?'} override row(s) on ${roles.primary}`,
+          },
+          {
+            name: 'the sessions opened before the fence were ended',
+            held: attempts.slice(0, 2).every((a) => !a.accepted && /terminat|Connection terminated|not queryable/i.test(a.error ?? '')),
+            detail: attempts
+              .slice(0, 2)
+              .map((a) => `${a.attempt}: ${a.error ?? 'accepted'}`)
+              .join('; '),
+          },
+          {
+            name: 'every application role of the old primary is NOLOGIN',
+            held: loginable.length === 0,
+            detail: loginable.length
+              ? `still LOGIN: ${loginable.map((r) => r.rolname).join(', ')}`
+              : `${APPLICATION_ROLES.length} role(s) NOLOGIN`,
           },
         ],
       };

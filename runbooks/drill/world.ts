@@ -6,7 +6,7 @@ import type { DeployedAssembly } from '../local/deployed-assembly';
 import type { LocalRunResult, TaskRecord } from '../local/local-runbooks';
 import { SimulatedPlatform } from '../local/simulated-platform';
 import { Blackhole } from './blackhole';
-import { DRILL_DATABASE, DRILL_USER, LocalPostgresCluster } from './local-postgres';
+import { CLIENT_ROLE, DRILL_DATABASE, DRILL_USER, LocalPostgresCluster } from './local-postgres';
 import { findCacheServer, LocalCacheCluster } from './local-redis';
 
 export const HEARTBEAT_INTERVAL_MS = 100;
@@ -41,7 +41,11 @@ class PostgresSink implements HeartbeatSink {
     private readonly writer: string,
   ) {}
   async open(region: string): Promise<void> {
-    const client = new pg.Client({ ...this.cluster.clientConfig(region), connectionTimeoutMillis: 500, query_timeout: 500 });
+    const client = new pg.Client({
+      ...this.cluster.clientConfig(region, { user: CLIENT_ROLE }),
+      connectionTimeoutMillis: 500,
+      query_timeout: 500,
+    });
     client.on('error', () => undefined);
     this.client = client;
     await client.connect();
@@ -172,17 +176,15 @@ export class DrillWorld {
     readonly cacheServer: string | undefined,
   ) {
     const { config } = options;
-    const plane = directDatabasePlane(
-      async (endpoint) => ({
-        host: endpoint.host,
-        port: endpoint.port,
-        user: DRILL_USER,
-        database: DRILL_DATABASE,
-        connectionTimeoutMillis: 1_000,
-        query_timeout: 2_000,
-      }),
-      DRILL_DATABASE,
-    );
+    // The runbooks connect as their own role, exactly as the bootstrap plan made it.
+    const plane = directDatabasePlane(async (endpoint) => ({
+      host: endpoint.host,
+      port: endpoint.port,
+      user: DRILL_USER,
+      database: DRILL_DATABASE,
+      connectionTimeoutMillis: 1_000,
+      query_timeout: 2_000,
+    }));
     const primary = config.primaryRegion.name;
     this.synthesize = options.synthesize;
     this.platform = new SimulatedPlatform({ config, assembly: options.synthesize(config), database: plane, clock: 'wall' });
@@ -237,8 +239,7 @@ export class DrillWorld {
         const [region, userId] = key.split(':') as [string, string];
         await cache?.setUser(region, userId, user.accessString);
       }
-      await postgres.query(primary, HEARTBEAT_SQL.schema);
-      await postgres.query(primary, HEARTBEAT_SQL.table);
+      await postgres.prepareHeartbeats(primary);
       return world;
     } catch (error) {
       await cache?.stop();
@@ -332,9 +333,12 @@ export class DrillWorld {
 
   /** The platform writer's sequence numbers a region's PostgreSQL holds. */
   async heartbeatsOn(region: string): Promise<Set<number>> {
-    const rows = await this.postgres.query<{ seq: string }>(region, 'SELECT seq FROM mlp_dr.heartbeat WHERE writer = $1', [
-      PLATFORM_WRITER,
-    ]);
+    const rows = await this.postgres.query<{ seq: string }>(
+      region,
+      'SELECT seq FROM mlp_dr.heartbeat WHERE writer = $1',
+      [PLATFORM_WRITER],
+      { user: DRILL_USER },
+    );
     return new Set(rows.map((r) => Number(r.seq)));
   }
 

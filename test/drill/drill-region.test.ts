@@ -89,6 +89,15 @@ test('zombie-primary: no write accepted by the old primary after the fence', asy
   expect(report.invariants.find((i) => i.name.includes('after the fence'))?.detail).toMatch(/, 0 sent after the fence/);
 });
 
+test('fence-override: after a planned fence, nothing a client pinned to the old primary tries writes', async () => {
+  const report = await drill('fence-override');
+  expect(failed(report)).toEqual([]);
+  expect(report).toMatchObject({ primaryAfter: 'us-west-2', status: 'SUCCEEDED' });
+  expect(report.invariants.find((i) => i.name === 'no override attempt wrote on the fenced old primary')?.detail).toMatch(
+    /^5 attempt\(s\), 0 accepted; 0 override row\(s\)/,
+  );
+});
+
 test('three-regions: tier3 fails over to the second secondary and re-points the other', async () => {
   const report = await drill('three-regions');
   expect(failed(report)).toEqual([]);

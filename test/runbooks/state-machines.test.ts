@@ -37,7 +37,7 @@ describe('RegionFailover through aws-local-stepfunctions, the synthesized defini
     expect(w.aws.queues.get(`${TARGET}:mlp-tier1-priority-high`)).toBe('ENABLED');
     expect(generalNodes(w)).toBe(9);
     // The old primary took no write after the fence.
-    expect(() => w.db.write(HOME_DB, 'platform', 999, w.now().toISOString())).toThrow(/read-only/);
+    expect(() => w.db.write(HOME_DB, 'platform', 999, w.now().toISOString())).toThrow(/not permitted to log in/);
     const output = result.output as {
       verify: { rpo: { lostWrites: number } };
       report: { rpo: { lostWrites: number }; nextDeploy: string };
@@ -203,7 +203,7 @@ describe('AzFailover and Failback', () => {
     expect(w.aws.instances.get(`${HOME}:${rebuilt}`)?.source).toBeUndefined();
     expect(w.gate(HOME)).toBe(true);
     expect(w.gate(TARGET)).toBe(false);
-    expect(() => w.db.write(TARGET_DB, 'platform', 999, w.now().toISOString())).toThrow(/read-only/);
+    expect(() => w.db.write(TARGET_DB, 'platform', 999, w.now().toISOString())).toThrow(/not permitted to log in/);
     const switchover = (result.output as { switchover: { status: string } }).switchover;
     expect(switchover.status).toBe('SUCCEEDED');
   });
@@ -236,12 +236,12 @@ describe('RefreshGate, the gate keeper run every minute', () => {
     expect(await refresh(w, HOME)).toEqual({
       open: false,
       supersededBy: TARGET,
-      fenced: `${HOME_DB} read-only, 0 session(s) ended; cache user mlp-tier1-app in ${HOME} fenced: no login, no command: ${TARGET} took the primary`,
+      fenced: `${HOME_DB} fenced (application roles NOLOGIN), 0 session(s) ended; cache user mlp-tier1-app in ${HOME} fenced: no login, no command: ${TARGET} took the primary`,
     });
     expect(w.gate(HOME)).toBe(false);
     expect(w.aws.cacheUsers.get(`${HOME}:mlp-tier1-app`)?.accessString).toBe('off ~* &* -@all');
     expect(w.aws.metrics.filter((m) => m.region === HOME && m.name === 'WriteGateOpen').at(-1)?.value).toBe(0);
-    expect(() => w.db.write(HOME_DB, 'platform', 999, w.now().toISOString())).toThrow(/read-only/);
+    expect(() => w.db.write(HOME_DB, 'platform', 999, w.now().toISOString())).toThrow(/not permitted to log in/);
     expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);
     // The newer gate stays open, and the next minute owes nothing.
     expect(await refresh(w, TARGET)).toEqual({ open: true });

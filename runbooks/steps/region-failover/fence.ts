@@ -9,7 +9,7 @@ import { type Attempt, attempt, aws, parameter, type Step } from '../../core/ste
 import { type FailoverState, lockOf, planOf, publishGate } from './plan';
 /**
  * Fence the old primary before anything is promoted: close its write gate, make its database
- * read-only and end its client sessions, stop its Batch queues. Planned mode needs every fence; in
+ * NOLOGIN for every application role and end their sessions, stop its Batch queues. Planned mode needs every fence; in
  * unplanned mode each is tried once and what could not be reached is recorded for the report.
  */
 export const fenceSource: Step<FailoverState, NonNullable<FailoverState['fence']>> = async ({ state, execution }, deps) => {
@@ -24,10 +24,10 @@ export const fenceSource: Step<FailoverState, NonNullable<FailoverState['fence']
       await publishGate(deps, source.region, false);
       return `gate of ${source.region} closed under epoch ${epoch}`;
     }),
-    await attempt('make the database read-only and end its sessions', source.region, async () => {
+    await attempt('fence the database: application roles NOLOGIN, their sessions ended', source.region, async () => {
       const endpoint = source.endpoint ?? fail(ERROR.unreachable, `${source.instanceIdentifier} was not reachable at preflight`);
       const { terminatedSessions } = await deps.database.fence(endpoint);
-      return `${source.instanceIdentifier} read-only, ${terminatedSessions} session(s) ended`;
+      return `${source.instanceIdentifier} fenced (application roles NOLOGIN), ${terminatedSessions} session(s) ended`;
     }),
     // Unplanned only: a planned switchover turns the old primary's cache into a replica of the new one.
     ...(plan.mode === 'unplanned'

@@ -8,7 +8,7 @@ import { describeInstance, endpointOf, publishGate } from './plan';
  * The gate keeper: republish this region's recorded gate every minute, so an open gate is a lease.
  * An open gate is kept only while no other region's gate was opened after it: a former primary that
  * comes back after an unplanned failover (its gate could not be closed then) closes its own, and
- * owes a fence of its database (read-only, sessions ended), retried every minute until it lands, so
+ * owes a fence of its database (application roles NOLOGIN, sessions ended) and of its cache, retried every minute until it lands, so
  * a client still pinned to it cannot write there either. Regions that do not answer are skipped: a
  * gate is never closed on a guess.
  */
@@ -53,6 +53,6 @@ export const refreshGate: Step<Record<string, never>, { open: boolean; supersede
   return {
     open,
     supersededBy: owed.supersededBy,
-    fenced: `${id} read-only, ${terminatedSessions} session(s) ended; ${cache}: ${owed.supersededBy} took the primary`,
+    fenced: `${id} fenced (application roles NOLOGIN), ${terminatedSessions} session(s) ended; ${cache}: ${owed.supersededBy} took the primary`,
   };
 };
