@@ -264,7 +264,7 @@ describe('RefreshGate, the gate keeper run every minute', () => {
     expect(w.gate(HOME)).toBe(false); // the gate closes first: routing stops whatever the database does
     expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.get('fence')?.instanceIdentifier).toEqual({ S: HOME_DB });
     w.db.unreachable.delete(HOME);
-    expect(await refresh(w, HOME)).toMatchObject({ open: false, fenced: expect.stringContaining(`${HOME_DB} read-only`) });
+    expect(await refresh(w, HOME)).toMatchObject({ open: false, fenced: expect.stringContaining(`${HOME_DB} fenced (application roles NOLOGIN)`) });
     expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);
   });
 
