@@ -103,7 +103,8 @@ export class LocalCacheCluster implements OwnedServers {
     const client = new Redis({
       host: '127.0.0.1',
       port: this.server(region).port,
-      ...(user ? { username: user, password: 'iam-auth-token' } : {}),
+      // The application user holds no @dangerous command, INFO (ioredis's ready check) among them.
+      ...(user ? { username: user, password: 'iam-auth-token', enableReadyCheck: false } : {}),
       lazyConnect: true,
       connectTimeout: 500,
       commandTimeout: 500,

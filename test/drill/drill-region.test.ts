@@ -103,4 +103,4 @@ test('three-regions: tier3 fails over to the second secondary and re-points the 
   expect(failed(report)).toEqual([]);
   expect(report.regions).toEqual(['us-east-1', 'us-west-2', 'eu-west-1']);
   expect(report.primaryAfter).toBe('eu-west-1');
-});
+}, 180_000); // the re-pointing deploy is synthesized during the run (no gated layout has its context)
