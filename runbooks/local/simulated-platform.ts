@@ -354,7 +354,7 @@ export class SimulatedPlatform {
     const fn = this.deployed(region, step);
     let clients = this.clients.get(fn.principal.sessionArn + region);
     if (!clients) {
-      clients = this.aws.asClients(fn.principal);
+      clients = this.aws.asClients(fn.principal, region);
       this.clients.set(fn.principal.sessionArn + region, clients);
     }
     const database = routedDatabasePlane(this.authorizedPlane(fn.principal, region), region, this.tier, clients);

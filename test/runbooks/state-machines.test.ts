@@ -243,7 +243,7 @@ describe('RefreshGate, the gate keeper run every minute', () => {
     expect(() => w.db.write(HOME_DB, 'platform', 999, w.now().toISOString())).toThrow(/read-only/);
     expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);
     // The newer gate stays open, and the next minute owes nothing.
-    expect(await refresh(w, TARGET)).toEqual({ open: true });
+    expect(await refresh(w, TARGET)).toMatchObject({ open: true, lease: { held: true } });
     expect(await refresh(w, HOME)).toEqual({ open: false });
   });
 
@@ -277,14 +277,14 @@ describe('RefreshGate, the gate keeper run every minute', () => {
     expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);
   });
 
-  test('keeps its gate open when the other regions do not answer: never closed on a guess', async () => {
+  test('with two regions, keeps its gate open when the other region does not answer: its own table holds the lease', async () => {
     const w = world();
     w.aws.tables.set(
       `${HOME}:mlp-tier1-dr-state`,
       new Map([['gate', { pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '0' }, updatedAt: { S: w.now().toISOString() } }]]),
     );
     w.aws.unreachable.add(TARGET);
-    expect(await refresh(w, HOME)).toEqual({ open: true });
+    expect(await refresh(w, HOME)).toEqual({ open: true, lease: { renewed: [HOME], held: true } });
     expect(w.gate(HOME)).toBe(true);
   });
 });
