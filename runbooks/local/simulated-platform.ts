@@ -458,6 +458,23 @@ export class SimulatedPlatform {
     return created;
   }
 
+  /**
+   * Run `work` every `seconds` of this platform's clock, `times` times, in step with the executions
+   * running meanwhile (the same virtual scheduler): an EventBridge Scheduler rule, as the drill needs one.
+   */
+  async repeat(seconds: number, times: number, work: () => Promise<void>): Promise<void> {
+    this.scheduler.enter();
+    try {
+      for (let i = 0; i < times; i++) {
+        this.scheduler.leave();
+        await this.scheduler.sleepUntil(this.now().getTime() + seconds * 1000);
+        await work();
+      }
+    } finally {
+      this.scheduler.leave();
+    }
+  }
+
   /** The order in which calls of these commands reached AWS. */
   order(...commands: string[]): string[] {
     return this.aws.calls.filter((c) => !c.error && commands.includes(c.command)).map((c) => `${c.command}@${c.region}`);

@@ -157,7 +157,8 @@ describe('RegionFailover through aws-local-stepfunctions, the synthesized defini
 
 describe('re-running after a crash at each step converges', () => {
   // Every state of the failover's outline (the report's state is named by outcome).
-  const steps = RUNBOOK_OUTLINES['region-failover'].steps.filter((step) => step !== 'Report');
+  // WaitOutWriteLease runs in unplanned mode only: tier-lock.test.ts crashes there.
+  const steps = RUNBOOK_OUTLINES['region-failover'].steps.filter((step) => step !== 'Report' && step !== 'WaitOutWriteLease');
   test.each(steps)('crash at %s, then a new execution', async (crashAt) => {
     const w = world();
     w.heartbeats(20);

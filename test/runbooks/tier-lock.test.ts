@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { leaseQuorum, lockQuorum } from '../../runbooks/core/tier-lock';
 import { WRITE_LEASE } from '../../runbooks/definitions/catalogue';
 import { STEPS } from '../../runbooks/steps';
-import { World } from './world';
+import { HOME, TARGET, World } from './world';
 
 const FAILOVER = 'mlp-tier3-region-failover';
 const schedule = { state: {}, execution: { id: 'schedule', startTime: '' } } as never;
@@ -126,4 +126,23 @@ describe('the write lease (three regions)', () => {
     expect(refresh).toMatchObject({ open: false, supersededBy: expect.stringContaining('the write lease is revoked') });
     expect(w.gate(home)).toBe(false);
   });
+});
+
+test('an unplanned failover that dies while waiting out the lease is re-run: the new one takes the lock over and waits the bound again', async () => {
+  const w = new World();
+  w.heartbeats(20, 1);
+  w.aws.unreachable.add(HOME);
+  w.db.unreachable.add(HOME);
+  const failover = 'mlp-tier1-region-failover';
+  const first = await w.run(
+    failover,
+    { mode: 'unplanned', targetRegion: TARGET },
+    { beforeTask: (state) => (state === 'WaitOutWriteLease' ? 'crash' : undefined) },
+  );
+  expect(first.status).toBe('ABORTED');
+  const second = await w.run(failover, { mode: 'unplanned', targetRegion: TARGET });
+  expect(second.status, second.cause).toBe('SUCCEEDED');
+  expect(second.output).toMatchObject({ leaseWait: { boundSeconds: WRITE_LEASE.boundSeconds } });
+  expect(w.order('PromoteReadReplica')).toHaveLength(1);
+  expect(w.gate(TARGET)).toBe(true);
 });
