@@ -36,8 +36,8 @@ export const refreshGate: Step<
       ? newer.other
       : lease && !lease.held
         ? lease.superseded.length > 0
-          ? `${lease.superseded.map((s) => `${s.lease?.region ?? 'another region'} (epoch ${s.lease?.epoch ?? '?'} in ${s.region})`).join(', ')}: the write lease is revoked`
-          : `no one: the write lease was renewed in ${lease.renewed.length} of ${regions.length} state tables, it needs ${lease.quorum}`
+          ? `the write lease is revoked: ${lease.superseded.map((s) => `${s.lease?.region ?? 'another region'} holds it under epoch ${s.lease?.epoch ?? '?'} in ${s.region}`).join(', ')}`
+          : `the write lease was lost: renewed in ${lease.renewed.length} of ${regions.length} state tables, ${lease.quorum} needed`
         : undefined;
     if (lost) {
       // The database to fence is the one that was primary here, whatever replaces it later.
@@ -67,7 +67,7 @@ export const refreshGate: Step<
   return {
     open,
     supersededBy: owed.supersededBy,
-    fenced: `${id} read-only, ${terminatedSessions} session(s) ended: ${owed.supersededBy} took the primary`,
+    fenced: `${id} read-only, ${terminatedSessions} session(s) ended: ${regions.includes(owed.supersededBy) ? `${owed.supersededBy} took the primary` : owed.supersededBy}`,
     ...leaseOut,
   };
 };
