@@ -15,7 +15,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type RunbookName, runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
 import { type Access, type DeclaredResource, declaredCalls } from '../../runbooks/definitions/access';
-import { STEP_SPECS } from '../../runbooks/definitions/catalogue';
+import { STEP_SPECS, WRITE_LEASE } from '../../runbooks/definitions/catalogue';
 import type { StepName } from '../../runbooks/steps';
 import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../private/kms';
 import { acknowledgeNist, nagResourceName } from '../private/nag';
@@ -236,7 +236,7 @@ export class RunbookSet extends Construct implements IRunbookSet {
         description: `Invokes the ${step} runbook step every minute`,
       });
       new scheduler.Schedule(this, scheduleId, {
-        schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+        schedule: scheduler.ScheduleExpression.rate(Duration.seconds(WRITE_LEASE.renewalSeconds)),
         target: new schedulerTargets.LambdaInvoke(functions[step], { retryAttempts: 0, role }),
         description: STEP_SPECS[step].summary.slice(0, 512),
       });

@@ -65,7 +65,8 @@ function start(scope: Construct): sfn.Pass {
 
 /**
  * `RegionFailover`, input `{ mode: 'preflight' | 'planned' | 'unplanned', targetRegion, override?, faultDetectedAt? }`:
- * preflight -> lock -> fence the old primary -> (planned: wait until caught up) -> promote every tier
+ * preflight -> lock -> fence the old primary -> (planned: wait until caught up; unplanned: wait out the
+ * old primary's write lease when it could not be fenced) -> promote every tier
  * in parallel -> open the target's write gate -> verify a write -> scale -> release -> report.
  * Any failure before the gate opens leaves it closed: release the lock, report, fail.
  */
@@ -90,7 +91,12 @@ export function regionFailoverDefinition(scope: Construct, functions: StepFuncti
   const reportPreflight = t('ReportPreflight', 'Report', 'report').next(new sfn.Succeed(scope, 'PreflightReported'));
 
   const lock = t('AcquireLock', 'AcquireLock', 'lock');
-  lock.addCatch(t('ReportRefused', 'Report', 'report').next(refused), { errors: [ERROR.lockHeld], resultPath: ERROR_PATH });
+  // A refused execution gives back whatever table it claimed before it lost the race (tier-lock.ts).
+  const reportRefused = t('ReportRefused', 'Report', 'report').next(refused);
+  const releaseAfterRefusal = t('ReleaseLockAfterRefusal', 'ReleaseLock', 'release');
+  releaseAfterRefusal.addCatch(reportRefused, { resultPath: '$.releaseError' });
+  releaseAfterRefusal.next(reportRefused);
+  lock.addCatch(releaseAfterRefusal, { errors: [ERROR.lockHeld], resultPath: ERROR_PATH });
   lock.addCatch(reportFailure, { resultPath: ERROR_PATH });
 
   const fence = onFailure(t('FenceSource', 'FenceSource', 'fence'));
@@ -121,9 +127,11 @@ export function regionFailoverDefinition(scope: Construct, functions: StepFuncti
   const release = t('ReleaseLock', 'ReleaseLock', 'release');
   const done = t('ReportSuccess', 'Report', 'report').next(new sfn.Succeed(scope, 'FailedOver'));
 
+  // Unplanned: a source that could not be fenced is excluded by time, its write lease waited out.
+  const leaseWait = onFailure(t('WaitOutWriteLease', 'WaitOutWriteLease', 'leaseWait'));
   const afterFence = new sfn.Choice(scope, 'PlannedMode?')
     .when(sfn.Condition.stringEquals('$.input.mode', 'planned'), caughtUp.next(promote))
-    .otherwise(promote);
+    .otherwise(leaseWait.next(promote));
   promote.next(openGate).next(verify).next(scale).next(release).next(done);
 
   return start(scope)

@@ -15,7 +15,9 @@ import { ERROR, fail, normaliseAwsError } from './errors';
  * - `epoch`: a counter, one more per lock taken, so every change carries an order;
  * - `gate`: whether this region's write gate is open, and under which epoch;
  * - `primary`: the region a runbook last made primary, and under which epoch;
- * - `fence`: this region's database must be fenced (its gate was superseded), until that is done.
+ * - `fence`: this region's database must be fenced (its gate was superseded), until that is done;
+ * - `lease`: the write lease of the region holding the primary's gate, renewed every minute.
+ * The lock and the lease span the tier: see `tier-lock.ts`.
  */
 export interface LockItem {
   readonly owner: string;
@@ -61,71 +63,64 @@ export async function readLock(deps: RunbookDeps, region: string, table: string)
   return item ? { owner: str(item, 'owner'), epoch: num(item, 'epoch'), since: str(item, 'since') } : undefined;
 }
 
+/** This table's epoch counter: the newest epoch a lock was taken under here. */
+export async function readEpochCounter(deps: RunbookDeps, region: string, table: string): Promise<number> {
+  const item = await getItem(deps, region, table, 'epoch');
+  return item ? num(item, 'value') : 0;
+}
+
 /**
- * Take the lock for `owner` if it is free or `staleOwner` (an execution no longer running) holds
- * it. Conditional, so of two executions racing for it exactly one wins. Returns the new epoch:
- * above this region's last one and above `atLeast` (the newest epoch seen in any region), since
- * each region counts its own and a runbook started here must outrank what one started elsewhere did.
+ * Claim this table's lock for `owner` under `epoch`: the lock item if it is free, held by
+ * `staleOwner` (an execution no longer running) or already by `owner`, then the epoch counter if
+ * it is below `epoch`. Both writes are conditional, so of two executions racing for one table
+ * exactly one claims it. Returns false when another execution claimed it first (nothing of this
+ * execution's is left in the table then).
  */
-export async function takeLock(
+export async function claimLock(
   deps: RunbookDeps,
   region: string,
   table: string,
   owner: string,
+  epoch: number,
   staleOwner?: string,
-  atLeast = 0,
-): Promise<number> {
+): Promise<boolean> {
   const client = deps.clients.dynamodb(region);
-  const counter = await call(region, () =>
-    client.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: { pk: s('epoch') },
-        UpdateExpression: 'ADD #v :one',
-        ExpressionAttributeNames: { '#v': 'value' },
-        ExpressionAttributeValues: { ':one': n(1) },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    ),
-  );
-  let epoch = Number(counter.Attributes?.value?.N);
-  if (epoch <= atLeast) {
-    try {
-      await call(region, () =>
-        client.send(
-          new UpdateItemCommand({
-            TableName: table,
-            Key: { pk: s('epoch') },
-            UpdateExpression: 'SET #v = :next',
-            ConditionExpression: '#v = :mine',
-            ExpressionAttributeNames: { '#v': 'value' },
-            ExpressionAttributeValues: { ':next': n(atLeast + 1), ':mine': n(epoch) },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return fail(ERROR.lockHeld, 'another execution took the runbook lock first');
-      throw error;
-    }
-    epoch = atLeast + 1;
-  }
   try {
     await call(region, () =>
       client.send(
         new PutItemCommand({
           TableName: table,
           Item: { pk: s('lock'), owner: s(owner), epoch: n(epoch), since: s(deps.now().toISOString()) },
-          ConditionExpression: staleOwner ? '#o = :stale' : 'attribute_not_exists(pk)',
-          ExpressionAttributeNames: staleOwner ? { '#o': 'owner' } : undefined,
-          ExpressionAttributeValues: staleOwner ? { ':stale': s(staleOwner) } : undefined,
+          ConditionExpression: staleOwner ? 'attribute_not_exists(pk) OR #o = :stale OR #o = :me' : 'attribute_not_exists(pk) OR #o = :me',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: staleOwner ? { ':stale': s(staleOwner), ':me': s(owner) } : { ':me': s(owner) },
         }),
       ),
     );
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return fail(ERROR.lockHeld, 'another execution took the runbook lock first');
+    if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
-  return epoch;
+  try {
+    await call(region, () =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: s('epoch') },
+          UpdateExpression: 'SET #v = :epoch',
+          ConditionExpression: 'attribute_not_exists(pk) OR #v < :epoch',
+          ExpressionAttributeNames: { '#v': 'value' },
+          ExpressionAttributeValues: { ':epoch': n(epoch) },
+        }),
+      ),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // Another execution counted this epoch here first: give the table back.
+    await releaseLock(deps, region, table, owner);
+    return false;
+  }
+  return true;
 }
 
 /** Release the lock if `owner` still holds it; releasing a lock already gone is fine. */
@@ -149,14 +144,43 @@ export async function releaseLock(deps: RunbookDeps, region: string, table: stri
   }
 }
 
-/** Fails with `StaleEpoch` unless `owner` still holds the lock under `epoch`. */
-export async function assertLockHeld(deps: RunbookDeps, region: string, table: string, owner: string, epoch: number): Promise<void> {
-  const lock = await readLock(deps, region, table);
-  if (!lock || lock.owner !== owner || lock.epoch !== epoch) {
-    fail(
-      ERROR.staleEpoch,
-      `the runbook lock is now ${lock ? `held by ${lock.owner} under epoch ${lock.epoch}` : 'free'}, not by this execution under epoch ${epoch}`,
+/**
+ * The write lease in one table: the region holding the primary's write gate renews it every minute
+ * under its gate's epoch; an unplanned failover revokes it under its own, newer epoch.
+ */
+export interface LeaseItem {
+  readonly region: string;
+  readonly epoch: number;
+  readonly renewedAt: string;
+}
+
+export async function readLease(deps: RunbookDeps, region: string, table: string): Promise<LeaseItem | undefined> {
+  const item = await getItem(deps, region, table, 'lease');
+  return item ? { region: str(item, 'region'), epoch: num(item, 'epoch'), renewedAt: str(item, 'renewedAt') } : undefined;
+}
+
+/**
+ * Write the lease in one table for `holder` under `epoch`: lands if the table's lease is older, or
+ * the holder's own under the same epoch. Returns false when a newer epoch (or another region under
+ * the same one) holds it.
+ */
+export async function writeLease(deps: RunbookDeps, region: string, table: string, holder: string, epoch: number): Promise<boolean> {
+  try {
+    await call(region, () =>
+      deps.clients.dynamodb(region).send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { pk: s('lease'), region: s(holder), epoch: n(epoch), renewedAt: s(deps.now().toISOString()) },
+          ConditionExpression: 'attribute_not_exists(pk) OR epoch < :epoch OR (epoch = :epoch AND #r = :holder)',
+          ExpressionAttributeNames: { '#r': 'region' },
+          ExpressionAttributeValues: { ':epoch': n(epoch), ':holder': s(holder) },
+        }),
+      ),
     );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
 }
 

@@ -58,6 +58,7 @@ export type Access =
   | 'state-write'
   | 'state-count'
   | 'state-delete'
+  | 'lock-release'
   | 'describe-executions'
   | 'read-execution-history'
   | 'cache-promote'
@@ -152,12 +153,18 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
     case 'state-read':
     case 'state-write':
     case 'state-count':
-    case 'state-delete': {
-      // Every region's gate and primary are read and written; the lock, its epoch counter and an owed fence only in the own region.
-      const action = { 'state-read': 'GetItem', 'state-write': 'PutItem', 'state-count': 'UpdateItem', 'state-delete': 'DeleteItem' }[
-        access
-      ];
-      const reach: Reach = access === 'state-read' || access === 'state-write' ? 'every-region' : 'own-region';
+    case 'state-delete':
+    case 'lock-release': {
+      // The lock, its epoch counter, the write lease, every gate and primary span the tier's tables (tier-lock.ts);
+      // only an owed fence is deleted in the own region alone.
+      const action = {
+        'state-read': 'GetItem',
+        'state-write': 'PutItem',
+        'state-count': 'UpdateItem',
+        'state-delete': 'DeleteItem',
+        'lock-release': 'DeleteItem',
+      }[access];
+      const reach: Reach = access === 'state-delete' ? 'own-region' : 'every-region';
       return [
         {
           actions: [`dynamodb:${action}`],
@@ -178,10 +185,26 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
       ];
     }
     case 'describe-executions':
+      // A lock's owner is a RegionFailover execution of any region: Step Functions answers for it only in its own region.
+      return [
+        {
+          actions: ['states:DescribeExecution'],
+          resources: [
+            arn({
+              service: 'states',
+              resource: 'execution',
+              resourceName: `${runbookNames.stateMachine(tier, 'region-failover')}:*`,
+              separator: ':',
+              reach: 'every-region',
+            }),
+          ],
+          wildcardReason: 'Executions of this tier’s RegionFailover in each region (lock owners); execution names are the only wildcard.',
+        },
+      ];
     case 'read-execution-history':
       return [
         {
-          actions: [access === 'describe-executions' ? 'states:DescribeExecution' : 'states:GetExecutionHistory'],
+          actions: ['states:GetExecutionHistory'],
           resources: [{ own: 'runbook-executions' }],
           wildcardReason: 'Executions of this tier’s runbooks in this region; execution names are the only wildcard.',
         },

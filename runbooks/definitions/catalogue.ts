@@ -21,6 +21,20 @@ export interface StepSpec {
 const spec = (s: StepSpec) => s;
 
 /**
+ * The write lease of the primary region (runbooks/core/tier-lock.ts). RefreshGate renews it every
+ * `renewalSeconds` in every state table that answers; a primary that cannot renew it in a quorum of
+ * the tier's tables, or finds a newer epoch in any, closes its gate and fences its own database at
+ * that run. An unplanned failover that could not fence the old primary revokes the lease in the
+ * tables it holds the lock in, then waits `boundSeconds` before promoting.
+ */
+export const WRITE_LEASE = {
+  renewalSeconds: 60,
+  boundSeconds: 120,
+  reason:
+    "Two renewal periods. The old primary's last successful renewal reached a quorum, so it reached a table the revocation reached, before the revocation: it happened before the failover's wait began. Its next run, at most 60 s later, cannot renew and fences the database within the step's 30 s timeout: 90 s after the last renewal at the latest, 30 s to spare for EventBridge Scheduler's delivery and clock skew.",
+} as const;
+
+/**
  * Every step of the runbooks. Polls are Step Functions retries of a `NotReady` check (the wait is
  * the state machine's, never a sleep in a Lambda); their budgets come from the facts behind the
  * modelled timings: RDS promotion "several minutes" (budget 15 min), a global datastore failover
@@ -39,16 +53,17 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   AcquireLock: spec({
     name: 'AcquireLock',
     summary:
-      'Takes the runbook lock in the target region with a new epoch; refuses while another execution runs, takes over from one that died.',
+      "Takes the tier's runbook lock with a new epoch in a quorum of the regions' state tables (a majority from three regions; with two, both in planned mode, the target's in unplanned mode), claiming them in home order with conditional writes; refuses, naming it, while another execution runs (asked in its own region), takes over from one that ended.",
     timeoutSeconds: 30,
-    onFailure: 'LockHeld: the execution is refused and changes nothing.',
+    onFailure:
+      'LockHeld: the execution is refused, releases whatever table it claimed, and changes nothing. Fewer tables answering than the quorum: it fails and changes nothing.',
     inVpc: false,
     access: ['state-read', 'state-count', 'state-write', 'describe-executions'],
   }),
   FenceSource: spec({
     name: 'FenceSource',
     summary:
-      "Fences the old primary before anything is promoted: closes its write gate, fences its database (every application role NOLOGIN, their sessions ended in every database; the master user and the runbook role are not fenced), through that region's database agent, disables its Batch queues; in unplanned mode also fences its cache (ModifyUser: the application user can neither log in nor run a command), when that region's control plane answers.",
+      "Fences the old primary before anything is promoted: closes its write gate, fences its database (every application role NOLOGIN, their sessions ended in every database; the master user and the runbook role are not fenced), through that region's database agent, disables its Batch queues; in unplanned mode also fences its cache (ModifyUser: the application user can neither log in nor run a command) when that region's control plane answers. Unplanned mode first revokes the old primary's write lease in every table that answers; a source it could not fence is then excluded by time (WaitOutWriteLease).",
     timeoutSeconds: 60,
     onFailure: 'Planned mode: abort before any promotion. Unplanned: what could not be reached is recorded and the runbook goes on.',
     inVpc: false,
@@ -62,6 +77,16 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     onFailure: 'Not caught up within 2 minutes: abort with the gate closed; nothing was promoted.',
     inVpc: true,
     access: ['database-connect'],
+  }),
+  WaitOutWriteLease: spec({
+    name: 'WaitOutWriteLease',
+    summary:
+      'Unplanned mode, when the old primary could not be fenced: waits until its revoked write lease has run out (WRITE_LEASE.boundSeconds), by when its own gate keeper has closed its gate and fenced its database.',
+    timeoutSeconds: 10,
+    poll: { intervalSeconds: 10, maxAttempts: WRITE_LEASE.boundSeconds / 10 + 3 },
+    onFailure: 'Cannot fail but by timing out its budget (the bound and 30 s): the gate stays closed, the report alerts.',
+    inVpc: false,
+    access: [],
   }),
   PromotePostgres: spec({
     name: 'PromotePostgres',
@@ -154,11 +179,11 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   }),
   ReleaseLock: spec({
     name: 'ReleaseLock',
-    summary: 'Releases the runbook lock if this execution still holds it.',
+    summary: "Releases the runbook lock in every region's state table where this execution still holds it.",
     timeoutSeconds: 30,
     onFailure: 'The next execution takes the lock over once this one has ended.',
     inVpc: false,
-    access: ['state-delete'],
+    access: ['lock-release'],
   }),
   Report: spec({
     name: 'Report',
@@ -215,7 +240,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   RefreshGate: spec({
     name: 'RefreshGate',
     summary:
-      "Every minute, republishes the region's recorded gate (an open gate is a lease that lapses when nobody keeps it); when another region's gate opened later, closes it and fences the region's database and its cache.",
+      "Every minute, republishes the region's recorded gate and renews its write lease in every region's state table; when another region's gate opened later, the lease cannot be renewed in a quorum of the tables, or a newer epoch revoked it, closes the gate and fences the region's own database and its cache.",
     timeoutSeconds: 30,
     onFailure: 'The gate metric goes missing and the gate alarm treats it as closed; an owed fence is retried the next minute.',
     inVpc: true,

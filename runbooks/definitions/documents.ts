@@ -1,5 +1,5 @@
 import type { StepName } from '../steps';
-import { STEP_SPECS } from './catalogue';
+import { STEP_SPECS, WRITE_LEASE } from './catalogue';
 
 /** The steps of each runbook in the order they run; a test holds this to the synthesized definitions. */
 export const RUNBOOK_OUTLINES: Readonly<
@@ -14,6 +14,7 @@ export const RUNBOOK_OUTLINES: Readonly<
       'AcquireLock',
       'FenceSource',
       'CheckCaughtUp',
+      'WaitOutWriteLease',
       'PromotePostgres',
       'CheckPostgresPromoted',
       'PromoteCache',
@@ -156,6 +157,46 @@ export const SEED_STEP_MAPPING: readonly { seed: string; manual: string; automat
   },
 ];
 
+/** What the tier's lock, the write lease and self-fencing guarantee, and what they do not (runbooks/core/tier-lock.ts). */
+const SAFETY_SECTION: readonly string[] = [
+  '## The lock, the write lease and self-fencing',
+  '',
+  '**One lock for the tier.** AcquireLock claims the lock item of every reachable region’s state table,',
+  'one after the other in home order, each with a conditional write, under an epoch above every epoch',
+  'any reachable table records (lock, epoch counter, gate, lease, primary). It holds the lock in a quorum',
+  'of tables: a majority from three regions on (two of three, three of five), so it still works with a',
+  'minority of regions lost, and any two holders would share a table, which only one can claim. Two',
+  'executions racing meet first on the same table: the loser is refused with `LockHeld` naming the owner,',
+  'and the state machine releases what it took. A lock whose owner still runs (DescribeExecution, asked',
+  'in the owner’s own region) refuses; one whose owner Step Functions does not know or has ended is taken',
+  'over; any other answer (the owner’s region does not answer) leaves it held. Every later step checks',
+  'it still holds the lock in a quorum under its epoch, or stops with `StaleEpoch`.',
+  '',
+  '**Two regions.** A majority of two is both tables, which a region loss would make impossible. Planned',
+  'mode takes both (it needs both regions anyway); unplanned mode needs the target’s own table and also',
+  'claims the other when it answers. Every promoting execution runs in the one region that is not the',
+  'primary, so that table serialises them. Not guaranteed with two regions: an operator who starts a',
+  'failover in a primary region cut off from the other (it would find its own database already',
+  'writable); a third region’s table is the cure.',
+  '',
+  `**The write lease.** The region whose gate is open renews a lease every ${WRITE_LEASE.renewalSeconds} s (RefreshGate) under its`,
+  'gate’s epoch in every table that answers. It keeps its gate only while the lease was renewed in a',
+  'quorum (a majority from three regions; its own table with two) and no table holds a newer epoch.',
+  'Otherwise it closes its own gate and fences its own database at that run. An unplanned failover',
+  'revokes the lease under its new epoch in every table that answers; when it could not fence the old',
+  `primary itself, WaitOutWriteLease waits ${WRITE_LEASE.boundSeconds} s before promoting. ${WRITE_LEASE.reason}`,
+  `The modelled RTO of such a failover counts the ${WRITE_LEASE.boundSeconds} s.`,
+  '',
+  '**What the lease does not cover.** It bounds writes through the platform’s own gate keeper: if the',
+  'old primary region’s scheduler or Lambda service is down while its database and clients still run,',
+  'nothing fences that database (the gate alarm still treats the missing datapoints as closed after two',
+  'minutes, so DNS stops sending writes there). With two regions a primary cut off from the other keeps',
+  'its lease (it cannot tell a partition from the other region’s loss). Writes the old primary',
+  'acknowledged after its last replicated one and before it fenced itself are lost; the drill’s',
+  '`partition` scenario reports them.',
+  '',
+];
+
 /** The Markdown document of every runbook, generated from the outlines and the step catalogue. */
 export function renderRunbookDocument(): string {
   const lines: string[] = [
@@ -194,6 +235,7 @@ export function renderRunbookDocument(): string {
     `| RefreshGate | ${STEP_SPECS.RefreshGate.summary} |`,
     `| WriteHeartbeats | ${STEP_SPECS.WriteHeartbeats.summary} |`,
     '',
+    ...SAFETY_SECTION,
     '## The seeds’ manual runbooks, step by step',
     '',
     'Seeds 000, 002, 003 (15-30 minutes by hand) and 004 (23 minutes by hand).',

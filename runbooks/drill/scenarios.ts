@@ -5,6 +5,7 @@ import { CLIENT_MAX_ATTEMPTS, CLIENT_TIMEOUTS } from '../core/clients';
 import { HEARTBEAT_SQL } from '../core/database';
 import { APPLICATION_ROLES } from '../core/database-bootstrap';
 import { ERROR } from '../core/errors';
+import { WRITE_LEASE } from '../definitions/catalogue';
 import { dnsTail } from '../local/fake-aws';
 import type { LocalRunResult, LocalStateMachine } from '../local/local-runbooks';
 import { STEPS } from '../steps';
@@ -27,6 +28,8 @@ export const DRILL_SCENARIOS = [
   'cache-failover-fails',
   'blackholed-region',
   'cache-zombie',
+  'two-operators',
+  'partition',
 ] as const;
 export type DrillScenario = (typeof DRILL_SCENARIOS)[number];
 
@@ -290,6 +293,13 @@ async function reprotect(world: DrillWorld, region: string, source: string): Pro
   world.platform.setEndpoint(rebuilt.instanceIdentifier, '127.0.0.1', world.postgres.server(region).port);
   world.log(`re-protected: ${rebuilt.instanceIdentifier} created in ${region} as a replica of ${rebuilt.createdFrom.instanceIdentifier}`);
   return rebuilt.instanceIdentifier;
+}
+
+/** The regions whose PostgreSQL takes a write now. */
+async function writableRegions(world: DrillWorld): Promise<string[]> {
+  const live = world.regions.filter((r) => !world.lost.has(r));
+  const accepts = await Promise.all(live.map((r) => world.acceptsWrites(r)));
+  return live.filter((_, i) => accepts[i]);
 }
 
 export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
@@ -866,6 +876,147 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             held: waits.length > 0 && Math.max(...waits) <= perAttempt,
             detail: `${waits.length} attempt(s) at ${roles.primary}, the longest ${Math.max(0, ...waits)} ms (connect timeout ${CLIENT_TIMEOUTS.connectionTimeoutMs} ms, ${CLIENT_MAX_ATTEMPTS} attempts a call)`,
           },
+        ],
+      };
+    },
+  },
+
+  'two-operators': {
+    summary:
+      'tier3: the primary region is lost and two operators start unplanned RegionFailovers at the same moment, one in each secondary: the tier-wide lock lets exactly one promote; the other is refused, naming it.',
+    defaultLayout: { tier: 'tier3' },
+    minRegions: 3,
+    async run(world) {
+      const primary = world.config.primaryRegion.name;
+      const secondaries = world.regions.filter((r) => r !== primary).slice(0, 2);
+      const fault = await loseThePrimary(world, rolesOf(world), '; two operators start failovers in two secondaries at once');
+      const machine = REGION_FAILOVER(world.platform.tier);
+      const arnOf = (region: string) => `arn:aws:states:${region}:${world.config.account}:execution:${machine}:operator-in-${region}`;
+      let arrived = 0;
+      let release: () => void = () => undefined;
+      const together = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const results = await Promise.all(
+        secondaries.map((region) =>
+          world.run(machine, { mode: 'unplanned', targetRegion: region }, region, {
+            executionArn: arnOf(region),
+            beforeTask: (state) => {
+              if (state !== 'AcquireLock') return undefined;
+              if (++arrived === secondaries.length) release();
+              return together;
+            },
+          }),
+        ),
+      );
+      const winnerIndex = results.findIndex((r) => r.status === 'SUCCEEDED');
+      const winner = secondaries[winnerIndex];
+      const loser = results.find((_, i) => i !== winnerIndex);
+      const promotions = world.platform.aws.calls.filter((c) => c.command === 'PromoteReadReplica' && !c.error);
+      const writable = await writableRegions(world);
+      const roles: Roles = { primary, target: winner ?? (secondaries[0] as string), others: secondaries.filter((r) => r !== winner) };
+      return {
+        ...base(world, roles, false),
+        ...fault,
+        last: results[winnerIndex] ?? (results[0] as LocalRunResult),
+        lostRegion: primary,
+        invariants: [
+          {
+            name: 'exactly one of the two executions promoted',
+            held: winner !== undefined && promotions.length === 1 && promotions[0]?.region === winner,
+            detail: `${results.map((r, i) => `${secondaries[i]}: ${r.status}${r.error ? ` (${r.error})` : ''}`).join(', ')}; PromoteReadReplica accepted in ${promotions.map((c) => c.region).join(', ') || 'no region'}`,
+          },
+          {
+            name: 'the other was refused by the lock, naming the owner',
+            held: winner !== undefined && loser?.error === ERROR.lockHeld && (loser.cause ?? '').includes(arnOf(winner)),
+            detail: `${loser?.error ?? 'no refusal'}: ${(loser?.cause ?? '').slice(0, 240)}`,
+          },
+          {
+            name: 'no region ends with two writable databases: one writable primary in the tier',
+            held: writable.length === 1 && writable[0] === winner,
+            detail: `PostgreSQL taking writes at the end: ${writable.join(', ') || 'none'}`,
+          },
+        ],
+      };
+    },
+  },
+
+  partition: {
+    summary: `The primary region is cut off from the others while it keeps serving its own clients: neither the runbook nor the other regions reach it. Its gate keeper cannot renew the write lease in a majority and fences its own database; the unplanned RegionFailover revokes the lease and waits out the ${WRITE_LEASE.boundSeconds} s bound before promoting.`,
+    defaultLayout: { tier: 'tier3' },
+    minRegions: 3,
+    async run(world) {
+      const roles = rolesOf(world);
+      const { primary } = roles;
+      const keeperDeps = () => world.platform.deps(primary, 'RefreshGate');
+      const schedule = { state: {}, execution: { id: 'schedule', startTime: '' } } as never;
+      await warmUp(world);
+      // The last renewal before the cut: every table holds the lease.
+      const renewal = await STEPS.RefreshGate(schedule, keeperDeps());
+      const renewedAt = world.platform.now().getTime();
+      world.log(`RefreshGate in ${primary}: ${JSON.stringify(renewal)}`);
+      const fault = markFault(world);
+      await world.partition(primary);
+      const pinned = pinnedClient(world, primary);
+      world.log(`fault: ${primary} cut off from the other regions; it keeps serving its own clients, and one is pinned to its database`);
+      // Its gate keeper keeps running every minute, in its own region.
+      let selfFencedAt: number | undefined;
+      let stop = false;
+      const keeper = world.platform.repeat(WRITE_LEASE.renewalSeconds, 4, async () => {
+        if (stop) return;
+        const out = await STEPS.RefreshGate(schedule, keeperDeps()).catch((error: Error) => ({ error: error.message }));
+        world.log(`RefreshGate in ${primary}: ${JSON.stringify(out)}`);
+        if (selfFencedAt === undefined && 'fenced' in out && out.fenced) selfFencedAt = world.platform.now().getTime();
+      });
+      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+      stop = true;
+      await keeper;
+      await sleep(500);
+      await pinned.stop();
+      const bound = renewedAt + WRITE_LEASE.boundSeconds * 1000;
+      const pinnedAfterBound = pinned.acks.filter((a) => a.writtenAt > bound);
+      const platformOnPrimary = world.pgWriter.acks.filter((a) => a.region === primary && a.writtenAt > fault.virtualFaultAt);
+      const lostInside = [...pinned.acks.filter((a) => a.writtenAt > fault.virtualFaultAt), ...platformOnPrimary];
+      const leaseWait = world.tasks.find((t) => t.state === 'WaitOutWriteLease' && t.outcome === 'succeeded');
+      const fenceEnd = world.tasks.find((t) => t.state === 'FenceSource' && t.outcome === 'succeeded')?.end.getTime();
+      const promotedAt = world.tasks.find((t) => t.state === 'PromotePostgres' && t.outcome === 'succeeded')?.start.getTime();
+      const crossCalls = world.platform.aws.calls.filter((c) => c.region === primary && c.caller !== 'RefreshGate' && !c.error);
+      const writable = await writableRegions(world);
+      return {
+        ...base(world, roles, false),
+        ...fault,
+        last,
+        invariants: [
+          {
+            name: `the cut-off primary fenced itself within the bound (${WRITE_LEASE.boundSeconds} s after its last renewal)`,
+            held: selfFencedAt !== undefined && selfFencedAt <= bound && world.platform.gate(primary) === false,
+            detail: `last renewal at +0 s; self-fenced at +${selfFencedAt === undefined ? 'never' : ((selfFencedAt - renewedAt) / 1000).toFixed(0)} s; its gate ${world.platform.gate(primary) ? 'open' : 'closed'}`,
+          },
+          {
+            name: 'no write acknowledged by the old primary after the bound',
+            held: pinnedAfterBound.length === 0 && platformOnPrimary.every((a) => a.writtenAt <= bound),
+            detail: `the pinned client had ${pinned.acks.length} write(s) acknowledged by ${primary}, ${pinnedAfterBound.length} after the bound`,
+          },
+          {
+            name: 'the failover promoted only after the bound, and reached nothing in the cut-off region',
+            held:
+              leaseWait !== undefined &&
+              promotedAt !== undefined &&
+              fenceEnd !== undefined &&
+              promotedAt >= bound &&
+              crossCalls.length === 0,
+            detail: `FenceSource ended at +${fenceEnd === undefined ? '?' : ((fenceEnd - renewedAt) / 1000).toFixed(0)} s, promotion started at +${promotedAt === undefined ? '?' : ((promotedAt - renewedAt) / 1000).toFixed(0)} s; ${crossCalls.length} call(s) into ${primary} answered`,
+          },
+          {
+            name: 'one writable primary in the tier at the end',
+            held: writable.length === 1 && writable[0] === roles.target,
+            detail: `PostgreSQL taking writes at the end: ${writable.join(', ') || 'none'}`,
+          },
+        ],
+        notes: [
+          `Self-fencing bound: ${WRITE_LEASE.boundSeconds} s after the old primary's last lease renewal (${WRITE_LEASE.reason})`,
+          `Writes lost inside the bound: ${lostInside.length} acknowledged by ${primary} after the cut (${platformOnPrimary.length} by the platform's writer, ${lostInside.length - platformOnPrimary.length} by the pinned client); none of them reached ${roles.target}.`,
+          `The modelled RTO counts WaitOutWriteLease: ${WRITE_LEASE.boundSeconds} s from the lease's revocation.`,
         ],
       };
     },

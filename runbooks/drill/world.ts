@@ -308,6 +308,29 @@ export class DrillWorld {
     this.platform.aws.blackholed.set(region, this.blackhole.port);
   }
 
+  /**
+   * The region is cut off from the others: its servers keep running and serving its own clients, its
+   * own AWS endpoints answer its own functions, but no call crosses between it and another region, and
+   * the other regions' replicas stop receiving its WAL.
+   */
+  async partition(region: string): Promise<void> {
+    this.platform.aws.partitioned.add(region);
+    await Promise.all(this.regions.filter((r) => r !== region).map((r) => this.postgres.cutReplication(r)));
+  }
+
+  /** Whether a region's PostgreSQL takes a write now (a probe row, as a client pinned to it would send). */
+  async acceptsWrites(region: string): Promise<boolean> {
+    return this.postgres
+      .query(region, 'INSERT INTO mlp_dr.heartbeat (writer, seq, written_at, region) VALUES ($1, $2, $3, $4)', [
+        'probe',
+        Date.now(),
+        new Date().toISOString(),
+        region,
+      ])
+      .then(() => true)
+      .catch(() => false);
+  }
+
   /** Run a runbook in `region` with the state machines of that region's resilience stack, logging every step. */
   async run(machine: string, input: unknown, region: string, options: Parameters<SimulatedPlatform['run']>[2] = {}) {
     if (!this.platform.machines[region]?.[machine]) throw new Error(`no state machine ${machine} in the ${region} resilience stack`);

@@ -203,6 +203,11 @@ export class FakeAws {
   public readonly runningExecutions = new Set<string>();
   public readonly unreachable = new Set<string>();
   /**
+   * Regions cut off from the others, each still answering its own callers: a call from a caller in a
+   * partitioned region to any other region, or from any other region to it, fails as a network error.
+   */
+  public readonly partitioned = new Set<string>();
+  /**
    * Regions whose endpoints drop every packet, by the loopback port of a blackhole standing in for
    * them (runbooks/drill/blackhole.ts): calls go out through the clients' real transport and fail
    * only when its timeouts give up, as they would in Lambda.
@@ -293,7 +298,7 @@ export class FakeAws {
    * Clients of every service and region for one caller: the runbooks' own client factory (its
    * retries and timeouts), with this world answering in place of the HTTP transport.
    */
-  asClients(principal: Principal): AwsClients {
+  asClients(principal: Principal, home?: string): AwsClients {
     return awsClients({
       credentials: { accessKeyId: 'ASIASIMULATED000000', secretAccessKey: 'simulated', sessionToken: principal.name },
       onClient: (client, service, region) => {
@@ -330,7 +335,7 @@ export class FakeAws {
                   });
                 }
               }
-              const output = (await this.call(principal, service, region, command, args.input)) as Record<string, unknown>;
+              const output = (await this.call(principal, service, region, command, args.input, home)) as Record<string, unknown>;
               return {
                 response: { statusCode: 200, headers: {} },
                 output: { ...output, $metadata: { httpStatusCode: 200, requestId: requestId(this.calls.length), attempts: 1 } },
@@ -343,11 +348,19 @@ export class FakeAws {
   }
 
   /** One attempt of a call, as the service would take it: reachable, not throttled, authorized, then answered. */
-  private async call(principal: Principal, service: string, region: string, command: string, input: Input): Promise<unknown> {
+  private async call(
+    principal: Principal,
+    service: string,
+    region: string,
+    command: string,
+    input: Input,
+    home?: string,
+  ): Promise<unknown> {
     let actions: string[] | undefined;
     const record = (error?: string) =>
       this.calls.push({ region, service, command, input, at: this.clock, error, caller: principal.name, actions });
-    if (this.unreachable.has(region)) {
+    const cut = home !== undefined && home !== region && (this.partitioned.has(region) || this.partitioned.has(home));
+    if (this.unreachable.has(region) || cut) {
       record('unreachable');
       throw new NetworkError(region);
     }
@@ -933,17 +946,41 @@ function uuid(seed: string): string {
  * pass): `attribute_not_exists(pk)`, `#a = :v`, `epoch <= :v`, joined by `OR`.
  */
 export function conditionHolds(expression: string, item: Item | undefined, names: Record<string, string>, values: Item): boolean {
-  return expression.split(/\s+OR\s+/).some((clause) => {
-    const trimmed = clause.trim();
-    if (trimmed === 'attribute_not_exists(pk)') return item === undefined;
-    const match = /^(#?\w+)\s*(=|<=)\s*(:\w+)$/.exec(trimmed);
-    if (!match) throw new Error(`the fake DynamoDB does not model the condition ${trimmed}`);
-    const [, left, op, right] = match as unknown as [string, string, string, string];
-    const attribute = left.startsWith('#') ? (names[left] as string) : left;
-    const have = item?.[attribute];
-    const want = values[right];
-    if (!have || !want) return false;
-    if (op === '=') return JSON.stringify(have) === JSON.stringify(want);
-    return Number(have.N) <= Number(want.N);
+  // Clauses joined by OR, each a comparison or a parenthesised AND of comparisons (what the runbooks write).
+  return splitTopLevel(expression, 'OR').some((clause) => {
+    const inner = clause.trim().replace(/^\((.*)\)$/s, '$1');
+    return splitTopLevel(inner, 'AND').every((part) => comparisonHolds(part.trim(), item, names, values));
   });
+}
+
+function splitTopLevel(expression: string, word: 'OR' | 'AND'): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let from = 0;
+  const separator = ` ${word} `;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && expression.startsWith(separator, i)) {
+      parts.push(expression.slice(from, i));
+      from = i + separator.length;
+      i += separator.length - 1;
+    }
+  }
+  parts.push(expression.slice(from));
+  return parts;
+}
+
+function comparisonHolds(trimmed: string, item: Item | undefined, names: Record<string, string>, values: Item): boolean {
+  if (trimmed === 'attribute_not_exists(pk)') return item === undefined;
+  const match = /^(#?\w+)\s*(=|<=|<)\s*(:\w+)$/.exec(trimmed);
+  if (!match) throw new Error(`the fake DynamoDB does not model the condition ${trimmed}`);
+  const [, left, op, right] = match as unknown as [string, string, string, string];
+  const attribute = left.startsWith('#') ? (names[left] as string) : left;
+  const have = item?.[attribute];
+  const want = values[right];
+  if (!have || !want) return false;
+  if (op === '=') return JSON.stringify(have) === JSON.stringify(want);
+  return op === '<' ? Number(have.N) < Number(want.N) : Number(have.N) <= Number(want.N);
 }

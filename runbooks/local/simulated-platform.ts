@@ -357,7 +357,7 @@ export class SimulatedPlatform {
     const fn = this.deployed(region, step);
     let clients = this.clients.get(fn.principal.sessionArn + region);
     if (!clients) {
-      clients = this.aws.asClients(fn.principal);
+      clients = this.aws.asClients(fn.principal, region);
       this.clients.set(fn.principal.sessionArn + region, clients);
     }
     const database = routedDatabasePlane(this.authorizedPlane(fn.principal, region), region, this.tier, clients);
@@ -459,6 +459,23 @@ export class SimulatedPlatform {
       }
     }
     return created;
+  }
+
+  /**
+   * Run `work` every `seconds` of this platform's clock, `times` times, in step with the executions
+   * running meanwhile (the same virtual scheduler): an EventBridge Scheduler rule, as the drill needs one.
+   */
+  async repeat(seconds: number, times: number, work: () => Promise<void>): Promise<void> {
+    this.scheduler.enter();
+    try {
+      for (let i = 0; i < times; i++) {
+        this.scheduler.leave();
+        await this.scheduler.sleepUntil(this.now().getTime() + seconds * 1000);
+        await work();
+      }
+    } finally {
+      this.scheduler.leave();
+    }
   }
 
   /** The order in which calls of these commands reached AWS. */

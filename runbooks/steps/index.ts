@@ -19,6 +19,7 @@ import {
   scaleTarget,
   verifyKeyspace,
   verifyWrites,
+  waitOutWriteLease,
 } from './region-failover';
 import { report } from './report';
 
@@ -31,6 +32,7 @@ export const STEPS = {
   AcquireLock: acquireLock,
   FenceSource: fenceSource,
   CheckCaughtUp: checkCaughtUp,
+  WaitOutWriteLease: waitOutWriteLease,
   PromotePostgres: promotePostgres,
   CheckPostgresPromoted: checkPostgresPromoted,
   PromoteCache: promoteCache,

@@ -60,3 +60,16 @@ test('cache-zombie: the old primary’s cache is fenced through ElastiCache, and
   expect(failed(report)).toEqual([]);
   expect(report.invariants.map((i) => i.name)).toContain('no cache write acknowledged by the old primary after the fence');
 });
+
+test('two-operators: tier3, failovers started in both secondaries at once; exactly one promotes, the other is refused naming it', async () => {
+  const report = await drill('two-operators');
+  expect(failed(report)).toEqual([]);
+  expect(report.executions.map((e) => e.error ?? e.status).sort()).toEqual(['LockHeld', 'SUCCEEDED']);
+});
+
+test('partition: the cut-off primary fences itself within the lease bound, and the failover promotes only after it', async () => {
+  const report = await drill('partition');
+  expect(failed(report)).toEqual([]);
+  expect(report.status).toBe('SUCCEEDED');
+  expect(report.notes.join(' ')).toMatch(/Self-fencing bound: 120 s.*Writes lost inside the bound: \d+/s);
+});

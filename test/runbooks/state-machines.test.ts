@@ -157,7 +157,8 @@ describe('RegionFailover through aws-local-stepfunctions, the synthesized defini
 
 describe('re-running after a crash at each step converges', () => {
   // Every state of the failover's outline (the report's state is named by outcome).
-  const steps = RUNBOOK_OUTLINES['region-failover'].steps.filter((step) => step !== 'Report');
+  // WaitOutWriteLease runs in unplanned mode only: tier-lock.test.ts crashes there.
+  const steps = RUNBOOK_OUTLINES['region-failover'].steps.filter((step) => step !== 'Report' && step !== 'WaitOutWriteLease');
   test.each(steps)('crash at %s, then a new execution', async (crashAt) => {
     const w = world();
     w.heartbeats(20);
@@ -244,7 +245,7 @@ describe('RefreshGate, the gate keeper run every minute', () => {
     expect(() => w.db.write(HOME_DB, 'platform', 999, w.now().toISOString())).toThrow(/not permitted to log in/);
     expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);
     // The newer gate stays open, and the next minute owes nothing.
-    expect(await refresh(w, TARGET)).toEqual({ open: true });
+    expect(await refresh(w, TARGET)).toMatchObject({ open: true, lease: { held: true } });
     expect(await refresh(w, HOME)).toEqual({ open: false });
   });
 
@@ -264,7 +265,10 @@ describe('RefreshGate, the gate keeper run every minute', () => {
     expect(w.gate(HOME)).toBe(false); // the gate closes first: routing stops whatever the database does
     expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.get('fence')?.instanceIdentifier).toEqual({ S: HOME_DB });
     w.db.unreachable.delete(HOME);
-    expect(await refresh(w, HOME)).toMatchObject({ open: false, fenced: expect.stringContaining(`${HOME_DB} fenced (application roles NOLOGIN)`) });
+    expect(await refresh(w, HOME)).toMatchObject({
+      open: false,
+      fenced: expect.stringContaining(`${HOME_DB} fenced (application roles NOLOGIN)`),
+    });
     expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);
   });
 
@@ -278,14 +282,14 @@ describe('RefreshGate, the gate keeper run every minute', () => {
     expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);
   });
 
-  test('keeps its gate open when the other regions do not answer: never closed on a guess', async () => {
+  test('with two regions, keeps its gate open when the other region does not answer: its own table holds the lease', async () => {
     const w = world();
     w.aws.tables.set(
       `${HOME}:mlp-tier1-dr-state`,
       new Map([['gate', { pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '0' }, updatedAt: { S: w.now().toISOString() } }]]),
     );
     w.aws.unreachable.add(TARGET);
-    expect(await refresh(w, HOME)).toEqual({ open: true });
+    expect(await refresh(w, HOME)).toEqual({ open: true, lease: { renewed: [HOME], held: true } });
     expect(w.gate(HOME)).toBe(true);
   });
 });

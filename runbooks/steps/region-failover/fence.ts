@@ -1,12 +1,14 @@
-/** Phase 3: fence the old primary; in planned mode, wait until the target has caught up. */
+/** Phase 3: fence the old primary; in planned mode, wait until the target has caught up; in unplanned mode, wait out its lease. */
 import { UpdateJobQueueCommand } from '@aws-sdk/client-batch';
 import { setCacheAccess } from '../../core/cache-access';
 import type { HeartbeatMark } from '../../core/database';
 import { ERROR, fail } from '../../core/errors';
-import { assertLockHeld, writeGate } from '../../core/state-table';
+import { writeGate } from '../../core/state-table';
 import { type Attempt, attempt, aws, parameter, type Step } from '../../core/step';
+import { assertTierLockHeld, revokeLease } from '../../core/tier-lock';
+import { WRITE_LEASE } from '../../definitions/catalogue';
 
-import { type FailoverState, lockOf, planOf, publishGate } from './plan';
+import { type FailoverState, lockModeOf, lockOf, planOf, publishGate } from './plan';
 /**
  * Fence the old primary before anything is promoted: close its write gate, make its database
  * NOLOGIN for every application role and end their sessions, stop its Batch queues. Planned mode needs every fence; in
@@ -15,9 +17,12 @@ import { type FailoverState, lockOf, planOf, publishGate } from './plan';
 export const fenceSource: Step<FailoverState, NonNullable<FailoverState['fence']>> = async ({ state, execution }, deps) => {
   const plan = planOf(state);
   const { epoch } = lockOf(state);
-  await assertLockHeld(deps, deps.env.region, deps.env.stateTable, execution.id, epoch);
+  await assertTierLockHeld(deps, execution.id, epoch, lockModeOf(state));
   const source = plan.source;
-  if (plan.alreadyPromoted || plan.sourceRegion === plan.targetRegion) return { attempts: [], fenced: true };
+  if (plan.alreadyPromoted || plan.sourceRegion === plan.targetRegion) return { attempts: [], fenced: true, leaseWaitSeconds: 0 };
+  // Unplanned: revoke the old primary's write lease under this epoch wherever the tables answer, so its
+  // next renewal fails and it fences itself (RefreshGate) within WRITE_LEASE.boundSeconds.
+  const revokedIn = plan.mode === 'unplanned' ? await revokeLease(deps, plan.targetRegion, epoch) : [];
   const attempts: Attempt[] = [
     await attempt('close the write gate', source.region, async () => {
       await writeGate(deps, source.region, deps.env.stateTable, false, epoch);
@@ -59,7 +64,24 @@ export const fenceSource: Step<FailoverState, NonNullable<FailoverState['fence']
   if (plan.mode === 'planned' && source.endpoint) {
     sourceLast = await deps.database.latestHeartbeat(source.endpoint);
   }
-  return { attempts, fenced, sourceLast };
+  // A source this execution could not fence is excluded by time: the state machine waits out the lease bound.
+  const leaseWaitSeconds = plan.mode === 'unplanned' && !fenced ? WRITE_LEASE.boundSeconds : 0;
+  const leaseExpiresAt = new Date(deps.now().getTime() + leaseWaitSeconds * 1000).toISOString();
+  return { attempts, fenced, sourceLast, leaseRevokedIn: revokedIn, leaseWaitSeconds, leaseExpiresAt };
+};
+
+/**
+ * Unplanned mode, when the old primary could not be fenced: wait until its write lease has run out
+ * (`WRITE_LEASE.boundSeconds` after the revocation), by when its own gate keeper has fenced it, so no
+ * write it still accepts can be acknowledged after the promotion. Nothing to wait for otherwise.
+ */
+export const waitOutWriteLease: Step<FailoverState, { waitedUntil?: string; boundSeconds: number }> = async ({ state }, deps) => {
+  const until = state.fence?.leaseExpiresAt;
+  if (!until || !state.fence?.leaseWaitSeconds) return { boundSeconds: 0 };
+  if (deps.now().getTime() < Date.parse(until)) {
+    fail(ERROR.notReady, `the old primary's write lease runs until ${until} (${WRITE_LEASE.boundSeconds} s after its revocation)`);
+  }
+  return { waitedUntil: until, boundSeconds: state.fence.leaseWaitSeconds };
 };
 
 /** Planned mode: the target holds the last heartbeat the fenced source acknowledged (lag 0 by heartbeat). */

@@ -2,21 +2,29 @@
 import { setCacheAccess } from '../../core/cache-access';
 import { clearFenceRequest, readFenceRequest, readGate, writeFenceRequest, writeGate } from '../../core/state-table';
 import { parameter, type Step } from '../../core/step';
+import { type LeaseRenewal, renewLease } from '../../core/tier-lock';
 
 import { describeInstance, endpointOf, publishGate } from './plan';
 /**
- * The gate keeper: republish this region's recorded gate every minute, so an open gate is a lease.
- * An open gate is kept only while no other region's gate was opened after it: a former primary that
- * comes back after an unplanned failover (its gate could not be closed then) closes its own, and
- * owes a fence of its database (application roles NOLOGIN, sessions ended) and of its cache, retried every minute until it lands, so
- * a client still pinned to it cannot write there either. Regions that do not answer are skipped: a
- * gate is never closed on a guess.
+ * The gate keeper: republish this region's recorded gate every minute, so an open gate is a lease
+ * (`WRITE_LEASE`), renewed in the tier's state tables. An open gate is kept only while the lease is:
+ * - another region's gate was opened after it (a former primary that comes back after an unplanned
+ *   failover whose gate could not be closed then);
+ * - the lease cannot be renewed in a quorum of the tier's tables (the region is cut off), or a newer
+ *   epoch holds it in any table (an unplanned failover revoked it).
+ * Then it closes its own gate and owes a fence of its database and its cache (the fence owed is
+ * retried every minute until it lands), so a client still pinned to it cannot write there either. Regions that
+ * do not answer count against the lease; a gate is never closed on another region's guess.
  */
-export const refreshGate: Step<Record<string, never>, { open: boolean; supersededBy?: string; fenced?: string }> = async (_event, deps) => {
+export const refreshGate: Step<
+  Record<string, never>,
+  { open: boolean; supersededBy?: string; fenced?: string; lease?: { renewed: readonly string[]; held: boolean } }
+> = async (_event, deps) => {
   const { region, stateTable, regions } = deps.env;
   const gate = await readGate(deps, region, stateTable);
   let open = gate?.open === true;
   let supersededBy: string | undefined;
+  let lease: LeaseRenewal | undefined;
   if (gate && open) {
     const others = await Promise.all(
       regions
@@ -24,18 +32,27 @@ export const refreshGate: Step<Record<string, never>, { open: boolean; supersede
         .map(async (other) => ({ other, gate: await readGate(deps, other, stateTable).catch(() => undefined) })),
     );
     const newer = others.find((o) => o.gate?.open && o.gate.updatedAt > gate.updatedAt);
-    if (newer) {
+    lease = newer ? undefined : await renewLease(deps, gate);
+    const lost = newer
+      ? newer.other
+      : lease && !lease.held
+        ? lease.superseded.length > 0
+          ? `the write lease is revoked: ${lease.superseded.map((s) => `${s.lease?.region ?? 'another region'} holds it under epoch ${s.lease?.epoch ?? '?'} in ${s.region}`).join(', ')}`
+          : `the write lease was lost: renewed in ${lease.renewed.length} of ${regions.length} state tables, ${lease.quorum} needed`
+        : undefined;
+    if (lost) {
       // The database to fence is the one that was primary here, whatever replaces it later.
       const instanceIdentifier = await parameter(deps, region, 'postgres', 'instance-id');
-      await writeFenceRequest(deps, region, stateTable, { instanceIdentifier, supersededBy: newer.other });
+      await writeFenceRequest(deps, region, stateTable, { instanceIdentifier, supersededBy: lost });
       await writeGate(deps, region, stateTable, false, gate.epoch);
       open = false;
-      supersededBy = newer.other;
+      supersededBy = lost;
     }
   }
+  const leaseOut = lease ? { lease: { renewed: lease.renewed, held: lease.held } } : {};
   await publishGate(deps, region, open);
   const owed = await readFenceRequest(deps, region, stateTable);
-  if (!owed) return supersededBy ? { open, supersededBy } : { open };
+  if (!owed) return supersededBy ? { open, supersededBy, ...leaseOut } : { open, ...leaseOut };
   const id = owed.instanceIdentifier;
   const instance = await describeInstance(deps, region, id).catch((error: Error) => {
     if (/NotFound/.test(error.name)) return undefined; // retired since: nothing left to fence
@@ -43,7 +60,7 @@ export const refreshGate: Step<Record<string, never>, { open: boolean; supersede
   });
   if (!instance) {
     await clearFenceRequest(deps, region, stateTable);
-    return { open, supersededBy: owed.supersededBy, fenced: `${id} no longer exists` };
+    return { open, supersededBy: owed.supersededBy, fenced: `${id} no longer exists`, ...leaseOut };
   }
   const endpoint = endpointOf(region, instance);
   const { terminatedSessions } = await deps.database.fence(endpoint);
@@ -53,6 +70,7 @@ export const refreshGate: Step<Record<string, never>, { open: boolean; supersede
   return {
     open,
     supersededBy: owed.supersededBy,
-    fenced: `${id} fenced (application roles NOLOGIN), ${terminatedSessions} session(s) ended; ${cache}: ${owed.supersededBy} took the primary`,
+    fenced: `${id} fenced (application roles NOLOGIN), ${terminatedSessions} session(s) ended; ${cache}: ${regions.includes(owed.supersededBy) ? `${owed.supersededBy} took the primary` : owed.supersededBy}`,
+    ...leaseOut,
   };
 };

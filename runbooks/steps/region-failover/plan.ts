@@ -56,8 +56,17 @@ export interface FailoverPlan {
 export interface FailoverState {
   readonly input: FailoverInput;
   readonly plan?: FailoverPlan;
-  readonly lock?: { readonly epoch: number; readonly owner: string };
-  readonly fence?: { readonly attempts: readonly Attempt[]; readonly fenced: boolean; readonly sourceLast?: HeartbeatMark };
+  readonly lock?: { readonly epoch: number; readonly owner: string; readonly regions?: readonly string[] };
+  readonly fence?: {
+    readonly attempts: readonly Attempt[];
+    readonly fenced: boolean;
+    readonly sourceLast?: HeartbeatMark;
+    /** Unplanned: the regions whose tables the old primary's write lease was revoked in. */
+    readonly leaseRevokedIn?: readonly string[];
+    /** Seconds the state machine waits before promoting: the lease bound when the source could not be fenced. */
+    readonly leaseWaitSeconds?: number;
+    readonly leaseExpiresAt?: string;
+  };
 }
 
 export const arnOf = (region: string, account: string, id: string) => `arn:aws:rds:${region}:${account}:db:${id}`;
@@ -109,6 +118,8 @@ export const codeOf = (region: string) => findSupportedRegion(region)?.code ?? r
 export const planOf = (state: FailoverState): FailoverPlan =>
   state.plan ?? fail(ERROR.invalidInput, 'the state has no plan: preflight did not run');
 export const lockOf = (state: FailoverState) => state.lock ?? fail(ERROR.invalidInput, 'the state has no lock: acquireLock did not run');
+/** The lock's quorum rule follows the mode (tier-lock.ts `lockQuorum`). */
+export const lockModeOf = (state: FailoverState): 'planned' | 'unplanned' => (state.input.mode === 'planned' ? 'planned' : 'unplanned');
 
 export async function publishGate(deps: RunbookDeps, region: string, open: boolean): Promise<void> {
   await aws(region, () =>

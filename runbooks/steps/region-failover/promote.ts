@@ -11,15 +11,16 @@ import { GetKeyspaceCommand } from '@aws-sdk/client-keyspaces';
 import { PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
 import type { RunbookDeps } from '../../core/env';
 import { ERROR, fail } from '../../core/errors';
-import { assertLockHeld, readPromotion, writePromotion } from '../../core/state-table';
+import { readPromotion, writePromotion } from '../../core/state-table';
 import { aws, parameter, type Step } from '../../core/step';
+import { assertTierLockHeld } from '../../core/tier-lock';
 
-import { describeInstance, type FailoverState, lockOf, PROMOTING, planOf } from './plan';
+import { describeInstance, type FailoverState, lockModeOf, lockOf, PROMOTING, planOf } from './plan';
 /** Ask RDS to promote the target's replica, keeping 35 days of automated backups. */
 export const promotePostgres: Step<FailoverState, { requested: boolean; at: string }> = async ({ state, execution }, deps) => {
   const plan = planOf(state);
   const { epoch } = lockOf(state);
-  await assertLockHeld(deps, deps.env.region, deps.env.stateTable, execution.id, epoch);
+  await assertTierLockHeld(deps, execution.id, epoch, lockModeOf(state));
   const instance = await describeInstance(deps, plan.targetRegion, plan.target.instanceIdentifier);
   if (!instance.ReadReplicaSourceDBInstanceIdentifier) return { requested: false, at: deps.now().toISOString() };
   if (instance.DBInstanceStatus !== 'available') {

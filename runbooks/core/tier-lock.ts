@@ -1,0 +1,274 @@
+/**
+ * One runbook lock and one write lease for the whole tier, held in the tier's regions' state tables.
+ *
+ * The lock: an execution claims the lock item of every reachable region's table, one table after
+ * the other in home order, each with a conditional write, under an epoch above every epoch any
+ * reachable table has seen (lock, counter, gate, lease, primary). It holds the lock once it holds
+ * a quorum of tables (`lockQuorum`). Two executions racing claim the tables in the same order, so
+ * the first reachable table they share decides: the loser holds nothing more, is refused with
+ * `LockHeld` naming the owner, and the state machine releases whatever it took.
+ *
+ * The lease: the region whose write gate is open renews `lease` in every reachable table every
+ * minute (RefreshGate) under its gate's epoch; an unplanned failover revokes it under its newer
+ * epoch in the tables it holds the lock in. A primary that cannot renew in a quorum, or finds a
+ * newer epoch anywhere, closes its gate and fences its own database (`WRITE_LEASE`).
+ */
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import type { RunbookDeps } from './env';
+import { ERROR, fail, RunbookError } from './errors';
+import {
+  claimLock,
+  type GateItem,
+  type LeaseItem,
+  type LockItem,
+  readEpochCounter,
+  readGate,
+  readLease,
+  readLock,
+  readPrimary,
+  releaseLock,
+  writeLease,
+} from './state-table';
+import { aws } from './step';
+
+/** The modes that take the lock. */
+export type LockMode = 'planned' | 'unplanned';
+
+/**
+ * How many of the tier's tables an execution must hold the lock in. Three regions or more: a
+ * majority, so any two holders share a table and the lock survives the loss of a minority. Two
+ * regions: a majority of two is both, which a region loss would make impossible; planned mode
+ * (both regions must answer anyway) takes both, unplanned mode the target's own table alone. With
+ * two regions every promoting execution runs in the one region that is not the primary, so its
+ * table still serialises them; what it cannot stop is an operator starting a failover in a primary
+ * region cut off from the other (see RUNBOOKS.md).
+ */
+export function lockQuorum(regionCount: number, mode: LockMode): number {
+  if (regionCount >= 3) return Math.floor(regionCount / 2) + 1;
+  return mode === 'planned' ? regionCount : 1;
+}
+
+/**
+ * How many tables a primary must renew its lease in: a majority from three regions on; with two,
+ * its own (renewing in the other region's table as well when it answers). A two-region primary cut
+ * off from the other region therefore keeps its lease: no region can tell a partition from the
+ * other's loss without a third.
+ */
+export function leaseQuorum(regionCount: number): number {
+  return regionCount >= 3 ? Math.floor(regionCount / 2) + 1 : 1;
+}
+
+const isUnreachable = (error: unknown) => error instanceof RunbookError && error.name === ERROR.unreachable;
+
+/** What one region's table holds, or that it did not answer. */
+interface TableView {
+  readonly region: string;
+  readonly reachable: boolean;
+  readonly lock?: LockItem;
+  readonly newestEpoch: number;
+}
+
+async function viewOf(deps: RunbookDeps, region: string): Promise<TableView> {
+  const table = deps.env.stateTable;
+  try {
+    const [lock, counter, gate, lease, primary] = await Promise.all([
+      readLock(deps, region, table),
+      readEpochCounter(deps, region, table),
+      readGate(deps, region, table),
+      readLease(deps, region, table),
+      readPrimary(deps, region, table),
+    ]);
+    const epochs = [counter, lock?.epoch, gate?.epoch, lease?.epoch, primary?.epoch].map((e) => e ?? 0);
+    return { region, reachable: true, lock, newestEpoch: Math.max(0, ...epochs) };
+  } catch (error) {
+    if (isUnreachable(error)) return { region, reachable: false, newestEpoch: 0 };
+    throw error;
+  }
+}
+
+/** The region an execution ARN names (`arn:aws:states:<region>:<account>:execution:<machine>:<name>`). */
+export function regionOfExecution(arn: string, fallback: string): string {
+  return arn.split(':')[3] || fallback;
+}
+
+/**
+ * Whether the execution holding a lock still runs, asked in its own region. Only an execution Step
+ * Functions does not know, or one that has ended, has let go; any other error (its region does not
+ * answer, throttling, a denial) leaves the lock held.
+ */
+async function ownerRunning(deps: RunbookDeps, owner: string): Promise<boolean> {
+  const region = regionOfExecution(owner, deps.env.region);
+  const status = await aws(region, () => deps.clients.sfn(region).send(new DescribeExecutionCommand({ executionArn: owner })))
+    .then((out) => out.status)
+    .catch((error: Error) => {
+      if (error.name === 'ExecutionDoesNotExist') return 'GONE';
+      throw error;
+    });
+  return status === 'RUNNING' || status === 'PENDING_REDRIVE';
+}
+
+export interface TierLock {
+  readonly epoch: number;
+  readonly owner: string;
+  /** The regions whose tables it holds the lock in. */
+  readonly regions: readonly string[];
+  readonly quorum: number;
+}
+
+/**
+ * Take the tier's lock for `owner` (see the module comment). Refused with `LockHeld` naming the
+ * owner when another execution still runs with the lock in any reachable table, or claims a table
+ * first; `RegionUnreachable` when fewer tables answer than the quorum.
+ */
+export async function takeTierLock(deps: RunbookDeps, owner: string, mode: LockMode): Promise<TierLock> {
+  const { regions, region: own, stateTable } = deps.env;
+  const quorum = lockQuorum(regions.length, mode);
+  const views = await Promise.all(regions.map((region) => viewOf(deps, region)));
+  const reachable = views.filter((v) => v.reachable);
+  const mustHoldOwn = regions.length < 3;
+  if (reachable.length < quorum || (mustHoldOwn && !reachable.some((v) => v.region === own))) {
+    fail(
+      ERROR.unreachable,
+      `the runbook lock needs ${quorum} of the ${regions.length} regions' state tables${mustHoldOwn ? ` including ${own}'s` : ''}; ${reachable.length} answered (${reachable.map((v) => v.region).join(', ') || 'none'})`,
+    );
+  }
+  // Owners other than this execution: refused while one runs, taken over once it has ended.
+  const stale = new Map<string, string>();
+  const owners = [...new Set(reachable.map((v) => v.lock?.owner).filter((o): o is string => !!o && o !== owner))];
+  for (const other of owners) {
+    if (await ownerRunning(deps, other)) {
+      const where = reachable.filter((v) => v.lock?.owner === other).map((v) => `${v.region} (epoch ${v.lock?.epoch})`);
+      fail(ERROR.lockHeld, `execution ${other} holds the runbook lock in ${where.join(', ')} and is still running`);
+    }
+  }
+  for (const view of reachable) if (view.lock && view.lock.owner !== owner) stale.set(view.region, view.lock.owner);
+  const epoch = 1 + Math.max(0, ...reachable.map((v) => v.newestEpoch));
+  // One table after the other in home order: two racing executions meet first on the same table.
+  const taken: string[] = [];
+  for (const view of reachable) {
+    let claimed: boolean;
+    try {
+      claimed = await claimLock(deps, view.region, stateTable, owner, epoch, stale.get(view.region));
+    } catch (error) {
+      if (isUnreachable(error)) continue; // it answered a moment ago; the quorum decides
+      throw error;
+    }
+    if (claimed) {
+      taken.push(view.region);
+      continue;
+    }
+    const winner = await readLock(deps, view.region, stateTable).catch(() => undefined);
+    // What it took is released by the state machine (ReleaseLock after a refusal).
+    fail(
+      ERROR.lockHeld,
+      `execution ${winner?.owner ?? 'unknown'} claimed the runbook lock in ${view.region} first (epoch ${winner?.epoch ?? epoch}); this execution backs off${taken.length ? ` and releases ${taken.join(', ')}` : ''}`,
+    );
+  }
+  if (taken.length < quorum || (mustHoldOwn && !taken.includes(own))) {
+    fail(ERROR.unreachable, `the runbook lock was claimed in ${taken.join(', ') || 'no region'}; it needs ${quorum} of ${regions.length}`);
+  }
+  return { epoch, owner, regions: taken, quorum };
+}
+
+/** Fails with `StaleEpoch` unless `owner` still holds the lock under `epoch` in a quorum of the tier's tables. */
+export async function assertTierLockHeld(deps: RunbookDeps, owner: string, epoch: number, mode: LockMode): Promise<void> {
+  const { regions, region: own, stateTable } = deps.env;
+  const quorum = lockQuorum(regions.length, mode);
+  const locks = await Promise.all(
+    regions.map(async (region) => ({
+      region,
+      lock: await readLock(deps, region, stateTable).catch((error) => {
+        if (isUnreachable(error)) return null;
+        throw error;
+      }),
+    })),
+  );
+  const held = locks.filter((l) => l.lock?.owner === owner && l.lock.epoch === epoch).map((l) => l.region);
+  const other = locks.find((l) => l.lock && (l.lock.owner !== owner || l.lock.epoch !== epoch))?.lock;
+  if (other && other.epoch > epoch) {
+    fail(
+      ERROR.staleEpoch,
+      `the runbook lock is now held by ${other.owner} under epoch ${other.epoch}, newer than this execution's ${epoch}`,
+    );
+  }
+  if (held.length < quorum || (regions.length < 3 && !held.includes(own))) {
+    fail(
+      ERROR.staleEpoch,
+      `the runbook lock under epoch ${epoch} is held by this execution in ${held.join(', ') || 'no region'}; it needs ${quorum} of ${regions.length}${other ? ` (${other.owner} holds it under epoch ${other.epoch})` : ''}`,
+    );
+  }
+}
+
+/** Release the lock wherever `owner` holds it; regions that do not answer keep it until its owner is seen to have ended. */
+export async function releaseTierLock(deps: RunbookDeps, owner: string): Promise<{ released: string[]; unreachable: string[] }> {
+  const results = await Promise.all(
+    deps.env.regions.map(async (region) => {
+      try {
+        return { region, ok: await releaseLock(deps, region, deps.env.stateTable, owner) };
+      } catch (error) {
+        if (isUnreachable(error)) return { region, ok: undefined };
+        throw error;
+      }
+    }),
+  );
+  return {
+    released: results.filter((r) => r.ok === true).map((r) => r.region),
+    unreachable: results.filter((r) => r.ok === undefined).map((r) => r.region),
+  };
+}
+
+/**
+ * Revoke the write lease under `epoch` wherever it can be written: the old primary's next renewal
+ * then fails in those tables. Returns the regions revoked in.
+ */
+export async function revokeLease(deps: RunbookDeps, holder: string, epoch: number): Promise<string[]> {
+  const results = await Promise.all(
+    deps.env.regions.map((region) =>
+      writeLease(deps, region, deps.env.stateTable, holder, epoch).catch((error) => {
+        if (isUnreachable(error)) return false;
+        throw error;
+      }),
+    ),
+  );
+  return deps.env.regions.filter((_, i) => results[i]);
+}
+
+export interface LeaseRenewal {
+  readonly renewed: readonly string[];
+  readonly unreachable: readonly string[];
+  /** Tables whose lease a newer epoch (or another region) holds. */
+  readonly superseded: readonly { region: string; lease?: LeaseItem }[];
+  readonly quorum: number;
+  /** Renewed in a quorum and superseded nowhere. */
+  readonly held: boolean;
+}
+
+/** Renew this region's write lease under its gate's epoch in every table that answers. */
+export async function renewLease(deps: RunbookDeps, gate: GateItem): Promise<LeaseRenewal> {
+  const { regions, region: own, stateTable } = deps.env;
+  const quorum = leaseQuorum(regions.length);
+  const results = await Promise.all(
+    regions.map(async (region) => {
+      try {
+        return { region, ok: await writeLease(deps, region, stateTable, own, gate.epoch) };
+      } catch (error) {
+        if (isUnreachable(error)) return { region, ok: undefined };
+        throw error;
+      }
+    }),
+  );
+  const renewed = results.filter((r) => r.ok === true).map((r) => r.region);
+  const superseded = await Promise.all(
+    results
+      .filter((r) => r.ok === false)
+      .map(async (r) => ({ region: r.region, lease: await readLease(deps, r.region, stateTable).catch(() => undefined) })),
+  );
+  const ownRenewed = regions.length >= 3 || renewed.includes(own);
+  return {
+    renewed,
+    unreachable: results.filter((r) => r.ok === undefined).map((r) => r.region),
+    superseded,
+    quorum,
+    held: renewed.length >= quorum && ownRenewed && superseded.length === 0,
+  };
+}

@@ -1,0 +1,148 @@
+import { describe, expect, test } from 'vitest';
+import { leaseQuorum, lockQuorum } from '../../runbooks/core/tier-lock';
+import { WRITE_LEASE } from '../../runbooks/definitions/catalogue';
+import { STEPS } from '../../runbooks/steps';
+import { HOME, TARGET, World } from './world';
+
+const FAILOVER = 'mlp-tier3-region-failover';
+const schedule = { state: {}, execution: { id: 'schedule', startTime: '' } } as never;
+/** tier3 across three regions, built from the gated tier3 layout's synthesized stacks. */
+const tier3 = () => new World({ layoutId: 'tier3', context: { tier: 'tier3' } });
+const table = (w: World, region: string) => w.aws.tables.get(`${region}:mlp-tier3-dr-state`);
+
+/** The primary's gate open under epoch 0, as deployed. */
+function openPrimaryGate(w: World, primary: string) {
+  w.aws.tables.set(
+    `${primary}:mlp-tier3-dr-state`,
+    new Map([['gate', { pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '0' }, updatedAt: { S: w.now().toISOString() } }]]),
+  );
+}
+
+test.each([
+  [2, 'planned', 2, 1],
+  [2, 'unplanned', 1, 1],
+  [3, 'unplanned', 2, 2],
+  [5, 'planned', 3, 3],
+] as const)('%i regions, %s: the lock needs %i table(s), the lease %i', (regions, mode, lock, lease) => {
+  expect(lockQuorum(regions, mode)).toBe(lock);
+  expect(leaseQuorum(regions)).toBe(lease);
+});
+
+describe('one lock for the tier (three regions)', () => {
+  test('two operators start failovers in both secondaries at once: exactly one promotes, the other is refused naming it', async () => {
+    // GIVEN tier3 with its primary lost
+    const w = tier3();
+    const [home, second, third] = w.regions as [string, string, string];
+    w.heartbeats(20, 1);
+    w.aws.unreachable.add(home);
+    w.db.unreachable.add(home);
+    // WHEN two unplanned failovers start at the same moment, one in each secondary
+    const arn = (region: string) => `arn:aws:states:${region}:111122223333:execution:${FAILOVER}:operator-in-${region}`;
+    const results = await Promise.all(
+      [second, third].map((region) => w.run(FAILOVER, { mode: 'unplanned', targetRegion: region }, { executionArn: arn(region) }, region)),
+    );
+    // THEN
+    const winner = results.findIndex((r) => r.status === 'SUCCEEDED');
+    const loser = results.find((r) => r.status === 'FAILED');
+    expect(winner, JSON.stringify(results.map((r) => [r.status, r.cause]))).toBeGreaterThanOrEqual(0);
+    expect(loser?.error).toBe('LockHeld');
+    expect(loser?.cause).toContain(arn([second, third][winner] as string));
+    expect(w.order('PromoteReadReplica')).toHaveLength(1);
+    const opened = w.regions.filter((r) => w.gate(r) === true);
+    expect(opened).toHaveLength(1);
+    // The loser left nothing: every table the winner held is released, no lock remains anywhere.
+    for (const region of [second, third]) expect(table(w, region)?.has('lock')).toBe(false);
+  });
+
+  test('a lock held by a running execution of another region is refused, asked in that region', async () => {
+    const w = tier3();
+    const [, second, third] = w.regions as [string, string, string];
+    w.heartbeats(10);
+    const holder = `arn:aws:states:${third}:111122223333:execution:${FAILOVER}:elsewhere`;
+    w.aws.runningExecutions.add(holder);
+    table(w, third)?.set('lock', { pk: { S: 'lock' }, owner: { S: holder }, epoch: { N: '4' }, since: { S: 'x' } });
+    const result = await w.run(FAILOVER, { mode: 'planned', targetRegion: second }, {}, second);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('LockHeld');
+    expect(result.cause).toContain(holder);
+    expect(w.aws.calls.find((c) => c.command === 'DescribeExecution')?.region).toBe(third);
+    expect(w.order('PromoteReadReplica', 'PutMetricData')).toEqual([]);
+    // Once that execution has ended, its lock is taken over under a newer epoch.
+    w.aws.runningExecutions.delete(holder);
+    const next = await w.run(FAILOVER, { mode: 'planned', targetRegion: second }, {}, second);
+    expect(next.status, next.cause).toBe('SUCCEEDED');
+    expect((next.output as { lock: { epoch: number } }).lock.epoch).toBe(5);
+  });
+
+  test('with two of three regions lost the lock cannot be taken, and nothing is promoted', async () => {
+    const w = tier3();
+    const [home, second, third] = w.regions as [string, string, string];
+    w.heartbeats(10);
+    for (const region of [home, third]) w.aws.unreachable.add(region);
+    w.db.unreachable.add(home);
+    const result = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: second }, {}, second);
+    expect(result.status).toBe('FAILED');
+    expect(result.cause).toContain('the runbook lock needs 2 of the 3 regions');
+    expect(w.order('PromoteReadReplica')).toEqual([]);
+  });
+});
+
+describe('the write lease (three regions)', () => {
+  test('a primary cut off from the other regions fences itself at its next renewal, and the failover waits out the bound', async () => {
+    // GIVEN the primary renewing its lease, then cut off from the other regions (it still answers its own)
+    const w = tier3();
+    const [home, second] = w.regions as [string, string, string];
+    w.heartbeats(20);
+    openPrimaryGate(w, home);
+    expect(await STEPS.RefreshGate(schedule, w.deps(home, 'RefreshGate'))).toMatchObject({ open: true, lease: { held: true } });
+    w.aws.partitioned.add(home);
+    const primaryDb = w.databaseOf(home).instanceIdentifier;
+    // WHEN an unplanned failover runs in a secondary, and the primary's gate keeper runs meanwhile
+    const result = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: second }, {}, second);
+    const refresh = await STEPS.RefreshGate(schedule, w.deps(home, 'RefreshGate'));
+    // THEN the failover could not fence it and waited the bound before promoting
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const output = result.output as { fence: { fenced: boolean; leaseWaitSeconds: number; leaseRevokedIn: string[] } };
+    expect(output.fence).toMatchObject({ fenced: false, leaseWaitSeconds: WRITE_LEASE.boundSeconds });
+    expect(output.fence.leaseRevokedIn).not.toContain(home);
+    const revoked = w.aws.calls.find((c) => c.caller === 'FenceSource' && c.command === 'PutItem' && !c.error)?.at ?? 0;
+    const promoted = w.aws.calls.find((c) => c.command === 'PromoteReadReplica' && !c.error)?.at ?? 0;
+    expect(promoted - revoked).toBeGreaterThanOrEqual(WRITE_LEASE.boundSeconds);
+    // and the cut-off primary closed its own gate and fenced its own database
+    expect(refresh).toMatchObject({ open: false, lease: { renewed: [home], held: false } });
+    expect(refresh.fenced).toContain(primaryDb);
+    expect(w.gate(home)).toBe(false);
+    expect(() => w.db.write(primaryDb, 'platform', 999, w.now().toISOString())).toThrow(/read-only/);
+  });
+
+  test('a primary that finds its lease revoked under a newer epoch fences itself although it reaches every region', async () => {
+    const w = tier3();
+    const [home, second] = w.regions as [string, string, string];
+    openPrimaryGate(w, home);
+    for (const region of [home, second]) {
+      table(w, region)?.set('lease', { pk: { S: 'lease' }, region: { S: second }, epoch: { N: '3' }, renewedAt: { S: 'x' } });
+    }
+    const refresh = await STEPS.RefreshGate(schedule, w.deps(home, 'RefreshGate'));
+    expect(refresh).toMatchObject({ open: false, supersededBy: expect.stringContaining('the write lease is revoked') });
+    expect(w.gate(home)).toBe(false);
+  });
+});
+
+test('an unplanned failover that dies while waiting out the lease is re-run: the new one takes the lock over and waits the bound again', async () => {
+  const w = new World();
+  w.heartbeats(20, 1);
+  w.aws.unreachable.add(HOME);
+  w.db.unreachable.add(HOME);
+  const failover = 'mlp-tier1-region-failover';
+  const first = await w.run(
+    failover,
+    { mode: 'unplanned', targetRegion: TARGET },
+    { beforeTask: (state) => (state === 'WaitOutWriteLease' ? 'crash' : undefined) },
+  );
+  expect(first.status).toBe('ABORTED');
+  const second = await w.run(failover, { mode: 'unplanned', targetRegion: TARGET });
+  expect(second.status, second.cause).toBe('SUCCEEDED');
+  expect(second.output).toMatchObject({ leaseWait: { boundSeconds: WRITE_LEASE.boundSeconds } });
+  expect(w.order('PromoteReadReplica')).toHaveLength(1);
+  expect(w.gate(TARGET)).toBe(true);
+});
