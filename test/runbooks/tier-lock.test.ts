@@ -112,7 +112,7 @@ describe('the write lease (three regions)', () => {
     expect(refresh).toMatchObject({ open: false, lease: { renewed: [home], held: false } });
     expect(refresh.fenced).toContain(primaryDb);
     expect(w.gate(home)).toBe(false);
-    expect(() => w.db.write(primaryDb, 'platform', 999, w.now().toISOString())).toThrow(/read-only/);
+    expect(() => w.db.write(primaryDb, 'platform', 999, w.now().toISOString())).toThrow(/not permitted to log in/);
   });
 
   test('a primary that finds its lease revoked under a newer epoch fences itself although it reaches every region', async () => {
