@@ -219,18 +219,37 @@ export async function releaseTierLock(deps: RunbookDeps, owner: string): Promise
 
 /**
  * Revoke the write lease under `epoch` wherever it can be written: the old primary's next renewal
- * then fails in those tables. Returns the regions revoked in.
+ * then fails in those tables. A table an earlier execution of the same failover already revoked
+ * (the lease is the holder's) keeps that revocation and its time: the bound runs from the first one,
+ * so a re-run does not wait again. Returns the regions revoked in, and when the revocation was first
+ * recorded in the holder's own table (now, when this is the first).
  */
-export async function revokeLease(deps: RunbookDeps, holder: string, epoch: number): Promise<string[]> {
+export async function revokeLease(deps: RunbookDeps, holder: string, epoch: number): Promise<{ regions: string[]; since: string }> {
+  const { stateTable } = deps.env;
   const results = await Promise.all(
-    deps.env.regions.map((region) =>
-      writeLease(deps, region, deps.env.stateTable, holder, epoch).catch((error) => {
-        if (isUnreachable(error)) return false;
+    deps.env.regions.map(async (region) => {
+      try {
+        const lease = await readLease(deps, region, stateTable);
+        if (lease?.region === holder) return { ok: true, since: lease.renewedAt };
+        return { ok: await writeLease(deps, region, stateTable, holder, epoch), since: undefined };
+      } catch (error) {
+        if (isUnreachable(error)) return { ok: false, since: undefined };
         throw error;
-      }),
-    ),
+      }
+    }),
   );
-  return deps.env.regions.filter((_, i) => results[i]);
+  const own = results[deps.env.regions.indexOf(holder)];
+  return { regions: deps.env.regions.filter((_, i) => results[i]?.ok), since: own?.since ?? deps.now().toISOString() };
+}
+
+/**
+ * When the failover to `target` began, as its table records it: the time the old primary's lease was
+ * first revoked for it, or nothing when no failover to it has revoked one. An unplanned failover
+ * measures the data at risk up to that moment, not up to whenever a re-run starts.
+ */
+export async function failoverBegan(deps: RunbookDeps, target: string): Promise<string | undefined> {
+  const lease = await readLease(deps, target, deps.env.stateTable).catch(() => undefined);
+  return lease?.region === target ? lease.renewedAt : undefined;
 }
 
 export interface LeaseRenewal {

@@ -318,15 +318,15 @@ export class DrillWorld {
     await Promise.all(this.regions.filter((r) => r !== region).map((r) => this.postgres.cutReplication(r)));
   }
 
-  /** Whether a region's PostgreSQL takes a write now (a probe row, as a client pinned to it would send). */
+  /** Whether a region's PostgreSQL takes a write now from a platform client (a probe row, as the client role). */
   async acceptsWrites(region: string): Promise<boolean> {
     return this.postgres
-      .query(region, 'INSERT INTO mlp_dr.heartbeat (writer, seq, written_at, region) VALUES ($1, $2, $3, $4)', [
-        'probe',
-        Date.now(),
-        new Date().toISOString(),
+      .query(
         region,
-      ])
+        'INSERT INTO mlp_dr.heartbeat (writer, seq, written_at, region) VALUES ($1, $2, $3, $4)',
+        ['probe', Date.now(), new Date().toISOString(), region],
+        { user: CLIENT_ROLE },
+      )
       .then(() => true)
       .catch(() => false);
   }

@@ -22,7 +22,7 @@ export const fenceSource: Step<FailoverState, NonNullable<FailoverState['fence']
   if (plan.alreadyPromoted || plan.sourceRegion === plan.targetRegion) return { attempts: [], fenced: true, leaseWaitSeconds: 0 };
   // Unplanned: revoke the old primary's write lease under this epoch wherever the tables answer, so its
   // next renewal fails and it fences itself (RefreshGate) within WRITE_LEASE.boundSeconds.
-  const revokedIn = plan.mode === 'unplanned' ? await revokeLease(deps, plan.targetRegion, epoch) : [];
+  const revoked = plan.mode === 'unplanned' ? await revokeLease(deps, plan.targetRegion, epoch) : undefined;
   const attempts: Attempt[] = [
     await attempt('close the write gate', source.region, async () => {
       await writeGate(deps, source.region, deps.env.stateTable, false, epoch);
@@ -66,8 +66,9 @@ export const fenceSource: Step<FailoverState, NonNullable<FailoverState['fence']
   }
   // A source this execution could not fence is excluded by time: the state machine waits out the lease bound.
   const leaseWaitSeconds = plan.mode === 'unplanned' && !fenced ? WRITE_LEASE.boundSeconds : 0;
-  const leaseExpiresAt = new Date(deps.now().getTime() + leaseWaitSeconds * 1000).toISOString();
-  return { attempts, fenced, sourceLast, leaseRevokedIn: revokedIn, leaseWaitSeconds, leaseExpiresAt };
+  const revokedAt = Date.parse(revoked?.since ?? deps.now().toISOString());
+  const leaseExpiresAt = new Date(revokedAt + leaseWaitSeconds * 1000).toISOString();
+  return { attempts, fenced, sourceLast, leaseRevokedIn: revoked?.regions ?? [], leaseWaitSeconds, leaseExpiresAt };
 };
 
 /**

@@ -5,6 +5,7 @@ import type { RunbookDeps } from '../../core/env';
 import { ERROR, fail } from '../../core/errors';
 import { readPrimary, readPromotion } from '../../core/state-table';
 import { aws, parameter, type Step } from '../../core/step';
+import { failoverBegan } from '../../core/tier-lock';
 
 import {
   arnOf,
@@ -57,7 +58,10 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
   const targetEndpoint = endpointOf(target, instance);
   const onTarget = await deps.database.latestHeartbeat(targetEndpoint).catch(() => undefined);
   const now = deps.now();
-  const lagSeconds = onTarget ? Math.max(0, (now.getTime() - Date.parse(onTarget.writtenAt)) / 1000) : undefined;
+  // Without the source, the data at risk runs to when the failover began (a re-run does not add its own delay).
+  const began = await failoverBegan(deps, target);
+  const reference = began ? Math.min(now.getTime(), Date.parse(began)) : now.getTime();
+  const lagSeconds = onTarget ? Math.max(0, (reference - Date.parse(onTarget.writtenAt)) / 1000) : undefined;
 
   let sourceReachable = false;
   let sourceEndpoint: DatabaseEndpoint | undefined;
