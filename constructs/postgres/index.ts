@@ -1,4 +1,5 @@
 export * from './cross-region-read-replica';
+export * from './database-bootstrap';
 export * from './instance-support';
 export * from './postgres-database';
 export * from './primary-read-scaling';

@@ -4,6 +4,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { ValidationError } from '../private/validation-error';
@@ -80,6 +81,8 @@ export class PostgresDatabase extends RegionalDatabaseBase {
   public readonly monitoringRole: iam.Role;
   /** ARN of the RDS-managed master user secret. */
   public readonly masterSecretArn: string;
+  /** The RDS-managed master user secret (JSON with `username` and `password`), encrypted with `encryptionKey`. */
+  public readonly masterSecret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
@@ -138,6 +141,10 @@ export class PostgresDatabase extends RegionalDatabaseBase {
     acknowledgeDefaultPort(this.instance);
     const cfnInstance = this.instance.node.defaultChild as rds.CfnDBInstance;
     this.masterSecretArn = cfnInstance.attrMasterUserSecretSecretArn;
+    this.masterSecret = secretsmanager.Secret.fromSecretAttributes(this, 'MasterSecret', {
+      secretCompleteArn: this.masterSecretArn,
+      encryptionKey: props.encryptionKey,
+    });
     this.instanceIdentifier = props.instanceIdentifier;
     this.instanceArn = this.instance.instanceArn;
     this.endpoint = this.instance.instanceEndpoint.socketAddress;

@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,6 +13,7 @@ import { MskCluster } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
 import {
   CrossRegionReadReplica,
+  DatabaseBootstrap,
   type IRegionalDatabase,
   instanceLogGroups,
   PostgresDatabase,
@@ -74,6 +75,8 @@ export class DataStack extends RegionalStack {
   public readonly retainedDatabases: readonly IRegionalDatabase[];
   /** In-region read replicas and pooler; only beside the primary. */
   public readonly readScaling?: PrimaryReadScaling;
+  /** The platform's roles and databases, created at deploy time; only beside a primary with a master secret. */
+  public readonly databaseBootstrap?: DatabaseBootstrap;
   public readonly cache: CacheCluster;
   public readonly featureStore?: FeatureKeyspace;
   public readonly backups: RegionalBackupPlan;
@@ -131,6 +134,7 @@ export class DataStack extends RegionalStack {
         connectionPooler: tier.postgres.connectionPooler,
         logRetention,
       });
+      this.databaseBootstrap = this.addDatabaseBootstrap(props.vpc, logRetention);
     }
     this.publishRunbookParameter('postgres', 'instance-id', current.instanceIdentifier);
     this.publishRunbookParameter('postgres', 'instance-arn', this.postgres.instanceArn);
@@ -239,6 +243,31 @@ export class DataStack extends RegionalStack {
       );
     }
     return database;
+  }
+
+  /**
+   * The deploy-time bootstrap of the platform's roles and databases, on the primary. Replicas receive
+   * them by replication. A primary without an RDS-managed master secret (a promoted cross-region
+   * replica) gets none, and synthesis says so: it holds what its source had when it was promoted.
+   */
+  private addDatabaseBootstrap(vpc: ec2.IVpc, logRetention: logs.RetentionDays): DatabaseBootstrap | undefined {
+    const database = this.postgres;
+    if (!(database instanceof PostgresDatabase)) {
+      // Info, not a warning: a failed-over layout is a supported state, and the gates fail on any warning.
+      Annotations.of(this).addInfo(
+        `The deploy does not run the database bootstrap in ${this.region}: the primary ${database.instanceIdentifier} is a promoted ` +
+          'replica with no RDS-managed master secret. It holds the roles and databases its source had when promoted; a bootstrap ' +
+          'plan changed since is not applied to it.',
+      );
+      return undefined;
+    }
+    return new DatabaseBootstrap(this, 'MetadataBootstrap', {
+      database,
+      masterSecret: database.masterSecret,
+      vpc,
+      logEncryptionKey: this.dataKey,
+      logRetention,
+    });
   }
 
   /**
