@@ -21,6 +21,9 @@ import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../private/kms';
 import { acknowledgeNist, nagResourceName } from '../private/nag';
 import { azFailoverDefinition, failbackDefinition, regionFailoverDefinition, type StepFunctions } from './state-machines';
 
+/** The Amazon root CAs (RDS's among them) every Lambda Node.js runtime ships, loaded only when named. */
+const LAMBDA_AMAZON_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
 /** Where the runbook code lives; one esbuild bundle of `lambda.ts` serves every function. */
 const RUNBOOKS_DIR = join(import.meta.dirname, '..', '..', 'runbooks');
 
@@ -176,7 +179,13 @@ export class RunbookSet extends Construct implements IRunbookSet {
         architecture: lambda.Architecture.ARM_64,
         memorySize: 256,
         timeout: Duration.seconds(timeoutSeconds),
-        environment: { ...environment, MLP_STEP: name },
+        environment: {
+          ...environment,
+          MLP_STEP: name,
+          // Node.js 20+ runtimes load no Amazon CA by default (Lambda Developer Guide, "CA certificate
+          // loading"): without this bundle, TLS to RDS with the server verified fails.
+          ...(inVpc ? { NODE_EXTRA_CA_CERTS: LAMBDA_AMAZON_CA_BUNDLE } : {}),
+        },
         description:
           name === 'DatabaseAgent'
             ? 'Runs the runbooks’ narrow database operations in this region'

@@ -51,3 +51,15 @@ test('metricExecutionsFailed counts the failed executions of one runbook', () =>
   expect(metric).toMatchObject({ namespace: 'AWS/States', metricName: 'ExecutionsFailed', statistic: 'Sum' });
   expect(stack.resolve(metric.dimensions?.StateMachineArn)).toEqual({ Ref: expect.stringMatching(/^RunbooksFailback/) });
 });
+
+test('every function that connects to a database over verified TLS loads the Amazon CA bundle, which Node.js 20+ runtimes skip', () => {
+  const { stack } = runbookSet();
+  const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as {
+    Properties: { VpcConfig?: unknown; Environment?: { Variables?: Record<string, string> } };
+  }[];
+  const inVpc = functions.filter((f) => f.Properties.VpcConfig);
+  expect(inVpc.length).toBeGreaterThan(0);
+  for (const fn of inVpc) expect(fn.Properties.Environment?.Variables?.NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
+  for (const fn of functions.filter((f) => !f.Properties.VpcConfig))
+    expect(fn.Properties.Environment?.Variables?.NODE_EXTRA_CA_CERTS).toBeUndefined();
+});
