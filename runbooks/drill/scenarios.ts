@@ -258,6 +258,23 @@ function pinnedCacheClient(world: DrillWorld, region: string): HeartbeatWriter {
   ).start();
 }
 
+/**
+ * An unplanned RegionFailover to the target while `zombie` keeps writing to the old primary: the
+ * execution, and when its fence step finished (nothing, if it never did). The zombie is stopped half
+ * a second after the run, so it has tried to write past the fence.
+ */
+async function unplannedFailoverPast(world: DrillWorld, roles: Roles, zombie: HeartbeatWriter) {
+  let fencedAt: number | undefined;
+  const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target, {
+    onTask: (task) => {
+      if (task.state === 'FenceSource' && task.outcome === 'succeeded') fencedAt = Date.now();
+    },
+  });
+  await sleep(500);
+  await zombie.stop();
+  return { last, fencedAt };
+}
+
 /** Writers warmed up, then the primary region lost: its servers frozen mid-write, its AWS endpoints unreachable. */
 async function loseThePrimary(world: DrillWorld, roles: Roles, also = ''): Promise<{ faultAt: number; virtualFaultAt: number }> {
   await warmUp(world);
@@ -499,14 +516,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         `fault: replication from ${roles.primary} cut; ${roles.primary} keeps taking writes, and a client keeps writing to it directly`,
       );
       const fault = markFault(world);
-      let fencedAt: number | undefined;
-      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target, {
-        onTask: (task) => {
-          if (task.state === 'FenceSource' && task.outcome === 'succeeded') fencedAt = Date.now();
-        },
-      });
-      await sleep(500); // the zombie keeps trying after the fence
-      await zombie.stop();
+      const { last, fencedAt } = await unplannedFailoverPast(world, roles, zombie);
       // A write sent once the fence step had finished must be refused (one in flight during it may still land).
       const after = zombie.acks.filter((a) => fencedAt !== undefined && a.sentAt > fencedAt);
       return {
@@ -601,14 +611,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       await sleep(1_000);
       world.log(`fault: replication from ${roles.primary} cut; a client keeps writing to its cache, authenticated as the application user`);
       const fault = markFault(world);
-      let fencedAt: number | undefined;
-      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target, {
-        onTask: (task) => {
-          if (task.state === 'FenceSource' && task.outcome === 'succeeded') fencedAt = Date.now();
-        },
-      });
-      await sleep(500); // the zombie keeps trying after the fence
-      await zombie.stop();
+      const { last, fencedAt } = await unplannedFailoverPast(world, roles, zombie);
       const after = zombie.acks.filter((a) => fencedAt !== undefined && a.sentAt > fencedAt);
       const attempts =
         (last.output as { fence?: { attempts?: { what: string; ok: boolean; detail: string }[] } } | undefined)?.fence?.attempts ?? [];
