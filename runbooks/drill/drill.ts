@@ -1,6 +1,8 @@
 import type { PlatformConfig } from '../../lib/config';
+import { WRITE_LEASE } from '../definitions/catalogue';
 import type { DeployedAssembly } from '../local/deployed-assembly';
 import { type DrillReport, modelledFacts } from './report';
+import { type SelfFencingWindow, sampledInvariants } from './sampler';
 import { DRILL_SCENARIOS, type DrillScenario, type Invariant, SCENARIOS, type ScenarioOutcome } from './scenarios';
 import { judgeDrill, judgeObjectives } from './verdict';
 import { type Ack, DrillWorld, HEARTBEAT_INTERVAL_MS } from './world';
@@ -50,6 +52,58 @@ function loss(acks: readonly Ack[], from: string, present: Set<number>, before: 
 }
 
 /**
+ * A former primary that comes back after a region loss answers as it was, writable, until its gate
+ * keeper finds another region's gate opened later and fences it: within the self-fencing bound of its
+ * return (`WRITE_LEASE`). A second writable database inside that window is what the design allows.
+ */
+function selfFencingWindows(world: DrillWorld): SelfFencingWindow[] {
+  return world.returns.map(({ region, at }) => ({ region, from: at, until: at + WRITE_LEASE.boundSeconds * 1000 }));
+}
+
+/**
+ * Every write the platform's writers had acknowledged is on the final primary, or counted in the
+ * report's loss (`counted`: the writes of the old primary the new one lacks); a write that is
+ * neither vanished without the report saying so.
+ */
+async function accountForAcks(
+  world: DrillWorld,
+  finalPrimary: string,
+  counted: { database: LossFigures; cache?: LossFigures } | undefined,
+): Promise<Invariant> {
+  const name = `every acknowledged write is on the final primary or counted as lost`;
+  if (world.lost.has(finalPrimary)) {
+    return { name, held: true, detail: `the final primary ${finalPrimary} is lost: its writes are the region's, none can be checked` };
+  }
+  const check = async (label: string, acks: readonly Ack[], held: Set<number>, lost: readonly Ack[] = []) => {
+    const countedLost = new Set(lost.map((a) => a.seq));
+    const unaccounted = acks.filter((a) => !held.has(a.seq) && !countedLost.has(a.seq));
+    return { label, acks: acks.length, lost: lost.length, unaccounted };
+  };
+  const parts = [
+    await check('database', world.pgWriter.acks, await world.heartbeatsOn(finalPrimary), counted?.database.lost),
+    ...(world.cacheWriter
+      ? [await check('cache', world.cacheWriter.acks, await world.cacheHeartbeatsOn(finalPrimary), counted?.cache?.lost)]
+      : []),
+  ];
+  return {
+    name,
+    held: parts.every((p) => p.unaccounted.length === 0),
+    detail: parts
+      .map(
+        (p) =>
+          `${p.label}: ${p.acks} acknowledged, ${p.acks - p.lost - p.unaccounted.length} on ${finalPrimary}, ${p.lost} counted lost` +
+          (p.unaccounted.length
+            ? `, ${p.unaccounted.length} NEITHER (seq ${p.unaccounted
+                .slice(0, 5)
+                .map((a) => `${a.seq}@${a.region}`)
+                .join(', ')})`
+            : ''),
+      )
+      .join('; '),
+  };
+}
+
+/**
  * One drill: real servers per region, the synthesized runbooks run locally over the simulated
  * control plane, the scenario's fault injected; then RTO and RPO measured on the real servers, the
  * design's invariants checked, and everything gathered into a report.
@@ -73,10 +127,12 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       '; all on loopback',
   );
   try {
+    world.sampler.start();
     const outcome = await spec.run(world);
     const firstOnTarget = await world.waitForWriteIn(outcome.to, outcome.faultAt, outcome.last.status === 'SUCCEEDED' ? 5_000 : 300);
     await new Promise((r) => setTimeout(r, 300));
     await world.stopWriters();
+    await world.sampler.stop();
     return await measure(world, scenario, outcome, firstOnTarget);
   } finally {
     await world.close();
@@ -94,6 +150,7 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
     : undefined;
   const order = writeOrder(acks);
   const recovered = outcome.last.status === 'SUCCEEDED';
+  const accounted = await accountForAcks(world, recovered ? outcome.to : outcome.from, recovered ? { database, cache } : undefined);
   const writable = [...world.tasks].reverse().find((t) => t.state === outcome.writableStep && t.outcome === 'succeeded');
   const modelled = recovered && writable ? (writable.end.getTime() - outcome.virtualFaultAt) / 1000 + outcome.dnsTailSeconds : undefined;
   const measured = firstOnTarget ? (firstOnTarget.at - outcome.faultAt) / 1000 : undefined;
@@ -119,6 +176,8 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
       held: writableChecks.every((c) => c.writable) && openGates.length <= 1,
       detail: writableChecks.map((c) => `${c.region}: gate open, ${c.writable ? 'writable' : 'NOT writable'}`).join('; ') || 'no gate open',
     },
+    ...sampledInvariants(world.sampler.samples, outcome.virtualFaultAt, selfFencingWindows(world)),
+    accounted,
     ...(outcome.lostRegion
       ? [
           {

@@ -697,10 +697,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const first = await regionLoss(world, roles);
       await world.waitForWriteIn(roles.target, first.faultAt);
       // The old region comes back as it was: its server writable, its gate still recorded open.
-      world.lost.delete(roles.primary);
-      world.platform.aws.unreachable.delete(roles.primary);
-      world.postgres.freeze(roles.primary, false);
-      world.cache?.freeze(roles.primary, false);
+      world.restoreRegion(roles.primary);
       world.log(`${roles.primary} is back: its old primary answers again and its gate record still says open`);
       const pinned = pinnedClient(world, roles.primary);
       await sleep(500);

@@ -8,6 +8,7 @@ import { SimulatedPlatform } from '../local/simulated-platform';
 import { Blackhole } from './blackhole';
 import { CLIENT_ROLE, DRILL_DATABASE, DRILL_USER, LocalPostgresCluster } from './local-postgres';
 import { findCacheServer, LocalCacheCluster } from './local-redis';
+import { PrimarySampler } from './sampler';
 
 export const HEARTBEAT_INTERVAL_MS = 100;
 
@@ -167,6 +168,10 @@ export class DrillWorld {
   readonly started = Date.now();
   /** Regions whose servers the drill has frozen. */
   readonly lost = new Set<string>();
+  /** Whether each region's database takes a client's write and its gate is open, every 250 ms of the drill. */
+  readonly sampler: PrimarySampler;
+  /** Lost regions that came back, and when on the drill clock. */
+  readonly returns: { readonly region: string; readonly at: number }[] = [];
   private blackhole?: Blackhole;
 
   private constructor(
@@ -219,6 +224,13 @@ export class DrillWorld {
     const clock = () => this.platform.now();
     this.pgWriter = new HeartbeatWriter(new PostgresSink(postgres, PLATFORM_WRITER), () => this.writeRegion(), clock);
     if (cache) this.cacheWriter = new HeartbeatWriter(new CacheSink(cache, this.cacheUser), () => this.writeRegion(), clock);
+    this.sampler = new PrimarySampler({
+      regions: this.regions,
+      isLost: (region) => this.lost.has(region),
+      gateOpen: (region) => this.gateOpen(region),
+      clientConfig: (region) => postgres.clientConfig(region, { user: CLIENT_ROLE }),
+      now: clock,
+    });
   }
 
   static async start(options: DrillWorldOptions): Promise<DrillWorld> {
@@ -293,6 +305,18 @@ export class DrillWorld {
     this.postgres.kill(region);
     this.cache?.freeze(region);
     this.platform.aws.unreachable.add(region);
+  }
+
+  /**
+   * A lost region comes back as it was: its servers answer again (a former primary still writable
+   * until its gate keeper fences it), its AWS endpoints too. Recorded on the drill clock.
+   */
+  restoreRegion(region: string): void {
+    this.lost.delete(region);
+    this.platform.aws.unreachable.delete(region);
+    this.postgres.freeze(region, false);
+    this.cache?.freeze(region, false);
+    this.returns.push({ region, at: this.platform.now().getTime() });
   }
 
   /**
@@ -389,6 +413,7 @@ export class DrillWorld {
 
   async close(): Promise<void> {
     await this.stopWriters().catch(() => undefined);
+    await this.sampler.stop();
     await this.blackhole?.stop();
     await this.cache?.stop();
     await this.postgres.stop();

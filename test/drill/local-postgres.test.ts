@@ -6,6 +6,7 @@ import { directDatabasePlane, HEARTBEAT_SQL } from '../../runbooks/core/database
 import { APPLICATION_ROLES } from '../../runbooks/core/database-bootstrap';
 import { CLIENT_ROLE, DRILL_DATABASE, DRILL_USER, LocalPostgresCluster, MASTER_USER } from '../../runbooks/drill/local-postgres';
 import { findCacheServer } from '../../runbooks/drill/local-redis';
+import { probeWrites } from '../../runbooks/drill/sampler';
 
 const REGIONS = ['us-east-1', 'us-west-2'];
 const id = (region: string) => `mlp-tier1-pg-${region}`;
@@ -45,6 +46,11 @@ describe('real PostgreSQL 17 servers with streaming replication (the drill’s d
 
   test('a standby refuses writes until promoted; the old primary keeps taking them until fenced (a zombie)', async () => {
     await expect(plane().writeHeartbeat(endpoint('us-west-2'), 'platform', 2, new Date().toISOString())).rejects.toThrow(/read-only/);
+    // The drill's sampler judges as a client: a standby refuses, a primary takes the write (rolled back).
+    const asClient = (region: string) => probeWrites(cluster.clientConfig(region, { user: CLIENT_ROLE }));
+    await cluster.prepareHeartbeats('us-east-1');
+    expect(await asClient('us-west-2')).toBe('refused');
+    expect(await asClient('us-east-1')).toBe('writable');
     await cluster.promote('us-west-2');
     await plane().writeHeartbeat(endpoint('us-west-2'), 'platform', 2, new Date().toISOString());
     // The old primary still accepts writes: nothing stopped it yet.
@@ -54,10 +60,13 @@ describe('real PostgreSQL 17 servers with streaming replication (the drill’s d
     await expect(
       cluster.query('us-east-1', HEARTBEAT_SQL.insert, ['client', 4, new Date().toISOString(), 'us-east-1'], { user: CLIENT_ROLE }),
     ).rejects.toThrow(/not permitted to log in/);
+    expect(await asClient('us-east-1')).toBe('refused');
+    expect(await asClient('us-west-2')).toBe('writable');
   });
 
   test('a killed region does not answer', async () => {
     cluster.kill('us-east-1');
+    expect(await probeWrites(cluster.clientConfig('us-east-1', { user: CLIENT_ROLE }))).toBe('unreachable');
     await expect(plane().latestHeartbeat(endpoint('us-east-1'))).rejects.toThrow(/did not answer/);
   });
 
