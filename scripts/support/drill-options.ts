@@ -4,7 +4,7 @@ import { DRILL_SCENARIOS, type DrillScenario, SCENARIOS } from '../../runbooks/d
 import { DRILL_EXIT } from '../../runbooks/drill/verdict';
 
 const ACCOUNT = '111122223333';
-export const DRILL_USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}|all] [--tier ${TIER_NAMES.join('|')}] [--regions r1,r2,...] [--primary <region>] [--report <dir>] [--seed <n>] [--help]`;
+export const DRILL_USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}[,...]|all] [--tier ${TIER_NAMES.join('|')}] [--regions r1,r2,...] [--primary <region>] [--report <dir>] [--seed <n>] [--help]`;
 
 /** What `--help` prints: the usage, every option, and the exit codes. */
 export const DRILL_HELP = [
@@ -14,7 +14,7 @@ export const DRILL_HELP = [
   'locally over a simulated AWS control plane, a fault injected; RTO and RPO against the objectives, invariants checked.',
   '',
   'options:',
-  `  --scenario <name>  the scenario to run, or all: ${DRILL_SCENARIOS.join(', ')} (default: region-loss)`,
+  `  --scenario <names> the scenarios to run, comma-separated, or all: ${DRILL_SCENARIOS.join(', ')} (default: region-loss)`,
   `  --tier <tier>      the capacity tier drilled: ${TIER_NAMES.join(', ')} (default: the scenario's own, tier1 or tier3)`,
   "  --regions r1,r2    the regions, the first the home region (default: the tier's)",
   '  --primary <region> the primary: one other than the home region drills a deployment that failed over (default: the home region)',
@@ -99,11 +99,14 @@ export function parseDrillOptions(args: readonly string[]): DrillPlan {
     throw new DrillOptionError((error as Error).message.split('\n')[0] as string);
   }
   const scenario = values.scenario as string;
-  if (scenario !== 'all' && !(DRILL_SCENARIOS as readonly string[]).includes(scenario)) {
-    throw new DrillOptionError(`--scenario ${scenario} is not one of ${DRILL_SCENARIOS.join(', ')}, all`);
-  }
+  const named = scenario === 'all' ? [...DRILL_SCENARIOS] : scenario.split(',');
+  if (named.includes('')) throw new DrillOptionError(`--scenario ${scenario} has an empty entry; separate names with single commas`);
+  const unknown = named.find((s) => !(DRILL_SCENARIOS as readonly string[]).includes(s));
+  if (unknown !== undefined) throw new DrillOptionError(`--scenario ${unknown} is not one of ${DRILL_SCENARIOS.join(', ')}, all`);
+  const repeated = named.find((s, i) => named.indexOf(s) !== i);
+  if (repeated) throw new DrillOptionError(`--scenario ${scenario} names ${repeated} twice; give each scenario once`);
   if (!/^\d{1,9}$/.test(values.seed as string)) throw new DrillOptionError(`--seed ${values.seed} is not a whole number`);
-  const scenarios = scenario === 'all' ? [...DRILL_SCENARIOS] : [scenario as DrillScenario];
+  const scenarios = named as DrillScenario[];
   return {
     help: false,
     runs: scenarios.map((s) => ({ scenario: s, config: layoutFor(s, values) })),

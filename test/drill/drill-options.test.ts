@@ -23,6 +23,14 @@ describe('npm run drill options', () => {
     expect(plan.runs.find((r) => r.scenario === 'failback')?.config.tier.name).toBe('tier1');
   });
 
+  test('a comma-separated list runs those scenarios, in that order, each on its own layout', () => {
+    const plan = parseDrillOptions(['--scenario', 'partition,fence-override']);
+    expect(plan.runs.map((r) => [r.scenario, r.config.tier.name])).toEqual([
+      ['partition', 'tier3'],
+      ['fence-override', 'tier1'],
+    ]);
+  });
+
   test('--primary other than the home region drills a failed-over deployment whose other regions were re-protected from it', () => {
     const [run] = parseDrillOptions(['--tier', 'tier2', '--primary', 'us-west-2']).runs;
     expect(run?.config.tier.name).toBe('tier2');
@@ -32,6 +40,9 @@ describe('npm run drill options', () => {
 
   test.each([
     [['--scenario', 'meteor'], /--scenario meteor is not one of region-loss, .*, all/],
+    [['--scenario', 'partition,meteor'], /--scenario meteor is not one of region-loss, .*, all/],
+    [['--scenario', 'partition,partition'], /--scenario partition,partition names partition twice/],
+    [['--scenario', 'fence-override,'], /--scenario fence-override, has an empty entry/],
     [['--tier', 'tier9'], /--tier tier9 is not one of dev, tier1, tier2, tier3/],
     [['--regions', 'us-east-1,mars-north-1'], /mars-north-1/],
     [['--primary', 'eu-west-1'], /--primary/],
