@@ -13,7 +13,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { type RunbookName, runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
+import { RUNBOOK_TIMEOUT_SECONDS, type RunbookName, runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
 import { type Access, type DeclaredResource, declaredCalls } from '../../runbooks/definitions/access';
 import { STEP_SPECS, WRITE_LEASE } from '../../runbooks/definitions/catalogue';
 import type { StepName } from '../../runbooks/steps';
@@ -263,7 +263,7 @@ export class RunbookSet extends Construct implements IRunbookSet {
         queryLanguage: sfn.QueryLanguage.JSON_PATH,
         tracingEnabled: true,
         logs: { destination: logGroup(`${machineId}Logs`), level: sfn.LogLevel.ALL, includeExecutionData: true },
-        timeout: Duration.hours(runbook === 'failback' ? 3 : 1),
+        timeout: Duration.seconds(RUNBOOK_TIMEOUT_SECONDS[runbook]),
       });
     this.regionFailover = machine(
       'RegionFailover',

@@ -171,6 +171,16 @@ export const PLATFORM_NAMESPACE = 'mlp';
 /** The DR runbooks of one region, as every region and Route 53 name them (fixed, so no reference crosses regions). */
 export type RunbookName = 'region-failover' | 'failback' | 'az-failover';
 
+/**
+ * Each runbook state machine's `TimeoutSeconds`: Step Functions ends an execution still running then
+ * (`TIMED_OUT`). The tier lock relies on it to take over from an owner whose region does not answer.
+ */
+export const RUNBOOK_TIMEOUT_SECONDS: Readonly<Record<RunbookName, number>> = {
+  'region-failover': 3_600,
+  failback: 3 * 3_600,
+  'az-failover': 3_600,
+};
+
 export const runbookNames = {
   /** The DR state table of each region: lock, epoch, write gate, primary. */
   stateTable: (tier: string) => `mlp-${tier}-dr-state`,

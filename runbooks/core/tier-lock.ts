@@ -14,6 +14,7 @@
  * newer epoch anywhere, closes its gate and fences its own database (`WRITE_LEASE`).
  */
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { RUNBOOK_TIMEOUT_SECONDS, type RunbookName } from '../../lib/config/naming';
 import type { RunbookDeps } from './env';
 import { ERROR, fail, RunbookError } from './errors';
 import {
@@ -91,18 +92,43 @@ export function regionOfExecution(arn: string, fallback: string): string {
   return arn.split(':')[3] || fallback;
 }
 
+/** Lambda's maximum function timeout (15 minutes): an invocation a Task started ends by then. */
+const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+
 /**
- * Whether the execution holding a lock still runs, asked in its own region. Only an execution Step
- * Functions does not know, or one that has ended, has let go; any other error (its region does not
- * answer, throttling, a denial) leaves the lock held.
+ * When an execution of `owner`'s state machine that claimed a lock at `since` has certainly ended:
+ * Step Functions times it out at its state machine's `TimeoutSeconds`, and a Lambda invocation one of
+ * its Tasks started runs at most Lambda's maximum timeout after that. Undefined for a state machine
+ * that is not one of the runbooks (no bound known).
  */
-async function ownerRunning(deps: RunbookDeps, owner: string): Promise<boolean> {
+export function ownerCertainlyEndedBy(owner: string, since: string): Date | undefined {
+  const machine = owner.split(':')[6] ?? '';
+  const runbook = (Object.keys(RUNBOOK_TIMEOUT_SECONDS) as RunbookName[]).find((r) => machine.endsWith(`-${r}`));
+  const claimed = Date.parse(since);
+  if (!runbook || Number.isNaN(claimed)) return undefined;
+  return new Date(claimed + (RUNBOOK_TIMEOUT_SECONDS[runbook] + LAMBDA_MAX_TIMEOUT_SECONDS) * 1000);
+}
+
+/**
+ * Whether the execution holding a lock (claimed at `since`, the newest claim seen) still runs, asked
+ * in its own region. Only an execution Step Functions does not know, or one that has ended, has let
+ * go. When its region does not answer, it has let go only once its state machine's timeout (and a
+ * Lambda's) has certainly passed since it claimed the lock; until then the lock is held, and the
+ * refusal says until when. Any other error (throttling, a denial) leaves the lock held.
+ */
+async function ownerRunning(deps: RunbookDeps, owner: string, since: string): Promise<boolean> {
   const region = regionOfExecution(owner, deps.env.region);
   const status = await aws(region, () => deps.clients.sfn(region).send(new DescribeExecutionCommand({ executionArn: owner })))
     .then((out) => out.status)
     .catch((error: Error) => {
       if (error.name === 'ExecutionDoesNotExist') return 'GONE';
-      throw error;
+      if (!isUnreachable(error)) throw error;
+      const endedBy = ownerCertainlyEndedBy(owner, since);
+      if (endedBy && deps.now() >= endedBy) return 'TIMED_OUT';
+      return fail(
+        ERROR.lockHeld,
+        `execution ${owner} holds the runbook lock and its region ${region} does not answer; Step Functions ends it by ${endedBy?.toISOString() ?? 'an unknown time (not a runbook state machine)'} at the latest (its state machine's timeout and a Lambda's, from its claim at ${since}), and the lock can be taken over then`,
+      );
     });
   return status === 'RUNNING' || status === 'PENDING_REDRIVE';
 }
@@ -136,7 +162,9 @@ export async function takeTierLock(deps: RunbookDeps, owner: string, mode: LockM
   const stale = new Map<string, string>();
   const owners = [...new Set(reachable.map((v) => v.lock?.owner).filter((o): o is string => !!o && o !== owner))];
   for (const other of owners) {
-    if (await ownerRunning(deps, other)) {
+    const claims = reachable.flatMap((v) => (v.lock?.owner === other ? [v.lock.since] : []));
+    const newestClaim = claims.sort().at(-1) as string;
+    if (await ownerRunning(deps, other, newestClaim)) {
       const where = reachable.filter((v) => v.lock?.owner === other).map((v) => `${v.region} (epoch ${v.lock?.epoch})`);
       fail(ERROR.lockHeld, `execution ${other} holds the runbook lock in ${where.join(', ')} and is still running`);
     }

@@ -74,6 +74,32 @@ describe('one lock for the tier (three regions)', () => {
     expect((next.output as { lock: { epoch: number } }).lock.epoch).toBe(5);
   });
 
+  test('a lock whose owner’s region does not answer is held until Step Functions has certainly ended the owner, then taken over', async () => {
+    // GIVEN a planned failover to the third region, started there, holding the lock in a quorum; then that region is lost
+    const w = tier3();
+    const [home, second, third] = w.regions as [string, string, string];
+    w.heartbeats(10);
+    const holder = `arn:aws:states:${third}:111122223333:execution:${FAILOVER}:then-lost`;
+    const claimed = w.now().toISOString();
+    for (const region of [home, second])
+      table(w, region)?.set('lock', { pk: { S: 'lock' }, owner: { S: holder }, epoch: { N: '4' }, since: { S: claimed } });
+    w.aws.unreachable.add(third);
+    // WHEN a failover to the second region is started within the hour and a quarter (1 h timeout, 15 min Lambda)
+    w.aws.advance(74 * 60);
+    const early = await w.run(FAILOVER, { mode: 'planned', targetRegion: second }, {}, second);
+    // THEN it is refused, naming the owner, its silent region and when it is certainly over
+    expect(early.error).toBe('LockHeld');
+    expect(early.cause).toContain(`execution ${holder} holds the runbook lock and its region ${third} does not answer`);
+    expect(early.cause).toContain(`ends it by ${new Date(Date.parse(claimed) + 75 * 60_000).toISOString()} at the latest`);
+    expect(w.order('PromoteReadReplica')).toEqual([]);
+    // AND once that time has passed, the lock is taken over under a newer epoch (planned mode needs
+    // every region: the third still does not answer, so an unplanned failover is what proceeds)
+    w.aws.advance(2 * 60);
+    const late = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: second }, {}, second);
+    expect(late.error ?? late.status, late.cause).toBe('SUCCEEDED');
+    expect((late.output as { lock: { epoch: number } }).lock.epoch).toBe(5);
+  });
+
   test('with two of three regions lost the lock cannot be taken, and nothing is promoted', async () => {
     const w = tier3();
     const [home, second, third] = w.regions as [string, string, string];
