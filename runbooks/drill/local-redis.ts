@@ -57,7 +57,11 @@ export class LocalCacheCluster implements OwnedServers {
     const port = await freePort();
     const dir = join(this.root, region);
     mkdirSync(dir, { recursive: true });
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
+    // A primary waits 5 s (the default delay) for more replicas before a diskless full sync: none comes here.
+    const args = [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+      ...['--repl-diskless-sync-delay', '0'],
+    ];
     if (replicaOf) args.push('--replicaof', '127.0.0.1', String(this.server(replicaOf).port));
     const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     const server: CacheServer = { region, port, process: child };
