@@ -17,7 +17,7 @@ export function cfnLintVersion(): { version: string } | { missing: string } {
   return { version: version[0].replace('cfn-lint ', '') };
 }
 
-/** One template to lint, with every stack it stands for: identical templates of one region are linted once. */
+/** One template to lint, with every stack it stands for (`lintKey`). */
 export interface LintTarget {
   readonly file: string;
   readonly region: string;
@@ -28,8 +28,37 @@ export interface LintTarget {
   readonly constructPaths: ReadonlyMap<string, string>;
 }
 
-/** Every distinct template of the layouts, per region (cfn-lint checks a template against its region's resource specs). */
-export function lintTargets(layoutIds: readonly string[]): LintTarget[] {
+/**
+ * A template's structure without its values: every object's keys (intrinsic functions included) and
+ * the kind of every value, arrays as the set of their elements' shapes.
+ */
+export function templateShape(value: unknown): string {
+  if (Array.isArray(value)) return `[${[...new Set(value.map(templateShape))].sort().join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${templateShape((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  }
+  return typeof value;
+}
+
+/**
+ * What a template is linted as. By default (`by: 'shape'`), templates of one region and one tier
+ * that differ only in values are linted once: the layouts of one tier (a failover's states, the
+ * Kafka replication modes) share the tier's sizes and settings, and change identifiers, ARNs and
+ * the primary's name where they change no structure. `by: 'content'` lints every distinct template.
+ */
+function lintKey(region: string, stack: string, text: string, by: 'shape' | 'content'): string {
+  if (by === 'content') return `${region} ${createHash('sha256').update(text).digest('hex')}`;
+  const tier = /^Mlp-([a-z0-9]+)-/.exec(stack)?.[1] ?? stack;
+  return `${region} ${tier} ${createHash('sha256')
+    .update(templateShape(JSON.parse(text)))
+    .digest('hex')}`;
+}
+
+/** The templates of the layouts to lint, per region (cfn-lint checks a template against its region's resource specs). */
+export function lintTargets(layoutIds: readonly string[], by: 'shape' | 'content' = 'shape'): LintTarget[] {
   const targets = new Map<string, LintTarget>();
   for (const id of layoutIds) {
     const assembly = LayoutAssembly.of(id);
@@ -38,7 +67,7 @@ export function lintTargets(layoutIds: readonly string[]): LintTarget[] {
       const region = artifact.environment?.split('/').pop();
       const templateFile = artifact.properties?.templateFile;
       if (!region || !templateFile) throw new Error(`${id}/${stack} has no region or template file`);
-      const key = `${region} ${createHash('sha256').update(assembly.templateText(stack)).digest('hex')}`;
+      const key = lintKey(region, stack, assembly.templateText(stack), by);
       const known = targets.get(key);
       if (known) {
         known.stacks.push(`${id}/${stack}`);
@@ -143,7 +172,7 @@ export function describeMatch(match: CfnLintMatch, targets: ReadonlyMap<string, 
   const path = match.Location.Path ?? [];
   const logicalId = path[0] === 'Resources' ? String(path[1]) : undefined;
   const constructPath = logicalId ? target?.constructPaths.get(logicalId) : undefined;
-  const others = target && target.stacks.length > 1 ? ` (and ${target.stacks.length - 1} identical)` : '';
+  const others = target && target.stacks.length > 1 ? ` (standing for ${target.stacks.length - 1} more of its shape)` : '';
   const where = target ? `${target.stacks[0]}${others}` : match.Filename;
   return `${match.Rule.Id} ${where} ${path.join('/')}${constructPath ? ` [${constructPath}]` : ''}: ${match.Message}`;
 }
