@@ -3,7 +3,8 @@
  * RegionFailover runs locally over the simulated AWS control plane, whose operations take the
  * durations AWS documents (runbooks/local/fake-aws.ts, MODELLED_SECONDS), then the DNS tail.
  * Prints each step's modelled start and end, and the RTO against the objective and the seeds'
- * manual runbooks. Measured figures, on real servers, come from `npm run drill`.
+ * manual runbooks, from the decision and, for an unplanned failover, from the fault (detection and
+ * the start, `runbooks/local/detection.ts`). Measured figures, on real servers, come from `npm run drill`.
  *
  *   npm run model:failover [-- planned|unplanned]
  */
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { resolvePlatformConfig } from '../lib/config';
 import { buildPlatform } from '../lib/platform';
 import { DeployedAssembly } from '../runbooks/local/deployed-assembly';
+import { detectionLead } from '../runbooks/local/detection';
 import { dnsTail } from '../runbooks/local/fake-aws';
 import type { TaskRecord } from '../runbooks/local/local-runbooks';
 import { SimulatedPlatform } from '../runbooks/local/simulated-platform';
@@ -53,13 +55,22 @@ async function main(): Promise<number> {
     if (!writable) return 1;
     const runbookSeconds = (writable.getTime() - fault.getTime()) / 1000;
     let total = runbookSeconds;
-    console.log(`\nfirst write acknowledged by the new primary: ${runbookSeconds.toFixed(0)} s`);
+    console.log(`\nfirst write acknowledged by the new primary: ${runbookSeconds.toFixed(0)} s from the decision`);
     for (const tail of dnsTail(platform.config.tier.routing.recordTtlSeconds)) {
       total += tail.seconds;
       console.log(`  + ${tail.seconds} s ${tail.what}`);
     }
+    const minutes = (s: number) => `${s.toFixed(0)} s (${(s / 60).toFixed(1)} min)`;
+    console.log(`modelled RTO for clients from the decision: ${minutes(total)}`);
+    if (mode === 'unplanned') {
+      console.log('\nbefore the decision, from the fault:');
+      for (const lead of detectionLead(platform.assembly, config)) {
+        total += lead.seconds;
+        console.log(`  + ${lead.seconds} s ${lead.what} [${lead.source}]`);
+      }
+    }
     console.log(
-      `modelled RTO for clients: ${total.toFixed(0)} s (${(total / 60).toFixed(1)} min); objective 5 min (seed 003); manual runbooks 15-30 min (seed 003), 23 min (seed 004)`,
+      `modelled RTO for clients from the fault: ${minutes(total)}; objective 5 min (seed 003); manual runbooks 15-30 min (seed 003), 23 min (seed 004)`,
     );
     return 0;
   } finally {

@@ -35,6 +35,11 @@ const RECOVERY: RecoveryObjectives = {
   region: { rtoSeconds: 5 * MINUTE, rpoSeconds: 1 * MINUTE }, // [003] RTO 5 min, RPO 1 min (stricter than [000] 15/5 min)
   dataCorruption: { rtoSeconds: 4 * HOUR, rpoSeconds: 24 * HOUR }, // [000] data corruption: RTO 4 h, RPO 24 h
   manualRegionRunbookSeconds: 23 * MINUTE, // [004] manual region failover runbook: 23 minutes
+  regionFailoverStart: {
+    kind: 'operator',
+    sustainedFailureSeconds: 5 * MINUTE, // [000], [004] trigger: "Primary region health check fails for > 5 minutes"
+    decisionSeconds: 5 * MINUTE, // [004] "Failover approved by on-call lead": a stated budget (paged, acknowledged, approved), no seed figure
+  },
 };
 
 const TOPIC_RETENTION_HOURS = 7 * 24; // [003] retention_ms 604800000 (7 days); [004] Kafka topics 7 days

@@ -24,6 +24,20 @@ export interface RecoveryObjectives {
   readonly dataCorruption: RecoveryObjective;
   /** Duration of the seeds' manual region runbooks, the baseline automation must beat. */
   readonly manualRegionRunbookSeconds: number;
+  /** How an unplanned region failover gets started after the fault: counted in the RTO from the fault. */
+  readonly regionFailoverStart: RegionFailoverStart;
+}
+
+/**
+ * An operator starts the unplanned failover, paged by the alarm on the primary's Route 53 health
+ * check, once the check has failed for `sustainedFailureSeconds`, within `decisionSeconds`.
+ */
+export interface RegionFailoverStart {
+  readonly kind: 'operator';
+  /** How long the primary's health check must have been failing before a failover is started. */
+  readonly sustainedFailureSeconds: number;
+  /** The on-call engineer's budget to confirm and start the runbook once that holds. */
+  readonly decisionSeconds: number;
 }
 
 export interface NetworkSizing {

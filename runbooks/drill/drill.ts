@@ -1,6 +1,7 @@
 import type { PlatformConfig } from '../../lib/config';
 import { WRITE_LEASE } from '../definitions/catalogue';
 import type { DeployedAssembly } from '../local/deployed-assembly';
+import { detectionLead } from '../local/detection';
 import { type DrillReport, modelledFacts } from './report';
 import { type SelfFencingWindow, sampledInvariants } from './sampler';
 import { DRILL_SCENARIOS, type DrillScenario, type Invariant, SCENARIOS, type ScenarioOutcome } from './scenarios';
@@ -152,7 +153,11 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
   const recovered = outcome.last.status === 'SUCCEEDED';
   const accounted = await accountForAcks(world, recovered ? outcome.to : outcome.from, recovered ? { database, cache } : undefined);
   const writable = [...world.tasks].reverse().find((t) => t.state === outcome.writableStep && t.outcome === 'succeeded');
-  const modelled = recovered && writable ? (writable.end.getTime() - outcome.virtualFaultAt) / 1000 + outcome.dnsTailSeconds : undefined;
+  const fromDecision =
+    recovered && writable ? (writable.end.getTime() - outcome.virtualFaultAt) / 1000 + outcome.dnsTailSeconds : undefined;
+  // An unplanned region failover starts after the fault is detected and someone (or something) decides.
+  const detection = !outcome.planned && outcome.from !== outcome.to ? detectionLead(platform.assembly, world.config) : [];
+  const modelled = fromDecision === undefined ? undefined : fromDecision + detection.reduce((sum, d) => sum + d.seconds, 0);
   const measured = firstOnTarget ? (firstOnTarget.at - outcome.faultAt) / 1000 : undefined;
   const openGates = world.regions.filter((r) => world.gateOpen(r));
   const writableChecks = await Promise.all(openGates.map(async (r) => ({ region: r, writable: await world.isWritablePrimary(r) })));
@@ -223,6 +228,8 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
     rto: {
       measuredSeconds: measured,
       modelledAwsSeconds: modelled,
+      fromDecisionSeconds: fromDecision,
+      detection,
       objectiveSeconds: outcome.objectives.rtoSeconds,
       manualRunbookSeconds: { seed003: [900, 1800], seed004: world.config.tier.recovery.manualRegionRunbookSeconds },
       dnsTailSeconds: outcome.dnsTailSeconds,

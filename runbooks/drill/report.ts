@@ -27,8 +27,16 @@ export interface DrillReport {
   readonly rto: {
     /** From the fault to the first write acknowledged by the new primary, on this machine. */
     readonly measuredSeconds?: number;
-    /** From the fault to the new primary writable in the modelled AWS timeline, plus the DNS tail. */
+    /**
+     * From the fault to clients writing to the new primary in the modelled AWS timeline: the time to
+     * start the runbook (`detection`), the runbook until the new primary is writable, the DNS tail.
+     * What the RTO objective is judged on.
+     */
     readonly modelledAwsSeconds?: number;
+    /** The same from the runbook's start (the operator's decision, or a planned runbook's start). */
+    readonly fromDecisionSeconds?: number;
+    /** From the fault to the runbook's start, for an unplanned region failover; empty when a person starts it on purpose. */
+    readonly detection: readonly { readonly what: string; readonly seconds: number; readonly source: string }[];
     readonly objectiveSeconds: number;
     readonly manualRunbookSeconds: { readonly seed003: readonly [number, number]; readonly seed004: number };
     readonly dnsTailSeconds: number;
@@ -85,9 +93,19 @@ export function drillMarkdown(report: DrillReport): string {
     '',
     '| | measured locally | modelled for AWS | objective | manual runbooks |',
     '| --- | --- | --- | --- | --- |',
-    `| RTO | ${seconds(report.rto.measuredSeconds)} | ${seconds(report.rto.modelledAwsSeconds, 0)} (DNS tail ${report.rto.dnsTailSeconds} s included) | ${report.rto.objectiveSeconds} s (seed 003) | ${manual.seed003[0]}-${manual.seed003[1]} s (seed 003), ${manual.seed004} s (seed 004) |`,
+    `| RTO | ${seconds(report.rto.measuredSeconds)} | ${seconds(report.rto.modelledAwsSeconds, 0)} from the fault${report.rto.detection.length ? ` (${seconds(report.rto.fromDecisionSeconds, 0)} from the decision)` : ''}, DNS tail ${report.rto.dnsTailSeconds} s included | ${report.rto.objectiveSeconds} s (seed 003) | ${manual.seed003[0]}-${manual.seed003[1]} s (seed 003), ${manual.seed004} s (seed 004) |`,
     `| RPO | ${report.rpo.lostWrites} of ${report.rpo.acknowledgedWrites} acknowledged writes, ${report.rpo.lostSeconds.toFixed(1)} s${report.rpo.cache ? `; cache: ${report.rpo.cache.lostWrites} of ${report.rpo.cache.acknowledgedWrites}` : ''} | - | ${report.rpo.objectiveSeconds} s | - |`,
     '',
+    ...(report.rto.detection.length
+      ? [
+          '## From the fault to the runbook’s start (modelled)',
+          '',
+          '| | seconds | source |',
+          '| --- | --- | --- |',
+          ...report.rto.detection.map((d) => `| ${d.what} | ${d.seconds} | ${d.source} |`),
+          '',
+        ]
+      : []),
     '## Objectives',
     '',
     ...report.objectives.map((o) => `- ${o.outcome === 'missed' ? `**${objectiveText(o)}**` : objectiveText(o)} (${o.name})`),

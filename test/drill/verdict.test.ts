@@ -162,6 +162,8 @@ function reportOf(scenario: DrillReport['scenario'] = 'region-loss', figures = R
     rto: {
       measuredSeconds: 1,
       modelledAwsSeconds: 466,
+      fromDecisionSeconds: 466,
+      detection: [],
       objectiveSeconds: 300,
       manualRunbookSeconds: { seed003: [900, 1800], seed004: 1380 },
       dnsTailSeconds: 150,
