@@ -157,7 +157,8 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
     recovered && writable ? (writable.end.getTime() - outcome.virtualFaultAt) / 1000 + outcome.dnsTailSeconds : undefined;
   // An unplanned region failover starts after the fault is detected and someone (or something) decides.
   const detection = !outcome.planned && outcome.from !== outcome.to ? detectionLead(platform.assembly, world.config) : [];
-  const modelled = fromDecision === undefined ? undefined : fromDecision + detection.reduce((sum, d) => sum + d.seconds, 0);
+  const detected = detection.reduce((sum, d) => sum + d.seconds, 0);
+  const modelled = fromDecision === undefined ? undefined : fromDecision + detected;
   const measured = firstOnTarget ? (firstOnTarget.at - outcome.faultAt) / 1000 : undefined;
   const openGates = world.regions.filter((r) => world.gateOpen(r));
   const writableChecks = await Promise.all(openGates.map(async (r) => ({ region: r, writable: await world.isWritablePrimary(r) })));
@@ -254,8 +255,8 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
       region: t.region,
       start: t.start.toISOString(),
       end: t.end.toISOString(),
-      startSeconds: (t.start.getTime() - t0) / 1000,
-      endSeconds: (t.end.getTime() - t0) / 1000,
+      startSeconds: (t.start.getTime() - t0) / 1000 + detected,
+      endSeconds: (t.end.getTime() - t0) / 1000 + detected,
       outcome: t.outcome,
       error: t.error,
     })),

@@ -164,10 +164,10 @@ export function drillSummary(reports: readonly DrillReport[], wallSeconds: numbe
       .join(', ')}; invariants held in ${reports.length - count('failed')} of ${reports.length}; ` +
       `RTO objective missed in ${missed('RTO')} (modelled for AWS), RPO objective missed in ${missed('RPO')}` +
       `${accepted > 0 ? `, missed but accepted by the override in ${accepted}` : ''}`,
-    '  verdict           scenario              last execution  RTO measured  RTO modelled  RTO objective     lost writes (s)  RPO objective',
+    '  verdict           scenario              last execution  RTO measured  RTO modelled: from the fault (decision)  RTO objective     lost writes (s)  RPO objective',
     ...reports.map(
       (r) =>
-        `  ${VERDICT_HEADING[r.verdict].padEnd(16)}  ${r.scenario.padEnd(20)}  ${r.status.padEnd(14)}  ${seconds(r.rto.measuredSeconds).padStart(12)}  ${seconds(r.rto.modelledAwsSeconds, 0).padStart(12)}  ${`${cell(r, 'RTO')} (${r.rto.objectiveSeconds} s)`.padEnd(16)}  ${`${r.rpo.lostWrites} of ${r.rpo.acknowledgedWrites} (${r.rpo.lostSeconds.toFixed(1)})`.padEnd(15)}  ${cell(r, 'RPO')} (${r.rpo.objectiveSeconds} s)`,
+        `  ${VERDICT_HEADING[r.verdict].padEnd(16)}  ${r.scenario.padEnd(20)}  ${r.status.padEnd(14)}  ${seconds(r.rto.measuredSeconds).padStart(12)}  ${`${seconds(r.rto.modelledAwsSeconds, 0)}${r.rto.detection.length && r.rto.fromDecisionSeconds !== undefined ? ` (${seconds(r.rto.fromDecisionSeconds, 0)})` : ''}`.padStart(39)}  ${`${cell(r, 'RTO')} (${r.rto.objectiveSeconds} s)`.padEnd(16)}  ${`${r.rpo.lostWrites} of ${r.rpo.acknowledgedWrites} (${r.rpo.lostSeconds.toFixed(1)})`.padEnd(15)}  ${cell(r, 'RPO')} (${r.rpo.objectiveSeconds} s)`,
     ),
   ].join('\n');
 }
@@ -196,6 +196,9 @@ export function stepSpans(report: DrillReport): { lane: string; name: string; st
 export function timelineSpec(report: DrillReport): TopLevelSpec {
   const steps = stepSpans(report).map((b) => ({ ...b, start: Math.max(0, b.start), end: Math.max(b.end, Math.max(0, b.start) + 2) }));
   const end = Math.max(report.rto.objectiveSeconds, report.rto.modelledAwsSeconds ?? 0, ...steps.map((s) => s.end));
+  const started = report.rto.detection.reduce((sum, d) => sum + d.seconds, 0);
+  if (started > 0)
+    steps.unshift({ lane: 'detection and the decision to start', name: 'detection', start: 0, end: started, outcome: 'detection' });
   if (report.primaryBefore !== report.primaryAfter || report.status !== 'SUCCEEDED') {
     steps.unshift({ lane: `${report.primaryBefore}  (the old primary)`, name: 'fault', start: 0, end, outcome: 'fault' });
   }
@@ -236,7 +239,10 @@ export function timelineSpec(report: DrillReport): TopLevelSpec {
           color: {
             field: 'outcome',
             type: 'nominal',
-            scale: { domain: ['succeeded', 'failed', 'fault', 'DNS tail'], range: ['#4c78a8', '#e45756', '#bab0ac', '#9ecae9'] },
+            scale: {
+              domain: ['succeeded', 'failed', 'fault', 'detection', 'DNS tail'],
+              range: ['#4c78a8', '#e45756', '#bab0ac', '#f58518', '#9ecae9'],
+            },
           },
         },
       },

@@ -229,6 +229,23 @@ describe('a report whose modelled RTO misses the objective', () => {
     ]);
   });
 
+  test('an unplanned failover shows its RTO from the fault and from the decision, and what lies between', async () => {
+    const detection = [
+      { what: 'Route 53 marks the API unhealthy', seconds: 30, source: 'health check' },
+      { what: 'the operator starts the runbook', seconds: 600, source: 'tier config' },
+    ];
+    const detected = { ...report, rto: { ...report.rto, modelledAwsSeconds: 1096, fromDecisionSeconds: 466, detection } };
+    const row = drillSummary([detected], 10)
+      .split('\n')
+      .find((line) => line.includes('region-loss')) as string;
+    expect(row.trim().split(/\s{2,}/)[4]).toBe('1096 s (466 s)');
+    const markdown = drillMarkdown(detected);
+    expect(markdown).toContain('| RTO | 1.0 s | 1096 s from the fault (466 s from the decision), DNS tail 150 s included |');
+    expect(markdown).toContain('| the operator starts the runbook | 600 | tier config |');
+    const lanes = (timelineSpec(detected) as { layer: { data?: { values?: { lane: string; end: number }[] } }[] }).layer[0]?.data?.values;
+    expect(lanes?.find((l) => l.lane === 'detection and the decision to start')).toMatchObject({ end: 630 });
+  });
+
   test('the timeline says neither passed nor met for the RTO, in its title or its marks', async () => {
     const spec = timelineSpec(report) as { title: { text: string; subtitle: string[] } };
     expect(spec.title.text).toBe('Drill region-loss: OBJECTIVE MISSED');
