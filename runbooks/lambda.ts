@@ -2,6 +2,7 @@ import { directDatabasePlane, iamClientConfig, runAgentOperation } from './core/
 import { envFromProcess } from './core/env';
 import { ERROR, RunbookError } from './core/errors';
 import { lambdaHandler, type StepEvent } from './core/step';
+import { KEEP_ACTIVE_EVENT } from './definitions/catalogue';
 import { STEPS, type StepName } from './steps';
 
 /**
@@ -25,6 +26,8 @@ function stepHandler(): (event: never) => Promise<unknown> {
 let resolved: ((event: never) => Promise<unknown>) | undefined;
 
 export const handler = async (event: StepEvent | Record<string, unknown>): Promise<unknown> => {
+  // The daily invocation that keeps a VPC function Active: nothing to do, nothing touched.
+  if ((event as Record<string, unknown>).mlpKeepActive === KEEP_ACTIVE_EVENT.mlpKeepActive) return { keptActive: name };
   resolved ??= stepHandler();
   return resolved(event as never);
 };

@@ -15,7 +15,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RUNBOOK_TIMEOUT_SECONDS, type RunbookName, runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
 import { type Access, type DeclaredResource, declaredCalls } from '../../runbooks/definitions/access';
-import { STEP_SPECS, WRITE_LEASE } from '../../runbooks/definitions/catalogue';
+import { KEEP_ACTIVE_EVENT, STEP_SPECS, WRITE_LEASE } from '../../runbooks/definitions/catalogue';
 import type { StepName } from '../../runbooks/steps';
 import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../private/kms';
 import { acknowledgeNist, nagResourceName } from '../private/nag';
@@ -74,6 +74,7 @@ export interface IRunbookSet {
   metricExecutionsFailed(runbook: RunbookName, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** Executions of a runbook that timed out, per period (sum). */
   metricExecutionsTimedOut(runbook: RunbookName, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
   /** Executions of a runbook that were aborted, per period (sum). */
   metricExecutionsAborted(runbook: RunbookName, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }
@@ -210,6 +211,12 @@ export class RunbookSet extends Construct implements IRunbookSet {
     this.functions = functions;
     this.databaseAgent = makeFunction('DatabaseAgent', 30, true, runbookNames.databaseAgent(props.tier));
     grants.grant(this.databaseAgent, 'database-connect');
+    this.keepActive([
+      ...Object.values(STEP_SPECS)
+        .filter((spec) => spec.inVpc && !SCHEDULED_STEPS.has(spec.name))
+        .map((spec) => [spec.name, functions[spec.name]] as const),
+      ['DatabaseAgent', this.databaseAgent] as const,
+    ]);
 
     // The write gate: the alarm Route 53 reads goes OK (gate open) with the first minute published
     // open, and back to ALARM (closed) after two minutes published closed or not published at all
@@ -289,6 +296,36 @@ export class RunbookSet extends Construct implements IRunbookSet {
     });
     this.azFailover = machine('AzFailover', 'az-failover', azFailoverDefinition(new Construct(this, 'AzFailoverStates'), functions));
     for (const stateMachine of [this.regionFailover, this.failback, this.azFailover]) acknowledgeStateMachineIam(stateMachine);
+  }
+
+  /**
+   * A daily no-op invocation (`KEEP_ACTIVE_EVENT`) of every VPC function that only a runbook
+   * execution calls, so none has gone Inactive when a failover needs it (the schedule's own retries
+   * carry it through the one failed invocation that reactivates a function that went Inactive anyway).
+   */
+  private keepActive(targets: readonly (readonly [string, lambda.Function])[]): void {
+    const role = new iam.Role(this, 'KeepActiveRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Invokes the runbook functions in the VPC daily with a no-op event, so none goes Inactive',
+    });
+    for (const [name, fn] of targets) {
+      new scheduler.Schedule(this, `${name}KeepActive`, {
+        schedule: scheduler.ScheduleExpression.rate(Duration.days(1)),
+        target: new schedulerTargets.LambdaInvoke(fn, {
+          input: scheduler.ScheduleTargetInput.fromObject(KEEP_ACTIVE_EVENT),
+          retryAttempts: 3,
+          role,
+        }),
+        description: `Keeps the ${name} runbook function Active: Lambda reclaims an idle VPC function's network interface`,
+      });
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResourceName(role, fn.functionArn)}:*]`,
+        reason:
+          'aws-cdk-lib grants the schedule each runbook function in the VPC and that function’s versions and aliases (":*"); nothing else.',
+      });
+    }
   }
 
   stateMachine(runbook: RunbookName): sfn.IStateMachine {

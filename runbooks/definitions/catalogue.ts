@@ -35,6 +35,15 @@ export const WRITE_LEASE = {
 } as const;
 
 /**
+ * What the daily keep-active schedule sends a runbook function in a VPC: the handler answers it
+ * without doing anything. Lambda reclaims the network interface of a VPC function that stays idle,
+ * and the function's next invocation fails while it reattaches (Lambda Developer Guide, "Lambda
+ * function states": Inactive, then Pending); a function only a failover invokes would be idle for
+ * months, and fail the failover's first call to it.
+ */
+export const KEEP_ACTIVE_EVENT = { mlpKeepActive: true } as const;
+
+/**
  * Every step of the runbooks. Polls are Step Functions retries of a `NotReady` check (the wait is
  * the state machine's, never a sleep in a Lambda); their budgets come from the facts behind the
  * modelled timings: RDS promotion "several minutes" (budget 15 min), a global datastore failover

@@ -1,5 +1,5 @@
 import type { StepName } from '../steps';
-import { STEP_SPECS, WRITE_LEASE } from './catalogue';
+import { KEEP_ACTIVE_EVENT, STEP_SPECS, WRITE_LEASE } from './catalogue';
 
 /** The steps of each runbook in the order they run; a test holds this to the synthesized definitions. */
 export const RUNBOOK_OUTLINES: Readonly<
@@ -241,6 +241,12 @@ export function renderRunbookDocument(): string {
     '| --- | --- |',
     `| RefreshGate | ${STEP_SPECS.RefreshGate.summary} |`,
     `| WriteHeartbeats | ${STEP_SPECS.WriteHeartbeats.summary} |`,
+    `| ${Object.values(STEP_SPECS)
+      .filter((spec) => spec.inVpc && spec.name !== 'RefreshGate' && spec.name !== 'WriteHeartbeats')
+      .map((spec) => spec.name)
+      .join(
+        ', ',
+      )}, and the database agent | Invoked once a day with a no-op event (${JSON.stringify(KEEP_ACTIVE_EVENT)}) that the handler answers without doing anything: Lambda reclaims the network interface of a VPC function left idle, and its next invocation fails while it reattaches (Lambda Developer Guide, "Lambda function states"); only a failover would call these otherwise. |`,
     '',
     ...SAFETY_SECTION,
     '## The seeds’ manual runbooks, step by step',

@@ -63,3 +63,28 @@ test('every function that connects to a database over verified TLS loads the Ama
   for (const fn of functions.filter((f) => !f.Properties.VpcConfig))
     expect(fn.Properties.Environment?.Variables?.NODE_EXTRA_CA_CERTS).toBeUndefined();
 });
+
+test('every runbook function in the VPC that only an execution calls is invoked daily with the no-op event, by a role allowed nothing else', () => {
+  const { stack, runbooks } = runbookSet();
+  const template = Template.fromStack(stack);
+  const kept = ['Preflight', 'CheckCaughtUp', 'OpenGate', 'VerifyWrites', 'CheckReprotection'] as const;
+  const schedules = template.findResources('AWS::Scheduler::Schedule', {
+    Properties: { ScheduleExpression: 'rate(1 day)', Target: { Input: JSON.stringify({ mlpKeepActive: true }) } },
+  });
+  const targets = Object.values(schedules).map((s) =>
+    JSON.stringify((s as { Properties: { Target: { Arn: unknown } } }).Properties.Target.Arn),
+  );
+  const logicalId = (fn: { node: { defaultChild?: unknown } }) => stack.getLogicalId(fn.node.defaultChild as never);
+  expect(targets.sort()).toEqual(
+    [...kept.map((step) => runbooks.functions[step]), runbooks.databaseAgent]
+      .map((fn) => JSON.stringify({ 'Fn::GetAtt': [logicalId(fn), 'Arn'] }))
+      .sort(),
+  );
+  // The functions that run every minute stay Active by themselves.
+  for (const step of ['RefreshGate', 'WriteHeartbeats'] as const)
+    expect(targets).not.toContain(JSON.stringify({ 'Fn::GetAtt': [logicalId(runbooks.functions[step]), 'Arn'] }));
+  const [policy] = Object.values(
+    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('KeepActiveRole') }] } }),
+  ) as { Properties: { PolicyDocument: { Statement: { Action: string }[] } } }[];
+  expect(new Set(policy?.Properties.PolicyDocument.Statement.map((s) => s.Action))).toEqual(new Set(['lambda:InvokeFunction']));
+});
