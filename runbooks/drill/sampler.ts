@@ -34,7 +34,7 @@ export interface SampledWorld {
 const REFUSALS = /^(28...|25006|42501)$/;
 
 const PROBE_TIMEOUT_MS = 300;
-export const SAMPLE_INTERVAL_MS = 250;
+export const SAMPLE_INTERVAL_MS = 500;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,7 +61,7 @@ export async function probeWrites(config: pg.ClientConfig): Promise<WriteProbe> 
 }
 
 /**
- * Samples, every 250 ms for the whole drill, whether each region's PostgreSQL takes a platform
+ * Samples, every 500 ms for the whole drill, whether each region's PostgreSQL takes a platform
  * client's write and whether its write gate is open: the facts behind the invariants every scenario
  * is judged on (at most one writable primary at any instant, no gate open on a database that refuses
  * writes).

@@ -168,7 +168,7 @@ export class DrillWorld {
   readonly started = Date.now();
   /** Regions whose servers the drill has frozen. */
   readonly lost = new Set<string>();
-  /** Whether each region's database takes a client's write and its gate is open, every 250 ms of the drill. */
+  /** Whether each region's database takes a client's write and its gate is open, every 500 ms of the drill. */
   readonly sampler: PrimarySampler;
   /** Lost regions that came back, and when on the drill clock. */
   readonly returns: { readonly region: string; readonly at: number }[] = [];

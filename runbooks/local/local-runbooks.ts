@@ -179,6 +179,8 @@ export interface LocalRunOptions {
   readonly retryDelayMs?: number;
   /** Called after every task with its virtual start and end (the clock of `deps.now()`) and outcome. */
   readonly onTask?: (record: TaskRecord) => void;
+  /** Lambda's answer before a Task's function runs: throws the invocation's error (an Inactive function, for one). */
+  readonly beforeInvoke?: (step: StepName) => void;
   /**
    * Execution histories by execution ARN, as Step Functions keeps them for `GetExecutionHistory`:
    * each Task's entry, every failed attempt, its success and its exit, at virtual times.
@@ -284,6 +286,7 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
         const event = taskInput as StepEvent;
         const start = options.clock();
         try {
+          options.beforeInvoke?.(task.step);
           const result = await (STEPS[task.step] as (e: StepEvent, d: RunbookDeps) => Promise<unknown>)(
             { ...event, execution: { ...event.execution, id: executionArn } },
             options.deps(task.step),

@@ -35,7 +35,15 @@ interface DeployedFunction {
   readonly stack: DeployedStack;
   readonly env: RunbookEnv;
   readonly principal: Principal;
+  /** Attached to the region's VPC: Lambda reclaims its network interface when it stays idle. */
+  readonly inVpc: boolean;
 }
+
+/**
+ * How long a function reactivated from Inactive stays Pending while Lambda attaches its network
+ * interface again: "several minutes" (Lambda Developer Guide, VPC configuration), modelled as 5.
+ */
+const LAMBDA_REACTIVATION_SECONDS = 300;
 
 type FunctionName = StepName | 'DatabaseAgent';
 
@@ -209,6 +217,7 @@ export class SimulatedPlatform {
               stack,
               env: envFromVariables({ ...variables, AWS_REGION: region }),
               principal: principalOf(assembly, stack, roleLogicalId, step),
+              inVpc: prop('VpcConfig') !== undefined,
             });
             break;
           }
@@ -301,6 +310,8 @@ export class SimulatedPlatform {
         $metadata: { httpStatusCode: 404 },
       });
     }
+    const notReady = this.invocationRefused(region, 'DatabaseAgent');
+    if (notReady) throw Object.assign(new Error(notReady), { name: 'ResourceNotReadyException', $metadata: { httpStatusCode: 502 } });
     return runAgentOperation(this.authorizedPlane(agent.principal, region), region, payload as never);
   }
 
@@ -410,6 +421,47 @@ export class SimulatedPlatform {
     if (lagSeconds === 0) this.db.replicate();
   }
 
+  /**
+   * The runbook functions in a VPC that nothing invokes on a schedule (every minute, or the daily
+   * keep-active): the deployment is taken to have stood idle long enough, as a standby region's
+   * does between failovers, for Lambda to have reclaimed their network interfaces. Lambda Developer
+   * Guide, "Lambda function states": an Inactive function's next invocation fails, and the function
+   * is Pending until its network interface is attached again; invocations meanwhile fail too.
+   */
+  private lambdaStates?: Map<string, { inactive: boolean; pendingUntil?: number }>;
+
+  private functionStates(): Map<string, { inactive: boolean; pendingUntil?: number }> {
+    if (this.lambdaStates) return this.lambdaStates;
+    const scheduled = new Set(
+      this.assembly.resourcesOfType('AWS::Scheduler::Schedule').map(({ stack, logicalId }) => {
+        const target = this.assembly.property(stack, logicalId, 'Target') as { Arn?: unknown } | undefined;
+        return String(target?.Arn ?? '');
+      }),
+    );
+    this.lambdaStates = new Map();
+    for (const [key, fn] of this.functions) {
+      const arn = `arn:aws:lambda:${fn.stack.region}:${this.account}:function:${fn.name}`;
+      this.lambdaStates.set(key, { inactive: fn.inVpc && !scheduled.has(arn) });
+    }
+    return this.lambdaStates;
+  }
+
+  /** Why Lambda refuses to invoke a region's function now (Inactive, or Pending after reactivation), or nothing. */
+  private invocationRefused(region: string, step: FunctionName): string | undefined {
+    const state = this.functionStates().get(`${region}:${step}`);
+    if (!state) return undefined;
+    const now = this.now().getTime();
+    if (state.inactive) {
+      state.inactive = false;
+      state.pendingUntil = now + LAMBDA_REACTIVATION_SECONDS * 1000;
+      return `The function ${this.deployed(region, step).name} is inactive and its VPC connection is no longer available: it was idle, and Lambda reclaimed its network interface`;
+    }
+    if (state.pendingUntil !== undefined && now < state.pendingUntil) {
+      return `The function ${this.deployed(region, step).name} is Pending: Lambda is attaching its network interface again`;
+    }
+    return undefined;
+  }
+
   /** Run a runbook as started in `region` (by default the first secondary), each step as its own function's role. */
   run(
     machine: string,
@@ -428,6 +480,11 @@ export class SimulatedPlatform {
       scheduler: this.scheduler,
       history: this.aws.executionHistories,
       executionArnPrefix: `arn:aws:states:${region}:${this.account}:execution`,
+      // The Lambda service, before a Task's function runs: Step Functions names its errors `Lambda.<exception>`.
+      beforeInvoke: (step) => {
+        const refused = this.invocationRefused(region, step);
+        if (refused) throw Object.assign(new Error(refused), { name: 'Lambda.ResourceNotReadyException' });
+      },
       ...options,
     });
   }

@@ -249,3 +249,45 @@ describe('ElastiCache RBAC: the cache fence', () => {
     expect(modified).toEqual([`OpenGate@${TARGET}`]);
   });
 });
+
+describe('Lambda: a VPC function left idle goes Inactive', () => {
+  /** The tier1 stacks without the daily keep-active schedules: what the deployment was before them. */
+  const withoutKeepActive = () =>
+    new World({
+      edit: (assembly) => {
+        for (const { stack, logicalId } of assembly.resourcesOfType('AWS::Scheduler::Schedule')) {
+          if (/KeepActive/.test(logicalId)) delete stack.template.Resources[logicalId];
+        }
+      },
+    });
+
+  test('without the keep-active schedule, an unplanned failover fails at its first step, and an immediate re-run finds the function Pending', async () => {
+    const w = withoutKeepActive();
+    const failures: string[] = [];
+    w.heartbeats(10, 1);
+    w.aws.unreachable.add(HOME);
+    w.db.unreachable.add(HOME);
+    const first = await w.run(
+      FAILOVER,
+      { mode: 'unplanned', targetRegion: TARGET },
+      { onTask: (t) => failures.push(`${t.state}: ${t.error}`) },
+    );
+    expect(first.status).toBe('FAILED');
+    expect(failures[0]).toBe('Preflight: Lambda.ResourceNotReadyException');
+    // The state machine's failure path reports it as the Preflight failing, with Lambda's message.
+    expect(first.error).toBe('PreflightFailed');
+    expect(first.cause).toMatch(/RunbooksPreflightFunction.* is inactive and its VPC connection is no longer available/);
+    expect(w.order('PromoteReadReplica')).toEqual([]);
+    const rerun = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET });
+    expect(rerun.cause).toMatch(/is Pending: Lambda is attaching its network interface again/);
+  });
+
+  test('with it, as synthesized, every function in the VPC is Active and the same failover succeeds', async () => {
+    const w = new World();
+    w.heartbeats(10, 1);
+    w.aws.unreachable.add(HOME);
+    w.db.unreachable.add(HOME);
+    const result = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET });
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+  });
+});

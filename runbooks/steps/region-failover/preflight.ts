@@ -56,7 +56,11 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
     reasons.push(`${targetId} is ${instance.DBInstanceStatus}, not available`);
 
   const targetEndpoint = endpointOf(target, instance);
-  const onTarget = await deps.database.latestHeartbeat(targetEndpoint).catch(() => undefined);
+  // Three tries: one connection that times out must not fail a failover with "lag unknown".
+  let onTarget: HeartbeatMark | undefined;
+  for (let attempt = 0; attempt < 3 && !onTarget; attempt++) {
+    onTarget = await deps.database.latestHeartbeat(targetEndpoint).catch(() => undefined);
+  }
   const now = deps.now();
   // Without the source, the data at risk runs to when the failover began (a re-run does not add its own delay).
   const began = await failoverBegan(deps, target);
