@@ -46,6 +46,9 @@ export type DatabaseOperation = (typeof DATABASE_OPERATIONS)[number];
 /** Connection attempts give up after this long: a lost region must not stall a step. */
 export const CONNECT_TIMEOUT_MS = 5_000;
 
+/** A runbook statement gives up after this long (PostgreSQL `statement_timeout`). */
+export const STATEMENT_TIMEOUT_MS = 10_000;
+
 /** The platform writer's heartbeat rows are written under this name. */
 export const PLATFORM_WRITER = 'platform';
 
@@ -145,7 +148,7 @@ export function iamClientConfig(user: string, database: string): ClientConfigFor
     database,
     password: await new Signer({ region: endpoint.region, hostname: endpoint.host, port: endpoint.port, username: user }).getAuthToken(),
     ssl: { rejectUnauthorized: true },
-    statement_timeout: 10_000,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
   });
 }
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { PlatformConfig } from '../../lib/config';
-import { directDatabasePlane, HEARTBEAT_SQL, PLATFORM_WRITER } from '../core/database';
+import { CONNECT_TIMEOUT_MS, directDatabasePlane, HEARTBEAT_SQL, PLATFORM_WRITER, STATEMENT_TIMEOUT_MS } from '../core/database';
 import type { DeployedAssembly } from '../local/deployed-assembly';
 import type { LocalRunResult, TaskRecord } from '../local/local-runbooks';
 import { SimulatedPlatform } from '../local/simulated-platform';
@@ -187,8 +187,9 @@ export class DrillWorld {
       port: endpoint.port,
       user: DRILL_USER,
       database: DRILL_DATABASE,
-      connectionTimeoutMillis: 1_000,
-      query_timeout: 2_000,
+      // As in AWS (a timeout shorter than the runbooks' own would fail steps on a busy machine that AWS would not).
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: STATEMENT_TIMEOUT_MS,
     }));
     const primary = config.primaryRegion.name;
     this.synthesize = options.synthesize;

@@ -58,8 +58,13 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
   const targetEndpoint = endpointOf(target, instance);
   // Three tries: one connection that times out must not fail a failover with "lag unknown".
   let onTarget: HeartbeatMark | undefined;
+  let heartbeatError: string | undefined;
   for (let attempt = 0; attempt < 3 && !onTarget; attempt++) {
-    onTarget = await deps.database.latestHeartbeat(targetEndpoint).catch(() => undefined);
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+    onTarget = await deps.database.latestHeartbeat(targetEndpoint).catch((error: Error) => {
+      heartbeatError = error.message;
+      return undefined;
+    });
   }
   const now = deps.now();
   // Without the source, the data at risk runs to when the failover began (a re-run does not add its own delay).
@@ -89,7 +94,8 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
       `replication lag ${measuredLag.toFixed(1)} s exceeds the RPO objective of ${env.rpoSeconds} s: start again with an override to accept the loss`,
     );
   }
-  if (!onTarget && !alreadyPromoted) reasons.push(`no heartbeat could be read on ${targetId}: lag unknown`);
+  if (!onTarget && !alreadyPromoted)
+    reasons.push(`no heartbeat could be read on ${targetId}: lag unknown${heartbeatError ? ` (${heartbeatError})` : ''}`);
 
   const [groupId, globalId] = await Promise.all([
     parameter(deps, target, 'redis', 'replication-group-id'),
