@@ -24,6 +24,7 @@ try {
       kafkaReplication: app.node.tryGetContext('kafkaReplication'),
       primaryRegion: app.node.tryGetContext('primaryRegion'),
       rebuiltReplicas: app.node.tryGetContext('rebuiltReplicas'),
+      databaseEngine: app.node.tryGetContext('databaseEngine'),
       retiredDatabases: app.node.tryGetContext('retiredDatabases'),
     },
     process.env.CDK_DEFAULT_ACCOUNT,

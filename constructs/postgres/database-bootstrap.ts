@@ -15,14 +15,14 @@ import { ValidationError } from '../private/validation-error';
 import type { DatabaseBootstrapProperties } from './database-bootstrap/handler';
 import { planSha256, toPlanProperty } from './database-bootstrap/plan';
 import { POSTGRES_PORT } from './instance-support';
-import type { IRegionalDatabase } from './regional-database';
+import type { IRegionalPostgres } from './regional-database';
 
 /** The certificate bundle of the Lambda Node.js runtime that holds the Amazon (RDS) CAs; Node.js 20+ runtimes load it only when told. */
 const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
 export interface DatabaseBootstrapProps {
   /** The primary to bootstrap: its endpoint is connected to, its security group admits the handler. */
-  readonly database: IRegionalDatabase;
+  readonly database: IRegionalPostgres;
   /**
    * The RDS-managed master user secret of `database` (JSON with `username` and `password`), with its
    * `encryptionKey` when that key is customer managed, so the handler may decrypt it.
@@ -103,13 +103,13 @@ export class DatabaseBootstrap extends Construct {
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: `Bootstrap of ${database.instanceIdentifier}: PostgreSQL to it, HTTPS to AWS API endpoints in the VPC`,
+      description: `Bootstrap of ${database.databaseIdentifier}: PostgreSQL to it, HTTPS to AWS API endpoints in the VPC`,
       allowAllOutbound: false,
     });
     this.securityGroup.addEgressRule(
       ec2.Peer.securityGroupId(database.securityGroup.securityGroupId),
       ec2.Port.tcp(POSTGRES_PORT),
-      `PostgreSQL to ${database.instanceIdentifier}`,
+      `PostgreSQL to ${database.databaseIdentifier}`,
     );
     this.securityGroup.addEgressRule(
       ec2.Peer.ipv4(props.vpc.vpcCidrBlock),
@@ -123,12 +123,12 @@ export class DatabaseBootstrap extends Construct {
       ipProtocol: 'tcp',
       fromPort: POSTGRES_PORT,
       toPort: POSTGRES_PORT,
-      description: `PostgreSQL from the bootstrap of ${database.instanceIdentifier}`,
+      description: `PostgreSQL from the bootstrap of ${database.databaseIdentifier}`,
     });
 
     const role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Bootstraps the roles and databases of ${database.instanceIdentifier}`,
+      description: `Bootstraps the roles and databases of ${database.databaseIdentifier}`,
     });
     // Lambda creates the network interfaces of a function in a VPC with its role (Lambda Developer Guide, VPC access).
     role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
@@ -159,7 +159,7 @@ export class DatabaseBootstrap extends Construct {
       timeout: Duration.minutes(5),
       role,
       logGroup,
-      description: `Bootstraps the roles and databases of ${database.instanceIdentifier}`,
+      description: `Bootstraps the roles and databases of ${database.databaseIdentifier}`,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [this.securityGroup],
@@ -184,8 +184,8 @@ export class DatabaseBootstrap extends Construct {
       'The custom resource provider framework of aws-cdk-lib: its function may invoke only this construct’s handler (and its versions), and write its logs.',
     );
     const properties: Omit<DatabaseBootstrapProperties, 'Plan'> & { Plan: unknown } = {
-      Host: database.instance.dbInstanceEndpointAddress,
-      Port: database.instance.dbInstanceEndpointPort,
+      Host: database.endpointAddress,
+      Port: database.endpointPort,
       MasterSecretArn: props.masterSecret.secretArn,
       PlanSha256: this.planSha256,
       Plan: toPlanProperty(plan),

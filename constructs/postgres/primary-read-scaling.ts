@@ -1,18 +1,18 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
+import { DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { markDerivedCopy } from '../private/derived-copy';
-import { acknowledgeNist, acknowledgeWildcardResource } from '../private/nag';
-import { PublishedValue } from '../private/published-value';
+import { acknowledgeNist } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
-import { acknowledgeReplicaFindings, instanceDefaults, instanceLogGroups, POSTGRES_PORT } from './instance-support';
+import { addIamAuthProxy, type IamAuthProxy } from './iam-auth-proxy';
+import { acknowledgeReplicaFindings, instanceDefaults, instanceLogGroups } from './instance-support';
 import { validateInstanceIdentifier } from './postgres-database';
-import { databaseUserArn, type IRegionalDatabase } from './regional-database';
+import type { IRegionalDatabase } from './regional-database';
 
 /** RDS allows at most 15 read replicas of one PostgreSQL instance. */
 export const MAX_READ_REPLICAS = 15;
@@ -76,8 +76,7 @@ export interface PrimaryReadScalingProps extends DataStoreNetworkProps {
 export class PrimaryReadScaling extends Construct {
   public readonly readReplicas: rds.DatabaseInstanceReadReplica[] = [];
   public readonly proxy?: rds.DatabaseProxy;
-  /** The proxy's `prx-...` resource id, which IAM names in `rds-db:connect`; split from its ARN here. */
-  private readonly proxyResourceId?: PublishedValue;
+  private readonly pooler?: IamAuthProxy;
 
   constructor(scope: Construct, id: string, props: PrimaryReadScalingProps) {
     super(scope, id);
@@ -153,13 +152,14 @@ export class PrimaryReadScaling extends Construct {
     }
 
     if (props.connectionPooler) {
-      this.proxy = this.addProxy(props, vpcSubnets);
-      this.proxyResourceId = new PublishedValue(
-        this,
-        'ProxyResourceId',
-        Stack.of(this).splitArn(this.proxy.dbProxyArn, ArnFormat.COLON_RESOURCE_NAME).resourceName as string,
-        `Resource id of the RDS Proxy ${props.database.instanceIdentifier}, which rds-db:connect grants through it name`,
-      );
+      this.pooler = addIamAuthProxy(this, {
+        ...props,
+        vpcSubnets,
+        name: props.database.instanceIdentifier,
+        target: rds.ProxyTarget.fromInstance(props.database.instance),
+        targetResourceId: props.database.dbiResourceId,
+      });
+      this.proxy = this.pooler.proxy;
       // DatabaseProxy opens the database's security group to the proxy's on the instance's port. The
       // rules fail on that ingress rule only when the port is a token (an instance created in this
       // stack, whose port CloudFormation gives); a literal port (an instance described by L1) passes.
@@ -181,47 +181,6 @@ export class PrimaryReadScaling extends Construct {
    * database's own `grantConnect` covers direct connections).
    */
   public grantConnectThroughProxy(grantee: iam.IGrantable, databaseUser: string): iam.Grant | undefined {
-    if (!this.proxyResourceId) return undefined;
-    const proxyId = this.proxyResourceId.valueFor(Construct.isConstruct(grantee) ? grantee : this);
-    return iam.Grant.addToPrincipal({ grantee, actions: ['rds-db:connect'], resourceArns: [databaseUserArn(this, proxyId, databaseUser)] });
-  }
-
-  /**
-   * RDS Proxy with end-to-end IAM authentication: clients present an IAM token to the proxy, and the
-   * proxy connects to PostgreSQL with an IAM token of its own role, so no database password is stored.
-   */
-  private addProxy(props: PrimaryReadScalingProps, vpcSubnets: ec2.SubnetSelection): rds.DatabaseProxy {
-    const name = props.database.instanceIdentifier;
-    const securityGroup = clientSecurityGroup(this, 'ProxySecurityGroup', {
-      ...props,
-      description: `RDS Proxy of ${name}`,
-      port: POSTGRES_PORT,
-      protocol: 'PostgreSQL',
-    });
-    const role = new iam.Role(this, 'ProxyRole', {
-      assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
-      description: `RDS Proxy of ${name}: connects to the database with IAM tokens`,
-    });
-    const anyDatabaseUser = databaseUserArn(this, props.database.dbiResourceId, '*');
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [anyDatabaseUser] }));
-    acknowledgeWildcardResource(
-      role,
-      anyDatabaseUser,
-      'With end-to-end IAM auth the proxy connects as the user each client authenticated as, so it may connect as any user of this one instance; which clients may use which user is decided by their own rds-db:connect grants on the proxy.',
-    );
-    return new rds.DatabaseProxy(this, 'Proxy', {
-      proxyTarget: rds.ProxyTarget.fromInstance(props.database.instance),
-      dbProxyName: name,
-      vpc: props.vpc,
-      vpcSubnets,
-      securityGroups: [securityGroup],
-      role,
-      defaultAuthScheme: rds.DefaultAuthScheme.IAM_AUTH,
-      iamAuth: true,
-      requireTLS: true,
-      idleClientTimeout: Duration.minutes(30),
-      maxConnectionsPercent: 90,
-      borrowTimeout: Duration.seconds(30),
-    });
+    return this.pooler?.grantConnect(grantee, databaseUser);
   }
 }

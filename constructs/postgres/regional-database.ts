@@ -5,20 +5,38 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct, type IConstruct } from 'constructs';
 
 /**
- * A region's PostgreSQL instance, whatever its role: the primary created in the home region, or a
+ * What clients, the bootstrap and the runbooks need of a region's PostgreSQL, whichever engine
+ * serves it: an RDS instance (`IRegionalDatabase`) or an Aurora cluster of a global database.
+ */
+export interface IRegionalPostgres extends IConstruct {
+  /** The instance or cluster identifier, e.g. `mlp-tier1-pg-usw2`. */
+  readonly databaseIdentifier: string;
+  readonly databaseArn: string;
+  /** Host name of the writer (of an Aurora secondary: its cluster endpoint, which serves once promoted). */
+  readonly endpointAddress: string;
+  readonly endpointPort: string;
+  /** `host:port` clients connect to. */
+  readonly endpoint: string;
+  /** The resource id (`db-...` or `cluster-...`) that IAM database authentication names. */
+  readonly resourceId: string;
+  /** Admits the region's clients on the PostgreSQL port. */
+  readonly securityGroup: ec2.ISecurityGroup;
+
+  /** Allow `grantee` to connect with IAM authentication as `databaseUser`. */
+  grantConnect(grantee: iam.IGrantable, databaseUser: string): iam.Grant;
+}
+
+/**
+ * A region's RDS PostgreSQL instance, whatever its role: the primary created in the home region, or a
  * cross-region replica (promoted or not). Stacks and the compute wiring work against this, so they
  * never branch on which construct a region holds.
  */
-export interface IRegionalDatabase extends IConstruct {
+export interface IRegionalDatabase extends IRegionalPostgres {
   /** Physical identifier, e.g. `mlp-tier1-pg-usw2`. */
   readonly instanceIdentifier: string;
   readonly instanceArn: string;
-  /** `host:port` clients connect to. */
-  readonly endpoint: string;
   /** The `db-...` resource id that IAM database authentication names. */
   readonly dbiResourceId: string;
-  /** Admits the region's clients on the PostgreSQL port. */
-  readonly securityGroup: ec2.ISecurityGroup;
   /** The instance as an aws-rds instance, e.g. as the source of in-region read replicas or a proxy target. */
   readonly instance: rds.IDatabaseInstance;
   /** Subnets of the instance, which its in-region read replicas share. */
@@ -27,29 +45,51 @@ export interface IRegionalDatabase extends IConstruct {
   readonly parameterGroup: rds.IParameterGroup;
   /** Role Enhanced Monitoring publishes with. */
   readonly monitoringRole: iam.IRole;
-
-  /** Allow `grantee` to connect with IAM authentication as `databaseUser`. */
-  grantConnect(grantee: iam.IGrantable, databaseUser: string): iam.Grant;
 }
 
-/** Grants shared by every kind of regional database. */
-export abstract class RegionalDatabaseBase extends Construct implements IRegionalDatabase {
-  public abstract readonly instanceIdentifier: string;
-  public abstract readonly instanceArn: string;
+/** The grant every regional PostgreSQL shares: IAM database authentication on its resource id. */
+export abstract class RegionalPostgresBase extends Construct implements IRegionalPostgres {
+  public abstract readonly databaseIdentifier: string;
+  public abstract readonly databaseArn: string;
+  public abstract readonly endpointAddress: string;
+  public abstract readonly endpointPort: string;
   public abstract readonly endpoint: string;
-  public abstract readonly dbiResourceId: string;
+  public abstract readonly resourceId: string;
   public abstract readonly securityGroup: ec2.ISecurityGroup;
-  public abstract readonly instance: rds.IDatabaseInstance;
-  public abstract readonly subnetGroup: rds.ISubnetGroup;
-  public abstract readonly parameterGroup: rds.IParameterGroup;
-  public abstract readonly monitoringRole: iam.IRole;
 
   public grantConnect(grantee: iam.IGrantable, databaseUser: string): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['rds-db:connect'],
-      resourceArns: [databaseUserArn(this, this.dbiResourceId, databaseUser)],
+      resourceArns: [databaseUserArn(this, this.resourceId, databaseUser)],
     });
+  }
+}
+
+/** What every kind of regional RDS instance shares. */
+export abstract class RegionalDatabaseBase extends RegionalPostgresBase implements IRegionalDatabase {
+  public abstract readonly instanceIdentifier: string;
+  public abstract readonly instanceArn: string;
+  public abstract readonly dbiResourceId: string;
+  public abstract readonly instance: rds.IDatabaseInstance;
+  public abstract readonly subnetGroup: rds.ISubnetGroup;
+  public abstract readonly parameterGroup: rds.IParameterGroup;
+  public abstract readonly monitoringRole: iam.IRole;
+
+  public get databaseIdentifier(): string {
+    return this.instanceIdentifier;
+  }
+  public get databaseArn(): string {
+    return this.instanceArn;
+  }
+  public get resourceId(): string {
+    return this.dbiResourceId;
+  }
+  public get endpointAddress(): string {
+    return this.instance.dbInstanceEndpointAddress;
+  }
+  public get endpointPort(): string {
+    return this.instance.dbInstanceEndpointPort;
   }
 }
 

@@ -11,6 +11,7 @@ export const STATEFUL_RESOURCE_TYPES: Readonly<Record<string, string | undefined
   'AWS::KMS::Key': undefined,
   'AWS::RDS::DBInstance': 'DeletionProtection',
   'AWS::RDS::DBCluster': 'DeletionProtection',
+  'AWS::RDS::GlobalCluster': 'DeletionProtection',
   'AWS::ElastiCache::ReplicationGroup': undefined,
   'AWS::ElastiCache::GlobalReplicationGroup': undefined,
   'AWS::MSK::Cluster': undefined,

@@ -33,6 +33,7 @@ export type FindingKind =
   | 'derived-copy-removed' // an in-region read replica removed: it held only a copy
   | 'retired' // a database generation named in -c retiredDatabases leaves its stack, as asked
   | 'log-group-left-to-expire' // a retained log group with a retention leaves its stack: its data expires as it would have
+  | 'detached-from-global' // an Aurora cluster leaving (or changing) its global database
   | 'stack-left-out'; // a stack no longer in the app: `cdk deploy` leaves it alone
 
 /** One stateful change the check found. */
@@ -130,6 +131,15 @@ function checkStack(stack: string, oldTemplate: TemplateLike, newTemplate: Templ
           [],
           `leaves the stack, retained: its events expire after ${old.Properties.RetentionInDays} days as they would have`,
         );
+      } else if (type === 'AWS::RDS::DBInstance' && inCluster(old)) {
+        finding(
+          logicalId,
+          type,
+          'derived-copy-removed',
+          false,
+          [],
+          "an Aurora instance is removed; the data is its cluster's volume, which stays",
+        );
       } else if (isInRegionReplica(old, oldResources)) {
         finding(
           logicalId,
@@ -147,7 +157,7 @@ function checkStack(stack: string, oldTemplate: TemplateLike, newTemplate: Templ
       return;
     }
     if (change.isAddition) {
-      if (type === 'AWS::RDS::DBInstance' && !hasSource(change.newValue as ResourceLike)) {
+      if (type === 'AWS::RDS::DBInstance' && !hasSource(change.newValue as ResourceLike) && !inCluster(change.newValue as ResourceLike)) {
         const existing = Object.entries(oldResources)
           .filter(([, r]) => r.Type === 'AWS::RDS::DBInstance')
           .map(([id]) => id);
@@ -162,6 +172,22 @@ function checkStack(stack: string, oldTemplate: TemplateLike, newTemplate: Templ
           );
         }
       }
+      return;
+    }
+    // CloudFormation detaches a cluster whose GlobalClusterIdentifier is emptied, and replaces one given
+    // another (the RDS resource provider's ImmutabilityHelper); the specification the diff reads calls both updates.
+    const globalUpdate = type === 'AWS::RDS::DBCluster' ? change.propertyUpdates.GlobalClusterIdentifier : undefined;
+    if (globalUpdate && globalUpdate.oldValue !== undefined) {
+      finding(
+        logicalId,
+        type,
+        'detached-from-global',
+        true,
+        ['GlobalClusterIdentifier'],
+        globalUpdate.newValue === undefined || globalUpdate.newValue === ''
+          ? 'would leave its Aurora global database: a standalone cluster no failover can reach'
+          : 'would move to another global database, which replaces the cluster',
+      );
       return;
     }
     const replacing = Object.entries(change.propertyUpdates)
@@ -198,6 +224,11 @@ function tagValue(resource: ResourceLike, key: string): string | undefined {
   if (!Array.isArray(tags)) return undefined;
   const tag = tags.find((t: { Key?: unknown }) => t?.Key === key) as { Value?: unknown } | undefined;
   return typeof tag?.Value === 'string' ? tag.Value : undefined;
+}
+
+/** An Aurora instance: compute over its cluster's volume, never a database of its own. */
+function inCluster(resource: ResourceLike | undefined): boolean {
+  return resource?.Properties?.DBClusterIdentifier !== undefined;
 }
 
 function hasSource(resource: ResourceLike | undefined): boolean {

@@ -3,7 +3,7 @@ import { ConfigError } from './errors';
 import { findSupportedRegion, REGION_NAME_PATTERN, SUPPORTED_REGIONS } from './regions';
 import { TIER_NAMES, TIER_PRESETS } from './tiers';
 import { resolveDatabaseTopology } from './topology';
-import type { BackupVaultLockMode, KafkaReplicationMode, PlatformConfig, RegionPlan, TierName } from './types';
+import type { BackupVaultLockMode, DatabaseEngine, KafkaReplicationMode, PlatformConfig, RegionPlan, TierName } from './types';
 
 /** The CDK context keys that make up the app's interface (`-c key=value`). */
 export interface PlatformContext {
@@ -19,12 +19,14 @@ export interface PlatformContext {
   readonly primaryRegion?: unknown;
   readonly rebuiltReplicas?: unknown;
   readonly retiredDatabases?: unknown;
+  readonly databaseEngine?: unknown;
 }
 
 export { ConfigError };
 
 export const DEFAULT_TIER: TierName = 'tier1';
 export const KAFKA_REPLICATION_MODES: readonly KafkaReplicationMode[] = ['msk-replicator', 'mirrormaker2'];
+export const DATABASE_ENGINES: readonly DatabaseEngine[] = ['aurora-postgresql-global', 'rds-postgresql'];
 export const BACKUP_VAULT_LOCK_MODES: readonly BackupVaultLockMode[] = ['off', 'governance', 'compliance'];
 /** A DR platform needs a primary and at least one secondary. */
 export const MIN_REGIONS = 2;
@@ -111,8 +113,23 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
       vpcCidr: vpcCidrFor(tierName, region),
     };
   });
+  const databaseEngine = parseChoice('databaseEngine', context.databaseEngine, DATABASE_ENGINES, tier.database.engine);
   const rebuiltReplicas = parseRebuiltReplicas(context.rebuiltReplicas, regionNames);
   const retiredDatabases = parseList('retiredDatabases', context.retiredDatabases);
+  if (databaseEngine === 'aurora-postgresql-global') {
+    // Aurora rejoins a former primary to the global database by itself: there are no generations to rebuild or retire.
+    for (const [key, value] of [
+      ['rebuiltReplicas', rebuiltReplicas],
+      ['retiredDatabases', retiredDatabases],
+    ] as const) {
+      if (value.length > 0)
+        throw new ConfigError(
+          key,
+          String(context[key]),
+          'applies to -c databaseEngine=rds-postgresql only: an Aurora global database rejoins its former primary as a secondary by itself',
+        );
+    }
+  }
   const topology = resolveDatabaseTopology({
     tier: tierName,
     regions,
@@ -127,6 +144,7 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
   return {
     config: {
       tier,
+      databaseEngine,
       backupVaultLock,
       eksAdminRoleArns,
       kafkaReplicationMode,

@@ -54,6 +54,26 @@ export function postgresInstanceId(tier: TierName, regionCode: string, generatio
   return `mlp-${tier}-pg-${regionCode}${generation === 1 ? '' : `-g${generation}`}`;
 }
 
+/** The Aurora global database of a tier; its global writer endpoint starts with this name. */
+export function postgresGlobalClusterId(tier: TierName): string {
+  return `mlp-${tier}-pg-global`;
+}
+
+/** The Aurora cluster of a region in the tier's global database (cluster names are unique across regions). */
+export function postgresClusterId(tier: TierName, regionCode: string): string {
+  return `mlp-${tier}-pg-${regionCode}`;
+}
+
+/** Instance `index` (1 or 2) of a cluster's writer pair, e.g. `mlp-tier1-pg-use1-1`. */
+export function postgresWriterPairId(clusterId: string, index: 1 | 2): string {
+  return `${clusterId}-${index}`;
+}
+
+/** Secrets Manager name of an Aurora global database's master user (break-glass; clients use IAM). */
+export function postgresMasterSecretName(tier: TierName): string {
+  return `mlp/${tier}/postgres-master`;
+}
+
 /** Tag on every resource of one database generation: its instance identifier. */
 export const DATABASE_TAG = 'mlp:database';
 
@@ -98,6 +118,11 @@ export const RUNBOOK_PARAMETERS = {
     'master-secret-arn', // the home region's first instance only: the RDS-managed master user secret
     'proxy-endpoint', // beside the primary, with a pooler only
     'read-replica-ids', // beside the primary only: comma-separated in-region replica ids
+    'engine', // aurora-postgresql-global or rds-postgresql
+    'cluster-id', // Aurora: the region's cluster of the global database
+    'cluster-arn', // Aurora
+    'global-cluster-id', // Aurora: the global database
+    'reader-endpoint', // Aurora: host:port of the region's cluster reader endpoint
   ],
   topology: [
     'primary-region', // -c primaryRegion as deployed

@@ -279,6 +279,19 @@ const POSTGRES_COMMON = {
   backupRetentionDays: 35, // [002] PostgreSQL snapshots: 35 days (also the PITR window)
 } as const;
 
+/**
+ * [ours] Aurora PostgreSQL 17: the supported-regions table of Aurora global databases lists PostgreSQL
+ * 11 to 18 (AWS Aurora User Guide, as quoted 2026-09); 17.9 is the newest 17 minor aws-cdk-lib knows.
+ * Managed switchover and failover need the same major and minor on every cluster.
+ */
+const AURORA_ENGINE_VERSION = '17.9';
+
+/**
+ * [ours] Every tier runs RDS PostgreSQL until the runbooks drive an Aurora global database's managed
+ * switchover and failover; `-c databaseEngine=aurora-postgresql-global` synthesizes the Aurora layout.
+ */
+const DEFAULT_DATABASE_ENGINE = 'rds-postgresql';
+
 const REDIS_COMMON = {
   engine: 'valkey', // [ours] Redis OSS-compatible, supports Global Datastore, lower node price
   engineVersion: '8.0',
@@ -327,6 +340,10 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       connectionPooler: false,
       ...POSTGRES_COMMON,
       crossRegionReplicaMultiAz: false, // [ours] a promoted dev replica may run single-AZ
+    },
+    database: {
+      engine: DEFAULT_DATABASE_ENGINE,
+      aurora: { engineVersion: AURORA_ENGINE_VERSION, instanceClass: 'r7g.large' }, // [ours] 2 vCPU, the smallest memory-optimized class (global databases need one)
     },
     clickhouse: {
       shards: 1, // [ours] 1 x 2 keeps replication and failover paths real at the lowest cost
@@ -385,6 +402,10 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       ...POSTGRES_COMMON,
       crossRegionReplicaMultiAz: true, // [ours] promotion must meet the AZ objective right away
     },
+    database: {
+      engine: DEFAULT_DATABASE_ENGINE,
+      aurora: { engineVersion: AURORA_ENGINE_VERSION, instanceClass: 'r7g.2xlarge' }, // [000] 8 vCPU (64 GiB: Aurora global databases need memory-optimized classes)
+    },
     clickhouse: {
       shards: 3, // [000] Tier 1: 3 shards
       replicasPerShard: 2, // [000] 2 replicas per shard
@@ -431,6 +452,10 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       connectionPooler: true, // [000] PgBouncer (2 instances) -> RDS Proxy
       ...POSTGRES_COMMON,
       crossRegionReplicaMultiAz: true,
+    },
+    database: {
+      engine: DEFAULT_DATABASE_ENGINE,
+      aurora: { engineVersion: AURORA_ENGINE_VERSION, instanceClass: 'r7g.4xlarge' }, // [000] 16 vCPU
     },
     clickhouse: {
       shards: 8, // [000] Tier 2: 8 shards
@@ -479,6 +504,10 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       connectionPooler: true, // [000] pooler
       ...POSTGRES_COMMON,
       crossRegionReplicaMultiAz: true,
+    },
+    database: {
+      engine: DEFAULT_DATABASE_ENGINE,
+      aurora: { engineVersion: AURORA_ENGINE_VERSION, instanceClass: 'r7g.8xlarge' }, // [000] 32 vCPU
     },
     clickhouse: {
       shards: 20, // [000] Tier 3: 20 shards

@@ -69,6 +69,29 @@ export interface PostgresSizing {
   readonly crossRegionReplicaMultiAz: boolean;
 }
 
+/**
+ * What serves the platform's PostgreSQL:
+ * - `aurora-postgresql-global`: an Aurora PostgreSQL global database, one cluster per region; a
+ *   managed switchover or failover moves the writer, and no template names it;
+ * - `rds-postgresql`: an RDS instance in the home region and cross-region read replicas, promoted by
+ *   the runbooks and re-protected by new replica generations.
+ */
+export type DatabaseEngine = 'aurora-postgresql-global' | 'rds-postgresql';
+
+export interface AuroraSizing {
+  /** Aurora PostgreSQL `<major>.<minor>`; every cluster of the global database runs it. */
+  readonly engineVersion: string;
+  /** Memory-optimized instance class without `db.` (an Aurora global database requires one). */
+  readonly instanceClass: string;
+}
+
+export interface DatabaseChoice {
+  /** The tier's engine unless `-c databaseEngine` says otherwise. */
+  readonly engine: DatabaseEngine;
+  /** Sizing when the engine is Aurora; `postgres` gives the rest (connections, read roles, pooler, backups). */
+  readonly aurora: AuroraSizing;
+}
+
 export interface ClickHouseTopology {
   readonly shards: number;
   readonly replicasPerShard: number;
@@ -332,6 +355,7 @@ export interface TierPreset {
   readonly recovery: RecoveryObjectives;
   readonly network: NetworkSizing;
   readonly postgres: PostgresSizing;
+  readonly database: DatabaseChoice;
   readonly clickhouse: ClickHouseTopology;
   readonly kafka: KafkaSizing;
   readonly redis: RedisSizing;
@@ -403,6 +427,8 @@ export type DatabaseTopology = Readonly<Record<string, RegionDatabases>>;
 
 export interface PlatformConfig {
   readonly tier: TierPreset;
+  /** What serves PostgreSQL: the tier's engine unless `-c databaseEngine`. */
+  readonly databaseEngine: DatabaseEngine;
   /** How Kafka topics reach the secondaries; the tier preset's mode unless `-c kafkaReplicationMode`. */
   readonly kafkaReplicationMode: KafkaReplicationMode;
   /**

@@ -478,8 +478,7 @@ export class ComputeStack extends RegionalStack {
   /** IAM database authentication as the service's own database user, directly or through the pooler. */
   private grantPostgres(role: iam.Role, data: DataStack, service: string): void {
     const user = applicationRole(service);
-    data.postgres.grantConnect(role, user);
-    data.readScaling?.grantConnectThroughProxy(role, user);
+    data.grantPostgresConnect(role, user);
   }
 
   private grantFeatures(role: iam.Role): void {

@@ -1,10 +1,12 @@
-import { Annotations, Arn, ArnFormat, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { AccessLogsBucket, ArtifactBucket } from '../../constructs/artifacts';
 import { RegionalBackupPlan } from '../../constructs/backup';
@@ -12,10 +14,14 @@ import { FeatureKeyspace } from '../../constructs/feature-store';
 import { MskCluster } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
 import {
+  AuroraGlobalCluster,
+  AuroraRegionalCluster,
   CrossRegionReadReplica,
   DatabaseBootstrap,
   type IRegionalDatabase,
+  type IRegionalPostgres,
   instanceLogGroups,
+  POSTGRES_PORT,
   PostgresDatabase,
   type PostgresReadReplicaSpec,
   PrimaryReadScaling,
@@ -34,7 +40,11 @@ import {
   dataKeyAlias,
   featureKeyspaceName,
   kafkaClusterName,
+  postgresClusterId,
+  postgresGlobalClusterId,
+  postgresMasterSecretName,
   postgresReadReplicaId,
+  postgresWriterPairId,
   type RegionPlan,
   runbookParameterName,
 } from '../config';
@@ -69,18 +79,19 @@ const POSTGRES_VERSIONS = {
 export class DataStack extends RegionalStack {
   public readonly dataKey: kms.Key;
   public readonly artifactBucket: s3.Bucket;
-  /** The region's current database, of whatever role. */
-  public readonly postgres: IRegionalDatabase;
+  /** The region's current database, of whatever role and engine. */
+  public readonly postgres: IRegionalPostgres;
   /** Older generations of the region's database, retained until retired. */
   public readonly retainedDatabases: readonly IRegionalDatabase[];
-  /** In-region read replicas and pooler; only beside the primary. */
-  public readonly readScaling?: PrimaryReadScaling;
-  /** The platform's roles and databases, created at deploy time; only beside a primary with a master secret. */
-  public readonly databaseBootstrap?: DatabaseBootstrap;
+  /** RDS: in-region read replicas and pooler, only beside the primary. */
+  public readScaling?: PrimaryReadScaling;
+  /** The platform's roles and databases, created at deploy time; beside a primary with a master secret (RDS), in the home region (Aurora). */
+  public databaseBootstrap?: DatabaseBootstrap;
   public readonly cache: CacheCluster;
   public readonly featureStore?: FeatureKeyspace;
   public readonly backups: RegionalBackupPlan;
   public readonly kafka: MskCluster;
+  private rdsRetained: IRegionalDatabase[] = [];
 
   constructor(scope: Construct, props: DataStackProps) {
     super(scope, 'data', { ...props, terminationProtection: true });
@@ -114,50 +125,14 @@ export class DataStack extends RegionalStack {
     );
 
     // PostgreSQL
-    const lineage = this.config.databases[this.region];
-    if (!lineage) throw new Error(`unreachable: the topology covers every region, not ${this.region}`);
-    const current = lineage.current;
-    this.postgres = this.addDatabase(current, props.vpc, clientCidrs, logRetention);
-    this.retainedDatabases = lineage.retained.map((g) => this.addDatabase(g, props.vpc, clientCidrs, logRetention));
-    // Former primaries keep their replicas' log groups until they are retired.
-    for (const [index, g] of lineage.retained.entries())
-      this.readReplicaSpecs(g, this.retainedDatabases[index] as IRegionalDatabase, logRetention);
-    if (current.role === 'former-primary') this.readReplicaSpecs(current, this.postgres, logRetention);
-    if (current.role === 'primary') {
-      this.readScaling = new PrimaryReadScaling(this, 'MetadataReadScaling', {
-        database: this.postgres,
-        instanceClass: tier.postgres.instanceClass,
-        encryptionKey: this.dataKey,
-        vpc: props.vpc,
-        clientCidrs,
-        readReplicas: this.readReplicaSpecs(current, this.postgres, logRetention),
-        connectionPooler: tier.postgres.connectionPooler,
-        logRetention,
-      });
-      this.databaseBootstrap = this.addDatabaseBootstrap(props.vpc, logRetention);
+    if (this.config.databaseEngine === 'aurora-postgresql-global') {
+      this.postgres = this.addAuroraDatabase(props.vpc, clientCidrs, logRetention);
+      this.retainedDatabases = [];
+    } else {
+      this.postgres = this.addRdsDatabases(props.vpc, clientCidrs, logRetention);
+      this.retainedDatabases = this.rdsRetained;
     }
-    this.publishRunbookParameter('postgres', 'instance-id', current.instanceIdentifier);
-    this.publishRunbookParameter('postgres', 'instance-arn', this.postgres.instanceArn);
-    this.publishRunbookParameter('postgres', 'endpoint', this.postgres.endpoint);
-    this.publishRunbookParameter('postgres', 'role', current.role);
-    this.publishRunbookParameter('postgres', 'generation', String(current.generation));
-    this.publishRunbookParameter('postgres', 'source-arn', current.createdFrom ? this.databaseArn(current.createdFrom) : 'none');
-    this.publishRunbookParameter(
-      'postgres',
-      'retained-instance-ids',
-      lineage.retained.map((g) => g.instanceIdentifier).join(',') || 'none',
-    );
-    if (this.postgres instanceof PostgresDatabase) {
-      this.publishRunbookParameter('postgres', 'master-secret-arn', this.postgres.masterSecretArn);
-    }
-    if (this.readScaling) {
-      this.publishRunbookParameter(
-        'postgres',
-        'read-replica-ids',
-        this.readScaling.readReplicas.map((r) => r.instanceIdentifier).join(',') || 'none',
-      );
-      if (this.readScaling.proxy) this.publishRunbookParameter('postgres', 'proxy-endpoint', this.readScaling.proxy.endpoint);
-    }
+    this.publishRunbookParameter('postgres', 'engine', this.config.databaseEngine);
 
     this.cache = this.addCache(props.vpc, clientCidrs, logRetention);
     this.featureStore = this.addFeatureStore();
@@ -167,7 +142,7 @@ export class DataStack extends RegionalStack {
     const copyRegion = this.nextRegion;
     const backups = tier.backups;
     const resources = [backup.BackupResource.fromArn(this.artifactBucket.bucketArn)];
-    if (current.role === 'primary') resources.push(backup.BackupResource.fromArn(this.postgres.instanceArn));
+    if (this.regionPlan.isPrimary) resources.push(backup.BackupResource.fromArn(this.postgres.databaseArn));
     this.backups = new RegionalBackupPlan(this, 'Backups', {
       vaultName: backupVaultName(tier.name),
       encryptionKey: this.dataKey,
@@ -202,6 +177,144 @@ export class DataStack extends RegionalStack {
       'rebuilt-replicas',
       this.config.rebuiltReplicas.map((e) => `${e.region}:${e.source}`).join(',') || 'none',
     );
+  }
+
+  /**
+   * The region's cluster of the tier's Aurora global database. The home region creates the global
+   * database and its first primary (the only cluster created with a master user); every other region
+   * joins it as a secondary. No template names the current writer, so a switchover or failover
+   * changes none: `-c primaryRegion` moves only the backup selection.
+   */
+  private addAuroraDatabase(vpc: ec2.IVpc, clientCidrs: string[], logRetention: logs.RetentionDays): AuroraRegionalCluster {
+    const tier = this.config.tier;
+    const { aurora } = tier.database;
+    const globalClusterIdentifier = postgresGlobalClusterId(tier.name);
+    const clusterIdentifier = postgresClusterId(tier.name, this.regionPlan.code);
+    let masterCredentials: { username: string; secret: secretsmanager.ISecret } | undefined;
+    if (this.regionPlan.isHome) {
+      new AuroraGlobalCluster(this, 'MetadataGlobal', { globalClusterIdentifier, engineVersion: aurora.engineVersion });
+      const username = 'mlp_admin';
+      // L1: the L2 Secret would add a key policy statement letting the account create grants on the data key.
+      const cfnSecret = new secretsmanager.CfnSecret(this, 'MetadataMasterSecret', {
+        name: postgresMasterSecretName(tier.name),
+        description: `Master user of the Aurora global database ${globalClusterIdentifier} (break-glass: clients and runbooks use IAM)`,
+        kmsKeyId: this.dataKey.keyArn,
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ username }),
+          generateStringKey: 'password',
+          passwordLength: 40,
+          excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
+        },
+      });
+      cfnSecret.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      const secret = secretsmanager.Secret.fromSecretAttributes(this, 'MetadataMasterSecretRef', {
+        secretCompleteArn: cfnSecret.ref,
+        encryptionKey: this.dataKey,
+      });
+      const notRotated =
+        'Not rotated by a schedule: Aurora cannot manage the master password of a global database cluster (Aurora User Guide, Secrets Manager limitations), and a rotation function would connect to this cluster, which is read-only whenever the writer is in another region. The password is break-glass only: every client and runbook authenticates with IAM.';
+      Validations.of(cfnSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: notRotated });
+      acknowledgeNist(cfnSecret, 'SecretsManagerRotationEnabled', notRotated);
+      masterCredentials = { username, secret };
+    }
+    const readers = this.config.tier.postgres.readReplicaRoles.map((role, position, roles) => {
+      const index = roles.slice(0, position + 1).filter((r) => r === role).length;
+      return { role, instanceIdentifier: postgresReadReplicaId(clusterIdentifier, role, index) };
+    });
+    const cluster = new AuroraRegionalCluster(this, 'Metadata', {
+      clusterIdentifier,
+      globalClusterIdentifier,
+      engineVersion: aurora.engineVersion,
+      instanceClass: aurora.instanceClass,
+      writerInstanceIdentifiers: [postgresWriterPairId(clusterIdentifier, 1), postgresWriterPairId(clusterIdentifier, 2)],
+      readers,
+      maxConnections: tier.postgres.maxConnections,
+      backupRetention: Duration.days(tier.postgres.backupRetentionDays),
+      encryptionKey: this.dataKey,
+      masterCredentials,
+      connectionPooler: tier.postgres.connectionPooler,
+      vpc,
+      clientCidrs,
+      logRetention,
+    });
+    // The global cluster is created in this stack (home) or exists before it (every other region deploys after the home).
+    const global = this.node.tryFindChild('MetadataGlobal') as AuroraGlobalCluster | undefined;
+    if (global) cluster.cluster.addDependency(global.resource);
+    if (masterCredentials) {
+      this.databaseBootstrap = new DatabaseBootstrap(this, 'MetadataBootstrap', {
+        database: cluster,
+        masterSecret: masterCredentials.secret,
+        vpc,
+        logEncryptionKey: this.dataKey,
+        logRetention,
+      });
+    }
+    this.publishRunbookParameter('postgres', 'cluster-id', clusterIdentifier);
+    this.publishRunbookParameter('postgres', 'cluster-arn', cluster.databaseArn);
+    this.publishRunbookParameter('postgres', 'global-cluster-id', globalClusterIdentifier);
+    this.publishRunbookParameter('postgres', 'endpoint', cluster.endpoint);
+    this.publishRunbookParameter('postgres', 'reader-endpoint', `${cluster.readerEndpointAddress}:${POSTGRES_PORT}`);
+    this.publishRunbookParameter('postgres', 'role', this.regionPlan.isPrimary ? 'primary' : 'replica');
+    if (cluster.pooler) this.publishRunbookParameter('postgres', 'proxy-endpoint', cluster.pooler.proxy.endpoint);
+    return cluster;
+  }
+
+  /** Allow `grantee` to connect to the region's PostgreSQL as `databaseUser`, directly and through the pooler when there is one. */
+  public grantPostgresConnect(grantee: iam.IGrantable, databaseUser: string): void {
+    this.postgres.grantConnect(grantee, databaseUser);
+    if (this.postgres instanceof AuroraRegionalCluster) this.postgres.grantConnectThroughProxy(grantee, databaseUser);
+    else this.readScaling?.grantConnectThroughProxy(grantee, databaseUser);
+  }
+
+  /** The region's RDS database lineage (see `resolveDatabaseTopology`), and beside the primary its read scaling and bootstrap. */
+  private addRdsDatabases(vpc: ec2.IVpc, clientCidrs: string[], logRetention: logs.RetentionDays): IRegionalDatabase {
+    const lineage = this.config.databases[this.region];
+    if (!lineage) throw new Error(`unreachable: the topology covers every region, not ${this.region}`);
+    const current = lineage.current;
+    const tier = this.config.tier;
+    const postgres = this.addDatabase(current, vpc, clientCidrs, logRetention);
+    this.rdsRetained = lineage.retained.map((g) => this.addDatabase(g, vpc, clientCidrs, logRetention));
+    // Former primaries keep their replicas' log groups until they are retired.
+    for (const [index, g] of lineage.retained.entries())
+      this.readReplicaSpecs(g, this.rdsRetained[index] as IRegionalDatabase, logRetention);
+    if (current.role === 'former-primary') this.readReplicaSpecs(current, postgres, logRetention);
+    if (current.role === 'primary') {
+      this.readScaling = new PrimaryReadScaling(this, 'MetadataReadScaling', {
+        database: postgres,
+        instanceClass: tier.postgres.instanceClass,
+        encryptionKey: this.dataKey,
+        vpc: vpc,
+        clientCidrs,
+        readReplicas: this.readReplicaSpecs(current, postgres, logRetention),
+        connectionPooler: tier.postgres.connectionPooler,
+        logRetention,
+      });
+      this.databaseBootstrap = this.addRdsBootstrap(postgres, vpc, logRetention);
+    }
+    this.publishRunbookParameter('postgres', 'instance-id', current.instanceIdentifier);
+    this.publishRunbookParameter('postgres', 'instance-arn', postgres.instanceArn);
+    this.publishRunbookParameter('postgres', 'endpoint', postgres.endpoint);
+    this.publishRunbookParameter('postgres', 'role', current.role);
+    this.publishRunbookParameter('postgres', 'generation', String(current.generation));
+    this.publishRunbookParameter('postgres', 'source-arn', current.createdFrom ? this.databaseArn(current.createdFrom) : 'none');
+    this.publishRunbookParameter(
+      'postgres',
+      'retained-instance-ids',
+      lineage.retained.map((g) => g.instanceIdentifier).join(',') || 'none',
+    );
+    if (postgres instanceof PostgresDatabase) {
+      this.publishRunbookParameter('postgres', 'master-secret-arn', postgres.masterSecretArn);
+    }
+    if (this.readScaling) {
+      this.publishRunbookParameter(
+        'postgres',
+        'read-replica-ids',
+        this.readScaling.readReplicas.map((r) => r.instanceIdentifier).join(',') || 'none',
+      );
+      if (this.readScaling.proxy) this.publishRunbookParameter('postgres', 'proxy-endpoint', this.readScaling.proxy.endpoint);
+    }
+
+    return postgres;
   }
 
   /**
@@ -250,8 +363,7 @@ export class DataStack extends RegionalStack {
    * them by replication. A primary without an RDS-managed master secret (a promoted cross-region
    * replica) gets none, and synthesis says so: it holds what its source had when it was promoted.
    */
-  private addDatabaseBootstrap(vpc: ec2.IVpc, logRetention: logs.RetentionDays): DatabaseBootstrap | undefined {
-    const database = this.postgres;
+  private addRdsBootstrap(database: IRegionalDatabase, vpc: ec2.IVpc, logRetention: logs.RetentionDays): DatabaseBootstrap | undefined {
     if (!(database instanceof PostgresDatabase)) {
       // Info, not a warning: a failed-over layout is a supported state, and the gates fail on any warning.
       Annotations.of(this).addInfo(

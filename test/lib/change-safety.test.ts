@@ -121,6 +121,57 @@ describe('change-safety rules', () => {
     ).toEqual([['orphaning', 'Current', true, []]]);
   });
 
+  describe('an Aurora global database', () => {
+    const GLOBAL = {
+      Type: 'AWS::RDS::GlobalCluster',
+      Properties: {
+        GlobalClusterIdentifier: 'mlp-tier2-pg-global',
+        Engine: 'aurora-postgresql',
+        EngineVersion: '17.9',
+        StorageEncrypted: true,
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    };
+    const CLUSTER = {
+      Type: 'AWS::RDS::DBCluster',
+      Properties: { DBClusterIdentifier: 'mlp-tier2-pg-usw2', GlobalClusterIdentifier: 'mlp-tier2-pg-global', Engine: 'aurora-postgresql' },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    };
+    const reader = (id: string) => ({
+      Type: 'AWS::RDS::DBInstance',
+      Properties: { DBInstanceIdentifier: id, DBClusterIdentifier: { Ref: 'Cluster' }, Engine: 'aurora-postgresql' },
+    });
+
+    test('a cluster that leaves its global database, or moves to another, is refused', () => {
+      const { GlobalClusterIdentifier: _, ...detached } = CLUSTER.Properties;
+      expect(
+        summary(checkChangeSafety(stack({ Cluster: CLUSTER }), stack({ Cluster: { ...CLUSTER, Properties: detached } })).errors),
+      ).toEqual([['detached-from-global', 'Cluster', true, ['GlobalClusterIdentifier']]]);
+      const moved = { ...CLUSTER, Properties: { ...CLUSTER.Properties, GlobalClusterIdentifier: 'other' } };
+      expect(summary(checkChangeSafety(stack({ Cluster: CLUSTER }), stack({ Cluster: moved })).errors)).toEqual([
+        ['detached-from-global', 'Cluster', true, ['GlobalClusterIdentifier']],
+      ]);
+    });
+
+    test('replacing or removing the global database is refused', () => {
+      const replaced = { ...GLOBAL, Properties: { ...GLOBAL.Properties, GlobalClusterIdentifier: 'mlp-tier2-pg-global2' } };
+      expect(summary(checkChangeSafety(stack({ Global: GLOBAL }), stack({ Global: replaced })).errors)).toEqual([
+        ['replacement', 'Global', true, ['GlobalClusterIdentifier']],
+      ]);
+      expect(summary(checkChangeSafety(stack({ Global: GLOBAL }), stack({})).errors)).toEqual([['orphaning', 'Global', true, []]]);
+    });
+
+    test('an Aurora instance may come or go: it holds no data, the cluster volume does', () => {
+      const before = stack({ Cluster: CLUSTER, Writer: reader('w') });
+      expect(checkChangeSafety(before, stack({ Cluster: CLUSTER, Writer: reader('w'), Reader: reader('r') })).findings).toEqual([]);
+      expect(summary(checkChangeSafety(stack({ Cluster: CLUSTER, Writer: reader('w'), Reader: reader('r') }), before).findings)).toEqual([
+        ['derived-copy-removed', 'Reader', false, []],
+      ]);
+    });
+  });
+
   test('a stack left out of the app is reported, not an error; stateless changes are not reported', () => {
     const topic = { Type: 'AWS::SNS::Topic', Properties: { DisplayName: 'a' } };
     const report = checkChangeSafety(

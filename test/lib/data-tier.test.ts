@@ -43,7 +43,7 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
       `instance ${id}`,
     );
 
-  describe('PostgreSQL', () => {
+  describe.runIf(config.databaseEngine === 'rds-postgresql')('PostgreSQL on RDS', () => {
     test.each(config.regions.map((r) => [r.name, r]))(
       "%s holds its lineage's current and retained instances, and nothing else",
       (_name, region) => {
@@ -138,6 +138,107 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
           });
         }
       }
+    });
+  });
+
+  describe.runIf(config.databaseEngine === 'aurora-postgresql-global')('PostgreSQL on an Aurora global database', () => {
+    const { aurora } = tier.database;
+    const globalId = `mlp-${tier.name}-pg-global`;
+    const clusterOf = (code: string) => only(assembly.resourcesOfType(data(code), 'AWS::RDS::DBCluster'), `cluster in ${code}`);
+
+    test('the home region creates the global database from engine and version only, encrypted, protected and retained', () => {
+      const [, global] = only(assembly.resourcesOfType(data(home.code), 'AWS::RDS::GlobalCluster'), 'global cluster');
+      expect(global.Properties).toEqual({
+        GlobalClusterIdentifier: globalId,
+        Engine: 'aurora-postgresql',
+        EngineVersion: aurora.engineVersion,
+        StorageEncrypted: true,
+        DeletionProtection: true,
+      });
+      expect(global.DeletionPolicy).toBe('Retain');
+      for (const region of config.regions.filter((r) => !r.isHome)) {
+        expect(Object.keys(assembly.resourcesOfType(data(region.code), 'AWS::RDS::GlobalCluster'))).toEqual([]);
+      }
+    });
+
+    test.each(config.regions.map((r) => [r.name, r]))(
+      '%s holds one member cluster: encrypted with its own key, IAM auth, 35-day PITR, protected and retained',
+      (_name, region) => {
+        const template = assembly.template(data(region.code));
+        const [, cluster] = clusterOf(region.code);
+        expect(cluster.Properties).toMatchObject({
+          DBClusterIdentifier: `mlp-${tier.name}-pg-${region.code}`,
+          GlobalClusterIdentifier: globalId,
+          Engine: 'aurora-postgresql',
+          EngineVersion: aurora.engineVersion,
+          StorageEncrypted: true,
+          EnableIAMDatabaseAuthentication: true,
+          BackupRetentionPeriod: tier.postgres.backupRetentionDays,
+          DeletionProtection: true,
+        });
+        expect(cluster.Properties).not.toHaveProperty('ManageMasterUserPassword');
+        expect(cluster.DeletionPolicy).toBe('Retain');
+        const keyId = referencedId(cluster.Properties?.KmsKeyId);
+        expect(keyId && template.Resources[keyId]?.Type).toBe('AWS::KMS::Key');
+        // Only the cluster that created the global database has a master user; RDS rejects one on a secondary.
+        expect(cluster.Properties?.MasterUsername !== undefined).toBe(region.isHome);
+        expect(cluster.Properties?.MasterUserPassword !== undefined).toBe(region.isHome);
+      },
+    );
+
+    test.each(config.regions.map((r) => [r.name, r]))(
+      "%s runs a writer pair in two zones and the seeds' read roles behind custom endpoints, memory-optimized",
+      (_name, region) => {
+        const [clusterId] = clusterOf(region.code);
+        const instances = Object.entries(assembly.resourcesOfType(data(region.code), 'AWS::RDS::DBInstance'));
+        for (const [, instance] of instances) {
+          expect(instance.Properties).toMatchObject({ DBInstanceClass: `db.${aurora.instanceClass}`, Engine: 'aurora-postgresql' });
+          expect(referencedId(instance.Properties?.DBClusterIdentifier)).toBe(clusterId);
+        }
+        const pair = instances.filter(([, i]) => i.Properties?.PromotionTier === 0);
+        expect(pair).toHaveLength(2);
+        expect(new Set(pair.map(([, i]) => i.Properties?.AvailabilityZone)).size).toBe(2);
+        const roleOf = (i: Resource) =>
+          ((i.Properties?.Tags ?? []) as { Key: string; Value: string }[]).find((t) => t.Key === 'mlp:instance-role')?.Value;
+        const readers = instances.filter(([, i]) => roleOf(i) !== 'writer');
+        expect(readers.map(([, i]) => roleOf(i)).sort()).toEqual([...tier.postgres.readReplicaRoles].sort());
+        const endpoints = Object.values(assembly.resourcesOfType(data(region.code), 'AWS::RDS::DBClusterEndpoint'));
+        expect(endpoints.map((e) => e.Properties?.DBClusterEndpointIdentifier).sort()).toEqual(
+          [...new Set(tier.postgres.readReplicaRoles)].map((role) => `mlp-${tier.name}-pg-${region.code}-${role}`).sort(),
+        );
+        for (const endpoint of endpoints) {
+          const role = String(endpoint.Properties?.DBClusterEndpointIdentifier).split(`${region.code}-`)[1];
+          const members = ((endpoint.Properties?.StaticMembers ?? []) as unknown[]).map(referencedId);
+          expect(members.sort()).toEqual(
+            readers
+              .filter(([, i]) => roleOf(i) === role)
+              .map(([id]) => id)
+              .sort(),
+          );
+        }
+      },
+    );
+
+    test('every cluster enforces TLS, and every instance has the tier’s connections', () => {
+      for (const region of config.regions) {
+        const [, clusterGroup] = only(assembly.resourcesOfType(data(region.code), 'AWS::RDS::DBClusterParameterGroup'), 'cluster group');
+        expect(clusterGroup.Properties).toMatchObject({ Family: `aurora-postgresql${aurora.engineVersion.split('.')[0]}` });
+        expect(clusterGroup.Properties?.Parameters).toMatchObject({ 'rds.force_ssl': '1', ssl_min_protocol_version: 'TLSv1.2' });
+        const [, instanceGroup] = only(assembly.resourcesOfType(data(region.code), 'AWS::RDS::DBParameterGroup'), 'instance group');
+        expect(instanceGroup.Properties?.Parameters).toMatchObject({ max_connections: String(tier.postgres.maxConnections) });
+      }
+    });
+
+    test('RDS Proxy fronts every region’s cluster exactly when the tier asks for a pooler', () => {
+      for (const region of config.regions) {
+        const proxies = assembly.resourcesOfType(data(region.code), 'AWS::RDS::DBProxy');
+        expect(Object.keys(proxies)).toHaveLength(tier.postgres.connectionPooler ? 1 : 0);
+      }
+    });
+
+    test('the primary region’s cluster is in its backup plan', () => {
+      const selections = Object.values(assembly.resourcesOfType(data(primary.code), 'AWS::Backup::BackupSelection'));
+      expect(JSON.stringify(selections)).toContain(`:cluster:mlp-${tier.name}-pg-${primary.code}`);
     });
   });
 
@@ -280,10 +381,8 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
     for (const region of config.regions) {
       const names = Object.values(assembly.resourcesOfType(data(region.code), 'AWS::SSM::Parameter')).map((p) => p.Properties?.Name);
       for (const [component, key] of [
-        ['postgres', 'instance-id'],
+        ['postgres', 'engine'],
         ['postgres', 'role'],
-        ['postgres', 'generation'],
-        ['postgres', 'source-arn'],
         ['postgres', 'endpoint'],
         ['topology', 'primary-region'],
         ['redis', 'replication-group-id'],
@@ -301,14 +400,23 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
       );
       const parameter = (component: 'postgres' | 'topology', key: string) =>
         values[runbookParameterName(tier.name, component, key as never)];
-      const lineage = config.databases[region.name];
-      expect(parameter('postgres', 'instance-id')).toBe(lineage?.current.instanceIdentifier);
-      expect(parameter('postgres', 'role')).toBe(lineage?.current.role);
-      expect(parameter('postgres', 'generation')).toBe(String(lineage?.current.generation));
+      expect(parameter('postgres', 'engine')).toBe(config.databaseEngine);
       expect(parameter('topology', 'primary-region')).toBe(primary.name);
-      expect(names.includes(runbookParameterName(tier.name, 'postgres', 'proxy-endpoint'))).toBe(
-        region.isPrimary && tier.postgres.connectionPooler,
-      );
+      if (config.databaseEngine === 'rds-postgresql') {
+        const lineage = config.databases[region.name];
+        expect(parameter('postgres', 'instance-id')).toBe(lineage?.current.instanceIdentifier);
+        expect(parameter('postgres', 'role')).toBe(lineage?.current.role);
+        expect(parameter('postgres', 'generation')).toBe(String(lineage?.current.generation));
+        expect(names).toContain(runbookParameterName(tier.name, 'postgres', 'source-arn'));
+        expect(names.includes(runbookParameterName(tier.name, 'postgres', 'proxy-endpoint'))).toBe(
+          region.isPrimary && tier.postgres.connectionPooler,
+        );
+      } else {
+        expect(parameter('postgres', 'cluster-id')).toBe(`mlp-${tier.name}-pg-${region.code}`);
+        expect(parameter('postgres', 'global-cluster-id')).toBe(`mlp-${tier.name}-pg-global`);
+        expect(parameter('postgres', 'role')).toBe(region.isPrimary ? 'primary' : 'replica');
+        expect(names.includes(runbookParameterName(tier.name, 'postgres', 'proxy-endpoint'))).toBe(tier.postgres.connectionPooler);
+      }
     }
   });
 });

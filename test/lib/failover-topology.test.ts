@@ -26,12 +26,44 @@ function databases(
 const arnOf = (region: string, id: string) => `arn:aws:rds:${region}:${TEST_ACCOUNT}:db:${id}`;
 
 /** The failover cycles of the matrix: base id, home region and target. */
-const cycles = layouts
+const isAurora = (context: Readonly<Record<string, string>> | undefined) => context?.databaseEngine === 'aurora-postgresql-global';
+const allCycles = layouts
   .filter((l) => l.id.includes('@failed-over-'))
   .map((failedOver) => {
     const base = failedOver.id.split('@')[0] as string;
-    return { base, tier: failedOver.tier, regions: failedOver.regions as string[], target: failedOver.context?.primaryRegion as string };
+    return {
+      base,
+      tier: failedOver.tier,
+      regions: failedOver.regions as string[],
+      target: failedOver.context?.primaryRegion as string,
+      aurora: isAurora(failedOver.context),
+    };
   });
+const cycles = allCycles.filter((c) => !c.aurora);
+
+describe.each(allCycles.filter((c) => c.aurora))('$base: Aurora managed failover to $target', ({ base, tier, regions, target }) => {
+  const atHome = LayoutAssembly.of(`${base}@home`);
+  const failedOver = LayoutAssembly.of(`${base}@failed-over-${code(target)}`);
+  const rdsResources = (assembly: LayoutAssembly, region: string) =>
+    Object.fromEntries(
+      Object.entries(assembly.template(`Mlp-${tier}-${code(region)}-data`).Resources).filter(([, r]) => r.Type.startsWith('AWS::RDS::')),
+    );
+
+  test.each(regions)('no database resource of %s changes: Aurora moves the writer, no template names it', (region) => {
+    const before = rdsResources(atHome, region);
+    expect(Object.keys(before).length).toBeGreaterThan(0);
+    expect(rdsResources(failedOver, region)).toEqual(before);
+  });
+
+  test('only the backup selection follows the primary', () => {
+    const selected = (assembly: LayoutAssembly) =>
+      regions.filter((region) =>
+        JSON.stringify(assembly.resourcesOfType(`Mlp-${tier}-${code(region)}-data`, 'AWS::Backup::BackupSelection')).includes(':cluster:'),
+      );
+    expect(selected(atHome)).toEqual([regions[0]]);
+    expect(selected(failedOver)).toEqual([target]);
+  });
+});
 
 describe.each(cycles)('$base: failover to $target and back', ({ base, tier, regions, target }) => {
   const home = regions[0] as string;
@@ -95,7 +127,7 @@ describe.each(cycles)('$base: failover to $target and back', ({ base, tier, regi
   });
 });
 
-describe.each(layouts)('layout $id', ({ id, tier, regions, context }) => {
+describe.each(layouts.filter((l) => !isAurora(l.context)))('layout $id', ({ id, tier, regions, context }) => {
   const assembly = LayoutAssembly.of(id);
   const dataStacks = assembly.stackNames.filter((name) => name.endsWith('-data'));
   const primary = context?.primaryRegion ?? (regions?.[0] as string);

@@ -39,6 +39,8 @@ export const LAYOUTS: readonly Layout[] = [
   { id: 'tier3-5regions', tier: 'tier3', regions: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2', 'eu-central-1'] },
   { id: 'tier1-failed-over', tier: 'tier1', context: { primaryRegion: 'us-west-2' } },
   { id: 'tier1-reprotected', tier: 'tier1', context: { primaryRegion: 'us-west-2', rebuiltReplicas: 'us-east-1:us-west-2' } },
+  // An Aurora global database: tier2 has the pooler and three read roles; a failover changes no template of it.
+  { id: 'tier2-aurora', tier: 'tier2', context: { databaseEngine: 'aurora-postgresql-global' } },
   {
     id: 'tier3-failed-back',
     tier: 'tier3',

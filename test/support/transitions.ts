@@ -16,6 +16,8 @@ interface MatrixBase {
   readonly compute: boolean;
   /** Synthesize the runbooks in the resilience stacks. */
   readonly runbooks: boolean;
+  /** Further context of every layout of the base (e.g. the database engine). */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -37,6 +39,15 @@ const BASES: readonly MatrixBase[] = [
     runbooks: false,
   },
   { id: 'tier1-full', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], compute: true, runbooks: true },
+  // An Aurora global database: a failover and a failback are only -c primaryRegion; Aurora rejoins the old primary itself.
+  {
+    id: 'tier2-aurora',
+    tier: 'tier2',
+    regions: ['us-east-1', 'us-west-2', 'eu-west-1'],
+    compute: false,
+    runbooks: false,
+    context: { databaseEngine: 'aurora-postgresql-global' },
+  },
 ];
 
 /** A region to add to a layout: the first supported one it does not use yet, in a fixed order. */
@@ -54,7 +65,15 @@ export function transitionMatrix(): { layouts: Layout[]; transitions: Transition
   const transitions: Transition[] = [];
   const layout = (base: MatrixBase, state: string, regions: readonly string[], context: Record<string, string> = {}): Layout => {
     const id = `${base.id}@${state}`;
-    const made: Layout = { id, tier: base.tier, regions, context, compute: base.compute, runbooks: base.runbooks, gates: false };
+    const made: Layout = {
+      id,
+      tier: base.tier,
+      regions,
+      context: { ...base.context, ...context },
+      compute: base.compute,
+      runbooks: base.runbooks,
+      gates: false,
+    };
     if (!layouts.has(id)) layouts.set(id, made);
     return made;
   };
@@ -63,7 +82,14 @@ export function transitionMatrix(): { layouts: Layout[]; transitions: Transition
   for (const base of BASES) {
     const [home, ...secondaries] = base.regions as [string, ...string[]];
     const atHome = layout(base, 'home', base.regions);
+    const aurora = base.context?.databaseEngine === 'aurora-postgresql-global';
     for (const target of secondaries) {
+      if (aurora) {
+        const failedOver = layout(base, `failed-over-${code(target)}`, base.regions, { primaryRegion: target });
+        step(atHome, failedOver);
+        step(failedOver, atHome);
+        continue;
+      }
       const others = secondaries.filter((r) => r !== target);
       const rebuilt = [home, ...others].map((r) => `${r}:${target}`).join(',');
       const failedOver = layout(base, `failed-over-${code(target)}`, base.regions, { primaryRegion: target });
