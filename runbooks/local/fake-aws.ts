@@ -14,7 +14,8 @@ import type { AuthorizationRequest, Authorizer, Principal } from './iam';
  * virtual clock by the duration AWS documents; `FakeAws.calls` records every call for the checks.
  *
  * Faults: a region can be made unreachable (every call fails as a network error would), an
- * operation throttled for its next N calls, or a database promotion stuck.
+ * operation throttled for its next N calls, or a database promotion (of an RDS
+ * instance, or an Aurora global database's switchover or failover) stuck.
  */
 
 /** Modelled durations, from AWS documentation; the drill prints this table. */
@@ -29,6 +30,31 @@ export const MODELLED_SECONDS = {
   cacheGlobalFailover: { seconds: 60, source: 'ElastiCache Global Datastore: failover about 1 min (AWS workshop figure)' },
   cacheDisassociate: { seconds: 60, source: 'ElastiCache Global Datastore: disassociating a secondary, modelled like a failover' },
   cacheTestFailover: { seconds: 90, source: 'ElastiCache TestFailover of a shard, modelled like a Multi-AZ failover' },
+  auroraGlobalFailoverOptimistic: {
+    seconds: 60,
+    source:
+      'Aurora FAQ and User Guide, Aurora Global Database: a secondary Region can be promoted "to take full read/write workloads in under a minute" (the optimistic end of a managed failover, modelled at 1 min)',
+  },
+  auroraGlobalFailoverPessimistic: {
+    seconds: 180,
+    source:
+      'Aurora User Guide, managed failover: "Typically, the chosen secondary cluster assumes the primary role within a few minutes"; "For Aurora Global Database, RTO can be in the order of minutes" (the pessimistic end, modelled at 3 min: "a few" read as three)',
+  },
+  auroraGlobalSwitchover: {
+    seconds: 120,
+    source:
+      'RDS API Reference, SwitchoverGlobalCluster: the database "is unavailable for a short time while the primary and selected secondary clusters are assuming their new roles", after Aurora waits for the target "to be fully synchronized" (User Guide); no figure documented: modelled at 2 min, the 1-min promotion plus as long again to synchronize and demote the old primary',
+  },
+  auroraGlobalVerification: {
+    seconds: 10,
+    source:
+      'RDS API Reference, FailoverState: pending while "the global cluster\'s primary DB cluster and the specified secondary DB cluster are being verified before the operation starts"; no figure documented: the first 10 s of each switchover or failover (and how long a cancelled one takes to return), modelled',
+  },
+  auroraGlobalRebuild: {
+    seconds: 1800,
+    source:
+      'Aurora User Guide, managed failover: rebuilding a secondary Region cluster "can take a few minutes to several hours, depending on the size of the storage volume and the distance between the Regions" (modelled at 30 min, SynchronizationStatus pending-resync until then)',
+  },
 } as const;
 
 /**
@@ -90,6 +116,94 @@ export interface FakeGlobalDatastore {
     /** The membership: `disassociating` until a disassociation completes, then the member is gone. */
     status?: 'associated' | 'disassociating';
   }[];
+}
+
+/**
+ * An Aurora DB cluster (a member of a global cluster, or standalone). Its statuses are those of the
+ * Aurora User Guide, "DB cluster status". A switchover or failover of its global cluster does not
+ * change it: what that operation is doing is the global cluster's `FailoverState` (the AWS CLI
+ * examples of both operations show the global cluster's state only), so a caller cannot take the
+ * cluster's `available` for the promotion's end.
+ */
+export interface FakeDbCluster {
+  id: string;
+  region: string;
+  arn: string;
+  status: 'available' | 'backing-up' | 'failing-over' | 'modifying' | 'promoting' | 'stopped';
+  /** `DbClusterResourceId` (`cluster-…`): what IAM database authentication names (`rds-db:connect` on `dbuser:<id>/<user>`). */
+  resourceId: string;
+  /** The cluster (writer) endpoint host, `<id>.cluster-<suffix>.<region>.rds.amazonaws.com`. */
+  endpoint: string;
+  /** The reader endpoint host, `<id>.cluster-ro-<suffix>.<region>.rds.amazonaws.com`. */
+  readerEndpoint: string;
+  port: number;
+  /** Its engine version; its global cluster's when not set. */
+  engineVersion?: string;
+  /** A secondary without DB instances: "Before you can perform a switchover or failover to a headless secondary Aurora DB cluster, you must add a DB instance to it" (User Guide). */
+  headless?: boolean;
+  globalClusterId?: string;
+  /**
+   * `false`: Aurora cannot reach the cluster though its Region's endpoints answer (a service-level
+   * outage of the cluster). A cluster in an unreachable, partitioned or blackholed Region is unreachable too.
+   */
+  reachable?: boolean;
+}
+
+export interface FakeGlobalClusterMember {
+  clusterArn: string;
+  region: string;
+  isWriter: boolean;
+  /** `pending-resync` while Aurora rebuilds a secondary after a failover (the SDK's GlobalClusterMemberSynchronizationStatus). */
+  synchronizationStatus: 'connected' | 'pending-resync';
+  /** Virtual time at which a rebuild completes. */
+  resyncAt?: number;
+}
+
+/**
+ * An Aurora global database. Its `Status` values are those the AWS CLI examples show:
+ * `available` (describe-global-clusters), `switching-over` (switchover-global-cluster),
+ * `failing-over` (failover-global-cluster).
+ */
+export interface FakeGlobalCluster {
+  id: string;
+  status: 'available' | 'failing-over' | 'switching-over';
+  engine: 'aurora-postgresql';
+  engineVersion: string;
+  /** The global writer endpoint, `<id>.global-<suffix>.global.rds.amazonaws.com`: the same name whichever cluster writes (User Guide, connecting). */
+  endpoint: string;
+  members: FakeGlobalClusterMember[];
+  /**
+   * The operation under way (RDS API Reference, FailoverState): `pending` while verified (and, for a
+   * switchover, while the secondaries synchronize), then `failing-over` or `switching-over`; `cancelling`
+   * while a cancelled one returns to the previous roles. Absent once done: DescribeGlobalClusters
+   * answers the empty object ("This data type is empty unless a switchover or failover operation is
+   * scheduled or is in progress").
+   */
+  failoverState?: {
+    status: 'pending' | 'failing-over' | 'switching-over' | 'cancelling';
+    fromDbClusterArn: string;
+    toDbClusterArn: string;
+    isDataLossAllowed: boolean;
+  };
+  /** Virtual time at which `pending` ends. */
+  startsAt?: number;
+  /** Virtual time at which the operation completes (when the data plane has promoted); never, when stuck. */
+  readyAt?: number;
+  /** When the operation under way was asked for: a failover's snapshot of the old primary is named after it. */
+  requestedAt?: Date;
+  /** Former primaries an unplanned failover left out of the global cluster, until their Region is healthy again. */
+  awaitingRejoin: { clusterArn: string; region: string; failedAt: Date }[];
+}
+
+/** A DB cluster snapshot Aurora took on its own (the old primary's volume after an unplanned failover). */
+export interface FakeClusterSnapshot {
+  /** `rds:unplanned-global-failover-<old primary>-<timestamp>`. */
+  readonly id: string;
+  readonly region: string;
+  readonly clusterArn: string;
+  readonly globalClusterId: string;
+  /** Virtual time at which Aurora took it: when the old primary's Region was healthy again. */
+  readonly at: number;
 }
 
 export interface FakeAwsCall {
@@ -161,6 +275,11 @@ export interface FakeAwsOptions {
   readonly authorizer: Authorizer;
   /** The simulated wall time: metric datapoints are stamped with it. @default the real clock */
   readonly now?: () => Date;
+  /**
+   * Which documented end of an Aurora global failover's duration to model: `optimistic`, under a
+   * minute (Aurora FAQ); `pessimistic`, "within a few minutes" (User Guide). @default 'pessimistic'
+   */
+  readonly auroraFailoverEnd?: 'optimistic' | 'pessimistic';
 }
 
 /** One CloudWatch datapoint, as a service publishes it (one per period). */
@@ -222,6 +341,22 @@ export class FakeAws {
   public dataPlanePromoted: (instance: FakeInstance) => boolean = () => true;
   /** Told when a cache group becomes writable (a Global Datastore failover to it, or its detachment); the drill promotes its real server. */
   public onCachePromoted: (region: string, groupId: string, formerPrimary?: { region: string; groupId: string }) => void = () => undefined;
+  /** Aurora DB clusters by `<region>:<id>`. */
+  public readonly dbClusters = new Map<string, FakeDbCluster>();
+  /** Aurora global databases by identifier (a global cluster has no Region). */
+  public readonly globalClusters = new Map<string, FakeGlobalCluster>();
+  /** Snapshots Aurora took on its own: the old primary's volume after an unplanned global failover. */
+  public readonly clusterSnapshots: FakeClusterSnapshot[] = [];
+  /** Which documented end of a global failover's duration is modelled (see FakeAwsOptions); the drill runs both. */
+  public auroraFailoverEnd: 'optimistic' | 'pessimistic';
+  /** Global clusters whose switchover or failover never completes once started. */
+  public readonly stuckGlobalFailovers = new Set<string>();
+  /** Told when a global switchover or failover is asked for, with the cluster to promote; the drill starts promoting its real server then. */
+  public onGlobalPromotionRequested: (cluster: FakeDbCluster) => void = () => undefined;
+  /** Told when a global switchover or failover completes, with the new writer and the cluster that was writer. */
+  public onGlobalPromoted: (cluster: FakeDbCluster, former?: FakeDbCluster) => void = () => undefined;
+  /** Whether the data plane under a cluster being promoted has finished promoting; the operation completes only then. */
+  public globalDataPlanePromoted: (cluster: FakeDbCluster) => boolean = () => true;
   /** Told when a reboot is asked for (with failover: a Multi-AZ failover); the drill restarts its real server. */
   public onReboot: (instance: FakeInstance, forceFailover: boolean) => void = () => undefined;
   /** Runs a Lambda function of a region (the database agent) for `Invoke`; its result or its error. */
@@ -251,7 +386,9 @@ export class FakeAws {
     this.account = options.account;
     this.authorizer = options.authorizer;
     this.now = options.now ?? (() => new Date());
+    this.auroraFailoverEnd = options.auroraFailoverEnd ?? 'pessimistic';
     this.defineRds();
+    this.defineAurora();
     this.defineCache();
     this.defineCloudWatch();
     this.defineDynamo();
@@ -269,6 +406,69 @@ export class FakeAws {
   /** A datapoint a service publishes now in `region` (RDS `ReplicaLag`, ElastiCache, MSK Replicator metrics). */
   publish(region: string, namespace: string, name: string, dimensions: Record<string, string>, value: number): void {
     this.datapoints.push({ region, namespace, name, dimensions, value, timestamp: this.now() });
+  }
+
+  /**
+   * An Aurora DB cluster, available, with the endpoints RDS names: `<id>.cluster-<suffix>.<region>.rds.amazonaws.com`
+   * and `<id>.cluster-ro-…` (the suffix one per account and Region).
+   */
+  addDbCluster(spec: {
+    id: string;
+    region: string;
+    port?: number;
+    engineVersion?: string;
+    headless?: boolean;
+    resourceId?: string;
+  }): FakeDbCluster {
+    const id = spec.id.toLowerCase();
+    const arn = this.arn('rds', spec.region, `cluster:${id}`);
+    const suffix = digest(`${this.account}:${spec.region}`).slice(0, 12);
+    const cluster: FakeDbCluster = {
+      id,
+      region: spec.region,
+      arn,
+      status: 'available',
+      resourceId: spec.resourceId ?? `cluster-${digest(arn).slice(0, 26).toUpperCase()}`,
+      endpoint: `${id}.cluster-${suffix}.${spec.region}.rds.amazonaws.com`,
+      readerEndpoint: `${id}.cluster-ro-${suffix}.${spec.region}.rds.amazonaws.com`,
+      port: spec.port ?? 5432,
+      ...(spec.engineVersion ? { engineVersion: spec.engineVersion } : {}),
+      ...(spec.headless ? { headless: true } : {}),
+    };
+    this.dbClusters.set(`${spec.region}:${id}`, cluster);
+    return cluster;
+  }
+
+  /** An available Aurora global database of `primary` (its writer) and `secondaries`, all connected. */
+  addGlobalCluster(spec: { id: string; engineVersion: string; primary: FakeDbCluster; secondaries?: FakeDbCluster[] }): FakeGlobalCluster {
+    const id = spec.id.toLowerCase();
+    const member = (cluster: FakeDbCluster, isWriter: boolean): FakeGlobalClusterMember => {
+      cluster.globalClusterId = id;
+      return { clusterArn: cluster.arn, region: cluster.region, isWriter, synchronizationStatus: 'connected' };
+    };
+    const global: FakeGlobalCluster = {
+      id,
+      status: 'available',
+      engine: 'aurora-postgresql',
+      engineVersion: spec.engineVersion,
+      endpoint: `${id}.global-${digest(`${this.account}:${id}`).slice(0, 10)}.global.rds.amazonaws.com`,
+      members: [member(spec.primary, true), ...(spec.secondaries ?? []).map((c) => member(c, false))],
+      awaitingRejoin: [],
+    };
+    this.globalClusters.set(id, global);
+    return global;
+  }
+
+  /**
+   * The cluster a global writer endpoint routes to now: "a writer endpoint that is automatically
+   * updated by Aurora to route requests to the current writer instance of the primary DB cluster"
+   * (User Guide, connecting). It moves when a switchover or failover completes.
+   */
+  resolveGlobalEndpoint(host: string): FakeDbCluster | undefined {
+    this.settle();
+    const global = [...this.globalClusters.values()].find((g) => g.endpoint === host);
+    const writer = global?.members.find((m) => m.isWriter);
+    return writer ? this.clusterByArn(writer.clusterArn) : undefined;
   }
 
   throttle(command: string, times: number): void {
@@ -458,6 +658,114 @@ export class FakeAws {
         global.readyAt = undefined;
       }
     }
+    for (const global of this.globalClusters.values()) this.settleGlobalCluster(global);
+  }
+
+  /** Time moves an Aurora global database on: its switchover or failover, rejoins and rebuilds. */
+  private settleGlobalCluster(g: FakeGlobalCluster): void {
+    const op = g.failoverState;
+    const verification = MODELLED_SECONDS.auroraGlobalVerification.seconds;
+    if (op?.status === 'pending' && g.startsAt !== undefined && this.clock >= g.startsAt) {
+      const from = this.clusterByArn(op.fromDbClusterArn);
+      if (!op.isDataLossAllowed && !(from && this.clusterReachable(from))) {
+        // A switchover first "waits for the target secondary Region clusters to be fully synchronized with the primary
+        // Region cluster" (User Guide): with the primary's Region lost it cannot, and the request is cancelled, the clusters
+        // "returning to their previous states" (FailoverState, cancelling). That a lost primary cancels it, rather than
+        // leaving it pending, is modelled (not documented), so that a failover can follow.
+        op.status = 'cancelling';
+        g.readyAt = this.clock + verification;
+      } else {
+        op.status = op.isDataLossAllowed ? 'failing-over' : 'switching-over';
+      }
+      g.startsAt = undefined;
+    }
+    if (op && op.status !== 'pending' && g.readyAt !== undefined && this.clock >= g.readyAt) {
+      const target = this.clusterByArn(op.toDbClusterArn);
+      if (op.status === 'cancelling') this.endGlobalOperation(g);
+      else if (target && this.globalDataPlanePromoted(target)) this.completeGlobalOperation(g, op, target);
+    }
+    // "As soon as that old primary Region is healthy and available again, Aurora automatically adds it back to the global
+    // cluster as a secondary Region. Before creating the new storage volume in the old primary Region, Aurora tries to take a
+    // snapshot of the old storage volume at the point of failure ... named rds:unplanned-global-failover-name-of-old-primary-
+    // DB-cluster-timestamp" (User Guide, managed failover). Its new volume is then built: pending-resync until rebuilt.
+    for (const former of [...g.awaitingRejoin]) {
+      const cluster = this.clusterByArn(former.clusterArn);
+      if (!cluster || !this.clusterReachable(cluster)) continue;
+      g.awaitingRejoin.splice(g.awaitingRejoin.indexOf(former), 1);
+      this.clusterSnapshots.push({
+        id: `rds:unplanned-global-failover-${cluster.id}-${snapshotTime(former.failedAt)}`,
+        region: cluster.region,
+        clusterArn: cluster.arn,
+        globalClusterId: g.id,
+        at: this.clock,
+      });
+      g.members.push({
+        clusterArn: cluster.arn,
+        region: cluster.region,
+        isWriter: false,
+        synchronizationStatus: 'pending-resync',
+        resyncAt: this.clock + MODELLED_SECONDS.auroraGlobalRebuild.seconds,
+      });
+    }
+    for (const member of g.members) {
+      if (member.resyncAt !== undefined && this.clock >= member.resyncAt) {
+        member.synchronizationStatus = 'connected';
+        member.resyncAt = undefined;
+      }
+    }
+  }
+
+  private completeGlobalOperation(g: FakeGlobalCluster, op: NonNullable<FakeGlobalCluster['failoverState']>, target: FakeDbCluster): void {
+    for (const member of g.members) member.isWriter = member.clusterArn === target.arn;
+    const former = this.clusterByArn(op.fromDbClusterArn);
+    if (op.isDataLossAllowed) {
+      // The old primary is out of the global cluster until its Region is healthy again (then rejoins, above); "After Aurora
+      // promotes the new primary cluster, it automatically rebuilds all additional secondary Region clusters" (User Guide).
+      g.members = g.members.filter((m) => m.clusterArn !== op.fromDbClusterArn);
+      const region = former?.region ?? op.fromDbClusterArn.split(':')[3] ?? '';
+      g.awaitingRejoin.push({ clusterArn: op.fromDbClusterArn, region, failedAt: g.requestedAt ?? this.now() });
+      for (const member of g.members) {
+        if (member.isWriter) continue;
+        member.synchronizationStatus = 'pending-resync';
+        member.resyncAt = this.clock + MODELLED_SECONDS.auroraGlobalRebuild.seconds;
+      }
+    }
+    // A switchover "maintains your global database's existing replication topology": the old primary is a connected secondary.
+    this.endGlobalOperation(g);
+    this.onGlobalPromoted(target, former);
+  }
+
+  private endGlobalOperation(g: FakeGlobalCluster): void {
+    g.status = 'available';
+    g.failoverState = undefined;
+    g.startsAt = undefined;
+    g.readyAt = undefined;
+    g.requestedAt = undefined;
+  }
+
+  /** Whether Aurora can reach a cluster: its Region's endpoints answer and are not cut off from the others. */
+  private clusterReachable(cluster: FakeDbCluster): boolean {
+    const region = cluster.region;
+    return cluster.reachable !== false && !this.unreachable.has(region) && !this.partitioned.has(region) && !this.blackholed.has(region);
+  }
+
+  private clusterByArn(arn: string): FakeDbCluster | undefined {
+    const match = /^arn:aws:rds:([^:]+):[^:]*:cluster:(.+)$/.exec(arn);
+    return match ? this.dbClusters.get(`${match[1]}:${String(match[2]).toLowerCase()}`) : undefined;
+  }
+
+  /**
+   * The cluster an identifier names: an ARN in any Region, a bare identifier in the caller's Region
+   * (SwitchoverGlobalCluster: "Use the Amazon Resource Name (ARN) for the identifier so that Aurora can
+   * locate the cluster in its Amazon Web Services Region").
+   */
+  private cluster(identifier: string, region: string): FakeDbCluster {
+    const found = identifier.startsWith('arn:')
+      ? this.clusterByArn(identifier)
+      : this.dbClusters.get(`${region}:${identifier.toLowerCase()}`);
+    // "DBClusterIdentifier doesn't refer to an existing DB cluster" (RDS API Reference, DBClusterNotFoundFault: HTTP 404).
+    if (!found) throw awsError('DBClusterNotFoundFault', `DBCluster ${identifier} not found.`, 404);
+    return found;
   }
 
   private instance(region: string, id: string): FakeInstance {
@@ -522,6 +830,184 @@ export class FakeAws {
         if (input.ForceFailover) i.zone = i.zone.endsWith('a') ? i.zone.replace(/a$/, 'b') : i.zone.replace(/.$/, 'a');
         this.onReboot(i, input.ForceFailover === true);
         return { DBInstance: { DBInstanceIdentifier: i.id } };
+      },
+    });
+  }
+
+  /**
+   * Aurora global databases (RDS API Reference: DescribeGlobalClusters, DescribeDBClusters,
+   * SwitchoverGlobalCluster, FailoverGlobalCluster). Each is a regional call: made in a Region that
+   * answers, it works whatever the state of the others (the User Guide has a failover run in the
+   * Region of the secondary to promote).
+   */
+  private defineAurora(): void {
+    // Global clusters have no Region in their ARN (Service Authorization Reference, Amazon RDS: global-cluster).
+    const globalArn = (id: string) => `arn:aws:rds::${this.account}:global-cluster:${id.toLowerCase()}`;
+    const clusterArn = (identifier: string, region: string) =>
+      identifier.startsWith('arn:') ? identifier : this.arn('rds', region, `cluster:${identifier.toLowerCase()}`);
+    const global = (id: string) => {
+      const found = this.globalClusters.get(id.toLowerCase());
+      // "The GlobalClusterIdentifier doesn't refer to an existing global database cluster" (GlobalClusterNotFoundFault, HTTP 404).
+      if (!found) throw awsError('GlobalClusterNotFoundFault', `Global cluster ${id} not found.`, 404);
+      return found;
+    };
+    const describe = (g: FakeGlobalCluster) => ({
+      GlobalClusterIdentifier: g.id,
+      GlobalClusterArn: globalArn(g.id),
+      Status: g.status,
+      Engine: g.engine,
+      EngineVersion: g.engineVersion,
+      Endpoint: g.endpoint,
+      // The writer lists the secondaries as its Readers (AWS CLI examples, switchover-global-cluster).
+      GlobalClusterMembers: g.members.map((m) => ({
+        DBClusterArn: m.clusterArn,
+        Readers: m.isWriter ? g.members.filter((o) => o !== m).map((o) => o.clusterArn) : [],
+        IsWriter: m.isWriter,
+        SynchronizationStatus: m.synchronizationStatus,
+      })),
+      FailoverState: g.failoverState
+        ? {
+            Status: g.failoverState.status,
+            FromDbClusterArn: g.failoverState.fromDbClusterArn,
+            ToDbClusterArn: g.failoverState.toDbClusterArn,
+            IsDataLossAllowed: g.failoverState.isDataLossAllowed,
+          }
+        : {},
+    });
+    const majorMinor = (version: string) => version.split('.').slice(0, 2).join('.');
+
+    // DescribeGlobalClusters: global-cluster (Service Authorization Reference); without an identifier, every global cluster.
+    this.define('rds', 'DescribeGlobalClusters', {
+      authorize: (input) => [
+        this.request(
+          'rds',
+          'DescribeGlobalClusters',
+          input.GlobalClusterIdentifier ? globalArn(String(input.GlobalClusterIdentifier)) : globalArn('*'),
+        ),
+      ],
+      answer: (input) => {
+        this.settle();
+        const found = input.GlobalClusterIdentifier ? [global(String(input.GlobalClusterIdentifier))] : [...this.globalClusters.values()];
+        return { GlobalClusters: found.map(describe) };
+      },
+    });
+    // DescribeDBClusters: cluster (Service Authorization Reference). "The user-supplied DB cluster identifier or the
+    // Amazon Resource Name (ARN) of the DB cluster"; a cluster of another Region is not found in this one.
+    this.define('rds', 'DescribeDBClusters', {
+      authorize: (input, region) => [this.request('rds', 'DescribeDBClusters', clusterArn(String(input.DBClusterIdentifier), region))],
+      answer: (input, region) => {
+        this.settle();
+        const c = this.cluster(String(input.DBClusterIdentifier), region);
+        if (c.region !== region) throw awsError('DBClusterNotFoundFault', `DBCluster ${String(input.DBClusterIdentifier)} not found.`, 404);
+        const g = c.globalClusterId ? this.globalClusters.get(c.globalClusterId) : undefined;
+        const writes = g ? g.members.some((m) => m.isWriter && m.clusterArn === c.arn) : true;
+        return {
+          DBClusters: [
+            {
+              DBClusterIdentifier: c.id,
+              DBClusterArn: c.arn,
+              Status: c.status,
+              DbClusterResourceId: c.resourceId,
+              Engine: 'aurora-postgresql',
+              EngineVersion: c.engineVersion ?? g?.engineVersion,
+              Endpoint: c.endpoint,
+              ReaderEndpoint: c.readerEndpoint,
+              Port: c.port,
+              ...(c.globalClusterId ? { GlobalClusterIdentifier: c.globalClusterId } : {}),
+              // A secondary cluster has no writer instance; a headless one has no instance at all.
+              DBClusterMembers: c.headless ? [] : [{ DBInstanceIdentifier: `${c.id}-instance-1`, IsClusterWriter: writes }],
+            },
+          ],
+        };
+      },
+    });
+
+    // Both need the two resource types, cluster* and global-cluster* (Service Authorization Reference, Amazon RDS):
+    // the cluster to promote and the global cluster.
+    const onGlobalOperation = (action: string) => (input: Input, region: string) => [
+      this.request('rds', action, clusterArn(String(input.TargetDbClusterIdentifier), region)),
+      this.request('rds', action, globalArn(String(input.GlobalClusterIdentifier))),
+    ];
+    /** Starts a switchover (no data loss) or a failover (data loss allowed) of a global cluster to `target`. */
+    const start = (input: Input, region: string, allowDataLoss: boolean) => {
+      this.settle();
+      const g = global(String(input.GlobalClusterIdentifier));
+      const target = this.cluster(String(input.TargetDbClusterIdentifier), region);
+      const member = g.members.find((m) => m.clusterArn === target.arn);
+      // Not documented which error names a cluster outside the global cluster or already its writer: InvalidParameterValue (RDS common errors).
+      if (!member) throw awsError('InvalidParameterValue', `${target.arn} is not a member of global cluster ${g.id}.`);
+      if (member.isWriter)
+        throw awsError('InvalidParameterValue', `${target.arn} is already the primary cluster of global cluster ${g.id}.`);
+      // "The global cluster is in an invalid state and can't perform the requested operation" (InvalidGlobalClusterStateFault):
+      // another switchover or failover under way.
+      if (g.status !== 'available' || g.failoverState)
+        throw awsError('InvalidGlobalClusterStateFault', `Global cluster ${g.id} is ${g.status}; a switchover or failover is in progress.`);
+      // "The requested operation can't be performed while the cluster is in this state" (InvalidDBClusterStateFault).
+      if (target.status !== 'available') throw awsError('InvalidDBClusterStateFault', `DB cluster ${target.id} is ${target.status}.`);
+      // "Before you can perform a switchover or failover to a headless secondary Aurora DB cluster, you must add a DB
+      // instance to it" (User Guide; which error is not documented: InvalidDBClusterStateFault).
+      if (target.headless) throw awsError('InvalidDBClusterStateFault', `DB cluster ${target.id} has no DB instance (headless).`);
+      // "You can perform managed cross-Region switchovers [and failovers] with Aurora Global Database only if the primary and
+      // secondary DB clusters have the same major and minor engine versions" (User Guide; error not documented).
+      const writer = g.members.find((m) => m.isWriter) as FakeGlobalClusterMember;
+      const writerCluster = this.clusterByArn(writer.clusterArn);
+      const [from, to] = [writerCluster?.engineVersion ?? g.engineVersion, target.engineVersion ?? g.engineVersion];
+      if (majorMinor(from) !== majorMinor(to))
+        throw awsError(
+          'InvalidDBClusterStateFault',
+          `DB cluster ${target.id} runs ${to}, the primary ${from}: a managed switchover or failover needs the same major and minor version.`,
+        );
+      // A secondary being rebuilt has no consistent copy to promote (modelled: not documented).
+      if (member.synchronizationStatus !== 'connected')
+        throw awsError(
+          'InvalidGlobalClusterStateFault',
+          `DB cluster ${target.id} is ${member.synchronizationStatus} in global cluster ${g.id}.`,
+        );
+      if (!allowDataLoss) {
+        // A switchover is for a global database "where all the Aurora clusters and other services they interact with are in a
+        // healthy state" (User Guide): it synchronizes every secondary with the primary first. A Region lost, a secondary being
+        // rebuilt or a rejoin pending: refused. (Whether AWS refuses it or leaves it pending is not documented; refusing is the
+        // conservative model, and the User Guide has it run in the primary's Region, which a lost Region does not answer.)
+        const unhealthy = g.members.find((m) => {
+          const c = this.clusterByArn(m.clusterArn);
+          return !c || !this.clusterReachable(c) || m.synchronizationStatus !== 'connected';
+        });
+        if (unhealthy || g.awaitingRejoin.length > 0)
+          throw awsError(
+            'InvalidGlobalClusterStateFault',
+            `Global cluster ${g.id} is not healthy (${unhealthy ? `${unhealthy.clusterArn} unreachable or not synchronized` : 'a former primary has not rejoined'}): switch over only a healthy global database; fail over (AllowDataLoss) to recover from an outage.`,
+          );
+      }
+      g.status = allowDataLoss ? 'failing-over' : 'switching-over';
+      g.failoverState = {
+        status: 'pending',
+        fromDbClusterArn: writer.clusterArn,
+        toDbClusterArn: target.arn,
+        isDataLossAllowed: allowDataLoss,
+      };
+      g.requestedAt = this.now();
+      g.startsAt = this.clock + MODELLED_SECONDS.auroraGlobalVerification.seconds;
+      const total = allowDataLoss
+        ? MODELLED_SECONDS[this.auroraFailoverEnd === 'optimistic' ? 'auroraGlobalFailoverOptimistic' : 'auroraGlobalFailoverPessimistic']
+            .seconds
+        : MODELLED_SECONDS.auroraGlobalSwitchover.seconds;
+      g.readyAt = this.stuckGlobalFailovers.has(g.id) ? undefined : this.clock + total;
+      this.onGlobalPromotionRequested(target);
+      return { GlobalCluster: describe(g) };
+    };
+    this.define('rds', 'SwitchoverGlobalCluster', {
+      authorize: onGlobalOperation('SwitchoverGlobalCluster'),
+      answer: (input, region) => start(input, region, false),
+    });
+    // "Allowing data loss triggers a global failover operation. If you don't specify AllowDataLoss, the global database
+    // cluster operation defaults to a switchover"; AllowDataLoss "Can't be specified together with the Switchover parameter"
+    // (RDS API Reference, FailoverGlobalCluster).
+    this.define('rds', 'FailoverGlobalCluster', {
+      authorize: onGlobalOperation('FailoverGlobalCluster'),
+      answer: (input, region) => {
+        if (input.AllowDataLoss !== undefined && input.Switchover !== undefined)
+          throw awsError('InvalidParameterCombination', 'AllowDataLoss and Switchover cannot be specified together.');
+        return start(input, region, input.AllowDataLoss === true);
       },
     });
   }
@@ -928,6 +1414,11 @@ export class FakeAws {
   }
 }
 
+/** A snapshot name's timestamp, as RDS names its automated snapshots: `YYYY-MM-DD-HH-MM` (UTC). */
+function snapshotTime(at: Date): string {
+  return at.toISOString().slice(0, 16).replace(/[T:]/g, '-');
+}
+
 const EXECUTION_STATUS = {
   ExecutionSucceeded: 'SUCCEEDED',
   ExecutionFailed: 'FAILED',
@@ -936,6 +1427,7 @@ const EXECUTION_STATUS = {
 } as const;
 
 const requestId = (n: number) => uuid(`request-${n}`);
+const digest = (seed: string) => createHash('sha256').update(seed).digest('hex');
 function uuid(seed: string): string {
   const h = createHash('sha256').update(seed).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
