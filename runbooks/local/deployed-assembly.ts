@@ -190,6 +190,13 @@ export class DeployedAssembly {
           return named('DBInstanceIdentifier');
         case 'AWS::RDS::DBProxy':
           return named('DBProxyName');
+        case 'AWS::RDS::DBCluster':
+          return named('DBClusterIdentifier');
+        case 'AWS::RDS::GlobalCluster':
+          return named('GlobalClusterIdentifier');
+        case 'AWS::SecretsManager::Secret':
+          // Ref of a secret is its ARN (CloudFormation Template Reference, AWS::SecretsManager::Secret).
+          return arn('secretsmanager', `secret:${named('Name')}-${base32(`${stack.name}/${name}`, 6)}`);
         case 'AWS::ElastiCache::ReplicationGroup':
           return named('ReplicationGroupId');
         case 'AWS::ElastiCache::GlobalReplicationGroup':
@@ -305,6 +312,17 @@ export class DeployedAssembly {
           return `db-${base32(`${stack.name}/${logicalId}`, 26)}`;
         case 'AWS::RDS::DBInstance.MasterUserSecret.SecretArn':
           return arn('secretsmanager', `secret:rds!db-${uuidOf(`${stack.name}/${logicalId}`)}-${base32(`${stack.name}/${logicalId}`, 6)}`);
+        // CloudFormation Template Reference, AWS::RDS::DBCluster return values.
+        case 'AWS::RDS::DBCluster.Endpoint.Address':
+          return `${ref()}.cluster-${hex(`${stack.account}/${stack.region}`, 12)}.${stack.region}.rds.amazonaws.com`;
+        case 'AWS::RDS::DBCluster.ReadEndpoint.Address':
+          return `${ref()}.cluster-ro-${hex(`${stack.account}/${stack.region}`, 12)}.${stack.region}.rds.amazonaws.com`;
+        case 'AWS::RDS::DBCluster.Endpoint.Port':
+          return String(this.resolve(stack, props.Port ?? '5432'));
+        case 'AWS::RDS::DBCluster.DBClusterResourceId':
+          return `cluster-${base32(`${stack.name}/${logicalId}`, 26)}`;
+        case 'AWS::RDS::DBCluster.DBClusterArn':
+          return arn('rds', `cluster:${ref()}`);
         case 'AWS::RDS::DBProxy.Endpoint':
           return `${ref()}.proxy-${hex(`${stack.account}/${stack.region}`, 12)}.${stack.region}.rds.amazonaws.com`;
         case 'AWS::RDS::DBProxy.DBProxyArn':

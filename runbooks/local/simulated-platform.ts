@@ -93,6 +93,7 @@ export class SimulatedPlatform {
     }
     this.machines = machines;
     this.deployGlobalDatastore();
+    this.deployGlobalDatabase();
     this.aws.onPromoted = (instance) => this.db.promote(instance.id);
     this.aws.invokeFunction = (region, name, payload) => this.invoke(region, name, payload);
     this.aws.keyOf = (service, region, arn) => this.keyOf(service, region, arn);
@@ -128,6 +129,25 @@ export class SimulatedPlatform {
     });
   }
 
+  /**
+   * The Aurora global database, once every region's member cluster exists: the cluster of the
+   * configured primary region writes, the others are secondaries (the templates name no writer).
+   */
+  private deployGlobalDatabase(): void {
+    const global = this.assembly.resourcesOfType('AWS::RDS::GlobalCluster')[0];
+    if (!global) return;
+    const id = String(this.assembly.ref(global.stack, global.logicalId));
+    const members = [...this.aws.dbClusters.values()];
+    const primary = members.find((c) => c.region === this.primaryRegion);
+    if (!primary) throw new Error(`the global database ${id} has no member cluster in the primary region ${this.primaryRegion}`);
+    this.aws.addGlobalCluster({
+      id,
+      engineVersion: String(this.assembly.property(global.stack, global.logicalId, 'EngineVersion')),
+      primary,
+      secondaries: members.filter((c) => c !== primary),
+    });
+  }
+
   /** What the region's stacks create, as AWS would hold it once they are deployed. */
   private deployRegion(region: string): void {
     const { aws, assembly } = this;
@@ -142,7 +162,18 @@ export class SimulatedPlatform {
             if (name.startsWith('/mlp/')) aws.parameters.set(`${region}:${name}`, String(prop('Value')));
             break;
           }
+          case 'AWS::RDS::DBCluster':
+            aws.addDbCluster({
+              id: String(assembly.ref(stack, logicalId)),
+              region,
+              port: Number(prop('Port') ?? 5432),
+              engineVersion: String(prop('EngineVersion')),
+              resourceId: String(assembly.attribute(stack, logicalId, 'DBClusterResourceId')),
+            });
+            break;
           case 'AWS::RDS::DBInstance': {
+            // An Aurora instance is compute of its cluster, which the global database's model holds.
+            if (prop('DBClusterIdentifier') !== undefined) break;
             const id = String(assembly.ref(stack, logicalId));
             // Replication as the topology leaves it (a template keeps its source after a runbook promoted it):
             // the region's current instance replicates while the config has it a replica; in-region read

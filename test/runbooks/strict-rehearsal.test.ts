@@ -166,9 +166,10 @@ describe('the simulated world of every layout', () => {
         config: resolvePlatformConfig(layoutContext(layout)).config,
         assembly: DeployedAssembly.fromDirectory(LayoutAssembly.of(id).directory),
       });
+      const aurora = platform.aws.globalClusters.size > 0;
       for (const region of platform.regions) {
         for (const name of [
-          'postgres/instance-id',
+          aurora ? 'postgres/cluster-id' : 'postgres/instance-id',
           'redis/global-datastore-id',
           'kafka/cluster-arn',
           'compute/batch-queues',
@@ -177,6 +178,10 @@ describe('the simulated world of every layout', () => {
           expect(platform.aws.parameters.get(`${region}:/mlp/${platform.tier}/${name}`), `${region} ${name}`).toMatch(/^[\w:/.,-]+$/);
         }
         expect(Object.keys(platform.machines[region] ?? {})).toHaveLength(3);
+      }
+      if (aurora) {
+        const [global] = platform.aws.globalClusters.values();
+        expect(global?.members.map((m) => [m.region, m.isWriter])).toEqual(platform.regions.map((r) => [r, r === platform.primaryRegion]));
       }
     },
   );
