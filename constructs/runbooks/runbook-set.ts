@@ -14,6 +14,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RUNBOOK_TIMEOUT_SECONDS, type RunbookName, runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
+import type { DatabaseEngine } from '../../lib/config/types';
 import { type Access, type DeclaredResource, declaredCalls } from '../../runbooks/definitions/access';
 import { KEEP_ACTIVE_EVENT, STEP_SPECS, WRITE_LEASE } from '../../runbooks/definitions/catalogue';
 import type { StepName } from '../../runbooks/steps';
@@ -46,6 +47,11 @@ export interface RunbookSetProps {
    * @default 'mlp_dr', 'mlp'
    */
   readonly databaseUser?: string;
+  /**
+   * What serves the tier's PostgreSQL: the steps' roles grant that engine's calls only.
+   * @default 'rds-postgresql'
+   */
+  readonly databaseEngine?: DatabaseEngine;
   readonly databaseName?: string;
   /**
    * Retention of the runbooks' logs.
@@ -413,7 +419,12 @@ class AccessGrants {
   ) {}
 
   grant(fn: lambda.Function, access: Access): void {
-    const names = { tier: this.props.tier, regionCode: this.props.regionCode, databaseUser: this.databaseUser };
+    const names = {
+      tier: this.props.tier,
+      regionCode: this.props.regionCode,
+      databaseUser: this.databaseUser,
+      engine: this.props.databaseEngine ?? 'rds-postgresql',
+    };
     for (const call of declaredCalls(access, names)) {
       const resources = call.resources.flatMap((resource) => this.arnsOf(resource));
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...call.actions], resources, conditions: call.conditions as never }));

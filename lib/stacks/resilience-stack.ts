@@ -66,6 +66,7 @@ export class ResilienceStack extends RegionalStack {
       reportBucketKey: props.data.dataKey,
       rpoSeconds: objectives.rpoSeconds,
       rtoSeconds: objectives.rtoSeconds,
+      databaseEngine: this.config.databaseEngine,
       logRetention: this.config.tier.network.flowLogRetentionDays as logs.RetentionDays,
     });
     this.runbooks = runbooks;

@@ -1,4 +1,5 @@
-import { cacheApplicationUser, runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
+import { cacheApplicationUser, postgresGlobalClusterId, runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
+import type { DatabaseEngine, TierName } from '../../lib/config/types';
 
 /**
  * The AWS calls the runbook steps make, declared as data: the CDK side generates each step's role
@@ -42,6 +43,8 @@ export interface AccessNames {
   readonly tier: string;
   readonly regionCode: string;
   readonly databaseUser: string;
+  /** What serves PostgreSQL: the database groups grant that engine's calls only. */
+  readonly engine: DatabaseEngine;
 }
 
 /** Named groups of calls; each step's catalogue entry lists the groups it needs. */
@@ -75,10 +78,70 @@ export type Access =
 
 const arn = (parts: ArnResource): DeclaredResource => ({ arn: parts });
 
+/** RDS instances: describe them anywhere, promote and reboot only this region's. */
+function rdsInstanceCalls(
+  access: 'describe-databases' | 'promote-database' | 'reboot-database',
+  names: AccessNames,
+): readonly DeclaredCall[] {
+  const databases = (reach: Reach) =>
+    arn({ service: 'rds', resource: 'db', resourceName: `mlp-${names.tier}-pg-*`, separator: ':', reach });
+
+  const [action, reach] = (
+    {
+      'describe-databases': ['rds:DescribeDBInstances', 'every-region'],
+      'promote-database': ['rds:PromoteReadReplica', 'own-region'],
+      'reboot-database': ['rds:RebootDBInstance', 'own-region'],
+    } as const
+  )[access];
+  return [
+    {
+      actions: [action],
+      resources: [databases(reach)],
+      wildcardReason: `The platform’s database instances of this tier${reach === 'own-region' ? ' in this region only' : ''}: their generation suffix is the only wildcard.`,
+    },
+  ];
+}
+
+/**
+ * An Aurora global database: its clusters and the global database itself, whose ARN has no region
+ * (Service Authorization Reference, Amazon RDS). A switchover or failover is authorized on both the
+ * target cluster (this region's) and the global database. Within a region Aurora fails the writer
+ * over to its standby by itself; the AZ runbook's reboot has no Aurora counterpart here.
+ */
+function auroraCalls(access: 'describe-databases' | 'promote-database' | 'reboot-database', names: AccessNames): readonly DeclaredCall[] {
+  const global = arn({
+    service: 'rds',
+    resource: 'global-cluster',
+    resourceName: postgresGlobalClusterId(names.tier as TierName),
+    separator: ':',
+    reach: 'no-region',
+  });
+  const clusters = (reach: Reach) =>
+    arn({ service: 'rds', resource: 'cluster', resourceName: `mlp-${names.tier}-pg-*`, separator: ':', reach });
+  const reason = (reach: Reach) =>
+    `The clusters of this tier's global database${reach === 'own-region' ? ' in this region only' : ''}: the region code is the only wildcard.`;
+  switch (access) {
+    case 'describe-databases':
+      return [
+        { actions: ['rds:DescribeDBClusters'], resources: [clusters('every-region')], wildcardReason: reason('every-region') },
+        { actions: ['rds:DescribeGlobalClusters'], resources: [global] },
+      ];
+    case 'promote-database':
+      return [
+        {
+          actions: ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster'],
+          resources: [clusters('own-region'), global],
+          wildcardReason: reason('own-region'),
+        },
+      ];
+    case 'reboot-database':
+      return [];
+  }
+}
+
 /** The calls behind each access group, on the platform's own resources only. */
 export function declaredCalls(access: Access, names: AccessNames): readonly DeclaredCall[] {
   const { tier, regionCode } = names;
-  const databases = (reach: Reach) => arn({ service: 'rds', resource: 'db', resourceName: `mlp-${tier}-pg-*`, separator: ':', reach });
   switch (access) {
     case 'read-parameters':
       return [
@@ -90,22 +153,8 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
       ];
     case 'describe-databases':
     case 'promote-database':
-    case 'reboot-database': {
-      const [action, reach] = (
-        {
-          'describe-databases': ['rds:DescribeDBInstances', 'every-region'],
-          'promote-database': ['rds:PromoteReadReplica', 'own-region'],
-          'reboot-database': ['rds:RebootDBInstance', 'own-region'],
-        } as const
-      )[access];
-      return [
-        {
-          actions: [action],
-          resources: [databases(reach)],
-          wildcardReason: `The platform’s database instances of this tier${reach === 'own-region' ? ' in this region only' : ''}: their generation suffix is the only wildcard.`,
-        },
-      ];
-    }
+    case 'reboot-database':
+      return names.engine === 'aurora-postgresql-global' ? auroraCalls(access, names) : rdsInstanceCalls(access, names);
     case 'database-agents':
       // Databases sit in isolated subnets no other region routes to: another region's are reached through its agent.
       return [

@@ -84,6 +84,13 @@ export class MemoryDatabasePlane implements DatabasePlane {
     instance.readOnly = false;
   }
 
+  /** An Aurora member after a switchover or failover: read-only again, replicating the new writer's volume. */
+  follow(id: string, source: string): void {
+    const instance = this.get(id);
+    instance.source = source;
+    instance.readOnly = true;
+  }
+
   private get(id: string): MemoryInstance {
     const instance = this.instances.get(id);
     if (!instance) throw new Error(`no instance ${id}`);

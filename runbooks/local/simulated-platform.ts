@@ -1,4 +1,4 @@
-import { findSupportedRegion, type PlatformConfig } from '../../lib/config';
+import { type DatabaseEngine, findSupportedRegion, type PlatformConfig } from '../../lib/config';
 import type { AwsClients } from '../core/clients';
 import { type DatabaseEndpoint, type DatabasePlane, routedDatabasePlane, runAgentOperation } from '../core/database';
 import { envFromVariables, type RunbookDeps, type RunbookEnv } from '../core/env';
@@ -97,7 +97,7 @@ export class SimulatedPlatform {
     this.aws.onPromoted = (instance) => this.db.promote(instance.id);
     this.aws.invokeFunction = (region, name, payload) => this.invoke(region, name, payload);
     this.aws.keyOf = (service, region, arn) => this.keyOf(service, region, arn);
-    this.aws.declaredActions = (caller) => declaredActionsOf(caller as FunctionName, this.tier);
+    this.aws.declaredActions = (caller) => declaredActionsOf(caller as FunctionName, this.tier, this.config.databaseEngine);
   }
 
   /** The region whose database the config makes primary. */
@@ -146,6 +146,18 @@ export class SimulatedPlatform {
       primary,
       secondaries: members.filter((c) => c !== primary),
     });
+    // The data plane: Aurora's storage replication copies the writer's volume to every secondary.
+    for (const cluster of members)
+      if (!this.db.instances.has(cluster.id)) this.db.add(cluster.id, cluster === primary ? undefined : primary.id);
+    // A switchover or failover completes: the target writes, and the members the global database lists follow it
+    // (after a failover, the old writer is not among them until its region is back and Aurora rejoins it).
+    this.aws.onGlobalPromoted = (target) => {
+      this.db.promote(target.id);
+      const listed = new Set([...this.aws.globalClusters.values()].flatMap((g) => g.members.map((m) => m.clusterArn)));
+      for (const cluster of this.aws.dbClusters.values()) {
+        if (cluster !== target && listed.has(cluster.arn)) this.db.follow(cluster.id, target.id);
+      }
+    };
   }
 
   /** What the region's stacks create, as AWS would hold it once they are deployed. */
@@ -411,7 +423,9 @@ export class SimulatedPlatform {
     const local = this.database ?? this.db;
     const user = this.deployed(region, 'DatabaseAgent').env.databaseUser;
     const connect = async (endpoint: DatabaseEndpoint) => {
-      const instance = this.aws.instances.get(`${endpoint.region}:${endpoint.instanceIdentifier}`);
+      const instance =
+        this.aws.instances.get(`${endpoint.region}:${endpoint.instanceIdentifier}`) ??
+        this.aws.dbClusters.get(`${endpoint.region}:${endpoint.instanceIdentifier}`);
       if (!instance)
         throw new RunbookError(
           ERROR.unreachable,
@@ -584,7 +598,7 @@ export class SimulatedPlatform {
 const codeOf = (region: string) => findSupportedRegion(region)?.code ?? region;
 
 /** The IAM actions a function declares: a step's from the catalogue, the database agent's its connections. */
-export function declaredActionsOf(fn: FunctionName, tier: string): ReadonlySet<string> {
+export function declaredActionsOf(fn: FunctionName, tier: string, engine: DatabaseEngine = 'rds-postgresql'): ReadonlySet<string> {
   const access: readonly Access[] = fn === 'DatabaseAgent' ? ['database-connect'] : STEP_SPECS[fn].access;
-  return declaredActions(access, { tier, regionCode: '', databaseUser: '' });
+  return declaredActions(access, { tier, regionCode: '', databaseUser: '', engine });
 }

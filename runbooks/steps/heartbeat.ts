@@ -1,7 +1,7 @@
-import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { PLATFORM_WRITER } from '../core/database';
+import { describeRegionDatabase } from '../core/regional-database';
 import { readPrimary } from '../core/state-table';
-import { aws, parameter, type Step } from '../core/step';
+import { parameter, type Step } from '../core/step';
 
 /** Rows written per run; the schedule starts a run every minute. */
 export const HEARTBEATS_PER_RUN = 55;
@@ -19,10 +19,7 @@ export function heartbeatWriter(
     const recorded = await readPrimary(deps, region, deps.env.stateTable);
     const deployed = await parameter(deps, region, 'topology', 'primary-region');
     if ((recorded?.region ?? deployed) !== region) return { written: 0 };
-    const id = await parameter(deps, region, 'postgres', 'instance-id');
-    const instance = (await aws(region, () => deps.clients.rds(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))))
-      .DBInstances?.[0];
-    const endpoint = { region, instanceIdentifier: id, host: instance?.Endpoint?.Address ?? '', port: instance?.Endpoint?.Port ?? 5432 };
+    const { endpoint } = await describeRegionDatabase(deps, region);
     let written = 0;
     for (let i = 0; i < HEARTBEATS_PER_RUN; i++) {
       const at = deps.now();

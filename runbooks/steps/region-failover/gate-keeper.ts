@@ -1,10 +1,10 @@
 /** Every minute in every region: the write gate's lease, and the fence a superseded primary owes. */
 import { setCacheAccess } from '../../core/cache-access';
+import { describeRegionDatabase } from '../../core/regional-database';
 import { clearFenceRequest, readFenceRequest, readGate, writeFenceRequest, writeGate } from '../../core/state-table';
-import { parameter, type Step } from '../../core/step';
+import type { Step } from '../../core/step';
 import { type LeaseRenewal, renewLease } from '../../core/tier-lock';
-
-import { describeInstance, endpointOf, publishGate } from './plan';
+import { publishGate } from './plan';
 /**
  * The gate keeper: republish this region's recorded gate every minute, so an open gate is a lease
  * (`WRITE_LEASE`), renewed in the tier's state tables. An open gate is kept only while the lease is:
@@ -42,7 +42,7 @@ export const refreshGate: Step<
         : undefined;
     if (lost) {
       // The database to fence is the one that was primary here, whatever replaces it later.
-      const instanceIdentifier = await parameter(deps, region, 'postgres', 'instance-id');
+      const instanceIdentifier = (await describeRegionDatabase(deps, region)).identifier;
       await writeFenceRequest(deps, region, stateTable, { instanceIdentifier, supersededBy: lost });
       await writeGate(deps, region, stateTable, false, gate.epoch);
       open = false;
@@ -54,16 +54,26 @@ export const refreshGate: Step<
   const owed = await readFenceRequest(deps, region, stateTable);
   if (!owed) return supersededBy ? { open, supersededBy, ...leaseOut } : { open, ...leaseOut };
   const id = owed.instanceIdentifier;
-  const instance = await describeInstance(deps, region, id).catch((error: Error) => {
+  const database = await describeRegionDatabase(deps, region, id).catch((error: Error) => {
     if (/NotFound/.test(error.name)) return undefined; // retired since: nothing left to fence
     throw error;
   });
-  if (!instance) {
+  if (!database) {
     await clearFenceRequest(deps, region, stateTable);
     return { open, supersededBy: owed.supersededBy, fenced: `${id} no longer exists`, ...leaseOut };
   }
-  const endpoint = endpointOf(region, instance);
-  const { terminatedSessions } = await deps.database.fence(endpoint);
+  if (database.engine === 'aurora-postgresql-global' && database.member && !database.writer) {
+    // Aurora rejoined it as a secondary: read-only storage, nothing to fence (the cache still is).
+    const cache = await setCacheAccess(deps, region, 'fenced');
+    await clearFenceRequest(deps, region, stateTable);
+    return {
+      open,
+      supersededBy: owed.supersededBy,
+      fenced: `${id} is a secondary of ${database.globalClusterId} again (read-only); ${cache}`,
+      ...leaseOut,
+    };
+  }
+  const { terminatedSessions } = await deps.database.fence(database.endpoint);
   // Its cache holds what it had when it was cut off: no client reads it again until the region is primary again.
   const cache = await setCacheAccess(deps, region, 'fenced');
   await clearFenceRequest(deps, region, stateTable);

@@ -2,19 +2,19 @@
 import { DescribeNodegroupCommand, ListNodegroupsCommand, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
 import { setCacheAccess } from '../../core/cache-access';
 import { ERROR, fail } from '../../core/errors';
+import { describeDatabase } from '../../core/regional-database';
 import { readPrimary, readScaledFor, writeGate, writePrimary, writeScaledFor } from '../../core/state-table';
 import { aws, parameter, type Step } from '../../core/step';
 import { assertTierLockHeld } from '../../core/tier-lock';
-
-import { describeInstance, type FailoverState, lockModeOf, lockOf, planOf, publishGate } from './plan';
+import { type FailoverState, lockModeOf, lockOf, planOf, publishGate, targetOf } from './plan';
 /** Open the target's write gate, only under this execution's epoch and only once every promotion succeeded. */
 export const openGate: Step<FailoverState, { openedAt: string; epoch: number }> = async ({ state, execution }, deps) => {
   const plan = planOf(state);
   const { epoch } = lockOf(state);
   await assertTierLockHeld(deps, execution.id, epoch, lockModeOf(state));
-  const instance = await describeInstance(deps, plan.targetRegion, plan.target.instanceIdentifier);
-  if (instance.ReadReplicaSourceDBInstanceIdentifier) {
-    fail(ERROR.verificationFailed, `${plan.target.instanceIdentifier} is still a replica: the gate stays closed`);
+  const target = await describeDatabase(deps, targetOf(plan));
+  if (!target.writer || target.transition) {
+    fail(ERROR.verificationFailed, `${plan.target.instanceIdentifier} does not take writes yet: the gate stays closed`);
   }
   // A planned fence is a database setting the replica received before its promotion: undo it here.
   await deps.database.unfence(plan.target);

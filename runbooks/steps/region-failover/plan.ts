@@ -1,7 +1,7 @@
 /** The region failover's input, the plan preflight makes, and what its steps share. */
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { type DBInstance, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { findSupportedRegion } from '../../../lib/config/regions';
+import type { DatabaseEngine } from '../../../lib/config/types';
 import type { DatabaseEndpoint, HeartbeatMark } from '../../core/database';
 import type { RunbookDeps } from '../../core/env';
 import { ERROR, fail } from '../../core/errors';
@@ -26,6 +26,10 @@ export interface InstanceRef extends DatabaseEndpoint {
 /** What preflight found and decided; every later step reads it. */
 export interface FailoverPlan {
   readonly mode: FailoverMode;
+  /** What serves PostgreSQL: how the target is promoted. */
+  readonly engine: DatabaseEngine;
+  /** Aurora: the global database whose writer moves to the target. */
+  readonly globalClusterId?: string;
   readonly targetRegion: string;
   readonly sourceRegion: string;
   readonly target: InstanceRef;
@@ -69,28 +73,6 @@ export interface FailoverState {
   };
 }
 
-export const arnOf = (region: string, account: string, id: string) => `arn:aws:rds:${region}:${account}:db:${id}`;
-
-export function parseInstanceArn(arn: string): { region: string; account: string; id: string } {
-  const [, , , region, account, , id] = arn.split(':');
-  if (!region || !account || !id) return fail(ERROR.preflightFailed, `cannot read the replica source ARN ${arn}`);
-  return { region, account, id };
-}
-
-export async function describeInstance(deps: RunbookDeps, region: string, id: string): Promise<DBInstance> {
-  const out = await aws(region, () => deps.clients.rds(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })));
-  const instance = out.DBInstances?.[0];
-  if (!instance) return fail(ERROR.preflightFailed, `${id} does not exist in ${region}`);
-  return instance;
-}
-
-export const endpointOf = (region: string, instance: DBInstance): DatabaseEndpoint => ({
-  region,
-  instanceIdentifier: instance.DBInstanceIdentifier ?? '',
-  host: instance.Endpoint?.Address ?? '',
-  port: instance.Endpoint?.Port ?? 5432,
-});
-
 export function validateFailoverInput(input: unknown, regions: readonly string[], runningIn: string): FailoverInput {
   const value = (input ?? {}) as Record<string, unknown>;
   if (!FAILOVER_MODES.includes(value.mode as FailoverMode)) {
@@ -114,6 +96,14 @@ export function validateFailoverInput(input: unknown, regions: readonly string[]
 
 /** The region's short code, as the stacks name replicators. */
 export const codeOf = (region: string) => findSupportedRegion(region)?.code ?? region;
+
+/** The plan's target as `describeDatabase` names it. */
+export const targetOf = (plan: FailoverPlan) => ({
+  engine: plan.engine,
+  region: plan.targetRegion,
+  identifier: plan.target.instanceIdentifier,
+  globalClusterId: plan.globalClusterId,
+});
 
 export const planOf = (state: FailoverState): FailoverPlan =>
   state.plan ?? fail(ERROR.invalidInput, 'the state has no plan: preflight did not run');

@@ -3,21 +3,11 @@ import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { DatabaseEndpoint, HeartbeatMark } from '../../core/database';
 import type { RunbookDeps } from '../../core/env';
 import { ERROR, fail } from '../../core/errors';
+import { describeDatabase, describeRegionDatabase, parseDatabaseArn } from '../../core/regional-database';
 import { readPrimary, readPromotion } from '../../core/state-table';
 import { aws, parameter, type Step } from '../../core/step';
 import { failoverBegan } from '../../core/tier-lock';
-
-import {
-  arnOf,
-  codeOf,
-  describeInstance,
-  endpointOf,
-  type FailoverPlan,
-  type FailoverState,
-  PROMOTING,
-  parseInstanceArn,
-  validateFailoverInput,
-} from './plan';
+import { codeOf, type FailoverPlan, type FailoverState, PROMOTING, validateFailoverInput } from './plan';
 /**
  * Read-only readiness: the target's database is a replica of the primary (or already promoted by
  * an earlier execution), its replication lag by heartbeat against the RPO, the cache's membership,
@@ -28,34 +18,37 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
   const input = validateFailoverInput(state.input, env.regions, env.region);
   const target = input.targetRegion;
   const reasons: string[] = [];
-  const targetId = await parameter(deps, target, 'postgres', 'instance-id');
-  const instance = await describeInstance(deps, target, targetId);
+  const targetDb = await describeRegionDatabase(deps, target);
+  const { engine, identifier: targetId } = targetDb;
   const [recorded, promotion] = await Promise.all([readPrimary(deps, target, env.stateTable), readPromotion(deps, target, env.stateTable)]);
-  const sourceArn = instance.ReadReplicaSourceDBInstanceIdentifier;
   // Promoted by a runbook: an earlier execution finished (primary recorded) or asked for it and died.
   const promotedHere = promotion?.region === target && promotion.instanceIdentifier === targetId;
-  const promotionUnderWay = promotedHere && PROMOTING.has(instance.DBInstanceStatus ?? '');
-  const alreadyPromoted = (!sourceArn && (recorded?.region === target || promotedHere)) || promotionUnderWay;
-  let source: { region: string; account: string; id: string };
-  if (sourceArn) {
-    source = parseInstanceArn(sourceArn);
+  const promotionUnderWay =
+    promotedHere && (engine === 'rds-postgresql' ? PROMOTING.has(targetDb.status) : targetDb.transition?.toArn === targetDb.arn);
+  const alreadyPromoted = (targetDb.writer && (recorded?.region === target || promotedHere)) || promotionUnderWay;
+  let source: { region: string; account: string; identifier: string };
+  if (targetDb.replicating) {
+    source = targetDb.replicating;
   } else if (promotedHere && promotion) {
-    source = { region: promotion.sourceRegion, account: '', id: promotion.sourceInstanceIdentifier };
+    source = { region: promotion.sourceRegion, account: '', identifier: promotion.sourceInstanceIdentifier };
   } else if (recorded && recorded.region !== target) {
-    source = { region: recorded.region, account: '', id: recorded.instanceIdentifier };
+    source = { region: recorded.region, account: '', identifier: recorded.instanceIdentifier };
   } else {
-    const published = await parameter(deps, target, 'postgres', 'source-arn');
+    const published = engine === 'rds-postgresql' ? await parameter(deps, target, 'postgres', 'source-arn') : 'none';
     source =
       published === 'none'
         ? fail(ERROR.preflightFailed, `${targetId} is not a replica and no earlier execution promoted it`)
-        : parseInstanceArn(published);
+        : parseDatabaseArn(published);
   }
-  if (!sourceArn && !alreadyPromoted) reasons.push(`${targetId} is not a replica any more, but no runbook made it primary`);
+  if (targetDb.writer && !alreadyPromoted) reasons.push(`${targetId} is not a replica any more, but no runbook made it primary`);
+  if (targetDb.transition && targetDb.transition.toArn !== targetDb.arn && !alreadyPromoted) {
+    reasons.push(`a ${targetDb.transition.status} of ${targetDb.globalClusterId} toward ${targetDb.transition.toArn} is under way`);
+  }
   // A backup ends by itself; PromotePostgres waits it out.
-  if (instance.DBInstanceStatus !== 'available' && instance.DBInstanceStatus !== 'backing-up' && !alreadyPromoted)
-    reasons.push(`${targetId} is ${instance.DBInstanceStatus}, not available`);
+  if (targetDb.status !== 'available' && targetDb.status !== 'backing-up' && !alreadyPromoted)
+    reasons.push(`${targetId} is ${targetDb.status}, not available`);
 
-  const targetEndpoint = endpointOf(target, instance);
+  const targetEndpoint = targetDb.readEndpoint;
   // Three tries: one connection that times out must not fail a failover with "lag unknown".
   let onTarget: HeartbeatMark | undefined;
   let heartbeatError: string | undefined;
@@ -76,8 +69,14 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
   let sourceEndpoint: DatabaseEndpoint | undefined;
   let onSource: HeartbeatMark | undefined;
   try {
-    const sourceInstance = await describeInstance(deps, source.region, source.id);
-    sourceEndpoint = endpointOf(source.region, sourceInstance);
+    sourceEndpoint = (
+      await describeDatabase(deps, {
+        engine,
+        region: source.region,
+        identifier: source.identifier,
+        globalClusterId: targetDb.globalClusterId,
+      })
+    ).endpoint;
     onSource = await deps.database.latestHeartbeat(sourceEndpoint);
     sourceReachable = true;
   } catch {
@@ -102,7 +101,12 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
     parameter(deps, target, 'redis', 'global-datastore-id'),
   ]);
   const [replicaLagSeconds, cacheLagSeconds, kafkaLatencyMs] = await Promise.all([
-    latestMetric(deps, target, 'AWS/RDS', 'ReplicaLag', { DBInstanceIdentifier: targetId }),
+    engine === 'rds-postgresql'
+      ? latestMetric(deps, target, 'AWS/RDS', 'ReplicaLag', { DBInstanceIdentifier: targetId })
+      : // Milliseconds, published in the secondary's region only (Aurora User Guide, cluster-level metrics).
+        latestMetric(deps, target, 'AWS/RDS', 'AuroraGlobalDBRPOLag', { DBClusterIdentifier: targetId }).then((ms) =>
+          ms === undefined ? undefined : ms / 1000,
+        ),
     latestMetric(deps, target, 'AWS/ElastiCache', 'GlobalDatastoreReplicationLag', { ReplicationGroupId: groupId }),
     latestMetric(deps, target, 'AWS/Kafka', 'ReplicationLatency', {
       ReplicatorName: `mlp-${env.tier}-${codeOf(source.region)}-to-${codeOf(target)}`,
@@ -112,16 +116,18 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
   // replicas), so a heartbeat-writing primary keeps it honest; a replica behind by more than the RPO loses more.
   if (input.mode === 'unplanned' && replicaLagSeconds !== undefined && replicaLagSeconds > env.rpoSeconds && !input.override) {
     reasons.push(
-      `CloudWatch reports ReplicaLag ${replicaLagSeconds.toFixed(0)} s on ${targetId}, which exceeds the RPO objective of ${env.rpoSeconds} s: start again with an override to accept the loss`,
+      `CloudWatch reports ${engine === 'rds-postgresql' ? 'ReplicaLag' : 'AuroraGlobalDBRPOLag'} ${replicaLagSeconds.toFixed(0)} s on ${targetId}, which exceeds the RPO objective of ${env.rpoSeconds} s: start again with an override to accept the loss`,
     );
   }
   const go = reasons.length === 0 || alreadyPromoted;
   const plan: FailoverPlan = {
     mode: input.mode,
+    engine,
+    ...(targetDb.globalClusterId ? { globalClusterId: targetDb.globalClusterId } : {}),
     targetRegion: target,
     sourceRegion: source.region,
-    target: { ...targetEndpoint, arn: instance.DBInstanceArn ?? arnOf(target, source.account, targetId) },
-    source: { region: source.region, instanceIdentifier: source.id, reachable: sourceReachable, endpoint: sourceEndpoint },
+    target: { ...targetDb.endpoint, arn: targetDb.arn },
+    source: { region: source.region, instanceIdentifier: source.identifier, reachable: sourceReachable, endpoint: sourceEndpoint },
     alreadyPromoted,
     cache: { groupId, globalId, isMember: globalId !== 'none' },
     heartbeat: { onTarget, onSource, lagSeconds: measuredLag },

@@ -8,27 +8,41 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { DescribeClusterV2Command } from '@aws-sdk/client-kafka';
 import { GetKeyspaceCommand } from '@aws-sdk/client-keyspaces';
-import { PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
+import { FailoverGlobalClusterCommand, PromoteReadReplicaCommand, SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
 import type { RunbookDeps } from '../../core/env';
 import { ERROR, fail } from '../../core/errors';
+import { describeDatabase, isWritablePrimary } from '../../core/regional-database';
 import { readPromotion, writePromotion } from '../../core/state-table';
 import { aws, parameter, type Step } from '../../core/step';
 import { assertTierLockHeld } from '../../core/tier-lock';
-
-import { describeInstance, type FailoverState, lockModeOf, lockOf, PROMOTING, planOf } from './plan';
-/** Ask RDS to promote the target's replica, keeping 35 days of automated backups. */
+import { type FailoverState, lockModeOf, lockOf, PROMOTING, planOf, targetOf } from './plan';
+/**
+ * Promote the target's database. RDS: PromoteReadReplica, keeping 35 days of automated backups.
+ * Aurora: the global database's writer moves to the target cluster, with SwitchoverGlobalCluster
+ * (planned: the secondaries synchronize first, no data is lost) or FailoverGlobalCluster with
+ * AllowDataLoss (unplanned: the primary's region is lost; behind the same RPO guard and override).
+ */
 export const promotePostgres: Step<FailoverState, { requested: boolean; at: string }> = async ({ state, execution }, deps) => {
   const plan = planOf(state);
   const { epoch } = lockOf(state);
   await assertTierLockHeld(deps, execution.id, epoch, lockModeOf(state));
-  const instance = await describeInstance(deps, plan.targetRegion, plan.target.instanceIdentifier);
-  if (!instance.ReadReplicaSourceDBInstanceIdentifier) return { requested: false, at: deps.now().toISOString() };
-  if (instance.DBInstanceStatus !== 'available') {
+  const target = await describeDatabase(deps, targetOf(plan));
+  const already = { requested: false, at: deps.now().toISOString() };
+  if (target.writer) return already;
+  const promotion = await readPromotion(deps, plan.targetRegion, deps.env.stateTable);
+  const askedHere = promotion?.instanceIdentifier === plan.target.instanceIdentifier;
+  if (plan.engine === 'aurora-postgresql-global') {
+    if (target.transition) {
+      if (target.transition.toArn === target.arn && askedHere) return already;
+      fail(
+        ERROR.notReady,
+        `${plan.globalClusterId} is ${target.transition.status} toward ${target.transition.toArn}: Aurora takes one at a time`,
+      );
+    }
+  } else if (target.status !== 'available') {
     // A promotion an earlier execution asked for keeps the replica's source while it is modifying.
-    const promotion = await readPromotion(deps, plan.targetRegion, deps.env.stateTable);
-    const underWay = promotion?.instanceIdentifier === plan.target.instanceIdentifier && PROMOTING.has(instance.DBInstanceStatus ?? '');
-    if (underWay) return { requested: false, at: deps.now().toISOString() };
-    fail(ERROR.notReady, `${plan.target.instanceIdentifier} is ${instance.DBInstanceStatus}: RDS promotes only an available replica`);
+    if (askedHere && PROMOTING.has(target.status)) return already;
+    fail(ERROR.notReady, `${plan.target.instanceIdentifier} is ${target.status}: RDS promotes only an available replica`);
   }
   // Recorded first: an execution that dies after the call leaves a promotion the next one recognises.
   await writePromotion(deps, plan.targetRegion, deps.env.stateTable, {
@@ -38,27 +52,39 @@ export const promotePostgres: Step<FailoverState, { requested: boolean; at: stri
     sourceInstanceIdentifier: plan.source.instanceIdentifier,
     epoch,
   });
-  await aws(plan.targetRegion, () =>
-    deps.clients.rds(plan.targetRegion).send(
-      new PromoteReadReplicaCommand({
-        DBInstanceIdentifier: plan.target.instanceIdentifier,
-        BackupRetentionPeriod: 35,
-        PreferredBackupWindow: '03:00-04:00',
-      }),
-    ),
-  );
+  const rds = deps.clients.rds(plan.targetRegion);
+  if (plan.engine === 'aurora-postgresql-global') {
+    const ids = { GlobalClusterIdentifier: plan.globalClusterId, TargetDbClusterIdentifier: target.arn };
+    await aws(plan.targetRegion, () =>
+      rds.send(
+        plan.mode === 'planned'
+          ? new SwitchoverGlobalClusterCommand(ids)
+          : new FailoverGlobalClusterCommand({ ...ids, AllowDataLoss: true }),
+      ),
+    );
+  } else {
+    await aws(plan.targetRegion, () =>
+      rds.send(
+        new PromoteReadReplicaCommand({
+          DBInstanceIdentifier: plan.target.instanceIdentifier,
+          BackupRetentionPeriod: 35,
+          PreferredBackupWindow: '03:00-04:00',
+        }),
+      ),
+    );
+  }
   return { requested: true, at: deps.now().toISOString() };
 };
 
-/** Done when the instance is available and replicates nothing; `NotReady` until then. */
+/** Done when the target takes writes: available and replicating nothing (RDS), the global database's writer with no operation under way (Aurora). */
 export const checkPostgresPromoted: Step<FailoverState, { promotedAt: string }> = async ({ state }, deps) => {
   const plan = planOf(state);
-  const instance = await describeInstance(deps, plan.targetRegion, plan.target.instanceIdentifier);
-  if (instance.ReadReplicaSourceDBInstanceIdentifier || instance.DBInstanceStatus !== 'available') {
-    fail(
-      ERROR.notReady,
-      `${plan.target.instanceIdentifier} is ${instance.DBInstanceStatus}${instance.ReadReplicaSourceDBInstanceIdentifier ? ', still a replica' : ''}`,
-    );
+  const target = await describeDatabase(deps, targetOf(plan));
+  if (!isWritablePrimary(target)) {
+    const why = target.transition
+      ? `${plan.globalClusterId} is ${target.transition.status}`
+      : `${target.status}${target.writer ? '' : ', still a replica'}`;
+    fail(ERROR.notReady, `${plan.target.instanceIdentifier} is ${why}`);
   }
   return { promotedAt: deps.now().toISOString() };
 };
