@@ -31,6 +31,8 @@ export interface RegionDatabase {
   readonly writer: boolean;
   /** The database it replicates while it is a replica or an Aurora secondary. */
   readonly replicating?: { readonly region: string; readonly account: string; readonly identifier: string };
+  /** Aurora: a member whose volume Aurora is rebuilding (`SynchronizationStatus` pending-resync): not yet a copy to fail over to. */
+  readonly resynchronizing?: boolean;
   /** Aurora: the global database it is a member of. */
   readonly globalClusterId?: string;
   /** Aurora: a switchover or failover of the global database under way (`FailoverState`), toward which cluster. */
@@ -127,6 +129,7 @@ export async function describeDatabase(
     globalClusterId,
     member: self !== undefined,
     writer: self?.IsWriter === true,
+    resynchronizing: self?.SynchronizationStatus === 'pending-resync',
     // A cluster the global database does not list (an old primary not yet rejoined) replicates nothing and is not the writer.
     ...(self && !self.IsWriter && writer?.DBClusterArn ? { replicating: parseDatabaseArn(writer.DBClusterArn) } : {}),
     ...(failover?.Status

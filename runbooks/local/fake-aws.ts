@@ -357,6 +357,8 @@ export class FakeAws {
   public onGlobalPromoted: (cluster: FakeDbCluster, former?: FakeDbCluster) => void = () => undefined;
   /** Whether the data plane under a cluster being promoted has finished promoting; the operation completes only then. */
   public globalDataPlanePromoted: (cluster: FakeDbCluster) => boolean = () => true;
+  /** Told when Aurora adds a former primary back as a secondary of `writer` (its new volume is a copy of the writer's). */
+  public onGlobalRejoined: (cluster: FakeDbCluster, writer: FakeDbCluster) => void = () => undefined;
   /** Told when a reboot is asked for (with failover: a Multi-AZ failover); the drill restarts its real server. */
   public onReboot: (instance: FakeInstance, forceFailover: boolean) => void = () => undefined;
   /** Runs a Lambda function of a region (the database agent) for `Invoke`; its result or its error. */
@@ -706,6 +708,9 @@ export class FakeAws {
         synchronizationStatus: 'pending-resync',
         resyncAt: this.clock + MODELLED_SECONDS.auroraGlobalRebuild.seconds,
       });
+      const writer = g.members.find((m) => m.isWriter);
+      const writerCluster = writer ? this.clusterByArn(writer.clusterArn) : undefined;
+      if (writerCluster) this.onGlobalRejoined(cluster, writerCluster);
     }
     for (const member of g.members) {
       if (member.resyncAt !== undefined && this.clock >= member.resyncAt) {

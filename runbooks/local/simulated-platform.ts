@@ -158,6 +158,7 @@ export class SimulatedPlatform {
         if (cluster !== target && listed.has(cluster.arn)) this.db.follow(cluster.id, target.id);
       }
     };
+    this.aws.onGlobalRejoined = (cluster, writer) => this.db.follow(cluster.id, writer.id);
   }
 
   /** What the region's stacks create, as AWS would hold it once they are deployed. */

@@ -1,7 +1,7 @@
-import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { ERROR, fail } from '../core/errors';
+import { describeRegionDatabase } from '../core/regional-database';
 import { readPrimary } from '../core/state-table';
-import { aws, parameter, type Step } from '../core/step';
+import type { Step } from '../core/step';
 
 /** Input of `Failback`: the former primary region, where it runs, to return the primary to. */
 export interface FailbackState {
@@ -19,26 +19,26 @@ export const checkReprotection: Step<FailbackState, NonNullable<FailbackState['r
   const asked = state.input?.formerPrimary;
   if (asked !== region)
     fail(ERROR.invalidInput, `formerPrimary must be the region the failback runs in (${region}), got ${JSON.stringify(asked)}`);
-  const instanceIdentifier = await parameter(deps, region, 'postgres', 'instance-id');
-  const instance = (
-    await aws(region, () => deps.clients.rds(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceIdentifier })))
-  ).DBInstances?.[0];
-  const source = instance?.ReadReplicaSourceDBInstanceIdentifier;
-  if (!instance || !source) {
+  const database = await describeRegionDatabase(deps, region);
+  const instanceIdentifier = database.identifier;
+  const source =
+    database.replicating ??
     fail(
       ERROR.preflightFailed,
-      `${instanceIdentifier} is not a replica: re-protect ${region} first (cdk deploy with -c rebuiltReplicas=...,${region}:<primary>)`,
+      database.engine === 'rds-postgresql'
+        ? `${instanceIdentifier} is not a replica: re-protect ${region} first (cdk deploy with -c rebuiltReplicas=...,${region}:<primary>)`
+        : `${instanceIdentifier} is not a secondary of ${database.globalClusterId} yet: Aurora rejoins a former primary once its region is healthy`,
     );
-  }
   const primary = await readPrimary(deps, region, deps.env.stateTable);
-  if (primary && !String(source).endsWith(`:db:${primary.instanceIdentifier}`)) {
-    fail(ERROR.preflightFailed, `${instanceIdentifier} replicates ${source}, not the primary ${primary.instanceIdentifier}`);
+  if (primary && source.identifier !== primary.instanceIdentifier) {
+    fail(ERROR.preflightFailed, `${instanceIdentifier} replicates ${source.identifier}, not the primary ${primary.instanceIdentifier}`);
   }
-  if (instance?.DBInstanceStatus !== 'available') fail(ERROR.notReady, `${instanceIdentifier} is ${instance?.DBInstanceStatus}`);
-  const endpoint = { region, instanceIdentifier, host: instance?.Endpoint?.Address ?? '', port: instance?.Endpoint?.Port ?? 5432 };
+  if (database.status !== 'available') fail(ERROR.notReady, `${instanceIdentifier} is ${database.status}`);
+  if (database.resynchronizing) fail(ERROR.notReady, `Aurora is rebuilding the volume of ${instanceIdentifier} (pending-resync)`);
+  const endpoint = database.readEndpoint;
   const latest = await deps.database.latestHeartbeat(endpoint);
   const lagSeconds = latest ? (deps.now().getTime() - Date.parse(latest.writtenAt)) / 1000 : Number.POSITIVE_INFINITY;
   if (lagSeconds > deps.env.rpoSeconds)
     fail(ERROR.notReady, `${instanceIdentifier} is ${lagSeconds.toFixed(0)} s behind; waiting for it to catch up`);
-  return { instanceIdentifier, source: String(source), lagSeconds };
+  return { instanceIdentifier, source: `${source.region}:${source.identifier}`, lagSeconds };
 };

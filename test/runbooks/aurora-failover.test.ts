@@ -115,10 +115,36 @@ describe('RegionFailover on an Aurora global database', () => {
   });
 });
 
+describe('Failback on an Aurora global database', () => {
+  test('waits until Aurora has rebuilt the rejoined former primary, then switches the writer home (a switchover, planned)', async () => {
+    const w = aurora();
+    w.heartbeats(30, 1);
+    w.aws.unreachable.add(HOME);
+    w.db.unreachable.add(HOME);
+    expect((await w.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET })).status).toBe('SUCCEEDED');
+    homeComesBack(w);
+    await STEPS.RefreshGate(schedule, w.deps(HOME, 'RefreshGate'));
+    // Rejoined, but its volume is being rebuilt: not yet a copy to switch over to.
+    const early = (await STEPS.CheckReprotection(
+      { state: { input: { formerPrimary: HOME } }, execution: { id: 'x', startTime: '' } } as never,
+      w.deps(HOME, 'CheckReprotection'),
+    ).catch((error: Error) => error)) as Error;
+    expect(early.message).toMatch(/rebuilding the volume of mlp-tier2-pg-use1/);
+    w.aws.advance(1800);
+    w.heartbeats(20, 0, TARGET_CLUSTER);
+    const result = await w.run('mlp-tier2-failback', { formerPrimary: HOME }, {}, HOME);
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(writerOf(w)).toBe(HOME);
+    expect(calls(w, 'SwitchoverGlobalCluster').map((c) => c.region)).toEqual([HOME]);
+    expect(w.gate(HOME)).toBe(true);
+    expect(w.gate(TARGET)).toBe(false);
+  });
+});
+
 /**
  * Least privilege both ways on Aurora, for the functions this engine drives so far: RegionFailover's
- * steps, the scheduled gate keeper and heartbeat writer, and the database agent. The failback and
- * AZ failover runbooks are RDS-only (issue 19, not yet built for Aurora) and are left out.
+ * and Failback's steps, the scheduled gate keeper and heartbeat writer, and the database agent. The
+ * AZ failover runbook is RDS-only so far and is left out.
  */
 test('every Aurora call the region failover’s functions declare is made by some rehearsal', async () => {
   const used = new Set<string>();
@@ -137,12 +163,17 @@ test('every Aurora call the region failover’s functions declare is made by som
   homeComesBack(unplanned);
   await STEPS.RefreshGate(schedule, unplanned.deps(HOME, 'RefreshGate'));
   await heartbeatWriter(async () => undefined)(schedule, unplanned.deps(TARGET, 'WriteHeartbeats'));
+  // The failback home, once Aurora has rebuilt the former primary's volume.
+  unplanned.aws.advance(1800);
+  unplanned.heartbeats(20, 0, TARGET_CLUSTER);
+  expect((await unplanned.run('mlp-tier2-failback', { formerPrimary: HOME }, {}, HOME)).status).toBe('SUCCEEDED');
   collect(unplanned);
 
   const tasks = Object.values(planned.machines[TARGET]?.[FAILOVER]?.tasks ?? {});
   const regionFailover = [...new Set(tasks.flatMap((t) => (t.step ? [t.step] : [])))];
   expect(regionFailover).toContain('PromotePostgres');
-  const functions = [...regionFailover, 'RefreshGate' as StepName, 'WriteHeartbeats' as StepName, 'DatabaseAgent' as const];
+  const failback = Object.values(planned.machines[HOME]?.['mlp-tier2-failback']?.tasks ?? {}).flatMap((t) => (t.step ? [t.step] : []));
+  const functions = [...regionFailover, ...failback, 'RefreshGate' as StepName, 'WriteHeartbeats' as StepName, 'DatabaseAgent' as const];
   const declared = functions.flatMap((fn) =>
     [...declaredActionsOf(fn, 'tier2', 'aurora-postgresql-global')].filter((a) => a.startsWith('rds:')).map((a) => `${fn} ${a}`),
   );
