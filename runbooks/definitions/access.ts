@@ -105,8 +105,8 @@ function rdsInstanceCalls(
 /**
  * An Aurora global database: its clusters and the global database itself, whose ARN has no region
  * (Service Authorization Reference, Amazon RDS). A switchover or failover is authorized on both the
- * target cluster (this region's) and the global database. Within a region Aurora fails the writer
- * over to its standby by itself; the AZ runbook's reboot has no Aurora counterpart here.
+ * target cluster (this region's) and the global database. The AZ runbook's counterpart of an RDS
+ * reboot with failover is FailoverDBCluster on this region's cluster.
  */
 function auroraCalls(access: 'describe-databases' | 'promote-database' | 'reboot-database', names: AccessNames): readonly DeclaredCall[] {
   const global = arn({
@@ -135,7 +135,7 @@ function auroraCalls(access: 'describe-databases' | 'promote-database' | 'reboot
         },
       ];
     case 'reboot-database':
-      return [];
+      return [{ actions: ['rds:FailoverDBCluster'], resources: [clusters('own-region')], wildcardReason: reason('own-region') }];
   }
 }
 

@@ -53,7 +53,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   Preflight: spec({
     name: 'Preflight',
     summary:
-      "Read-only readiness: the target's database replicates the primary (or an earlier execution promoted it), its lag by heartbeat and by the ReplicaLag RDS publishes against the RPO, the source reachable, the cache's membership. Decides go or no-go.",
+      "Read-only readiness: the target's database replicates the primary (or an earlier execution promoted it), its lag by heartbeat and by the lag RDS publishes (ReplicaLag, or AuroraGlobalDBRPOLag for an Aurora secondary) against the RPO, the source reachable, the cache's membership. Decides go or no-go.",
     timeoutSeconds: 60,
     onFailure: 'No-go: nothing has changed; the report gives the reasons. Unplanned mode with lag beyond the RPO needs an override.',
     inVpc: true,
@@ -100,7 +100,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   PromotePostgres: spec({
     name: 'PromotePostgres',
     summary:
-      "Promotes the target's cross-region replica with PromoteReadReplica, keeping 35 days of backups; nothing if it already is standalone or its promotion is under way. Waits out a backup first (RDS refuses to promote a replica that is backing-up).",
+      "Promotes the target's database: RDS, its cross-region replica with PromoteReadReplica, keeping 35 days of backups (waiting out a backup first: RDS refuses to promote a replica that is backing-up); Aurora, the global database's writer moves to the target cluster with SwitchoverGlobalCluster (planned) or FailoverGlobalCluster with AllowDataLoss (unplanned). Nothing if it already writes or its promotion is under way.",
     timeoutSeconds: 60,
     poll: { intervalSeconds: 30, maxAttempts: 20 },
     onFailure:
@@ -110,7 +110,8 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   }),
   CheckPostgresPromoted: spec({
     name: 'CheckPostgresPromoted',
-    summary: 'Waits until the promoted instance is available and replicates nothing.',
+    summary:
+      'Waits until the target takes writes: the instance available and replicating nothing, or the cluster the global database’s writer with no operation under way.',
     timeoutSeconds: 30,
     poll: { intervalSeconds: 30, maxAttempts: 30 },
     onFailure: 'Budget of 15 minutes exhausted: abort to a safe state (gate closed) and alert.',
@@ -205,7 +206,8 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   }),
   CheckReprotection: spec({
     name: 'CheckReprotection',
-    summary: "Failback: waits until this region's rebuilt replica replicates the primary and its heartbeat is within the RPO.",
+    summary:
+      "Failback: waits until this region's database replicates the primary (RDS: the rebuilt replica; Aurora: the former primary Aurora rejoined, once its volume is rebuilt) and its heartbeat is within the RPO.",
     timeoutSeconds: 60,
     poll: { intervalSeconds: 60, maxAttempts: 60 },
     onFailure: 'Not re-protected or not caught up within an hour: no switchover is started.',
@@ -214,7 +216,8 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   }),
   RebootWithFailover: spec({
     name: 'RebootWithFailover',
-    summary: "AZ failover: reboots the region's Multi-AZ database with ForceFailover, so the standby in another zone takes over.",
+    summary:
+      "AZ failover: the standby in another zone takes over the region's database (RDS: a reboot of the Multi-AZ instance with ForceFailover; Aurora: FailoverDBCluster to the other instance of the writer pair).",
     timeoutSeconds: 60,
     onFailure: 'Reported; nothing else is attempted.',
     inVpc: false,

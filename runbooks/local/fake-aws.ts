@@ -27,6 +27,11 @@ export const MODELLED_SECONDS = {
       'RDS User Guide, promoting a read replica: "RDS reboots the DB instance before making it available" (the last 30 s of the promotion, modelled)',
   },
   rdsMultiAzFailover: { seconds: 90, source: 'RDS User Guide, Multi-AZ: failover typically 60-120 s' },
+  auroraClusterFailover: {
+    seconds: 60,
+    source:
+      'Aurora in-region failover (FailoverDBCluster): the API reference gives no Aurora figure (its 35 s is for Multi-AZ DB clusters); modelled at the low end of the RDS Multi-AZ 60-120 s',
+  },
   cacheGlobalFailover: { seconds: 60, source: 'ElastiCache Global Datastore: failover about 1 min (AWS workshop figure)' },
   cacheDisassociate: { seconds: 60, source: 'ElastiCache Global Datastore: disassociating a secondary, modelled like a failover' },
   cacheTestFailover: { seconds: 90, source: 'ElastiCache TestFailover of a shard, modelled like a Multi-AZ failover' },
@@ -142,6 +147,13 @@ export interface FakeDbCluster {
   /** A secondary without DB instances: "Before you can perform a switchover or failover to a headless secondary Aurora DB cluster, you must add a DB instance to it" (User Guide). */
   headless?: boolean;
   globalClusterId?: string;
+  /**
+   * Its DB instances as deployed, with the one that writes while the cluster is the primary (Aurora
+   * fails over to the lowest promotion tier). Absent: one instance, `<id>-instance-1`.
+   */
+  instances?: { id: string; promotionTier: number; writer: boolean }[];
+  /** Virtual time at which an in-region failover (FailoverDBCluster) completes, and the instance it promotes. */
+  failover?: { readyAt: number; to: string };
   /**
    * `false`: Aurora cannot reach the cluster though its Region's endpoints answer (a service-level
    * outage of the cluster). A cluster in an unreachable, partitioned or blackholed Region is unreachable too.
@@ -357,6 +369,8 @@ export class FakeAws {
   public onGlobalPromoted: (cluster: FakeDbCluster, former?: FakeDbCluster) => void = () => undefined;
   /** Whether the data plane under a cluster being promoted has finished promoting; the operation completes only then. */
   public globalDataPlanePromoted: (cluster: FakeDbCluster) => boolean = () => true;
+  /** Told when an Aurora cluster's in-region failover is asked for; the drill restarts its real server. */
+  public onClusterFailover: (cluster: FakeDbCluster, toInstance: string) => void = () => undefined;
   /** Told when Aurora adds a former primary back as a secondary of `writer` (its new volume is a copy of the writer's). */
   public onGlobalRejoined: (cluster: FakeDbCluster, writer: FakeDbCluster) => void = () => undefined;
   /** Told when a reboot is asked for (with failover: a Multi-AZ failover); the drill restarts its real server. */
@@ -660,6 +674,13 @@ export class FakeAws {
         global.readyAt = undefined;
       }
     }
+    for (const cluster of this.dbClusters.values()) {
+      if (cluster.failover && this.clock >= cluster.failover.readyAt) {
+        for (const instance of cluster.instances ?? []) instance.writer = instance.id === cluster.failover.to;
+        cluster.failover = undefined;
+        cluster.status = 'available';
+      }
+    }
     for (const global of this.globalClusters.values()) this.settleGlobalCluster(global);
   }
 
@@ -920,10 +941,42 @@ export class FakeAws {
               Port: c.port,
               ...(c.globalClusterId ? { GlobalClusterIdentifier: c.globalClusterId } : {}),
               // A secondary cluster has no writer instance; a headless one has no instance at all.
-              DBClusterMembers: c.headless ? [] : [{ DBInstanceIdentifier: `${c.id}-instance-1`, IsClusterWriter: writes }],
+              DBClusterMembers: c.headless
+                ? []
+                : (c.instances ?? [{ id: `${c.id}-instance-1`, promotionTier: 0, writer: true }]).map((i) => ({
+                    DBInstanceIdentifier: i.id,
+                    IsClusterWriter: writes && i.writer,
+                    PromotionTier: i.promotionTier,
+                  })),
             },
           ],
         };
+      },
+    });
+
+    // Aurora's in-region failover: "promotes one of the Aurora Replicas (read-only instances) in the DB cluster to be the
+    // primary DB instance (the cluster writer)"; the cluster is failing-over, then available (API reference, FailoverDBCluster;
+    // User Guide, failing over an Aurora DB cluster).
+    this.define('rds', 'FailoverDBCluster', {
+      authorize: (input, region) => [this.request('rds', 'FailoverDBCluster', clusterArn(String(input.DBClusterIdentifier), region))],
+      answer: (input, region) => {
+        this.settle();
+        const c = this.cluster(String(input.DBClusterIdentifier), region);
+        if (c.status !== 'available') throw awsError('InvalidDBClusterStateFault', `DB cluster ${c.id} is ${c.status}.`);
+        const g = c.globalClusterId ? this.globalClusters.get(c.globalClusterId) : undefined;
+        // A global database's secondary has no writer to fail over from (modelled: its instances are all read-only).
+        if (g && !g.members.some((m) => m.isWriter && m.clusterArn === c.arn))
+          throw awsError('InvalidDBClusterStateFault', `DB cluster ${c.id} is a secondary cluster of global cluster ${g.id}.`);
+        const instances = c.instances ?? [];
+        const target = input.TargetDBInstanceIdentifier
+          ? instances.find((i) => i.id === input.TargetDBInstanceIdentifier)
+          : [...instances].filter((i) => !i.writer).sort((a, b) => a.promotionTier - b.promotionTier)[0];
+        if (!target || target.writer)
+          throw awsError('InvalidParameterValue', `${String(input.TargetDBInstanceIdentifier ?? 'no reader')} is not a reader of ${c.id}.`);
+        c.status = 'failing-over';
+        c.failover = { readyAt: this.clock + MODELLED_SECONDS.auroraClusterFailover.seconds, to: target.id };
+        this.onClusterFailover(c, target.id);
+        return { DBCluster: { DBClusterIdentifier: c.id, Status: c.status } };
       },
     });
 

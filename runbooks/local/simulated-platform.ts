@@ -134,6 +134,21 @@ export class SimulatedPlatform {
    * configured primary region writes, the others are secondaries (the templates name no writer).
    */
   private deployGlobalDatabase(): void {
+    // Each cluster's instances as synthesized; the first of the lowest promotion tier writes.
+    for (const { stack, logicalId } of this.assembly.resourcesOfType('AWS::RDS::DBInstance')) {
+      const clusterRef = this.assembly.property(stack, logicalId, 'DBClusterIdentifier');
+      if (clusterRef === undefined) continue;
+      const cluster = this.aws.dbClusters.get(`${stack.region}:${String(clusterRef)}`);
+      if (!cluster) continue;
+      if (!cluster.instances) cluster.instances = [];
+      const instances = cluster.instances;
+      const promotionTier = Number(this.assembly.property(stack, logicalId, 'PromotionTier') ?? 1);
+      instances.push({ id: String(this.assembly.ref(stack, logicalId)), promotionTier, writer: false });
+    }
+    for (const cluster of this.aws.dbClusters.values()) {
+      const first = [...(cluster.instances ?? [])].sort((a, b) => a.promotionTier - b.promotionTier)[0];
+      if (first) first.writer = true;
+    }
     const global = this.assembly.resourcesOfType('AWS::RDS::GlobalCluster')[0];
     if (!global) return;
     const id = String(this.assembly.ref(global.stack, global.logicalId));

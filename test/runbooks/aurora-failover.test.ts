@@ -141,10 +141,30 @@ describe('Failback on an Aurora global database', () => {
   });
 });
 
+describe('AzFailover on an Aurora global database', () => {
+  test('fails the primary cluster over to the other instance of its writer pair, in another zone', async () => {
+    const w = aurora();
+    const result = await w.run('mlp-tier2-az-failover', {}, {}, HOME);
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(calls(w, 'FailoverDBCluster').map((c) => c.input)).toEqual([
+      { DBClusterIdentifier: HOME_CLUSTER, TargetDBInstanceIdentifier: `${HOME_CLUSTER}-2` },
+    ]);
+    expect(w.aws.dbClusters.get(`${HOME}:${HOME_CLUSTER}`)?.instances?.find((i) => i.writer)?.id).toBe(`${HOME_CLUSTER}-2`);
+  });
+
+  test('is refused in a secondary region: its cluster has no writer to fail over from', async () => {
+    const w = aurora();
+    const result = await w.run('mlp-tier2-az-failover', {}, {}, TARGET);
+    expect(result.status).toBe('FAILED');
+    expect(result.cause).toMatch(/no writer here: it is a secondary of the global database/);
+    expect(calls(w, 'FailoverDBCluster')).toEqual([]);
+  });
+});
+
 /**
  * Least privilege both ways on Aurora, for the functions this engine drives so far: RegionFailover's
- * and Failback's steps, the scheduled gate keeper and heartbeat writer, and the database agent. The
- * AZ failover runbook is RDS-only so far and is left out.
+ * Failback's and AzFailover's steps, the scheduled gate keeper and heartbeat writer, and the
+ * database agent.
  */
 test('every Aurora call the region failover’s functions declare is made by some rehearsal', async () => {
   const used = new Set<string>();
@@ -168,12 +188,23 @@ test('every Aurora call the region failover’s functions declare is made by som
   unplanned.heartbeats(20, 0, TARGET_CLUSTER);
   expect((await unplanned.run('mlp-tier2-failback', { formerPrimary: HOME }, {}, HOME)).status).toBe('SUCCEEDED');
   collect(unplanned);
+  const az = aurora();
+  expect((await az.run('mlp-tier2-az-failover', {}, {}, HOME)).status).toBe('SUCCEEDED');
+  collect(az);
 
   const tasks = Object.values(planned.machines[TARGET]?.[FAILOVER]?.tasks ?? {});
   const regionFailover = [...new Set(tasks.flatMap((t) => (t.step ? [t.step] : [])))];
   expect(regionFailover).toContain('PromotePostgres');
-  const failback = Object.values(planned.machines[HOME]?.['mlp-tier2-failback']?.tasks ?? {}).flatMap((t) => (t.step ? [t.step] : []));
-  const functions = [...regionFailover, ...failback, 'RefreshGate' as StepName, 'WriteHeartbeats' as StepName, 'DatabaseAgent' as const];
+  const stepsOf = (machine: string) =>
+    Object.values(planned.machines[HOME]?.[machine]?.tasks ?? {}).flatMap((t) => (t.step ? [t.step] : []));
+  const functions = [
+    ...regionFailover,
+    ...stepsOf('mlp-tier2-failback'),
+    ...stepsOf('mlp-tier2-az-failover'),
+    'RefreshGate' as StepName,
+    'WriteHeartbeats' as StepName,
+    'DatabaseAgent' as const,
+  ];
   const declared = functions.flatMap((fn) =>
     [...declaredActionsOf(fn, 'tier2', 'aurora-postgresql-global')].filter((a) => a.startsWith('rds:')).map((a) => `${fn} ${a}`),
   );
