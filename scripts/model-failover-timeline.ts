@@ -4,14 +4,17 @@
  * durations AWS documents (runbooks/local/fake-aws.ts, MODELLED_SECONDS), then the DNS tail.
  * Prints each step's modelled start and end, and the RTO against the objective and the seeds'
  * manual runbooks, from the decision and, for an unplanned failover, from the fault (detection and
- * the start, `runbooks/local/detection.ts`). Measured figures, on real servers, come from `npm run drill`.
+ * the start, `runbooks/local/detection.ts`). An Aurora global database's failover is modelled at
+ * both ends AWS documents ("under a minute", "a few minutes"), so its RTO is a range. Measured
+ * figures, on real servers, come from `npm run drill`.
  *
- *   npm run model:failover [-- planned|unplanned]
+ *   npm run model:failover [-- planned|unplanned] [--engine rds-postgresql|aurora-postgresql-global]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolvePlatformConfig } from '../lib/config';
+import { DATABASE_ENGINES, resolvePlatformConfig } from '../lib/config';
+import type { DatabaseEngine } from '../lib/config/types';
 import { buildPlatform } from '../lib/platform';
 import { DeployedAssembly } from '../runbooks/local/deployed-assembly';
 import { detectionLead } from '../runbooks/local/detection';
@@ -23,54 +26,101 @@ import { scriptApp } from './support/app';
 // The SDK warns that releases after January 2027 need Node 22; the versions here are pinned, and the warning buries the drill's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+type Mode = 'planned' | 'unplanned';
+type AuroraEnd = 'optimistic' | 'pessimistic';
+
+function parseArguments(argv: readonly string[]): { mode: Mode; engine: DatabaseEngine } | string {
+  let mode: Mode = 'unplanned';
+  let engine: DatabaseEngine = 'rds-postgresql';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === 'planned' || arg === 'unplanned') mode = arg;
+    else if (arg === '--engine') {
+      const value = argv[++i];
+      if (!DATABASE_ENGINES.includes(value as DatabaseEngine))
+        return `--engine must be one of ${DATABASE_ENGINES.join(', ')}, got ${JSON.stringify(value)}`;
+      engine = value as DatabaseEngine;
+    } else return `unknown argument ${JSON.stringify(arg)}: expected planned or unplanned, and --engine <${DATABASE_ENGINES.join('|')}>`;
+  }
+  return { mode, engine };
+}
+
+/** One modelled run; returns the RTO from the decision and from the fault (unplanned), in seconds. */
+async function modelOnce(
+  assemblyDir: string,
+  mode: Mode,
+  engine: DatabaseEngine,
+  end: AuroraEnd,
+): Promise<{ fromDecision: number; fromFault?: number } | undefined> {
+  const config = resolvePlatformConfig({ tier: 'tier1', account: '111122223333', databaseEngine: engine }).config;
+  const platform = new SimulatedPlatform({ config, assembly: DeployedAssembly.fromDirectory(assemblyDir) });
+  platform.aws.auroraFailoverEnd = end;
+  const [HOME, TARGET] = [platform.primaryRegion, platform.defaultTarget];
+  platform.heartbeats(120, mode === 'unplanned' ? 1 : 0);
+  if (mode === 'unplanned') {
+    platform.aws.unreachable.add(HOME);
+    platform.db.unreachable.add(HOME);
+  }
+  const fault = platform.now();
+  const tasks: TaskRecord[] = [];
+  const result = await platform.run('mlp-tier1-region-failover', { mode, targetRegion: TARGET }, { onTask: (t) => tasks.push(t) });
+  const at = (d: Date) => ((d.getTime() - fault.getTime()) / 1000).toFixed(0).padStart(5);
+  const engineLabel = engine === 'aurora-postgresql-global' ? `Aurora global database, its failover at the ${end} end` : 'RDS';
+  console.log(
+    `\nRegionFailover ${mode}, tier1 us-east-1 -> us-west-2, ${engineLabel} (modelled, virtual seconds from the decision): ${result.status}${result.cause ? ` (${result.cause})` : ''}`,
+  );
+  for (const t of tasks)
+    console.log(`${at(t.start)} s -> ${at(t.end)} s  ${t.state}${t.outcome === 'failed' ? ` (${t.error}, retried)` : ''}`);
+  const writable = tasks.find((t) => t.step === 'VerifyWrites' && t.outcome === 'succeeded')?.end;
+  if (!writable) return undefined;
+  const runbookSeconds = (writable.getTime() - fault.getTime()) / 1000;
+  let total = runbookSeconds;
+  console.log(`\nfirst write acknowledged by the new primary: ${runbookSeconds.toFixed(0)} s from the decision`);
+  for (const tail of dnsTail(platform.config.tier.routing.recordTtlSeconds)) {
+    total += tail.seconds;
+    console.log(`  + ${tail.seconds} s ${tail.what}`);
+  }
+  console.log(`modelled RTO for clients from the decision: ${minutes(total)}`);
+  if (mode !== 'unplanned') return { fromDecision: total };
+  const fromDecision = total;
+  console.log('\nbefore the decision, from the fault:');
+  for (const lead of detectionLead(platform.assembly, config)) {
+    total += lead.seconds;
+    console.log(`  + ${lead.seconds} s ${lead.what} [${lead.source}]`);
+  }
+  console.log(`modelled RTO for clients from the fault: ${minutes(total)}`);
+  return { fromDecision, fromFault: total };
+}
+
+const minutes = (s: number) => `${s.toFixed(0)} s (${(s / 60).toFixed(1)} min)`;
+
 async function main(): Promise<number> {
-  const mode = process.argv[2] ?? 'unplanned';
-  if (mode !== 'planned' && mode !== 'unplanned') {
-    console.error(`model:failover: mode must be planned or unplanned, got ${mode}`);
+  const parsed = parseArguments(process.argv.slice(2));
+  if (typeof parsed === 'string') {
+    console.error(`model:failover: ${parsed}`);
     return 2;
   }
+  const { mode, engine } = parsed;
   const outdir = mkdtempSync(join(tmpdir(), 'mlp-model-'));
   try {
     const app = scriptApp(outdir);
-    const config = resolvePlatformConfig({ tier: 'tier1', account: '111122223333' }).config;
-    buildPlatform(app, config);
+    buildPlatform(app, resolvePlatformConfig({ tier: 'tier1', account: '111122223333', databaseEngine: engine }).config);
     app.synth();
-    const platform = new SimulatedPlatform({ config, assembly: DeployedAssembly.fromDirectory(outdir) });
-    const [HOME, TARGET] = [platform.primaryRegion, platform.defaultTarget];
-    platform.heartbeats(120, mode === 'unplanned' ? 1 : 0);
-    if (mode === 'unplanned') {
-      platform.aws.unreachable.add(HOME);
-      platform.db.unreachable.add(HOME);
+    const ends: AuroraEnd[] = engine === 'aurora-postgresql-global' ? ['optimistic', 'pessimistic'] : ['pessimistic'];
+    const results: { fromDecision: number; fromFault?: number }[] = [];
+    for (const end of ends) {
+      const result = await modelOnce(outdir, mode, engine, end);
+      if (!result) return 1;
+      results.push(result);
     }
-    const fault = platform.now();
-    const tasks: TaskRecord[] = [];
-    const result = await platform.run('mlp-tier1-region-failover', { mode, targetRegion: TARGET }, { onTask: (t) => tasks.push(t) });
-    const at = (d: Date) => ((d.getTime() - fault.getTime()) / 1000).toFixed(0).padStart(5);
+    const range = (pick: (r: { fromDecision: number; fromFault?: number }) => number | undefined) => {
+      const values = results.map(pick).filter((v): v is number => v !== undefined);
+      if (values.length === 0) return undefined;
+      const [low, high] = [Math.min(...values), Math.max(...values)];
+      return low === high ? minutes(low) : `${minutes(low)} to ${minutes(high)}`;
+    };
     console.log(
-      `RegionFailover ${mode}, tier1 us-east-1 -> us-west-2 (modelled, virtual seconds from the decision): ${result.status}${result.cause ? ` (${result.cause})` : ''}`,
-    );
-    for (const t of tasks)
-      console.log(`${at(t.start)} s -> ${at(t.end)} s  ${t.state}${t.outcome === 'failed' ? ` (${t.error}, retried)` : ''}`);
-    const writable = tasks.find((t) => t.step === 'VerifyWrites' && t.outcome === 'succeeded')?.end;
-    if (!writable) return 1;
-    const runbookSeconds = (writable.getTime() - fault.getTime()) / 1000;
-    let total = runbookSeconds;
-    console.log(`\nfirst write acknowledged by the new primary: ${runbookSeconds.toFixed(0)} s from the decision`);
-    for (const tail of dnsTail(platform.config.tier.routing.recordTtlSeconds)) {
-      total += tail.seconds;
-      console.log(`  + ${tail.seconds} s ${tail.what}`);
-    }
-    const minutes = (s: number) => `${s.toFixed(0)} s (${(s / 60).toFixed(1)} min)`;
-    console.log(`modelled RTO for clients from the decision: ${minutes(total)}`);
-    if (mode === 'unplanned') {
-      console.log('\nbefore the decision, from the fault:');
-      for (const lead of detectionLead(platform.assembly, config)) {
-        total += lead.seconds;
-        console.log(`  + ${lead.seconds} s ${lead.what} [${lead.source}]`);
-      }
-    }
-    console.log(
-      `modelled RTO for clients from the fault: ${minutes(total)}; objective 5 min (seed 003); manual runbooks 15-30 min (seed 003), 23 min (seed 004)`,
+      `\nsummary (${engine}, ${mode}): RTO from the decision ${range((r) => r.fromDecision)}${mode === 'unplanned' ? `, from the fault ${range((r) => r.fromFault)}` : ''}; objective 5 min (seed 003); manual runbooks 15-30 min (seed 003), 23 min (seed 004)`,
     );
     return 0;
   } finally {

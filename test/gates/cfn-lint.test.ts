@@ -58,7 +58,7 @@ test('cfn-lint finds no error in any template of the test layouts', { timeout: (
   ).toEqual([]);
   console.info(
     `cfn-lint ${'version' in installed ? installed.version : ''}: ${targets.length} templates (by ${BY}) standing for ${targets.reduce((n, t) => n + t.stacks.length, 0)} stacks of ${LAYOUT_IDS.length} layouts ` +
-      `in ${seconds.toFixed(0)} s; ${errors.length} errors, ${matches.length - errors.length} warnings and notes`,
+      `in ${seconds.toFixed(0)} s; ${errors.length} errors (warning and informational rules not run)`,
   );
   expect(errors.length, `cfn-lint found ${errors.length} errors:\n${errors.join('\n')}\n`).toBe(0);
 });

@@ -130,7 +130,8 @@ export interface CfnLintMatch {
 const FOUND_SOMETHING = 2 | 4 | 8;
 
 function lintBatch(batch: LintBatch, signal?: AbortSignal): Promise<CfnLintMatch[]> {
-  const args = ['--format', 'json', '--regions', batch.region, '--', ...batch.targets.map((t) => t.file)];
+  // Only errors are gated: the warning and informational rules are not run (a sixth of the time).
+  const args = ['--format', 'json', '--regions', batch.region, '--ignore-checks', 'W', 'I', '--', ...batch.targets.map((t) => t.file)];
   return new Promise((resolve, reject) => {
     execFile('cfn-lint', args, { maxBuffer: 256 * 1024 * 1024, signal }, (error, stdout, stderr) => {
       if (signal?.aborted) return reject(signal.reason);
