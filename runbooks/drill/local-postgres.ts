@@ -302,6 +302,8 @@ export class LocalPostgresCluster implements OwnedServers {
     const previous = this.servers.get(region);
     if (previous) await this.end(previous);
     const dataDir = join(this.root, instanceIdentifier);
+    // Rebuilt before under this name (an Aurora member rebuilt after each switchover): its volume is replaced.
+    rmSync(dataDir, { recursive: true, force: true });
     const server: LocalServer = { region, instanceIdentifier, port: await freePort(), dataDir };
     const client = new pg.Client(this.clientConfig(fromRegion, { user: REPLICATION_USER, database: 'postgres' }));
     client.on('error', () => undefined);

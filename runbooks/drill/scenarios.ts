@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type PlatformConfig, resolvePlatformConfig, type TierName } from '../../lib/config';
+import { type DatabaseEngine, type PlatformConfig, resolvePlatformConfig, type TierName } from '../../lib/config';
 import { runbookNames } from '../../lib/config/naming';
 import { CLIENT_MAX_ATTEMPTS, CLIENT_TIMEOUTS } from '../core/clients';
 import { HEARTBEAT_SQL } from '../core/database';
@@ -73,8 +73,16 @@ export interface ScenarioSpec {
   /** The layout it runs on unless `--tier`/`--regions` say otherwise. */
   readonly defaultLayout: { readonly tier: TierName; readonly regions?: readonly string[] };
   readonly minRegions: number;
+  /**
+   * The database engines it is built for (its faults and checks name that engine's resources).
+   * @default ['rds-postgresql']
+   */
+  readonly engines?: readonly DatabaseEngine[];
   run(world: DrillWorld): Promise<ScenarioOutcome>;
 }
+
+/** The engines a scenario runs on. */
+export const enginesOf = (scenario: DrillScenario): readonly DatabaseEngine[] => SCENARIOS[scenario].engines ?? ['rds-postgresql'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -324,6 +332,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     summary: 'The primary region is lost mid-write; an unplanned RegionFailover promotes the first secondary.',
     defaultLayout: { tier: 'tier1' },
     minRegions: 2,
+    engines: ['rds-postgresql', 'aurora-postgresql-global'],
     run: (world) => regionLoss(world, rolesOf(world)),
   },
 
@@ -331,6 +340,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     summary: 'Both regions healthy; a planned RegionFailover fences the primary, waits until the replica caught up, then promotes it.',
     defaultLayout: { tier: 'tier1' },
     minRegions: 2,
+    engines: ['rds-postgresql', 'aurora-postgresql-global'],
     async run(world) {
       const roles = rolesOf(world);
       await warmUp(world);

@@ -207,6 +207,27 @@ export class DrillWorld {
     };
     aws.dataPlanePromoted = (instance) => promoted.has(instance.id);
     aws.onPromoted = () => undefined;
+    // Aurora: the target's real server is promoted when the switchover or failover is asked for; the global
+    // database's operation completes once it takes writes. Aurora's storage replication is played by streaming
+    // replication: a member that follows the new writer (the old writer after a switchover, the others, a former
+    // primary Aurora rejoins) is rebuilt as a standby of the new writer's server, as Aurora rebuilds its volume.
+    aws.onGlobalPromotionRequested = (cluster) => {
+      if (this.lost.has(cluster.region)) return;
+      void postgres.promote(cluster.region).then(() => promoted.add(cluster.id));
+    };
+    aws.globalDataPlanePromoted = (cluster) => promoted.has(cluster.id);
+    const follow = (cluster: { id: string; region: string }, writerRegion: string) => {
+      if (this.lost.has(cluster.region)) return;
+      promoted.delete(cluster.id);
+      void postgres
+        .rebuild(cluster.region, cluster.id, writerRegion)
+        .then(() => this.platform.setEndpoint(cluster.id, '127.0.0.1', postgres.server(cluster.region).port));
+    };
+    aws.onGlobalPromoted = (target) => {
+      const listed = new Set([...aws.globalClusters.values()].flatMap((g) => g.members.map((m) => m.clusterArn)));
+      for (const cluster of aws.dbClusters.values()) if (cluster !== target && listed.has(cluster.arn)) follow(cluster, target.region);
+    };
+    aws.onGlobalRejoined = (cluster, writer) => follow(cluster, writer.region);
     // ElastiCache applies a user's access string on every node of the region; the drill on its one server.
     aws.onCacheAccess = async (region, userId, accessString) => {
       if (cache && !this.lost.has(region)) await cache.setUser(region, userId, accessString);

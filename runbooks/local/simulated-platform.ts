@@ -403,6 +403,14 @@ export class SimulatedPlatform {
         instance.port = port;
       }
     }
+    // An Aurora cluster: its writer and reader endpoints both reach the one server standing for it.
+    for (const cluster of this.aws.dbClusters.values()) {
+      if (cluster.id === instanceIdentifier) {
+        cluster.endpoint = host;
+        cluster.readerEndpoint = host;
+        cluster.port = port;
+      }
+    }
   }
 
   now = (): Date => new Date(this.origin + this.aws.clock * 1000);

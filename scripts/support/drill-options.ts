@@ -1,10 +1,19 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, type PlatformConfig, resolvePlatformConfig, TIER_NAMES, TIER_PRESETS, type TierName } from '../../lib/config';
-import { DRILL_SCENARIOS, type DrillScenario, SCENARIOS } from '../../runbooks/drill/scenarios';
+import {
+  ConfigError,
+  DATABASE_ENGINES,
+  type DatabaseEngine,
+  type PlatformConfig,
+  resolvePlatformConfig,
+  TIER_NAMES,
+  TIER_PRESETS,
+  type TierName,
+} from '../../lib/config';
+import { DRILL_SCENARIOS, type DrillScenario, enginesOf, SCENARIOS } from '../../runbooks/drill/scenarios';
 import { DRILL_EXIT } from '../../runbooks/drill/verdict';
 
 const ACCOUNT = '111122223333';
-export const DRILL_USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}[,...]|all] [--tier ${TIER_NAMES.join('|')}] [--regions r1,r2,...] [--primary <region>] [--report <dir>] [--seed <n>] [--help]`;
+export const DRILL_USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}[,...]|all] [--tier ${TIER_NAMES.join('|')}] [--engine ${DATABASE_ENGINES.join('|')}] [--regions r1,r2,...] [--primary <region>] [--report <dir>] [--seed <n>] [--help]`;
 
 /** What `--help` prints: the usage, every option, and the exit codes. */
 export const DRILL_HELP = [
@@ -16,6 +25,7 @@ export const DRILL_HELP = [
   'options:',
   `  --scenario <names> the scenarios to run, comma-separated, or all: ${DRILL_SCENARIOS.join(', ')} (default: region-loss)`,
   `  --tier <tier>      the capacity tier drilled: ${TIER_NAMES.join(', ')} (default: the scenario's own, tier1 or tier3)`,
+  `  --engine <engine>  what serves PostgreSQL: ${DATABASE_ENGINES.join(', ')} (default: the tier's); on Aurora, all runs the scenarios built for it`,
   "  --regions r1,r2    the regions, the first the home region (default: the tier's)",
   '  --primary <region> the primary: one other than the home region drills a deployment that failed over (default: the home region)',
   '  --report <dir>     where report.json, report.md and timeline.svg go; one directory per scenario with all (default: drill-report)',
@@ -42,14 +52,19 @@ export interface DrillPlan {
 export class DrillOptionError extends Error {}
 
 /** The layout a scenario runs on: the options' when given, else the scenario's own. */
-function layoutFor(scenario: DrillScenario, values: { tier?: string; regions?: string; primary?: string }): PlatformConfig {
+function layoutFor(
+  scenario: DrillScenario,
+  values: { tier?: string; regions?: string; primary?: string; engine?: string },
+): PlatformConfig {
   const spec = SCENARIOS[scenario];
   const tier = (values.tier ?? (values.regions || values.primary ? 'tier1' : spec.defaultLayout.tier)) as TierName;
   if (!TIER_NAMES.includes(tier)) throw new DrillOptionError(`--tier ${tier} is not one of ${TIER_NAMES.join(', ')}`);
   const regions = values.regions ?? TIER_PRESETS[tier].defaultRegions.join(',');
   const home = regions.split(',')[0];
   const primary = values.primary ?? home;
-  // A primary other than the home region is a deployment that failed over and re-protected the others from it.
+  const engine = (values.engine ?? TIER_PRESETS[tier].database.engine) as DatabaseEngine;
+  // A primary other than the home region is a deployment that failed over and re-protected the others from it
+  // (RDS: new replica generations; Aurora rejoins the others by itself).
   const rebuilt = regions
     .split(',')
     .filter((r) => r !== primary)
@@ -61,7 +76,8 @@ function layoutFor(scenario: DrillScenario, values: { tier?: string; regions?: s
       tier,
       regions,
       account: ACCOUNT,
-      ...(primary !== home ? { primaryRegion: primary, rebuiltReplicas: rebuilt } : {}),
+      databaseEngine: engine,
+      ...(primary !== home ? { primaryRegion: primary, ...(engine === 'rds-postgresql' ? { rebuiltReplicas: rebuilt } : {}) } : {}),
     }).config;
   } catch (error) {
     if (error instanceof ConfigError)
@@ -80,13 +96,14 @@ function layoutFor(scenario: DrillScenario, values: { tier?: string; regions?: s
 export function parseDrillOptions(args: readonly string[]): DrillPlan {
   // Help wins over everything else on the line, a bad option included.
   if (args.some((arg) => arg === '--help' || arg === '-h')) return { help: true, runs: [], report: 'drill-report', seed: 1 };
-  let values: { scenario?: string; tier?: string; regions?: string; primary?: string; report?: string; seed?: string };
+  let values: { scenario?: string; tier?: string; engine?: string; regions?: string; primary?: string; report?: string; seed?: string };
   try {
     ({ values } = parseArgs({
       args: [...args],
       options: {
         scenario: { type: 'string', default: 'region-loss' },
         tier: { type: 'string' },
+        engine: { type: 'string' },
         regions: { type: 'string' },
         primary: { type: 'string' },
         report: { type: 'string', default: 'drill-report' },
@@ -106,7 +123,19 @@ export function parseDrillOptions(args: readonly string[]): DrillPlan {
   const repeated = named.find((s, i) => named.indexOf(s) !== i);
   if (repeated) throw new DrillOptionError(`--scenario ${scenario} names ${repeated} twice; give each scenario once`);
   if (!/^\d{1,9}$/.test(values.seed as string)) throw new DrillOptionError(`--seed ${values.seed} is not a whole number`);
-  const scenarios = named as DrillScenario[];
+  const engine = values.engine;
+  if (engine !== undefined && !(DATABASE_ENGINES as readonly string[]).includes(engine))
+    throw new DrillOptionError(`--engine ${engine} is not one of ${DATABASE_ENGINES.join(', ')}`);
+  let scenarios = named as DrillScenario[];
+  if (engine !== undefined) {
+    const built = (s: DrillScenario) => enginesOf(s).includes(engine as DatabaseEngine);
+    if (scenario === 'all') scenarios = scenarios.filter(built);
+    const unbuilt = scenarios.find((s) => !built(s));
+    if (unbuilt)
+      throw new DrillOptionError(
+        `--scenario ${unbuilt} is not built for --engine ${engine}; scenarios for it: ${DRILL_SCENARIOS.filter(built).join(', ')}`,
+      );
+  }
   return {
     help: false,
     runs: scenarios.map((s) => ({ scenario: s, config: layoutFor(s, values) })),

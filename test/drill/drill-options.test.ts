@@ -38,6 +38,22 @@ describe('npm run drill options', () => {
     expect(run?.config.databases['us-east-1']?.current.createdFrom?.region).toBe('us-west-2');
   });
 
+  test('--engine aurora-postgresql-global: the layout runs an Aurora global database; all runs the scenarios built for it', () => {
+    const plan = parseDrillOptions([
+      '--engine',
+      'aurora-postgresql-global',
+      '--scenario',
+      'all',
+      '--tier',
+      'tier2',
+      '--primary',
+      'us-west-2',
+    ]);
+    expect(plan.runs.map((r) => r.scenario)).toEqual(['region-loss', 'planned-switchover']);
+    expect(plan.runs[0]?.config).toMatchObject({ databaseEngine: 'aurora-postgresql-global', rebuiltReplicas: [] });
+    expect(plan.runs[0]?.config.primaryRegion.name).toBe('us-west-2');
+  });
+
   test.each([
     [['--scenario', 'meteor'], /--scenario meteor is not one of region-loss, .*, all/],
     [['--scenario', 'partition,meteor'], /--scenario meteor is not one of region-loss, .*, all/],
@@ -49,6 +65,11 @@ describe('npm run drill options', () => {
     [['--seed', 'abc'], /--seed abc is not a whole number/],
     [['--scenario', 'three-regions', '--regions', 'us-east-1,us-west-2'], /needs at least 3 regions/],
     [['--colour', 'red'], /Unknown option '--colour'/],
+    [['--engine', 'mysql'], /--engine mysql is not one of aurora-postgresql-global, rds-postgresql/],
+    [
+      ['--engine', 'aurora-postgresql-global', '--scenario', 'failback'],
+      /--scenario failback is not built for --engine aurora-postgresql-global; scenarios for it: region-loss, planned-switchover/,
+    ],
   ])('%j is refused: %s', (args, message) => {
     expect(() => parseDrillOptions(args)).toThrow(DrillOptionError);
     expect(() => parseDrillOptions(args)).toThrow(message);
@@ -68,7 +89,7 @@ describe('npm run drill options', () => {
   });
 
   test('the usage names every option and every exit code', () => {
-    for (const option of ['--scenario', '--tier', '--regions', '--primary', '--report', '--seed', '--help', '-h'])
+    for (const option of ['--scenario', '--tier', '--engine', '--regions', '--primary', '--report', '--seed', '--help', '-h'])
       expect(DRILL_HELP).toContain(option);
     expect(DRILL_HELP).toMatch(/^usage: npm run drill -- /);
     const exits = DRILL_HELP.split('exit codes:\n')[1]?.split('\n');

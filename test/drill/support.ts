@@ -1,4 +1,4 @@
-import { type PlatformConfig, resolvePlatformConfig } from '../../lib/config';
+import { type DatabaseEngine, type PlatformConfig, resolvePlatformConfig, type TierName } from '../../lib/config';
 import { type DrillReport, type DrillScenario, runDrill, SCENARIOS } from '../../runbooks/drill/drill';
 import { DeployedAssembly } from '../../runbooks/local/deployed-assembly';
 import { synthesizeDeployment } from '../../scripts/support/synthesize';
@@ -9,9 +9,12 @@ import { LAYOUTS, layoutContext } from '../support/layouts';
  * Run one scenario as `npm run drill -- --scenario <name>` does with its default layout, on real
  * servers, in the world the gated layout's synthesized stacks describe.
  */
-export async function drill(scenario: DrillScenario): Promise<DrillReport> {
-  const { tier } = SCENARIOS[scenario].defaultLayout;
-  const config = resolvePlatformConfig({ tier, account: '111122223333' }).config;
+export async function drill(
+  scenario: DrillScenario,
+  layout: { readonly tier?: TierName; readonly databaseEngine?: DatabaseEngine } = {},
+): Promise<DrillReport> {
+  const tier = layout.tier ?? SCENARIOS[scenario].defaultLayout.tier;
+  const config = resolvePlatformConfig({ tier, account: '111122223333', databaseEngine: layout.databaseEngine }).config;
   return runDrill({ scenario, config, synthesize: synthesizeFor });
 }
 
