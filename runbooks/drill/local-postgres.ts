@@ -8,6 +8,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   renameSync,
   rmSync,
   statSync,
@@ -99,12 +100,43 @@ export interface LocalServer {
  * directory. A drill's servers write and copy a few hundred megabytes that nothing must keep, and on
  * a slow disk the copies alone took seconds per server.
  */
-function scratchDirectory(): string {
+export function scratchDirectory(): string {
   try {
     accessSync('/dev/shm', constants.W_OK);
     return statSync('/dev/shm').isDirectory() ? '/dev/shm' : tmpdir();
   } catch {
     return tmpdir();
+  }
+}
+
+/** The scratch directories of drills start with this, then the owning process's pid. */
+export const ROOT_PREFIX = 'mlp-drill-pg-';
+/** No drill runs this long: an older scratch directory without an owner's pid is abandoned. */
+const ABANDONED_AFTER_MS = 6 * 3600_000;
+
+/**
+ * Remove the scratch directories of drills whose process is gone (one killed before its exit
+ * handlers ran, say): nothing of an earlier run is left for the next. A directory of a live process
+ * (another test worker's drill) is left alone.
+ */
+function sweepAbandonedRoots(scratch: string): void {
+  for (const name of readdirSync(scratch)) {
+    if (!name.startsWith(ROOT_PREFIX)) continue;
+    const owner = new RegExp(`^${ROOT_PREFIX}(\\d+)-`).exec(name)?.[1];
+    // A name without a pid is an older drill's: abandoned once it is older than any drill runs.
+    const abandoned =
+      owner === undefined ? Date.now() - statSync(join(scratch, name)).mtimeMs > ABANDONED_AFTER_MS : !processAlive(Number(owner));
+    if (!abandoned) continue;
+    rmSync(join(scratch, name), { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -140,7 +172,9 @@ export class LocalPostgresCluster implements OwnedServers {
   private readonly user = serverUser();
 
   private constructor(private readonly options: ClusterOptions) {
-    this.root = mkdtempSync(join(scratchDirectory(), 'mlp-drill-pg-'));
+    const scratch = scratchDirectory();
+    sweepAbandonedRoots(scratch);
+    this.root = mkdtempSync(join(scratch, `${ROOT_PREFIX}${process.pid}-`));
     if (this.user) chownSync(this.root, this.user.uid, this.user.gid);
   }
 
@@ -437,14 +471,15 @@ export class LocalPostgresCluster implements OwnedServers {
       }
     }
     // Removed while the servers end: their open files live on until they exit, and nothing reads them again.
-    rmSync(this.root, { recursive: true, force: true });
+    // Retried: a server still shutting down may add a file while the tree is removed (ENOTEMPTY).
+    rmSync(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     disown(this);
   }
 
   /** Stop every server (immediate shutdown; killed if it does not exit in 5 s) and remove its data. */
   async stop(): Promise<void> {
     for (const server of this.servers.values()) await this.end(server);
-    rmSync(this.root, { recursive: true, force: true });
+    rmSync(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     disown(this);
   }
 }

@@ -1,10 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { directDatabasePlane, HEARTBEAT_SQL } from '../../runbooks/core/database';
 import { APPLICATION_ROLES } from '../../runbooks/core/database-bootstrap';
-import { CLIENT_ROLE, DRILL_DATABASE, DRILL_USER, LocalPostgresCluster, MASTER_USER } from '../../runbooks/drill/local-postgres';
+import {
+  CLIENT_ROLE,
+  DRILL_DATABASE,
+  DRILL_USER,
+  LocalPostgresCluster,
+  MASTER_USER,
+  ROOT_PREFIX,
+  scratchDirectory,
+} from '../../runbooks/drill/local-postgres';
 import { findCacheServer } from '../../runbooks/drill/local-redis';
 import { probeWrites } from '../../runbooks/drill/sampler';
 
@@ -20,10 +29,21 @@ function processesOf(cluster: LocalPostgresCluster): string[] {
 
 describe('real PostgreSQL 17 servers with streaming replication (the drill’s data plane)', () => {
   let cluster: LocalPostgresCluster;
+  // What a drill killed before its exit handlers ran leaves behind (a process that no longer exists), and a live one's.
+  const abandoned = join(scratchDirectory(), `${ROOT_PREFIX}999999999-left`);
+  const live = join(scratchDirectory(), `${ROOT_PREFIX}${process.pid}-other-worker`);
   beforeAll(async () => {
+    mkdirSync(join(abandoned, 'us-east-1'), { recursive: true });
+    mkdirSync(live, { recursive: true });
     cluster = await LocalPostgresCluster.start({ regions: REGIONS, instanceIdentifier: id });
   }, 60_000);
+
+  test('a new run removes the scratch data of a drill whose process is gone, and leaves a live one’s', () => {
+    expect(existsSync(abandoned)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
   afterAll(async () => {
+    rmSync(live, { recursive: true, force: true });
     await cluster?.stop();
   });
 
