@@ -57,6 +57,7 @@ async function main(): Promise<number> {
       config,
       synthesize: assemblyFor,
       seed: parsed.seed,
+      auroraEnd: parsed.auroraEnd,
       log: (line) => console.log(line),
     });
     const dir = parsed.runs.length > 1 ? join(parsed.report, scenario) : parsed.report;

@@ -16,6 +16,8 @@ export interface DrillReport {
   /** True exactly when `verdict` is `passed`. */
   readonly passed: boolean;
   readonly tier: string;
+  /** What served PostgreSQL, and for Aurora which documented end its failover was modelled at. */
+  readonly database: string;
   readonly regions: readonly string[];
   readonly primaryBefore: string;
   readonly primaryAfter: string;
@@ -88,7 +90,7 @@ export function drillMarkdown(report: DrillReport): string {
     '',
     `Verdict: ${report.verdictText}.`,
     '',
-    `${report.tier} across ${report.regions.join(', ')}; primary ${report.primaryBefore} -> ${report.primaryAfter}; last execution ${report.status}. Cache: ${report.cache}.`,
+    `${report.tier} across ${report.regions.join(', ')}; primary ${report.primaryBefore} -> ${report.primaryAfter}; last execution ${report.status}. Database: ${report.database}. Cache: ${report.cache}.`,
     ...(report.override ? ['', `Override: ${report.override}`] : []),
     '',
     '| | measured locally | modelled for AWS | objective | manual runbooks |',

@@ -13,7 +13,7 @@ import { DRILL_SCENARIOS, type DrillScenario, enginesOf, SCENARIOS } from '../..
 import { DRILL_EXIT } from '../../runbooks/drill/verdict';
 
 const ACCOUNT = '111122223333';
-export const DRILL_USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}[,...]|all] [--tier ${TIER_NAMES.join('|')}] [--engine ${DATABASE_ENGINES.join('|')}] [--regions r1,r2,...] [--primary <region>] [--report <dir>] [--seed <n>] [--help]`;
+export const DRILL_USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}[,...]|all] [--tier ${TIER_NAMES.join('|')}] [--engine ${DATABASE_ENGINES.join('|')}] [--aurora-end optimistic|pessimistic] [--regions r1,r2,...] [--primary <region>] [--report <dir>] [--seed <n>] [--help]`;
 
 /** What `--help` prints: the usage, every option, and the exit codes. */
 export const DRILL_HELP = [
@@ -26,6 +26,7 @@ export const DRILL_HELP = [
   `  --scenario <names> the scenarios to run, comma-separated, or all: ${DRILL_SCENARIOS.join(', ')} (default: region-loss)`,
   `  --tier <tier>      the capacity tier drilled: ${TIER_NAMES.join(', ')} (default: the scenario's own, tier1 or tier3)`,
   `  --engine <engine>  what serves PostgreSQL: ${DATABASE_ENGINES.join(', ')} (default: the tier's); on Aurora, all runs the scenarios built for it`,
+  '  --aurora-end <end> the documented end an Aurora failover is modelled at: optimistic ("under a minute") or pessimistic ("a few minutes") (default: pessimistic)',
   "  --regions r1,r2    the regions, the first the home region (default: the tier's)",
   '  --primary <region> the primary: one other than the home region drills a deployment that failed over (default: the home region)',
   '  --report <dir>     where report.json, report.md and timeline.svg go; one directory per scenario with all (default: drill-report)',
@@ -47,6 +48,8 @@ export interface DrillPlan {
   readonly runs: { readonly scenario: DrillScenario; readonly config: PlatformConfig }[];
   readonly report: string;
   readonly seed: number;
+  /** The documented end an Aurora global database's failover is modelled at. */
+  readonly auroraEnd: 'optimistic' | 'pessimistic';
 }
 
 export class DrillOptionError extends Error {}
@@ -95,8 +98,18 @@ function layoutFor(
 /** The scenarios to run and the layout of each, from the command line; `DrillOptionError` names what is wrong. */
 export function parseDrillOptions(args: readonly string[]): DrillPlan {
   // Help wins over everything else on the line, a bad option included.
-  if (args.some((arg) => arg === '--help' || arg === '-h')) return { help: true, runs: [], report: 'drill-report', seed: 1 };
-  let values: { scenario?: string; tier?: string; engine?: string; regions?: string; primary?: string; report?: string; seed?: string };
+  if (args.some((arg) => arg === '--help' || arg === '-h'))
+    return { help: true, runs: [], report: 'drill-report', seed: 1, auroraEnd: 'pessimistic' };
+  let values: {
+    scenario?: string;
+    tier?: string;
+    engine?: string;
+    'aurora-end'?: string;
+    regions?: string;
+    primary?: string;
+    report?: string;
+    seed?: string;
+  };
   try {
     ({ values } = parseArgs({
       args: [...args],
@@ -104,6 +117,7 @@ export function parseDrillOptions(args: readonly string[]): DrillPlan {
         scenario: { type: 'string', default: 'region-loss' },
         tier: { type: 'string' },
         engine: { type: 'string' },
+        'aurora-end': { type: 'string', default: 'pessimistic' },
         regions: { type: 'string' },
         primary: { type: 'string' },
         report: { type: 'string', default: 'drill-report' },
@@ -122,6 +136,9 @@ export function parseDrillOptions(args: readonly string[]): DrillPlan {
   if (unknown !== undefined) throw new DrillOptionError(`--scenario ${unknown} is not one of ${DRILL_SCENARIOS.join(', ')}, all`);
   const repeated = named.find((s, i) => named.indexOf(s) !== i);
   if (repeated) throw new DrillOptionError(`--scenario ${scenario} names ${repeated} twice; give each scenario once`);
+  const auroraEnd = values['aurora-end'] as string;
+  if (auroraEnd !== 'optimistic' && auroraEnd !== 'pessimistic')
+    throw new DrillOptionError(`--aurora-end ${auroraEnd} is not one of optimistic, pessimistic`);
   if (!/^\d{1,9}$/.test(values.seed as string)) throw new DrillOptionError(`--seed ${values.seed} is not a whole number`);
   const engine = values.engine;
   if (engine !== undefined && !(DATABASE_ENGINES as readonly string[]).includes(engine))
@@ -141,5 +158,6 @@ export function parseDrillOptions(args: readonly string[]): DrillPlan {
     runs: scenarios.map((s) => ({ scenario: s, config: layoutFor(s, values) })),
     report: values.report as string,
     seed: Number(values.seed),
+    auroraEnd,
   };
 }

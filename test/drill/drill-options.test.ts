@@ -52,6 +52,8 @@ describe('npm run drill options', () => {
     expect(plan.runs.map((r) => r.scenario)).toEqual(['region-loss', 'planned-switchover']);
     expect(plan.runs[0]?.config).toMatchObject({ databaseEngine: 'aurora-postgresql-global', rebuiltReplicas: [] });
     expect(plan.runs[0]?.config.primaryRegion.name).toBe('us-west-2');
+    expect(plan.auroraEnd).toBe('pessimistic');
+    expect(parseDrillOptions(['--engine', 'aurora-postgresql-global', '--aurora-end', 'optimistic']).auroraEnd).toBe('optimistic');
   });
 
   test.each([
@@ -66,6 +68,7 @@ describe('npm run drill options', () => {
     [['--scenario', 'three-regions', '--regions', 'us-east-1,us-west-2'], /needs at least 3 regions/],
     [['--colour', 'red'], /Unknown option '--colour'/],
     [['--engine', 'mysql'], /--engine mysql is not one of aurora-postgresql-global, rds-postgresql/],
+    [['--aurora-end', 'median'], /--aurora-end median is not one of optimistic, pessimistic/],
     [
       ['--engine', 'aurora-postgresql-global', '--scenario', 'failback'],
       /--scenario failback is not built for --engine aurora-postgresql-global; scenarios for it: region-loss, planned-switchover/,
@@ -89,7 +92,18 @@ describe('npm run drill options', () => {
   });
 
   test('the usage names every option and every exit code', () => {
-    for (const option of ['--scenario', '--tier', '--engine', '--regions', '--primary', '--report', '--seed', '--help', '-h'])
+    for (const option of [
+      '--scenario',
+      '--tier',
+      '--engine',
+      '--aurora-end',
+      '--regions',
+      '--primary',
+      '--report',
+      '--seed',
+      '--help',
+      '-h',
+    ])
       expect(DRILL_HELP).toContain(option);
     expect(DRILL_HELP).toMatch(/^usage: npm run drill -- /);
     const exits = DRILL_HELP.split('exit codes:\n')[1]?.split('\n');

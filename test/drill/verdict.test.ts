@@ -154,6 +154,7 @@ function reportOf(scenario: DrillReport['scenario'] = 'region-loss', figures = R
     verdictText,
     passed: verdict === 'passed',
     tier: 'tier1',
+    database: 'rds-postgresql',
     regions: ['us-east-1', 'us-west-2'],
     primaryBefore: 'us-east-1',
     primaryAfter: 'us-west-2',
