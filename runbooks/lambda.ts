@@ -3,7 +3,7 @@ import { envFromProcess } from './core/env';
 import { ERROR, RunbookError } from './core/errors';
 import { lambdaHandler, type StepEvent } from './core/step';
 import { KEEP_ACTIVE_EVENT } from './definitions/catalogue';
-import { STEPS, type StepName } from './steps';
+import { SCHEDULED_INVOCATIONS, STEPS, type StepName } from './steps';
 
 /**
  * The one bundle every runbook function deploys; `MLP_STEP` says which step a function is (its IAM
@@ -18,7 +18,7 @@ function stepHandler(): (event: never) => Promise<unknown> {
     const local = directDatabasePlane(iamClientConfig(env.databaseUser, env.databaseName));
     return (event: never) => runAgentOperation(local, env.region, event);
   }
-  const step = name ? STEPS[name] : undefined;
+  const step = name ? (SCHEDULED_INVOCATIONS[name] ?? STEPS[name]) : undefined;
   if (!step) throw new RunbookError(ERROR.invalidInput, `MLP_STEP must name a runbook step, got ${JSON.stringify(name)}`);
   return lambdaHandler(step as never) as (event: never) => Promise<unknown>;
 }

@@ -258,7 +258,8 @@ export class RunbookSet extends Construct implements IRunbookSet {
         description: `Invokes the ${step} runbook step every minute`,
       });
       new scheduler.Schedule(this, scheduleId, {
-        schedule: scheduler.ScheduleExpression.rate(Duration.seconds(WRITE_LEASE.renewalSeconds)),
+        // A minute, EventBridge Scheduler's shortest rate: each RefreshGate invocation renews the lease passesPerInvocation times.
+        schedule: scheduler.ScheduleExpression.rate(Duration.seconds(WRITE_LEASE.renewalSeconds * WRITE_LEASE.passesPerInvocation)),
         target: new schedulerTargets.LambdaInvoke(functions[step], { retryAttempts: 0, role }),
         description: STEP_SPECS[step].summary.slice(0, 512),
       });

@@ -23,15 +23,36 @@ const spec = (s: StepSpec) => s;
 /**
  * The write lease of the primary region (runbooks/core/tier-lock.ts). RefreshGate renews it every
  * `renewalSeconds` in every state table that answers; a primary that cannot renew it in a quorum of
- * the tier's tables, or finds a newer epoch in any, closes its gate and fences its own database at
- * that run. An unplanned failover that could not fence the old primary revokes the lease in the
- * tables it holds the lock in, then waits `boundSeconds` before promoting.
+ * the tier's tables within `renewalDeadlineSeconds`, or finds a newer epoch in any, closes its gate
+ * and fences its own database at that pass. An unplanned failover that could not fence the old
+ * primary revokes the lease in the tables it holds the lock in, then waits `boundSeconds` before
+ * promoting.
+ *
+ * EventBridge Scheduler invokes at most once a minute, so one invocation runs `passesPerInvocation`
+ * passes `renewalSeconds` apart.
  */
+const LEASE_TIMING = {
+  renewalSeconds: 20,
+  passesPerInvocation: 3,
+  /** A renewal not answered by then counts as lost: a region that hangs cannot stretch the bound. */
+  renewalDeadlineSeconds: 5,
+  /** The gap between one invocation's last pass and the next invocation's first beyond `renewalSeconds`: Scheduler's delivery and Lambda's start. */
+  deliverySlackSeconds: 10,
+  /** Closing the gate in its own table and fencing its database: the database plane's 5 s connect and 10 s statement timeouts, and local calls. */
+  fenceSeconds: 20,
+  /** The clocks of the failover's region and the old primary's, which the bound compares. */
+  clockSkewSeconds: 5,
+} as const;
+
 export const WRITE_LEASE = {
-  renewalSeconds: 60,
-  boundSeconds: 120,
-  reason:
-    "Two renewal periods. The old primary's last successful renewal reached a quorum, so it reached a table the revocation reached, before the revocation: it happened before the failover's wait began. Its next run, at most 60 s later, cannot renew and fences the database within the step's 30 s timeout: 90 s after the last renewal at the latest, 30 s to spare for EventBridge Scheduler's delivery and clock skew.",
+  ...LEASE_TIMING,
+  boundSeconds:
+    LEASE_TIMING.renewalSeconds +
+    LEASE_TIMING.deliverySlackSeconds +
+    LEASE_TIMING.renewalDeadlineSeconds +
+    LEASE_TIMING.fenceSeconds +
+    LEASE_TIMING.clockSkewSeconds,
+  reason: `The old primary's last successful renewal reached a quorum, so it reached a table the revocation reached, before the revocation: it happened before the failover's wait began. Its next pass starts at most ${LEASE_TIMING.renewalSeconds} s later (${LEASE_TIMING.deliverySlackSeconds} s more across two scheduled invocations, for Scheduler's delivery and Lambda's start), decides within its ${LEASE_TIMING.renewalDeadlineSeconds} s renewal deadline that the lease is lost, and fences within ${LEASE_TIMING.fenceSeconds} s (the database plane's 5 s connect and 10 s statement timeouts, and local calls); ${LEASE_TIMING.clockSkewSeconds} s more for the two regions' clocks.`,
 } as const;
 
 /**
@@ -252,9 +273,9 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   RefreshGate: spec({
     name: 'RefreshGate',
     summary:
-      "Every minute, republishes the region's recorded gate and renews its write lease in every region's state table; when another region's gate opened later, the lease cannot be renewed in a quorum of the tables, or a newer epoch revoked it, closes the gate and fences the region's own database and its cache.",
-    timeoutSeconds: 30,
-    onFailure: 'The gate metric goes missing and the gate alarm treats it as closed; an owed fence is retried the next minute.',
+      "Every 20 seconds (three passes an invocation, invoked every minute), republishes the region's recorded gate and renews its write lease in every region's state table; when another region's gate opened later, the lease cannot be renewed in a quorum of the tables within 5 seconds, or a newer epoch revoked it, closes the gate and fences the region's own database and its cache.",
+    timeoutSeconds: 90,
+    onFailure: 'The gate metric goes missing and the gate alarm treats it as closed; an owed fence is retried at the next pass.',
     inVpc: true,
     access: [
       'state-read',

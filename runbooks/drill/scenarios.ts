@@ -972,12 +972,16 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       // Its gate keeper keeps running every minute, in its own region.
       let selfFencedAt: number | undefined;
       let stop = false;
-      const keeper = world.platform.repeat(WRITE_LEASE.renewalSeconds, 4, async () => {
-        if (stop) return;
-        const out = await STEPS.RefreshGate(schedule, keeperDeps()).catch((error: Error) => ({ error: error.message }));
-        world.log(`RefreshGate in ${primary}: ${JSON.stringify(out)}`);
-        if (selfFencedAt === undefined && 'fenced' in out && out.fenced) selfFencedAt = world.platform.now().getTime();
-      });
+      const keeper = world.platform.repeat(
+        WRITE_LEASE.renewalSeconds,
+        WRITE_LEASE.boundSeconds / WRITE_LEASE.renewalSeconds + 3,
+        async () => {
+          if (stop) return;
+          const out = await STEPS.RefreshGate(schedule, keeperDeps()).catch((error: Error) => ({ error: error.message }));
+          world.log(`RefreshGate in ${primary}: ${JSON.stringify(out)}`);
+          if (selfFencedAt === undefined && 'fenced' in out && out.fenced) selfFencedAt = world.platform.now().getTime();
+        },
+      );
       const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target);
       stop = true;
       await keeper;

@@ -10,6 +10,7 @@ import {
   checkPostgresPromoted,
   enableBatchQueues,
   fenceSource,
+  gateKeeperInvocation,
   openGate,
   preflight,
   promoteCache,
@@ -55,3 +56,12 @@ export const STEPS = {
 } as const satisfies Record<string, Step<never, unknown>>;
 
 export type StepName = keyof typeof STEPS;
+
+/**
+ * What a scheduled function runs per invocation where that is more than one call of its step:
+ * EventBridge Scheduler invokes RefreshGate once a minute, and the invocation renews the write lease
+ * three times, 20 s apart (`WRITE_LEASE`).
+ */
+export const SCHEDULED_INVOCATIONS: Partial<Record<StepName, Step<never, unknown>>> = {
+  RefreshGate: gateKeeperInvocation(),
+};

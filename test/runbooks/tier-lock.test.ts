@@ -1,7 +1,8 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { leaseQuorum, lockQuorum } from '../../runbooks/core/tier-lock';
 import { WRITE_LEASE } from '../../runbooks/definitions/catalogue';
 import { STEPS } from '../../runbooks/steps';
+import { gateKeeperInvocation } from '../../runbooks/steps/region-failover';
 import { HOME, TARGET, World } from './world';
 
 const FAILOVER = 'mlp-tier3-region-failover';
@@ -151,6 +152,59 @@ describe('the write lease (three regions)', () => {
     const refresh = await STEPS.RefreshGate(schedule, w.deps(home, 'RefreshGate'));
     expect(refresh).toMatchObject({ open: false, supersededBy: expect.stringContaining('the write lease is revoked') });
     expect(w.gate(home)).toBe(false);
+  });
+});
+
+describe('the gate keeper renews the lease every 20 s', () => {
+  test('one scheduled invocation runs three passes 20 s apart, and a failed pass does not skip the next', async () => {
+    // GIVEN the primary's gate open, and its first pass's read of its own gate failing
+    const w = tier3();
+    const [home] = w.regions as [string, string, string];
+    openPrimaryGate(w, home);
+    w.aws.failNext('GetItem', 'ResourceNotFoundException', 'Requested resource not found', 1);
+    const started = w.aws.clock;
+    // WHEN EventBridge Scheduler invokes RefreshGate once
+    const invocation = gateKeeperInvocation(async (ms) => w.aws.advance(ms / 1000));
+    const outcome = invocation(schedule, w.deps(home, 'RefreshGate'));
+    // THEN the invocation fails with the first pass's error, after the other two passes renewed the lease at +20 s and +40 s
+    await expect(outcome).rejects.toThrow(/Requested resource not found/);
+    const renewals = w.aws.calls.filter((c) => c.caller === 'RefreshGate' && c.command === 'PutItem' && c.region === home && !c.error);
+    const leaseRenewals = renewals.filter((c) => JSON.stringify(c.input).includes('"lease"'));
+    expect(leaseRenewals.map((c) => c.at - started)).toEqual([20, 40]);
+    expect(w.gate(home)).toBe(true);
+  });
+
+  test('a renewal that has not answered within its deadline counts as lost: the primary fences itself', async () => {
+    // GIVEN the primary's gate open, and the other regions' state tables hanging instead of refusing
+    const w = tier3();
+    const [home] = w.regions as [string, string, string];
+    openPrimaryGate(w, home);
+    const deps = w.deps(home, 'RefreshGate');
+    const hanging = { send: () => new Promise(() => undefined) };
+    const cutOff = { ...deps, clients: { ...deps.clients, dynamodb: (r: string) => (r === home ? deps.clients.dynamodb(r) : hanging) } };
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      // WHEN its gate keeper runs
+      const pass = STEPS.RefreshGate(schedule, cutOff as never);
+      await vi.advanceTimersByTimeAsync(WRITE_LEASE.renewalDeadlineSeconds * 1000);
+      // THEN it closed its gate and fenced its database, naming the deadline
+      expect(await pass).toMatchObject({
+        open: false,
+        supersededBy: `the write lease was lost: not renewed within ${WRITE_LEASE.renewalDeadlineSeconds} s`,
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(w.gate(home)).toBe(false);
+    expect(() => w.db.write(w.databaseOf(home).instanceIdentifier, 'platform', 999, w.now().toISOString())).toThrow(
+      /not permitted to log in/,
+    );
+  });
+
+  test('the bound covers a renewal period, the scheduled delivery, the renewal deadline, the fence and clock skew', () => {
+    const { renewalSeconds, deliverySlackSeconds, renewalDeadlineSeconds, fenceSeconds, clockSkewSeconds, boundSeconds } = WRITE_LEASE;
+    expect(boundSeconds).toBe(renewalSeconds + deliverySlackSeconds + renewalDeadlineSeconds + fenceSeconds + clockSkewSeconds);
+    expect(WRITE_LEASE.renewalSeconds * WRITE_LEASE.passesPerInvocation).toBe(60);
   });
 });
 

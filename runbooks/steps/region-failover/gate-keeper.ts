@@ -1,13 +1,47 @@
 /** Every minute in every region: the write gate's lease, and the fence a superseded primary owes. */
 import { setCacheAccess } from '../../core/cache-access';
+import type { RunbookDeps } from '../../core/env';
 import { describeRegionDatabase } from '../../core/regional-database';
-import { clearFenceRequest, readFenceRequest, readGate, writeFenceRequest, writeGate } from '../../core/state-table';
+import { clearFenceRequest, type GateItem, readFenceRequest, readGate, writeFenceRequest, writeGate } from '../../core/state-table';
 import type { Step } from '../../core/step';
 import { type LeaseRenewal, renewLease } from '../../core/tier-lock';
+import { WRITE_LEASE } from '../../definitions/catalogue';
 import { publishGate } from './plan';
+
+type GateOthers = readonly { other: string; gate?: GateItem }[];
+
 /**
- * The gate keeper: republish this region's recorded gate every minute, so an open gate is a lease
- * (`WRITE_LEASE`), renewed in the tier's state tables. An open gate is kept only while the lease is:
+ * The renewal half of a pass: the other regions' gates and the lease, decided within
+ * `WRITE_LEASE.renewalDeadlineSeconds`. A renewal that has not answered by then counts as lost
+ * (a region that hangs instead of refusing must not stretch the self-fencing bound); what it was
+ * still writing can only add a renewal under the old epoch, which the failover's newer epoch refuses.
+ */
+async function renewWithinDeadline(deps: RunbookDeps, gate: GateItem): Promise<{ others: GateOthers; lease?: LeaseRenewal } | 'late'> {
+  const { region, stateTable, regions } = deps.env;
+  const work = (async () => {
+    const others = await Promise.all(
+      regions
+        .filter((other) => other !== region)
+        .map(async (other) => ({ other, gate: await readGate(deps, other, stateTable).catch(() => undefined) })),
+    );
+    const newer = others.find((o) => o.gate?.open && o.gate.updatedAt > gate.updatedAt);
+    return { others, lease: newer ? undefined : await renewLease(deps, gate) };
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), WRITE_LEASE.renewalDeadlineSeconds * 1000);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined);
+  }
+}
+
+/**
+ * The gate keeper: republish this region's recorded gate every `WRITE_LEASE.renewalSeconds`, so an
+ * open gate is a lease (`WRITE_LEASE`), renewed in the tier's state tables. An open gate is kept only while the lease is:
  * - another region's gate was opened after it (a former primary that comes back after an unplanned
  *   failover whose gate could not be closed then);
  * - the lease cannot be renewed in a quorum of the tier's tables (the region is cut off), or a newer
@@ -26,20 +60,19 @@ export const refreshGate: Step<
   let supersededBy: string | undefined;
   let lease: LeaseRenewal | undefined;
   if (gate && open) {
-    const others = await Promise.all(
-      regions
-        .filter((other) => other !== region)
-        .map(async (other) => ({ other, gate: await readGate(deps, other, stateTable).catch(() => undefined) })),
-    );
-    const newer = others.find((o) => o.gate?.open && o.gate.updatedAt > gate.updatedAt);
-    lease = newer ? undefined : await renewLease(deps, gate);
-    const lost = newer
-      ? newer.other
-      : lease && !lease.held
-        ? lease.superseded.length > 0
-          ? `the write lease is revoked: ${lease.superseded.map((s) => `${s.lease?.region ?? 'another region'} holds it under epoch ${s.lease?.epoch ?? '?'} in ${s.region}`).join(', ')}`
-          : `the write lease was lost: renewed in ${lease.renewed.length} of ${regions.length} state tables, ${lease.quorum} needed`
-        : undefined;
+    const renewal = await renewWithinDeadline(deps, gate);
+    const newer = renewal === 'late' ? undefined : renewal.others.find((o) => o.gate?.open && o.gate.updatedAt > gate.updatedAt);
+    lease = renewal === 'late' ? undefined : renewal.lease;
+    const lost =
+      renewal === 'late'
+        ? `the write lease was lost: not renewed within ${WRITE_LEASE.renewalDeadlineSeconds} s`
+        : newer
+          ? newer.other
+          : lease && !lease.held
+            ? lease.superseded.length > 0
+              ? `the write lease is revoked: ${lease.superseded.map((s) => `${s.lease?.region ?? 'another region'} holds it under epoch ${s.lease?.epoch ?? '?'} in ${s.region}`).join(', ')}`
+              : `the write lease was lost: renewed in ${lease.renewed.length} of ${regions.length} state tables, ${lease.quorum} needed`
+            : undefined;
     if (lost) {
       // The database to fence is the one that was primary here, whatever replaces it later.
       const instanceIdentifier = (await describeRegionDatabase(deps, region)).identifier;
@@ -84,3 +117,33 @@ export const refreshGate: Step<
     ...leaseOut,
   };
 };
+
+export type GateKeeperPass = Awaited<ReturnType<typeof refreshGate>>;
+
+/**
+ * One scheduled invocation of the gate keeper: `WRITE_LEASE.passesPerInvocation` passes of
+ * RefreshGate, `renewalSeconds` apart from the invocation's start (EventBridge Scheduler invokes at
+ * most once a minute; the lease needs a renewal every 20 s). A pass that overruns its slot is
+ * followed at once by the next; a pass that fails does not skip the next, and the invocation then
+ * fails with the first error, after every pass has run. `sleep` is injected so a test need not wait.
+ */
+export function gateKeeperInvocation(
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Step<Record<string, never>, { passes: readonly GateKeeperPass[] }> {
+  return async (event, deps) => {
+    const started = deps.now().getTime();
+    const passes: GateKeeperPass[] = [];
+    const errors: unknown[] = [];
+    for (let pass = 0; pass < WRITE_LEASE.passesPerInvocation; pass++) {
+      const slot = started + pass * WRITE_LEASE.renewalSeconds * 1000;
+      const wait = slot - deps.now().getTime();
+      if (wait > 0) await sleep(wait);
+      await refreshGate(event, deps).then(
+        (outcome) => passes.push(outcome),
+        (error: unknown) => errors.push(error),
+      );
+    }
+    if (errors.length > 0) throw errors[0];
+    return { passes };
+  };
+}
