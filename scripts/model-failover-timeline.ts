@@ -21,6 +21,7 @@ import { detectionLead } from '../runbooks/local/detection';
 import { dnsTail } from '../runbooks/local/fake-aws';
 import type { TaskRecord } from '../runbooks/local/local-runbooks';
 import { SimulatedPlatform } from '../runbooks/local/simulated-platform';
+import { STEPS } from '../runbooks/steps';
 import { scriptApp } from './support/app';
 
 // The SDK warns that releases after January 2027 need Node 22; the versions here are pinned, and the warning buries the drill's output.
@@ -57,14 +58,20 @@ async function modelOnce(
   platform.aws.auroraFailoverEnd = end;
   const [HOME, TARGET] = [platform.primaryRegion, platform.defaultTarget];
   platform.heartbeats(120, mode === 'unplanned' ? 1 : 0);
+  // The primary's gate keeper, as it runs every 20 s: its last pass before the fault renews the lease in every table.
+  openGate(platform, HOME);
+  await STEPS.RefreshGate({ state: {}, execution: { id: 'schedule', startTime: '' } } as never, platform.deps(HOME, 'RefreshGate'));
+  const detection = mode === 'unplanned' ? detectionLead(platform.assembly, config) : [];
   if (mode === 'unplanned') {
     platform.aws.unreachable.add(HOME);
     platform.db.unreachable.add(HOME);
+    // The runbook starts at the decision: detection and the start take their modelled time first.
+    platform.aws.advance(detection.reduce((sum, lead) => sum + lead.seconds, 0));
   }
-  const fault = platform.now();
+  const decision = platform.now();
   const tasks: TaskRecord[] = [];
   const result = await platform.run('mlp-tier1-region-failover', { mode, targetRegion: TARGET }, { onTask: (t) => tasks.push(t) });
-  const at = (d: Date) => ((d.getTime() - fault.getTime()) / 1000).toFixed(0).padStart(5);
+  const at = (d: Date) => ((d.getTime() - decision.getTime()) / 1000).toFixed(0).padStart(5);
   const engineLabel = engine === 'aurora-postgresql-global' ? `Aurora global database, its failover at the ${end} end` : 'RDS';
   console.log(
     `\nRegionFailover ${mode}, tier1 us-east-1 -> us-west-2, ${engineLabel} (modelled, virtual seconds from the decision): ${result.status}${result.cause ? ` (${result.cause})` : ''}`,
@@ -73,7 +80,7 @@ async function modelOnce(
     console.log(`${at(t.start)} s -> ${at(t.end)} s  ${t.state}${t.outcome === 'failed' ? ` (${t.error}, retried)` : ''}`);
   const writable = tasks.find((t) => t.step === 'VerifyWrites' && t.outcome === 'succeeded')?.end;
   if (!writable) return undefined;
-  const runbookSeconds = (writable.getTime() - fault.getTime()) / 1000;
+  const runbookSeconds = (writable.getTime() - decision.getTime()) / 1000;
   let total = runbookSeconds;
   console.log(`\nfirst write acknowledged by the new primary: ${runbookSeconds.toFixed(0)} s from the decision`);
   for (const tail of dnsTail(platform.config.tier.routing.recordTtlSeconds)) {
@@ -84,7 +91,7 @@ async function modelOnce(
   if (mode !== 'unplanned') return { fromDecision: total };
   const fromDecision = total;
   console.log('\nbefore the decision, from the fault:');
-  for (const lead of detectionLead(platform.assembly, config)) {
+  for (const lead of detection) {
     total += lead.seconds;
     console.log(`  + ${lead.seconds} s ${lead.what} [${lead.source}]`);
   }
@@ -131,3 +138,9 @@ async function main(): Promise<number> {
 main().then((code) => {
   process.exitCode = code;
 });
+
+/** The primary's write gate open in its state table under epoch 0, as the deployment leaves it. */
+function openGate(platform: SimulatedPlatform, region: string): void {
+  const table = platform.aws.tables.get(`${region}:${platform.stateTable(region)}`);
+  table?.set('gate', { pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '0' }, updatedAt: { S: platform.now().toISOString() } });
+}

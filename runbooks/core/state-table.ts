@@ -152,11 +152,61 @@ export interface LeaseItem {
   readonly region: string;
   readonly epoch: number;
   readonly renewedAt: string;
+  /** On a revocation: the lease it replaced in this table, as it stood when it was replaced. */
+  readonly revoked?: { readonly region: string; readonly renewedAt: string };
 }
 
 export async function readLease(deps: RunbookDeps, region: string, table: string): Promise<LeaseItem | undefined> {
   const item = await getItem(deps, region, table, 'lease');
-  return item ? { region: str(item, 'region'), epoch: num(item, 'epoch'), renewedAt: str(item, 'renewedAt') } : undefined;
+  if (!item) return undefined;
+  const lease = { region: str(item, 'region'), epoch: num(item, 'epoch'), renewedAt: str(item, 'renewedAt') };
+  return item.revokedRegion?.S && item.revokedRenewedAt?.S
+    ? { ...lease, revoked: { region: item.revokedRegion.S, renewedAt: item.revokedRenewedAt.S } }
+    : lease;
+}
+
+/**
+ * Revoke the lease in one table for `holder` under `epoch`, keeping what it replaces: lands only if
+ * the table still holds `seen` (the lease as last read; nothing when there was none), so the renewal
+ * it records is the last one this table took before the revocation. Returns false when the table
+ * changed since it was read (read it again), or `seen` does not give way to `epoch`.
+ */
+export async function writeRevocation(
+  deps: RunbookDeps,
+  region: string,
+  table: string,
+  holder: string,
+  epoch: number,
+  seen: LeaseItem | undefined,
+): Promise<boolean> {
+  if (seen && seen.epoch >= epoch) return false;
+  try {
+    await call(region, () =>
+      deps.clients.dynamodb(region).send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            pk: s('lease'),
+            region: s(holder),
+            epoch: n(epoch),
+            renewedAt: s(deps.now().toISOString()),
+            ...(seen ? { revokedRegion: s(seen.region), revokedRenewedAt: s(seen.renewedAt) } : {}),
+          },
+          ...(seen
+            ? {
+                ConditionExpression: '(epoch = :seenEpoch AND renewedAt = :seenAt AND #r = :seenRegion)',
+                ExpressionAttributeNames: { '#r': 'region' },
+                ExpressionAttributeValues: { ':seenEpoch': n(seen.epoch), ':seenAt': s(seen.renewedAt), ':seenRegion': s(seen.region) },
+              }
+            : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 /**

@@ -29,6 +29,7 @@ import {
   readPrimary,
   releaseLock,
   writeLease,
+  writeRevocation,
 } from './state-table';
 import { aws } from './step';
 
@@ -245,29 +246,78 @@ export async function releaseTierLock(deps: RunbookDeps, owner: string): Promise
   };
 }
 
+export interface LeaseRevocation {
+  /** The regions whose tables hold the revocation. */
+  readonly regions: readonly string[];
+  /** When the revocation was first recorded in the holder's own table (now, when this is the first). */
+  readonly since: string;
+  /**
+   * The newest renewal of `source`'s lease that the revoked tables had taken, when those tables meet
+   * every quorum `source` could have renewed in: no renewal of it reached a quorum after this, so it
+   * has fenced itself by this time plus the bound. Unknown otherwise.
+   */
+  readonly lastRenewal?: string;
+}
+
+/** Whether a set of tables shares a table with every quorum a lease holder can renew in (`leaseQuorum`). */
+export function meetsEveryLeaseQuorum(tables: readonly string[], regions: readonly string[], holder: string): boolean {
+  if (regions.length < 3) return tables.includes(holder);
+  return tables.length >= regions.length - leaseQuorum(regions.length) + 1;
+}
+
+/** Attempts at revoking one table whose lease keeps changing under the revocation (a renewal landing in between). */
+const REVOCATION_ATTEMPTS = 3;
+
 /**
- * Revoke the write lease under `epoch` wherever it can be written: the old primary's next renewal
- * then fails in those tables. A table an earlier execution of the same failover already revoked
- * (the lease is the holder's) keeps that revocation and its time: the bound runs from the first one,
- * so a re-run does not wait again. Returns the regions revoked in, and when the revocation was first
- * recorded in the holder's own table (now, when this is the first).
+ * Revoke `source`'s write lease for `holder` under `epoch` wherever it can be written: the old
+ * primary's next renewal then fails in those tables. Each table keeps the lease it replaced, so the
+ * failover knows the last renewal the old primary made before it (`LeaseRevocation.lastRenewal`). A
+ * table an earlier execution of the same failover already revoked (the lease is the holder's) keeps
+ * that revocation and its time: the bound runs from the first one, so a re-run does not wait again.
  */
-export async function revokeLease(deps: RunbookDeps, holder: string, epoch: number): Promise<{ regions: string[]; since: string }> {
-  const { stateTable } = deps.env;
-  const results = await Promise.all(
-    deps.env.regions.map(async (region) => {
-      try {
-        const lease = await readLease(deps, region, stateTable);
-        if (lease?.region === holder) return { ok: true, since: lease.renewedAt };
-        return { ok: await writeLease(deps, region, stateTable, holder, epoch), since: undefined };
-      } catch (error) {
-        if (isUnreachable(error)) return { ok: false, since: undefined };
-        throw error;
+export async function revokeLease(deps: RunbookDeps, holder: string, epoch: number, source: string): Promise<LeaseRevocation> {
+  const { stateTable, regions } = deps.env;
+  type Outcome = { ok: boolean; since?: string; replaced?: { region: string; renewedAt: string } };
+  const revokeIn = async (region: string): Promise<Outcome> => {
+    for (let attempt = 0; attempt < REVOCATION_ATTEMPTS; attempt++) {
+      const lease = await readLease(deps, region, stateTable);
+      if (lease?.region === holder) return { ok: true, since: lease.renewedAt, replaced: lease.revoked };
+      if (await writeRevocation(deps, region, stateTable, holder, epoch, lease)) {
+        return { ok: true, replaced: lease && { region: lease.region, renewedAt: lease.renewedAt } };
       }
-    }),
+      if (lease && lease.epoch >= epoch) return { ok: false };
+    }
+    return { ok: false };
+  };
+  const results = await Promise.all(
+    regions.map((region) =>
+      revokeIn(region).catch((error: unknown): Outcome => {
+        if (isUnreachable(error)) return { ok: false };
+        throw error;
+      }),
+    ),
   );
-  const own = results[deps.env.regions.indexOf(holder)];
-  return { regions: deps.env.regions.filter((_, i) => results[i]?.ok), since: own?.since ?? deps.now().toISOString() };
+  const revoked = regions.filter((_, i) => results[i]?.ok);
+  const renewals = results
+    .filter((r) => r.ok && r.replaced?.region === source)
+    .map((r) => r.replaced?.renewedAt as string)
+    .sort();
+  const lastRenewal = meetsEveryLeaseQuorum(revoked, regions, source) ? renewals.at(-1) : undefined;
+  const since = results[regions.indexOf(holder)]?.since ?? deps.now().toISOString();
+  return lastRenewal ? { regions: revoked, since, lastRenewal } : { regions: revoked, since };
+}
+
+/**
+ * The newest renewal of `holder`'s write lease that any table that answers holds (a revocation keeps the
+ * lease it replaced): the last time the holder was seen alive and holding its gate.
+ */
+export async function lastRenewalOf(deps: RunbookDeps, holder: string): Promise<string | undefined> {
+  const leases = await Promise.all(deps.env.regions.map((region) => readLease(deps, region, deps.env.stateTable).catch(() => undefined)));
+  const renewals = leases.flatMap((lease) => [
+    ...(lease?.region === holder ? [lease.renewedAt] : []),
+    ...(lease?.revoked?.region === holder ? [lease.revoked.renewedAt] : []),
+  ]);
+  return renewals.sort().at(-1);
 }
 
 /**

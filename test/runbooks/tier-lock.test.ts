@@ -1,5 +1,6 @@
 import { describe, expect, test, vi } from 'vitest';
-import { leaseQuorum, lockQuorum } from '../../runbooks/core/tier-lock';
+import { readLease, writeLease, writeRevocation } from '../../runbooks/core/state-table';
+import { leaseQuorum, lockQuorum, meetsEveryLeaseQuorum } from '../../runbooks/core/tier-lock';
 import { WRITE_LEASE } from '../../runbooks/definitions/catalogue';
 import { STEPS } from '../../runbooks/steps';
 import { gateKeeperInvocation } from '../../runbooks/steps/region-failover';
@@ -152,6 +153,75 @@ describe('the write lease (three regions)', () => {
     const refresh = await STEPS.RefreshGate(schedule, w.deps(home, 'RefreshGate'));
     expect(refresh).toMatchObject({ open: false, supersededBy: expect.stringContaining('the write lease is revoked') });
     expect(w.gate(home)).toBe(false);
+  });
+});
+
+describe('the lease wait counts from the old primary’s last renewal', () => {
+  test('a primary lost longer ago than the bound is not waited for: its last renewal is in a majority of the tables', async () => {
+    // GIVEN tier3's primary renewing its lease in every table, then lost for longer than the bound
+    const w = tier3();
+    const [home, second] = w.regions as [string, string, string];
+    w.heartbeats(20);
+    openPrimaryGate(w, home);
+    expect(await STEPS.RefreshGate(schedule, w.deps(home, 'RefreshGate'))).toMatchObject({ lease: { held: true } });
+    const renewedAt = w.now().toISOString();
+    w.aws.unreachable.add(home);
+    w.db.unreachable.add(home);
+    w.aws.advance(WRITE_LEASE.boundSeconds + 30);
+    // WHEN an unplanned failover runs
+    const result = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: second }, {}, second);
+    // THEN it revoked the lease in the two tables that answer, found the renewal they held, and promoted without waiting
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    const fence = (result.output as { fence: Record<string, unknown> }).fence;
+    expect(fence).toMatchObject({ fenced: false, leaseWaitSeconds: 0, leaseBoundFrom: `the old primary's last renewal (${renewedAt})` });
+    expect(table(w, second)?.get('lease')).toMatchObject({ revokedRegion: { S: home }, revokedRenewedAt: { S: renewedAt } });
+    const revoked = w.aws.calls.find((c) => c.caller === 'FenceSource' && c.command === 'PutItem' && !c.error)?.at ?? 0;
+    const promoted = w.aws.calls.find((c) => c.command === 'PromoteReadReplica' && !c.error)?.at ?? Number.POSITIVE_INFINITY;
+    expect(promoted - revoked).toBeLessThan(WRITE_LEASE.boundSeconds);
+  });
+
+  test('the RPO guard judges the lag as it stood when the lost primary last renewed, not when the operator decided', async () => {
+    // GIVEN tier3's primary renewing while its replicas are 90 s behind, then lost; the operator decides five minutes later
+    const w = tier3();
+    const [home, second] = w.regions as [string, string, string];
+    w.heartbeats(120, 90);
+    openPrimaryGate(w, home);
+    await STEPS.RefreshGate(schedule, w.deps(home, 'RefreshGate'));
+    w.aws.unreachable.add(home);
+    w.db.unreachable.add(home);
+    w.aws.advance(300);
+    // WHEN the failover starts
+    const result = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: second }, {}, second);
+    // THEN the lag is the 90 s the replica was behind, plus the renewal it might still have made: refused
+    expect(result.status).toBe('FAILED');
+    expect(result.cause).toMatch(/replication lag 1[12]\d\.\d s exceeds the RPO objective of 60 s/);
+    expect(w.order('PromoteReadReplica')).toEqual([]);
+  });
+
+  test('with one of three tables revoked the last renewal cannot be told, and the wait counts from the revocation', () => {
+    expect(meetsEveryLeaseQuorum(['us-west-2'], ['us-east-1', 'us-west-2', 'eu-west-1'], 'us-east-1')).toBe(false);
+    expect(meetsEveryLeaseQuorum(['us-west-2', 'eu-west-1'], ['us-east-1', 'us-west-2', 'eu-west-1'], 'us-east-1')).toBe(true);
+    // Two regions: the holder renews in its own table alone, which a failover that cannot reach it cannot revoke.
+    expect(meetsEveryLeaseQuorum(['us-west-2'], ['us-east-1', 'us-west-2'], 'us-east-1')).toBe(false);
+    expect(meetsEveryLeaseQuorum(['us-east-1', 'us-west-2'], ['us-east-1', 'us-west-2'], 'us-east-1')).toBe(true);
+  });
+
+  test('a revocation lands only on the lease it read: a renewal in between makes it read again', async () => {
+    const w = tier3();
+    const [home, second] = w.regions as [string, string, string];
+    const deps = w.deps(second, 'FenceSource');
+    await writeLease(deps, second, 'mlp-tier3-dr-state', home, 0);
+    const seen = await readLease(deps, second, 'mlp-tier3-dr-state');
+    w.aws.advance(20);
+    await writeLease(deps, second, 'mlp-tier3-dr-state', home, 0);
+    expect(await writeRevocation(deps, second, 'mlp-tier3-dr-state', second, 1, seen)).toBe(false);
+    const renewed = await readLease(deps, second, 'mlp-tier3-dr-state');
+    expect(await writeRevocation(deps, second, 'mlp-tier3-dr-state', second, 1, renewed)).toBe(true);
+    expect(await readLease(deps, second, 'mlp-tier3-dr-state')).toMatchObject({
+      region: second,
+      epoch: 1,
+      revoked: { region: home, renewedAt: renewed?.renewedAt },
+    });
   });
 });
 

@@ -22,7 +22,7 @@ export const fenceSource: Step<FailoverState, NonNullable<FailoverState['fence']
   if (plan.alreadyPromoted || plan.sourceRegion === plan.targetRegion) return { attempts: [], fenced: true, leaseWaitSeconds: 0 };
   // Unplanned: revoke the old primary's write lease under this epoch wherever the tables answer, so its
   // next renewal fails and it fences itself (RefreshGate) within WRITE_LEASE.boundSeconds.
-  const revoked = plan.mode === 'unplanned' ? await revokeLease(deps, plan.targetRegion, epoch) : undefined;
+  const revoked = plan.mode === 'unplanned' ? await revokeLease(deps, plan.targetRegion, epoch, source.region) : undefined;
   const attempts: Attempt[] = [
     await attempt('close the write gate', source.region, async () => {
       await writeGate(deps, source.region, deps.env.stateTable, false, epoch);
@@ -64,23 +64,37 @@ export const fenceSource: Step<FailoverState, NonNullable<FailoverState['fence']
   if (plan.mode === 'planned' && source.endpoint) {
     sourceLast = await deps.database.latestHeartbeat(source.endpoint);
   }
-  // A source this execution could not fence is excluded by time: the state machine waits out the lease bound.
-  const leaseWaitSeconds = plan.mode === 'unplanned' && !fenced ? WRITE_LEASE.boundSeconds : 0;
-  const revokedAt = Date.parse(revoked?.since ?? deps.now().toISOString());
-  const leaseExpiresAt = new Date(revokedAt + leaseWaitSeconds * 1000).toISOString();
-  return { attempts, fenced, sourceLast, leaseRevokedIn: revoked?.regions ?? [], leaseWaitSeconds, leaseExpiresAt };
+  // A source this execution could not fence is excluded by time: it has fenced itself by the bound after
+  // its last renewal that reached a quorum, when the revoked tables tell that time; after the revocation otherwise.
+  const leaseWaitFrom = revoked?.lastRenewal ?? revoked?.since ?? deps.now().toISOString();
+  const leaseExpiresAt = new Date(Date.parse(leaseWaitFrom) + WRITE_LEASE.boundSeconds * 1000).toISOString();
+  const leaseWaitSeconds =
+    plan.mode === 'unplanned' && !fenced ? Math.max(0, Math.ceil((Date.parse(leaseExpiresAt) - deps.now().getTime()) / 1000)) : 0;
+  return {
+    attempts,
+    fenced,
+    sourceLast,
+    leaseRevokedIn: [...(revoked?.regions ?? [])],
+    leaseWaitSeconds,
+    leaseExpiresAt,
+    leaseBoundFrom: revoked?.lastRenewal ? `the old primary's last renewal (${revoked.lastRenewal})` : `the revocation (${leaseWaitFrom})`,
+  };
 };
 
 /**
  * Unplanned mode, when the old primary could not be fenced: wait until its write lease has run out
- * (`WRITE_LEASE.boundSeconds` after the revocation), by when its own gate keeper has fenced it, so no
+ * (`WRITE_LEASE.boundSeconds` after its last renewal that reached a quorum, or after the revocation when
+ * the revoked tables cannot tell), by when its own gate keeper has fenced it, so no
  * write it still accepts can be acknowledged after the promotion. Nothing to wait for otherwise.
  */
 export const waitOutWriteLease: Step<FailoverState, { waitedUntil?: string; boundSeconds: number }> = async ({ state }, deps) => {
   const until = state.fence?.leaseExpiresAt;
   if (!until || !state.fence?.leaseWaitSeconds) return { boundSeconds: 0 };
   if (deps.now().getTime() < Date.parse(until)) {
-    fail(ERROR.notReady, `the old primary's write lease runs until ${until} (${WRITE_LEASE.boundSeconds} s after its revocation)`);
+    fail(
+      ERROR.notReady,
+      `the old primary's write lease runs until ${until} (${WRITE_LEASE.boundSeconds} s after ${state.fence.leaseBoundFrom})`,
+    );
   }
   return { waitedUntil: until, boundSeconds: state.fence.leaseWaitSeconds };
 };

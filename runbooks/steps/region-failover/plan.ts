@@ -67,9 +67,14 @@ export interface FailoverState {
     readonly sourceLast?: HeartbeatMark;
     /** Unplanned: the regions whose tables the old primary's write lease was revoked in. */
     readonly leaseRevokedIn?: readonly string[];
-    /** Seconds the state machine waits before promoting: the lease bound when the source could not be fenced. */
+    /**
+     * Seconds the state machine waits before promoting when the source could not be fenced: until the
+     * lease bound has passed since its last renewal that reached a quorum (or since the revocation).
+     */
     readonly leaseWaitSeconds?: number;
     readonly leaseExpiresAt?: string;
+    /** What the bound is counted from, for the report. */
+    readonly leaseBoundFrom?: string;
   };
 }
 

@@ -6,7 +6,8 @@ import { ERROR, fail } from '../../core/errors';
 import { describeDatabase, describeRegionDatabase, parseDatabaseArn } from '../../core/regional-database';
 import { readPrimary, readPromotion } from '../../core/state-table';
 import { aws, parameter, type Step } from '../../core/step';
-import { failoverBegan } from '../../core/tier-lock';
+import { failoverBegan, lastRenewalOf } from '../../core/tier-lock';
+import { WRITE_LEASE } from '../../definitions/catalogue';
 import { codeOf, type FailoverPlan, type FailoverState, PROMOTING, validateFailoverInput } from './plan';
 /**
  * Read-only readiness: the target's database is a replica of the primary (or already promoted by
@@ -60,9 +61,12 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
     });
   }
   const now = deps.now();
-  // Without the source, the data at risk runs to when the failover began (a re-run does not add its own delay).
-  const began = await failoverBegan(deps, target);
-  const reference = began ? Math.min(now.getTime(), Date.parse(began)) : now.getTime();
+  // Without the source, the data at risk runs to when it may last have written: until its next lease
+  // renewal was due after the last one seen, and at most until the failover began (a re-run, or an
+  // operator deciding minutes after the loss, does not add its own delay).
+  const [began, renewed] = await Promise.all([failoverBegan(deps, target), lastRenewalOf(deps, source.region)]);
+  const aliveUntil = renewed ? Date.parse(renewed) + (WRITE_LEASE.renewalSeconds + WRITE_LEASE.deliverySlackSeconds) * 1000 : Infinity;
+  const reference = Math.min(now.getTime(), began ? Date.parse(began) : Infinity, aliveUntil);
   const lagSeconds = onTarget ? Math.max(0, (reference - Date.parse(onTarget.writtenAt)) / 1000) : undefined;
 
   let sourceReachable = false;
@@ -100,11 +104,13 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
     parameter(deps, target, 'redis', 'replication-group-id'),
     parameter(deps, target, 'redis', 'global-datastore-id'),
   ]);
+  // The lag as it stood when the source may last have written: a replica's lag grows while its source is gone.
+  const asOf = new Date(reference);
   const [replicaLagSeconds, cacheLagSeconds, kafkaLatencyMs] = await Promise.all([
     engine === 'rds-postgresql'
-      ? latestMetric(deps, target, 'AWS/RDS', 'ReplicaLag', { DBInstanceIdentifier: targetId })
+      ? latestMetric(deps, target, 'AWS/RDS', 'ReplicaLag', { DBInstanceIdentifier: targetId }, asOf)
       : // Milliseconds, published in the secondary's region only (Aurora User Guide, cluster-level metrics).
-        latestMetric(deps, target, 'AWS/RDS', 'AuroraGlobalDBRPOLag', { DBClusterIdentifier: targetId }).then((ms) =>
+        latestMetric(deps, target, 'AWS/RDS', 'AuroraGlobalDBRPOLag', { DBClusterIdentifier: targetId }, asOf).then((ms) =>
           ms === undefined ? undefined : ms / 1000,
         ),
     latestMetric(deps, target, 'AWS/ElastiCache', 'GlobalDatastoreReplicationLag', { ReplicationGroupId: groupId }),
@@ -149,8 +155,8 @@ async function latestMetric(
   namespace: string,
   name: string,
   dimensions: Record<string, string>,
+  end: Date = deps.now(),
 ): Promise<number | undefined> {
-  const end = deps.now();
   return aws(region, () =>
     deps.clients.cloudwatch(region).send(
       new GetMetricDataCommand({
