@@ -26,6 +26,7 @@ try {
       rebuiltReplicas: app.node.tryGetContext('rebuiltReplicas'),
       databaseEngine: app.node.tryGetContext('databaseEngine'),
       retiredDatabases: app.node.tryGetContext('retiredDatabases'),
+      witnessRegion: app.node.tryGetContext('witnessRegion'),
     },
     process.env.CDK_DEFAULT_ACCOUNT,
   );

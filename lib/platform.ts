@@ -1,6 +1,6 @@
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from './config';
-import { ComputeStack, DataStack, GlobalStack, NetworkStack, ResilienceStack } from './stacks';
+import { ComputeStack, DataStack, GlobalStack, NetworkStack, ResilienceStack, WitnessStack } from './stacks';
 
 /** The stacks of one region. */
 export interface RegionStacks {
@@ -33,6 +33,8 @@ export interface Platform {
   readonly regions: ReadonlyMap<string, RegionStacks>;
   /** Route 53 health checks and records, in us-east-1. */
   readonly global: GlobalStack;
+  /** A two-region deployment's witness state table (`PlatformConfig.witnessRegion`). */
+  readonly witness?: WitnessStack;
 }
 
 /**
@@ -70,9 +72,11 @@ export function buildPlatform(scope: Construct, config: PlatformConfig, options:
       resilience.addStackDependency(data, 'replication rules need every destination bucket to exist');
     }
   }
+  // Independent of every other stack: the runbooks reach it by name when they run, not when they deploy.
+  const witness = config.witnessRegion ? new WitnessStack(scope, { config, region: config.witnessRegion }) : undefined;
   const global = new GlobalStack(scope, { config });
   for (const { compute } of regions.values()) {
     if (compute) global.addStackDependency(compute, 'records point at every region’s api.<code> name, which its compute stack creates');
   }
-  return { config, regions, global };
+  return witness ? { config, regions, global, witness } : { config, regions, global };
 }

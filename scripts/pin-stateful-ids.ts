@@ -27,7 +27,11 @@ for (const layout of LAYOUTS) {
   const platform = synthLayout(layout, join(root, layout.id));
   const layoutPins = pins[layout.id] ?? {};
   pins[layout.id] = layoutPins;
-  const stacks = [...[...platform.regions.values()].flatMap((region) => Object.values(region)), platform.global];
+  const stacks = [
+    ...[...platform.regions.values()].flatMap((region) => Object.values(region)),
+    platform.global,
+    ...(platform.witness ? [platform.witness] : []),
+  ];
   for (const stack of stacks) {
     const current = statefulResourcesOf(Template.fromStack(stack).toJSON() as CfnTemplate);
     const stackPins = layoutPins[stack.stackName] ?? {};

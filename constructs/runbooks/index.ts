@@ -1,2 +1,3 @@
 export * from './runbook-set';
 export * from './state-machines';
+export * from './state-store';

@@ -2,10 +2,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -18,9 +18,10 @@ import type { DatabaseEngine } from '../../lib/config/types';
 import { type Access, type DeclaredResource, declaredCalls } from '../../runbooks/definitions/access';
 import { KEEP_ACTIVE_EVENT, STEP_SPECS, WRITE_LEASE } from '../../runbooks/definitions/catalogue';
 import type { StepName } from '../../runbooks/steps';
-import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../private/kms';
+import { cloudWatchLogsKeyStatement } from '../private/kms';
 import { acknowledgeNist, nagResourceName } from '../private/nag';
 import { azFailoverDefinition, failbackDefinition, regionFailoverDefinition, type StepFunctions } from './state-machines';
+import { addRunbookStateStore } from './state-store';
 
 /** The Amazon root CAs (RDS's among them) every Lambda Node.js runtime ships, loaded only when named. */
 const LAMBDA_AMAZON_CA_BUNDLE = '/var/runtime/ca-cert.pem';
@@ -32,6 +33,11 @@ export interface RunbookSetProps {
   readonly tier: string;
   /** Every region of the deployment in home order; the runbooks act on any of them. */
   readonly regions: readonly string[];
+  /**
+   * A two-region deployment's witness region, whose state table joins the lock's and the lease's majorities.
+   * @default none
+   */
+  readonly witnessRegion?: string;
   /** This region's short code, e.g. `usw2`. */
   readonly regionCode: string;
   /** The region's VPC: the steps that reach a database run in its private subnets. */
@@ -105,34 +111,17 @@ export class RunbookSet extends Construct implements IRunbookSet {
     const databaseUser = props.databaseUser ?? 'mlp_dr';
     const databaseName = props.databaseName ?? 'mlp';
 
-    this.logsKey = new kms.Key(this, 'LogsKey', {
-      description: `Encrypts the ${props.tier} runbooks' state table, logs and report topic in ${stack.region}`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-      policy: accountKeyPolicy(),
-    });
-    // Runbooks of the other regions use this key through this region's state table, by its alias.
-    this.logsKey.addAlias(runbookNames.runbookKeyAlias(props.tier));
+    const store = addRunbookStateStore(
+      this,
+      props.tier,
+      `Encrypts the ${props.tier} runbooks' state table, logs and report topic in ${stack.region}`,
+    );
+    this.logsKey = store.key;
+    this.stateTable = store.table;
     this.logsKey.addToResourcePolicy(cloudWatchLogsKeyStatement(this));
     const logGroup = (logId: string) =>
       new logs.LogGroup(this, logId, { retention, encryptionKey: this.logsKey, removalPolicy: RemovalPolicy.RETAIN });
 
-    this.stateTable = new dynamodb.Table(this, 'StateTable', {
-      tableName: runbookNames.stateTable(props.tier),
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      // The region's runbook key: every region's runbooks use it through DynamoDB, by its alias (access.ts).
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.logsKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    acknowledgeNist(
-      this.stateTable,
-      'DynamoDBInBackupPlan',
-      'The runbook state table holds locks and progress of executions in flight, with point-in-time recovery; restoring an older backup would bring back stale locks, so it stays out of the backup plan.',
-    );
     this.reportTopic = new sns.Topic(this, 'ReportTopic', {
       displayName: `${props.tier} disaster-recovery runbook reports`,
       masterKey: this.logsKey,
@@ -156,6 +145,7 @@ export class RunbookSet extends Construct implements IRunbookSet {
     const environment = {
       MLP_TIER: props.tier,
       MLP_REGIONS: props.regions.join(','),
+      ...(props.witnessRegion ? { MLP_WITNESS_REGION: props.witnessRegion } : {}),
       MLP_STATE_TABLE: runbookNames.stateTable(props.tier),
       MLP_RPO_SECONDS: String(props.rpoSeconds),
       MLP_RTO_SECONDS: String(props.rtoSeconds),
@@ -447,7 +437,9 @@ class AccessGrants {
         ? ['']
         : reach === 'own-region'
           ? [stack.region]
-          : this.props.regions.filter((r) => reach === 'every-region' || r !== stack.region);
+          : reach === 'every-state-region'
+            ? [...this.props.regions, ...(this.props.witnessRegion ? [this.props.witnessRegion] : [])]
+            : this.props.regions.filter((r) => reach === 'every-region' || r !== stack.region);
     return regions.map((region) => stack.formatArn({ service, region, resource: type, resourceName, arnFormat }));
   }
 

@@ -20,6 +20,7 @@ export interface PlatformContext {
   readonly rebuiltReplicas?: unknown;
   readonly retiredDatabases?: unknown;
   readonly databaseEngine?: unknown;
+  readonly witnessRegion?: unknown;
 }
 
 export { ConfigError };
@@ -140,6 +141,7 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
   warnings.push(...topology.warnings);
   const primaryRegion = regions.find((r) => r.isPrimary);
   if (!primaryRegion) throw new Error('unreachable: primaryRegion is one of the regions');
+  const witnessRegion = resolveWitnessRegion(context.witnessRegion, tier.defaultWitnessRegion, regionNames, tierName);
 
   return {
     config: {
@@ -153,6 +155,7 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
       accountIsPlaceholder,
       regions,
       primaryRegion,
+      ...(witnessRegion ? { witnessRegion } : {}),
       rebuiltReplicas,
       retiredDatabases,
       databases: topology.databases,
@@ -160,6 +163,42 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
       hostedZoneId,
     },
     warnings,
+  };
+}
+
+/**
+ * `-c witnessRegion`: a two-region deployment's witness, the tier's default unless given, `none` for
+ * none. It must be a supported region apart from the deployment's; from three regions on there is
+ * none (the regions make a majority themselves), and naming one is an error.
+ */
+function resolveWitnessRegion(value: unknown, tierDefault: string, regionNames: readonly string[], tier: TierName): RegionPlan | undefined {
+  const given = optionalString('witnessRegion', value);
+  if (regionNames.length >= 3) {
+    if (given !== undefined && given !== 'none') {
+      throw new ConfigError(
+        'witnessRegion',
+        given,
+        `a deployment of ${regionNames.length} regions needs no witness (its regions make a majority); give none, or leave it out`,
+      );
+    }
+    return undefined;
+  }
+  if (given === 'none') return undefined;
+  const name = given ?? tierDefault;
+  const region = findSupportedRegion(name);
+  if (!region) {
+    throw new ConfigError('witnessRegion', name, `expected none or one of ${SUPPORTED_REGIONS.map((r) => r.name).join(', ')}`);
+  }
+  if (regionNames.includes(name)) {
+    throw new ConfigError('witnessRegion', name, `the witness must be a region apart from the deployment's (${regionNames.join(', ')})`);
+  }
+  return {
+    name: region.name,
+    code: region.code,
+    availabilityZones: region.availabilityZones,
+    isPrimary: false,
+    isHome: false,
+    vpcCidr: vpcCidrFor(tier, region),
   };
 }
 

@@ -4,7 +4,7 @@ import type { TierName } from './types';
  * Names shared across regions. Stacks in different regions never hold references to each other
  * (no `crossRegionReferences`); they agree on these names instead.
  */
-export type RegionalLayer = 'network' | 'data' | 'compute' | 'resilience';
+export type RegionalLayer = 'network' | 'data' | 'compute' | 'resilience' | 'witness';
 
 /** `Mlp-<tier>-<regionCode>-<layer>`, e.g. `Mlp-tier1-use1-network`. */
 export function regionalStackName(tier: TierName, regionCode: string, layer: RegionalLayer): string {

@@ -262,6 +262,8 @@ const SHARED = {
 
 const TWO_REGIONS = ['us-east-1', 'us-west-2'] as const; // [000][002][003][004] us-east-1 primary, us-west-2 DR
 const THREE_REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'] as const; // [001] US West, US East, EU West
+// [ours] the witness of a two-region tier: a third region apart from both (Ohio, not Virginia or Oregon), holding one state table
+const WITNESS_REGION = 'us-east-2';
 
 const KAFKA_COMMON = {
   kafkaVersion: '3.8.x', // [ours] a current MSK version supported by MSK Replicator
@@ -327,6 +329,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     name: 'dev',
     description: 'Smallest footprint that exercises every component and DR path',
     defaultRegions: TWO_REGIONS,
+    defaultWitnessRegion: WITNESS_REGION,
     ...SHARED,
     network: { natGateways: 1, flowLogRetentionDays: 30 }, // [ours] dev accepts an AZ-wide egress loss; short log retention
     postgres: {
@@ -388,6 +391,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     name: 'tier1',
     description: 'Seed tier 1: < 1M runs, < 100M metrics/day',
     defaultRegions: TWO_REGIONS,
+    defaultWitnessRegion: WITNESS_REGION,
     ...SHARED,
     network: { natGateways: 3, flowLogRetentionDays: 365 }, // [ours] one NAT per AZ (AZ RTO 2 min [000]); 1 year of flow logs
     postgres: {
@@ -439,6 +443,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     name: 'tier2',
     description: 'Seed tier 2: 1M-10M runs, 100M-1B metrics/day',
     defaultRegions: TWO_REGIONS,
+    defaultWitnessRegion: WITNESS_REGION,
     ...SHARED,
     network: { natGateways: 3, flowLogRetentionDays: 365 },
     postgres: {
@@ -490,6 +495,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     name: 'tier3',
     description: 'Seed tier 3: 10M+ runs, 1B+ metrics/day, three regions',
     defaultRegions: THREE_REGIONS,
+    defaultWitnessRegion: WITNESS_REGION,
     ...SHARED,
     network: { natGateways: 3, flowLogRetentionDays: 365 },
     postgres: {

@@ -352,6 +352,12 @@ export interface TierPreset {
   readonly description: string;
   /** Regions used when `-c regions` is not given; the first is the primary. */
   readonly defaultRegions: readonly string[];
+  /**
+   * The witness of a two-region deployment (`-c witnessRegion`, `none` for none): a third region
+   * holding only a runbook state table, so the tier's lock and write lease are taken in a majority of
+   * three tables. Ignored from three regions on, where the regions themselves make a majority.
+   */
+  readonly defaultWitnessRegion: string;
   readonly recovery: RecoveryObjectives;
   readonly network: NetworkSizing;
   readonly postgres: PostgresSizing;
@@ -448,6 +454,12 @@ export interface PlatformConfig {
   readonly regions: readonly RegionPlan[];
   /** The region that holds the writable primary; `regions[0]` unless `-c primaryRegion`. */
   readonly primaryRegion: RegionPlan;
+  /**
+   * A two-region deployment's witness region (a runbook state table and its key, nothing else), so
+   * the runbook lock and the write lease are majorities of three tables; absent from three regions
+   * on, or with `-c witnessRegion=none`.
+   */
+  readonly witnessRegion?: RegionPlan;
   /** `-c rebuiltReplicas`: each region put back under replication, and its source, oldest first. */
   readonly rebuiltReplicas: readonly { readonly region: string; readonly source: string }[];
   /** `-c retiredDatabases`: older database generations removed from their stacks. */

@@ -4,3 +4,4 @@ export * from './global-stack';
 export * from './network-stack';
 export * from './regional-stack';
 export * from './resilience-stack';
+export * from './witness-stack';

@@ -35,7 +35,7 @@ export abstract class RegionalStack extends Stack {
       tags: {
         'mlp:tier': props.config.tier.name,
         'mlp:region': props.region.name,
-        'mlp:region-role': props.region.isPrimary ? 'primary' : 'secondary',
+        'mlp:region-role': layer === 'witness' ? 'witness' : props.region.isPrimary ? 'primary' : 'secondary',
         'mlp:layer': layer,
       },
     });

@@ -60,6 +60,7 @@ export class ResilienceStack extends RegionalStack {
     const runbooks = new RunbookSet(this, 'Runbooks', {
       tier,
       regions: this.config.regions.map((r) => r.name),
+      ...(this.config.witnessRegion ? { witnessRegion: this.config.witnessRegion.name } : {}),
       regionCode: this.regionPlan.code,
       vpc: props.vpc,
       reportBucketName: artifactBucketName(tier, this.account, this.region),

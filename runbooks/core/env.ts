@@ -9,6 +9,11 @@ export interface RunbookEnv {
   readonly region: string;
   /** Every region of the deployment in home order (`-c regions`). */
   readonly regions: readonly string[];
+  /**
+   * The regions whose state tables hold the runbook lock and the write lease: every region, and a
+   * two-region deployment's witness (`MLP_WITNESS_REGION`), last.
+   */
+  readonly stateRegions: readonly string[];
   /** The DynamoDB table of this region holding the runbook lock, the epoch, the write gate and the primary. */
   readonly stateTable: string;
   /** Region objectives (seed 003): RPO 60 s, RTO 300 s. */
@@ -38,10 +43,12 @@ export function envFromVariables(variables: Readonly<Record<string, string | und
     if (!value) return fail(ERROR.invalidInput, `environment variable ${name} is not set`);
     return value;
   };
+  const regions = required('MLP_REGIONS').split(',');
   return {
     tier: required('MLP_TIER'),
     region: required('AWS_REGION'),
-    regions: required('MLP_REGIONS').split(','),
+    regions,
+    stateRegions: variables.MLP_WITNESS_REGION ? [...regions, variables.MLP_WITNESS_REGION] : regions,
     stateTable: required('MLP_STATE_TABLE'),
     rpoSeconds: Number(required('MLP_RPO_SECONDS')),
     rtoSeconds: Number(required('MLP_RTO_SECONDS')),

@@ -1,5 +1,6 @@
 /**
- * One runbook lock and one write lease for the whole tier, held in the tier's regions' state tables.
+ * One runbook lock and one write lease for the whole tier, held in the tier's regions' state tables
+ * (and a two-region deployment's witness's: `RunbookEnv.stateRegions`, whose count the quorums below take).
  *
  * The lock: an execution claims the lock item of every reachable region's table, one table after
  * the other in home order, each with a conditional write, under an epoch above every epoch any
@@ -37,27 +38,27 @@ import { aws } from './step';
 export type LockMode = 'planned' | 'unplanned';
 
 /**
- * How many of the tier's tables an execution must hold the lock in. Three regions or more: a
- * majority, so any two holders share a table and the lock survives the loss of a minority. Two
- * regions: a majority of two is both, which a region loss would make impossible; planned mode
- * (both regions must answer anyway) takes both, unplanned mode the target's own table alone. With
- * two regions every promoting execution runs in the one region that is not the primary, so its
- * table still serialises them; what it cannot stop is an operator starting a failover in a primary
- * region cut off from the other (see RUNBOOKS.md).
+ * How many of the tier's state tables (every region's, and a two-region deployment's witness's) an
+ * execution must hold the lock in. Three tables or more: a majority, so any two holders share a table
+ * and the lock survives the loss of a minority. Two tables (two regions, no witness): a majority of
+ * two is both, which a region loss would make impossible; planned mode (both regions must answer
+ * anyway) takes both, unplanned mode the target's own table alone. Every promoting execution then
+ * runs in the one region that is not the primary, so its table still serialises them; what it cannot
+ * stop is an operator starting a failover in a primary region cut off from the other (see RUNBOOKS.md).
  */
-export function lockQuorum(regionCount: number, mode: LockMode): number {
-  if (regionCount >= 3) return Math.floor(regionCount / 2) + 1;
-  return mode === 'planned' ? regionCount : 1;
+export function lockQuorum(tableCount: number, mode: LockMode): number {
+  if (tableCount >= 3) return Math.floor(tableCount / 2) + 1;
+  return mode === 'planned' ? tableCount : 1;
 }
 
 /**
- * How many tables a primary must renew its lease in: a majority from three regions on; with two,
- * its own (renewing in the other region's table as well when it answers). A two-region primary cut
- * off from the other region therefore keeps its lease: no region can tell a partition from the
- * other's loss without a third.
+ * How many state tables a primary must renew its lease in: a majority from three tables on; with two
+ * (no witness), its own (renewing in the other region's table as well when it answers). A primary of
+ * two regions without a witness cut off from the other region therefore keeps its lease: no region
+ * can tell a partition from the other's loss without a third table.
  */
-export function leaseQuorum(regionCount: number): number {
-  return regionCount >= 3 ? Math.floor(regionCount / 2) + 1 : 1;
+export function leaseQuorum(tableCount: number): number {
+  return tableCount >= 3 ? Math.floor(tableCount / 2) + 1 : 1;
 }
 
 const isUnreachable = (error: unknown) => error instanceof RunbookError && error.name === ERROR.unreachable;
@@ -148,7 +149,7 @@ export interface TierLock {
  * first; `RegionUnreachable` when fewer tables answer than the quorum.
  */
 export async function takeTierLock(deps: RunbookDeps, owner: string, mode: LockMode): Promise<TierLock> {
-  const { regions, region: own, stateTable } = deps.env;
+  const { stateRegions: regions, region: own, stateTable } = deps.env;
   const quorum = lockQuorum(regions.length, mode);
   const views = await Promise.all(regions.map((region) => viewOf(deps, region)));
   const reachable = views.filter((v) => v.reachable);
@@ -201,7 +202,7 @@ export async function takeTierLock(deps: RunbookDeps, owner: string, mode: LockM
 
 /** Fails with `StaleEpoch` unless `owner` still holds the lock under `epoch` in a quorum of the tier's tables. */
 export async function assertTierLockHeld(deps: RunbookDeps, owner: string, epoch: number, mode: LockMode): Promise<void> {
-  const { regions, region: own, stateTable } = deps.env;
+  const { stateRegions: regions, region: own, stateTable } = deps.env;
   const quorum = lockQuorum(regions.length, mode);
   const locks = await Promise.all(
     regions.map(async (region) => ({
@@ -231,7 +232,7 @@ export async function assertTierLockHeld(deps: RunbookDeps, owner: string, epoch
 /** Release the lock wherever `owner` holds it; regions that do not answer keep it until its owner is seen to have ended. */
 export async function releaseTierLock(deps: RunbookDeps, owner: string): Promise<{ released: string[]; unreachable: string[] }> {
   const results = await Promise.all(
-    deps.env.regions.map(async (region) => {
+    deps.env.stateRegions.map(async (region) => {
       try {
         return { region, ok: await releaseLock(deps, region, deps.env.stateTable, owner) };
       } catch (error) {
@@ -276,7 +277,7 @@ const REVOCATION_ATTEMPTS = 3;
  * that revocation and its time: the bound runs from the first one, so a re-run does not wait again.
  */
 export async function revokeLease(deps: RunbookDeps, holder: string, epoch: number, source: string): Promise<LeaseRevocation> {
-  const { stateTable, regions } = deps.env;
+  const { stateTable, stateRegions: regions } = deps.env;
   type Outcome = { ok: boolean; since?: string; replaced?: { region: string; renewedAt: string } };
   const revokeIn = async (region: string): Promise<Outcome> => {
     for (let attempt = 0; attempt < REVOCATION_ATTEMPTS; attempt++) {
@@ -312,7 +313,9 @@ export async function revokeLease(deps: RunbookDeps, holder: string, epoch: numb
  * lease it replaced): the last time the holder was seen alive and holding its gate.
  */
 export async function lastRenewalOf(deps: RunbookDeps, holder: string): Promise<string | undefined> {
-  const leases = await Promise.all(deps.env.regions.map((region) => readLease(deps, region, deps.env.stateTable).catch(() => undefined)));
+  const leases = await Promise.all(
+    deps.env.stateRegions.map((region) => readLease(deps, region, deps.env.stateTable).catch(() => undefined)),
+  );
   const renewals = leases.flatMap((lease) => [
     ...(lease?.region === holder ? [lease.renewedAt] : []),
     ...(lease?.revoked?.region === holder ? [lease.revoked.renewedAt] : []),
@@ -342,7 +345,7 @@ export interface LeaseRenewal {
 
 /** Renew this region's write lease under its gate's epoch in every table that answers. */
 export async function renewLease(deps: RunbookDeps, gate: GateItem): Promise<LeaseRenewal> {
-  const { regions, region: own, stateTable } = deps.env;
+  const { stateRegions: regions, region: own, stateTable } = deps.env;
   const quorum = leaseQuorum(regions.length);
   const results = await Promise.all(
     regions.map(async (region) => {

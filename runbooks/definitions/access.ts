@@ -7,8 +7,11 @@ import type { DatabaseEngine, TierName } from '../../lib/config/types';
  * against them. Resource ARNs follow the IAM Service Authorization Reference for each action.
  */
 
-/** Where a declared resource is: the runbook's own region, the tier's other regions, all of them, or no region in its ARN. */
-export type Reach = 'own-region' | 'other-regions' | 'every-region' | 'no-region';
+/**
+ * Where a declared resource is: the runbook's own region, the tier's other regions, all of them, all of
+ * them and a two-region deployment's witness region (the state tables), or no region in its ARN.
+ */
+export type Reach = 'own-region' | 'other-regions' | 'every-region' | 'every-state-region' | 'no-region';
 
 /** A resource of the platform, by ARN parts (`Stack.formatArn`), in the regions `reach` says. */
 export interface ArnResource {
@@ -213,7 +216,7 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
         'state-delete': 'DeleteItem',
         'lock-release': 'DeleteItem',
       }[access];
-      const reach: Reach = access === 'state-delete' ? 'own-region' : 'every-region';
+      const reach: Reach = access === 'state-delete' ? 'own-region' : 'every-state-region';
       return [
         {
           actions: [`dynamodb:${action}`],

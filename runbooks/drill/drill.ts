@@ -4,7 +4,7 @@ import type { DeployedAssembly } from '../local/deployed-assembly';
 import { detectionLead } from '../local/detection';
 import { type DrillReport, modelledFacts } from './report';
 import { type SelfFencingWindow, sampledInvariants } from './sampler';
-import { DRILL_SCENARIOS, type DrillScenario, type Invariant, SCENARIOS, type ScenarioOutcome } from './scenarios';
+import { DRILL_SCENARIOS, type DrillScenario, type Invariant, SCENARIOS, type ScenarioOutcome, stateTablesOf } from './scenarios';
 import { judgeDrill, judgeObjectives } from './verdict';
 import { type Ack, DrillWorld, HEARTBEAT_INTERVAL_MS } from './world';
 
@@ -118,8 +118,10 @@ async function accountForAcks(
 export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const { scenario, config } = options;
   const spec = SCENARIOS[scenario];
-  if (config.regions.length < spec.minRegions) {
-    throw new Error(`scenario ${scenario} needs at least ${spec.minRegions} regions; the layout has ${config.regions.length}`);
+  if (config.regions.length < spec.minRegions || stateTablesOf(config) < (spec.minStateTables ?? 0)) {
+    throw new Error(
+      `scenario ${scenario} needs at least ${spec.minRegions} regions and ${spec.minStateTables ?? spec.minRegions} state tables; the layout has ${config.regions.length} and ${stateTablesOf(config)}`,
+    );
   }
   const log = options.log ?? (() => undefined);
   const world = await DrillWorld.start({

@@ -74,6 +74,12 @@ export interface ScenarioSpec {
   readonly defaultLayout: { readonly tier: TierName; readonly regions?: readonly string[] };
   readonly minRegions: number;
   /**
+   * The runbook state tables it needs (its regions, and a two-region tier's witness): a majority that
+   * survives the loss of one.
+   * @default none
+   */
+  readonly minStateTables?: number;
+  /**
    * The database engines it is built for (its faults and checks name that engine's resources).
    * @default ['rds-postgresql']
    */
@@ -954,7 +960,8 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
   partition: {
     summary: `The primary region is cut off from the others while it keeps serving its own clients: neither the runbook nor the other regions reach it. Its gate keeper cannot renew the write lease in a majority and fences its own database; the unplanned RegionFailover revokes the lease and waits out the ${WRITE_LEASE.boundSeconds} s bound before promoting.`,
     defaultLayout: { tier: 'tier3' },
-    minRegions: 3,
+    minRegions: 2,
+    minStateTables: 3,
     async run(world) {
       const roles = rolesOf(world);
       const { primary } = roles;
@@ -1036,3 +1043,6 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     },
   },
 };
+
+/** The runbook state tables of a layout: one per region, and a two-region tier's witness. */
+export const stateTablesOf = (config: PlatformConfig): number => config.regions.length + (config.witnessRegion ? 1 : 0);

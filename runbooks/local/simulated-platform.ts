@@ -92,6 +92,8 @@ export class SimulatedPlatform {
       if (resilience) machines[region] = stateMachinesOf(resilience.template as never);
     }
     this.machines = machines;
+    // A two-region deployment's witness: its state table and key.
+    if (this.config.witnessRegion) this.deployRegion(this.config.witnessRegion.name);
     this.deployGlobalDatastore();
     this.deployGlobalDatabase();
     this.aws.onPromoted = (instance) => this.db.promote(instance.id);
@@ -123,7 +125,7 @@ export class SimulatedPlatform {
   }
 
   private regionStacks(region: string, assembly = this.assembly): DeployedStack[] {
-    return (['network', 'data', 'compute', 'resilience'] as const).flatMap((layer) => {
+    return (['network', 'data', 'compute', 'resilience', 'witness'] as const).flatMap((layer) => {
       const name = `Mlp-${this.tier}-${codeOf(region)}-${layer}`;
       return assembly.hasStack(name) ? [assembly.stack(name)] : [];
     });

@@ -9,11 +9,11 @@ import {
   TIER_PRESETS,
   type TierName,
 } from '../../lib/config';
-import { DRILL_SCENARIOS, type DrillScenario, enginesOf, SCENARIOS } from '../../runbooks/drill/scenarios';
+import { DRILL_SCENARIOS, type DrillScenario, enginesOf, SCENARIOS, stateTablesOf } from '../../runbooks/drill/scenarios';
 import { DRILL_EXIT } from '../../runbooks/drill/verdict';
 
 const ACCOUNT = '111122223333';
-export const DRILL_USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}[,...]|all] [--tier ${TIER_NAMES.join('|')}] [--engine ${DATABASE_ENGINES.join('|')}] [--aurora-end optimistic|pessimistic] [--regions r1,r2,...] [--primary <region>] [--report <dir>] [--seed <n>] [--help]`;
+export const DRILL_USAGE = `usage: npm run drill -- [--scenario ${DRILL_SCENARIOS.join('|')}[,...]|all] [--tier ${TIER_NAMES.join('|')}] [--engine ${DATABASE_ENGINES.join('|')}] [--aurora-end optimistic|pessimistic] [--regions r1,r2,...] [--witness <region>|none] [--primary <region>] [--report <dir>] [--seed <n>] [--help]`;
 
 /** What `--help` prints: the usage, every option, and the exit codes. */
 export const DRILL_HELP = [
@@ -28,6 +28,7 @@ export const DRILL_HELP = [
   `  --engine <engine>  what serves PostgreSQL: ${DATABASE_ENGINES.join(', ')} (default: the tier's); on Aurora, all runs the scenarios built for it`,
   '  --aurora-end <end> the documented end an Aurora failover is modelled at: optimistic ("under a minute") or pessimistic ("a few minutes") (default: pessimistic)',
   "  --regions r1,r2    the regions, the first the home region (default: the tier's)",
+  "  --witness <region>|none  a two-region layout's witness region (default: us-east-2)",
   '  --primary <region> the primary: one other than the home region drills a deployment that failed over (default: the home region)',
   '  --report <dir>     where report.json, report.md and timeline.svg go; one directory per scenario with all (default: drill-report)',
   '  --seed <n>         where in the heartbeat cycle the fault lands (default: 1)',
@@ -57,7 +58,7 @@ export class DrillOptionError extends Error {}
 /** The layout a scenario runs on: the options' when given, else the scenario's own. */
 function layoutFor(
   scenario: DrillScenario,
-  values: { tier?: string; regions?: string; primary?: string; engine?: string },
+  values: { tier?: string; regions?: string; primary?: string; engine?: string; witness?: string },
 ): PlatformConfig {
   const spec = SCENARIOS[scenario];
   const tier = (values.tier ?? (values.regions || values.primary ? 'tier1' : spec.defaultLayout.tier)) as TierName;
@@ -80,16 +81,27 @@ function layoutFor(
       regions,
       account: ACCOUNT,
       databaseEngine: engine,
+      ...(values.witness ? { witnessRegion: values.witness } : {}),
       ...(primary !== home ? { primaryRegion: primary, ...(engine === 'rds-postgresql' ? { rebuiltReplicas: rebuilt } : {}) } : {}),
     }).config;
   } catch (error) {
     if (error instanceof ConfigError)
-      throw new DrillOptionError(error.message.replace(/-c (\w+)/g, (_, key) => `--${key === 'primaryRegion' ? 'primary' : key}`));
+      throw new DrillOptionError(
+        error.message.replace(
+          /-c (\w+)/g,
+          (_, key) => `--${({ primaryRegion: 'primary', witnessRegion: 'witness' } as Record<string, string>)[key] ?? key}`,
+        ),
+      );
     throw error;
   }
   if (config.regions.length < spec.minRegions) {
     throw new DrillOptionError(
       `scenario ${scenario} needs at least ${spec.minRegions} regions; ${tier} across ${regions} has ${config.regions.length} (give --regions)`,
+    );
+  }
+  if (stateTablesOf(config) < (spec.minStateTables ?? 0)) {
+    throw new DrillOptionError(
+      `scenario ${scenario} needs at least ${spec.minStateTables} runbook state tables (its regions, and a two-region tier's witness); ${tier} across ${regions} without a witness has ${stateTablesOf(config)} (give --regions, or leave --witness out)`,
     );
   }
   return config;
@@ -107,6 +119,7 @@ export function parseDrillOptions(args: readonly string[]): DrillPlan {
     'aurora-end'?: string;
     regions?: string;
     primary?: string;
+    witness?: string;
     report?: string;
     seed?: string;
   };
@@ -120,6 +133,7 @@ export function parseDrillOptions(args: readonly string[]): DrillPlan {
         'aurora-end': { type: 'string', default: 'pessimistic' },
         regions: { type: 'string' },
         primary: { type: 'string' },
+        witness: { type: 'string' },
         report: { type: 'string', default: 'drill-report' },
         seed: { type: 'string', default: '1' },
       },

@@ -12,9 +12,32 @@ describe.each(LAYOUTS)('platform layout $id', (layout) => {
   if (!primary) throw new Error('no primary');
   const name = (code: string, layer: string) => `Mlp-${config.tier.name}-${code}-${layer}`;
 
-  test('network, data, compute and resilience stacks in every region, named Mlp-<tier>-<code>-<layer>, plus the global stack', () => {
+  test('network, data, compute and resilience stacks in every region, named Mlp-<tier>-<code>-<layer>, plus the global stack (and a two-region tier’s witness)', () => {
     const expected = config.regions.flatMap((r) => ['network', 'data', 'compute', 'resilience'].map((layer) => name(r.code, layer)));
-    expect(assembly.stackNames.sort()).toEqual([...expected, `Mlp-${config.tier.name}-global`].sort());
+    const witness = config.witnessRegion ? [name(config.witnessRegion.code, 'witness')] : [];
+    expect(config.witnessRegion !== undefined).toBe(config.regions.length === 2);
+    expect(assembly.stackNames.sort()).toEqual([...expected, ...witness, `Mlp-${config.tier.name}-global`].sort());
+  });
+
+  test('a two-region tier’s witness stack holds one runbook state table, under its own key, in a third region', () => {
+    if (!config.witnessRegion) return;
+    const stack = name(config.witnessRegion.code, 'witness');
+    expect(assembly.artifact(stack).environment).toBe(`aws://${TEST_ACCOUNT}/${config.witnessRegion.name}`);
+    expect(config.regions.map((r) => r.name)).not.toContain(config.witnessRegion.name);
+    const template = assembly.template(stack);
+    const types = Object.values(template.Resources as Record<string, { Type: string }>)
+      .map((r) => r.Type)
+      .sort();
+    expect(types).toEqual(['AWS::DynamoDB::Table', 'AWS::KMS::Alias', 'AWS::KMS::Key']);
+    const table = Object.values(
+      template.Resources as Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>,
+    ).find((r) => r.Type === 'AWS::DynamoDB::Table');
+    expect(table?.Properties).toMatchObject({
+      TableName: `mlp-${config.tier.name}-dr-state`,
+      DeletionProtectionEnabled: true,
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+    });
+    expect(table?.DeletionPolicy).toBe('Retain');
   });
 
   test('every stack has an explicit account and region', () => {

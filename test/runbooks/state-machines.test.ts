@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { RUNBOOK_OUTLINES } from '../../runbooks/definitions/documents';
 import { STEPS } from '../../runbooks/steps';
-import { HOME, HOME_DB, TARGET, TARGET_DB, World } from './world';
+import { HOME, HOME_DB, TARGET, TARGET_DB, WITNESS, World } from './world';
 
 const FAILOVER = 'mlp-tier1-region-failover';
 const world = () => new World();
@@ -220,6 +220,7 @@ describe('AzFailover and Failback', () => {
 describe('RefreshGate, the gate keeper run every minute', () => {
   const refresh = (w: World, region: string) =>
     STEPS.RefreshGate({ state: {}, execution: { id: 'schedule', startTime: '' } } as never, w.deps(region, 'RefreshGate'));
+  const openGate = (w: World) => ({ pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '0' }, updatedAt: { S: w.now().toISOString() } });
 
   test('a former primary that comes back closes the gate another region opened after it', async () => {
     const w = world();
@@ -282,15 +283,23 @@ describe('RefreshGate, the gate keeper run every minute', () => {
     expect(w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.has('fence')).toBe(false);
   });
 
-  test('with two regions, keeps its gate open when the other region does not answer: its own table holds the lease', async () => {
+  test('with two regions and the witness, keeps its gate open when the other region does not answer: its own table and the witness’s make a majority', async () => {
     const w = world();
-    w.aws.tables.set(
-      `${HOME}:mlp-tier1-dr-state`,
-      new Map([['gate', { pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '0' }, updatedAt: { S: w.now().toISOString() } }]]),
-    );
+    w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.set('gate', openGate(w));
     w.aws.unreachable.add(TARGET);
-    expect(await refresh(w, HOME)).toEqual({ open: true, lease: { renewed: [HOME], held: true } });
+    expect(await refresh(w, HOME)).toEqual({ open: true, lease: { renewed: [HOME, WITNESS], held: true } });
     expect(w.gate(HOME)).toBe(true);
+  });
+
+  test('with two regions, a primary cut off from the other region and the witness fences itself: two tables alone could not tell', async () => {
+    const w = world();
+    w.heartbeats(5);
+    w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.set('gate', openGate(w));
+    w.aws.partitioned.add(HOME);
+    const out = await refresh(w, HOME);
+    expect(out).toMatchObject({ open: false, lease: { renewed: [HOME], held: false } });
+    expect(out.fenced).toContain(HOME_DB);
+    expect(w.gate(HOME)).toBe(false);
   });
 });
 

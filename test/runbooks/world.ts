@@ -6,6 +6,8 @@ import { TEST_ACCOUNT } from '../support/layouts';
 
 export const HOME = 'us-east-1';
 export const TARGET = 'us-west-2';
+/** tier1's witness region: a state table, nothing else. */
+export const WITNESS = 'us-east-2';
 export const HOME_DB = 'mlp-tier1-pg-use1';
 export const TARGET_DB = 'mlp-tier1-pg-usw2';
 export const STATE_TABLE = 'mlp-tier1-dr-state';

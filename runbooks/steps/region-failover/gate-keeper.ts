@@ -71,7 +71,7 @@ export const refreshGate: Step<
           : lease && !lease.held
             ? lease.superseded.length > 0
               ? `the write lease is revoked: ${lease.superseded.map((s) => `${s.lease?.region ?? 'another region'} holds it under epoch ${s.lease?.epoch ?? '?'} in ${s.region}`).join(', ')}`
-              : `the write lease was lost: renewed in ${lease.renewed.length} of ${regions.length} state tables, ${lease.quorum} needed`
+              : `the write lease was lost: renewed in ${lease.renewed.length} of ${deps.env.stateRegions.length} state tables, ${lease.quorum} needed`
             : undefined;
     if (lost) {
       // The database to fence is the one that was primary here, whatever replaces it later.

@@ -81,6 +81,13 @@ describe('defaults', () => {
     ]);
   });
 
+  test('a two-region deployment has a witness region (us-east-2 unless -c witnessRegion; none with none); three regions have none', () => {
+    expect(resolvePlatformConfig({ account: ACCOUNT }).config.witnessRegion).toMatchObject({ name: 'us-east-2', code: 'use2' });
+    expect(resolvePlatformConfig({ account: ACCOUNT, witnessRegion: 'eu-west-1' }).config.witnessRegion?.name).toBe('eu-west-1');
+    expect(resolvePlatformConfig({ account: ACCOUNT, witnessRegion: 'none' }).config.witnessRegion).toBeUndefined();
+    expect(resolvePlatformConfig({ account: ACCOUNT, tier: 'tier3' }).config.witnessRegion).toBeUndefined();
+  });
+
   test('backup Vault Lock is off unless -c backupVaultLock turns it on', () => {
     expect(resolvePlatformConfig({ account: ACCOUNT }).config.backupVaultLock).toBe('off');
     expect(resolvePlatformConfig({ account: ACCOUNT, backupVaultLock: 'compliance' }).config.backupVaultLock).toBe('compliance');
@@ -113,6 +120,18 @@ describe('bad input fails with one line naming key, value and what is allowed', 
     ],
     [{ regions: 'us-east-1' }, 'Invalid context -c regions=us-east-1: 1 region(s) given; expected 2 to 5, the first being the primary'],
     [{ backupVaultLock: 'on' }, 'Invalid context -c backupVaultLock=on: expected one of off, governance, compliance'],
+    [
+      { witnessRegion: 'us-west-2' },
+      "Invalid context -c witnessRegion=us-west-2: the witness must be a region apart from the deployment's (us-east-1, us-west-2)",
+    ],
+    [
+      { witnessRegion: 'mars-1' },
+      `Invalid context -c witnessRegion=mars-1: expected none or one of ${SUPPORTED_REGIONS.map((r) => r.name).join(', ')}`,
+    ],
+    [
+      { tier: 'tier3', witnessRegion: 'us-east-2' },
+      'Invalid context -c witnessRegion=us-east-2: a deployment of 3 regions needs no witness (its regions make a majority); give none, or leave it out',
+    ],
     [
       { eksAdminRoleArns: 'arn:aws:iam::111122223333:user/alice' },
       'Invalid context -c eksAdminRoleArns=arn:aws:iam::111122223333:user/alice: "arn:aws:iam::111122223333:user/alice" is not an IAM role ARN; expected arn:aws:iam::<account>:role/<name>, comma-separated',
