@@ -162,8 +162,8 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
   const recovered = outcome.last.status === 'SUCCEEDED';
   const accounted = await accountForAcks(world, recovered ? outcome.to : outcome.from, recovered ? { database, cache } : undefined);
   const writable = [...world.tasks].reverse().find((t) => t.state === outcome.writableStep && t.outcome === 'succeeded');
-  const fromDecision =
-    recovered && writable ? (writable.end.getTime() - outcome.virtualFaultAt) / 1000 + outcome.dnsTailSeconds : undefined;
+  const decidedAt = outcome.virtualDecisionAt ?? outcome.virtualFaultAt;
+  const fromDecision = recovered && writable ? (writable.end.getTime() - decidedAt) / 1000 + outcome.dnsTailSeconds : undefined;
   // An unplanned region failover starts after the fault is detected and someone (or something) decides.
   const detection = !outcome.planned && outcome.from !== outcome.to ? detectionLead(platform.assembly, world.config) : [];
   const detected = detection.reduce((sum, d) => sum + d.seconds, 0);
@@ -171,7 +171,7 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
   const measured = firstOnTarget ? (firstOnTarget.at - outcome.faultAt) / 1000 : undefined;
   const openGates = world.regions.filter((r) => world.gateOpen(r));
   const writableChecks = await Promise.all(openGates.map(async (r) => ({ region: r, writable: await world.isWritablePrimary(r) })));
-  const callsToLost = platform.aws.calls.filter((c) => c.region === outcome.lostRegion);
+  const callsToLost = platform.aws.calls.slice(outcome.callsAtFault ?? 0).filter((c) => c.region === outcome.lostRegion);
   const attemptedRegionCalls = callsToLost.length;
   const failedRegionCalls = callsToLost.filter((c) => !c.error).length;
 
@@ -221,7 +221,7 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
     override: outcome.override,
   });
   const { verdict, verdictText } = judgeDrill(invariants, objectives);
-  const t0 = outcome.virtualFaultAt;
+  const t0 = decidedAt;
   const report: DrillReport = {
     scenario,
     summary: '',

@@ -6,6 +6,7 @@ import { HEARTBEAT_SQL } from '../core/database';
 import { APPLICATION_ROLES } from '../core/database-bootstrap';
 import { ERROR } from '../core/errors';
 import { WRITE_LEASE } from '../definitions/catalogue';
+import { detectionLead } from '../local/detection';
 import { dnsTail } from '../local/fake-aws';
 import type { LocalRunResult, LocalStateMachine } from '../local/local-runbooks';
 import { STEPS } from '../steps';
@@ -62,6 +63,10 @@ export interface ScenarioOutcome {
   readonly objectives: { readonly rtoSeconds: number; readonly rpoSeconds: number };
   readonly planned: boolean;
   readonly override?: string;
+  /** How many AWS calls the simulation had recorded at the fault: the calls after it are the recovery's. */
+  readonly callsAtFault?: number;
+  /** When an operator-started failover began on the drill clock (after the modelled detection); the fault's instant otherwise. */
+  readonly virtualDecisionAt?: number;
   /** The lost region, if one was lost: no call to it may have been needed. */
   readonly lostRegion?: string;
   readonly invariants: readonly Invariant[];
@@ -118,10 +123,24 @@ async function warmUp(world: DrillWorld): Promise<void> {
   world.startWriters();
   await sleep(world.options.warmUpMs);
   world.log(`heartbeat writer: ${world.pgWriter.acks.length} writes acknowledged by ${world.writeRegion()}, one every 100 ms`);
+  // The gate keepers' last pass before the fault: the primary's write lease renewed in every state table.
+  await world.gateKeeperPass();
 }
 
-function markFault(world: DrillWorld): { faultAt: number; virtualFaultAt: number } {
-  return { faultAt: Date.now(), virtualFaultAt: world.platform.now().getTime() };
+/**
+ * An operator-started failover begins at the decision: the modelled detection and start (the tier's
+ * `recovery.regionFailoverStart`, from the synthesized health check and alarm) pass on the drill
+ * clock first, the surviving regions' gate keepers running through them. Returns when it was.
+ */
+async function awaitDecision(world: DrillWorld): Promise<{ virtualDecisionAt: number }> {
+  const lead = detectionLead(world.platform.assembly, world.config).reduce((sum, d) => sum + d.seconds, 0);
+  await world.pass(lead);
+  world.log(`the decision: ${lead} s of modelled detection and start after the fault, the failover starts`);
+  return { virtualDecisionAt: world.platform.now().getTime() };
+}
+
+function markFault(world: DrillWorld): { faultAt: number; virtualFaultAt: number; callsAtFault: number } {
+  return { faultAt: Date.now(), virtualFaultAt: world.platform.now().getTime(), callsAtFault: world.platform.aws.calls.length };
 }
 
 const regionObjectives = (config: PlatformConfig) => config.tier.recovery.region;
@@ -290,12 +309,16 @@ async function unplannedFailoverPast(world: DrillWorld, roles: Roles, zombie: He
 }
 
 /** Writers warmed up, then the primary region lost: its servers frozen mid-write, its AWS endpoints unreachable. */
-async function loseThePrimary(world: DrillWorld, roles: Roles, also = ''): Promise<{ faultAt: number; virtualFaultAt: number }> {
+async function loseThePrimary(
+  world: DrillWorld,
+  roles: Roles,
+  also = '',
+): Promise<{ faultAt: number; virtualFaultAt: number; callsAtFault: number; virtualDecisionAt: number }> {
   await warmUp(world);
   const fault = markFault(world);
   world.loseRegion(roles.primary);
   world.log(`fault: ${roles.primary} lost (its servers frozen mid-write, its AWS endpoints unreachable)${also}`);
-  return fault;
+  return { ...fault, ...(await awaitDecision(world)) };
 }
 
 /** The unplanned loss of the primary region and an unplanned RegionFailover to `target`. */
@@ -367,7 +390,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       await world.postgres.cutReplication(roles.target);
       await sleep(500);
       const stalledSeconds = regionObjectives(world.config).rpoSeconds + 15;
-      world.platform.aws.advance(stalledSeconds);
+      await world.pass(stalledSeconds);
       world.log(
         `replication to ${roles.target} stalled; ${stalledSeconds} s pass (the drill's clock jumps) while ${roles.primary} keeps writing`,
       );
@@ -378,6 +401,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const fault = markFault(world);
       world.loseRegion(roles.primary);
       world.log(`fault: ${roles.primary} lost`);
+      const decision = await awaitDecision(world);
       const machine = REGION_FAILOVER(world.platform.tier);
       const refused = await world.run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target);
       const override = 'drill lag-beyond-rpo: the primary region is gone; accepting the reported loss';
@@ -389,6 +413,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       return {
         ...base(world, roles, false),
         ...fault,
+        ...decision,
         last,
         override,
         lostRegion: roles.primary,
@@ -877,6 +902,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const fault = markFault(world);
       await world.blackholeRegion(roles.primary);
       world.log(`fault: ${roles.primary} blackholed (its servers frozen, its AWS endpoints drop every connection)`);
+      const decision = await awaitDecision(world);
       const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target);
       const waits = world.platform.aws.calls.filter((c) => c.error === 'blackholed').map((c) => c.waitedMs ?? 0);
       // One attempt gives up at the connect timeout; the SDK makes three, with a backoff between them.
@@ -884,6 +910,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       return {
         ...base(world, roles, false),
         ...fault,
+        ...decision,
         last,
         lostRegion: roles.primary,
         invariants: [

@@ -2,13 +2,17 @@ import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { PlatformConfig } from '../../lib/config';
 import { CONNECT_TIMEOUT_MS, directDatabasePlane, HEARTBEAT_SQL, PLATFORM_WRITER, STATEMENT_TIMEOUT_MS } from '../core/database';
+import { WRITE_LEASE } from '../definitions/catalogue';
 import type { DeployedAssembly } from '../local/deployed-assembly';
 import type { LocalRunResult, TaskRecord } from '../local/local-runbooks';
 import { SimulatedPlatform } from '../local/simulated-platform';
+import { STEPS } from '../steps';
 import { Blackhole } from './blackhole';
 import { CLIENT_ROLE, DRILL_DATABASE, DRILL_USER, LocalPostgresCluster } from './local-postgres';
 import { findCacheServer, LocalCacheCluster } from './local-redis';
 import { PrimarySampler } from './sampler';
+
+const SCHEDULED = { state: {}, execution: { id: 'schedule', startTime: '' } } as never;
 
 export const HEARTBEAT_INTERVAL_MS = 100;
 
@@ -319,6 +323,35 @@ export class DrillWorld {
 
   async stopWriters(): Promise<void> {
     await Promise.all([this.pgWriter.stop(), this.cacheWriter?.stop()]);
+  }
+
+  /**
+   * One pass of every region's gate keeper (RefreshGate), as EventBridge Scheduler runs it every
+   * `WRITE_LEASE.renewalSeconds`: the primary renews its write lease, a superseded region fences
+   * itself. A lost or blackholed region runs nothing; a partitioned one runs in its own region.
+   */
+  async gateKeeperPass(): Promise<void> {
+    for (const region of this.regions.filter((r) => !this.lost.has(r))) {
+      const out = await STEPS.RefreshGate(SCHEDULED, this.platform.deps(region, 'RefreshGate')).catch((error: Error) => ({
+        error: error.message,
+      }));
+      if ('error' in out || out.supersededBy || out.fenced) this.log(`RefreshGate in ${region}: ${JSON.stringify(out)}`);
+    }
+  }
+
+  /**
+   * Modelled time passes on the drill clock (`seconds`), the gate keepers running through it every
+   * renewal period as they would in AWS: for the wait between a fault and the decision to start, or a
+   * stall the scenario sets up.
+   */
+  async pass(seconds: number): Promise<void> {
+    let left = seconds;
+    while (left > 0) {
+      const step = Math.min(WRITE_LEASE.renewalSeconds, left);
+      this.platform.aws.advance(step);
+      left -= step;
+      await this.gateKeeperPass();
+    }
   }
 
   /** The region is lost: its servers freeze mid-write and its AWS endpoints stop answering. */

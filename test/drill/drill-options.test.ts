@@ -66,7 +66,10 @@ describe('npm run drill options', () => {
     [['--primary', 'eu-west-1'], /--primary/],
     [['--seed', 'abc'], /--seed abc is not a whole number/],
     [['--scenario', 'three-regions', '--regions', 'us-east-1,us-west-2'], /needs at least 3 regions/],
-    [['--scenario', 'partition', '--tier', 'tier1', '--witness', 'none'], /needs at least 3 runbook state tables .* without a witness has 2/],
+    [
+      ['--scenario', 'partition', '--tier', 'tier1', '--witness', 'none'],
+      /needs at least 3 runbook state tables .* without a witness has 2/,
+    ],
     [['--tier', 'tier1', '--witness', 'us-west-2'], /--witness=us-west-2: the witness must be a region apart from the deployment's/],
     [['--colour', 'red'], /Unknown option '--colour'/],
     [['--engine', 'mysql'], /--engine mysql is not one of aurora-postgresql-global, rds-postgresql/],
