@@ -27,6 +27,11 @@ export const MODELLED_SECONDS = {
       'RDS User Guide, promoting a read replica: "RDS reboots the DB instance before making it available" (the last 30 s of the promotion, modelled)',
   },
   rdsMultiAzFailover: { seconds: 90, source: 'RDS User Guide, Multi-AZ: failover typically 60-120 s' },
+  lambdaColdStart: {
+    seconds: 1,
+    source:
+      'AWS Compute Blog, "Operating Lambda: Performance optimization, part 1": a cold start "varies from under 100 ms to over 1 second" (each runbook function\'s first invocation in a failover, modelled at 1 s; only the scheduled gate keeper and heartbeat writer are kept warm)',
+  },
   auroraClusterFailover: {
     seconds: 60,
     source:

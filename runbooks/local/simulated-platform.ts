@@ -7,7 +7,7 @@ import { type Access, declaredActions } from '../definitions/access';
 import { STEP_SPECS } from '../definitions/catalogue';
 import { STEPS, type StepName } from '../steps';
 import { type DeployedAssembly, type DeployedStack, uuidOf } from './deployed-assembly';
-import { FakeAws, type UsedKey } from './fake-aws';
+import { FakeAws, MODELLED_SECONDS, type UsedKey } from './fake-aws';
 import { Authorizer, type Principal, principalOf } from './iam';
 import { type LocalRunResult, type LocalStateMachine, runLocally, stateMachinesOf, VirtualScheduler } from './local-runbooks';
 import { MemoryDatabasePlane } from './memory-database';
@@ -500,6 +500,8 @@ export class SimulatedPlatform {
    * is Pending until its network interface is attached again; invocations meanwhile fail too.
    */
   private lambdaStates?: Map<string, { inactive: boolean; pendingUntil?: number }>;
+  /** Functions with a warm execution environment: invoked before in this world (Lambda keeps one for a while). */
+  private readonly warmFunctions = new Set<string>();
 
   private functionStates(): Map<string, { inactive: boolean; pendingUntil?: number }> {
     if (this.lambdaStates) return this.lambdaStates;
@@ -555,6 +557,11 @@ export class SimulatedPlatform {
       beforeInvoke: (step) => {
         const refused = this.invocationRefused(region, step);
         if (refused) throw Object.assign(new Error(refused), { name: 'Lambda.ResourceNotReadyException' });
+        // A function's first invocation starts a new execution environment (a cold start) before its handler runs.
+        if (!this.warmFunctions.has(`${region}:${step}`)) {
+          this.warmFunctions.add(`${region}:${step}`);
+          this.aws.advance(MODELLED_SECONDS.lambdaColdStart.seconds);
+        }
       },
       ...options,
     });
