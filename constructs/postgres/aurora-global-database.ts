@@ -264,7 +264,7 @@ export class AuroraRegionalCluster extends RegionalPostgresBase {
         customEndpointType: 'READER',
         staticMembers: members.map((m) => m.ref),
       });
-      for (const member of members) endpoint.addDependency(member);
+      for (const member of members) endpoint.addResourceDependency(member);
       endpoints.set(role, endpoint);
     }
     this.roleEndpoints = endpoints;

@@ -239,7 +239,7 @@ export class DataStack extends RegionalStack {
     });
     // The global cluster is created in this stack (home) or exists before it (every other region deploys after the home).
     const global = this.node.tryFindChild('MetadataGlobal') as AuroraGlobalCluster | undefined;
-    if (global) cluster.cluster.addDependency(global.resource);
+    if (global) cluster.cluster.addResourceDependency(global.resource);
     if (masterCredentials) {
       this.databaseBootstrap = new DatabaseBootstrap(this, 'MetadataBootstrap', {
         database: cluster,
