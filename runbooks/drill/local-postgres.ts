@@ -213,6 +213,29 @@ export class LocalPostgresCluster implements OwnedServers {
       this.chown(standby.dataDir);
     }
     await Promise.all([primary, ...standbys.map((r) => this.server(r))].map((server) => this.launch(server)));
+    await this.waitUntilStreaming(primaryRegion, standbys.length);
+  }
+
+  /**
+   * Until the primary streams to every standby: a deployment's replicas replicate before any fault.
+   * A standby answers queries before its WAL receiver has connected, and on a loaded machine a
+   * drill's fault could otherwise come before its first heartbeat arrived.
+   */
+  private async waitUntilStreaming(primaryRegion: string, standbys: number): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      // The bootstrap superuser: pg_stat_replication shows its state column only to privileged roles.
+      const [row] = await this.query<{ streaming: number }>(
+        primaryRegion,
+        "SELECT count(*)::int AS streaming FROM pg_stat_replication WHERE state = 'streaming'",
+        [],
+        { user: BOOTSTRAP_SUPERUSER, database: 'postgres' },
+      );
+      if ((row?.streaming ?? 0) >= standbys) return;
+      if (Date.now() > deadline)
+        throw new Error(`${row?.streaming ?? 0} of ${standbys} standbys were streaming from ${primaryRegion} after 20 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /**
