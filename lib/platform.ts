@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import type { PlatformConfig } from './config';
+import { type PlatformConfig, WRITE_GATE_PATH } from './config';
 import { ComputeStack, DataStack, GlobalStack, NetworkStack, ResilienceStack, WitnessStack } from './stacks';
 
 /** The stacks of one region. */
@@ -58,6 +58,10 @@ export function buildPlatform(scope: Construct, config: PlatformConfig, options:
       compute.addStackDependency(data, 'services are granted access to the data stores by their ids');
     }
     const resilience = new ResilienceStack(scope, { config, region, data, vpc: network.vpc, runbooks: options.runbooks ?? true });
+    if (compute && resilience.runbooks) {
+      // Route 53's write-gate check probes the region's API name; the runbooks' function answers it.
+      compute.endpoint.serveFromFunction('WriteGate', WRITE_GATE_PATH, resilience.runbooks.writeGateEndpoint);
+    }
     regions.set(region.name, { network, data, compute, resilience });
   }
   const primary = regions.get(config.primaryRegion.name);

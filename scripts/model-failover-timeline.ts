@@ -17,8 +17,7 @@ import { DATABASE_ENGINES, resolvePlatformConfig } from '../lib/config';
 import type { DatabaseEngine } from '../lib/config/types';
 import { buildPlatform } from '../lib/platform';
 import { DeployedAssembly } from '../runbooks/local/deployed-assembly';
-import { detectionLead } from '../runbooks/local/detection';
-import { dnsTail } from '../runbooks/local/fake-aws';
+import { detectionLead, writeGateTail } from '../runbooks/local/detection';
 import type { TaskRecord } from '../runbooks/local/local-runbooks';
 import { SimulatedPlatform } from '../runbooks/local/simulated-platform';
 import { STEPS } from '../runbooks/steps';
@@ -83,9 +82,9 @@ async function modelOnce(
   const runbookSeconds = (writable.getTime() - decision.getTime()) / 1000;
   let total = runbookSeconds;
   console.log(`\nfirst write acknowledged by the new primary: ${runbookSeconds.toFixed(0)} s from the decision`);
-  for (const tail of dnsTail(platform.config.tier.routing.recordTtlSeconds)) {
+  for (const tail of writeGateTail(platform.assembly, platform.config, TARGET)) {
     total += tail.seconds;
-    console.log(`  + ${tail.seconds} s ${tail.what}`);
+    console.log(`  + ${tail.seconds} s ${tail.what} [${tail.source}]`);
   }
   console.log(`modelled RTO for clients from the decision: ${minutes(total)}`);
   if (mode !== 'unplanned') return { fromDecision: total };

@@ -2,6 +2,8 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as elbv2Targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -42,6 +44,9 @@ export class RegionalApiEndpoint extends Construct {
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly targetGroups: Record<string, elbv2.ApplicationTargetGroup> = {};
   public readonly certificate: acm.Certificate;
+  private readonly httpsListener: elbv2.ApplicationListener;
+  private readonly apiHost: string;
+  private functionRoutes = 0;
 
   constructor(scope: Construct, id: string, props: RegionalApiEndpointProps) {
     super(scope, id);
@@ -123,6 +128,7 @@ export class RegionalApiEndpoint extends Construct {
       'ELBv2ACMCertificateRequired',
       'The HTTP listener only answers with a permanent redirect to HTTPS; it serves no content, and the HTTPS listener uses the ACM certificate.',
     );
+    this.apiHost = props.apiHost;
     const https = this.loadBalancer.addListener('Https', {
       port: 443,
       open: false,
@@ -152,11 +158,36 @@ export class RegionalApiEndpoint extends Construct {
       conditions: [elbv2.ListenerCondition.hostHeaders([props.apiHost]), elbv2.ListenerCondition.pathPatterns(['/health'])],
       action: elbv2.ListenerAction.forward([this.targetGroups[props.healthService] as elbv2.ApplicationTargetGroup]),
     });
+    this.httpsListener = https;
 
     new route53.ARecord(this, 'ApiRecord', {
       zone: props.hostedZone,
       recordName: props.apiHost,
       target: route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(this.loadBalancer)),
     });
+  }
+
+  /**
+   * Answer `https://<apiHost><path>` with `handler` (a Lambda target), ahead of every service: the
+   * region's write-gate endpoint, which Route 53 probes. Its health is the function's own answer, so
+   * the target group's health check is off (ELB User Guide: a Lambda target group's health checks
+   * are disabled by default).
+   */
+  serveFromFunction(id: string, path: string, handler: lambda.IFunction): elbv2.ApplicationTargetGroup {
+    if (!/^\/[a-z0-9-]+$/.test(path)) throw new ValidationError(`path must be one lowercase segment like /write-gate, got ${path}`, this);
+    // Between the region's health rule (1) and the services' host rules (10 and up).
+    const priority = 2 + this.functionRoutes;
+    if (priority >= 10) throw new ValidationError('at most 8 paths can be served from functions', this);
+    this.functionRoutes++;
+    const group = new elbv2.ApplicationTargetGroup(this, `${id}Target`, {
+      targetType: elbv2.TargetType.LAMBDA,
+      targets: [new elbv2Targets.LambdaTarget(handler)],
+    });
+    this.httpsListener.addAction(id, {
+      priority,
+      conditions: [elbv2.ListenerCondition.hostHeaders([this.apiHost]), elbv2.ListenerCondition.pathPatterns([path])],
+      action: elbv2.ListenerAction.forward([group]),
+    });
+    return group;
   }
 }

@@ -6,7 +6,7 @@ import { FailoverRecordChain } from './failover-record-chain';
 import { LatencyRecords } from './latency-records';
 import { RegionalHealthChecks, type RoutedRegion } from './regional-health-checks';
 import { validateHostName, validateRegions } from './validation';
-import { type WriteGateAlarm, WriteGates } from './write-gates';
+import { WriteGates } from './write-gates';
 
 export interface GlobalTrafficRoutingProps {
   /** Public hosted zone of the platform's domain. */
@@ -19,22 +19,27 @@ export interface GlobalTrafficRoutingProps {
   readonly healthCheckInterval: Duration;
   /** Consecutive failed probes that take a region out of DNS answers: 1 to 10. */
   readonly healthCheckFailureThreshold: number;
-  /** TTL of every service record. */
+  /** TTL of the read hosts' records. */
   readonly recordTtl: Duration;
+  /**
+   * TTL of the write hosts' records: how long a client keeps writing to where the name pointed.
+   * @default `recordTtl`
+   */
+  readonly writeRecordTtl?: Duration;
   /** Names served by one region at a time, with failover in region order, e.g. `tracking`. */
   readonly writeHosts: readonly string[];
   /** Names served by every region, routed to the lowest-latency healthy one, e.g. `query`. */
   readonly readHosts: readonly string[];
   /**
-   * Each region's write-gate alarm. With them, a write host routes to a region only while its gate
-   * is open and no other region's is (see `WriteGates`), and fails closed to `writeClosedTarget`.
+   * The path of each region's API name that answers for its write gate. With it, a write host routes
+   * to a region only while its gate is open (see `WriteGates`), and fails closed to `writeClosedTarget`.
    * @default - write hosts fail over on the HTTPS health checks alone
    */
-  readonly writeGateAlarms?: readonly WriteGateAlarm[];
+  readonly writeGatePath?: string;
   /**
    * Where write hosts answer when no region may take writes. A name under `.invalid` (RFC 2606)
    * never resolves, so clients fail fast instead of writing to a region whose gate is closed.
-   * @default 'write-gate-closed.invalid' when `writeGateAlarms` is given
+   * @default 'write-gate-closed.invalid' when `writeGatePath` is given
    */
   readonly writeClosedTarget?: string;
 }
@@ -49,7 +54,7 @@ export class GlobalTrafficRouting extends Construct {
   public readonly failover: ReadonlyMap<string, FailoverRecordChain>;
   /** By host name. */
   public readonly latency: ReadonlyMap<string, LatencyRecords>;
-  /** The write gates, when `writeGateAlarms` is given. */
+  /** The write gates, when `writeGatePath` is given. */
   public readonly writeGates?: WriteGates;
 
   constructor(scope: Construct, id: string, props: GlobalTrafficRoutingProps) {
@@ -75,8 +80,8 @@ export class GlobalTrafficRouting extends Construct {
     const endpoints = this.healthChecks.endpoints;
     let writeEndpoints = endpoints;
     let closedTarget: string | undefined;
-    if (props.writeGateAlarms) {
-      this.writeGates = new WriteGates(this, 'WriteGates', { endpoints, alarms: props.writeGateAlarms, namePrefix: props.namePrefix });
+    if (props.writeGatePath) {
+      this.writeGates = new WriteGates(this, 'WriteGates', { endpoints, path: props.writeGatePath, namePrefix: props.namePrefix });
       writeEndpoints = this.writeGates.writeEndpoints;
       closedTarget = props.writeClosedTarget ?? 'write-gate-closed.invalid';
     }
@@ -90,7 +95,7 @@ export class GlobalTrafficRouting extends Construct {
           zone: props.zone,
           hostName,
           endpoints: writeEndpoints,
-          ttl: props.recordTtl,
+          ttl: props.writeRecordTtl ?? props.recordTtl,
           closedTarget,
         }),
       );

@@ -13,7 +13,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { RUNBOOK_TIMEOUT_SECONDS, type RunbookName, runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
+import { RUNBOOK_TIMEOUT_SECONDS, type RunbookName, runbookNames } from '../../lib/config/naming';
 import type { DatabaseEngine } from '../../lib/config/types';
 import { type Access, type DeclaredResource, declaredCalls } from '../../runbooks/definitions/access';
 import { KEEP_ACTIVE_EVENT, STEP_SPECS, WRITE_LEASE } from '../../runbooks/definitions/catalogue';
@@ -69,8 +69,8 @@ export interface RunbookSetProps {
 /**
  * The disaster-recovery runbooks of one region: the `RegionFailover`, `Failback` and `AzFailover`
  * state machines with a Lambda function per step (each with only its own step's permissions), the
- * region's DR state table (lock, epoch, write gate, primary), the write gate's lease (a minute's
- * republishing and the alarm Route 53 reads), the heartbeat writer, the database agent other
+ * region's DR state table (lock, epoch, write gate, primary), the write gate's lease (renewed every
+ * 20 s) and its endpoint (what Route 53's write-gate check probes), the heartbeat writer, the database agent other
  * regions fence through, and the report topic. Deployed in every region, so a surviving region
  * can recover alone.
  */
@@ -97,7 +97,11 @@ export class RunbookSet extends Construct implements IRunbookSet {
   public readonly stateTable: dynamodb.Table;
   public readonly reportTopic: sns.Topic;
   public readonly logsKey: kms.Key;
-  public readonly writeGateAlarm: cloudwatch.Alarm;
+  /**
+   * The region's write-gate endpoint (`ServeWriteGate`): serve it on the region's API name at
+   * `WRITE_GATE_PATH`, where Route 53's write-gate health check probes it.
+   */
+  public readonly writeGateEndpoint: lambda.IFunction;
   public readonly regionFailover: sfn.StateMachine;
   public readonly failback: sfn.StateMachine;
   public readonly azFailover: sfn.StateMachine;
@@ -205,6 +209,7 @@ export class RunbookSet extends Construct implements IRunbookSet {
       functions[spec.name] = fn;
     }
     this.functions = functions;
+    this.writeGateEndpoint = functions.ServeWriteGate;
     this.databaseAgent = makeFunction('DatabaseAgent', 30, true, runbookNames.databaseAgent(props.tier));
     grants.grant(this.databaseAgent, 'database-connect');
     this.keepActive([
@@ -214,29 +219,6 @@ export class RunbookSet extends Construct implements IRunbookSet {
       ['DatabaseAgent', this.databaseAgent] as const,
     ]);
 
-    // The write gate: the alarm Route 53 reads goes OK (gate open) with the first minute published
-    // open, and back to ALARM (closed) after two minutes published closed or not published at all
-    // (a missing datapoint counts as closed), so one late refresh does not flap the gate.
-    this.writeGateAlarm = new cloudwatch.Alarm(this, 'WriteGateClosed', {
-      alarmName: runbookNames.writeGateAlarm(props.tier, props.regionCode),
-      alarmDescription: `The write gate of ${stack.region} is closed: Route 53 sends the write hosts elsewhere. Only the runbooks open it.`,
-      metric: new cloudwatch.Metric({
-        ...WRITE_GATE_METRIC,
-        dimensionsMap: { Tier: props.tier, Region: stack.region },
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.minutes(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    });
-    acknowledgeNist(
-      this.writeGateAlarm,
-      'CloudWatchAlarmAction',
-      "The write gate: a Route 53 health check reads this alarm's state to route the write hosts; it notifies no one by design (the runbooks report to the report topic).",
-    );
     for (const [scheduleId, step] of [
       ['RefreshGateEveryMinute', 'RefreshGate'],
       ['WriteHeartbeatsEveryMinute', 'WriteHeartbeats'],

@@ -210,7 +210,6 @@ export const runbookNames = {
   /** The DR state table of each region: lock, epoch, write gate, primary. */
   stateTable: (tier: string) => `mlp-${tier}-dr-state`,
   /** The alarm a region's write gate is read through by Route 53. */
-  writeGateAlarm: (tier: string, regionCode: string) => `mlp-${tier}-${regionCode}-write-gate-closed`,
   stateMachine: (tier: string, runbook: RunbookName) => `mlp-${tier}-${runbook}`,
   /** Alias of each region's runbook key (state table, logs, report topic): other regions' runbooks name it by alias. */
   runbookKeyAlias: (tier: string) => `alias/mlp-${tier}-runbooks`,
@@ -232,4 +231,7 @@ export const CACHE_ACCESS = {
 } as const;
 
 /** The CloudWatch metric a region's write gate is published as. */
+/** Where each region's API name answers for its write gate (`ServeWriteGate`), for Route 53's write-gate check. */
+export const WRITE_GATE_PATH = '/write-gate';
+
 export const WRITE_GATE_METRIC = { namespace: 'MLP/DR', metricName: 'WriteGateOpen' } as const;

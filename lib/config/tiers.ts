@@ -252,6 +252,10 @@ const SHARED = {
     healthCheckIntervalSeconds: 10, // [003] health check fails 3 consecutive times (10 s each)
     healthCheckFailureThreshold: 3, // [003]
     recordTtlSeconds: 60, // [002] Route 53 TTL: 60 seconds
+    // [ours] the write names' answer changes only at a failover, and every second of it is RTO: 15 s
+    // after the write-gate check (10 s) sees a gate open, clients write there. The price is four times
+    // the resolver queries of the seed's 60 s, on the write names only.
+    writeRecordTtlSeconds: 15,
   },
   drills: {
     backupRestoreTest: 'cron(0 6 1 * ? *)', // [003] monthly: restore backup to test environment

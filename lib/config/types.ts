@@ -319,7 +319,10 @@ export interface ArtifactLifecycle {
 export interface RoutingSettings {
   readonly healthCheckIntervalSeconds: 10 | 30;
   readonly healthCheckFailureThreshold: number;
+  /** TTL of the read hosts' latency records. */
   readonly recordTtlSeconds: number;
+  /** TTL of the write hosts' failover records: how long a client keeps writing where the name pointed. */
+  readonly writeRecordTtlSeconds: number;
 }
 
 /** Protection of the regional API load balancers (the web ACL). */

@@ -2,7 +2,7 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { GlobalTrafficRouting } from '../../constructs/routing';
-import { globalStackName, type PlatformConfig, READ_HOSTS, runbookNames, WRITE_HOSTS } from '../config';
+import { globalStackName, type PlatformConfig, READ_HOSTS, WRITE_GATE_PATH, WRITE_HOSTS } from '../config';
 
 /** The one region the global stack deploys to. */
 export const GLOBAL_REGION = 'us-east-1';
@@ -54,13 +54,11 @@ export class GlobalStack extends Stack {
       healthCheckInterval: Duration.seconds(routing.healthCheckIntervalSeconds),
       healthCheckFailureThreshold: routing.healthCheckFailureThreshold,
       recordTtl: Duration.seconds(routing.recordTtlSeconds),
+      writeRecordTtl: Duration.seconds(routing.writeRecordTtlSeconds),
       writeHosts: WRITE_HOSTS,
       readHosts: READ_HOSTS,
-      // Write hosts follow the runbooks' write gates, never a health check alone.
-      writeGateAlarms: props.config.regions.map((region) => ({
-        region: region.name,
-        alarmName: runbookNames.writeGateAlarm(props.config.tier.name, region.code),
-      })),
+      // Write hosts follow the runbooks' write gates, each served by its own region, never a health check alone.
+      writeGatePath: WRITE_GATE_PATH,
     });
   }
 }

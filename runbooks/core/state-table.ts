@@ -27,7 +27,18 @@ export interface LockItem {
 export interface GateItem {
   readonly open: boolean;
   readonly epoch: number;
+  /** When the gate was last opened or closed (a renewal leaves it). */
   readonly updatedAt: string;
+  /**
+   * Until when an open gate may be served as open (`WRITE_LEASE.gateValiditySeconds` after it was
+   * opened or its lease last renewed in a quorum): a region that stops renewing closes by itself.
+   */
+  readonly openUntil?: string;
+}
+
+/** Whether a region's write gate is open at `now`: recorded open, and its lease renewed recently enough. */
+export function gateServedOpen(gate: GateItem | undefined, now: Date): boolean {
+  return gate?.open === true && gate.openUntil !== undefined && now.getTime() < Date.parse(gate.openUntil);
 }
 export interface PrimaryItem {
   readonly region: string;
@@ -236,20 +247,40 @@ export async function writeLease(deps: RunbookDeps, region: string, table: strin
 
 export async function readGate(deps: RunbookDeps, region: string, table: string): Promise<GateItem | undefined> {
   const item = await getItem(deps, region, table, 'gate');
-  return item ? { open: item.open?.BOOL === true, epoch: num(item, 'epoch'), updatedAt: str(item, 'updatedAt') } : undefined;
+  if (!item) return undefined;
+  const openUntil = item.openUntil?.S;
+  return {
+    open: item.open?.BOOL === true,
+    epoch: num(item, 'epoch'),
+    updatedAt: str(item, 'updatedAt'),
+    ...(openUntil ? { openUntil } : {}),
+  };
 }
 
 /**
  * Record a region's gate. Only a change carrying an epoch at least as new as the recorded one
  * lands, so a delayed step of an older execution cannot reopen or close what a newer one decided.
  */
-export async function writeGate(deps: RunbookDeps, region: string, table: string, open: boolean, epoch: number): Promise<void> {
+export async function writeGate(
+  deps: RunbookDeps,
+  region: string,
+  table: string,
+  open: boolean,
+  epoch: number,
+  openUntil?: Date,
+): Promise<void> {
   try {
     await call(region, () =>
       deps.clients.dynamodb(region).send(
         new PutItemCommand({
           TableName: table,
-          Item: { pk: s('gate'), open: { BOOL: open }, epoch: n(epoch), updatedAt: s(deps.now().toISOString()) },
+          Item: {
+            pk: s('gate'),
+            open: { BOOL: open },
+            epoch: n(epoch),
+            updatedAt: s(deps.now().toISOString()),
+            ...(open && openUntil ? { openUntil: s(openUntil.toISOString()) } : {}),
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR epoch <= :epoch',
           ExpressionAttributeValues: { ':epoch': n(epoch) },
         }),
@@ -258,6 +289,37 @@ export async function writeGate(deps: RunbookDeps, region: string, table: string
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException)
       fail(ERROR.staleEpoch, `the gate of ${region} was set under a newer epoch than ${epoch}`);
+    throw error;
+  }
+}
+
+/**
+ * Keep an open gate open until `openUntil`, after its lease was renewed in a quorum: only while the
+ * gate is still the one read (open, same epoch, same opening), so a gate closed or reopened meanwhile
+ * is left as it is. Returns whether it was extended.
+ */
+export async function extendGate(deps: RunbookDeps, region: string, table: string, gate: GateItem, openUntil: Date): Promise<boolean> {
+  try {
+    await call(region, () =>
+      deps.clients.dynamodb(region).send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            pk: s('gate'),
+            open: { BOOL: true },
+            epoch: n(gate.epoch),
+            updatedAt: s(gate.updatedAt),
+            openUntil: s(openUntil.toISOString()),
+          },
+          ConditionExpression: '#open = :open AND epoch = :epoch AND updatedAt = :updatedAt',
+          ExpressionAttributeNames: { '#open': 'open' },
+          ExpressionAttributeValues: { ':open': { BOOL: true }, ':epoch': n(gate.epoch), ':updatedAt': s(gate.updatedAt) },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
 }

@@ -61,6 +61,7 @@ export type Access =
   | 'read-metrics'
   | 'publish-gate'
   | 'state-read'
+  | 'gate-read'
   | 'state-write'
   | 'state-count'
   | 'state-delete'
@@ -203,6 +204,7 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
         },
       ];
     case 'state-read':
+    case 'gate-read':
     case 'state-write':
     case 'state-count':
     case 'state-delete':
@@ -211,12 +213,14 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
       // only an owed fence is deleted in the own region alone.
       const action = {
         'state-read': 'GetItem',
+        'gate-read': 'GetItem',
         'state-write': 'PutItem',
         'state-count': 'UpdateItem',
         'state-delete': 'DeleteItem',
         'lock-release': 'DeleteItem',
       }[access];
-      const reach: Reach = access === 'state-delete' ? 'own-region' : 'every-state-region';
+      // The write-gate endpoint answers for its own region's gate only, and an owed fence is deleted where it is owed.
+      const reach: Reach = access === 'state-delete' || access === 'gate-read' ? 'own-region' : 'every-state-region';
       return [
         {
           actions: [`dynamodb:${action}`],

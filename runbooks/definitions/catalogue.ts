@@ -46,6 +46,14 @@ const LEASE_TIMING = {
 
 export const WRITE_LEASE = {
   ...LEASE_TIMING,
+  /**
+   * How long an open gate is served as open after the pass that renewed its lease in a quorum began:
+   * until the next renewal is due (a renewal period, the delivery slack, the renewal deadline). A
+   * primary that stops renewing (cut off, or its gate keeper failing) stops answering its write-gate
+   * endpoint as open by then, on its own; well inside `boundSeconds`, so its gate has closed before
+   * any failover that waited out the bound opens another.
+   */
+  gateValiditySeconds: LEASE_TIMING.renewalSeconds + LEASE_TIMING.deliverySlackSeconds + LEASE_TIMING.renewalDeadlineSeconds,
   boundSeconds:
     LEASE_TIMING.renewalSeconds +
     LEASE_TIMING.deliverySlackSeconds +
@@ -275,7 +283,8 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     summary:
       "Every 20 seconds (three passes an invocation, invoked every minute), republishes the region's recorded gate and renews its write lease in every region's state table; when another region's gate opened later, the lease cannot be renewed in a quorum of the tables within 5 seconds, or a newer epoch revoked it, closes the gate and fences the region's own database and its cache.",
     timeoutSeconds: 90,
-    onFailure: 'The gate metric goes missing and the gate alarm treats it as closed; an owed fence is retried at the next pass.',
+    onFailure:
+      "The lease is not renewed: the region's write-gate endpoint answers closed 35 s after the last renewal, and Route 53 takes it out of the write records; an owed fence is retried at the next pass.",
     inVpc: true,
     access: [
       'state-read',
@@ -287,6 +296,15 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
       'database-connect',
       'cache-fence-own',
     ],
+  }),
+  ServeWriteGate: spec({
+    name: 'ServeWriteGate',
+    summary:
+      "The region's write-gate endpoint (https://api.<code>.<domain>/write-gate, behind its load balancer): 200 while the region's gate is open and its lease renewed within the last 35 seconds, 503 otherwise; Route 53 probes it every 10 seconds.",
+    timeoutSeconds: 5,
+    onFailure: 'The load balancer answers 502 and Route 53 counts the region closed for writes: a gate fails closed.',
+    inVpc: false,
+    access: ['gate-read'],
   }),
   WriteHeartbeats: spec({
     name: 'WriteHeartbeats',

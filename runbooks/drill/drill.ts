@@ -1,7 +1,7 @@
 import type { PlatformConfig } from '../../lib/config';
 import { WRITE_LEASE } from '../definitions/catalogue';
 import type { DeployedAssembly } from '../local/deployed-assembly';
-import { detectionLead } from '../local/detection';
+import { detectionLead, writeGateTail } from '../local/detection';
 import { type DrillReport, modelledFacts } from './report';
 import { type SelfFencingWindow, sampledInvariants } from './sampler';
 import { DRILL_SCENARIOS, type DrillScenario, type Invariant, SCENARIOS, type ScenarioOutcome, stateTablesOf } from './scenarios';
@@ -273,7 +273,7 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
       outcome: t.outcome,
       error: t.error,
     })),
-    facts: modelledFacts(world.config.tier.routing.recordTtlSeconds),
+    facts: modelledFacts(writeGateTail(platform.assembly, world.config, outcome.to)),
     notes: outcome.notes,
   };
   return { ...report, summary: SCENARIOS[scenario].summary };

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { dnsTail, MODELLED_SECONDS } from '../local/fake-aws';
+import type { LeadTime } from '../local/detection';
+import { MODELLED_SECONDS } from '../local/fake-aws';
 import type { DrillScenario, Invariant } from './scenarios';
 import { type DrillVerdict, type Objective, objectiveText, VERDICT_HEADING } from './verdict';
 
@@ -72,10 +73,10 @@ export interface DrillReport {
 }
 
 /** The modelled durations the fakes use, with their sources, and the DNS tail: the report prints them. */
-export function modelledFacts(recordTtlSeconds: number): DrillReport['facts'] {
+export function modelledFacts(dnsTail: readonly LeadTime[]): DrillReport['facts'] {
   return [
     ...Object.entries(MODELLED_SECONDS).map(([operation, fact]) => ({ operation, seconds: fact.seconds, source: fact.source })),
-    ...dnsTail(recordTtlSeconds).map((part) => ({ operation: 'dnsTail', seconds: part.seconds, source: part.what })),
+    ...dnsTail.map((part) => ({ operation: 'dnsTail', seconds: part.seconds, source: `${part.what} [${part.source}]` })),
   ];
 }
 

@@ -6,8 +6,7 @@ import { HEARTBEAT_SQL } from '../core/database';
 import { APPLICATION_ROLES } from '../core/database-bootstrap';
 import { ERROR } from '../core/errors';
 import { WRITE_LEASE } from '../definitions/catalogue';
-import { detectionLead } from '../local/detection';
-import { dnsTail } from '../local/fake-aws';
+import { detectionLead, writeGateTail } from '../local/detection';
 import type { LocalRunResult, LocalStateMachine } from '../local/local-runbooks';
 import { STEPS } from '../steps';
 import { CLIENT_ROLE, DRILL_DATABASE, DRILL_USER } from './local-postgres';
@@ -152,7 +151,7 @@ function base(world: DrillWorld, roles: Roles, planned: boolean) {
     expectedStatus: 'SUCCEEDED' as const,
     expectedWriteOrder: [roles.primary, roles.target],
     writableStep: 'VerifyWrites',
-    dnsTailSeconds: dnsTail(world.config.tier.routing.recordTtlSeconds).reduce((sum, part) => sum + part.seconds, 0),
+    dnsTailSeconds: writeGateTail(world.platform.assembly, world.config, roles.target).reduce((sum, part) => sum + part.seconds, 0),
     objectives: regionObjectives(world.config),
     planned,
     invariants: [] as Invariant[],
@@ -1002,6 +1001,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const fault = markFault(world);
       await world.partition(primary);
       const pinned = pinnedClient(world, primary);
+      world.keepersRunByScenario.add(primary);
       world.log(`fault: ${primary} cut off from the other regions; it keeps serving its own clients, and one is pinned to its database`);
       // Its gate keeper keeps running every minute, in its own region.
       let selfFencedAt: number | undefined;

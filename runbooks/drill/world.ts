@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { PlatformConfig } from '../../lib/config';
 import { CONNECT_TIMEOUT_MS, directDatabasePlane, HEARTBEAT_SQL, PLATFORM_WRITER, STATEMENT_TIMEOUT_MS } from '../core/database';
+import { gateServedOpen } from '../core/state-table';
 import { WRITE_LEASE } from '../definitions/catalogue';
 import type { DeployedAssembly } from '../local/deployed-assembly';
 import type { LocalRunResult, TaskRecord } from '../local/local-runbooks';
@@ -174,6 +175,8 @@ export class DrillWorld {
   readonly lost = new Set<string>();
   /** Whether each region's database takes a client's write and its gate is open, every 500 ms of the drill. */
   readonly sampler: PrimarySampler;
+  /** Regions whose gate keeper the scenario runs itself, at its own times: `gateKeeperPass` leaves them out. */
+  readonly keepersRunByScenario = new Set<string>();
   /** Lost regions that came back, and when on the drill clock. */
   readonly returns: { readonly region: string; readonly at: number }[] = [];
   private blackhole?: Blackhole;
@@ -244,7 +247,17 @@ export class DrillWorld {
     aws.tables.set(
       `${primary}:${this.platform.stateTable(primary)}`,
       new Map([
-        ['gate', { pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '0' }, updatedAt: { S: this.platform.now().toISOString() } }],
+        [
+          'gate',
+          {
+            pk: { S: 'gate' },
+            open: { BOOL: true },
+            epoch: { N: '0' },
+            updatedAt: { S: this.platform.now().toISOString() },
+            // As its gate keeper's last pass left it.
+            openUntil: { S: new Date(this.platform.now().getTime() + WRITE_LEASE.gateValiditySeconds * 1000).toISOString() },
+          },
+        ],
       ]),
     );
     const clock = () => this.platform.now();
@@ -305,9 +318,12 @@ export class DrillWorld {
     this.options.log(`${((Date.now() - this.started) / 1000).toFixed(1).padStart(5)} s  ${line}`);
   }
 
-  /** A region's gate is open in its state table and the region answers (it is not lost or blackholed). */
+  /**
+   * A region's write-gate endpoint answers open now: its gate is open in its state table, its lease
+   * renewed recently enough (`gateServedOpen`), and the region answers (it is not lost or blackholed).
+   */
   gateOpen(region: string): boolean {
-    return !this.lost.has(region) && this.platform.gate(region) === true;
+    return !this.lost.has(region) && gateServedOpen(this.platform.gateItem(region), this.platform.now());
   }
 
   /** Where the platform's clients write: the one region whose gate is open, or nowhere. */
@@ -331,7 +347,7 @@ export class DrillWorld {
    * itself. A lost or blackholed region runs nothing; a partitioned one runs in its own region.
    */
   async gateKeeperPass(): Promise<void> {
-    for (const region of this.regions.filter((r) => !this.lost.has(r))) {
+    for (const region of this.regions.filter((r) => !this.lost.has(r) && !this.keepersRunByScenario.has(r))) {
       const out = await STEPS.RefreshGate(SCHEDULED, this.platform.deps(region, 'RefreshGate')).catch((error: Error) => ({
         error: error.message,
       }));
@@ -414,19 +430,25 @@ export class DrillWorld {
   async run(machine: string, input: unknown, region: string, options: Parameters<SimulatedPlatform['run']>[2] = {}) {
     if (!this.platform.machines[region]?.[machine]) throw new Error(`no state machine ${machine} in the ${region} resilience stack`);
     this.log(`${machine} started in ${region} with ${JSON.stringify(input)}`);
-    const result = await this.platform.run(
-      machine,
-      input,
-      {
-        retryDelayMs: 20,
-        ...options,
-        onTask: (task) => {
-          this.tasks.push({ ...task, region });
-          this.log(`  ${task.state.padEnd(28)} ${task.outcome}${task.error ? ` (${task.error})` : ''}`);
-          options.onTask?.(task);
-        },
-      },
-      region,
+    // The gate keepers keep running every renewal period while the runbook does, as EventBridge Scheduler runs them.
+    const result = await this.platform.alongside(
+      WRITE_LEASE.renewalSeconds,
+      () => this.gateKeeperPass(),
+      () =>
+        this.platform.run(
+          machine,
+          input,
+          {
+            retryDelayMs: 20,
+            ...options,
+            onTask: (task) => {
+              this.tasks.push({ ...task, region });
+              this.log(`  ${task.state.padEnd(28)} ${task.outcome}${task.error ? ` (${task.error})` : ''}`);
+              options.onTask?.(task);
+            },
+          },
+          region,
+        ),
     );
     this.log(`${machine} in ${region}: ${result.status}${result.cause ? ` (${result.cause.slice(0, 200)})` : ''}`);
     this.executions.push({ machine, region, input, result });

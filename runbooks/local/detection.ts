@@ -1,5 +1,6 @@
 import type { PlatformConfig } from '../../lib/config';
-import type { DeployedAssembly } from './deployed-assembly';
+import type { DeployedAssembly, DeployedStack } from './deployed-assembly';
+import { MODELLED_SECONDS } from './fake-aws';
 
 /** One stretch of the modelled time from a fault to the start of the runbook, with what it rests on. */
 export interface LeadTime {
@@ -22,18 +23,65 @@ const num = (value: unknown, what: string): number => {
  * Nothing here is a constant of the model: change the health check, the alarm or the config and the
  * figure follows.
  */
+/** The synthesized Route 53 health check with this `Name` tag. */
+function healthCheckNamed(assembly: DeployedAssembly, name: string) {
+  const check = assembly.resourcesOfType('AWS::Route53::HealthCheck').find(({ stack, logicalId }) => {
+    const tags = assembly.property(stack, logicalId, 'HealthCheckTags') as { Key: string; Value: string }[] | undefined;
+    return tags?.some((t) => t.Key === 'Name' && t.Value === name);
+  });
+  if (!check) throw new Error(`the synthesized stacks have no Route 53 health check named ${name}`);
+  return check;
+}
+
+/** An endpoint check's request interval and failure threshold, as synthesized. */
+function probing(assembly: DeployedAssembly, check: { stack: DeployedStack; logicalId: string }, name: string) {
+  const config = assembly.property(check.stack, check.logicalId, 'HealthCheckConfig') as Record<string, unknown>;
+  return {
+    interval: num(config.RequestInterval, `${name} RequestInterval`),
+    threshold: num(config.FailureThreshold, `${name} FailureThreshold`),
+  };
+}
+
+/**
+ * After the new primary's gate opens and before its clients write there, as the synthesized global
+ * stack makes it: Route 53's write-gate check of the region sees the endpoint answer open (request
+ * interval x failure threshold), the region's write check and the DNS answers follow (modelled),
+ * and resolvers drop the answer they cached (the write records' TTL).
+ */
+export function writeGateTail(assembly: DeployedAssembly, config: PlatformConfig, region: string): LeadTime[] {
+  const gateName = `mlp-${config.tier.name}-gate-${region}`;
+  const gate = probing(assembly, healthCheckNamed(assembly, gateName), gateName);
+  const writable = healthCheckNamed(assembly, `mlp-${config.tier.name}-writable-${region}`);
+  const writableId = assembly.ref(writable.stack, writable.logicalId);
+  const record = assembly
+    .resourcesOfType('AWS::Route53::RecordSet')
+    .find(({ stack, logicalId }) => assembly.property(stack, logicalId, 'HealthCheckId') === writableId);
+  if (!record) throw new Error(`no synthesized record routes on ${region}'s write check`);
+  const ttl = num(Number(assembly.property(record.stack, record.logicalId, 'TTL')), `${region}'s write record TTL`);
+  return [
+    {
+      what: `Route 53's write-gate check of ${region} sees its endpoint answer open (${gate.threshold} x every ${gate.interval} s)`,
+      seconds: gate.interval * gate.threshold,
+      source: `synthesized health check ${gateName}; Route 53 developer guide, "How Route 53 determines whether a health check is healthy"`,
+    },
+    {
+      what: `the region's write check and Route 53's answers follow (modelled)`,
+      seconds: MODELLED_SECONDS.route53Propagation.seconds,
+      source: MODELLED_SECONDS.route53Propagation.source,
+    },
+    {
+      what: `resolvers drop the answer they cached (TTL ${ttl} s)`,
+      seconds: ttl,
+      source: 'synthesized write records (tier config routing.writeRecordTtlSeconds)',
+    },
+  ];
+}
+
 export function detectionLead(assembly: DeployedAssembly, config: PlatformConfig): LeadTime[] {
   const primary = config.primaryRegion;
   const apiName = `mlp-${config.tier.name}-api-${primary.code}`;
-  const checks = assembly.resourcesOfType('AWS::Route53::HealthCheck');
-  const check = checks.find(({ stack, logicalId }) => {
-    const tags = assembly.property(stack, logicalId, 'HealthCheckTags') as { Key: string; Value: string }[] | undefined;
-    return tags?.some((t) => t.Key === 'Name' && t.Value === apiName);
-  });
-  if (!check) throw new Error(`the synthesized stacks have no Route 53 health check named ${apiName}`);
-  const healthCheck = assembly.property(check.stack, check.logicalId, 'HealthCheckConfig') as Record<string, unknown>;
-  const interval = num(healthCheck.RequestInterval, `${apiName} RequestInterval`);
-  const threshold = num(healthCheck.FailureThreshold, `${apiName} FailureThreshold`);
+  const check = healthCheckNamed(assembly, apiName);
+  const { interval, threshold } = probing(assembly, check, apiName);
   const checkId = assembly.ref(check.stack, check.logicalId);
   const alarm = assembly.resourcesOfType('AWS::CloudWatch::Alarm').find(({ stack, logicalId }) => {
     if (assembly.property(stack, logicalId, 'MetricName') !== 'HealthCheckStatus') return false;

@@ -60,24 +60,17 @@ export const MODELLED_SECONDS = {
     source:
       'RDS API Reference, FailoverState: pending while "the global cluster\'s primary DB cluster and the specified secondary DB cluster are being verified before the operation starts"; no figure documented: the first 10 s of each switchover or failover (and how long a cancelled one takes to return), modelled',
   },
+  route53Propagation: {
+    seconds: 10,
+    source:
+      'Route 53 developer guide, "How Route 53 determines whether a health check is healthy": no figure for how soon a calculated check and the DNS answers follow its children; modelled at 10 s',
+  },
   auroraGlobalRebuild: {
     seconds: 1800,
     source:
       'Aurora User Guide, managed failover: rebuilding a secondary Region cluster "can take a few minutes to several hours, depending on the size of the storage volume and the distance between the Regions" (modelled at 30 min, SynchronizationStatus pending-resync until then)',
   },
 } as const;
-
-/**
- * After a gate opens in AWS and before clients follow it: the gate alarm leaves ALARM (its period),
- * Route 53's health checkers read the alarm, and resolvers drop the answer they cached (the record TTL).
- */
-export function dnsTail(recordTtlSeconds: number): readonly { readonly what: string; readonly seconds: number }[] {
-  return [
-    { what: 'gate alarm leaves ALARM (period 60 s)', seconds: 60 },
-    { what: 'Route 53 health checkers read the alarm state (modelled)', seconds: 30 },
-    { what: `resolvers drop the cached answer (TTL ${recordTtlSeconds} s, seed 002)`, seconds: recordTtlSeconds },
-  ];
-}
 
 export interface FakeInstance {
   id: string;

@@ -103,7 +103,12 @@ export function stateMachinesOf(template: CfnTemplateLike): Record<string, Local
  */
 export class VirtualScheduler {
   private running = 0;
-  private readonly sleepers: { readonly at: number; readonly wake: () => void }[] = [];
+  private readonly sleepers: {
+    readonly at: number;
+    readonly wake: () => void;
+    readonly cancel?: () => void;
+    readonly cancelled?: () => boolean;
+  }[] = [];
   private pending = false;
 
   constructor(
@@ -131,12 +136,44 @@ export class VirtualScheduler {
     });
   }
 
+  /**
+   * Sleep as `sleepUntil` does, unless `cancelled()` is true by the time this sleeper is next: then
+   * it resolves `false` at once, without advancing the clock (a background schedule that ends with
+   * the work it ran beside). Resolves `true` when it woke at `at`, running again.
+   */
+  sleepUntilUnless(at: number, cancelled: () => boolean): Promise<boolean> {
+    return new Promise((resolve) => {
+      const sleeper = {
+        at,
+        wake: () => resolve(true),
+        cancel: () => resolve(false),
+        cancelled,
+      };
+      this.sleepers.push(sleeper);
+      this.sleepers.sort((a, b) => a.at - b.at);
+      this.wakeWhenIdle();
+    });
+  }
+
+  /** Look again for a sleeper to wake (after a background sleeper was cancelled). */
+  poke(): void {
+    this.wakeWhenIdle();
+  }
+
   private wakeWhenIdle(): void {
     if (this.pending) return;
     this.pending = true;
     // Idle for a moment, not just this tick: the interpreter takes a few turns between one task and the next.
     setTimeout(() => {
       this.pending = false;
+      // Cancelled background sleepers leave without waking (and without moving the clock).
+      for (let i = this.sleepers.length - 1; i >= 0; i--) {
+        const sleeper = this.sleepers[i];
+        if (sleeper?.cancelled?.()) {
+          this.sleepers.splice(i, 1);
+          sleeper.cancel?.();
+        }
+      }
       if (this.running > 0 || this.sleepers.length === 0) return;
       const next = this.sleepers.shift() as { at: number; wake: () => void };
       const behind = (next.at - this.clock().getTime()) / 1000;

@@ -3,6 +3,7 @@ import type { AwsClients } from '../core/clients';
 import { type DatabaseEndpoint, type DatabasePlane, routedDatabasePlane, runAgentOperation } from '../core/database';
 import { envFromVariables, type RunbookDeps, type RunbookEnv } from '../core/env';
 import { ERROR, RunbookError } from '../core/errors';
+import type { GateItem } from '../core/state-table';
 import { type Access, declaredActions } from '../definitions/access';
 import { STEP_SPECS } from '../definitions/catalogue';
 import { STEPS, type StepName } from '../steps';
@@ -613,6 +614,33 @@ export class SimulatedPlatform {
     }
   }
 
+  /**
+   * Run `main` (executions on this platform's scheduler) with `work` every `seconds` of the clock
+   * beside it, as a schedule in AWS keeps running during a runbook: the first at `seconds` from now,
+   * none once `main` has settled (the clock does not move for a run that is no longer due).
+   */
+  async alongside<T>(seconds: number, work: () => Promise<void>, main: () => Promise<T>): Promise<T> {
+    let done = false;
+    let next = this.now().getTime() + seconds * 1000;
+    const loop = (async () => {
+      while (await this.scheduler.sleepUntilUnless(next, () => done)) {
+        try {
+          await work();
+        } finally {
+          next += seconds * 1000;
+          this.scheduler.leave();
+        }
+      }
+    })();
+    try {
+      return await main();
+    } finally {
+      done = true;
+      this.scheduler.poke();
+      await loop;
+    }
+  }
+
   /** The order in which calls of these commands reached AWS. */
   order(...commands: string[]): string[] {
     return this.aws.calls.filter((c) => !c.error && commands.includes(c.command)).map((c) => `${c.command}@${c.region}`);
@@ -625,6 +653,19 @@ export class SimulatedPlatform {
 
   gate(region: string): boolean | undefined {
     return this.aws.tables.get(`${region}:${this.stateTable(region)}`)?.get('gate')?.open?.BOOL;
+  }
+
+  /** A region's gate item as its state table holds it. */
+  gateItem(region: string): GateItem | undefined {
+    const item = this.aws.tables.get(`${region}:${this.stateTable(region)}`)?.get('gate');
+    if (!item) return undefined;
+    const openUntil = item.openUntil?.S;
+    return {
+      open: item.open?.BOOL === true,
+      epoch: Number(item.epoch?.N ?? 0),
+      updatedAt: item.updatedAt?.S ?? '',
+      ...(openUntil ? { openUntil } : {}),
+    };
   }
 }
 

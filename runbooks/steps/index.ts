@@ -23,6 +23,7 @@ import {
   waitOutWriteLease,
 } from './region-failover';
 import { report } from './report';
+import { serveWriteGate } from './write-gate';
 
 /**
  * Every step, by the name its Task state and its function carry. One job each; every one reads the
@@ -53,6 +54,7 @@ export const STEPS = {
   CheckCacheAvailable: checkCacheAvailable,
   RefreshGate: refreshGate,
   WriteHeartbeats: heartbeatWriter(),
+  ServeWriteGate: serveWriteGate,
 } as const satisfies Record<string, Step<never, unknown>>;
 
 export type StepName = keyof typeof STEPS;

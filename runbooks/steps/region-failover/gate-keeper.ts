@@ -2,7 +2,15 @@
 import { setCacheAccess } from '../../core/cache-access';
 import type { RunbookDeps } from '../../core/env';
 import { describeRegionDatabase } from '../../core/regional-database';
-import { clearFenceRequest, type GateItem, readFenceRequest, readGate, writeFenceRequest, writeGate } from '../../core/state-table';
+import {
+  clearFenceRequest,
+  extendGate,
+  type GateItem,
+  readFenceRequest,
+  readGate,
+  writeFenceRequest,
+  writeGate,
+} from '../../core/state-table';
 import type { Step } from '../../core/step';
 import { type LeaseRenewal, renewLease } from '../../core/tier-lock';
 import { WRITE_LEASE } from '../../definitions/catalogue';
@@ -41,7 +49,8 @@ async function renewWithinDeadline(deps: RunbookDeps, gate: GateItem): Promise<{
 
 /**
  * The gate keeper: republish this region's recorded gate every `WRITE_LEASE.renewalSeconds`, so an
- * open gate is a lease (`WRITE_LEASE`), renewed in the tier's state tables. An open gate is kept only while the lease is:
+ * open gate is a lease (`WRITE_LEASE`), renewed in the tier's state tables; each renewal that reaches
+ * a quorum keeps the gate served open (`openUntil`) until the next is due. An open gate is kept only while the lease is:
  * - another region's gate was opened after it (a former primary that comes back after an unplanned
  *   failover whose gate could not be closed then);
  * - the lease cannot be renewed in a quorum of the tier's tables (the region is cut off), or a newer
@@ -55,6 +64,7 @@ export const refreshGate: Step<
   { open: boolean; supersededBy?: string; fenced?: string; lease?: { renewed: readonly string[]; held: boolean } }
 > = async (_event, deps) => {
   const { region, stateTable, regions } = deps.env;
+  const passBegan = deps.now();
   const gate = await readGate(deps, region, stateTable);
   let open = gate?.open === true;
   let supersededBy: string | undefined;
@@ -80,6 +90,9 @@ export const refreshGate: Step<
       await writeGate(deps, region, stateTable, false, gate.epoch);
       open = false;
       supersededBy = lost;
+    } else if (lease?.held) {
+      // Served open until the next renewal is due, counted from before this one began.
+      await extendGate(deps, region, stateTable, gate, new Date(passBegan.getTime() + WRITE_LEASE.gateValiditySeconds * 1000));
     }
   }
   const leaseOut = lease ? { lease: { renewed: lease.renewed, held: lease.held } } : {};

@@ -6,6 +6,7 @@ import { describeDatabase } from '../../core/regional-database';
 import { readPrimary, readScaledFor, writeGate, writePrimary, writeScaledFor } from '../../core/state-table';
 import { aws, parameter, type Step } from '../../core/step';
 import { assertTierLockHeld } from '../../core/tier-lock';
+import { WRITE_LEASE } from '../../definitions/catalogue';
 import { type FailoverState, lockModeOf, lockOf, planOf, publishGate, targetOf } from './plan';
 /** Open the target's write gate, only under this execution's epoch and only once every promotion succeeded. */
 export const openGate: Step<FailoverState, { openedAt: string; epoch: number }> = async ({ state, execution }, deps) => {
@@ -28,7 +29,9 @@ export const openGate: Step<FailoverState, { openedAt: string; epoch: number }> 
       epoch,
     });
   }
-  await writeGate(deps, plan.targetRegion, deps.env.stateTable, true, epoch);
+  // This execution's epoch revoked or took over the lease: served open until the region's gate keeper renews it.
+  const openUntil = new Date(deps.now().getTime() + WRITE_LEASE.gateValiditySeconds * 1000);
+  await writeGate(deps, plan.targetRegion, deps.env.stateTable, true, epoch, openUntil);
   await publishGate(deps, plan.targetRegion, true);
   return { openedAt: deps.now().toISOString(), epoch };
 };

@@ -41,24 +41,26 @@ describe.each([
 
   /** Logical id of each region's health check, by region code, read from the template. */
   const allChecks = template.findResources('AWS::Route53::HealthCheck');
-  const healthChecks = Object.fromEntries(Object.entries(allChecks).filter(([, r]) => r.Properties.HealthCheckConfig.Type === 'HTTPS'));
+  const healthChecks = Object.fromEntries(
+    Object.entries(allChecks).filter(
+      ([, r]) => r.Properties.HealthCheckConfig.Type === 'HTTPS' && r.Properties.HealthCheckConfig.ResourcePath === '/health',
+    ),
+  );
   const checkOf = (code: string) => {
     const entry = Object.entries(healthChecks).find(([, r]) => r.Properties.HealthCheckConfig.FullyQualifiedDomainName === apiName(code));
     if (!entry) throw new Error(`no health check for ${code}`);
     return { Ref: entry[0] };
   };
-  const gateAlarmOf = (code: string) => `mlp-tier1-${code}-write-gate-closed`;
-  const gateCheckOf = (region: { name: string; code: string }, inverted: boolean) => {
+  const gateCheckOf = (region: { name: string; code: string }) => {
     const entry = Object.entries(allChecks).find(
       ([, r]) =>
-        r.Properties.HealthCheckConfig.Type === 'CLOUDWATCH_METRIC' &&
-        r.Properties.HealthCheckConfig.AlarmIdentifier.Name === gateAlarmOf(region.code) &&
-        r.Properties.HealthCheckConfig.Inverted === inverted,
+        r.Properties.HealthCheckConfig.ResourcePath === '/write-gate' &&
+        r.Properties.HealthCheckConfig.FullyQualifiedDomainName === apiName(region.code),
     );
-    if (!entry) throw new Error(`no ${inverted ? 'inverted ' : ''}gate check for ${region.code}`);
+    if (!entry) throw new Error(`no gate check for ${region.code}`);
     return { Ref: entry[0] };
   };
-  /** The calculated check write records use: HTTPS up, own gate open, every other gate closed. */
+  /** The calculated check write records use: HTTPS up and the region's own gate open. */
   const writableOf = (code: string) => {
     const entry = Object.entries(allChecks).find(
       ([, r]) =>
@@ -80,9 +82,14 @@ describe.each([
   });
 
   test("one HTTPS health check per region on api.<code>.<domain>/health, with the tier's interval and threshold", () => {
-    expect(config.tier.routing).toEqual({ healthCheckIntervalSeconds: 10, healthCheckFailureThreshold: 3, recordTtlSeconds: 60 });
+    expect(config.tier.routing).toEqual({
+      healthCheckIntervalSeconds: 10,
+      healthCheckFailureThreshold: 3,
+      recordTtlSeconds: 60,
+      writeRecordTtlSeconds: 15,
+    });
     expect(Object.keys(healthChecks)).toHaveLength(config.regions.length);
-    expect(Object.keys(allChecks)).toHaveLength(4 * config.regions.length);
+    expect(Object.keys(allChecks)).toHaveLength(3 * config.regions.length);
     for (const region of config.regions) {
       const check = healthChecks[checkOf(region.code).Ref];
       expect(check?.Properties).toEqual({
@@ -159,24 +166,40 @@ describe.each([
   });
 
   test.each(config.regions.map((r) => [r.name, r]))(
-    "%s's write check passes only with HTTPS healthy, its gate open and every other gate closed",
+    "%s's write check passes only with its HTTPS check healthy and its own write-gate endpoint answering open",
     (_name, region) => {
       const write = allChecks[writableOf(region.code).Ref]?.Properties.HealthCheckConfig;
-      const others = config.regions.filter((r) => r !== region);
-      expect(write).toMatchObject({ Type: 'CALCULATED', HealthThreshold: 2 + others.length });
-      expect(write.ChildHealthChecks).toEqual([
-        checkOf(region.code),
-        gateCheckOf(region, false),
-        ...others.map((o) => gateCheckOf(o, true)),
-      ]);
-      expect(allChecks[gateCheckOf(region, false).Ref]?.Properties.HealthCheckConfig).toEqual({
-        Type: 'CLOUDWATCH_METRIC',
-        AlarmIdentifier: { Region: region.name, Name: gateAlarmOf(region.code) },
-        InsufficientDataHealthStatus: 'Unhealthy',
-        Inverted: false,
+      expect(write).toMatchObject({ Type: 'CALCULATED', HealthThreshold: 2 });
+      expect(write.ChildHealthChecks).toEqual([checkOf(region.code), gateCheckOf(region)]);
+      expect(allChecks[gateCheckOf(region).Ref]?.Properties).toEqual({
+        HealthCheckConfig: {
+          Type: 'HTTPS',
+          FullyQualifiedDomainName: apiName(region.code),
+          Port: 443,
+          EnableSNI: true,
+          ResourcePath: '/write-gate',
+          RequestInterval: 10,
+          FailureThreshold: 1,
+          MeasureLatency: false,
+          Inverted: false,
+        },
+        HealthCheckTags: [{ Key: 'Name', Value: `mlp-tier1-gate-${region.name}` }],
       });
     },
   );
+
+  test("no region's writability reads a CloudWatch alarm or an endpoint of another region", () => {
+    const leaves = (ref: string): Record<string, unknown>[] => {
+      const check = allChecks[ref]?.Properties.HealthCheckConfig;
+      return check.Type === 'CALCULATED' ? check.ChildHealthChecks.flatMap((c: { Ref: string }) => leaves(c.Ref)) : [check];
+    };
+    for (const region of config.regions) {
+      for (const leaf of leaves(writableOf(region.code).Ref)) {
+        expect(leaf.Type, region.name).toBe('HTTPS');
+        expect(leaf.FullyQualifiedDomainName, region.name).toBe(apiName(region.code));
+      }
+    }
+  });
 
   test('a region whose gate is closed receives no write traffic even while its HTTPS check is healthy', () => {
     // Resolve the chain the way Route 53 does, for every combination of gates, with every region healthy.
@@ -188,9 +211,9 @@ describe.each([
         const check = allChecks[record.HealthCheckId.Ref]?.Properties.HealthCheckConfig;
         const childOk = (ref: string): boolean => {
           const c = allChecks[ref]?.Properties.HealthCheckConfig;
-          if (c.Type === 'HTTPS') return true; // every region healthy
-          const open = gates[c.AlarmIdentifier.Region] === true;
-          return c.Inverted ? !open : open;
+          if (c.ResourcePath === '/health') return true; // every region healthy
+          const region = regions.find((r) => apiName(r.code) === c.FullyQualifiedDomainName);
+          return gates[region?.name ?? ''] === true;
         };
         return check.ChildHealthChecks.filter((child: { Ref: string }) => childOk(child.Ref)).length >= check.HealthThreshold;
       };
@@ -204,9 +227,10 @@ describe.each([
       const gates = Object.fromEntries(regions.map((r, i) => [r.name, (mask & (1 << i)) !== 0]));
       const open = regions.filter((r) => gates[r.name]);
       const answer = resolve(`tracking.${DOMAIN}`, gates);
-      // Exactly one open gate: that region; none or several: nobody takes writes.
+      // One answer at a time: the first open gate in failover order (the write lease lets only one
+      // region's endpoint answer open), and with none open, a name that never resolves.
       expect(answer, JSON.stringify(gates)).toBe(
-        open.length === 1 ? apiName((open[0] as { code: string }).code) : 'write-gate-closed.invalid',
+        open.length > 0 ? apiName((open[0] as { code: string }).code) : 'write-gate-closed.invalid',
       );
     }
   });
@@ -227,10 +251,11 @@ describe.each([
     );
   });
 
-  test('every record is a CNAME in the configured zone with the 60 s TTL', () => {
+  test("every record is a CNAME in the configured zone: the write hosts' with a 15 s TTL, the read hosts' 60 s", () => {
     expect(records.length).toBe(WRITE_HOSTS.length * 2 * config.regions.length + READ_HOSTS.length * config.regions.length);
     for (const record of records) {
-      expect(record).toMatchObject({ HostedZoneId: ZONE_ID, Type: 'CNAME', TTL: '60' });
+      const write = WRITE_HOSTS.some((host) => record.Name.startsWith(`${host}.`));
+      expect(record).toMatchObject({ HostedZoneId: ZONE_ID, Type: 'CNAME', TTL: write ? '15' : '60' });
     }
   });
 
