@@ -1,11 +1,14 @@
 import type { Redis } from 'ioredis';
 import pg from 'pg';
-import type { PlatformConfig } from '../../lib/config';
+import { regionalApiDomainName, serviceDomainName } from '../../constructs/routing/host-names';
+import { HEALTH_PATH } from '../../constructs/routing/regional-health-checks';
+import { type PlatformConfig, WRITE_GATE_PATH, WRITE_HOSTS } from '../../lib/config';
 import { CONNECT_TIMEOUT_MS, directDatabasePlane, HEARTBEAT_SQL, PLATFORM_WRITER, STATEMENT_TIMEOUT_MS } from '../core/database';
 import { gateServedOpen } from '../core/state-table';
 import { WRITE_LEASE } from '../definitions/catalogue';
 import type { DeployedAssembly } from '../local/deployed-assembly';
 import type { LocalRunResult, TaskRecord } from '../local/local-runbooks';
+import { SimulatedRoute53 } from '../local/route53';
 import { SimulatedPlatform } from '../local/simulated-platform';
 import { STEPS } from '../steps';
 import { Blackhole } from './blackhole';
@@ -175,6 +178,12 @@ export class DrillWorld {
   readonly lost = new Set<string>();
   /** Whether each region's database takes a client's write and its gate is open, every 500 ms of the drill. */
   readonly sampler: PrimarySampler;
+  /** Route 53 as the global stack configures it: the platform's clients resolve the write names through it. */
+  readonly route53: SimulatedRoute53;
+  /** The clients' resolver cache: the write name's answer, until its TTL runs out (platform clock, ms). */
+  private cachedWriteAnswer?: { readonly region?: string; readonly until: number };
+  private lastKeeperPassAt?: number;
+  private route53Timer?: NodeJS.Timeout;
   /** Regions whose gate keeper the scenario runs itself, at its own times: `gateKeeperPass` leaves them out. */
   readonly keepersRunByScenario = new Set<string>();
   /** Lost regions that came back, and when on the drill clock. */
@@ -261,6 +270,7 @@ export class DrillWorld {
       ]),
     );
     const clock = () => this.platform.now();
+    this.route53 = new SimulatedRoute53(this.platform.assembly, (fqdn, path) => this.probe(fqdn, path), clock);
     this.pgWriter = new HeartbeatWriter(new PostgresSink(postgres, PLATFORM_WRITER), () => this.writeRegion(), clock);
     if (cache) this.cacheWriter = new HeartbeatWriter(new CacheSink(cache, this.cacheUser), () => this.writeRegion(), clock);
     this.sampler = new PrimarySampler({
@@ -291,6 +301,7 @@ export class DrillWorld {
         await cache?.setUser(region, userId, user.accessString);
       }
       await postgres.prepareHeartbeats(primary);
+      await world.startRoute53();
       return world;
     } catch (error) {
       await cache?.stop();
@@ -326,10 +337,41 @@ export class DrillWorld {
     return !this.lost.has(region) && gateServedOpen(this.platform.gateItem(region), this.platform.now());
   }
 
-  /** Where the platform's clients write: the one region whose gate is open, or nowhere. */
+  /**
+   * Where the platform's clients write: the region Route 53 answers the first write name with, as
+   * their resolver cached it (for the answer's TTL), or nowhere (the write gates' closed name).
+   */
   writeRegion(): string | undefined {
-    const open = this.regions.filter((r) => this.gateOpen(r));
-    return open.length === 1 ? open[0] : undefined;
+    const now = this.platform.now().getTime();
+    if (!this.cachedWriteAnswer || now >= this.cachedWriteAnswer.until) {
+      const answer = this.route53.resolve(serviceDomainName(WRITE_HOSTS[0] as string, this.config.domain));
+      const region = this.config.regions.find((r) => regionalApiDomainName(r.code, this.config.domain) === answer.target)?.name;
+      this.cachedWriteAnswer = { ...(region ? { region } : {}), until: now + answer.ttl * 1000 };
+    }
+    return this.cachedWriteAnswer.region;
+  }
+
+  /** What Route 53's health checkers get from a region's endpoint now: `/health` while it answers, the write gate's own answer. */
+  private async probe(fqdn: string, path: string): Promise<boolean> {
+    const region = this.config.regions.find((r) => regionalApiDomainName(r.code, this.config.domain) === fqdn)?.name;
+    if (!region || this.lost.has(region)) return false;
+    if (path === HEALTH_PATH) return true;
+    if (path !== WRITE_GATE_PATH) return false;
+    const answer = await STEPS.ServeWriteGate({} as never, this.platform.deps(region, 'ServeWriteGate'));
+    return answer.statusCode >= 200 && answer.statusCode < 400;
+  }
+
+  /** Route 53's checks, evaluated every 200 ms of the wall clock from now on (and settled once first). */
+  async startRoute53(): Promise<void> {
+    await this.route53.evaluate();
+    let busy = false;
+    this.route53Timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void this.route53.evaluate().finally(() => {
+        busy = false;
+      });
+    }, 200);
   }
 
   startWriters(): void {
@@ -347,6 +389,7 @@ export class DrillWorld {
    * itself. A lost or blackholed region runs nothing; a partitioned one runs in its own region.
    */
   async gateKeeperPass(): Promise<void> {
+    this.lastKeeperPassAt = this.platform.now().getTime();
     for (const region of this.regions.filter((r) => !this.lost.has(r) && !this.keepersRunByScenario.has(r))) {
       const out = await STEPS.RefreshGate(SCHEDULED, this.platform.deps(region, 'RefreshGate')).catch((error: Error) => ({
         error: error.message,
@@ -361,13 +404,22 @@ export class DrillWorld {
    * stall the scenario sets up.
    */
   async pass(seconds: number): Promise<void> {
-    let left = seconds;
-    while (left > 0) {
-      const step = Math.min(WRITE_LEASE.renewalSeconds, left);
-      this.platform.aws.advance(step);
-      left -= step;
+    const end = this.platform.now().getTime() + seconds * 1000;
+    for (;;) {
+      const now = this.platform.now().getTime();
+      const due = this.nextKeeperPassAt();
+      if (due > end) {
+        if (end > now) this.platform.aws.advance((end - now) / 1000);
+        return;
+      }
+      if (due > now) this.platform.aws.advance((due - now) / 1000);
       await this.gateKeeperPass();
     }
+  }
+
+  /** When the gate keepers' next pass is due: a renewal period after the last. */
+  private nextKeeperPassAt(): number {
+    return (this.lastKeeperPassAt ?? this.platform.now().getTime()) + WRITE_LEASE.renewalSeconds * 1000;
   }
 
   /** The region is lost: its servers freeze mid-write and its AWS endpoints stop answering. */
@@ -433,6 +485,7 @@ export class DrillWorld {
     // The gate keepers keep running every renewal period while the runbook does, as EventBridge Scheduler runs them.
     const result = await this.platform.alongside(
       WRITE_LEASE.renewalSeconds,
+      this.nextKeeperPassAt(),
       () => this.gateKeeperPass(),
       () =>
         this.platform.run(
@@ -478,17 +531,25 @@ export class DrillWorld {
     return rows[0]?.r === false;
   }
 
-  /** Wait (up to `ms`) until the writer has an acknowledged write in `region` after `since`. */
+  /**
+   * Wait (up to `ms` of the wall clock) until the writer has an acknowledged write in `region` after
+   * `since`. Meanwhile the drill clock runs on a second every 50 ms, the gate keepers with it, so
+   * Route 53's checks and the clients' cached answers move as they would in AWS without the drill
+   * waiting them out on the wall clock.
+   */
   async waitForWriteIn(region: string, since: number, ms = 5_000): Promise<Ack | undefined> {
     const deadline = Date.now() + ms;
     for (;;) {
       const ack = this.pgWriter.acks.find((a) => a.region === region && a.at >= since);
       if (ack || Date.now() > deadline) return ack;
+      await this.pass(1);
+      await this.route53.evaluate();
       await sleep(50);
     }
   }
 
   async close(): Promise<void> {
+    clearInterval(this.route53Timer);
     await this.stopWriters().catch(() => undefined);
     await this.sampler.stop();
     await this.blackhole?.stop();

@@ -616,12 +616,12 @@ export class SimulatedPlatform {
 
   /**
    * Run `main` (executions on this platform's scheduler) with `work` every `seconds` of the clock
-   * beside it, as a schedule in AWS keeps running during a runbook: the first at `seconds` from now,
+   * beside it, as a schedule in AWS keeps running during a runbook: the first at `firstAt` (ms),
    * none once `main` has settled (the clock does not move for a run that is no longer due).
    */
-  async alongside<T>(seconds: number, work: () => Promise<void>, main: () => Promise<T>): Promise<T> {
+  async alongside<T>(seconds: number, firstAt: number, work: () => Promise<void>, main: () => Promise<T>): Promise<T> {
     let done = false;
-    let next = this.now().getTime() + seconds * 1000;
+    let next = firstAt;
     const loop = (async () => {
       while (await this.scheduler.sleepUntilUnless(next, () => done)) {
         try {

@@ -240,13 +240,18 @@ describe('ElastiCache RBAC: the cache fence', () => {
     expect(fence.fenced).toBe(false);
   });
 
-  test('a planned switchover leaves the old primary’s cache to ElastiCache (it becomes a replica), and opening the gate gives the target’s cache user its access', async () => {
+  test('a planned switchover fences the old primary’s cache before ElastiCache makes it a replica (clients still resolving to it write nothing it would drop), and opening the gate gives the target’s cache user its access', async () => {
     const w = new World();
     w.heartbeats(20);
     const result = await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
     expect(result.status, result.cause).toBe('SUCCEEDED');
     const modified = w.aws.calls.filter((c) => c.command === 'ModifyUser' && !c.error).map((c) => `${c.caller}@${c.region}`);
-    expect(modified).toEqual([`OpenGate@${TARGET}`]);
+    expect(modified).toEqual([`FenceSource@${HOME}`, `OpenGate@${TARGET}`]);
+    expect(w.order('ModifyUser', 'FailoverGlobalReplicationGroup')).toEqual([
+      `ModifyUser@${HOME}`,
+      `FailoverGlobalReplicationGroup@${TARGET}`,
+      `ModifyUser@${TARGET}`,
+    ]);
   });
 });
 

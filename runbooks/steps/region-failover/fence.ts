@@ -34,14 +34,11 @@ export const fenceSource: Step<FailoverState, NonNullable<FailoverState['fence']
       const { terminatedSessions } = await deps.database.fence(endpoint);
       return `${source.instanceIdentifier} fenced (application roles NOLOGIN), ${terminatedSessions} session(s) ended`;
     }),
-    // Unplanned only: a planned switchover turns the old primary's cache into a replica of the new one.
-    ...(plan.mode === 'unplanned'
-      ? [
-          await attempt('fence the cache (its application user can neither log in nor run a command)', source.region, () =>
-            setCacheAccess(deps, source.region, 'fenced'),
-          ),
-        ]
-      : []),
+    // Planned too: clients keep writing where the write names pointed for their TTL, and what the old
+    // primary's cache acknowledged after its last replication is dropped when it becomes a replica.
+    await attempt('fence the cache (its application user can neither log in nor run a command)', source.region, () =>
+      setCacheAccess(deps, source.region, 'fenced'),
+    ),
     await attempt('disable the Batch queues', source.region, async () => {
       const queues = (await parameter(deps, source.region, 'compute', 'batch-queues')).split(',').filter(Boolean);
       for (const jobQueue of queues) {
