@@ -147,6 +147,23 @@ async function awaitAuroraRebuild(world: DrillWorld, region: string, before: unk
 }
 
 /**
+ * Aurora, after a switchover, or a failover whose old writer's region answers (Aurora rejoins it at
+ * once): the old writer is a read-only secondary of the new one. Waits for the world's rebuild of its
+ * server (`before`: the server it had), so nothing of it is still starting when the drill ends.
+ */
+async function oldWriterFollows(world: DrillWorld, roles: Roles, before: unknown): Promise<Invariant> {
+  const rebuilt = await awaitAuroraRebuild(world, roles.primary, before);
+  const oldWriter = auroraMembership(world, roles.primary);
+  const newWriter = auroraMembership(world, roles.target);
+  const readOnly = !(await world.isWritablePrimary(roles.primary));
+  return {
+    name: 'the old writer is a read-only secondary of the new writer',
+    held: rebuilt && readOnly && oldWriter?.isWriter === false && newWriter?.isWriter === true,
+    detail: `${roles.primary}: ${oldWriter ? `member, ${oldWriter.isWriter ? 'writer' : 'secondary'} (${oldWriter.synchronizationStatus})` : 'not a member'}, its server ${rebuilt ? 'rebuilt as a standby' : 'not rebuilt'}, ${readOnly ? 'read-only' : 'WRITABLE'}; ${roles.target}: ${newWriter?.isWriter ? 'writer' : 'not the writer'}`,
+  };
+}
+
+/**
  * The task states of a successful unplanned RegionFailover, where `crash-and-rerun` crashes: every
  * task of the definition but the failure paths' and the planned mode's wait for catch-up.
  */
@@ -421,8 +438,12 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const roles = rolesOf(world);
       await warmUp(world);
       const fault = markFault(world);
+      const serverBefore = world.postgres.server(roles.primary);
       const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'planned', targetRegion: roles.target }, roles.target);
-      return { ...base(world, roles, true), ...fault, last };
+      // Aurora: the switchover "demotes the current primary cluster to a secondary (read-only) cluster" (RDS API Reference,
+      // SwitchoverGlobalCluster).
+      const invariants = onAurora(world) ? [await oldWriterFollows(world, roles, serverBefore)] : [];
+      return { ...base(world, roles, true), ...fault, last, invariants };
     },
   },
 
@@ -654,7 +675,10 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         `fault: replication from ${roles.primary} cut; ${roles.primary} keeps taking writes, and a client keeps writing to it directly`,
       );
       const fault = markFault(world);
+      const serverBefore = world.postgres.server(roles.primary);
       const { last, fencedAt } = await unplannedFailoverPast(world, roles, zombie);
+      // Aurora: its region answering, the old writer is rejoined as a secondary as soon as the failover completes.
+      const follows = onAurora(world) ? [await oldWriterFollows(world, roles, serverBefore)] : [];
       // A write sent once the fence step had finished must be refused (one in flight during it may still land).
       const after = zombie.acks.filter((a) => fencedAt !== undefined && a.sentAt > fencedAt);
       return {
@@ -667,6 +691,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             held: fencedAt !== undefined && after.length === 0,
             detail: `the pinned client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
           },
+          ...follows,
         ],
       };
     },
@@ -698,7 +723,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const accepted = attempts.filter((a) => a.accepted);
       // Aurora: the switchover made the old writer a secondary of the new one, its volume a copy of the new writer's
       // (the world rebuilds its real server as a standby): wait for it, then count override rows on both.
-      const rebuilt = onAurora(world) ? await awaitAuroraRebuild(world, roles.primary, serverBefore) : undefined;
+      const follows = onAurora(world) ? await oldWriterFollows(world, roles, serverBefore) : undefined;
       const overrideRows = async (region: string) =>
         (
           await world.postgres.query<{ n: number }>(
@@ -719,9 +744,6 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         'SELECT rolname FROM pg_roles WHERE rolname = ANY($1) AND rolcanlogin',
         [[...APPLICATION_ROLES]],
       );
-      const oldWriter = onAurora(world) ? auroraMembership(world, roles.primary) : undefined;
-      const newWriter = onAurora(world) ? auroraMembership(world, roles.target) : undefined;
-      const readOnly = onAurora(world) ? !(await world.isWritablePrimary(roles.primary)) : undefined;
       return {
         ...base(world, roles, true),
         ...fault,
@@ -740,16 +762,12 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
               .map((a) => `${a.attempt}: ${a.error ?? 'accepted'}`)
               .join('; '),
           },
-          onAurora(world)
+          follows
             ? // Aurora: the fence made the old writer's roles NOLOGIN before the switchover; the switchover then made it a
               // secondary of the new writer ("demotes the current primary cluster to a secondary (read-only) cluster", RDS API
               // Reference, SwitchoverGlobalCluster), its roles those the new writer's OpenGate unfenced: read-only storage is
               // what keeps the pinned client out from then on.
-              {
-                name: 'the old writer is a read-only secondary of the new writer',
-                held: rebuilt === true && readOnly === true && oldWriter?.isWriter === false && newWriter?.isWriter === true,
-                detail: `${roles.primary}: ${oldWriter ? `member, ${oldWriter.isWriter ? 'writer' : 'secondary'} (${oldWriter.synchronizationStatus})` : 'not a member'}, its server ${rebuilt ? 'rebuilt as a standby' : 'not rebuilt'}, ${readOnly ? 'read-only' : 'WRITABLE'}; ${roles.target}: ${newWriter?.isWriter ? 'writer' : 'not the writer'}`,
-              }
+              follows
             : {
                 name: 'every application role of the old primary is NOLOGIN',
                 held: loginable.length === 0,
@@ -775,7 +793,9 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       await sleep(1_000);
       world.log(`fault: replication from ${roles.primary} cut; a client keeps writing to its cache, authenticated as the application user`);
       const fault = markFault(world);
+      const serverBefore = world.postgres.server(roles.primary);
       const { last, fencedAt } = await unplannedFailoverPast(world, roles, zombie);
+      const follows = onAurora(world) ? [await oldWriterFollows(world, roles, serverBefore)] : [];
       const after = zombie.acks.filter((a) => fencedAt !== undefined && a.sentAt > fencedAt);
       const attempts =
         (last.output as { fence?: { attempts?: { what: string; ok: boolean; detail: string }[] } } | undefined)?.fence?.attempts ?? [];
@@ -795,6 +815,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             held: zombie.acks.length > 0 && fencedAt !== undefined && after.length === 0,
             detail: `the pinned cache client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
           },
+          ...follows,
         ],
       };
     },
@@ -852,7 +873,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
 
   failback: {
     summary:
-      'After a region loss and failover, the old region comes back: its gate closes itself, it is re-protected as a new replica generation, and Failback returns the primary to it with a planned switchover.',
+      'After a region loss and failover, the old region comes back: its gate closes itself, it is re-protected (RDS: a new replica generation, deployed; Aurora rejoins it as a secondary and rebuilds its volume), and Failback returns the primary to it with a planned switchover.',
     defaultLayout: { tier: 'tier1' },
     minRegions: 2,
     async run(world) {
