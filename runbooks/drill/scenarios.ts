@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type DatabaseEngine, type PlatformConfig, resolvePlatformConfig, type TierName } from '../../lib/config';
+import { type PlatformConfig, resolvePlatformConfig, type TierName } from '../../lib/config';
 import { runbookNames } from '../../lib/config/naming';
 import { CLIENT_MAX_ATTEMPTS, CLIENT_TIMEOUTS } from '../core/clients';
 import { HEARTBEAT_SQL } from '../core/database';
@@ -7,6 +7,7 @@ import { APPLICATION_ROLES } from '../core/database-bootstrap';
 import { ERROR } from '../core/errors';
 import { WRITE_LEASE } from '../definitions/catalogue';
 import { detectionLead, writeGateTail } from '../local/detection';
+import { MODELLED_SECONDS } from '../local/fake-aws';
 import type { LocalRunResult, LocalStateMachine } from '../local/local-runbooks';
 import { STEPS } from '../steps';
 import { CLIENT_ROLE, DRILL_DATABASE, DRILL_USER } from './local-postgres';
@@ -84,17 +85,83 @@ export interface ScenarioSpec {
    */
   readonly minStateTables?: number;
   /**
-   * The database engines it is built for (its faults and checks name that engine's resources).
-   * @default ['rds-postgresql']
+   * Runs on either database engine (RDS cross-region replicas, or an Aurora global database): a fault
+   * or check that names an engine's resource or API names the one `world.config.databaseEngine` deploys.
    */
-  readonly engines?: readonly DatabaseEngine[];
   run(world: DrillWorld): Promise<ScenarioOutcome>;
 }
 
-/** The engines a scenario runs on. */
-export const enginesOf = (scenario: DrillScenario): readonly DatabaseEngine[] => SCENARIOS[scenario].engines ?? ['rds-postgresql'];
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The drilled layout runs an Aurora global database (else RDS cross-region read replicas). */
+const onAurora = (world: DrillWorld): boolean => world.config.databaseEngine === 'aurora-postgresql-global';
+
+/**
+ * The call that makes the target writable, as the region failover's PromotePostgres makes it: RDS
+ * `PromoteReadReplica`; Aurora `FailoverGlobalCluster` with `AllowDataLoss` (unplanned) or
+ * `SwitchoverGlobalCluster` (planned).
+ */
+function promotionCommand(world: DrillWorld, planned = false): string {
+  if (!onAurora(world)) return 'PromoteReadReplica';
+  return planned ? 'SwitchoverGlobalCluster' : 'FailoverGlobalCluster';
+}
+
+/** The promotion requests AWS accepted (of the engine's promotion call). */
+const promotionsAccepted = (world: DrillWorld, planned = false) =>
+  world.platform.aws.calls.filter((c) => c.command === promotionCommand(world, planned) && !c.error);
+
+/** Aurora: a region's member cluster, as the simulated RDS holds it. */
+function auroraCluster(world: DrillWorld, region: string) {
+  const id = world.platform.databaseOf(region).instanceIdentifier;
+  const cluster = world.platform.aws.dbClusters.get(`${region}:${id}`);
+  if (!cluster) throw new Error(`no Aurora cluster ${id} in ${region}`);
+  return cluster;
+}
+
+/** Aurora: the global database, as the simulated RDS holds it. */
+function auroraGlobal(world: DrillWorld) {
+  const id = auroraCluster(world, world.config.primaryRegion.name).globalClusterId;
+  const global = id === undefined ? undefined : world.platform.aws.globalClusters.get(id);
+  if (!global) throw new Error('the drilled layout has no Aurora global database');
+  return global;
+}
+
+/** Aurora: how the global database lists a region's cluster now (absent: not a member, as an old writer awaiting its rejoin). */
+function auroraMembership(world: DrillWorld, region: string) {
+  const cluster = auroraCluster(world, region);
+  return auroraGlobal(world).members.find((m) => m.clusterArn === cluster.arn);
+}
+
+/**
+ * Aurora rebuilds a member that follows a new writer (the drill plays it by a new standby of the
+ * writer's real server, started by the world): wait (up to `ms`) until the region's server has been
+ * replaced and answers as a standby. Whether it was.
+ */
+async function awaitAuroraRebuild(world: DrillWorld, region: string, before: unknown, ms = 20_000): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(100)) {
+    if (world.postgres.server(region) === before) continue;
+    const rows = await world.postgres.query<{ r: boolean }>(region, 'SELECT pg_is_in_recovery() AS r').catch(() => []);
+    if (rows[0]?.r === true) return true;
+  }
+  return false;
+}
+
+/**
+ * Aurora, after a switchover, or a failover whose old writer's region answers (Aurora rejoins it at
+ * once): the old writer is a read-only secondary of the new one. Waits for the world's rebuild of its
+ * server (`before`: the server it had), so nothing of it is still starting when the drill ends.
+ */
+async function oldWriterFollows(world: DrillWorld, roles: Roles, before: unknown): Promise<Invariant> {
+  const rebuilt = await awaitAuroraRebuild(world, roles.primary, before);
+  const oldWriter = auroraMembership(world, roles.primary);
+  const newWriter = auroraMembership(world, roles.target);
+  const readOnly = !(await world.isWritablePrimary(roles.primary));
+  return {
+    name: 'the old writer is a read-only secondary of the new writer',
+    held: rebuilt && readOnly && oldWriter?.isWriter === false && newWriter?.isWriter === true,
+    detail: `${roles.primary}: ${oldWriter ? `member, ${oldWriter.isWriter ? 'writer' : 'secondary'} (${oldWriter.synchronizationStatus})` : 'not a member'}, its server ${rebuilt ? 'rebuilt as a standby' : 'not rebuilt'}, ${readOnly ? 'read-only' : 'WRITABLE'}; ${roles.target}: ${newWriter?.isWriter ? 'writer' : 'not the writer'}`,
+  };
+}
 
 /**
  * The task states of a successful unplanned RegionFailover, where `crash-and-rerun` crashes: every
@@ -360,7 +427,6 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     summary: 'The primary region is lost mid-write; an unplanned RegionFailover promotes the first secondary.',
     defaultLayout: { tier: 'tier1' },
     minRegions: 2,
-    engines: ['rds-postgresql', 'aurora-postgresql-global'],
     run: (world) => regionLoss(world, rolesOf(world)),
   },
 
@@ -368,13 +434,16 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     summary: 'Both regions healthy; a planned RegionFailover fences the primary, waits until the replica caught up, then promotes it.',
     defaultLayout: { tier: 'tier1' },
     minRegions: 2,
-    engines: ['rds-postgresql', 'aurora-postgresql-global'],
     async run(world) {
       const roles = rolesOf(world);
       await warmUp(world);
       const fault = markFault(world);
+      const serverBefore = world.postgres.server(roles.primary);
       const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'planned', targetRegion: roles.target }, roles.target);
-      return { ...base(world, roles, true), ...fault, last };
+      // Aurora: the switchover "demotes the current primary cluster to a secondary (read-only) cluster" (RDS API Reference,
+      // SwitchoverGlobalCluster).
+      const invariants = onAurora(world) ? [await oldWriterFollows(world, roles, serverBefore)] : [];
+      return { ...base(world, roles, true), ...fault, last, invariants };
     },
   },
 
@@ -393,9 +462,14 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       world.log(
         `replication to ${roles.target} stalled; ${stalledSeconds} s pass (the drill's clock jumps) while ${roles.primary} keeps writing`,
       );
-      // What RDS publishes for the stalled replica: the time since its last replayed commit.
+      // What RDS publishes for the stalled replica: the time since its last replayed commit. Aurora publishes
+      // AuroraGlobalDBRPOLag for a secondary, in milliseconds, in the secondary's region, per DBClusterIdentifier
+      // (Aurora User Guide, "Cluster-level metrics for Amazon Aurora"; what Preflight reads on Aurora).
       const replica = world.platform.databaseOf(roles.target).instanceIdentifier;
-      world.platform.aws.publish(roles.target, 'AWS/RDS', 'ReplicaLag', { DBInstanceIdentifier: replica }, stalledSeconds);
+      const lag: { metric: string; dimensions: Record<string, string>; value: number } = onAurora(world)
+        ? { metric: 'AuroraGlobalDBRPOLag', dimensions: { DBClusterIdentifier: replica }, value: stalledSeconds * 1000 }
+        : { metric: 'ReplicaLag', dimensions: { DBInstanceIdentifier: replica }, value: stalledSeconds };
+      world.platform.aws.publish(roles.target, 'AWS/RDS', lag.metric, lag.dimensions, lag.value);
       await sleep(500);
       const fault = markFault(world);
       world.loseRegion(roles.primary);
@@ -403,6 +477,8 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const decision = await awaitDecision(world);
       const machine = REGION_FAILOVER(world.platform.tier);
       const refused = await world.run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+      // Refused with nothing changed: no promotion asked for before the execution with the override.
+      const promotedBeforeOverride = promotionsAccepted(world).length;
       const override = 'drill lag-beyond-rpo: the primary region is gone; accepting the reported loss';
       const last = await world.run(
         machine,
@@ -418,12 +494,17 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         lostRegion: roles.primary,
         invariants: [
           {
-            name: 'a failover past the RPO is refused without an override, on the heartbeat and on the ReplicaLag CloudWatch holds',
+            name: `a failover past the RPO is refused without an override, on the heartbeat and on the ${lag.metric} CloudWatch holds`,
             held:
               refused.status === 'FAILED' &&
               /replication lag .* exceeds the RPO objective/.test(refused.cause ?? '') &&
-              new RegExp(`CloudWatch reports ReplicaLag ${stalledSeconds} s`).test(refused.cause ?? ''),
-            detail: `first execution ${refused.status}: ${refused.cause ?? ''}`.slice(0, 300),
+              new RegExp(`CloudWatch reports ${lag.metric} ${stalledSeconds} s`).test(refused.cause ?? '') &&
+              promotedBeforeOverride === 0,
+            detail:
+              `first execution ${refused.status}, ${promotionCommand(world)} accepted ${promotedBeforeOverride} time(s) before the override: ${refused.cause ?? ''}`.slice(
+                0,
+                360,
+              ),
           },
         ],
       };
@@ -454,7 +535,9 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         world.log(`execution died at ${crashAt}`);
       }
       const last = await world.run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target);
-      const promotions = world.platform.aws.calls.filter((c) => c.command === 'PromoteReadReplica' && !c.error).length;
+      // One promotion request in all: RDS PromoteReadReplica, or Aurora FailoverGlobalCluster (a second one while the
+      // first is under way would be refused with InvalidGlobalClusterStateFault).
+      const promotions = promotionsAccepted(world).length;
       return {
         ...base(world, roles, false),
         ...fault,
@@ -464,7 +547,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
           {
             name: 're-running after a crash at each step converges, with no step done twice harmfully',
             held: crashed.length === crashPoints.length && last.status === 'SUCCEEDED' && promotions === 1,
-            detail: `crashed at ${crashed.length} of ${crashPoints.length} steps (${crashed.join(', ')}); the last execution ${last.status}; PromoteReadReplica accepted ${promotions} time(s)`,
+            detail: `crashed at ${crashed.length} of ${crashPoints.length} steps (${crashed.join(', ')}); the last execution ${last.status}; ${promotionCommand(world)} accepted ${promotions} time(s)`,
           },
         ],
         notes: [
@@ -482,13 +565,19 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     async run(world) {
       const roles = rolesOf(world);
       const aws = world.platform.aws;
-      for (const [command, times] of [
-        ['DescribeDBInstances', 3],
-        ['PromoteReadReplica', 2],
-        ['GetParameter', 3],
-        ['PutItem', 2],
-        ['PutMetricData', 2],
-      ] as const) {
+      // The database calls the failover makes most, and its promotion: RDS DescribeDBInstances and PromoteReadReplica;
+      // Aurora DescribeDBClusters and DescribeGlobalClusters (every look at a member) and FailoverGlobalCluster.
+      const database: [string, number][] = onAurora(world)
+        ? [
+            ['DescribeDBClusters', 3],
+            ['DescribeGlobalClusters', 2],
+            ['FailoverGlobalCluster', 2],
+          ]
+        : [
+            ['DescribeDBInstances', 3],
+            ['PromoteReadReplica', 2],
+          ];
+      for (const [command, times] of [...database, ['GetParameter', 3], ['PutItem', 2], ['PutMetricData', 2]] as const) {
         aws.throttle(command, times);
       }
       const outcome = await regionLoss(world, roles);
@@ -515,9 +604,38 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     minRegions: 2,
     async run(world) {
       const roles = rolesOf(world);
-      world.platform.aws.stuckPromotions.add(world.platform.databaseOf(roles.target).instanceIdentifier);
-      const outcome = await regionLoss(world, roles);
       const aws = world.platform.aws;
+      let stuck: () => Invariant[] = () => [];
+      if (onAurora(world)) {
+        // Aurora: the global database's failover (FailoverGlobalCluster, AllowDataLoss) never completes: its FailoverState
+        // stays failing-over toward the target, and the target cluster never becomes the writer.
+        const global = auroraGlobal(world);
+        const target = auroraCluster(world, roles.target);
+        aws.stuckGlobalFailovers.add(global.id);
+        // A stuck operation never reaches the data plane: the target's real server stays a standby (the world promotes
+        // it when an operation is asked for, as it does an RDS replica unless its promotion is stuck).
+        const requested = aws.onGlobalPromotionRequested;
+        aws.onGlobalPromotionRequested = (cluster) => (aws.stuckGlobalFailovers.has(global.id) ? undefined : requested(cluster));
+        stuck = () => {
+          const state = global.failoverState;
+          const writer = global.members.find((m) => m.isWriter);
+          return [
+            {
+              name: 'the global database’s failover stayed under way toward the target, which never became the writer',
+              held:
+                promotionsAccepted(world).length === 1 &&
+                state?.status === 'failing-over' &&
+                state.toDbClusterArn === target.arn &&
+                state.isDataLossAllowed &&
+                writer?.clusterArn !== target.arn,
+              detail: `FailoverGlobalCluster accepted ${promotionsAccepted(world).length} time(s); ${global.id} is ${global.status}, FailoverState ${state ? `${state.status} toward ${state.toDbClusterArn}` : 'empty'}; writer ${writer?.clusterArn ?? 'none'}`,
+            },
+          ];
+        };
+      } else {
+        aws.stuckPromotions.add(world.platform.databaseOf(roles.target).instanceIdentifier);
+      }
+      const outcome = await regionLoss(world, roles);
       const opened = aws.metrics.some((m) => m.name === 'WriteGateOpen' && m.region === roles.target && m.value === 1);
       const alerts = aws.notifications.filter((n) => n.region === roles.target && /FAILED|failed/.test(`${n.subject} ${n.message}`));
       return {
@@ -535,6 +653,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             held: alerts.length > 0,
             detail: alerts.map((a) => a.subject).join('; ') || 'no notification',
           },
+          ...stuck(),
         ],
         notes: ['With the gate closed, the write-gate alarm stays in alarm: the page that makes an operator look.'],
       };
@@ -556,7 +675,10 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         `fault: replication from ${roles.primary} cut; ${roles.primary} keeps taking writes, and a client keeps writing to it directly`,
       );
       const fault = markFault(world);
+      const serverBefore = world.postgres.server(roles.primary);
       const { last, fencedAt } = await unplannedFailoverPast(world, roles, zombie);
+      // Aurora: its region answering, the old writer is rejoined as a secondary as soon as the failover completes.
+      const follows = onAurora(world) ? [await oldWriterFollows(world, roles, serverBefore)] : [];
       // A write sent once the fence step had finished must be refused (one in flight during it may still land).
       const after = zombie.acks.filter((a) => fencedAt !== undefined && a.sentAt > fencedAt);
       return {
@@ -569,6 +691,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             held: fencedAt !== undefined && after.length === 0,
             detail: `the pinned client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
           },
+          ...follows,
         ],
       };
     },
@@ -592,17 +715,30 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       };
       world.log(`a client pinned to ${roles.primary} holds sessions in ${DRILL_DATABASE} and ${SECOND_DATABASE}`);
       const fault = markFault(world);
+      const serverBefore = world.postgres.server(roles.primary);
       const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'planned', targetRegion: roles.target }, roles.target);
       const attempts = await overrideAttempts(world, roles.primary, sessions);
       await Promise.all([sessions.main.end().catch(() => undefined), sessions.second.end().catch(() => undefined)]);
       for (const a of attempts) world.log(`  override: ${a.attempt}: ${a.accepted ? 'ACCEPTED' : `refused (${a.error})`}`);
       const accepted = attempts.filter((a) => a.accepted);
-      const [written] = await world.postgres.query<{ n: number }>(
-        roles.primary,
-        "SELECT count(*)::int AS n FROM mlp_dr.heartbeat WHERE writer = 'override'",
-        [],
-        { user: DRILL_USER },
-      );
+      // Aurora: the switchover made the old writer a secondary of the new one, its volume a copy of the new writer's
+      // (the world rebuilds its real server as a standby): wait for it, then count override rows on both.
+      const follows = onAurora(world) ? await oldWriterFollows(world, roles, serverBefore) : undefined;
+      const overrideRows = async (region: string) =>
+        (
+          await world.postgres.query<{ n: number }>(
+            region,
+            "SELECT count(*)::int AS n FROM mlp_dr.heartbeat WHERE writer = 'override'",
+            [],
+            { user: DRILL_USER },
+          )
+        )[0]?.n;
+      const rowsIn = onAurora(world) ? [roles.primary, roles.target] : [roles.primary];
+      let written: number | undefined = 0;
+      for (const region of rowsIn) {
+        const n = await overrideRows(region);
+        written = n === undefined || written === undefined ? undefined : written + n;
+      }
       const loginable = await world.postgres.query<{ rolname: string }>(
         roles.primary,
         'SELECT rolname FROM pg_roles WHERE rolname = ANY($1) AND rolcanlogin',
@@ -615,8 +751,8 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         invariants: [
           {
             name: 'no override attempt wrote on the fenced old primary',
-            held: last.status === 'SUCCEEDED' && accepted.length === 0 && written?.n === 0,
-            detail: `${attempts.length} attempt(s), ${accepted.length} accepted${accepted.length ? `: ${accepted.map((a) => a.attempt).join('; ')}` : ''}; ${written?.n ?? '?'} override row(s) on ${roles.primary}`,
+            held: last.status === 'SUCCEEDED' && accepted.length === 0 && written === 0,
+            detail: `${attempts.length} attempt(s), ${accepted.length} accepted${accepted.length ? `: ${accepted.map((a) => a.attempt).join('; ')}` : ''}; ${written ?? '?'} override row(s) on ${rowsIn.join(' and ')}`,
           },
           {
             name: 'the sessions opened before the fence were ended',
@@ -626,13 +762,19 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
               .map((a) => `${a.attempt}: ${a.error ?? 'accepted'}`)
               .join('; '),
           },
-          {
-            name: 'every application role of the old primary is NOLOGIN',
-            held: loginable.length === 0,
-            detail: loginable.length
-              ? `still LOGIN: ${loginable.map((r) => r.rolname).join(', ')}`
-              : `${APPLICATION_ROLES.length} role(s) NOLOGIN`,
-          },
+          follows
+            ? // Aurora: the fence made the old writer's roles NOLOGIN before the switchover; the switchover then made it a
+              // secondary of the new writer ("demotes the current primary cluster to a secondary (read-only) cluster", RDS API
+              // Reference, SwitchoverGlobalCluster), its roles those the new writer's OpenGate unfenced: read-only storage is
+              // what keeps the pinned client out from then on.
+              follows
+            : {
+                name: 'every application role of the old primary is NOLOGIN',
+                held: loginable.length === 0,
+                detail: loginable.length
+                  ? `still LOGIN: ${loginable.map((r) => r.rolname).join(', ')}`
+                  : `${APPLICATION_ROLES.length} role(s) NOLOGIN`,
+              },
         ],
       };
     },
@@ -651,7 +793,9 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       await sleep(1_000);
       world.log(`fault: replication from ${roles.primary} cut; a client keeps writing to its cache, authenticated as the application user`);
       const fault = markFault(world);
+      const serverBefore = world.postgres.server(roles.primary);
       const { last, fencedAt } = await unplannedFailoverPast(world, roles, zombie);
+      const follows = onAurora(world) ? [await oldWriterFollows(world, roles, serverBefore)] : [];
       const after = zombie.acks.filter((a) => fencedAt !== undefined && a.sentAt > fencedAt);
       const attempts =
         (last.output as { fence?: { attempts?: { what: string; ok: boolean; detail: string }[] } } | undefined)?.fence?.attempts ?? [];
@@ -671,6 +815,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             held: zombie.acks.length > 0 && fencedAt !== undefined && after.length === 0,
             detail: `the pinned cache client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
           },
+          ...follows,
         ],
       };
     },
@@ -709,7 +854,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       );
       const succeeded = results.filter((r) => r.status === 'SUCCEEDED');
       const refused = results.filter((r) => r.status === 'FAILED' && r.error === ERROR.lockHeld);
-      const promotions = world.platform.aws.calls.filter((c) => c.command === 'PromoteReadReplica' && !c.error).length;
+      const promotions = promotionsAccepted(world).length;
       return {
         ...base(world, roles, false),
         ...fault,
@@ -719,7 +864,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
           {
             name: 'a second execution started while one runs is refused',
             held: succeeded.length === 1 && refused.length === 1 && promotions === 1,
-            detail: `${results.map((r) => `${r.status}${r.error ? ` (${r.error})` : ''}`).join(', ')}; PromoteReadReplica accepted ${promotions} time(s)`,
+            detail: `${results.map((r) => `${r.status}${r.error ? ` (${r.error})` : ''}`).join(', ')}; ${promotionCommand(world)} accepted ${promotions} time(s)`,
           },
         ],
       };
@@ -728,7 +873,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
 
   failback: {
     summary:
-      'After a region loss and failover, the old region comes back: its gate closes itself, it is re-protected as a new replica generation, and Failback returns the primary to it with a planned switchover.',
+      'After a region loss and failover, the old region comes back: its gate closes itself, it is re-protected (RDS: a new replica generation, deployed; Aurora rejoins it as a secondary and rebuilds its volume), and Failback returns the primary to it with a planned switchover.',
     defaultLayout: { tier: 'tier1' },
     minRegions: 2,
     async run(world) {
@@ -737,6 +882,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const first = await regionLoss(world, roles);
       await world.waitForWriteIn(roles.target, first.faultAt);
       // The old region comes back as it was: its server writable, its gate still recorded open.
+      const serverBefore = world.postgres.server(roles.primary);
       world.restoreRegion(roles.primary);
       world.log(`${roles.primary} is back: its old primary answers again and its gate record still says open`);
       const pinned = pinnedClient(world, roles.primary);
@@ -751,11 +897,37 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       await sleep(500);
       await pinned.stop();
       const pinnedAfter = pinned.acks.filter((a) => a.sentAt > fencedAt);
-      await reprotect(world, roles.primary, roles.target);
+      const notes: string[] = [];
+      let rejoined: Invariant | undefined;
+      if (onAurora(world)) {
+        // Aurora re-protects by itself: once the old writer's region is healthy it adds its cluster back as a secondary of
+        // the new writer (a snapshot of the old volume first), and rebuilds its volume (pending-resync) before it can be
+        // switched over to. No deploy; the rebuild's modelled time passes on the drill clock, the gate keepers running.
+        const member = auroraMembership(world, roles.primary);
+        const snapshot = world.platform.aws.clusterSnapshots.find((c) => c.region === roles.primary);
+        const rebuilt = await awaitAuroraRebuild(world, roles.primary, serverBefore);
+        rejoined = {
+          name: 'Aurora rejoined the former writer as a secondary of the new one, after a snapshot of its old volume',
+          held:
+            member?.isWriter === false &&
+            snapshot !== undefined &&
+            rebuilt &&
+            /secondary of .* again \(read-only\)/.test(refresh.fenced ?? ''),
+          detail: `${roles.primary}: ${member ? `secondary (${member.synchronizationStatus})` : 'not a member'}; snapshot ${snapshot?.id ?? 'none'}; its server ${rebuilt ? 'rebuilt as a standby' : 'not rebuilt'}; RefreshGate: ${refresh.fenced ?? 'no fence'}`,
+        };
+        await world.pass(MODELLED_SECONDS.auroraGlobalRebuild.seconds);
+        notes.push(
+          `Aurora re-protected ${roles.primary} by itself (no deploy): rejoined as a secondary, its volume rebuilt in the modelled ${MODELLED_SECONDS.auroraGlobalRebuild.seconds} s, which passed on the drill clock before Failback started.`,
+          `The ${pinned.acks.length - pinnedAfter.length} write(s) the pinned client made on the returning writer before Aurora rejoined it are in the snapshot ${snapshot?.id ?? '(none)'}, not in the global database.`,
+        );
+      } else {
+        await reprotect(world, roles.primary, roles.target);
+      }
       await world.cache?.follow(roles.primary, roles.target);
       await sleep(500);
       const fault = markFault(world);
       const last = await world.run(FAILBACK(tier), { formerPrimary: roles.primary }, roles.primary);
+      const home = onAurora(world) ? promotionsAccepted(world, true).filter((c) => c.region === roles.primary) : [];
       return {
         ...base(world, roles, true),
         ...fault,
@@ -770,33 +942,73 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             detail: `RefreshGate in ${roles.primary} returned ${JSON.stringify(refresh)}`,
           },
           {
-            name: 'and fences its database: a client pinned to it writes nothing after RefreshGate',
+            name: onAurora(world)
+              ? 'and its database takes no write: a client pinned to it writes nothing after RefreshGate (Aurora made it read-only)'
+              : 'and fences its database: a client pinned to it writes nothing after RefreshGate',
             held: pinned.acks.length > 0 && pinnedAfter.length === 0,
             detail: `the pinned client had ${pinned.acks.length} write(s) acknowledged by the returning ${roles.primary}, ${pinnedAfter.length} sent after RefreshGate`,
           },
+          ...(rejoined ? [rejoined] : []),
+          ...(onAurora(world)
+            ? [
+                {
+                  name: 'Failback switched the writer home with SwitchoverGlobalCluster (no data loss), asked in the home region',
+                  held: home.length === 1 && auroraMembership(world, roles.primary)?.isWriter === true,
+                  detail: `SwitchoverGlobalCluster accepted in ${roles.primary} ${home.length} time(s); writer now ${auroraGlobal(world).members.find((m) => m.isWriter)?.region ?? 'none'}`,
+                },
+              ]
+            : []),
         ],
-        notes: [`The figures are the failback's (from its start); the region loss before it is what the region-loss scenario measures.`],
+        notes: [
+          `The figures are the failback's (from its start); the region loss before it is what the region-loss scenario measures.`,
+          ...notes,
+        ],
       };
     },
   },
 
   'az-failover': {
     summary:
-      "A Multi-AZ failover of the primary's database (its writer stops at once and comes back from its WAL) and a test failover of its cache, while writes continue.",
+      "An in-region failover of the primary's database to its standby in another zone (RDS: a Multi-AZ reboot with failover; Aurora: FailoverDBCluster to the other instance of the writer pair): its writer stops at once and comes back from its WAL; and a test failover of its cache, while writes continue.",
     defaultLayout: { tier: 'tier1' },
     minRegions: 2,
     async run(world) {
       const { primary } = rolesOf(world);
+      const aws = world.platform.aws;
       let outageAt: number | undefined;
-      world.platform.aws.onReboot = (instance, failover) => {
-        if (!failover) return;
+      const failInPlace = (region: string) => {
         outageAt = Date.now();
-        void world.postgres.failoverInPlace(instance.region);
+        void world.postgres.failoverInPlace(region);
       };
+      // Aurora: the writer's instance hands over to the reader of the lowest promotion tier, in another zone.
+      const cluster = onAurora(world) ? auroraCluster(world, primary) : undefined;
+      const writerBefore = cluster?.instances?.find((i) => i.writer)?.id;
+      if (cluster) aws.onClusterFailover = (failed) => failInPlace(failed.region);
+      else
+        aws.onReboot = (instance, failover) => {
+          if (failover) failInPlace(instance.region);
+        };
       await warmUp(world);
       const fault = markFault(world);
       const last = await world.run(AZ_FAILOVER(world.platform.tier), { region: primary }, primary);
       await world.waitForWriteIn(primary, outageAt ?? fault.faultAt);
+      const clusterFailovers = aws.calls.filter((c) => c.command === 'FailoverDBCluster' && !c.error);
+      const writerAfter = cluster?.instances?.find((i) => i.writer)?.id;
+      const moved: Invariant[] = cluster
+        ? [
+            {
+              name: 'FailoverDBCluster moved the primary cluster’s writer to the other instance of its pair, and nothing else was asked',
+              held:
+                clusterFailovers.length === 1 &&
+                clusterFailovers[0]?.region === primary &&
+                writerBefore !== undefined &&
+                writerAfter !== undefined &&
+                writerAfter !== writerBefore &&
+                !aws.calls.some((c) => /^(RebootDBInstance|FailoverGlobalCluster|SwitchoverGlobalCluster)$/.test(c.command)),
+              detail: `FailoverDBCluster accepted ${clusterFailovers.length} time(s) (${clusterFailovers.map((c) => `${c.region}: ${JSON.stringify(c.input)}`).join('; ')}); writer ${writerBefore} -> ${writerAfter}`,
+            },
+          ]
+        : [];
       return {
         ...fault,
         faultAt: outageAt ?? fault.faultAt,
@@ -806,7 +1018,9 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         last,
         expectedWriteOrder: [primary],
         writableStep: 'CheckDatabaseAvailable',
-        dnsTailSeconds: 0, // RDS flips its own endpoint's CNAME: the 60-120 s it documents include DNS
+        // RDS flips its own endpoint's CNAME: the 60-120 s it documents include DNS. Aurora's cluster endpoint follows the
+        // new writer the same way, inside the modelled FailoverDBCluster (its 60 s the low end of those 60-120 s).
+        dnsTailSeconds: 0,
         objectives: world.config.tier.recovery.availabilityZone,
         planned: false,
         invariants: [
@@ -815,6 +1029,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
             held: world.platform.gate(primary) === true && (await world.isWritablePrimary(primary)),
             detail: `gate of ${primary}: ${world.platform.gate(primary) ? 'open' : 'closed'}`,
           },
+          ...moved,
         ],
         notes: [
           world.cache
@@ -827,15 +1042,27 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
 
   'three-regions': {
     summary:
-      'tier3 across three regions: the primary is lost, the second secondary becomes the primary, and the other secondary is re-pointed to it (a new replica generation).',
+      'tier3 across three regions: the primary is lost, the second secondary becomes the primary, and the other secondary is re-pointed to it (RDS: a new replica generation, deployed; Aurora rebuilds it as a secondary of the new writer by itself).',
     defaultLayout: { tier: 'tier3' },
     minRegions: 3,
     async run(world) {
       const roles = rolesOf(world, 1);
-      const outcome = await regionLoss(world, roles);
       const repointed = roles.others[0] as string;
+      const serverBefore = world.postgres.server(repointed);
+      const outcome = await regionLoss(world, roles);
       await world.waitForWriteIn(roles.target, outcome.faultAt);
-      await reprotect(world, repointed, roles.target);
+      let how: string;
+      let repointedOk = true;
+      if (onAurora(world)) {
+        // "After Aurora promotes the new primary cluster, it automatically rebuilds all additional secondary Region
+        // clusters" (Aurora User Guide, managed failover): no deploy; the world rebuilds the real server as Aurora does.
+        const rebuilt = await awaitAuroraRebuild(world, repointed, serverBefore);
+        const member = auroraMembership(world, repointed);
+        how = `Aurora rebuilt ${repointed} (${rebuilt ? 'its server a standby of the new writer' : 'its server NOT rebuilt'}; a ${member?.isWriter === false ? `secondary, ${member.synchronizationStatus}` : 'not a secondary'})`;
+        repointedOk = rebuilt && member?.isWriter === false;
+      } else {
+        how = `re-pointed by a deploy (${await reprotect(world, repointed, roles.target)})`;
+      }
       const since = Date.now();
       await sleep(1_000);
       const written = world.pgWriter.acks.filter((a) => a.region === roles.target && a.sentAt >= since);
@@ -851,8 +1078,8 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         invariants: [
           {
             name: 'the other secondary replicates the new primary',
-            held: written.length > 0 && replicated.length === written.length,
-            detail: `${replicated.length} of ${written.length} writes acknowledged by ${roles.target} after the re-pointing are on ${repointed}`,
+            held: repointedOk && written.length > 0 && replicated.length === written.length,
+            detail: `${how}; ${replicated.length} of ${written.length} writes acknowledged by ${roles.target} after the re-pointing are on ${repointed}`,
           },
         ],
       };
@@ -954,7 +1181,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const winnerIndex = results.findIndex((r) => r.status === 'SUCCEEDED');
       const winner = secondaries[winnerIndex];
       const loser = results.find((_, i) => i !== winnerIndex);
-      const promotions = world.platform.aws.calls.filter((c) => c.command === 'PromoteReadReplica' && !c.error);
+      const promotions = promotionsAccepted(world);
       const writable = await writableRegions(world);
       const roles: Roles = { primary, target: winner ?? (secondaries[0] as string), others: secondaries.filter((r) => r !== winner) };
       return {
@@ -966,7 +1193,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
           {
             name: 'exactly one of the two executions promoted',
             held: winner !== undefined && promotions.length === 1 && promotions[0]?.region === winner,
-            detail: `${results.map((r, i) => `${secondaries[i]}: ${r.status}${r.error ? ` (${r.error})` : ''}`).join(', ')}; PromoteReadReplica accepted in ${promotions.map((c) => c.region).join(', ') || 'no region'}`,
+            detail: `${results.map((r, i) => `${secondaries[i]}: ${r.status}${r.error ? ` (${r.error})` : ''}`).join(', ')}; ${promotionCommand(world)} accepted in ${promotions.map((c) => c.region).join(', ') || 'no region'}`,
           },
           {
             name: 'the other was refused by the lock, naming the owner',

@@ -184,6 +184,8 @@ export class DrillWorld {
   private cachedWriteAnswer?: { readonly region?: string; readonly until: number };
   private lastKeeperPassAt?: number;
   private route53Timer?: NodeJS.Timeout;
+  /** Promotions and rebuilds of the real servers still running: `close()` waits for them before stopping the servers. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   /** Regions whose gate keeper the scenario runs itself, at its own times: `gateKeeperPass` leaves them out. */
   readonly keepersRunByScenario = new Set<string>();
   /** Lost regions that came back, and when on the drill clock. */
@@ -219,7 +221,7 @@ export class DrillWorld {
     const promoted = new Set<string>();
     aws.onPromotionRequested = (instance) => {
       if (aws.stuckPromotions.has(instance.id)) return;
-      void postgres.promote(instance.region).then(() => promoted.add(instance.id));
+      this.track(postgres.promote(instance.region).then(() => promoted.add(instance.id)));
     };
     aws.dataPlanePromoted = (instance) => promoted.has(instance.id);
     aws.onPromoted = () => undefined;
@@ -229,15 +231,17 @@ export class DrillWorld {
     // primary Aurora rejoins) is rebuilt as a standby of the new writer's server, as Aurora rebuilds its volume.
     aws.onGlobalPromotionRequested = (cluster) => {
       if (this.lost.has(cluster.region)) return;
-      void postgres.promote(cluster.region).then(() => promoted.add(cluster.id));
+      this.track(postgres.promote(cluster.region).then(() => promoted.add(cluster.id)));
     };
     aws.globalDataPlanePromoted = (cluster) => promoted.has(cluster.id);
     const follow = (cluster: { id: string; region: string }, writerRegion: string) => {
       if (this.lost.has(cluster.region)) return;
       promoted.delete(cluster.id);
-      void postgres
-        .rebuild(cluster.region, cluster.id, writerRegion)
-        .then(() => this.platform.setEndpoint(cluster.id, '127.0.0.1', postgres.server(cluster.region).port));
+      this.track(
+        postgres
+          .rebuild(cluster.region, cluster.id, writerRegion)
+          .then(() => this.platform.setEndpoint(cluster.id, '127.0.0.1', postgres.server(cluster.region).port)),
+      );
     };
     aws.onGlobalPromoted = (target) => {
       const listed = new Set([...aws.globalClusters.values()].flatMap((g) => g.members.map((m) => m.clusterArn)));
@@ -250,7 +254,9 @@ export class DrillWorld {
     };
     aws.onCachePromoted = (region, _group, former) => {
       if (!cache) return;
-      void cache.promote(region).then(() => (former && !this.lost.has(former.region) ? cache.follow(former.region, region) : undefined));
+      this.track(
+        cache.promote(region).then(() => (former && !this.lost.has(former.region) ? cache.follow(former.region, region) : undefined)),
+      );
     };
     // The deployment as it stands: the primary's gate open since the start, every other one closed.
     aws.tables.set(
@@ -327,6 +333,12 @@ export class DrillWorld {
 
   log(line: string): void {
     this.options.log(`${((Date.now() - this.started) / 1000).toFixed(1).padStart(5)} s  ${line}`);
+  }
+
+  /** Keep `work` (a promotion or rebuild of a real server) in flight until it settles; its failure is the scenario's to notice. */
+  private track(work: Promise<unknown>): void {
+    const settled: Promise<unknown> = work.catch(() => undefined).finally(() => this.inFlight.delete(settled));
+    this.inFlight.add(settled);
   }
 
   /**
@@ -551,6 +563,7 @@ export class DrillWorld {
   async close(): Promise<void> {
     clearInterval(this.route53Timer);
     await this.stopWriters().catch(() => undefined);
+    await Promise.all([...this.inFlight]);
     await this.sampler.stop();
     await this.blackhole?.stop();
     await this.cache?.stop();

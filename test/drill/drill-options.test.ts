@@ -38,23 +38,24 @@ describe('npm run drill options', () => {
     expect(run?.config.databases['us-east-1']?.current.createdFrom?.region).toBe('us-west-2');
   });
 
-  test('--engine aurora-postgresql-global: the layout runs an Aurora global database; all runs the scenarios built for it', () => {
-    const plan = parseDrillOptions([
-      '--engine',
-      'aurora-postgresql-global',
-      '--scenario',
-      'all',
-      '--tier',
-      'tier2',
-      '--primary',
-      'us-west-2',
-    ]);
-    expect(plan.runs.map((r) => r.scenario)).toEqual(['region-loss', 'planned-switchover']);
+  test('--engine aurora-postgresql-global: the layout runs an Aurora global database; a failed-over one needs no re-protection', () => {
+    const plan = parseDrillOptions(['--engine', 'aurora-postgresql-global', '--tier', 'tier2', '--primary', 'us-west-2']);
+    expect(plan.runs.map((r) => r.scenario)).toEqual(['region-loss']);
     expect(plan.runs[0]?.config).toMatchObject({ databaseEngine: 'aurora-postgresql-global', rebuiltReplicas: [] });
     expect(plan.runs[0]?.config.primaryRegion.name).toBe('us-west-2');
     expect(plan.auroraEnd).toBe('pessimistic');
     expect(parseDrillOptions(['--engine', 'aurora-postgresql-global', '--aurora-end', 'optimistic']).auroraEnd).toBe('optimistic');
   });
+
+  test.each([['aurora-postgresql-global'], ['rds-postgresql']])(
+    '--engine %s --scenario all: every scenario, each on its own layout, on that engine',
+    (engine) => {
+      const plan = parseDrillOptions(['--engine', engine, '--scenario', 'all']);
+      expect(plan.runs.map((r) => r.scenario)).toEqual([...DRILL_SCENARIOS]);
+      expect(plan.runs.every((r) => r.config.databaseEngine === engine)).toBe(true);
+      expect(plan.runs.find((r) => r.scenario === 'three-regions')?.config.regions).toHaveLength(3);
+    },
+  );
 
   test.each([
     [['--scenario', 'meteor'], /--scenario meteor is not one of region-loss, .*, all/],
@@ -74,10 +75,6 @@ describe('npm run drill options', () => {
     [['--colour', 'red'], /Unknown option '--colour'/],
     [['--engine', 'mysql'], /--engine mysql is not one of aurora-postgresql-global, rds-postgresql/],
     [['--aurora-end', 'median'], /--aurora-end median is not one of optimistic, pessimistic/],
-    [
-      ['--engine', 'aurora-postgresql-global', '--scenario', 'failback'],
-      /--scenario failback is not built for --engine aurora-postgresql-global; scenarios for it: region-loss, planned-switchover/,
-    ],
   ])('%j is refused: %s', (args, message) => {
     expect(() => parseDrillOptions(args)).toThrow(DrillOptionError);
     expect(() => parseDrillOptions(args)).toThrow(message);
