@@ -16,8 +16,11 @@ import { join } from 'node:path';
 import { DATABASE_ENGINES, resolvePlatformConfig } from '../lib/config';
 import type { DatabaseEngine } from '../lib/config/types';
 import { buildPlatform } from '../lib/platform';
+import { PRIMARY_WATCH, WRITE_LEASE } from '../runbooks/definitions/catalogue';
+import { awaitAutomaticStart } from '../runbooks/local/automatic-start';
 import { DeployedAssembly } from '../runbooks/local/deployed-assembly';
-import { detectionLead, writeGateTail } from '../runbooks/local/detection';
+import { detectionLead, type LeadTime, writeGateTail } from '../runbooks/local/detection';
+import { MODELLED_SECONDS } from '../runbooks/local/fake-aws';
 import type { TaskRecord } from '../runbooks/local/local-runbooks';
 import { SimulatedPlatform } from '../runbooks/local/simulated-platform';
 import { STEPS } from '../runbooks/steps';
@@ -57,21 +60,51 @@ async function modelOnce(
   platform.aws.auroraFailoverEnd = end;
   const [HOME, TARGET] = [platform.primaryRegion, platform.defaultTarget];
   platform.heartbeats(120, mode === 'unplanned' ? 1 : 0);
+  const automatic = config.tier.recovery.regionFailoverStart.kind === 'automatic';
+  // Where the fault falls in the watchdog's 10-second grid and the lease's 20-second renewals decides how
+  // soon it is seen: at the pessimistic end just after a grid point and a renewal, at the optimistic end
+  // just before both (the renewal 20 s before, the next one never made).
+  const grid = PRIMARY_WATCH.intervalSeconds * 1000;
+  const sinceGrid = platform.now().getTime() % grid;
+  platform.aws.advance((grid - sinceGrid) / 1000 + (end === 'pessimistic' ? 0.001 : -0.001 - WRITE_LEASE.renewalSeconds));
   // The primary's gate keeper, as it runs every 20 s: its last pass before the fault renews the lease in every table.
   openGate(platform, HOME);
   await STEPS.RefreshGate({ state: {}, execution: { id: 'schedule', startTime: '' } } as never, platform.deps(HOME, 'RefreshGate'));
-  const detection = mode === 'unplanned' ? detectionLead(platform.assembly, config) : [];
+  if (end === 'optimistic') platform.aws.advance(WRITE_LEASE.renewalSeconds);
+  let detection: LeadTime[] = [];
+  let input: Record<string, unknown> = { mode, targetRegion: TARGET };
   if (mode === 'unplanned') {
+    const fault = platform.now().getTime();
     platform.aws.unreachable.add(HOME);
     platform.db.unreachable.add(HOME);
-    // The runbook starts at the decision: detection and the start take their modelled time first.
-    platform.aws.advance(detection.reduce((sum, lead) => sum + lead.seconds, 0));
+    if (automatic) {
+      // The successor's watchdog, the synthesized alarms and the rule start it: run them on the clock.
+      const started = await awaitAutomaticStart(platform, { live: (region) => region !== HOME, maxSeconds: 600 });
+      if (!started) throw new Error('no automatic start within 600 s of the fault');
+      input = started.input as Record<string, unknown>;
+      detection = [
+        {
+          what: `${HOME}'s lease stale in a majority of the state tables (no renewal for ${PRIMARY_WATCH.staleLeaseSeconds} s) and its write gate not answering, seen by ${TARGET}'s watchdog (every ${PRIMARY_WATCH.intervalSeconds} s); its alarms (10-second periods, 1 and 2 datapoints) and their composite go to ALARM; ${started.ruleName} matches`,
+          seconds: (started.alarmedAt.getTime() - fault) / 1000,
+          source: 'modelled clock: WatchPrimary, the alarms and the rule as synthesized; CloudWatch user guide, "High-resolution alarms"',
+        },
+        {
+          what: 'EventBridge delivers the event and Step Functions starts the execution',
+          seconds: MODELLED_SECONDS.eventBridgeDelivery.seconds,
+          source: MODELLED_SECONDS.eventBridgeDelivery.source,
+        },
+      ];
+    } else {
+      // The runbook starts at the decision: detection and the start take their modelled time first.
+      detection = detectionLead(platform.assembly, config);
+      platform.aws.advance(detection.reduce((sum, lead) => sum + lead.seconds, 0));
+    }
   }
   const decision = platform.now();
   const tasks: TaskRecord[] = [];
-  const result = await platform.run('mlp-tier1-region-failover', { mode, targetRegion: TARGET }, { onTask: (t) => tasks.push(t) });
+  const result = await platform.run('mlp-tier1-region-failover', input, { onTask: (t) => tasks.push(t) });
   const at = (d: Date) => ((d.getTime() - decision.getTime()) / 1000).toFixed(0).padStart(5);
-  const engineLabel = engine === 'aurora-postgresql-global' ? `Aurora global database, its failover at the ${end} end` : 'RDS';
+  const engineLabel = `${engine === 'aurora-postgresql-global' ? 'Aurora global database' : 'RDS'}, ${automatic ? 'started automatically' : 'started by an operator'}, at the ${end} end of the modelled ranges`;
   console.log(
     `\nRegionFailover ${mode}, tier1 us-east-1 -> us-west-2, ${engineLabel} (modelled, virtual seconds from the decision): ${result.status}${result.cause ? ` (${result.cause})` : ''}`,
   );
@@ -89,7 +122,7 @@ async function modelOnce(
   console.log(`modelled RTO for clients from the decision: ${minutes(total)}`);
   if (mode !== 'unplanned') return { fromDecision: total };
   const fromDecision = total;
-  console.log('\nbefore the decision, from the fault:');
+  console.log(`\nbefore the ${automatic ? 'automatic start' : 'decision'}, from the fault:`);
   for (const lead of detection) {
     total += lead.seconds;
     console.log(`  + ${lead.seconds} s ${lead.what} [${lead.source}]`);
@@ -112,7 +145,7 @@ async function main(): Promise<number> {
     const app = scriptApp(outdir);
     buildPlatform(app, resolvePlatformConfig({ tier: 'tier1', account: '111122223333', databaseEngine: engine }).config);
     app.synth();
-    const ends: AuroraEnd[] = engine === 'aurora-postgresql-global' ? ['optimistic', 'pessimistic'] : ['pessimistic'];
+    const ends: AuroraEnd[] = ['optimistic', 'pessimistic'];
     const results: { fromDecision: number; fromFault?: number }[] = [];
     for (const end of ends) {
       const result = await modelOnce(outdir, mode, engine, end);

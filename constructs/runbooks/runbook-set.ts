@@ -4,6 +4,8 @@ import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,10 +15,10 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { RUNBOOK_TIMEOUT_SECONDS, type RunbookName, runbookNames } from '../../lib/config/naming';
+import { RUNBOOK_TIMEOUT_SECONDS, type RunbookName, runbookNames, WRITE_GATE_METRIC } from '../../lib/config/naming';
 import type { DatabaseEngine } from '../../lib/config/types';
 import { type Access, type DeclaredResource, declaredCalls } from '../../runbooks/definitions/access';
-import { KEEP_ACTIVE_EVENT, STEP_SPECS, WRITE_LEASE } from '../../runbooks/definitions/catalogue';
+import { KEEP_ACTIVE_EVENT, PRIMARY_WATCH, STEP_SPECS, WRITE_LEASE } from '../../runbooks/definitions/catalogue';
 import type { StepName } from '../../runbooks/steps';
 import { cloudWatchLogsKeyStatement } from '../private/kms';
 import { acknowledgeNist, nagResourceName } from '../private/nag';
@@ -48,6 +50,14 @@ export interface RunbookSetProps {
   readonly reportBucketKey: kms.IKey;
   readonly rpoSeconds: number;
   readonly rtoSeconds: number;
+  /** The platform's domain: the watchdog asks the primary's write gate at `https://api.<code>.<domain>/write-gate`. */
+  readonly domain: string;
+  /**
+   * Start an unplanned RegionFailover in this region by itself when the primary is lost and this
+   * region is its successor (the watchdog's composite alarm, through an EventBridge rule).
+   * @default false: an operator starts it
+   */
+  readonly automaticStart?: boolean;
   /**
    * Database user the data-plane steps authenticate as (IAM), and the platform database.
    * @default 'mlp_dr', 'mlp'
@@ -105,6 +115,13 @@ export class RunbookSet extends Construct implements IRunbookSet {
   public readonly regionFailover: sfn.StateMachine;
   public readonly failback: sfn.StateMachine;
   public readonly azFailover: sfn.StateMachine;
+  /**
+   * In ALARM while this region is the primary's successor and the primary looks lost: its write lease
+   * stale in a majority of the state tables and its write gate not answering (the watchdog's metrics).
+   */
+  public readonly primaryLostAlarm: cloudwatch.CompositeAlarm;
+  /** The rule that starts RegionFailover here on `primaryLostAlarm`, when the tier starts failovers automatically. */
+  public readonly automaticFailover?: events.Rule;
   private readonly tier: string;
 
   constructor(scope: Construct, id: string, props: RunbookSetProps) {
@@ -157,6 +174,8 @@ export class RunbookSet extends Construct implements IRunbookSet {
       MLP_REPORT_TOPIC_ARN: this.reportTopic.topicArn,
       MLP_DATABASE_USER: databaseUser,
       MLP_DATABASE_NAME: databaseName,
+      MLP_DOMAIN: props.domain,
+      MLP_AUTOMATIC_START: String(props.automaticStart ?? false),
     };
     const grants = new AccessGrants(this, props, databaseUser);
     // One log group for every step's function (each writes its own streams): what a reader follows
@@ -222,6 +241,7 @@ export class RunbookSet extends Construct implements IRunbookSet {
     for (const [scheduleId, step] of [
       ['RefreshGateEveryMinute', 'RefreshGate'],
       ['WriteHeartbeatsEveryMinute', 'WriteHeartbeats'],
+      ['WatchPrimaryEveryMinute', 'WatchPrimary'],
     ] as const) {
       const role = new iam.Role(this, `${scheduleId}Role`, {
         assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -274,7 +294,87 @@ export class RunbookSet extends Construct implements IRunbookSet {
         'aws-cdk-lib lets a .sync StartExecution task describe and stop the executions it starts, of this region’s RegionFailover only.',
     });
     this.azFailover = machine('AzFailover', 'az-failover', azFailoverDefinition(new Construct(this, 'AzFailoverStates'), functions));
+    this.primaryLostAlarm = this.watchThePrimary(props);
     for (const stateMachine of [this.regionFailover, this.failback, this.azFailover]) acknowledgeStateMachineIam(stateMachine);
+  }
+
+  /**
+   * The watchdog's alarms: each of its metrics (10-second periods) and their composite, and in an
+   * automatic tier the EventBridge rule that starts an unplanned RegionFailover in this region when
+   * the composite goes to ALARM. Disabling the rule switches the automatic start off.
+   */
+  private watchThePrimary(props: RunbookSetProps): cloudwatch.CompositeAlarm {
+    const region = Stack.of(this).region;
+    const name = (what: string) => `mlp-${props.tier}-${props.regionCode}-${what}`;
+    const metric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: WRITE_GATE_METRIC.namespace,
+        metricName,
+        dimensionsMap: { Tier: props.tier, Region: region },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.seconds(PRIMARY_WATCH.intervalSeconds),
+      });
+    const alarm = (id: string, alarmName: string, metricName: string, datapoints: number, description: string) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmName,
+        alarmDescription: description,
+        metric: metric(metricName),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: datapoints,
+        datapointsToAlarm: datapoints,
+        // No watchdog, no evidence: a failed watchdog never starts a failover.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    const stale = alarm(
+      'PrimaryLeaseStaleAlarm',
+      name('primary-lease-stale'),
+      PRIMARY_WATCH.metrics.leaseStale,
+      1,
+      `This region is the primary's successor and the primary's write lease has not been renewed for ${PRIMARY_WATCH.staleLeaseSeconds} s in a majority of the state tables.`,
+    );
+    const unreachable = alarm(
+      'PrimaryGateUnreachableAlarm',
+      name('primary-gate-unreachable'),
+      PRIMARY_WATCH.metrics.gateUnreachable,
+      2,
+      "This region is the primary's successor and the primary's write-gate endpoint has not answered open for two passes in a row (20 s).",
+    );
+    const lost = new cloudwatch.CompositeAlarm(this, 'PrimaryLostAlarm', {
+      compositeAlarmName: name('primary-lost'),
+      alarmDescription: `The primary looks lost from ${region}, its successor: its lease is stale and its write gate does not answer.${props.automaticStart ? ` An unplanned RegionFailover starts here (rule ${name('automatic-failover')}).` : ' Start the unplanned RegionFailover here (README, Operating).'}`,
+      alarmRule: cloudwatch.AlarmRule.allOf(
+        cloudwatch.AlarmRule.fromAlarm(stale, cloudwatch.AlarmState.ALARM),
+        cloudwatch.AlarmRule.fromAlarm(unreachable, cloudwatch.AlarmState.ALARM),
+      ),
+    });
+    for (const watched of [stale, unreachable]) {
+      acknowledgeNist(
+        watched,
+        'CloudWatchAlarmAction',
+        'Evidence for the primary-lost composite alarm, which is what acts; on its own it acts on nothing by design.',
+      );
+    }
+    if (props.automaticStart) {
+      const rule = new events.Rule(this, 'AutomaticFailoverRule', {
+        ruleName: name('automatic-failover'),
+        description: `Starts an unplanned RegionFailover in ${region} when ${name('primary-lost')} goes to ALARM. Disable it to switch automatic failover off.`,
+        eventPattern: {
+          source: ['aws.cloudwatch'],
+          detailType: ['CloudWatch Alarm State Change'],
+          resources: [lost.alarmArn],
+          detail: { state: { value: ['ALARM'] } },
+        },
+      });
+      rule.addTarget(
+        new eventsTargets.SfnStateMachine(this.regionFailover, {
+          input: events.RuleTargetInput.fromObject({ mode: 'unplanned', targetRegion: region, startedBy: 'automatic' }),
+          retryAttempts: 3,
+        }),
+      );
+      (this as { automaticFailover?: events.Rule }).automaticFailover = rule;
+    }
+    return lost;
   }
 
   /**
@@ -511,7 +611,7 @@ function acknowledgeWildcard(grantee: lambda.Function | iam.Role, resource: stri
 }
 
 /** Steps EventBridge Scheduler invokes every minute (asynchronously), not a state machine. */
-const SCHEDULED_STEPS: ReadonlySet<string> = new Set(['RefreshGate', 'WriteHeartbeats']);
+const SCHEDULED_STEPS: ReadonlySet<string> = new Set(['RefreshGate', 'WriteHeartbeats', 'WatchPrimary']);
 
 /** NIST 800-53 rev 5 findings on a runbook function, each with the reason it does not apply. */
 function acknowledgeFunctionNist(fn: lambda.Function, name: string, inVpc: boolean): void {

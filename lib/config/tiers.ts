@@ -2,6 +2,7 @@ import type {
   AutoscalingSpec,
   BatchSizing,
   KafkaTopicConfig,
+  OperatorStart,
   RecoveryObjectives,
   ServiceName,
   TierName,
@@ -28,6 +29,13 @@ const MINUTE = 60;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
+/** How the seeds start a region failover: an operator, on the primary's health check. */
+export const OPERATOR_START: OperatorStart = {
+  kind: 'operator',
+  sustainedFailureSeconds: 5 * MINUTE, // [000], [004] trigger: "Primary region health check fails for > 5 minutes"
+  decisionSeconds: 5 * MINUTE, // [004] "Failover approved by on-call lead": a stated budget (paged, acknowledged, approved), no seed figure
+};
+
 /** The strictest objective any seed sets for each scenario. */
 const RECOVERY: RecoveryObjectives = {
   instance: { rtoSeconds: 30, rpoSeconds: 0 }, // [000] single instance failure: RTO 30s, RPO 0
@@ -35,12 +43,15 @@ const RECOVERY: RecoveryObjectives = {
   region: { rtoSeconds: 5 * MINUTE, rpoSeconds: 1 * MINUTE }, // [003] RTO 5 min, RPO 1 min (stricter than [000] 15/5 min)
   dataCorruption: { rtoSeconds: 4 * HOUR, rpoSeconds: 24 * HOUR }, // [000] data corruption: RTO 4 h, RPO 24 h
   manualRegionRunbookSeconds: 23 * MINUTE, // [004] manual region failover runbook: 23 minutes
-  regionFailoverStart: {
-    kind: 'operator',
-    sustainedFailureSeconds: 5 * MINUTE, // [000], [004] trigger: "Primary region health check fails for > 5 minutes"
-    decisionSeconds: 5 * MINUTE, // [004] "Failover approved by on-call lead": a stated budget (paged, acknowledged, approved), no seed figure
-  },
+  regionFailoverStart: OPERATOR_START,
 };
+
+/**
+ * [ours] Tiers 1-3 start a region failover automatically: [003]'s 5-minute RTO leaves no room for the
+ * seeds' operator trigger (the check failing for 5 minutes, [000], [004]) and an approval. dev keeps
+ * the operator's start, as the seeds run it.
+ */
+const AUTOMATIC_RECOVERY: RecoveryObjectives = { ...RECOVERY, regionFailoverStart: { kind: 'automatic' } };
 
 const TOPIC_RETENTION_HOURS = 7 * 24; // [003] retention_ms 604800000 (7 days); [004] Kafka topics 7 days
 
@@ -252,10 +263,12 @@ const SHARED = {
     healthCheckIntervalSeconds: 10, // [003] health check fails 3 consecutive times (10 s each)
     healthCheckFailureThreshold: 3, // [003]
     recordTtlSeconds: 60, // [002] Route 53 TTL: 60 seconds
-    // [ours] the write names' answer changes only at a failover, and every second of it is RTO: 15 s
-    // after the write-gate check (10 s) sees a gate open, clients write there. The price is four times
-    // the resolver queries of the seed's 60 s, on the write names only.
-    writeRecordTtlSeconds: 15,
+    // [ours] the write names' answer changes only at a failover, and every second of it is RTO: 10 s
+    // after the write-gate check (10 s) sees a gate open, clients write there, which keeps a region
+    // loss at the pessimistic end of the model inside [003]'s 5 minutes. The price is six times the
+    // resolver queries of the seed's 60 s, on the write names only; clients must honour it (a JVM's
+    // networkaddress.cache.ttl at most 10).
+    writeRecordTtlSeconds: 10,
   },
   drills: {
     backupRestoreTest: 'cron(0 6 1 * ? *)', // [003] monthly: restore backup to test environment
@@ -397,6 +410,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     defaultRegions: TWO_REGIONS,
     defaultWitnessRegion: WITNESS_REGION,
     ...SHARED,
+    recovery: AUTOMATIC_RECOVERY,
     network: { natGateways: 3, flowLogRetentionDays: 365 }, // [ours] one NAT per AZ (AZ RTO 2 min [000]); 1 year of flow logs
     postgres: {
       instanceClass: 'm7g.2xlarge', // [000] Tier 1 primary: 8 vCPU, 32 GB RAM
@@ -449,6 +463,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     defaultRegions: TWO_REGIONS,
     defaultWitnessRegion: WITNESS_REGION,
     ...SHARED,
+    recovery: AUTOMATIC_RECOVERY,
     network: { natGateways: 3, flowLogRetentionDays: 365 },
     postgres: {
       instanceClass: 'm7g.4xlarge', // [000] Tier 2 primary: 16 vCPU, 64 GB RAM
@@ -501,6 +516,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     defaultRegions: THREE_REGIONS,
     defaultWitnessRegion: WITNESS_REGION,
     ...SHARED,
+    recovery: AUTOMATIC_RECOVERY,
     network: { natGateways: 3, flowLogRetentionDays: 365 },
     postgres: {
       instanceClass: 'm7g.8xlarge', // [000] Tier 3 primary: 32 vCPU, 128 GB RAM

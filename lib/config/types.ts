@@ -32,13 +32,26 @@ export interface RecoveryObjectives {
  * An operator starts the unplanned failover, paged by the alarm on the primary's Route 53 health
  * check, once the check has failed for `sustainedFailureSeconds`, within `decisionSeconds`.
  */
-export interface RegionFailoverStart {
+export interface OperatorStart {
   readonly kind: 'operator';
   /** How long the primary's health check must have been failing before a failover is started. */
   readonly sustainedFailureSeconds: number;
   /** The on-call engineer's budget to confirm and start the runbook once that holds. */
   readonly decisionSeconds: number;
 }
+
+/**
+ * The primary's successor starts the unplanned failover itself: its watchdog sees the primary's write
+ * lease stale in a majority of the tier's state tables and the primary's write gate not answering,
+ * a composite alarm of the two goes to ALARM, and an EventBridge rule on it starts RegionFailover
+ * there (`startedBy: automatic`), which refuses unless both still hold (Preflight). Disabling the
+ * rule (`mlp-<tier>-<code>-automatic-failover`) switches it off; the operator path remains.
+ */
+export interface AutomaticStart {
+  readonly kind: 'automatic';
+}
+
+export type RegionFailoverStart = OperatorStart | AutomaticStart;
 
 export interface NetworkSizing {
   /** NAT gateways per VPC; 3 puts one in every AZ so an AZ loss never cuts egress. */

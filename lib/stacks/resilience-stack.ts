@@ -67,6 +67,8 @@ export class ResilienceStack extends RegionalStack {
       reportBucketKey: props.data.dataKey,
       rpoSeconds: objectives.rpoSeconds,
       rtoSeconds: objectives.rtoSeconds,
+      domain: this.config.domain,
+      automaticStart: this.config.tier.recovery.regionFailoverStart.kind === 'automatic',
       databaseEngine: this.config.databaseEngine,
       logRetention: this.config.tier.network.flowLogRetentionDays as logs.RetentionDays,
     });

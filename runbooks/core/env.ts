@@ -25,6 +25,10 @@ export interface RunbookEnv {
   /** Database user the data-plane steps connect as (IAM authentication) and its database. */
   readonly databaseUser: string;
   readonly databaseName: string;
+  /** The platform's domain: each region's API answers at `api.<code>.<domain>`. */
+  readonly domain: string;
+  /** Whether the tier lets a failover start itself (`recovery.regionFailoverStart.kind: automatic`). */
+  readonly automaticStart: boolean;
 }
 
 /** Everything a step uses besides its input. */
@@ -34,6 +38,8 @@ export interface RunbookDeps {
   readonly database: DatabasePlane;
   /** The clock; the drill passes a virtual one. */
   now(): Date;
+  /** The HTTP status an HTTPS GET of `url` answers with within `timeoutSeconds`, or nothing (no answer). */
+  probe(url: string, timeoutSeconds: number): Promise<number | undefined>;
 }
 
 /** The environment of a runbook function from its variables (as the resilience stack sets them, and Lambda sets `AWS_REGION`). */
@@ -56,6 +62,8 @@ export function envFromVariables(variables: Readonly<Record<string, string | und
     reportTopicArn: variables.MLP_REPORT_TOPIC_ARN ?? '',
     databaseUser: required('MLP_DATABASE_USER'),
     databaseName: required('MLP_DATABASE_NAME'),
+    domain: variables.MLP_DOMAIN ?? '',
+    automaticStart: variables.MLP_AUTOMATIC_START === 'true',
   };
 }
 
@@ -69,5 +77,15 @@ export function lambdaDeps(): RunbookDeps {
   const env = envFromProcess();
   const clients = awsClients();
   const local = directDatabasePlane(iamClientConfig(env.databaseUser, env.databaseName));
-  return { env, clients, database: routedDatabasePlane(local, env.region, env.tier, clients), now: () => new Date() };
+  return {
+    env,
+    clients,
+    database: routedDatabasePlane(local, env.region, env.tier, clients),
+    now: () => new Date(),
+    probe: (url, timeoutSeconds) =>
+      fetch(url, { signal: AbortSignal.timeout(timeoutSeconds * 1000), redirect: 'manual' }).then(
+        (response) => response.status,
+        () => undefined,
+      ),
+  };
 }

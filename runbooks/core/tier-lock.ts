@@ -16,6 +16,8 @@
  */
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { RUNBOOK_TIMEOUT_SECONDS, type RunbookName } from '../../lib/config/naming';
+import { WRITE_LEASE } from '../definitions/catalogue';
+import { unlessLate, withinSeconds } from './deadline';
 import type { RunbookDeps } from './env';
 import { ERROR, fail, RunbookError } from './errors';
 import {
@@ -347,10 +349,15 @@ export interface LeaseRenewal {
 export async function renewLease(deps: RunbookDeps, gate: GateItem): Promise<LeaseRenewal> {
   const { stateRegions: regions, region: own, stateTable } = deps.env;
   const quorum = leaseQuorum(regions.length);
+  // Each table within its own share of the renewal deadline: a table that does not answer in time
+  // counts as unreachable (a quorum decides; the revocation that could supersede this renewal has to
+  // reach a quorum too, so it meets one of the tables that did answer).
+  const share = WRITE_LEASE.renewalDeadlineSeconds / 2;
   const results = await Promise.all(
     regions.map(async (region) => {
       try {
-        return { region, ok: await writeLease(deps, region, stateTable, own, gate.epoch) };
+        const ok = await unlessLate(writeLease(deps, region, stateTable, own, gate.epoch), share);
+        return { region, ok };
       } catch (error) {
         if (isUnreachable(error)) return { region, ok: undefined };
         throw error;
@@ -361,7 +368,7 @@ export async function renewLease(deps: RunbookDeps, gate: GateItem): Promise<Lea
   const superseded = await Promise.all(
     results
       .filter((r) => r.ok === false)
-      .map(async (r) => ({ region: r.region, lease: await readLease(deps, r.region, stateTable).catch(() => undefined) })),
+      .map(async (r) => ({ region: r.region, lease: await withinSeconds(readLease(deps, r.region, stateTable), share) })),
   );
   const ownRenewed = regions.length >= 3 || renewed.includes(own);
   return {

@@ -64,6 +64,25 @@ export const WRITE_LEASE = {
 } as const;
 
 /**
+ * The watchdog of the primary (WatchPrimary), in every region: every `intervalSeconds` it reads the
+ * write lease in every state table and, in the primary's successor, asks the primary's write-gate
+ * endpoint. The lease is stale in a table after `staleLeaseSeconds` without a renewal there: two
+ * renewal periods, so one late renewal (a Scheduler delivery, a slow pass) never counts. EventBridge
+ * Scheduler invokes once a minute, so one invocation runs `passesPerInvocation` passes.
+ */
+export const PRIMARY_WATCH = {
+  intervalSeconds: 10,
+  passesPerInvocation: 6,
+  staleLeaseSeconds: 2 * LEASE_TIMING.renewalSeconds,
+  /** A state table that has not answered within this counts as not answering: a pass stays inside its 10 s. */
+  readDeadlineSeconds: 2,
+  /** How long the successor waits for the primary's write-gate endpoint (Route 53's own limit: 4 s to connect, 2 s to answer). */
+  probeTimeoutSeconds: 4,
+  /** The metrics it publishes in MLP/DR (dimensions Tier, Region), 1 or 0 each pass. */
+  metrics: { leaseStale: 'PrimaryLeaseStale', gateUnreachable: 'PrimaryGateUnreachable' },
+} as const;
+
+/**
  * What the daily keep-active schedule sends a runbook function in a VPC: the handler answers it
  * without doing anything. Lambda reclaims the network interface of a VPC function that stays idle,
  * and the function's next invocation fails while it reattaches (Lambda Developer Guide, "Lambda
@@ -142,7 +161,8 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     summary:
       'Waits until the target takes writes: the instance available and replicating nothing, or the cluster the global database’s writer with no operation under way.',
     timeoutSeconds: 30,
-    poll: { intervalSeconds: 30, maxAttempts: 30 },
+    // Every 10 s: the promotion is the failover's longest step, and a 30 s poll added up to 20 s to it.
+    poll: { intervalSeconds: 10, maxAttempts: 90 },
     onFailure: 'Budget of 15 minutes exhausted: abort to a safe state (gate closed) and alert.',
     inVpc: false,
     access: ['describe-databases'],
@@ -305,6 +325,16 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     onFailure: 'The load balancer answers 502 and Route 53 counts the region closed for writes: a gate fails closed.',
     inVpc: false,
     access: ['gate-read'],
+  }),
+  WatchPrimary: spec({
+    name: 'WatchPrimary',
+    summary:
+      "Every 10 seconds (six passes an invocation, invoked every minute), reads the write lease in every state table and publishes whether the primary's lease is stale in a majority of them (no renewal for 40 seconds); in the primary's successor, also whether the primary's write-gate endpoint answers open. Their composite alarm starts an automatic failover where the tier allows it.",
+    timeoutSeconds: 70,
+    onFailure:
+      'The metrics go missing: the alarms treat missing data as not breaching, so no automatic start follows; the operator path remains.',
+    inVpc: false,
+    access: ['state-read', 'publish-gate'],
   }),
   WriteHeartbeats: spec({
     name: 'WriteHeartbeats',

@@ -165,7 +165,8 @@ async function measure(world: DrillWorld, scenario: DrillScenario, outcome: Scen
   const decidedAt = outcome.virtualDecisionAt ?? outcome.virtualFaultAt;
   const fromDecision = recovered && writable ? (writable.end.getTime() - decidedAt) / 1000 + outcome.dnsTailSeconds : undefined;
   // An unplanned region failover starts after the fault is detected and someone (or something) decides.
-  const detection = !outcome.planned && outcome.from !== outcome.to ? detectionLead(platform.assembly, world.config) : [];
+  const detection =
+    outcome.planned || outcome.from === outcome.to ? [] : (outcome.detection ?? detectionLead(platform.assembly, world.config));
   const detected = detection.reduce((sum, d) => sum + d.seconds, 0);
   const modelled = fromDecision === undefined ? undefined : fromDecision + detected;
   const measured = firstOnTarget ? (firstOnTarget.at - outcome.faultAt) / 1000 : undefined;

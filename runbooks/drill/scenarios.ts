@@ -5,8 +5,9 @@ import { CLIENT_MAX_ATTEMPTS, CLIENT_TIMEOUTS } from '../core/clients';
 import { HEARTBEAT_SQL } from '../core/database';
 import { APPLICATION_ROLES } from '../core/database-bootstrap';
 import { ERROR } from '../core/errors';
-import { WRITE_LEASE } from '../definitions/catalogue';
-import { detectionLead, writeGateTail } from '../local/detection';
+import { PRIMARY_WATCH, WRITE_LEASE } from '../definitions/catalogue';
+import { awaitAutomaticStart } from '../local/automatic-start';
+import { detectionLead, type LeadTime, writeGateTail } from '../local/detection';
 import { MODELLED_SECONDS } from '../local/fake-aws';
 import type { LocalRunResult, LocalStateMachine } from '../local/local-runbooks';
 import { STEPS } from '../steps';
@@ -67,6 +68,8 @@ export interface ScenarioOutcome {
   readonly callsAtFault?: number;
   /** When an operator-started failover began on the drill clock (after the modelled detection); the fault's instant otherwise. */
   readonly virtualDecisionAt?: number;
+  /** From the fault to the start as measured on the drill clock (an automatic start); absent: the operator's, modelled. */
+  readonly detection?: readonly LeadTime[];
   /** The lost region, if one was lost: no call to it may have been needed. */
   readonly lostRegion?: string;
   readonly invariants: readonly Invariant[];
@@ -193,16 +196,63 @@ async function warmUp(world: DrillWorld): Promise<void> {
   await world.gateKeeperPass();
 }
 
+/** How the unplanned failover after a fault starts: the runbook's input and region, when, and what came before. */
+interface Decision {
+  readonly virtualDecisionAt: number;
+  readonly start: { readonly input: Record<string, unknown>; readonly region: string };
+  /** Measured on the drill clock (an automatic start); the operator's path is modelled from the config instead. */
+  readonly detection?: readonly LeadTime[];
+}
+
 /**
- * An operator-started failover begins at the decision: the modelled detection and start (the tier's
- * `recovery.regionFailoverStart`, from the synthesized health check and alarm) pass on the drill
- * clock first, the surviving regions' gate keepers running through them. Returns when it was.
+ * The start of the unplanned failover to `roles.target` after a fault. In a tier that starts failovers
+ * automatically, the drill clock runs on with every live region's watchdog, the gate keepers and the
+ * synthesized alarms until the EventBridge rule on the successor's primary-lost alarm fires, and the
+ * execution starts with the rule's input where the rule is. Otherwise the operator's modelled
+ * detection and decision (the tier's `recovery.regionFailoverStart`, from the synthesized health check
+ * and alarm) pass on the drill clock, the gate keepers running through them.
  */
-async function awaitDecision(world: DrillWorld): Promise<{ virtualDecisionAt: number }> {
+async function awaitDecision(world: DrillWorld, roles: Roles): Promise<Decision> {
+  const operatorInput = { mode: 'unplanned', targetRegion: roles.target };
+  // The automation starts the failover in the primary's successor; an operator who takes another
+  // target disables its rule first (the kill switch) and decides as in a tier without it.
+  const successor = world.regions.find((r) => r !== roles.primary);
+  if (world.config.tier.recovery.regionFailoverStart.kind === 'automatic' && roles.target === successor) {
+    const from = world.platform.now().getTime();
+    const started = await awaitAutomaticStart(world.platform, {
+      live: (region) => !world.lost.has(region),
+      between: () => world.keepersIfDue(),
+      maxSeconds: 600,
+    });
+    if (!started) throw new Error('no automatic start within 600 s of the fault: the primary-lost alarm never fired');
+    const alarmed = (started.alarmedAt.getTime() - from) / 1000;
+    const delivered = (started.startedAt.getTime() - started.alarmedAt.getTime()) / 1000;
+    world.log(`automatic start: ${started.ruleName} fired ${alarmed} s after the fault; RegionFailover starts in ${started.region}`);
+    return {
+      virtualDecisionAt: started.startedAt.getTime(),
+      start: { input: started.input as Record<string, unknown>, region: started.region },
+      detection: [
+        {
+          what: `${roles.primary}'s lease goes stale in a majority of the state tables and its write gate stops answering; ${started.region}'s watchdog (every ${PRIMARY_WATCH.intervalSeconds} s) publishes it, its alarms (${PRIMARY_WATCH.intervalSeconds}-second periods) and their composite go to ALARM, and ${started.ruleName} matches`,
+          seconds: alarmed,
+          source:
+            'drill clock: the watchdog, the alarms, their composite and the rule as synthesized (WatchPrimary; CloudWatch user guide, "High-resolution alarms")',
+        },
+        {
+          what: 'EventBridge delivers the event and Step Functions starts the execution',
+          seconds: delivered,
+          source: MODELLED_SECONDS.eventBridgeDelivery.source,
+        },
+      ],
+    };
+  }
+  if (world.config.tier.recovery.regionFailoverStart.kind === 'automatic') {
+    world.log(`the operator disables the automatic start in ${successor} and fails over to ${roles.target} instead`);
+  }
   const lead = detectionLead(world.platform.assembly, world.config).reduce((sum, d) => sum + d.seconds, 0);
   await world.pass(lead);
   world.log(`the decision: ${lead} s of modelled detection and start after the fault, the failover starts`);
-  return { virtualDecisionAt: world.platform.now().getTime() };
+  return { virtualDecisionAt: world.platform.now().getTime(), start: { input: operatorInput, region: roles.target } };
 }
 
 function markFault(world: DrillWorld): { faultAt: number; virtualFaultAt: number; callsAtFault: number } {
@@ -379,18 +429,18 @@ async function loseThePrimary(
   world: DrillWorld,
   roles: Roles,
   also = '',
-): Promise<{ faultAt: number; virtualFaultAt: number; callsAtFault: number; virtualDecisionAt: number }> {
+): Promise<{ faultAt: number; virtualFaultAt: number; callsAtFault: number } & Decision> {
   await warmUp(world);
   const fault = markFault(world);
   world.loseRegion(roles.primary);
   world.log(`fault: ${roles.primary} lost (its servers frozen mid-write, its AWS endpoints unreachable)${also}`);
-  return { ...fault, ...(await awaitDecision(world)) };
+  return { ...fault, ...(await awaitDecision(world, roles)) };
 }
 
 /** The unplanned loss of the primary region and an unplanned RegionFailover to `target`. */
 async function regionLoss(world: DrillWorld, roles: Roles): Promise<ScenarioOutcome> {
-  const fault = await loseThePrimary(world, roles);
-  const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+  const { start, ...fault } = await loseThePrimary(world, roles);
+  const last = await world.run(REGION_FAILOVER(world.platform.tier), start.input, start.region);
   return { ...base(world, roles, false), ...fault, last, lostRegion: roles.primary };
 }
 
@@ -474,9 +524,9 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const fault = markFault(world);
       world.loseRegion(roles.primary);
       world.log(`fault: ${roles.primary} lost`);
-      const decision = await awaitDecision(world);
+      const { start, ...decision } = await awaitDecision(world, roles);
       const machine = REGION_FAILOVER(world.platform.tier);
-      const refused = await world.run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+      const refused = await world.run(machine, start.input, start.region);
       // Refused with nothing changed: no promotion asked for before the execution with the override.
       const promotedBeforeOverride = promotionsAccepted(world).length;
       const override = 'drill lag-beyond-rpo: the primary region is gone; accepting the reported loss';
@@ -1128,11 +1178,13 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const fault = markFault(world);
       await world.blackholeRegion(roles.primary);
       world.log(`fault: ${roles.primary} blackholed (its servers frozen, its AWS endpoints drop every connection)`);
-      const decision = await awaitDecision(world);
-      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+      const { start, ...decision } = await awaitDecision(world, roles);
+      const last = await world.run(REGION_FAILOVER(world.platform.tier), start.input, start.region);
       const waits = world.platform.aws.calls.filter((c) => c.error === 'blackholed').map((c) => c.waitedMs ?? 0);
-      // One attempt gives up at the connect timeout; the SDK makes three, with a backoff between them.
-      const perAttempt = CLIENT_TIMEOUTS.connectionTimeoutMs + 250;
+      // One attempt gives up at the connect timeout (plus the event loop's lag on a busy machine, with the
+      // watchdogs' and gate keepers' attempts at the region running beside the failover's): well short of
+      // the request timeout, and of any Lambda timeout. The SDK makes three, with a backoff between them.
+      const perAttempt = CLIENT_TIMEOUTS.connectionTimeoutMs + 1_000;
       return {
         ...base(world, roles, false),
         ...fault,

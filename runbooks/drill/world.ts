@@ -429,6 +429,11 @@ export class DrillWorld {
     }
   }
 
+  /** The gate keepers' pass, if one is due on the drill clock. */
+  async keepersIfDue(): Promise<void> {
+    if (this.platform.now().getTime() >= this.nextKeeperPassAt()) await this.gateKeeperPass();
+  }
+
   /** When the gate keepers' next pass is due: a renewal period after the last. */
   private nextKeeperPassAt(): number {
     return (this.lastKeeperPassAt ?? this.platform.now().getTime()) + WRITE_LEASE.renewalSeconds * 1000;

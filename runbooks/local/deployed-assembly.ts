@@ -225,6 +225,7 @@ export class DeployedAssembly {
         case 'AWS::S3::Bucket':
           return named('BucketName').toLowerCase();
         case 'AWS::CloudWatch::Alarm':
+        case 'AWS::CloudWatch::CompositeAlarm':
           return named('AlarmName');
         case 'AWS::EKS::Cluster':
           return named('Name');
@@ -303,6 +304,7 @@ export class DeployedAssembly {
         case 'AWS::S3::Bucket.Arn':
           return `arn:aws:s3:::${ref()}`;
         case 'AWS::CloudWatch::Alarm.Arn':
+        case 'AWS::CloudWatch::CompositeAlarm.Arn':
           return arn('cloudwatch', `alarm:${ref()}`);
         case 'AWS::RDS::DBInstance.Endpoint.Address':
           return `${ref()}.${hex(`${stack.account}/${stack.region}`, 12)}.${stack.region}.rds.amazonaws.com`;

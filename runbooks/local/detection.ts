@@ -1,4 +1,5 @@
-import type { PlatformConfig } from '../../lib/config';
+import { OPERATOR_START, type PlatformConfig } from '../../lib/config';
+import type { OperatorStart } from '../../lib/config/types';
 import type { DeployedAssembly, DeployedStack } from './deployed-assembly';
 import { MODELLED_SECONDS } from './fake-aws';
 
@@ -77,6 +78,16 @@ export function writeGateTail(assembly: DeployedAssembly, config: PlatformConfig
   ];
 }
 
+/**
+ * The operator's path to the start of an unplanned RegionFailover: the tier's own when it starts
+ * failovers by hand, the seeds' (`OPERATOR_START`) when it starts them automatically and the
+ * automation is switched off or refuses.
+ */
+export function operatorStartOf(config: PlatformConfig): OperatorStart {
+  const start = config.tier.recovery.regionFailoverStart;
+  return start.kind === 'operator' ? start : OPERATOR_START;
+}
+
 export function detectionLead(assembly: DeployedAssembly, config: PlatformConfig): LeadTime[] {
   const primary = config.primaryRegion;
   const apiName = `mlp-${config.tier.name}-api-${primary.code}`;
@@ -97,7 +108,7 @@ export function detectionLead(assembly: DeployedAssembly, config: PlatformConfig
     'alarm EvaluationPeriods',
   );
   const alarmName = String(assembly.property(alarm.stack, alarm.logicalId, 'AlarmName'));
-  const start = config.tier.recovery.regionFailoverStart;
+  const start = operatorStartOf(config);
   const unhealthy = interval * threshold;
   const paged = period * datapoints;
   return [

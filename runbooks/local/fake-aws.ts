@@ -60,6 +60,11 @@ export const MODELLED_SECONDS = {
     source:
       'RDS API Reference, FailoverState: pending while "the global cluster\'s primary DB cluster and the specified secondary DB cluster are being verified before the operation starts"; no figure documented: the first 10 s of each switchover or failover (and how long a cancelled one takes to return), modelled',
   },
+  eventBridgeDelivery: {
+    seconds: 5,
+    source:
+      'EventBridge user guide, "Alarm events and EventBridge": no figure for how soon an alarm state-change event reaches a rule\'s target and Step Functions starts the execution; modelled at 5 s',
+  },
   route53Propagation: {
     seconds: 10,
     source:
@@ -315,7 +320,16 @@ export class FakeAws {
   public onCacheAccess: (region: string, userId: string, accessString: string) => Promise<void> | void = () => undefined;
   public readonly parameters = new Map<string, string>();
   public readonly tables = new Map<string, Map<string, Item>>();
-  public readonly metrics: { region: string; namespace?: string; name?: string; value?: number; at: number }[] = [];
+  /** The runbooks' datapoints: `at` on the modelled clock (s), `time` on the platform's (ms). */
+  public readonly metrics: {
+    region: string;
+    namespace?: string;
+    name?: string;
+    value?: number;
+    at: number;
+    time?: number;
+    dimensions?: Readonly<Record<string, string>>;
+  }[] = [];
   public readonly objects = new Map<string, string>();
   public readonly notifications: { region: string; subject?: string; message?: string }[] = [];
   /** Batch job queues by `<region>:<name>`. */
@@ -1190,8 +1204,20 @@ export class FakeAws {
     this.define('cloudwatch', 'PutMetricData', {
       authorize: (input) => [this.request('cloudwatch', 'PutMetricData', '*', { 'cloudwatch:namespace': String(input.Namespace) })],
       answer: (input, region) => {
-        for (const datum of (input.MetricData ?? []) as { MetricName?: string; Value?: number }[]) {
-          this.metrics.push({ region, namespace: input.Namespace as string, name: datum.MetricName, value: datum.Value, at: this.clock });
+        for (const datum of (input.MetricData ?? []) as {
+          MetricName?: string;
+          Value?: number;
+          Dimensions?: { Name: string; Value: string }[];
+        }[]) {
+          this.metrics.push({
+            region,
+            namespace: input.Namespace as string,
+            name: datum.MetricName,
+            value: datum.Value,
+            at: this.clock,
+            time: this.now().getTime(),
+            dimensions: Object.fromEntries((datum.Dimensions ?? []).map((d) => [d.Name, d.Value])),
+          });
         }
         return {};
       },

@@ -217,7 +217,7 @@ export interface LocalRunOptions {
   /** Called after every task with its virtual start and end (the clock of `deps.now()`) and outcome. */
   readonly onTask?: (record: TaskRecord) => void;
   /** Lambda's answer before a Task's function runs: throws the invocation's error (an Inactive function, for one). */
-  readonly beforeInvoke?: (step: StepName) => void;
+  readonly beforeInvoke?: (step: StepName) => number | undefined;
   /**
    * Execution histories by execution ARN, as Step Functions keeps them for `GetExecutionHistory`:
    * each Task's entry, every failed attempt, its success and its exit, at virtual times.
@@ -323,7 +323,11 @@ export async function runLocally(machine: LocalStateMachine, input: unknown, opt
         const event = taskInput as StepEvent;
         const start = options.clock();
         try {
-          options.beforeInvoke?.(task.step);
+          // Seconds before the handler runs (a cold start), slept on the scheduler: parallel branches start theirs together.
+          const startup = options.beforeInvoke?.(task.step);
+          if (startup) {
+            await sleepUntil(options.clock().getTime() + startup * 1000);
+          }
           const result = await (STEPS[task.step] as (e: StepEvent, d: RunbookDeps) => Promise<unknown>)(
             { ...event, execution: { ...event.execution, id: executionArn } },
             options.deps(task.step),

@@ -100,7 +100,11 @@ export class SimulatedPlatform {
     this.aws.onPromoted = (instance) => this.db.promote(instance.id);
     this.aws.invokeFunction = (region, name, payload) => this.invoke(region, name, payload);
     this.aws.keyOf = (service, region, arn) => this.keyOf(service, region, arn);
-    this.aws.declaredActions = (caller) => declaredActionsOf(caller as FunctionName, this.tier, this.config.databaseEngine);
+    // Only the runbook functions declare their calls; another role (an EventBridge rule's) answers to its policies alone.
+    this.aws.declaredActions = (caller) =>
+      caller === 'DatabaseAgent' || caller in STEP_SPECS
+        ? declaredActionsOf(caller as FunctionName, this.tier, this.config.databaseEngine)
+        : undefined;
   }
 
   /** The region whose database the config makes primary. */
@@ -442,7 +446,23 @@ export class SimulatedPlatform {
       this.clients.set(fn.principal.sessionArn + region, clients);
     }
     const database = routedDatabasePlane(this.authorizedPlane(fn.principal, region), region, this.tier, clients);
-    return { env: fn.env, clients, database, now: this.now };
+    return { env: fn.env, clients, database, now: this.now, probe: (url) => this.probeFrom(region, url) };
+  }
+
+  /**
+   * An HTTPS GET from `from` of a region's write-gate endpoint (`https://api.<code>.<domain>/write-gate`):
+   * that region's ServeWriteGate answers, as its role; no answer when either region is unreachable,
+   * blackholed, or cut off from the other. Any other URL has no answer here.
+   */
+  private async probeFrom(from: string, url: string): Promise<number | undefined> {
+    const match = /^https:\/\/api\.([a-z0-9-]+)\.[^/]+\/write-gate$/.exec(url);
+    const region = match ? this.regions.find((r) => codeOf(r) === match[1]) : undefined;
+    if (!region) return undefined;
+    const cut = (r: string) => this.aws.unreachable.has(r) || this.aws.blackholed.has(r);
+    if (cut(region) || cut(from) || (from !== region && (this.aws.partitioned.has(region) || this.aws.partitioned.has(from))))
+      return undefined;
+    const answer = await STEPS.ServeWriteGate({} as never, this.deps(region, 'ServeWriteGate')).catch(() => undefined);
+    return answer?.statusCode;
   }
 
   /** The local data plane, each connection authorized as IAM database authentication would (`rds-db:connect`). */
@@ -559,10 +579,9 @@ export class SimulatedPlatform {
         const refused = this.invocationRefused(region, step);
         if (refused) throw Object.assign(new Error(refused), { name: 'Lambda.ResourceNotReadyException' });
         // A function's first invocation starts a new execution environment (a cold start) before its handler runs.
-        if (!this.warmFunctions.has(`${region}:${step}`)) {
-          this.warmFunctions.add(`${region}:${step}`);
-          this.aws.advance(MODELLED_SECONDS.lambdaColdStart.seconds);
-        }
+        if (this.warmFunctions.has(`${region}:${step}`)) return undefined;
+        this.warmFunctions.add(`${region}:${step}`);
+        return MODELLED_SECONDS.lambdaColdStart.seconds;
       },
       ...options,
     });

@@ -23,6 +23,7 @@ import {
   waitOutWriteLease,
 } from './region-failover';
 import { report } from './report';
+import { watchdogInvocation, watchPrimary } from './watchdog';
 import { serveWriteGate } from './write-gate';
 
 /**
@@ -55,6 +56,7 @@ export const STEPS = {
   RefreshGate: refreshGate,
   WriteHeartbeats: heartbeatWriter(),
   ServeWriteGate: serveWriteGate,
+  WatchPrimary: watchPrimary,
 } as const satisfies Record<string, Step<never, unknown>>;
 
 export type StepName = keyof typeof STEPS;
@@ -66,4 +68,5 @@ export type StepName = keyof typeof STEPS;
  */
 export const SCHEDULED_INVOCATIONS: Partial<Record<StepName, Step<never, unknown>>> = {
   RefreshGate: gateKeeperInvocation(),
+  WatchPrimary: watchdogInvocation(),
 };

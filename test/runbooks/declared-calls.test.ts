@@ -51,6 +51,8 @@ test('every declared call of every step is made by some rehearsal', async () => 
   });
   await STEPS.RefreshGate(schedule, unplanned.deps(HOME, 'RefreshGate'));
   await heartbeatWriter(async () => undefined)(schedule, unplanned.deps(TARGET, 'WriteHeartbeats'));
+  // The watchdog of the new primary's successor (the old primary, back): it reads every lease and publishes.
+  await STEPS.WatchPrimary(schedule, unplanned.deps(HOME, 'WatchPrimary'));
   // Route 53's write-gate check of the new primary.
   expect((await STEPS.ServeWriteGate({} as never, unplanned.deps(TARGET, 'ServeWriteGate'))).statusCode).toBe(200);
   collect(unplanned);

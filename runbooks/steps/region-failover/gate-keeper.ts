@@ -1,5 +1,6 @@
 /** Every minute in every region: the write gate's lease, and the fence a superseded primary owes. */
 import { setCacheAccess } from '../../core/cache-access';
+import { withinSeconds } from '../../core/deadline';
 import type { RunbookDeps } from '../../core/env';
 import { describeRegionDatabase } from '../../core/regional-database';
 import {
@@ -30,7 +31,11 @@ async function renewWithinDeadline(deps: RunbookDeps, gate: GateItem): Promise<{
     const others = await Promise.all(
       regions
         .filter((other) => other !== region)
-        .map(async (other) => ({ other, gate: await readGate(deps, other, stateTable).catch(() => undefined) })),
+        // Within half the deadline each: a region that does not answer in time is one whose gate is unknown.
+        .map(async (other) => ({
+          other,
+          gate: await withinSeconds(readGate(deps, other, stateTable), WRITE_LEASE.renewalDeadlineSeconds / 2),
+        })),
     );
     const newer = others.find((o) => o.gate?.open && o.gate.updatedAt > gate.updatedAt);
     return { others, lease: newer ? undefined : await renewLease(deps, gate) };

@@ -17,6 +17,11 @@ export interface FailoverInput {
   readonly targetRegion: string;
   /** Proceed although measured lag exceeds the RPO objective (unplanned), accepting the loss it reports. */
   readonly override?: { readonly reason: string };
+  /**
+   * Who started it: an operator (the default), or the primary-lost alarm's EventBridge rule, which
+   * Preflight lets through only when the evidence still holds (`automaticStartRefusal`).
+   */
+  readonly startedBy?: 'operator' | 'automatic';
 }
 
 export interface InstanceRef extends DatabaseEndpoint {
@@ -90,6 +95,15 @@ export function validateFailoverInput(input: unknown, regions: readonly string[]
     fail(
       ERROR.invalidInput,
       `start the runbook in the region that becomes the primary (${String(value.targetRegion)}), not in ${runningIn}`,
+    );
+  }
+  if (value.startedBy !== undefined && value.startedBy !== 'operator' && value.startedBy !== 'automatic') {
+    fail(ERROR.invalidInput, `startedBy must be operator or automatic, got ${JSON.stringify(value.startedBy)}`);
+  }
+  if (value.startedBy === 'automatic' && (value.mode !== 'unplanned' || value.override !== undefined)) {
+    fail(
+      ERROR.invalidInput,
+      'an automatic start is an unplanned failover without an override: only an operator accepts data loss or plans a switchover',
     );
   }
   const override = value.override as { reason?: unknown } | undefined;

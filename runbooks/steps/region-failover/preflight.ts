@@ -8,7 +8,31 @@ import { readPrimary, readPromotion } from '../../core/state-table';
 import { aws, parameter, type Step } from '../../core/step';
 import { failoverBegan, lastRenewalOf } from '../../core/tier-lock';
 import { WRITE_LEASE } from '../../definitions/catalogue';
+import { primaryGateAnswers, viewPrimary } from '../watchdog';
 import { codeOf, type FailoverPlan, type FailoverState, PROMOTING, validateFailoverInput } from './plan';
+/**
+ * Why an automatic start must not go on, or nothing: the tier does not start failovers automatically;
+ * this region is not the successor of the lease's holder; the holder's lease is no longer stale in a
+ * majority of the state tables (it renewed since the alarm), or a failover or a runbook is under way;
+ * or the holder's write gate answers open again. Each is read again here, after the alarm, so a
+ * primary that came back meanwhile keeps its place.
+ */
+export async function automaticStartRefusal(deps: RunbookDeps): Promise<string | undefined> {
+  const { region } = deps.env;
+  if (!deps.env.automaticStart) return `the tier does not start failovers automatically (recovery.regionFailoverStart.kind is operator)`;
+  const view = await viewPrimary(deps);
+  if (!view.holder) return 'no state table holds a write lease: there is no primary to take over from';
+  if (view.holder === region) return `${region} holds the write lease itself`;
+  if (view.successor !== region) return `${view.successor} is ${view.holder}'s successor, not ${region}`;
+  if (!view.stale)
+    return (
+      view.held ??
+      `${view.holder}'s lease is stale in ${view.staleIn.length} of ${deps.env.stateRegions.length} state tables, not a majority`
+    );
+  if (await primaryGateAnswers(deps, view.holder)) return `${view.holder}'s write gate answers open`;
+  return undefined;
+}
+
 /**
  * Read-only readiness: the target's database is a replica of the primary (or already promoted by
  * an earlier execution), its replication lag by heartbeat against the RPO, the cache's membership,
@@ -18,6 +42,10 @@ export const preflight: Step<FailoverState, FailoverPlan> = async ({ state }, de
   const { env } = deps;
   const input = validateFailoverInput(state.input, env.regions, env.region);
   const target = input.targetRegion;
+  if (input.startedBy === 'automatic') {
+    const refused = await automaticStartRefusal(deps);
+    if (refused) fail(ERROR.preflightFailed, `automatic start refused: ${refused}; nothing was changed`);
+  }
   const reasons: string[] = [];
   const targetDb = await describeRegionDatabase(deps, target);
   const { engine, identifier: targetId } = targetDb;

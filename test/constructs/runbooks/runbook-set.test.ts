@@ -19,6 +19,7 @@ function runbookSet() {
     reportBucketKey: new kms.Key(stack, 'BucketKey'),
     rpoSeconds: 60,
     rtoSeconds: 300,
+    domain: 'ml-platform.example.com',
   });
   return { stack, runbooks };
 }
