@@ -352,7 +352,7 @@ export async function renewLease(deps: RunbookDeps, gate: GateItem): Promise<Lea
   // Each table within its own share of the renewal deadline: a table that does not answer in time
   // counts as unreachable (a quorum decides; the revocation that could supersede this renewal has to
   // reach a quorum too, so it meets one of the tables that did answer).
-  const share = WRITE_LEASE.renewalDeadlineSeconds / 2;
+  const share = WRITE_LEASE.renewalDeadlineSeconds / 4;
   const results = await Promise.all(
     regions.map(async (region) => {
       try {

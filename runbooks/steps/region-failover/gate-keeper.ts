@@ -31,10 +31,11 @@ async function renewWithinDeadline(deps: RunbookDeps, gate: GateItem): Promise<{
     const others = await Promise.all(
       regions
         .filter((other) => other !== region)
-        // Within half the deadline each: a region that does not answer in time is one whose gate is unknown.
+        // Within a quarter of the deadline each (reads, writes and re-reads follow one another): a region
+        // that does not answer in time is one whose gate is unknown.
         .map(async (other) => ({
           other,
-          gate: await withinSeconds(readGate(deps, other, stateTable), WRITE_LEASE.renewalDeadlineSeconds / 2),
+          gate: await withinSeconds(readGate(deps, other, stateTable), WRITE_LEASE.renewalDeadlineSeconds / 4),
         })),
     );
     const newer = others.find((o) => o.gate?.open && o.gate.updatedAt > gate.updatedAt);
