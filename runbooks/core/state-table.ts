@@ -4,6 +4,7 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
+  type PutItemCommandInput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { RunbookDeps } from './env';
@@ -69,6 +70,17 @@ async function getItem(deps: RunbookDeps, region: string, table: string, pk: str
   return out.Item;
 }
 
+/** A conditional PutItem in `region`'s table: whether its condition held (DynamoDB refused it on the condition otherwise). */
+async function putIf(deps: RunbookDeps, region: string, input: PutItemCommandInput): Promise<boolean> {
+  try {
+    await call(region, () => deps.clients.dynamodb(region).send(new PutItemCommand(input)));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
 export async function readLock(deps: RunbookDeps, region: string, table: string): Promise<LockItem | undefined> {
   const item = await getItem(deps, region, table, 'lock');
   return item ? { owner: str(item, 'owner'), epoch: num(item, 'epoch'), since: str(item, 'since') } : undefined;
@@ -96,22 +108,14 @@ export async function claimLock(
   staleOwner?: string,
 ): Promise<boolean> {
   const client = deps.clients.dynamodb(region);
-  try {
-    await call(region, () =>
-      client.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: { pk: s('lock'), owner: s(owner), epoch: n(epoch), since: s(deps.now().toISOString()) },
-          ConditionExpression: staleOwner ? 'attribute_not_exists(pk) OR #o = :stale OR #o = :me' : 'attribute_not_exists(pk) OR #o = :me',
-          ExpressionAttributeNames: { '#o': 'owner' },
-          ExpressionAttributeValues: staleOwner ? { ':stale': s(staleOwner), ':me': s(owner) } : { ':me': s(owner) },
-        }),
-      ),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  const claimed = await putIf(deps, region, {
+    TableName: table,
+    Item: { pk: s('lock'), owner: s(owner), epoch: n(epoch), since: s(deps.now().toISOString()) },
+    ConditionExpression: staleOwner ? 'attribute_not_exists(pk) OR #o = :stale OR #o = :me' : 'attribute_not_exists(pk) OR #o = :me',
+    ExpressionAttributeNames: { '#o': 'owner' },
+    ExpressionAttributeValues: staleOwner ? { ':stale': s(staleOwner), ':me': s(owner) } : { ':me': s(owner) },
+  });
+  if (!claimed) return false;
   try {
     await call(region, () =>
       client.send(
@@ -191,33 +195,23 @@ export async function writeRevocation(
   seen: LeaseItem | undefined,
 ): Promise<boolean> {
   if (seen && seen.epoch >= epoch) return false;
-  try {
-    await call(region, () =>
-      deps.clients.dynamodb(region).send(
-        new PutItemCommand({
-          TableName: table,
-          Item: {
-            pk: s('lease'),
-            region: s(holder),
-            epoch: n(epoch),
-            renewedAt: s(deps.now().toISOString()),
-            ...(seen ? { revokedRegion: s(seen.region), revokedRenewedAt: s(seen.renewedAt) } : {}),
-          },
-          ...(seen
-            ? {
-                ConditionExpression: '(epoch = :seenEpoch AND renewedAt = :seenAt AND #r = :seenRegion)',
-                ExpressionAttributeNames: { '#r': 'region' },
-                ExpressionAttributeValues: { ':seenEpoch': n(seen.epoch), ':seenAt': s(seen.renewedAt), ':seenRegion': s(seen.region) },
-              }
-            : { ConditionExpression: 'attribute_not_exists(pk)' }),
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return putIf(deps, region, {
+    TableName: table,
+    Item: {
+      pk: s('lease'),
+      region: s(holder),
+      epoch: n(epoch),
+      renewedAt: s(deps.now().toISOString()),
+      ...(seen ? { revokedRegion: s(seen.region), revokedRenewedAt: s(seen.renewedAt) } : {}),
+    },
+    ...(seen
+      ? {
+          ConditionExpression: '(epoch = :seenEpoch AND renewedAt = :seenAt AND #r = :seenRegion)',
+          ExpressionAttributeNames: { '#r': 'region' },
+          ExpressionAttributeValues: { ':seenEpoch': n(seen.epoch), ':seenAt': s(seen.renewedAt), ':seenRegion': s(seen.region) },
+        }
+      : { ConditionExpression: 'attribute_not_exists(pk)' }),
+  });
 }
 
 /**
@@ -226,23 +220,13 @@ export async function writeRevocation(
  * the same one) holds it.
  */
 export async function writeLease(deps: RunbookDeps, region: string, table: string, holder: string, epoch: number): Promise<boolean> {
-  try {
-    await call(region, () =>
-      deps.clients.dynamodb(region).send(
-        new PutItemCommand({
-          TableName: table,
-          Item: { pk: s('lease'), region: s(holder), epoch: n(epoch), renewedAt: s(deps.now().toISOString()) },
-          ConditionExpression: 'attribute_not_exists(pk) OR epoch < :epoch OR (epoch = :epoch AND #r = :holder)',
-          ExpressionAttributeNames: { '#r': 'region' },
-          ExpressionAttributeValues: { ':epoch': n(epoch), ':holder': s(holder) },
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return putIf(deps, region, {
+    TableName: table,
+    Item: { pk: s('lease'), region: s(holder), epoch: n(epoch), renewedAt: s(deps.now().toISOString()) },
+    ConditionExpression: 'attribute_not_exists(pk) OR epoch < :epoch OR (epoch = :epoch AND #r = :holder)',
+    ExpressionAttributeNames: { '#r': 'region' },
+    ExpressionAttributeValues: { ':epoch': n(epoch), ':holder': s(holder) },
+  });
 }
 
 export async function readGate(deps: RunbookDeps, region: string, table: string): Promise<GateItem | undefined> {
@@ -269,28 +253,19 @@ export async function writeGate(
   epoch: number,
   openUntil?: Date,
 ): Promise<void> {
-  try {
-    await call(region, () =>
-      deps.clients.dynamodb(region).send(
-        new PutItemCommand({
-          TableName: table,
-          Item: {
-            pk: s('gate'),
-            open: { BOOL: open },
-            epoch: n(epoch),
-            updatedAt: s(deps.now().toISOString()),
-            ...(open && openUntil ? { openUntil: s(openUntil.toISOString()) } : {}),
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR epoch <= :epoch',
-          ExpressionAttributeValues: { ':epoch': n(epoch) },
-        }),
-      ),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException)
-      fail(ERROR.staleEpoch, `the gate of ${region} was set under a newer epoch than ${epoch}`);
-    throw error;
-  }
+  const landed = await putIf(deps, region, {
+    TableName: table,
+    Item: {
+      pk: s('gate'),
+      open: { BOOL: open },
+      epoch: n(epoch),
+      updatedAt: s(deps.now().toISOString()),
+      ...(open && openUntil ? { openUntil: s(openUntil.toISOString()) } : {}),
+    },
+    ConditionExpression: 'attribute_not_exists(pk) OR epoch <= :epoch',
+    ExpressionAttributeValues: { ':epoch': n(epoch) },
+  });
+  if (!landed) fail(ERROR.staleEpoch, `the gate of ${region} was set under a newer epoch than ${epoch}`);
 }
 
 /**
@@ -299,29 +274,19 @@ export async function writeGate(
  * is left as it is. Returns whether it was extended.
  */
 export async function extendGate(deps: RunbookDeps, region: string, table: string, gate: GateItem, openUntil: Date): Promise<boolean> {
-  try {
-    await call(region, () =>
-      deps.clients.dynamodb(region).send(
-        new PutItemCommand({
-          TableName: table,
-          Item: {
-            pk: s('gate'),
-            open: { BOOL: true },
-            epoch: n(gate.epoch),
-            updatedAt: s(gate.updatedAt),
-            openUntil: s(openUntil.toISOString()),
-          },
-          ConditionExpression: '#open = :open AND epoch = :epoch AND updatedAt = :updatedAt',
-          ExpressionAttributeNames: { '#open': 'open' },
-          ExpressionAttributeValues: { ':open': { BOOL: true }, ':epoch': n(gate.epoch), ':updatedAt': s(gate.updatedAt) },
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return putIf(deps, region, {
+    TableName: table,
+    Item: {
+      pk: s('gate'),
+      open: { BOOL: true },
+      epoch: n(gate.epoch),
+      updatedAt: s(gate.updatedAt),
+      openUntil: s(openUntil.toISOString()),
+    },
+    ConditionExpression: '#open = :open AND epoch = :epoch AND updatedAt = :updatedAt',
+    ExpressionAttributeNames: { '#open': 'open' },
+    ExpressionAttributeValues: { ':open': { BOOL: true }, ':epoch': n(gate.epoch), ':updatedAt': s(gate.updatedAt) },
+  });
 }
 
 /** A promotion a runbook asked for: written before the call, so a re-run knows whose it was. */
