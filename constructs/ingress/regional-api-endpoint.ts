@@ -1,9 +1,8 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as elbv2Targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -179,10 +178,24 @@ export class RegionalApiEndpoint extends Construct {
     const priority = 2 + this.functionRoutes;
     if (priority >= 10) throw new ValidationError('at most 8 paths can be served from functions', this);
     this.functionRoutes++;
+    // Elastic Load Balancing invokes it for this account's load balancers only (aws-cdk-lib's LambdaTarget
+    // grants the service principal with no condition: any account's target group could name it).
+    const permission = new lambda.CfnPermission(this, `${id}Invoke`, {
+      action: 'lambda:InvokeFunction',
+      functionName: handler.functionArn,
+      principal: 'elasticloadbalancing.amazonaws.com',
+      sourceAccount: Stack.of(this).account,
+    });
     const group = new elbv2.ApplicationTargetGroup(this, `${id}Target`, {
       targetType: elbv2.TargetType.LAMBDA,
-      targets: [new elbv2Targets.LambdaTarget(handler)],
+      targets: [
+        {
+          attachToApplicationTargetGroup: () => ({ targetType: elbv2.TargetType.LAMBDA, targetJson: { id: handler.functionArn } }),
+        },
+      ],
     });
+    // Elastic Load Balancing checks the permission when it registers the function.
+    group.node.addDependency(permission);
     this.httpsListener.addAction(id, {
       priority,
       conditions: [elbv2.ListenerCondition.hostHeaders([this.apiHost]), elbv2.ListenerCondition.pathPatterns([path])],

@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { describe, expect, test } from 'vitest';
 import { RegionalApiEndpoint, type RegionalApiEndpointProps } from '../../../constructs/ingress';
@@ -113,6 +114,37 @@ describe('RegionalApiEndpoint', () => {
   test('passes the quality gates with only reasoned acknowledgements', () => {
     const { app } = build({}, true);
     expect(() => app.synth()).not.toThrow();
+  });
+
+  test('serves a path from a function ahead of every service, invocable by this account’s load balancers only', () => {
+    const { stack: own, endpoint: api } = build();
+    const handler = lambda.Function.fromFunctionArn(own, 'Gate', 'arn:aws:lambda:us-east-1:111122223333:function:gate');
+    api.serveFromFunction('WriteGate', '/write-gate', handler);
+    const served = Template.fromStack(own);
+    served.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: 'arn:aws:lambda:us-east-1:111122223333:function:gate',
+      Principal: 'elasticloadbalancing.amazonaws.com',
+      SourceAccount: Match.anyValue(),
+    });
+    served.resourceCountIs('AWS::Lambda::Permission', 1);
+    served.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetType: 'lambda',
+      Targets: [{ Id: 'arn:aws:lambda:us-east-1:111122223333:function:gate' }],
+    });
+    served.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 2,
+      Conditions: Match.arrayWith([
+        { Field: 'host-header', HostHeaderConfig: { Values: ['api.use1.ml.example.com'] } },
+        { Field: 'path-pattern', PathPatternConfig: { Values: ['/write-gate'] } },
+      ]),
+    });
+    const [groupId] = Object.keys(
+      served.findResources('AWS::ElasticLoadBalancingV2::TargetGroup', { Properties: { TargetType: 'lambda' } }),
+    );
+    const [permissionId] = Object.keys(served.findResources('AWS::Lambda::Permission'));
+    expect(served.toJSON().Resources[groupId as string].DependsOn).toContain(permissionId);
+    expect(() => api.serveFromFunction('Other', 'write gate', handler)).toThrow(/path must be one lowercase segment/);
   });
 
   test.each<[string, Partial<RegionalApiEndpointProps>, string]>([
