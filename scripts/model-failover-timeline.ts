@@ -9,11 +9,13 @@
  * figures, on real servers, come from `npm run drill`.
  *
  *   npm run model:failover [-- planned|unplanned] [--engine rds-postgresql|aurora-postgresql-global]
+ *
+ * The engine is tier1's (an Aurora global database) unless `--engine` says otherwise.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DATABASE_ENGINES, resolvePlatformConfig } from '../lib/config';
+import { DATABASE_ENGINES, resolvePlatformConfig, TIER_PRESETS } from '../lib/config';
 import type { DatabaseEngine } from '../lib/config/types';
 import { buildPlatform } from '../lib/platform';
 import { PRIMARY_WATCH, WRITE_LEASE } from '../runbooks/definitions/catalogue';
@@ -34,7 +36,7 @@ type AuroraEnd = 'optimistic' | 'pessimistic';
 
 function parseArguments(argv: readonly string[]): { mode: Mode; engine: DatabaseEngine } | string {
   let mode: Mode = 'unplanned';
-  let engine: DatabaseEngine = 'rds-postgresql';
+  let engine: DatabaseEngine = TIER_PRESETS.tier1.database.engine;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === 'planned' || arg === 'unplanned') mode = arg;

@@ -263,12 +263,12 @@ const SHARED = {
     healthCheckIntervalSeconds: 10, // [003] health check fails 3 consecutive times (10 s each)
     healthCheckFailureThreshold: 3, // [003]
     recordTtlSeconds: 60, // [002] Route 53 TTL: 60 seconds
-    // [ours] the write names' answer changes only at a failover, and every second of it is RTO: 10 s
-    // after the write-gate check (10 s) sees a gate open, clients write there, which keeps a region
-    // loss at the pessimistic end of the model inside [003]'s 5 minutes. The price is six times the
-    // resolver queries of the seed's 60 s, on the write names only; clients must honour it (a JVM's
-    // networkaddress.cache.ttl at most 10).
-    writeRecordTtlSeconds: 10,
+    // [ours] the write names' answer changes only at a failover, and every second of it is RTO: 5 s,
+    // as AWS advises for an Aurora global database's failover ("reduce the time-to-live (TTL) of your
+    // DNS cache to a low value such as 5 seconds", Aurora User Guide, disaster recovery), and as
+    // Aurora's own endpoints use. The price is twelve times the resolver queries of the seed's 60 s, on
+    // the write names only; clients must honour it (a JVM's networkaddress.cache.ttl at most 5).
+    writeRecordTtlSeconds: 5,
   },
   drills: {
     backupRestoreTest: 'cron(0 6 1 * ? *)', // [003] monthly: restore backup to test environment
@@ -306,10 +306,16 @@ const POSTGRES_COMMON = {
 const AURORA_ENGINE_VERSION = '17.9';
 
 /**
- * [ours] Every tier runs RDS PostgreSQL until the runbooks drive an Aurora global database's managed
- * switchover and failover; `-c databaseEngine=aurora-postgresql-global` synthesizes the Aurora layout.
+ * [ours] Tiers 1-3 run an Aurora PostgreSQL global database: its managed failover promotes a secondary
+ * "in under a minute" at best and "within a few minutes" at worst (Aurora User Guide), where an RDS
+ * cross-region replica's promotion takes "several minutes or longer" and alone leaves no room in seed
+ * 003's 5-minute RTO. Dev keeps RDS PostgreSQL for cost (a single-AZ m7g.large replica against a
+ * two-instance r7g.large cluster per region). Either tier can choose either engine with
+ * `-c databaseEngine`; a tier already deployed keeps its engine that way (the change-safety check
+ * refuses the switch: it would orphan the database).
  */
-const DEFAULT_DATABASE_ENGINE = 'rds-postgresql';
+const AURORA_TIER_ENGINE = 'aurora-postgresql-global';
+const DEV_ENGINE = 'rds-postgresql';
 
 const REDIS_COMMON = {
   engine: 'valkey', // [ours] Redis OSS-compatible, supports Global Datastore, lower node price
@@ -362,7 +368,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       crossRegionReplicaMultiAz: false, // [ours] a promoted dev replica may run single-AZ
     },
     database: {
-      engine: DEFAULT_DATABASE_ENGINE,
+      engine: DEV_ENGINE,
       aurora: { engineVersion: AURORA_ENGINE_VERSION, instanceClass: 'r7g.large' }, // [ours] 2 vCPU, the smallest memory-optimized class (global databases need one)
     },
     clickhouse: {
@@ -425,7 +431,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       crossRegionReplicaMultiAz: true, // [ours] promotion must meet the AZ objective right away
     },
     database: {
-      engine: DEFAULT_DATABASE_ENGINE,
+      engine: AURORA_TIER_ENGINE,
       aurora: { engineVersion: AURORA_ENGINE_VERSION, instanceClass: 'r7g.2xlarge' }, // [000] 8 vCPU (64 GiB: Aurora global databases need memory-optimized classes)
     },
     clickhouse: {
@@ -478,7 +484,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       crossRegionReplicaMultiAz: true,
     },
     database: {
-      engine: DEFAULT_DATABASE_ENGINE,
+      engine: AURORA_TIER_ENGINE,
       aurora: { engineVersion: AURORA_ENGINE_VERSION, instanceClass: 'r7g.4xlarge' }, // [000] 16 vCPU
     },
     clickhouse: {
@@ -532,7 +538,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
       crossRegionReplicaMultiAz: true,
     },
     database: {
-      engine: DEFAULT_DATABASE_ENGINE,
+      engine: AURORA_TIER_ENGINE,
       aurora: { engineVersion: AURORA_ENGINE_VERSION, instanceClass: 'r7g.8xlarge' }, // [000] 32 vCPU
     },
     clickhouse: {

@@ -452,6 +452,10 @@ async function reprotect(world: DrillWorld, region: string, source: string): Pro
     primaryRegion: source,
     rebuiltReplicas: `${region}:${source}`,
     account: world.config.account,
+    // The deployment's own choices carry over: the re-protection changes the lineage only.
+    databaseEngine: world.config.databaseEngine,
+    kafkaReplicationMode: world.config.kafkaReplicationMode,
+    witnessRegion: world.config.witnessRegion?.name ?? 'none',
   }).config;
   const rebuilt = config.databases[region]?.current;
   if (!rebuilt?.createdFrom || rebuilt.createdFrom.region !== source)

@@ -2,6 +2,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { RunbookDeps } from '../core/env';
+import { databaseEngineOf } from '../core/regional-database';
 import { aws, parameter, type Step } from '../core/step';
 
 /** One state of an execution, as the report lists it. */
@@ -167,8 +168,11 @@ export const report: Step<ReportState & Record<string, unknown>, RunbookReport> 
   let nextDeploy: string | undefined;
   if (writableAt && state.plan) {
     const rebuilt = await parameter(deps, region, 'topology', 'rebuilt-replicas').catch(() => 'none');
+    // The engine as deployed, always: a tier that keeps RDS PostgreSQL against its preset's Aurora would otherwise switch.
+    const engine = await databaseEngineOf(deps, region).catch(() => undefined);
     nextDeploy = [
       `npx cdk deploy -c tier=${env.tier} -c regions=${env.regions.join(',')}`,
+      engine ? ` -c databaseEngine=${engine}` : '',
       state.plan.targetRegion === env.regions[0] ? '' : ` -c primaryRegion=${state.plan.targetRegion}`,
       rebuilt && rebuilt !== 'none' ? ` -c rebuiltReplicas=${rebuilt}` : '',
       ` --exclusively 'Mlp-${env.tier}-*'`,

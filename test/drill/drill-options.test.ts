@@ -31,11 +31,17 @@ describe('npm run drill options', () => {
     ]);
   });
 
-  test('--primary other than the home region drills a failed-over deployment whose other regions were re-protected from it', () => {
-    const [run] = parseDrillOptions(['--tier', 'tier2', '--primary', 'us-west-2']).runs;
-    expect(run?.config.tier.name).toBe('tier2');
-    expect(run?.config.primaryRegion.name).toBe('us-west-2');
-    expect(run?.config.databases['us-east-1']?.current.createdFrom?.region).toBe('us-west-2');
+  test('--primary other than the home region drills a failed-over deployment: on RDS its other regions re-protected from it, on Aurora only the primary moved', () => {
+    const [rds] = parseDrillOptions(['--tier', 'tier2', '--engine', 'rds-postgresql', '--primary', 'us-west-2']).runs;
+    expect(rds?.config.tier.name).toBe('tier2');
+    expect(rds?.config.primaryRegion.name).toBe('us-west-2');
+    expect(rds?.config.databases['us-east-1']?.current.createdFrom?.region).toBe('us-west-2');
+    const [aurora] = parseDrillOptions(['--tier', 'tier2', '--primary', 'us-west-2']).runs;
+    expect(aurora?.config).toMatchObject({
+      databaseEngine: 'aurora-postgresql-global',
+      primaryRegion: { name: 'us-west-2' },
+      rebuiltReplicas: [],
+    });
   });
 
   test('--engine aurora-postgresql-global: the layout runs an Aurora global database; a failed-over one needs no re-protection', () => {

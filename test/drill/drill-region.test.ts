@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { DrillReport } from '../../runbooks/drill/drill';
 import { writeDrillReport } from '../../runbooks/drill/report';
-import { drill, failed } from './support';
+import { MODELLED_SECONDS } from '../../runbooks/local/fake-aws';
+import { drill, failed, invariant } from './support';
 
 /**
  * The region scenarios of the drill on real PostgreSQL 17 and Redis servers, with the synthesized
@@ -31,8 +32,11 @@ describe('drill region-loss', () => {
     expect(report.rpo.lostWrites).toBeLessThanOrEqual(2);
     expect(report.rpo.lostSeconds).toBeLessThanOrEqual(report.rpo.objectiveSeconds);
     expect(report.rto.measuredSeconds).toBeGreaterThan(0);
-    // The modelled AWS timeline includes the RDS promotion (modelled at 300 s) and the DNS tail.
-    expect(report.rto.modelledAwsSeconds).toBeGreaterThan(300 + report.rto.dnsTailSeconds);
+    // The modelled AWS timeline holds the global database's failover (at the pessimistic end, 180 s) and the DNS tail.
+    expect(report.rto.modelledAwsSeconds).toBeGreaterThan(
+      MODELLED_SECONDS.auroraGlobalFailoverPessimistic.seconds + report.rto.dnsTailSeconds,
+    );
+    expect(report.steps.map((s) => s.name)).toContain('CheckPostgresPromoted');
   });
 
   test('writes report.json, report.md and a Vega-rendered timeline.svg', async () => {
@@ -60,6 +64,7 @@ test('planned-switchover loses no acknowledged write, in the database or the cac
   expect(report.rpo.lostWrites).toBe(0);
   expect(report.rpo.cache?.lostWrites ?? 0).toBe(0);
   expect(report.primaryAfter).toBe('us-west-2');
+  expect(invariant(report, 'the old writer is a read-only secondary of the new writer').held).toBe(true);
 });
 
 test('lag-beyond-rpo is refused, then proceeds with an override that reports the loss', async () => {
@@ -68,6 +73,9 @@ test('lag-beyond-rpo is refused, then proceeds with an override that reports the
   expect(report.executions.map((e) => e.status)).toEqual(['FAILED', 'SUCCEEDED']);
   expect(report.override).toBeDefined();
   expect(report.rpo.lostSeconds).toBeGreaterThan(report.rpo.objectiveSeconds);
+  expect(invariant(report, /on the AuroraGlobalDBRPOLag CloudWatch holds$/).detail).toMatch(
+    /FailoverGlobalCluster accepted 0 time\(s\) before the override: .*CloudWatch reports AuroraGlobalDBRPOLag 75 s/,
+  );
   // The override accepts the RPO miss, and the report says so; it accepts no RTO miss.
   expect(report.objectives.find((o) => o.objective === 'RPO')).toMatchObject({
     outcome: 'accepted',

@@ -28,3 +28,10 @@ function synthesizeFor(config: PlatformConfig): DeployedAssembly {
 }
 
 export const failed = (report: DrillReport) => report.invariants.filter((i) => !i.held);
+
+/** An invariant of the report by (part of) its name: it must be there. */
+export function invariant(report: DrillReport, name: string | RegExp) {
+  const found = report.invariants.find((i) => (typeof name === 'string' ? i.name === name : name.test(i.name)));
+  if (!found) throw new Error(`no invariant ${name} in ${report.invariants.map((i) => i.name).join('; ')}`);
+  return found;
+}

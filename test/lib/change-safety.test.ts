@@ -197,8 +197,8 @@ describe.each(transitions)('transition $id', ({ from, to }) => {
 });
 
 describe('the check fails on a destructive change to a real layout', () => {
-  test('renaming the database construct of tier1 names the stack and the logical id', () => {
-    const assembly = LayoutAssembly.of('tier1@home');
+  test('renaming the database construct of tier1 (on RDS) names the stack and the logical id', () => {
+    const assembly = LayoutAssembly.of('tier1-rds@home');
     const before = Object.fromEntries(assembly.stackNames.map((name) => [name, assembly.template(name)]));
     const data = before['Mlp-tier1-use1-data'] as { Resources: Record<string, unknown> };
     const [logicalId, database] = Object.entries(data.Resources).find(([id]) => id.startsWith('MetadataInstance')) as [string, unknown];
@@ -212,5 +212,18 @@ describe('the check fails on a destructive change to a real layout', () => {
       ['Mlp-tier1-use1-data', 'DatabaseInstanceRenamed', 'duplicate-primary'],
       ['Mlp-tier1-use1-data', logicalId, 'orphaning'],
     ]);
+  });
+
+  test('switching a deployed tier to the other database engine is refused: it would orphan the database and start an empty one', () => {
+    const templates = (id: string) => {
+      const assembly = LayoutAssembly.of(id);
+      return Object.fromEntries(assembly.stackNames.map((name) => [name, assembly.template(name)]));
+    };
+    const kinds = (report: ReturnType<typeof checkChangeSafety>) => [...new Set(report.errors.map((e) => `${e.kind} ${e.type}`))].sort();
+    // tier1 as deployed on RDS PostgreSQL, then synthesized on its preset's Aurora global database (and back).
+    expect(kinds(checkChangeSafety(templates('tier1-rds@home'), templates('tier1@home')))).toContain('orphaning AWS::RDS::DBInstance');
+    expect(kinds(checkChangeSafety(templates('tier1@home'), templates('tier1-rds@home')))).toEqual(
+      expect.arrayContaining(['orphaning AWS::RDS::DBCluster', 'orphaning AWS::RDS::GlobalCluster']),
+    );
   });
 });

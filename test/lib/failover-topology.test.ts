@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { findSupportedRegion } from '../../lib/config';
 import { type CfnTemplate, LayoutAssembly } from '../support/assembly';
 import { TEST_ACCOUNT } from '../support/layouts';
-import { transitionMatrix } from '../support/transitions';
+import { engineOf, transitionMatrix } from '../support/transitions';
 
 const { layouts } = transitionMatrix();
 const code = (region: string) => findSupportedRegion(region)?.code as string;
@@ -26,7 +26,6 @@ function databases(
 const arnOf = (region: string, id: string) => `arn:aws:rds:${region}:${TEST_ACCOUNT}:db:${id}`;
 
 /** The failover cycles of the matrix: base id, home region and target. */
-const isAurora = (context: Readonly<Record<string, string>> | undefined) => context?.databaseEngine === 'aurora-postgresql-global';
 const allCycles = layouts
   .filter((l) => l.id.includes('@failed-over-'))
   .map((failedOver) => {
@@ -36,7 +35,7 @@ const allCycles = layouts
       tier: failedOver.tier,
       regions: failedOver.regions as string[],
       target: failedOver.context?.primaryRegion as string,
-      aurora: isAurora(failedOver.context),
+      aurora: engineOf(failedOver) === 'aurora-postgresql-global',
     };
   });
 const cycles = allCycles.filter((c) => !c.aurora);
@@ -127,7 +126,7 @@ describe.each(cycles)('$base: failover to $target and back', ({ base, tier, regi
   });
 });
 
-describe.each(layouts.filter((l) => !isAurora(l.context)))('layout $id', ({ id, tier, regions, context }) => {
+describe.each(layouts.filter((l) => engineOf(l) === 'rds-postgresql'))('layout $id', ({ id, tier, regions, context }) => {
   const assembly = LayoutAssembly.of(id);
   const dataStacks = assembly.stackNames.filter((name) => name.endsWith('-data'));
   const primary = context?.primaryRegion ?? (regions?.[0] as string);

@@ -5,7 +5,7 @@ import { heartbeatWriter } from '../../runbooks/steps/heartbeat';
 import { HOME, TARGET, World } from './world';
 
 /**
- * RegionFailover on an Aurora global database (the gated tier2-aurora layout): the synthesized
+ * RegionFailover on an Aurora global database (the gated tier2 layout, Aurora by default): the synthesized
  * definition and the real steps, against the simulated RDS global database, under the strict
  * rehearsal (every call authorized against the synthesized roles).
  */
@@ -13,7 +13,7 @@ const FAILOVER = 'mlp-tier2-region-failover';
 const HOME_CLUSTER = 'mlp-tier2-pg-use1';
 const TARGET_CLUSTER = 'mlp-tier2-pg-usw2';
 const GLOBAL = 'mlp-tier2-pg-global';
-const aurora = () => new World({ layoutId: 'tier2-aurora', context: { tier: 'tier2', databaseEngine: 'aurora-postgresql-global' } });
+const aurora = () => new World({ layoutId: 'tier2' });
 const writerOf = (w: World) => w.aws.globalClusters.get(GLOBAL)?.members.find((m) => m.isWriter)?.region;
 const schedule = { state: {}, execution: { id: 'schedule', startTime: '' } } as never;
 /** The lost home region answers again, its gate as open as when it was cut off. */

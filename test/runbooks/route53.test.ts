@@ -28,7 +28,7 @@ function route53() {
 test('the write names answer with the region whose own gate endpoint answers open, and fail closed when none does', async () => {
   const { r53, state, advance } = route53();
   await r53.evaluate();
-  expect(r53.resolve(`tracking.${DOMAIN}`)).toEqual({ target: USE1, ttl: 10 });
+  expect(r53.resolve(`tracking.${DOMAIN}`)).toEqual({ target: USE1, ttl: 5 });
   // The primary's gate closes: one probe (failure threshold 1, every 10 s) takes it out.
   (state[USE1] as { gate: boolean }).gate = false;
   advance(9);
@@ -41,7 +41,7 @@ test('the write names answer with the region whose own gate endpoint answers ope
   (state[USW2] as { gate: boolean }).gate = true;
   advance(10);
   await r53.evaluate();
-  expect(r53.resolve(`registry.${DOMAIN}`)).toEqual({ target: USW2, ttl: 10 });
+  expect(r53.resolve(`registry.${DOMAIN}`)).toEqual({ target: USW2, ttl: 5 });
 });
 
 test('a region whose API stops answering leaves the write records after three failed probes (the tier’s threshold), 10 s apart', async () => {

@@ -8,8 +8,10 @@ import { HOME, TARGET, World } from './world';
 
 const FAILOVER = 'mlp-tier3-region-failover';
 const schedule = { state: {}, execution: { id: 'schedule', startTime: '' } } as never;
-/** tier3 across three regions, built from the gated tier3 layout's synthesized stacks. */
-const tier3 = () => new World({ layoutId: 'tier3', context: { tier: 'tier3' } });
+/** tier3 across three regions on its Aurora global database, built from the gated tier3 layout's synthesized stacks. */
+const tier3 = () => new World({ layoutId: 'tier3' });
+/** What promotes a secondary of tier3's global database. */
+const PROMOTION = 'FailoverGlobalCluster';
 const table = (w: World, region: string) => w.aws.tables.get(`${region}:mlp-tier3-dr-state`);
 
 /** The primary's gate open under epoch 0, as deployed. */
@@ -49,7 +51,7 @@ describe('one lock for the tier (three regions)', () => {
     expect(winner, JSON.stringify(results.map((r) => [r.status, r.cause]))).toBeGreaterThanOrEqual(0);
     expect(loser?.error).toBe('LockHeld');
     expect(loser?.cause).toContain(arn([second, third][winner] as string));
-    expect(w.order('PromoteReadReplica')).toHaveLength(1);
+    expect(w.order(PROMOTION)).toHaveLength(1);
     const opened = w.regions.filter((r) => w.gate(r) === true);
     expect(opened).toHaveLength(1);
     // The loser left nothing: every table the winner held is released, no lock remains anywhere.
@@ -68,7 +70,7 @@ describe('one lock for the tier (three regions)', () => {
     expect(result.error).toBe('LockHeld');
     expect(result.cause).toContain(holder);
     expect(w.aws.calls.find((c) => c.command === 'DescribeExecution')?.region).toBe(third);
-    expect(w.order('PromoteReadReplica', 'PutMetricData')).toEqual([]);
+    expect(w.order(PROMOTION, 'PutMetricData')).toEqual([]);
     // Once that execution has ended, its lock is taken over under a newer epoch.
     w.aws.runningExecutions.delete(holder);
     const next = await w.run(FAILOVER, { mode: 'planned', targetRegion: second }, {}, second);
@@ -93,7 +95,7 @@ describe('one lock for the tier (three regions)', () => {
     expect(early.error).toBe('LockHeld');
     expect(early.cause).toContain(`execution ${holder} holds the runbook lock and its region ${third} does not answer`);
     expect(early.cause).toContain(`ends it by ${new Date(Date.parse(claimed) + 75 * 60_000).toISOString()} at the latest`);
-    expect(w.order('PromoteReadReplica')).toEqual([]);
+    expect(w.order(PROMOTION)).toEqual([]);
     // AND once that time has passed, the lock is taken over under a newer epoch (planned mode needs
     // every region: the third still does not answer, so an unplanned failover is what proceeds)
     w.aws.advance(2 * 60);
@@ -111,7 +113,7 @@ describe('one lock for the tier (three regions)', () => {
     const result = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: second }, {}, second);
     expect(result.status).toBe('FAILED');
     expect(result.cause).toContain('the runbook lock needs 2 of the 3 regions');
-    expect(w.order('PromoteReadReplica')).toEqual([]);
+    expect(w.order(PROMOTION)).toEqual([]);
   });
 });
 
@@ -137,7 +139,7 @@ describe('the write lease (three regions)', () => {
     expect(output.fence.leaseWaitSeconds).toBeLessThanOrEqual(WRITE_LEASE.boundSeconds);
     expect(output.fence.leaseRevokedIn).not.toContain(home);
     const renewed = w.aws.calls.find((c) => c.caller === 'RefreshGate' && c.command === 'PutItem' && !c.error)?.at ?? 0;
-    const promoted = w.aws.calls.find((c) => c.command === 'PromoteReadReplica' && !c.error)?.at ?? 0;
+    const promoted = w.aws.calls.find((c) => c.command === PROMOTION && !c.error)?.at ?? 0;
     expect(promoted - renewed).toBeGreaterThanOrEqual(WRITE_LEASE.boundSeconds);
     // and the cut-off primary closed its own gate and fenced its own database
     expect(refresh).toMatchObject({ open: false, lease: { renewed: [home], held: false } });
@@ -179,7 +181,7 @@ describe('the lease wait counts from the old primary’s last renewal', () => {
     expect(fence).toMatchObject({ fenced: false, leaseWaitSeconds: 0, leaseBoundFrom: `the old primary's last renewal (${renewedAt})` });
     expect(table(w, second)?.get('lease')).toMatchObject({ revokedRegion: { S: home }, revokedRenewedAt: { S: renewedAt } });
     const revoked = w.aws.calls.find((c) => c.caller === 'FenceSource' && c.command === 'PutItem' && !c.error)?.at ?? 0;
-    const promoted = w.aws.calls.find((c) => c.command === 'PromoteReadReplica' && !c.error)?.at ?? Number.POSITIVE_INFINITY;
+    const promoted = w.aws.calls.find((c) => c.command === PROMOTION && !c.error)?.at ?? Number.POSITIVE_INFINITY;
     expect(promoted - revoked).toBeLessThan(WRITE_LEASE.boundSeconds);
   });
 
@@ -198,7 +200,7 @@ describe('the lease wait counts from the old primary’s last renewal', () => {
     // THEN the lag is the 90 s the replica was behind, plus the renewal it might still have made: refused
     expect(result.status).toBe('FAILED');
     expect(result.cause).toMatch(/replication lag 1[12]\d\.\d s exceeds the RPO objective of 60 s/);
-    expect(w.order('PromoteReadReplica')).toEqual([]);
+    expect(w.order(PROMOTION)).toEqual([]);
   });
 
   test('with one of three tables revoked the last renewal cannot be told, and the wait counts from the revocation', () => {

@@ -2,7 +2,7 @@ import { resolvePlatformConfig } from '../../lib/config';
 import { DeployedAssembly } from '../../runbooks/local/deployed-assembly';
 import { SimulatedPlatform } from '../../runbooks/local/simulated-platform';
 import { LayoutAssembly } from '../support/assembly';
-import { TEST_ACCOUNT } from '../support/layouts';
+import { LAYOUTS, layoutContext } from '../support/layouts';
 
 export const HOME = 'us-east-1';
 export const TARGET = 'us-west-2';
@@ -13,29 +13,34 @@ export const TARGET_DB = 'mlp-tier1-pg-usw2';
 export const STATE_TABLE = 'mlp-tier1-dr-state';
 
 export interface WorldOptions {
-  /** The gated layout whose synthesized stacks the world is built from. @default 'tier1' */
+  /** The gated layout whose synthesized stacks (and context) the world is built from. @default 'tier1-rds' */
   readonly layoutId?: string;
-  /** Context of that layout, for its topology. @default none */
-  readonly context?: Readonly<Record<string, string>>;
   /** Changes to the synthesized templates before the world is built (what a code change would synthesize). */
   readonly edit?: (assembly: DeployedAssembly) => void;
 }
 
-/** A simulated tier1, built from the gated tier1 layout's synthesized stacks (names, parameters, roles, state machines). */
+/**
+ * A simulated tier1 on RDS PostgreSQL (the engine whose runbook path has the most steps), built from
+ * the gated tier1-rds layout's synthesized stacks (names, parameters, roles, state machines); another
+ * gated layout with its context when given.
+ */
 export class World extends SimulatedPlatform {
   constructor(options: WorldOptions = {}) {
-    const assembly = DeployedAssembly.fromDirectory(LayoutAssembly.of(options.layoutId ?? 'tier1').directory);
+    const layoutId = options.layoutId ?? 'tier1-rds';
+    const layout = LAYOUTS.find((l) => l.id === layoutId);
+    if (!layout) throw new Error(`no gated layout ${layoutId}: one of ${LAYOUTS.map((l) => l.id).join(', ')}`);
+    const assembly = DeployedAssembly.fromDirectory(LayoutAssembly.of(layoutId).directory);
     options.edit?.(assembly);
-    super({ config: resolvePlatformConfig({ tier: 'tier1', account: TEST_ACCOUNT, ...options.context }).config, assembly });
+    super({ config: resolvePlatformConfig(layoutContext(layout) as never).config, assembly });
   }
 
   /**
    * Re-protect us-east-1 after us-west-2 took over, as `cdk deploy -c primaryRegion=us-west-2
-   * -c rebuiltReplicas=us-east-1:us-west-2` does (the gated tier1-reprotected layout): returns the
+   * -c rebuiltReplicas=us-east-1:us-west-2` does (the gated tier1-rds-reprotected layout): returns the
    * new replica's identifier.
    */
   reprotectHome(): string {
-    const created = this.redeploy(HOME, DeployedAssembly.fromDirectory(LayoutAssembly.of('tier1-reprotected').directory));
+    const created = this.redeploy(HOME, DeployedAssembly.fromDirectory(LayoutAssembly.of('tier1-rds-reprotected').directory));
     if (created.length !== 1) throw new Error(`re-protection created ${created.join(', ') || 'nothing'} in ${HOME}; expected one replica`);
     return created[0] as string;
   }

@@ -26,25 +26,33 @@ export interface Layout {
 }
 
 /**
- * Every tier preset at its default regions, the other Kafka replication mode, the largest
- * supported layout, and the shapes a failover leaves behind: a promoted replica with the read
- * scaling beside it, a re-protected region holding two generations, and a failed-back tier3.
+ * Every tier preset at its default regions (dev on RDS PostgreSQL, tiers 1-3 on an Aurora global
+ * database), tier1 on RDS PostgreSQL too, the other Kafka replication mode, the largest supported
+ * layout, and the shapes a failover leaves behind: an Aurora tier failed over (only the primary
+ * moves), and on RDS a re-protected region holding two generations and a failed-back tier3.
  */
 export const LAYOUTS: readonly Layout[] = [
   { id: 'dev', tier: 'dev' },
   { id: 'tier1', tier: 'tier1' },
   { id: 'tier2', tier: 'tier2' },
   { id: 'tier3', tier: 'tier3' },
+  { id: 'tier1-rds', tier: 'tier1', context: { databaseEngine: 'rds-postgresql' } },
   { id: 'tier1-mirrormaker2', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], context: { kafkaReplicationMode: 'mirrormaker2' } },
   { id: 'tier3-5regions', tier: 'tier3', regions: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2', 'eu-central-1'] },
   { id: 'tier1-failed-over', tier: 'tier1', context: { primaryRegion: 'us-west-2' } },
-  { id: 'tier1-reprotected', tier: 'tier1', context: { primaryRegion: 'us-west-2', rebuiltReplicas: 'us-east-1:us-west-2' } },
-  // An Aurora global database: tier2 has the pooler and three read roles; a failover changes no template of it.
-  { id: 'tier2-aurora', tier: 'tier2', context: { databaseEngine: 'aurora-postgresql-global' } },
   {
-    id: 'tier3-failed-back',
+    id: 'tier1-rds-reprotected',
+    tier: 'tier1',
+    context: { databaseEngine: 'rds-postgresql', primaryRegion: 'us-west-2', rebuiltReplicas: 'us-east-1:us-west-2' },
+  },
+  {
+    id: 'tier3-rds-failed-back',
     tier: 'tier3',
-    context: { rebuiltReplicas: 'us-east-1:us-west-2,eu-west-1:us-west-2', retiredDatabases: 'mlp-tier3-pg-euw1' },
+    context: {
+      databaseEngine: 'rds-postgresql',
+      rebuiltReplicas: 'us-east-1:us-west-2,eu-west-1:us-west-2',
+      retiredDatabases: 'mlp-tier3-pg-euw1',
+    },
   },
 ];
 

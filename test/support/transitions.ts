@@ -1,4 +1,4 @@
-import { findSupportedRegion, type TierName } from '../../lib/config';
+import { type DatabaseEngine, findSupportedRegion, TIER_PRESETS, type TierName } from '../../lib/config';
 import type { Layout } from './layouts';
 
 /** One step an operator deploys, from one layout to the next. */
@@ -21,16 +21,19 @@ interface MatrixBase {
 }
 
 /**
- * The deployments the change-safety check is run over: every tier preset (tier3 also across five
- * regions), and tier1 once more as the whole app. The other bases leave out, for time, the compute
- * stacks and (but for tier1) the runbooks: neither holds a store whose shape follows the primary,
- * which the whole-app tier1 base checks.
+ * The deployments the change-safety check is run over: every tier preset on its engine (tier3 also
+ * across five regions), tier1 and tier3 on RDS PostgreSQL too, and tier1 once more as the whole app.
+ * The other bases leave out, for time, the compute stacks and (but for tier1) the runbooks: neither
+ * holds a store whose shape follows the primary, which the whole-app tier1 base checks.
  */
+const RDS = { databaseEngine: 'rds-postgresql' } as const;
 const BASES: readonly MatrixBase[] = [
   { id: 'dev', tier: 'dev', regions: ['us-east-1', 'us-west-2'], compute: false, runbooks: false },
   { id: 'tier1', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], compute: false, runbooks: true },
+  { id: 'tier1-rds', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], compute: false, runbooks: true, context: RDS },
   { id: 'tier2', tier: 'tier2', regions: ['us-east-1', 'us-west-2'], compute: false, runbooks: false },
   { id: 'tier3', tier: 'tier3', regions: ['us-east-1', 'us-west-2', 'eu-west-1'], compute: false, runbooks: false },
+  { id: 'tier3-rds', tier: 'tier3', regions: ['us-east-1', 'us-west-2', 'eu-west-1'], compute: false, runbooks: false, context: RDS },
   {
     id: 'tier3-5regions',
     tier: 'tier3',
@@ -39,16 +42,12 @@ const BASES: readonly MatrixBase[] = [
     runbooks: false,
   },
   { id: 'tier1-full', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], compute: true, runbooks: true },
-  // An Aurora global database: a failover and a failback are only -c primaryRegion; Aurora rejoins the old primary itself.
-  {
-    id: 'tier2-aurora',
-    tier: 'tier2',
-    regions: ['us-east-1', 'us-west-2', 'eu-west-1'],
-    compute: false,
-    runbooks: false,
-    context: { databaseEngine: 'aurora-postgresql-global' },
-  },
 ];
+
+/** The database engine a layout synthesizes: its `-c databaseEngine`, else its tier's. */
+export function engineOf(layout: { readonly tier: TierName; readonly context?: Readonly<Record<string, string>> }): DatabaseEngine {
+  return (layout.context?.databaseEngine as DatabaseEngine | undefined) ?? TIER_PRESETS[layout.tier].database.engine;
+}
 
 /** A region to add to a layout: the first supported one it does not use yet, in a fixed order. */
 const ADDABLE = ['eu-west-1', 'eu-central-1', 'us-east-2', 'ap-southeast-2'];
@@ -82,7 +81,8 @@ export function transitionMatrix(): { layouts: Layout[]; transitions: Transition
   for (const base of BASES) {
     const [home, ...secondaries] = base.regions as [string, ...string[]];
     const atHome = layout(base, 'home', base.regions);
-    const aurora = base.context?.databaseEngine === 'aurora-postgresql-global';
+    // An Aurora global database: a failover and a failback are only -c primaryRegion; Aurora rejoins the old primary itself.
+    const aurora = engineOf(base) === 'aurora-postgresql-global';
     for (const target of secondaries) {
       if (aurora) {
         const failedOver = layout(base, `failed-over-${code(target)}`, base.regions, { primaryRegion: target });
@@ -98,7 +98,7 @@ export function transitionMatrix(): { layouts: Layout[]; transitions: Transition
       step(atHome, failedOver);
       step(failedOver, reprotected);
       step(reprotected, failedBack);
-      if (base.id === 'tier1' && target === secondaries[0]) {
+      if (base.id === 'tier1-rds' && target === secondaries[0]) {
         const retired = layout(base, `retired-${code(home)}`, base.regions, {
           rebuiltReplicas: rebuilt,
           retiredDatabases: `mlp-${base.tier}-pg-${code(home)}`,

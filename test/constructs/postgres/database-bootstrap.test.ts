@@ -13,12 +13,11 @@ const BOOTSTRAP = 'Custom::PostgresBootstrap';
 
 describe('DatabaseBootstrap in the platform', () => {
   test.each([
-    ['tier1', ['Mlp-tier1-use1-data']],
+    ['tier1-rds', ['Mlp-tier1-use1-data']],
     ['tier3', ['Mlp-tier3-use1-data']],
     // The primary is a promoted cross-region replica: no master secret, no bootstrap anywhere.
-    ['tier1-failed-over', []],
-    ['tier1-reprotected', []],
-    ['tier3-failed-back', []],
+    ['tier1-rds-reprotected', []],
+    ['tier3-rds-failed-back', []],
   ])('%s: only the primary region’s data stack runs it, once', (layout, expected) => {
     const assembly = LayoutAssembly.of(layout);
     const holders = assembly.stackNames.flatMap((stack) =>
@@ -28,8 +27,8 @@ describe('DatabaseBootstrap in the platform', () => {
   });
 
   test.each([
-    ['tier1-failed-over', 'Mlp-tier1-usw2-data', 'us-west-2', 'mlp-tier1-pg-usw2'],
-    ['tier3-failed-back', 'Mlp-tier3-use1-data', 'us-east-1', 'mlp-tier3-pg-use1-g2'],
+    ['tier1-rds-reprotected', 'Mlp-tier1-usw2-data', 'us-west-2', 'mlp-tier1-pg-usw2'],
+    ['tier3-rds-failed-back', 'Mlp-tier3-use1-data', 'us-east-1', 'mlp-tier3-pg-use1-g2'],
   ])('%s: a primary without a master secret is said so at synthesis, not skipped silently', (layout, stack, region, instance) => {
     const infos = LayoutAssembly.of(layout)
       .metadataOfType('aws:cdk:info')
@@ -42,8 +41,8 @@ describe('DatabaseBootstrap in the platform', () => {
     ]);
   });
 
-  describe('in the primary’s data stack (tier1)', () => {
-    const assembly = LayoutAssembly.of('tier1');
+  describe('in the primary’s data stack (tier1 on RDS)', () => {
+    const assembly = LayoutAssembly.of('tier1-rds');
     const template = assembly.assertions('Mlp-tier1-use1-data');
     const resources = assembly.template('Mlp-tier1-use1-data').Resources;
     const idOf = (type: string, prefix: string) => {

@@ -4,8 +4,15 @@ import { ConfigError, type DatabaseGeneration, resolvePlatformConfig, topologyCo
 const ACCOUNT = '111122223333';
 const THREE = 'us-east-1,us-west-2,eu-west-1';
 
+/** On RDS PostgreSQL: the database lineage (generations, re-protection, retirement) is that engine's. */
 function resolve(context: Record<string, string>) {
-  return resolvePlatformConfig({ account: ACCOUNT, domain: 'ml.example.com', hostedZoneId: 'Z123ABC', ...context });
+  return resolvePlatformConfig({
+    account: ACCOUNT,
+    domain: 'ml.example.com',
+    hostedZoneId: 'Z123ABC',
+    databaseEngine: 'rds-postgresql',
+    ...context,
+  });
 }
 
 /** region -> [instance id, role, source instance id] of the current generation. */

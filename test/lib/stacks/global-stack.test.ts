@@ -86,7 +86,7 @@ describe.each([
       healthCheckIntervalSeconds: 10,
       healthCheckFailureThreshold: 3,
       recordTtlSeconds: 60,
-      writeRecordTtlSeconds: 10,
+      writeRecordTtlSeconds: 5,
     });
     expect(Object.keys(healthChecks)).toHaveLength(config.regions.length);
     expect(Object.keys(allChecks)).toHaveLength(3 * config.regions.length);
@@ -251,11 +251,11 @@ describe.each([
     );
   });
 
-  test("every record is a CNAME in the configured zone: the write hosts' with a 10 s TTL, the read hosts' 60 s", () => {
+  test("every record is a CNAME in the configured zone: the write hosts' with a 5 s TTL, the read hosts' 60 s", () => {
     expect(records.length).toBe(WRITE_HOSTS.length * 2 * config.regions.length + READ_HOSTS.length * config.regions.length);
     for (const record of records) {
       const write = WRITE_HOSTS.some((host) => record.Name.startsWith(`${host}.`));
-      expect(record).toMatchObject({ HostedZoneId: ZONE_ID, Type: 'CNAME', TTL: write ? '10' : '60' });
+      expect(record).toMatchObject({ HostedZoneId: ZONE_ID, Type: 'CNAME', TTL: write ? '5' : '60' });
     }
   });
 
