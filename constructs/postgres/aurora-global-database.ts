@@ -1,14 +1,16 @@
 import { Arn, ArnFormat, type Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { markDerivedCopy } from '../private/derived-copy';
 import { acknowledgeNist } from '../private/nag';
+import { sdkCallResource } from '../private/sdk-call';
 import { ValidationError } from '../private/validation-error';
 import { addIamAuthProxy, type IamAuthProxy } from './iam-auth-proxy';
 import { BACKUP_WINDOW, enhancedMonitoringRole, MAINTENANCE_WINDOW, POSTGRES_PORT } from './instance-support';
@@ -62,6 +64,57 @@ export class AuroraGlobalCluster extends Construct {
     this.resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.globalClusterIdentifier = props.globalClusterIdentifier;
     this.globalClusterArn = globalClusterArn(this, props.globalClusterIdentifier);
+  }
+}
+
+export interface GlobalWriterEndpointProps {
+  /** The global database whose writer endpoint is read; it exists before the resource is created. */
+  readonly globalClusterIdentifier: string;
+  /**
+   * Encrypts the log group of the function that reads it; its policy must admit CloudWatch Logs of
+   * this region (`cloudWatchLogsKeyStatement` in constructs/private/kms.ts).
+   */
+  readonly logEncryptionKey: kms.IKey;
+}
+
+/**
+ * The global writer endpoint of an Aurora global database, read at deploy time: "a writer endpoint
+ * that is automatically updated by Aurora to route requests to the current writer instance of the
+ * primary DB cluster", so that "you don't have to modify your connection string after you change
+ * the location of the primary Region" with a managed switchover or failover (Aurora User Guide,
+ * connecting to a global database). CloudFormation gives no attribute for it, and its name holds a
+ * suffix Aurora chooses, so `DescribeGlobalClusters` reads it (`GlobalCluster.Endpoint`). It is read
+ * when the resource is created and never again: the name stays while the global database does.
+ */
+export class GlobalWriterEndpoint extends Construct {
+  /** `<global database>.global-<suffix>.global.rds.amazonaws.com`. */
+  public readonly hostname: string;
+  /** The custom resource; depend on it from what needs the global database to exist first. */
+  public readonly resource: cr.AwsCustomResource;
+
+  constructor(scope: Construct, id: string, props: GlobalWriterEndpointProps) {
+    super(scope, id);
+    const read: cr.AwsSdkCall = {
+      service: 'RDS',
+      action: 'describeGlobalClusters',
+      parameters: { GlobalClusterIdentifier: props.globalClusterIdentifier },
+      physicalResourceId: cr.PhysicalResourceId.of(`global-writer:${props.globalClusterIdentifier}`),
+      outputPaths: ['GlobalClusters.0.Endpoint'],
+    };
+    this.resource = sdkCallResource(this, {
+      resourceType: 'Custom::GlobalWriterEndpoint',
+      description: `Reads the global writer endpoint of ${props.globalClusterIdentifier}`,
+      onCreate: read,
+      logEncryptionKey: props.logEncryptionKey,
+      // DescribeGlobalClusters: resource type global-cluster, whose ARN has no region (Service Authorization Reference, RDS).
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['rds:DescribeGlobalClusters'],
+          resources: [globalClusterArn(this, props.globalClusterIdentifier)],
+        }),
+      ],
+    });
+    this.hostname = this.resource.getResponseField('GlobalClusters.0.Endpoint');
   }
 }
 

@@ -123,6 +123,7 @@ export const RUNBOOK_PARAMETERS = {
     'cluster-arn', // Aurora
     'global-cluster-id', // Aurora: the global database
     'reader-endpoint', // Aurora: host:port of the region's cluster reader endpoint
+    'writer-endpoint', // Aurora: host:port of the global writer endpoint, which follows the writer (what services write through)
   ],
   topology: [
     'primary-region', // -c primaryRegion as deployed

@@ -18,6 +18,7 @@ import {
   AuroraRegionalCluster,
   CrossRegionReadReplica,
   DatabaseBootstrap,
+  GlobalWriterEndpoint,
   type IRegionalDatabase,
   type IRegionalPostgres,
   instanceLogGroups,
@@ -253,6 +254,13 @@ export class DataStack extends RegionalStack {
     this.publishRunbookParameter('postgres', 'cluster-arn', cluster.databaseArn);
     this.publishRunbookParameter('postgres', 'global-cluster-id', globalClusterIdentifier);
     this.publishRunbookParameter('postgres', 'endpoint', cluster.endpoint);
+    // What services write through: Aurora moves it to the new writer in a switchover or failover, no deploy or DNS change of ours.
+    const writer = new GlobalWriterEndpoint(this, 'MetadataGlobalWriter', {
+      globalClusterIdentifier,
+      logEncryptionKey: this.dataKey,
+    });
+    writer.resource.node.addDependency(cluster.cluster);
+    this.publishRunbookParameter('postgres', 'writer-endpoint', `${writer.hostname}:${POSTGRES_PORT}`);
     this.publishRunbookParameter('postgres', 'reader-endpoint', `${cluster.readerEndpointAddress}:${POSTGRES_PORT}`);
     this.publishRunbookParameter('postgres', 'role', this.regionPlan.isPrimary ? 'primary' : 'replica');
     if (cluster.pooler) this.publishRunbookParameter('postgres', 'proxy-endpoint', cluster.pooler.proxy.endpoint);

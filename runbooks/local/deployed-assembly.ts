@@ -376,6 +376,9 @@ export class DeployedAssembly {
       }
       throw new Error(`${stack.name}/${logicalId} reads ${name} in ${region}, which no stack of the layout publishes`);
     }
+    if (call?.action === 'describeGlobalClusters' && attribute === 'GlobalClusters.0.Endpoint') {
+      return globalWriterEndpoint(stack.account, String(call.parameters?.GlobalClusterIdentifier));
+    }
     if (call?.action === 'getBootstrapBrokers') {
       return [1, 2, 3].map((b) => `b-${b}.${hex(`${stack.name}/${logicalId}`, 8)}.kafka.${stack.region}.amazonaws.com:9098`).join(',');
     }
@@ -407,6 +410,14 @@ const base32 = (seed: string, length: number) => {
     .map((byte) => alphabet[byte % 32])
     .join('');
 };
+
+/**
+ * The global writer endpoint Aurora gives a global database: `<id>.global-<suffix>.global.rds.amazonaws.com`
+ * (Aurora User Guide, connecting to a global database), its suffix generated.
+ */
+export function globalWriterEndpoint(account: string, globalClusterIdentifier: string): string {
+  return `${globalClusterIdentifier}.global-${hex(`${account}:${globalClusterIdentifier}`, 10)}.global.rds.amazonaws.com`;
+}
 
 /** A version-4-shaped uuid from a seed: the format of KMS key ids and MSK cluster suffixes. */
 export function uuidOf(seed: string): string {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { type AwsClients, awsClients } from '../core/clients';
+import { globalWriterEndpoint } from './deployed-assembly';
 import type { AuthorizationRequest, Authorizer, Principal } from './iam';
 
 /**
@@ -59,6 +60,11 @@ export const MODELLED_SECONDS = {
     seconds: 10,
     source:
       'RDS API Reference, FailoverState: pending while "the global cluster\'s primary DB cluster and the specified secondary DB cluster are being verified before the operation starts"; no figure documented: the first 10 s of each switchover or failover (and how long a cancelled one takes to return), modelled',
+  },
+  crossRegionCall: {
+    seconds: 0.1,
+    source:
+      "a call from a function in one region to an API in another crosses the AWS backbone: no AWS figure for the added round trip; modelled at 100 ms per call (each runbook call to another region's state table, RDS, ElastiCache or CloudWatch)",
   },
   eventBridgeDelivery: {
     seconds: 5,
@@ -479,7 +485,7 @@ export class FakeAws {
       status: 'available',
       engine: 'aurora-postgresql',
       engineVersion: spec.engineVersion,
-      endpoint: `${id}.global-${digest(`${this.account}:${id}`).slice(0, 10)}.global.rds.amazonaws.com`,
+      endpoint: globalWriterEndpoint(this.account, id),
       members: [member(spec.primary, true), ...(spec.secondaries ?? []).map((c) => member(c, false))],
       awaitingRejoin: [],
     };
@@ -592,6 +598,8 @@ export class FakeAws {
       record('unreachable');
       throw new NetworkError(region);
     }
+    // The round trip to another region's endpoint, on the clock every caller shares (pessimistic for parallel branches).
+    if (home !== undefined && home !== region) this.advance(MODELLED_SECONDS.crossRegionCall.seconds);
     const operation = this.operations.get(`${service}:${command}`);
     if (!operation) {
       record('UnknownOperation');

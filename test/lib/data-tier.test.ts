@@ -236,6 +236,49 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
       }
     });
 
+    test.each(config.regions.map((r) => [r.name, r]))(
+      '%s publishes the global writer endpoint, read from DescribeGlobalClusters with that call allowed on that global database only',
+      (_name, region) => {
+        const template = assembly.template(data(region.code));
+        const [readerId, reader] = only(
+          assembly.resourcesOfType(data(region.code), 'Custom::GlobalWriterEndpoint'),
+          'writer endpoint reader',
+        );
+        const call = JSON.parse(String(reader.Properties?.Create));
+        expect(call).toMatchObject({
+          service: 'RDS',
+          action: 'describeGlobalClusters',
+          parameters: { GlobalClusterIdentifier: globalId },
+          outputPaths: ['GlobalClusters.0.Endpoint'],
+        });
+        // Created after the region's cluster: in the home region the global database has a member by then.
+        expect(reader.DependsOn).toContain(clusterOf(region.code)[0]);
+        const policies = Object.values(template.Resources).filter(
+          (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.PolicyDocument).includes('rds:DescribeGlobalClusters'),
+        );
+        expect(policies.map((p) => (p.Properties?.PolicyDocument as { Statement: unknown[] }).Statement)).toEqual([
+          [
+            {
+              Action: 'rds:DescribeGlobalClusters',
+              Effect: 'Allow',
+              Resource: `arn:aws:rds::${TEST_ACCOUNT}:global-cluster:${globalId}`,
+            },
+          ],
+        ]);
+        const [, parameter] = only(
+          Object.fromEntries(
+            Object.entries(assembly.resourcesOfType(data(region.code), 'AWS::SSM::Parameter')).filter(
+              ([, p]) => p.Properties?.Name === runbookParameterName(tier.name, 'postgres', 'writer-endpoint'),
+            ),
+          ),
+          'writer-endpoint parameter',
+        );
+        expect(parameter.Properties?.Value).toEqual({
+          'Fn::Join': ['', [{ 'Fn::GetAtt': [readerId, 'GlobalClusters.0.Endpoint'] }, ':5432']],
+        });
+      },
+    );
+
     test('the primary region’s cluster is in its backup plan', () => {
       const selections = Object.values(assembly.resourcesOfType(data(primary.code), 'AWS::Backup::BackupSelection'));
       expect(JSON.stringify(selections)).toContain(`:cluster:mlp-${tier.name}-pg-${primary.code}`);

@@ -181,6 +181,10 @@ describe('the simulated world of every layout', () => {
       }
       if (aurora) {
         const [global] = platform.aws.globalClusters.values();
+        // Every region's services write through the global writer endpoint: the one the simulated global database answers on.
+        for (const region of platform.regions) {
+          expect(platform.aws.parameters.get(`${region}:/mlp/${platform.tier}/postgres/writer-endpoint`)).toBe(`${global?.endpoint}:5432`);
+        }
         const roles = (members: [string, boolean][]) => members.sort(([a], [b]) => a.localeCompare(b));
         expect(roles(global?.members.map((m) => [m.region, m.isWriter]) ?? [])).toEqual(
           roles(platform.regions.map((r) => [r, r === platform.primaryRegion])),
