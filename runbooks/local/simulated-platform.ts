@@ -378,6 +378,11 @@ export class SimulatedPlatform {
     }
     const notReady = this.invocationRefused(region, 'DatabaseAgent');
     if (notReady) throw Object.assign(new Error(notReady), { name: 'ResourceNotReadyException', $metadata: { httpStatusCode: 502 } });
+    // Its first invocation in this world is a cold start, like a step's (the invoke's cross-region round trip is FakeAws's).
+    if (!this.warmFunctions.has(`${region}:DatabaseAgent`)) {
+      this.warmFunctions.add(`${region}:DatabaseAgent`);
+      this.aws.advance(MODELLED_SECONDS.lambdaColdStart.seconds);
+    }
     return runAgentOperation(this.authorizedPlane(agent.principal, region), region, payload as never);
   }
 
