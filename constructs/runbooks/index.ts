@@ -1,3 +1,4 @@
 export * from './runbook-set';
+export * from './scheduled-preflight';
 export * from './state-machines';
 export * from './state-store';

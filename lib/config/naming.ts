@@ -210,29 +210,36 @@ export const RUNBOOK_TIMEOUT_SECONDS: Readonly<Record<RunbookName, number>> = {
 export const runbookNames = {
   /** The DR state table of each region: lock, epoch, write gate, primary. */
   stateTable: (tier: string) => `mlp-${tier}-dr-state`,
-  /** The alarm a region's write gate is read through by Route 53. */
+  /** A runbook's state machine, the same name in every region. */
   stateMachine: (tier: string, runbook: RunbookName) => `mlp-${tier}-${runbook}`,
   /** Alias of each region's runbook key (state table, logs, report topic): other regions' runbooks name it by alias. */
   runbookKeyAlias: (tier: string) => `alias/mlp-${tier}-runbooks`,
   /** The function other regions invoke to act on this region's databases. */
   databaseAgent: (tier: string) => `mlp-${tier}-dr-database-agent`,
+  /** The schedule that runs a region's read-only preflight every day. */
+  dailyPreflight: (tier: string, regionCode: string) => `mlp-${tier}-${regionCode}-daily-preflight`,
+  /** The alarm on it: the region is not ready to take over, or its preflight did not run. */
+  preflightNotReadyAlarm: (tier: string, regionCode: string) => `mlp-${tier}-${regionCode}-preflight-not-ready`,
 } as const;
+
+/** The RBAC user the platform's clients authenticate to each region's cache as (a user is regional: one per region, same id). */
+export const cacheApplicationUser = (tier: string) => `mlp-${tier}-app`;
 
 /**
  * The access strings of a cache's application user (ElastiCache RBAC). `fenced` turns it off (no new
  * authentication) and takes every command away, which Valkey applies to connections already open:
  * the regional control plane's `ModifyUser` fences a cache no client can lift.
  */
-/** The RBAC user the platform's clients authenticate to each region's cache as (a user is regional: one per region, same id). */
-export const cacheApplicationUser = (tier: string) => `mlp-${tier}-app`;
-
 export const CACHE_ACCESS = {
   application: 'on ~* &* +@all -@admin -@dangerous',
   fenced: 'off ~* &* -@all',
 } as const;
 
-/** The CloudWatch metric a region's write gate is published as. */
 /** Where each region's API name answers for its write gate (`ServeWriteGate`), for Route 53's write-gate check. */
 export const WRITE_GATE_PATH = '/write-gate';
 
+/** The CloudWatch metric a region's write gate is published as; its namespace holds every DR metric of the runbooks. */
 export const WRITE_GATE_METRIC = { namespace: 'MLP/DR', metricName: 'WriteGateOpen' } as const;
+
+/** What a preflight-only run of RegionFailover publishes (dimensions Tier, Region): 1 when the region could take over, else 0. */
+export const PREFLIGHT_METRIC = { namespace: WRITE_GATE_METRIC.namespace, metricName: 'PreflightReady' } as const;

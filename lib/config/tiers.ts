@@ -271,6 +271,9 @@ const SHARED = {
     writeRecordTtlSeconds: 5,
   },
   drills: {
+    // [ours] daily, before the working day in the home region: a region that could not take over is paged on while
+    // nothing is failing, not found out during an outage ([003] asks for the failover to be drilled, quarterly).
+    preflight: 'cron(0 6 * * ? *)',
     backupRestoreTest: 'cron(0 6 1 * ? *)', // [003] monthly: restore backup to test environment
     regionFailoverDrill: 'cron(0 6 1 1,4,7,10 ? *)', // [003] quarterly: full DR failover drill
     chaosExercise: 'cron(0 6 1 6 ? *)', // [003] annually: chaos engineering exercise

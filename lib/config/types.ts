@@ -345,6 +345,8 @@ export interface IngressProtection {
 }
 
 export interface DrillCadence {
+  /** EventBridge Scheduler expression (UTC) of the read-only preflight every secondary region runs of a failover to itself. */
+  readonly preflight: string;
   readonly backupRestoreTest: string;
   readonly regionFailoverDrill: string;
   readonly chaosExercise: string;

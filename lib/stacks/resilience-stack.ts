@@ -5,7 +5,7 @@ import type { Construct } from 'constructs';
 import { BucketReplication } from '../../constructs/artifacts';
 import { MskReplicator } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
-import { RunbookSet } from '../../constructs/runbooks';
+import { RunbookSet, ScheduledPreflight } from '../../constructs/runbooks';
 import { artifactBucketName, dataKeyAlias, type RegionPlan, runbookParameterName } from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
@@ -33,6 +33,8 @@ export class ResilienceStack extends RegionalStack {
   public readonly kafkaFlows: ReadonlyMap<string, MskReplicator>;
   /** The DR runbooks, runnable from this region. */
   public readonly runbooks?: RunbookSet;
+  /** A secondary's daily preflight of a failover to itself, with its not-ready alarm. */
+  public readonly dailyPreflight?: ScheduledPreflight;
 
   constructor(scope: Construct, props: ResilienceStackProps) {
     super(scope, 'resilience', props);
@@ -79,6 +81,16 @@ export class ResilienceStack extends RegionalStack {
       ['az-failover', runbooks.azFailover],
     ] as const) {
       this.publishRunbookParameter('runbooks', runbook, machine.stateMachineArn);
+    }
+    // Every secondary asks itself daily whether it could take over (the primary cannot fail over to itself).
+    if (!this.regionPlan.isPrimary) {
+      this.dailyPreflight = new ScheduledPreflight(this, 'DailyPreflight', {
+        tier,
+        region: this.region,
+        regionCode: this.regionPlan.code,
+        regionFailover: runbooks.regionFailover,
+        schedule: this.config.tier.drills.preflight,
+      });
     }
   }
 

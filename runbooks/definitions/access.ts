@@ -59,7 +59,7 @@ export type Access =
   | 'database-connect'
   | 'database-agents'
   | 'read-metrics'
-  | 'publish-gate'
+  | 'publish-dr-metrics'
   | 'state-read'
   | 'gate-read'
   | 'state-write'
@@ -194,7 +194,7 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
           wildcardReason: 'CloudWatch GetMetricData supports no resource-level permissions; read-only.',
         },
       ];
-    case 'publish-gate':
+    case 'publish-dr-metrics':
       return [
         {
           actions: ['cloudwatch:PutMetricData'],

@@ -124,7 +124,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 60,
     onFailure: 'Planned mode: abort before any promotion. Unplanned: what could not be reached is recorded and the runbook goes on.',
     inVpc: false,
-    access: ['state-read', 'state-write', 'publish-gate', 'database-agents', 'read-parameters', 'batch-queues', 'cache-fence-source'],
+    access: ['state-read', 'state-write', 'publish-dr-metrics', 'database-agents', 'read-parameters', 'batch-queues', 'cache-fence-source'],
   }),
   CheckCaughtUp: spec({
     name: 'CheckCaughtUp',
@@ -218,7 +218,15 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 30,
     onFailure: 'StaleEpoch or a replica still replicating: the gate stays closed.',
     inVpc: true,
-    access: ['state-read', 'state-write', 'describe-databases', 'publish-gate', 'database-connect', 'read-parameters', 'cache-fence-own'],
+    access: [
+      'state-read',
+      'state-write',
+      'describe-databases',
+      'publish-dr-metrics',
+      'database-connect',
+      'read-parameters',
+      'cache-fence-own',
+    ],
   }),
   VerifyWrites: spec({
     name: 'VerifyWrites',
@@ -251,7 +259,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: 60,
     onFailure: 'The execution ends as it would have; the report is missing.',
     inVpc: false,
-    access: ['read-execution-history', 'read-parameters', 'write-report'],
+    access: ['read-execution-history', 'read-parameters', 'write-report', 'publish-dr-metrics'],
   }),
   CheckReprotection: spec({
     name: 'CheckReprotection',
@@ -310,7 +318,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
       'state-read',
       'state-write',
       'state-delete',
-      'publish-gate',
+      'publish-dr-metrics',
       'read-parameters',
       'describe-databases',
       'database-connect',
@@ -334,7 +342,7 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
     onFailure:
       'The metrics go missing: the alarms treat missing data as not breaching, so no automatic start follows; the operator path remains.',
     inVpc: false,
-    access: ['state-read', 'publish-gate'],
+    access: ['state-read', 'publish-dr-metrics'],
   }),
   WriteHeartbeats: spec({
     name: 'WriteHeartbeats',

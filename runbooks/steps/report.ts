@@ -1,6 +1,8 @@
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
+import { PREFLIGHT_METRIC } from '../../lib/config/naming';
 import type { RunbookDeps } from '../core/env';
 import { databaseEngineOf } from '../core/regional-database';
 import { aws, parameter, type Step } from '../core/step';
@@ -36,7 +38,7 @@ export interface RunbookReport {
 }
 
 interface ReportState {
-  readonly input?: { readonly faultDetectedAt?: string; readonly targetRegion?: string };
+  readonly input?: { readonly mode?: string; readonly faultDetectedAt?: string; readonly targetRegion?: string };
   readonly plan?: {
     readonly sourceRegion: string;
     readonly targetRegion: string;
@@ -216,6 +218,7 @@ export const report: Step<ReportState & Record<string, unknown>, RunbookReport> 
       ),
     );
   }
+  if (state.input?.mode === 'preflight') await publishReadiness(deps, succeeded);
   if (env.reportTopicArn) {
     const summary = `${runbook} ${result.outcome}: RTO ${result.rto.seconds?.toFixed(0) ?? '-'} s, RPO ${result.rpo.lostSeconds?.toFixed(0) ?? '-'} s. s3://${env.reportBucket}/${key}.md`;
     await aws(region, () =>
@@ -228,3 +231,27 @@ export const report: Step<ReportState & Record<string, unknown>, RunbookReport> 
   }
   return result;
 };
+
+/** A preflight-only run's answer as a metric: the region's not-ready alarm reads it (and alarms when none came). */
+async function publishReadiness(deps: RunbookDeps, ready: boolean): Promise<void> {
+  const { region, tier } = deps.env;
+  await aws(region, () =>
+    deps.clients.cloudwatch(region).send(
+      new PutMetricDataCommand({
+        Namespace: PREFLIGHT_METRIC.namespace,
+        MetricData: [
+          {
+            MetricName: PREFLIGHT_METRIC.metricName,
+            Dimensions: [
+              { Name: 'Tier', Value: tier },
+              { Name: 'Region', Value: region },
+            ],
+            Value: ready ? 1 : 0,
+            Unit: 'Count',
+            Timestamp: deps.now(),
+          },
+        ],
+      }),
+    ),
+  );
+}

@@ -64,6 +64,12 @@ test('every declared call of every step is made by some rehearsal', async () => 
   expect((await partial.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET })).status).toBe('SUCCEEDED');
   collect(partial);
 
+  // The daily preflight of the secondary: read-only, its readiness published.
+  const preflight = new World();
+  preflight.heartbeats(10);
+  expect((await preflight.run(FAILOVER, { mode: 'preflight', targetRegion: TARGET })).status).toBe('SUCCEEDED');
+  collect(preflight);
+
   // An AZ failover in the primary.
   const az = new World();
   expect((await az.run('mlp-tier1-az-failover', {}, {}, HOME)).status).toBe('SUCCEEDED');

@@ -126,14 +126,35 @@ describe('RegionFailover through aws-local-stepfunctions, the synthesized defini
     expect(w.aws.calls.filter((c) => c.error === 'ThrottlingException')).toHaveLength(5);
   });
 
-  test('preflight mode reads, reports go or no-go, and changes nothing', async () => {
+  /** What the preflight's report published, as (metric, region, value). */
+  const readiness = (w: World) =>
+    w.aws.calls
+      .filter((c) => c.command === 'PutMetricData' && !c.error)
+      .flatMap((c) => {
+        const input = c.input as { Namespace: string; MetricData: { MetricName: string; Value: number; Dimensions: { Value: string }[] }[] };
+        return input.MetricData.map((d) => [c.caller, input.Namespace, d.MetricName, d.Dimensions.map((x) => x.Value).join('/'), d.Value]);
+      });
+
+  test('preflight mode reads, reports go or no-go, and changes nothing but its own readiness metric', async () => {
     const w = world();
     w.heartbeats(10);
     const result = await w.run(FAILOVER, { mode: 'preflight', targetRegion: TARGET });
     expect(result.status).toBe('SUCCEEDED');
     expect((result.output as { plan: { go: boolean } }).plan.go).toBe(true);
-    const changes = ['PromoteReadReplica', 'PutMetricData', 'PutItem', 'UpdateItem', 'FailoverGlobalReplicationGroup', 'UpdateJobQueue'];
+    const changes = ['PromoteReadReplica', 'PutItem', 'UpdateItem', 'FailoverGlobalReplicationGroup', 'UpdateJobQueue'];
     expect(w.order(...changes)).toEqual([]);
+    expect(readiness(w)).toEqual([['Report', 'MLP/DR', 'PreflightReady', `tier1/${TARGET}`, 1]]);
+  });
+
+  test('a preflight that finds the target not ready publishes 0, which its region’s not-ready alarm reads', async () => {
+    const w = world(); // no heartbeat written: the lag cannot be told
+    const result = await w.run(FAILOVER, { mode: 'preflight', targetRegion: TARGET });
+    expect(result.status).toBe('SUCCEEDED');
+    expect((result.output as { plan: { go: boolean; reasons: string[] } }).plan).toMatchObject({
+      go: false,
+      reasons: [expect.stringMatching(/^no heartbeat could be read on/)],
+    });
+    expect(readiness(w)).toEqual([['Report', 'MLP/DR', 'PreflightReady', `tier1/${TARGET}`, 0]]);
   });
 
   test.each([
