@@ -86,3 +86,34 @@ export function cloudWatchLogsKeyStatement(scope: Construct): iam.PolicyStatemen
     },
   });
 }
+
+/**
+ * The key policy statement that lets CloudWatch alarms of this account and of the key's region
+ * publish to an SNS topic encrypted with the key: SNS asks KMS for a data key on CloudWatch's behalf,
+ * so CloudWatch needs `kms:GenerateDataKey*` and `kms:Decrypt` (SNS Developer Guide, "Enable
+ * compatibility between event sources from AWS services and encrypted topics"). Without it the
+ * alarm changes state and no notification is delivered.
+ */
+export function cloudWatchAlarmsKeyStatement(scope: Construct): iam.PolicyStatement {
+  const stack = Stack.of(scope);
+  return new iam.PolicyStatement({
+    sid: 'CloudWatchAlarmsOfThisAccountAndRegion',
+    principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    resources: ['*'],
+    conditions: {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': cloudWatchAlarmArnPattern(scope) },
+    },
+  });
+}
+
+/** Every CloudWatch alarm (metric or composite) of this account in the scope's region. */
+export function cloudWatchAlarmArnPattern(scope: Construct): string {
+  return Stack.of(scope).formatArn({
+    service: 'cloudwatch',
+    resource: 'alarm',
+    resourceName: '*',
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}

@@ -16,6 +16,8 @@ export interface ScheduledPreflightProps {
   readonly regionFailover: sfn.IStateMachine;
   /** EventBridge Scheduler expression, in UTC, e.g. `cron(0 6 * * ? *)`. */
   readonly schedule: string;
+  /** What the not-ready alarm notifies, on ALARM and on OK: the region's paging. */
+  readonly alarmAction: cloudwatch.IAlarmAction;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface ScheduledPreflightProps {
  * region's artifact bucket like any run's, and whose answer (`MLP/DR PreflightReady`, 1 or 0) the
  * not-ready alarm reads. A day without an answer is as bad as a no-go: the alarm treats missing data
  * as breaching, so a schedule that stopped, a state machine that fails before its report, or a
- * report that could not publish all page. The alarm has no action here; the region's paging wires it.
+ * report that could not publish all page.
  */
 export class ScheduledPreflight extends Construct {
   public readonly schedule: scheduler.Schedule;
@@ -65,5 +67,7 @@ export class ScheduledPreflight extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    this.notReadyAlarm.addAlarmAction(props.alarmAction);
+    this.notReadyAlarm.addOkAction(props.alarmAction);
   }
 }

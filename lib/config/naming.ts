@@ -150,6 +150,7 @@ export const RUNBOOK_PARAMETERS = {
   ],
   clickhouse: ['namespace', 'service', 'cluster', 'backup-location'],
   runbooks: ['region-failover', 'failback', 'az-failover'], // state machine ARNs, in the resilience stack
+  operations: ['paging-topic-arn'], // the region's paging topic, which operators subscribe the on-call channel to
 } as const;
 
 export type RunbookParameterComponent = keyof typeof RUNBOOK_PARAMETERS;

@@ -27,7 +27,7 @@ import {
   type PostgresReadReplicaSpec,
   PrimaryReadScaling,
 } from '../../constructs/postgres';
-import { accountKeyPolicy, cloudWatchLogsKeyStatement } from '../../constructs/private/kms';
+import { accountKeyPolicy, cloudWatchAlarmsKeyStatement, cloudWatchLogsKeyStatement } from '../../constructs/private/kms';
 import { acknowledgeNist } from '../../constructs/private/nag';
 import { CacheCluster, GlobalDatastore, MAX_GLOBAL_DATASTORE_SECONDARIES } from '../../constructs/redis';
 import {
@@ -111,6 +111,8 @@ export class DataStack extends RegionalStack {
     // The data key also encrypts the region's log groups: database, broker and cache logs hold query
     // text and client addresses, as sensitive as the stores. Compute and resilience use it too.
     this.dataKey.addToResourcePolicy(cloudWatchLogsKeyStatement(this));
+    // It encrypts the region's paging topic (resilience stack) too, which the region's alarms publish to.
+    this.dataKey.addToResourcePolicy(cloudWatchAlarmsKeyStatement(this));
 
     const accessLogs = new AccessLogsBucket(this, 'AccessLogs');
     this.artifactBucket = new ArtifactBucket(this, 'Artifacts', {

@@ -1,12 +1,13 @@
-import { Fn } from 'aws-cdk-lib';
+import { CfnOutput, Fn } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BucketReplication } from '../../constructs/artifacts';
 import { MskReplicator } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
+import { PagingTopic, RegionAlarms, type ReplicationLagSource } from '../../constructs/operations';
 import { RunbookSet, ScheduledPreflight } from '../../constructs/runbooks';
-import { artifactBucketName, dataKeyAlias, type RegionPlan, runbookParameterName } from '../config';
+import { artifactBucketName, dataKeyAlias, postgresClusterId, type RegionPlan, runbookParameterName } from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
 
@@ -33,7 +34,10 @@ export class ResilienceStack extends RegionalStack {
   public readonly kafkaFlows: ReadonlyMap<string, MskReplicator>;
   /** The DR runbooks, runnable from this region. */
   public readonly runbooks?: RunbookSet;
-  /** A secondary's daily preflight of a failover to itself, with its not-ready alarm. */
+  /** What this region's alarms notify; subscribe the on-call channel to it. */
+  public readonly paging: PagingTopic;
+  public readonly alarms: RegionAlarms;
+  /** A secondary's daily preflight of a failover to itself, its not-ready alarm paging here. */
   public readonly dailyPreflight?: ScheduledPreflight;
 
   constructor(scope: Construct, props: ResilienceStackProps) {
@@ -57,7 +61,52 @@ export class ResilienceStack extends RegionalStack {
 
     this.kafkaFlows = this.addKafkaFlows(props.data);
 
-    if (props.runbooks === false) return;
+    this.paging = new PagingTopic(this, 'Paging', { tier, regionCode: this.regionPlan.code, masterKey: props.data.dataKey });
+    this.publishRunbookParameter('operations', 'paging-topic-arn', this.paging.topic.topicArn);
+    new CfnOutput(this, 'PagingTopicArn', {
+      value: this.paging.topic.topicArn,
+      description: `Subscribe the on-call channel: every alarm of ${this.region} pages here`,
+    });
+    this.runbooks = props.runbooks === false ? undefined : this.addRunbooks(props);
+    const replication = this.replicationLagSource();
+    this.alarms = new RegionAlarms(this, 'Alarms', {
+      tier,
+      regionCode: this.regionPlan.code,
+      paging: this.paging.alarmAction,
+      ...(this.runbooks ? { runbooks: this.runbooks } : {}),
+      ...(replication ? { replication } : {}),
+    });
+    // Every secondary asks itself daily whether it could take over (the primary cannot fail over to itself).
+    if (this.runbooks && !this.regionPlan.isPrimary) {
+      this.dailyPreflight = new ScheduledPreflight(this, 'DailyPreflight', {
+        tier,
+        region: this.region,
+        regionCode: this.regionPlan.code,
+        regionFailover: this.runbooks.regionFailover,
+        schedule: this.config.tier.drills.preflight,
+        alarmAction: this.paging.alarmAction,
+      });
+    }
+  }
+
+  /**
+   * What replicates into this region, if anything: on Aurora the region's cluster of a secondary
+   * region, on RDS the region's current instance while it is a replica of the primary.
+   */
+  private replicationLagSource(): ReplicationLagSource | undefined {
+    const { rpoSeconds } = this.config.tier.recovery.region; // [003] RPO 1 min
+    const engine = this.config.databaseEngine;
+    if (engine === 'aurora-postgresql-global') {
+      if (this.regionPlan.isPrimary) return undefined;
+      return { engine, databaseIdentifier: postgresClusterId(this.config.tier.name, this.regionPlan.code), rpoSeconds };
+    }
+    const current = this.config.databases[this.region]?.current;
+    if (current?.role !== 'replica') return undefined;
+    return { engine, databaseIdentifier: current.instanceIdentifier, rpoSeconds };
+  }
+
+  private addRunbooks(props: ResilienceStackProps): RunbookSet {
+    const tier = this.config.tier.name;
     const objectives = this.config.tier.recovery.region;
     const runbooks = new RunbookSet(this, 'Runbooks', {
       tier,
@@ -74,7 +123,6 @@ export class ResilienceStack extends RegionalStack {
       databaseEngine: this.config.databaseEngine,
       logRetention: this.config.tier.network.flowLogRetentionDays as logs.RetentionDays,
     });
-    this.runbooks = runbooks;
     for (const [runbook, machine] of [
       ['region-failover', runbooks.regionFailover],
       ['failback', runbooks.failback],
@@ -82,16 +130,7 @@ export class ResilienceStack extends RegionalStack {
     ] as const) {
       this.publishRunbookParameter('runbooks', runbook, machine.stateMachineArn);
     }
-    // Every secondary asks itself daily whether it could take over (the primary cannot fail over to itself).
-    if (!this.regionPlan.isPrimary) {
-      this.dailyPreflight = new ScheduledPreflight(this, 'DailyPreflight', {
-        tier,
-        region: this.region,
-        regionCode: this.regionPlan.code,
-        regionFailover: runbooks.regionFailover,
-        schedule: this.config.tier.drills.preflight,
-      });
-    }
+    return runbooks;
   }
 
   /**

@@ -18,7 +18,7 @@ function route53() {
     async (fqdn, path) => {
       probed.push(`${fqdn}${path}`);
       const endpoint = state[fqdn];
-      return endpoint !== undefined && endpoint.up && (path === '/health' || (path === '/write-gate' && endpoint.gate));
+      return endpoint?.up === true && (path === '/health' || (path === '/write-gate' && endpoint.gate));
     },
     () => new Date(clock),
   );

@@ -131,7 +131,10 @@ describe('RegionFailover through aws-local-stepfunctions, the synthesized defini
     w.aws.calls
       .filter((c) => c.command === 'PutMetricData' && !c.error)
       .flatMap((c) => {
-        const input = c.input as { Namespace: string; MetricData: { MetricName: string; Value: number; Dimensions: { Value: string }[] }[] };
+        const input = c.input as {
+          Namespace: string;
+          MetricData: { MetricName: string; Value: number; Dimensions: { Value: string }[] }[];
+        };
         return input.MetricData.map((d) => [c.caller, input.Namespace, d.MetricName, d.Dimensions.map((x) => x.Value).join('/'), d.Value]);
       });
 

@@ -35,7 +35,7 @@ describe.each(WITH_RUNBOOKS)('the daily preflight of layout %s', (id) => {
       const policies = Object.values(template.Resources).filter(
         (r) => r.Type === 'AWS::IAM::Policy' && ((r.Properties?.Roles ?? []) as { Ref: string }[]).some((ref) => ref.Ref === roleId),
       );
-      expect(policies.flatMap((p) => (p.Properties?.PolicyDocument as { Statement: unknown[] }).Statement)).toEqual([
+      expect(policies.flatMap((p) => (p.Properties?.PolicyDocument as { Statement: unknown[] } | undefined)?.Statement)).toEqual([
         { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: target.Arn.Ref } },
       ]);
       expect(template.Resources[roleId]?.Properties?.AssumeRolePolicyDocument).toMatchObject({
@@ -68,6 +68,14 @@ describe.each(WITH_RUNBOOKS)('the daily preflight of layout %s', (id) => {
           TreatMissingData: 'breaching',
         }),
       ]);
+      // It pages in its own region, on ALARM and on OK.
+      const [alarm] = alarms;
+      expect(alarm?.Properties?.AlarmActions).toHaveLength(1);
+      expect(alarm?.Properties?.OKActions).toEqual(alarm?.Properties?.AlarmActions);
+      const topicId = (alarm?.Properties?.AlarmActions as { Ref: string }[])[0]?.Ref as string;
+      expect(assembly.template(resilience(region.code)).Resources[topicId]?.Properties?.TopicName).toBe(
+        `mlp-${tier}-${region.code}-paging`,
+      );
     },
   );
 });

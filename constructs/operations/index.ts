@@ -1,0 +1,2 @@
+export * from './paging-topic';
+export * from './region-alarms';

@@ -1,0 +1,208 @@
+import { describe, expect, test } from 'vitest';
+import { postgresClusterId, type RegionPlan, resolvePlatformConfig } from '../../../lib/config';
+import { type CfnTemplate, LayoutAssembly } from '../../support/assembly';
+import { LAYOUTS, layoutContext, TEST_ACCOUNT } from '../../support/layouts';
+
+type Resource = CfnTemplate['Resources'][string];
+
+/** The logical id a `Ref` or `Fn::GetAtt` points at, if the value is one. */
+function referencedId(value: unknown): string | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.Ref === 'string') return v.Ref;
+  if (Array.isArray(v['Fn::GetAtt'])) return v['Fn::GetAtt'][0] as string;
+  return undefined;
+}
+
+function dimension(alarm: Resource, name: string): unknown {
+  const dimensions = (alarm.Properties?.Dimensions ?? []) as { Name: string; Value: unknown }[];
+  return dimensions.find((d) => d.Name === name)?.Value;
+}
+
+const ALARM_TYPES = new Set(['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::CompositeAlarm']);
+
+describe.each(LAYOUTS.filter((l) => ['tier1', 'tier1-rds', 'tier3-5regions'].includes(l.id)))('paging of layout $id', (layout) => {
+  const assembly = LayoutAssembly.of(layout.id);
+  const { config } = resolvePlatformConfig(layoutContext(layout));
+  const tier = config.tier.name;
+  const rpoSeconds = config.tier.recovery.region.rpoSeconds;
+  const regions = config.regions.map((r) => [r.name, r] as const);
+  const resilience = (r: RegionPlan) => `Mlp-${tier}-${r.code}-resilience`;
+  const pagingName = (r: RegionPlan) => `mlp-${tier}-${r.code}-paging`;
+  /** Every stack of the region's own (not the global stack, whose Route 53 alarms live in us-east-1 by nature). */
+  const regionStacks = (r: RegionPlan) =>
+    assembly.stackNames.filter(
+      (name) => name.startsWith(`Mlp-${tier}-${r.code}-`) && assembly.artifact(name).environment === `aws://${TEST_ACCOUNT}/${r.name}`,
+    );
+  const pagingTopicId = (r: RegionPlan): string => {
+    const topics = Object.entries(assembly.resourcesOfType(resilience(r), 'AWS::SNS::Topic')).filter(
+      ([, t]) => t.Properties?.TopicName === pagingName(r),
+    );
+    expect(topics).toHaveLength(1);
+    return (topics[0] as [string, Resource])[0];
+  };
+  const alarmsOf = (stack: string) => Object.entries(assembly.template(stack).Resources).filter(([, r]) => ALARM_TYPES.has(r.Type));
+  const alarmNamed = (r: RegionPlan, what: string): Resource => {
+    const name = `mlp-${tier}-${r.code}-${what}`;
+    const found = alarmsOf(resilience(r)).filter(([, a]) => a.Properties?.AlarmName === name);
+    expect(found, name).toHaveLength(1);
+    return (found[0] as [string, Resource])[1];
+  };
+
+  test.each(regions)('%s has its own paging topic, encrypted with its own data key, TLS only', (_name, region) => {
+    const id = pagingTopicId(region);
+    const topic = assembly.template(resilience(region)).Resources[id] as Resource;
+    // The data key, read from the same region's data stack.
+    const key = topic.Properties?.KmsMasterKeyId as { 'Fn::GetStackOutput'?: { StackName: string; Region: string; OutputName: string } };
+    const source = key['Fn::GetStackOutput'];
+    expect(source).toMatchObject({ StackName: `Mlp-${tier}-${region.code}-data`, Region: region.name });
+    const data = assembly.template(`Mlp-${tier}-${region.code}-data`) as CfnTemplate & { Outputs: Record<string, { Value: unknown }> };
+    const output = data.Outputs[source?.OutputName ?? ''];
+    const keyId = referencedId(output?.Value);
+    expect(keyId && data.Resources[keyId]?.Type).toBe('AWS::KMS::Key');
+    const keyPolicy = JSON.stringify(data.Resources[keyId as string]?.Properties?.KeyPolicy);
+    expect(keyPolicy).toContain('"Service":"cloudwatch.amazonaws.com"');
+
+    const policies = Object.values(assembly.resourcesOfType(resilience(region), 'AWS::SNS::TopicPolicy')).filter((p) =>
+      ((p.Properties?.Topics ?? []) as unknown[]).some((t) => referencedId(t) === id),
+    );
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0]?.Properties?.PolicyDocument as { Statement?: Record<string, unknown>[] } | undefined)?.Statement ?? [];
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'sns:Publish',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Condition: expect.objectContaining({ StringEquals: { 'aws:SourceAccount': TEST_ACCOUNT } }),
+      }),
+    );
+  });
+
+  test.each(regions)("every alarm of %s that acts, acts on that region's paging topic only", (_name, region) => {
+    const topicId = pagingTopicId(region);
+    let acting = 0;
+    for (const stack of regionStacks(region)) {
+      for (const [id, alarm] of alarmsOf(stack)) {
+        const actions = [...((alarm.Properties?.AlarmActions ?? []) as unknown[]), ...((alarm.Properties?.OKActions ?? []) as unknown[])];
+        if (actions.length === 0) continue;
+        acting++;
+        for (const action of actions) {
+          const ownTopic =
+            (stack === resilience(region) && referencedId(action) === topicId) ||
+            (typeof action === 'string' && action === `arn:aws:sns:${region.name}:${TEST_ACCOUNT}:${pagingName(region)}`);
+          expect(ownTopic, `${stack}/${id} acts on ${JSON.stringify(action)}`).toBe(true);
+        }
+      }
+    }
+    expect(acting).toBeGreaterThan(0);
+  });
+
+  test.each(regions)('%s pages on every runbook execution that fails, times out or is aborted', (_name, region) => {
+    const topicId = pagingTopicId(region);
+    const machines = Object.entries(assembly.resourcesOfType(resilience(region), 'AWS::StepFunctions::StateMachine'));
+    expect(machines).toHaveLength(3);
+    for (const [machineId, machine] of machines) {
+      const runbook = String(machine.Properties?.StateMachineName).replace(`mlp-${tier}-`, '');
+      for (const [outcome, metricName] of [
+        ['failed', 'ExecutionsFailed'],
+        ['timed-out', 'ExecutionsTimedOut'],
+        ['aborted', 'ExecutionsAborted'],
+      ]) {
+        const alarm = alarmNamed(region, `${runbook}-${outcome}`);
+        expect(alarm.Properties).toMatchObject({
+          Namespace: 'AWS/States',
+          MetricName: metricName,
+          Statistic: 'Sum',
+          Period: 60,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: topicId }],
+          OKActions: [{ Ref: topicId }],
+        });
+        expect(referencedId(dimension(alarm, 'StateMachineArn'))).toBe(machineId);
+      }
+    }
+  });
+
+  test.each(regions)(
+    '%s pages when the gate keeper or the heartbeat writer fails or falls silent, and on primary-lost',
+    (_name, region) => {
+      const topicId = pagingTopicId(region);
+      const functions = Object.entries(assembly.resourcesOfType(resilience(region), 'AWS::Lambda::Function'));
+      for (const [step, what] of [
+        ['RefreshGate', 'refresh-gate'],
+        ['WriteHeartbeats', 'write-heartbeats'],
+      ]) {
+        const [functionId] = functions.find(
+          ([, f]) => (f.Properties?.Environment as { Variables?: Record<string, string> })?.Variables?.MLP_STEP === step,
+        ) ?? [undefined];
+        expect(functionId, step).toBeDefined();
+        const errors = alarmNamed(region, `${what}-errors`);
+        expect(errors.Properties).toMatchObject({
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Errors',
+          Period: 60,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          EvaluationPeriods: 2,
+          DatapointsToAlarm: 2,
+          AlarmActions: [{ Ref: topicId }],
+        });
+        const silent = alarmNamed(region, `${what}-silent`);
+        expect(silent.Properties).toMatchObject({
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Invocations',
+          Period: 60,
+          Threshold: 1,
+          ComparisonOperator: 'LessThanThreshold',
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 3,
+          TreatMissingData: 'breaching',
+          AlarmActions: [{ Ref: topicId }],
+          OKActions: [{ Ref: topicId }],
+        });
+        for (const alarm of [errors, silent]) expect(referencedId(dimension(alarm, 'FunctionName'))).toBe(functionId);
+      }
+      const lost = alarmNamed(region, 'primary-lost');
+      expect(lost.Type).toBe('AWS::CloudWatch::CompositeAlarm');
+      expect(lost.Properties).toMatchObject({ AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] });
+    },
+  );
+
+  test.each(regions)(
+    '%s pages when its database replica falls behind the RPO (seed 003: 60 s), and only a replica does',
+    (_name, region) => {
+      const lagAlarms = alarmsOf(resilience(region)).filter(([, a]) =>
+        ['AuroraGlobalDBRPOLag', 'ReplicaLag'].includes(a.Properties?.MetricName as string),
+      );
+      expect(rpoSeconds).toBe(60);
+      if (config.databaseEngine === 'aurora-postgresql-global') {
+        if (region.isPrimary) return expect(lagAlarms).toHaveLength(0);
+        expect(alarmNamed(region, 'database-rpo-lag').Properties).toMatchObject({
+          Namespace: 'AWS/RDS',
+          MetricName: 'AuroraGlobalDBRPOLag',
+          Dimensions: [{ Name: 'DBClusterIdentifier', Value: postgresClusterId(tier, region.code) }],
+          Statistic: 'Maximum',
+          Threshold: rpoSeconds * 1000,
+          ComparisonOperator: 'GreaterThanThreshold',
+          AlarmActions: [{ Ref: pagingTopicId(region) }],
+        });
+      } else {
+        const current = config.databases[region.name]?.current;
+        if (current?.role !== 'replica') return expect(lagAlarms).toHaveLength(0);
+        expect(alarmNamed(region, 'database-replica-lag').Properties).toMatchObject({
+          Namespace: 'AWS/RDS',
+          MetricName: 'ReplicaLag',
+          Dimensions: [{ Name: 'DBInstanceIdentifier', Value: current.instanceIdentifier }],
+          Statistic: 'Maximum',
+          Threshold: rpoSeconds,
+          ComparisonOperator: 'GreaterThanThreshold',
+          AlarmActions: [{ Ref: pagingTopicId(region) }],
+        });
+      }
+      expect(lagAlarms).toHaveLength(1);
+    },
+  );
+});
