@@ -8,7 +8,7 @@ import { pascalCase } from '../private/ids';
 import type { RunbookSet } from '../runbooks';
 
 /** Where every alarm description sends the operator first. */
-const RUNBOOK_SECTION = 'README, Disaster-recovery runbooks';
+const RUNBOOK_SECTION = 'README, Operations';
 
 const ONE_MINUTE = Duration.minutes(1);
 
