@@ -1,2 +1,5 @@
+export * from './dr-metrics';
 export * from './paging-topic';
 export * from './region-alarms';
+export * from './region-dashboard';
+export * from './tier-dashboard';

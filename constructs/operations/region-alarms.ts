@@ -3,26 +3,14 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { RunbookName } from '../../lib/config/naming';
-import type { DatabaseEngine } from '../../lib/config/types';
 import { pascalCase } from '../private/ids';
 import type { RunbookSet } from '../runbooks';
+import { type ReplicationLagSource, replicationLagMetric, replicationLagThreshold } from './dr-metrics';
 
 /** Where every alarm description sends the operator first. */
 const RUNBOOK_SECTION = 'README, Operations';
 
 const ONE_MINUTE = Duration.minutes(1);
-
-/** The region's database as replication lag is measured on it. */
-export interface ReplicationLagSource {
-  readonly engine: DatabaseEngine;
-  /**
-   * Aurora: the region's cluster of the global database (`DBClusterIdentifier`); RDS: the region's
-   * cross-region replica (`DBInstanceIdentifier`).
-   */
-  readonly databaseIdentifier: string;
-  /** The recovery point objective the lag is held to, in seconds. */
-  readonly rpoSeconds: number;
-}
 
 export interface RegionAlarmsProps {
   readonly tier: string;
@@ -135,26 +123,11 @@ export class RegionAlarms extends Construct {
 
   private watchReplication(source: ReplicationLagSource): void {
     const aurora = source.engine === 'aurora-postgresql-global';
-    // Aurora publishes the RPO lag in milliseconds, and in secondary regions only; RDS the replica lag in seconds.
-    const metric = aurora
-      ? new cloudwatch.Metric({
-          namespace: 'AWS/RDS',
-          metricName: 'AuroraGlobalDBRPOLag',
-          dimensionsMap: { DBClusterIdentifier: source.databaseIdentifier },
-          statistic: cloudwatch.Stats.MAXIMUM,
-          period: ONE_MINUTE,
-        })
-      : new cloudwatch.Metric({
-          namespace: 'AWS/RDS',
-          metricName: 'ReplicaLag',
-          dimensionsMap: { DBInstanceIdentifier: source.databaseIdentifier },
-          statistic: cloudwatch.Stats.MAXIMUM,
-          period: ONE_MINUTE,
-        });
+    const metric = replicationLagMetric(source);
     this.alarm('ReplicationLag', aurora ? 'database-rpo-lag' : 'database-replica-lag', {
       alarmDescription: `${source.databaseIdentifier} has been more than ${source.rpoSeconds} s (the RPO) behind the primary for three minutes: a region failover now would lose more than the RPO allows. First: check the primary's write load and the replication's health before starting any failover (${RUNBOOK_SECTION}).`,
       metric,
-      threshold: aurora ? source.rpoSeconds * 1000 : source.rpoSeconds,
+      threshold: replicationLagThreshold(source).value,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       // [ours] three minutes over: a burst that catches up within a minute or two is not a page.
       evaluationPeriods: 3,

@@ -6,6 +6,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PREFLIGHT_METRIC, runbookNames } from '../../lib/config/naming';
+import { drMetric } from '../operations/dr-metrics';
 
 export interface ScheduledPreflightProps {
   readonly tier: string;
@@ -54,12 +55,11 @@ export class ScheduledPreflight extends Construct {
     this.notReadyAlarm = new cloudwatch.Alarm(this, 'NotReady', {
       alarmName: runbookNames.preflightNotReadyAlarm(props.tier, props.regionCode),
       alarmDescription: `${props.region} is not ready to take over (or its daily preflight did not answer): read the newest dr-reports/${runbookNames.stateMachine(props.tier, 'region-failover')}/ report in its artifact bucket for the reasons, then run the preflight again.`,
-      metric: new cloudwatch.Metric({
-        namespace: PREFLIGHT_METRIC.namespace,
-        metricName: PREFLIGHT_METRIC.metricName,
-        dimensionsMap: { Tier: props.tier, Region: props.region },
+      // One answer a day: the longest period an alarm takes with one evaluation period (PutMetricAlarm).
+      metric: drMetric(PREFLIGHT_METRIC.metricName, {
+        tier: props.tier,
+        region: props.region,
         statistic: cloudwatch.Stats.MINIMUM,
-        // One answer a day: the longest period an alarm takes with one evaluation period (PutMetricAlarm).
         period: Duration.days(1),
       }),
       threshold: 1,

@@ -195,8 +195,9 @@ export function clusterName(tier: TierName, regionCode: string): string {
 /** Kubernetes namespace of the platform services. */
 export const PLATFORM_NAMESPACE = 'mlp';
 
-/** The DR runbooks of one region, as every region and Route 53 name them (fixed, so no reference crosses regions). */
-export type RunbookName = 'region-failover' | 'failback' | 'az-failover';
+/** The runbooks, as their state machines are named (`mlp-<tier>-<runbook>`). */
+export const RUNBOOK_NAMES = ['region-failover', 'failback', 'az-failover'] as const;
+export type RunbookName = (typeof RUNBOOK_NAMES)[number];
 
 /**
  * Each runbook state machine's `TimeoutSeconds`: Step Functions ends an execution still running then
@@ -208,6 +209,7 @@ export const RUNBOOK_TIMEOUT_SECONDS: Readonly<Record<RunbookName, number>> = {
   'az-failover': 3_600,
 };
 
+/** The DR runbooks of one region, as every region and Route 53 name them (fixed, so no reference crosses regions). */
 export const runbookNames = {
   /** The DR state table of each region: lock, epoch, write gate, primary. */
   stateTable: (tier: string) => `mlp-${tier}-dr-state`,

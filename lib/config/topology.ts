@@ -1,6 +1,6 @@
 import { ConfigError } from './errors';
-import { postgresInstanceId } from './naming';
-import type { DatabaseGeneration, DatabaseTopology, RegionDatabases, RegionPlan, TierName } from './types';
+import { postgresClusterId, postgresInstanceId } from './naming';
+import type { DatabaseEngine, DatabaseGeneration, DatabaseTopology, PlatformConfig, RegionDatabases, RegionPlan, TierName } from './types';
 
 /**
  * The database lineage of a deployment, replayed from its inputs.
@@ -162,4 +162,21 @@ export function topologyContextArgs(config: {
     args.push(`rebuiltReplicas=${config.rebuiltReplicas.map((e) => `${e.region}:${e.source}`).join(',')}`);
   if (config.retiredDatabases.length > 0) args.push(`retiredDatabases=${config.retiredDatabases.join(',')}`);
   return args.flatMap((arg) => ['-c', arg]);
+}
+
+/**
+ * The database that replicates the primary into `region`, as its replication lag is published: on an
+ * Aurora global database the region's cluster while it is a secondary, on RDS the region's current
+ * instance while it is a replica; none in the primary's region (or beside a stale replica).
+ */
+export function replicatedDatabaseOf(
+  config: Pick<PlatformConfig, 'databaseEngine' | 'databases' | 'tier'>,
+  region: Pick<RegionPlan, 'name' | 'code' | 'isPrimary'>,
+): { readonly engine: DatabaseEngine; readonly databaseIdentifier: string } | undefined {
+  const engine = config.databaseEngine;
+  if (engine === 'aurora-postgresql-global') {
+    return region.isPrimary ? undefined : { engine, databaseIdentifier: postgresClusterId(config.tier.name, region.code) };
+  }
+  const current = config.databases[region.name]?.current;
+  return current?.role === 'replica' ? { engine, databaseIdentifier: current.instanceIdentifier } : undefined;
 }

@@ -1,8 +1,9 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
+import { TierDashboard } from '../../constructs/operations';
 import { GlobalTrafficRouting } from '../../constructs/routing';
-import { globalStackName, type PlatformConfig, READ_HOSTS, WRITE_GATE_PATH, WRITE_HOSTS } from '../config';
+import { globalStackName, type PlatformConfig, READ_HOSTS, replicatedDatabaseOf, WRITE_GATE_PATH, WRITE_HOSTS } from '../config';
 
 /** The one region the global stack deploys to. */
 export const GLOBAL_REGION = 'us-east-1';
@@ -20,11 +21,13 @@ export interface GlobalStackProps extends Omit<StackProps, 'env' | 'stackName'> 
  * us-east-1 is where Route 53's control plane and its CloudWatch metrics live, not a single point
  * of failure for routing: health checks and DNS answers are Route 53's global data plane, so
  * failover keeps working while us-east-1 (even as the primary) is down. What needs us-east-1 is
- * changing this stack, and the health alarms.
+ * changing this stack, the health alarms and the tier's dashboard.
  */
 export class GlobalStack extends Stack {
   public readonly config: PlatformConfig;
   public readonly routing: GlobalTrafficRouting;
+  /** The tier's disaster-recovery dashboard, `mlp-<tier>-dr`, reading every region. */
+  public readonly dashboard: TierDashboard;
 
   constructor(scope: Construct, props: GlobalStackProps) {
     const name = globalStackName(props.config.tier.name);
@@ -59,6 +62,14 @@ export class GlobalStack extends Stack {
       readHosts: READ_HOSTS,
       // Write hosts follow the runbooks' write gates, each served by its own region, never a health check alone.
       writeGatePath: WRITE_GATE_PATH,
+    });
+    const { rpoSeconds } = props.config.tier.recovery.region; // [003] RPO 1 min
+    this.dashboard = new TierDashboard(this, 'Dashboard', {
+      tier: props.config.tier.name,
+      regions: props.config.regions.map((region) => {
+        const replicated = replicatedDatabaseOf(props.config, region);
+        return { name: region.name, ...(replicated ? { replication: { ...replicated, rpoSeconds } } : {}) };
+      }),
     });
   }
 }

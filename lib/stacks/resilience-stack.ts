@@ -5,9 +5,9 @@ import type { Construct } from 'constructs';
 import { BucketReplication } from '../../constructs/artifacts';
 import { MskReplicator } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
-import { PagingTopic, RegionAlarms, type ReplicationLagSource } from '../../constructs/operations';
+import { PagingTopic, RegionAlarms, RegionDashboard } from '../../constructs/operations';
 import { RunbookSet, ScheduledPreflight } from '../../constructs/runbooks';
-import { artifactBucketName, dataKeyAlias, postgresClusterId, type RegionPlan, runbookParameterName } from '../config';
+import { artifactBucketName, dataKeyAlias, type RegionPlan, replicatedDatabaseOf, runbookParameterName } from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
 
@@ -39,6 +39,8 @@ export class ResilienceStack extends RegionalStack {
   public readonly alarms: RegionAlarms;
   /** A secondary's daily preflight of a failover to itself, its not-ready alarm paging here. */
   public readonly dailyPreflight?: ScheduledPreflight;
+  /** The region's disaster-recovery dashboard, `mlp-<tier>-<code>-dr`. */
+  public readonly dashboard: RegionDashboard;
 
   constructor(scope: Construct, props: ResilienceStackProps) {
     super(scope, 'resilience', props);
@@ -68,7 +70,8 @@ export class ResilienceStack extends RegionalStack {
       description: `Subscribe the on-call channel: every alarm of ${this.region} pages here`,
     });
     this.runbooks = props.runbooks === false ? undefined : this.addRunbooks(props);
-    const replication = this.replicationLagSource();
+    const replicated = replicatedDatabaseOf(this.config, this.regionPlan);
+    const replication = replicated && { ...replicated, rpoSeconds: this.config.tier.recovery.region.rpoSeconds }; // [003] RPO 1 min
     this.alarms = new RegionAlarms(this, 'Alarms', {
       tier,
       regionCode: this.regionPlan.code,
@@ -87,22 +90,18 @@ export class ResilienceStack extends RegionalStack {
         alarmAction: this.paging.alarmAction,
       });
     }
-  }
-
-  /**
-   * What replicates into this region, if anything: on Aurora the region's cluster of a secondary
-   * region, on RDS the region's current instance while it is a replica of the primary.
-   */
-  private replicationLagSource(): ReplicationLagSource | undefined {
-    const { rpoSeconds } = this.config.tier.recovery.region; // [003] RPO 1 min
-    const engine = this.config.databaseEngine;
-    if (engine === 'aurora-postgresql-global') {
-      if (this.regionPlan.isPrimary) return undefined;
-      return { engine, databaseIdentifier: postgresClusterId(this.config.tier.name, this.regionPlan.code), rpoSeconds };
-    }
-    const current = this.config.databases[this.region]?.current;
-    if (current?.role !== 'replica') return undefined;
-    return { engine, databaseIdentifier: current.instanceIdentifier, rpoSeconds };
+    this.dashboard = new RegionDashboard(this, 'Dashboard', {
+      tier,
+      region: this.region,
+      regionCode: this.regionPlan.code,
+      alarms: [
+        ...this.alarms.alarms.values(),
+        ...(this.runbooks ? [this.runbooks.primaryLostAlarm] : []),
+        ...(this.dailyPreflight ? [this.dailyPreflight.notReadyAlarm] : []),
+      ],
+      ...(this.runbooks ? { runbooks: this.runbooks } : {}),
+      ...(replication ? { replication } : {}),
+    });
   }
 
   private addRunbooks(props: ResilienceStackProps): RunbookSet {

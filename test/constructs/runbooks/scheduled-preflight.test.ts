@@ -72,7 +72,7 @@ describe.each(WITH_RUNBOOKS)('the daily preflight of layout %s', (id) => {
       const [alarm] = alarms;
       expect(alarm?.Properties?.AlarmActions).toHaveLength(1);
       expect(alarm?.Properties?.OKActions).toEqual(alarm?.Properties?.AlarmActions);
-      const topicId = (alarm?.Properties?.AlarmActions as { Ref: string }[])[0]?.Ref as string;
+      const topicId = ((alarm?.Properties?.AlarmActions ?? []) as { Ref: string }[])[0]?.Ref as string;
       expect(assembly.template(resilience(region.code)).Resources[topicId]?.Properties?.TopicName).toBe(
         `mlp-${tier}-${region.code}-paging`,
       );
