@@ -58,6 +58,7 @@ export function buildPlatform(scope: Construct, config: PlatformConfig, options:
       compute.addStackDependency(data, 'services are granted access to the data stores by their ids');
     }
     const resilience = new ResilienceStack(scope, { config, region, data, vpc: network.vpc, runbooks: options.runbooks ?? true });
+    compute?.addApiOperations(resilience.paging.alarmAction);
     if (compute && resilience.runbooks) {
       // Route 53's write-gate check probes the region's API name; the runbooks' function answers it.
       compute.endpoint.serveFromFunction('WriteGate', WRITE_GATE_PATH, resilience.runbooks.writeGateEndpoint);

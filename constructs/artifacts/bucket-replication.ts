@@ -41,6 +41,14 @@ export interface BucketReplicationProps {
 
 const RTC_MINUTES = 15;
 
+/** A replication rule as S3 names it in its replication metrics. */
+export interface BucketReplicationRule {
+  readonly ruleId: string;
+  readonly sourceBucketName: string;
+  readonly destinationBucketName: string;
+  readonly destinationRegion: string;
+}
+
 /**
  * Cross-region replication of an existing bucket to buckets in other regions, with Replication Time
  * Control, replication metrics, delete-marker replication and replica-modification sync.
@@ -55,6 +63,10 @@ export class BucketReplication extends Construct {
   public readonly role: iam.Role;
   /** The replication configuration exactly as it is sent to S3. */
   public readonly replicationConfiguration: Record<string, unknown>;
+  /** One rule per destination: what S3's replication metrics are dimensioned by (SourceBucket, DestinationBucket, RuleId). */
+  public readonly rules: readonly BucketReplicationRule[];
+  /** Replication Time Control's threshold, in minutes, when it is on. */
+  public readonly replicationTimeControlMinutes?: number;
 
   constructor(scope: Construct, id: string, props: BucketReplicationProps) {
     super(scope, id);
@@ -121,6 +133,13 @@ export class BucketReplication extends Construct {
     }
 
     const rtc = props.replicationTimeControl ?? true;
+    if (rtc) this.replicationTimeControlMinutes = RTC_MINUTES;
+    this.rules = props.destinations.map((destination) => ({
+      ruleId: `to-${destination.region}`,
+      sourceBucketName: props.sourceBucketName,
+      destinationBucketName: destination.bucketName,
+      destinationRegion: destination.region,
+    }));
     this.replicationConfiguration = {
       Role: this.role.roleArn,
       Rules: props.destinations.map((destination, index) => ({

@@ -1,8 +1,18 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { type PREFLIGHT_METRIC, WRITE_GATE_METRIC } from '../../lib/config/naming';
+import { type HEARTBEAT_METRIC, type PREFLIGHT_METRIC, WRITE_GATE_METRIC } from '../../lib/config/naming';
 import type { DatabaseEngine } from '../../lib/config/types';
 import type { PRIMARY_WATCH } from '../../runbooks/definitions/catalogue';
+
+/** CloudWatch alarms on metric math may read at most ten metrics (PutMetricAlarm). */
+export const METRICS_PER_ALARM = 10;
+
+/** `items` in consecutive groups of at most `size`. */
+export function chunked<T>(items: readonly T[], size: number): T[][] {
+  const groups: T[][] = [];
+  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+  return groups;
+}
 
 /** The region's database as replication lag is measured on it. */
 export interface ReplicationLagSource {
@@ -26,13 +36,16 @@ export interface DrMetricOptions {
 
 /**
  * A metric the runbooks publish in `MLP/DR` about one region (dimensions Tier and Region):
- * `WriteGateOpen`, `PreflightReady`, or the watchdog's `PrimaryLeaseStale` and `PrimaryGateUnreachable`.
+ * `WriteGateOpen`, `PreflightReady`, `HeartbeatsWritten`, the watchdog's `PrimaryLeaseStale` and
+ * `PrimaryGateUnreachable`, or its survey's `OpenWriteGates` and `BatchQueuesDisabled`.
  */
 export function drMetric(
   metricName:
     | typeof WRITE_GATE_METRIC.metricName
     | typeof PREFLIGHT_METRIC.metricName
-    | (typeof PRIMARY_WATCH.metrics)[keyof typeof PRIMARY_WATCH.metrics],
+    | typeof HEARTBEAT_METRIC.metricName
+    | (typeof PRIMARY_WATCH.metrics)[keyof typeof PRIMARY_WATCH.metrics]
+    | (typeof PRIMARY_WATCH.survey)[keyof typeof PRIMARY_WATCH.survey],
   options: DrMetricOptions & { readonly statistic?: string },
 ): cloudwatch.Metric {
   return new cloudwatch.Metric({

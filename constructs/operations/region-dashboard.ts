@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { PREFLIGHT_METRIC, RUNBOOK_NAMES, WRITE_GATE_METRIC } from '../../lib/config/naming';
-import { PRIMARY_WATCH } from '../../runbooks/definitions/catalogue';
+import { HEARTBEAT_METRIC, PREFLIGHT_METRIC, RUNBOOK_NAMES, WRITE_GATE_METRIC } from '../../lib/config/naming';
+import { HEARTBEATS_PER_RUN, PRIMARY_WATCH } from '../../runbooks/definitions/catalogue';
 import type { RunbookSet } from '../runbooks';
 import { drMetric, type ReplicationLagSource, replicationLagMetric, replicationLagThreshold } from './dr-metrics';
 
@@ -103,6 +103,20 @@ export class RegionDashboard extends Construct {
           right: (['RefreshGate', 'WriteHeartbeats', 'WatchPrimary'] as const).map((step) =>
             runbooks.functions[step].metricErrors({ period: five, statistic: cloudwatch.Stats.SUM, label: `${step} errors` }),
           ),
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Seen from here: write gates open (exactly 1), Batch queues disabled',
+          left: [drMetric(PRIMARY_WATCH.survey.openWriteGates, { tier, region, statistic: cloudwatch.Stats.MINIMUM })],
+          leftAnnotations: [{ value: 1, label: 'one primary', color: '#2ca02c' }],
+          right: [drMetric(PRIMARY_WATCH.survey.batchQueuesDisabled, { tier, region })],
+          leftYAxis: { min: 0 },
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: `Heartbeats acknowledged a minute (the primary writes ${HEARTBEATS_PER_RUN})`,
+          left: [drMetric(HEARTBEAT_METRIC.metricName, { tier, region, statistic: cloudwatch.Stats.SUM })],
+          leftYAxis: { min: 0 },
           width: 12,
         }),
       );

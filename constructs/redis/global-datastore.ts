@@ -1,11 +1,12 @@
 import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import { Construct } from 'constructs';
+import { MAX_CACHE_DATASTORE_SECONDARIES as MAX_GLOBAL_DATASTORE_SECONDARIES } from '../../lib/config/topology';
 import { ValidationError } from '../private/validation-error';
 import type { CacheCluster } from './cache-cluster';
 
 /** ElastiCache replicates a global datastore to at most two secondary regions. */
-export const MAX_GLOBAL_DATASTORE_SECONDARIES = 2;
+export { MAX_GLOBAL_DATASTORE_SECONDARIES };
 
 export interface GlobalDatastoreProps {
   /** The primary group; it must not itself be a member of another global datastore. */

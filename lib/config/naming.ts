@@ -244,5 +244,8 @@ export const WRITE_GATE_PATH = '/write-gate';
 /** The CloudWatch metric a region's write gate is published as; its namespace holds every DR metric of the runbooks. */
 export const WRITE_GATE_METRIC = { namespace: 'MLP/DR', metricName: 'WriteGateOpen' } as const;
 
+/** What the heartbeat writer publishes once a run while its region holds the primary (dimensions Tier, Region): rows acknowledged. */
+export const HEARTBEAT_METRIC = { namespace: WRITE_GATE_METRIC.namespace, metricName: 'HeartbeatsWritten' } as const;
+
 /** What a preflight-only run of RegionFailover publishes (dimensions Tier, Region): 1 when the region could take over, else 0. */
 export const PREFLIGHT_METRIC = { namespace: WRITE_GATE_METRIC.namespace, metricName: 'PreflightReady' } as const;

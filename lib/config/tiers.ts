@@ -232,6 +232,8 @@ function batch(cpuMaxVcpus: number, gpuMaxVcpus: number, gpuInstanceTypes: strin
   };
 }
 
+const KAFKA_COMMON_LAG_MESSAGES = 100_000; // [004] Kafka scale trigger: lag > 100K messages
+
 const SHARED = {
   recovery: RECOVERY,
   // [ours] pinned versions of the images mirrored into ECR. ClickHouse 26.8 (LTS): the Kafka engine's
@@ -270,6 +272,19 @@ const SHARED = {
     // the write names only; clients must honour it (a JVM's networkaddress.cache.ttl at most 5).
     writeRecordTtlSeconds: 5,
   },
+  alarms: {
+    databaseCpuPercent: 80, // [000] CPU utilization < 80 %
+    databaseConnectionsPercent: 80, // [000][003] connections > 80 % (of the pool): scale
+    databaseStorageUsedPercent: 70, // [003] storage usage > 70 % capacity: expand
+    databaseMinutes: 5, // [001] cpu_utilization > 70 % FOR 5 minutes
+    apiErrorRatePercent: 5, // [001] DR detection: error rate > 5 % for 3 minutes
+    apiErrorMinutes: 3, // [001]
+    // [000] the slowest p99 objective among the services behind the load balancer (search, model
+    // registration: < 2 s); [001]'s 100 ms belongs to prediction serving alone and would page on every search.
+    apiLatencyP99Seconds: 2,
+    apiLatencyMinutes: 5, // [001] DR detection: latency p99 > 100 ms for 5 minutes
+    kafkaReplicatorMessageLag: KAFKA_COMMON_LAG_MESSAGES, // [004] Kafka lag > 100K messages
+  },
   drills: {
     // [ours] daily, before the working day in the home region: a region that could not take over is paged on while
     // nothing is failing, not found out during an outage ([003] asks for the failover to be drilled, quarterly).
@@ -292,7 +307,7 @@ const KAFKA_COMMON = {
   minInsyncReplicas: 2, // [003] min ISR 2
   retentionHours: TOPIC_RETENTION_HOURS,
   replicationMode: 'msk-replicator', // [ours] managed replication needs no cross-region network path
-  consumerLagAlarmMessages: 100_000, // [004] Kafka scale trigger: lag > 100K messages
+  consumerLagAlarmMessages: KAFKA_COMMON_LAG_MESSAGES,
 } as const;
 
 const POSTGRES_COMMON = {

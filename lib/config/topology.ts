@@ -180,3 +180,37 @@ export function replicatedDatabaseOf(
   const current = config.databases[region.name]?.current;
   return current?.role === 'replica' ? { engine, databaseIdentifier: current.instanceIdentifier } : undefined;
 }
+
+/** ElastiCache allows a Global Datastore two secondary regions. */
+export const MAX_CACHE_DATASTORE_SECONDARIES = 2;
+
+/**
+ * A region's cache in the Global Datastore: `primary` (takes the writes), `member` (a secondary of
+ * it), or `regional` (a third or later secondary, outside it). The home region and the first two other
+ * regions are in it; its primary follows the platform's primary when that region is in it, else the
+ * home region keeps it.
+ */
+export function cacheRoleOf(
+  config: Pick<PlatformConfig, 'regions' | 'primaryRegion'>,
+  region: Pick<RegionPlan, 'name'>,
+): 'primary' | 'member' | 'regional' {
+  const home = config.regions.find((r) => r.isHome) ?? config.regions[0];
+  const inDatastore = [home, ...config.regions.filter((r) => !r.isHome).slice(0, MAX_CACHE_DATASTORE_SECONDARIES)].map((r) => r?.name);
+  const datastorePrimary = inDatastore.includes(config.primaryRegion.name) ? config.primaryRegion.name : home?.name;
+  if (region.name === datastorePrimary) return 'primary';
+  return inDatastore.includes(region.name) ? 'member' : 'regional';
+}
+
+/**
+ * The database a region serves from as CloudWatch names it: its Aurora cluster of the global database
+ * (`DBClusterIdentifier`), or its current RDS instance (`DBInstanceIdentifier`), primary or replica.
+ */
+export function regionDatabaseOf(
+  config: Pick<PlatformConfig, 'databaseEngine' | 'databases' | 'tier'>,
+  region: Pick<RegionPlan, 'name' | 'code'>,
+): { readonly engine: DatabaseEngine; readonly databaseIdentifier: string } | undefined {
+  const engine = config.databaseEngine;
+  if (engine === 'aurora-postgresql-global') return { engine, databaseIdentifier: postgresClusterId(config.tier.name, region.code) };
+  const current = config.databases[region.name]?.current;
+  return current ? { engine, databaseIdentifier: current.instanceIdentifier } : undefined;
+}

@@ -364,6 +364,25 @@ export interface ThirdPartyImages {
   readonly kafkaTools: string;
 }
 
+/** What the paging alarms hold each region to (`constructs/operations`), beside the RPO and RTO. */
+export interface AlarmThresholds {
+  /** A database's CPU above this, in percent, for `databaseMinutes` pages. */
+  readonly databaseCpuPercent: number;
+  /** A database's connections above this share of its `max_connections`, in percent. */
+  readonly databaseConnectionsPercent: number;
+  /** An RDS instance's storage used above this share of its allocation, in percent (Aurora's grows by itself). */
+  readonly databaseStorageUsedPercent: number;
+  readonly databaseMinutes: number;
+  /** The API's 5xx responses above this share of its requests, in percent, for `apiErrorMinutes`. */
+  readonly apiErrorRatePercent: number;
+  readonly apiErrorMinutes: number;
+  /** The API's p99 response time above this, in seconds, for `apiLatencyMinutes`. */
+  readonly apiLatencyP99Seconds: number;
+  readonly apiLatencyMinutes: number;
+  /** Messages an MSK Replicator may lag behind its source before it pages. */
+  readonly kafkaReplicatorMessageLag: number;
+}
+
 /** Everything that differs between capacity tiers. */
 export interface TierPreset {
   readonly name: TierName;
@@ -393,6 +412,7 @@ export interface TierPreset {
   readonly routing: RoutingSettings;
   readonly ingress: IngressProtection;
   readonly drills: DrillCadence;
+  readonly alarms: AlarmThresholds;
 }
 
 /** One region of a deployment, with everything derived for it. */

@@ -1,5 +1,6 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { ArnFormat, Duration, Size } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -39,6 +40,7 @@ import {
   mirrorMaker2Chart,
 } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
+import { ApiOperations } from '../../constructs/operations';
 import { pascalCase } from '../../constructs/private/ids';
 import { acknowledgeWildcardResource } from '../../constructs/private/nag';
 import { regionalApiDomainName } from '../../constructs/routing';
@@ -116,6 +118,8 @@ const SERVICE_ACCESS: Partial<Record<ServiceName | 'scheduler', readonly ('artif
 export class ComputeStack extends RegionalStack {
   public readonly cluster: PlatformCluster;
   public readonly endpoint: RegionalApiEndpoint;
+  /** The API's paging alarms and the services' dashboard, once `addApiOperations` ran. */
+  public apiOperations?: ApiOperations;
   /** The web ACL in front of the endpoint's load balancer. */
   public readonly webAcl: RegionalWebAcl;
   public readonly repositories: ServiceRepositories;
@@ -494,6 +498,26 @@ export class ComputeStack extends RegionalStack {
       tables,
       'The prediction service reads every online feature table of the one feature keyspace; table names are the only wildcard.',
     );
+  }
+
+  /**
+   * The API's paging alarms and the services' dashboard, acting on the region's paging topic (from its
+   * resilience stack, which this stack already follows for the write-gate function).
+   */
+  public addApiOperations(paging: cloudwatch.IAlarmAction): ApiOperations {
+    const { alarms } = this.config.tier;
+    this.apiOperations = new ApiOperations(this, 'ApiOperations', {
+      tier: this.config.tier.name,
+      regionCode: this.regionPlan.code,
+      loadBalancer: this.endpoint.loadBalancer,
+      services: this.endpoint.targetGroups,
+      paging,
+      errorRatePercent: alarms.apiErrorRatePercent, // [001] error rate > 5 % for 3 minutes
+      errorMinutes: alarms.apiErrorMinutes,
+      latencyP99: Duration.seconds(alarms.apiLatencyP99Seconds), // [000] p99 < 2 s; [001] for 5 minutes
+      latencyMinutes: alarms.apiLatencyMinutes,
+    });
+    return this.apiOperations;
   }
 
   private grantCache(role: iam.Role, data: DataStack): void {

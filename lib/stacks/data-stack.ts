@@ -36,6 +36,7 @@ import {
   cacheApplicationUser,
   cacheGlobalDatastoreSuffix,
   cacheReplicationGroupId,
+  cacheRoleOf,
   DATABASE_TAG,
   type DatabaseGeneration,
   dataKeyAlias,
@@ -492,8 +493,7 @@ export class DataStack extends RegionalStack {
     this.publishRunbookParameter('redis', 'replication-group-id', cache.replicationGroup.ref);
     this.publishRunbookParameter('redis', 'configuration-endpoint', cache.configurationEndpoint);
     this.publishRunbookParameter('redis', 'global-datastore-id', globalDatastoreId ?? 'none');
-    const role = datastorePrimary.name === this.region ? 'primary' : this.regionPlan.isHome || isMember ? 'member' : 'regional';
-    this.publishRunbookParameter('redis', 'role', role);
+    this.publishRunbookParameter('redis', 'role', cacheRoleOf(this.config, this.regionPlan));
     this.publishRunbookParameter('redis', 'application-user-id', cache.applicationUser.userId);
     return cache;
   }

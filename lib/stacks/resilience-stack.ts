@@ -1,13 +1,30 @@
-import { CfnOutput, Fn } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Size } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BucketReplication } from '../../constructs/artifacts';
 import { MskReplicator } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
-import { PagingTopic, RegionAlarms, RegionDashboard } from '../../constructs/operations';
+import {
+  DatabaseAlarms,
+  PagingTopic,
+  RegionAlarms,
+  RegionDashboard,
+  ReplicationAlarms,
+  type ReplicationLagSource,
+} from '../../constructs/operations';
 import { RunbookSet, ScheduledPreflight } from '../../constructs/runbooks';
-import { artifactBucketName, dataKeyAlias, type RegionPlan, replicatedDatabaseOf, runbookParameterName } from '../config';
+import {
+  artifactBucketName,
+  cacheReplicationGroupId,
+  cacheRoleOf,
+  dataKeyAlias,
+  featureKeyspaceName,
+  type RegionPlan,
+  regionDatabaseOf,
+  replicatedDatabaseOf,
+  runbookParameterName,
+} from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
 
@@ -37,6 +54,10 @@ export class ResilienceStack extends RegionalStack {
   /** What this region's alarms notify; subscribe the on-call channel to it. */
   public readonly paging: PagingTopic;
   public readonly alarms: RegionAlarms;
+  /** Replication into the region against the RPO, paging once as `rpo-at-risk`. */
+  public readonly replicationAlarms: ReplicationAlarms;
+  /** The region's database against the tier's limits. */
+  public readonly databaseAlarms?: DatabaseAlarms;
   /** A secondary's daily preflight of a failover to itself, its not-ready alarm paging here. */
   public readonly dailyPreflight?: ScheduledPreflight;
   /** The region's disaster-recovery dashboard, `mlp-<tier>-<code>-dr`. */
@@ -70,15 +91,34 @@ export class ResilienceStack extends RegionalStack {
       description: `Subscribe the on-call channel: every alarm of ${this.region} pages here`,
     });
     this.runbooks = props.runbooks === false ? undefined : this.addRunbooks(props);
+    const { rpoSeconds, rtoSeconds } = this.config.tier.recovery.region; // [003] RPO 1 min, RTO 5 min
     const replicated = replicatedDatabaseOf(this.config, this.regionPlan);
-    const replication = replicated && { ...replicated, rpoSeconds: this.config.tier.recovery.region.rpoSeconds }; // [003] RPO 1 min
+    const replication = replicated && { ...replicated, rpoSeconds };
     this.alarms = new RegionAlarms(this, 'Alarms', {
       tier,
+      region: this.region,
       regionCode: this.regionPlan.code,
+      rtoSeconds,
       paging: this.paging.alarmAction,
       ...(this.runbooks ? { runbooks: this.runbooks } : {}),
-      ...(replication ? { replication } : {}),
     });
+    this.replicationAlarms = this.addReplicationAlarms(props.data, replication);
+    const database = regionDatabaseOf(this.config, this.regionPlan);
+    const { alarms: limits, postgres } = this.config.tier;
+    this.databaseAlarms =
+      database &&
+      new DatabaseAlarms(this, 'DatabaseAlarms', {
+        tier,
+        regionCode: this.regionPlan.code,
+        paging: this.paging.alarmAction,
+        database,
+        maxConnections: postgres.maxConnections,
+        allocatedStorage: Size.gibibytes(postgres.allocatedStorageGiB),
+        cpuPercent: limits.databaseCpuPercent,
+        connectionsPercent: limits.databaseConnectionsPercent,
+        storageUsedPercent: limits.databaseStorageUsedPercent,
+        sustained: Duration.minutes(limits.databaseMinutes),
+      });
     // Every secondary asks itself daily whether it could take over (the primary cannot fail over to itself).
     if (this.runbooks && !this.regionPlan.isPrimary) {
       this.dailyPreflight = new ScheduledPreflight(this, 'DailyPreflight', {
@@ -96,11 +136,48 @@ export class ResilienceStack extends RegionalStack {
       regionCode: this.regionPlan.code,
       alarms: [
         ...this.alarms.alarms.values(),
+        ...this.alarms.composites.values(),
+        ...(this.replicationAlarms.rpoAtRisk ? [this.replicationAlarms.rpoAtRisk] : []),
+        ...(this.databaseAlarms ? this.databaseAlarms.alarms.values() : []),
         ...(this.runbooks ? [this.runbooks.primaryLostAlarm] : []),
         ...(this.dailyPreflight ? [this.dailyPreflight.notReadyAlarm] : []),
       ],
       ...(this.runbooks ? { runbooks: this.runbooks } : {}),
       ...(replication ? { replication } : {}),
+    });
+  }
+
+  /**
+   * Every store's replication that this region can see: into it (database, cache, Kafka, keyspace),
+   * and out of its bucket (S3 publishes replication metrics in the source region).
+   */
+  private addReplicationAlarms(data: DataStack, database?: ReplicationLagSource): ReplicationAlarms {
+    const tier = this.config.tier;
+    const cache = cacheRoleOf(this.config, this.regionPlan) === 'member' ? data.cache : undefined;
+    const rtc = this.artifactReplication.replicationTimeControlMinutes;
+    return new ReplicationAlarms(this, 'ReplicationAlarms', {
+      tier: tier.name,
+      regionCode: this.regionPlan.code,
+      paging: this.paging.alarmAction,
+      rpoSeconds: tier.recovery.region.rpoSeconds, // [003] RPO 1 min
+      kafkaMessageLag: tier.alarms.kafkaReplicatorMessageLag, // [004] lag > 100K messages
+      ...(database ? { database } : {}),
+      ...(cache
+        ? {
+            cache: {
+              replicationGroupId: cacheReplicationGroupId(tier.name, this.regionPlan.code),
+              shards: tier.redis.shards,
+              replicasPerShard: tier.redis.replicasPerShard,
+            },
+          }
+        : {}),
+      kafkaFlows: [...this.kafkaFlows].map(([source, flow]) => ({
+        replicatorName: flow.replicator.replicatorName,
+        from: this.config.regions.find((r) => r.name === source)?.code ?? source,
+      })),
+      ...(rtc ? { artifacts: { rules: this.artifactReplication.rules, thresholdMinutes: rtc } } : {}),
+      // The home region creates the keyspace in every region of the tier.
+      keyspaceName: featureKeyspaceName(tier.name),
     });
   }
 

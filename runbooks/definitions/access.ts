@@ -76,6 +76,7 @@ export type Access =
   | 'cache-fence-own'
   | 'kafka-describe'
   | 'batch-queues'
+  | 'describe-batch-queues'
   | 'keyspace-describe'
   | 'scale-nodes'
   | 'write-report';
@@ -361,6 +362,15 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
             arn({ service: 'batch', resource: 'job-queue', resourceName: `mlp-${tier}-*`, separator: '/', reach: 'every-region' }),
           ],
           wildcardReason: 'The tier’s Batch job queues, named by pool.',
+        },
+      ];
+    case 'describe-batch-queues':
+      return [
+        {
+          actions: ['batch:DescribeJobQueues'],
+          resources: [{ any: true }],
+          wildcardReason:
+            'DescribeJobQueues supports no resource-level permissions (Service Authorization Reference); it reads queue states only.',
         },
       ];
     case 'keyspace-describe':

@@ -63,6 +63,9 @@ export const WRITE_LEASE = {
   reason: `The old primary's last successful renewal reached a quorum, so it reached a table the revocation reached, before the revocation: it happened before the failover's wait began. Its next pass starts at most ${LEASE_TIMING.renewalSeconds} s later (${LEASE_TIMING.deliverySlackSeconds} s more across two scheduled invocations, for Scheduler's delivery and Lambda's start), decides within its ${LEASE_TIMING.renewalDeadlineSeconds} s renewal deadline that the lease is lost, and fences within ${LEASE_TIMING.fenceSeconds} s (the database plane's 5 s connect and 10 s statement timeouts, and local calls); ${LEASE_TIMING.clockSkewSeconds} s more for the two regions' clocks.`,
 } as const;
 
+/** Heartbeat rows WriteHeartbeats writes per run, one a second; the schedule starts a run every minute. */
+export const HEARTBEATS_PER_RUN = 55;
+
 /**
  * The watchdog of the primary (WatchPrimary), in every region: every `intervalSeconds` it reads the
  * write lease in every state table and, in the primary's successor, asks the primary's write-gate
@@ -80,6 +83,12 @@ export const PRIMARY_WATCH = {
   probeTimeoutSeconds: 4,
   /** The metrics it publishes in MLP/DR (dimensions Tier, Region), 1 or 0 each pass. */
   metrics: { leaseStale: 'PrimaryLeaseStale', gateUnreachable: 'PrimaryGateUnreachable' },
+  /**
+   * What its once-a-minute survey publishes in MLP/DR (dimensions Tier, Region = the region that looked):
+   * how many regions' write-gate endpoints answer open to it (exactly one should), and how many of its
+   * own region's Batch job queues are not enabled.
+   */
+  survey: { openWriteGates: 'OpenWriteGates', batchQueuesDisabled: 'BatchQueuesDisabled' },
 } as const;
 
 /**
@@ -337,19 +346,20 @@ export const STEP_SPECS: Readonly<Record<StepName, StepSpec>> = {
   WatchPrimary: spec({
     name: 'WatchPrimary',
     summary:
-      "Every 10 seconds (six passes an invocation, invoked every minute), reads the write lease in every state table and publishes whether the primary's lease is stale in a majority of them (no renewal for 40 seconds); in the primary's successor, also whether the primary's write-gate endpoint answers open. Their composite alarm starts an automatic failover where the tier allows it.",
+      "Every 10 seconds (six passes an invocation, invoked every minute), reads the write lease in every state table and publishes whether the primary's lease is stale in a majority of them (no renewal for 40 seconds); in the primary's successor, also whether the primary's write-gate endpoint answers open. Their composite alarm starts an automatic failover where the tier allows it. Once an invocation, beside the first pass, it also asks every region's write-gate endpoint and its own region's Batch queues, and publishes how many gates answer open and how many queues are disabled.",
     timeoutSeconds: 70,
     onFailure:
       'The metrics go missing: the alarms treat missing data as not breaching, so no automatic start follows; the operator path remains.',
     inVpc: false,
-    access: ['state-read', 'publish-dr-metrics'],
+    access: ['state-read', 'publish-dr-metrics', 'read-parameters', 'describe-batch-queues'],
   }),
   WriteHeartbeats: spec({
     name: 'WriteHeartbeats',
-    summary: 'Every minute, while the region holds the primary, writes a heartbeat row a second for 55 seconds.',
+    summary:
+      'Every minute, while the region holds the primary, writes a heartbeat row a second for 55 seconds, then publishes how many were acknowledged.',
     timeoutSeconds: 70,
     onFailure: 'Heartbeats pause for a minute; RPO measurements widen by as much.',
     inVpc: true,
-    access: ['state-read', 'read-parameters', 'describe-databases', 'database-connect'],
+    access: ['state-read', 'read-parameters', 'describe-databases', 'database-connect', 'publish-dr-metrics'],
   }),
 };

@@ -1388,6 +1388,22 @@ export class FakeAws {
         return { jobQueueName: queueName(String(input.jobQueue)) };
       },
     });
+    // DescribeJobQueues names no resource (Service Authorization Reference): authorized on `*`; a name
+    // Batch does not know is left out of the answer, not an error (Batch API Reference).
+    this.define('batch', 'DescribeJobQueues', {
+      authorize: () => [this.request('batch', 'DescribeJobQueues', '*')],
+      answer: (input, region) => ({
+        jobQueues: ((input.jobQueues as string[] | undefined) ?? [])
+          .map(queueName)
+          .filter((name) => this.queues.has(`${region}:${name}`))
+          .map((name) => ({
+            jobQueueName: name,
+            jobQueueArn: this.arn('batch', region, `job-queue/${name}`),
+            state: this.queues.get(`${region}:${name}`),
+            status: 'VALID',
+          })),
+      }),
+    });
     this.define('sfn', 'DescribeExecution', {
       authorize: (input) => [this.request('sfn', 'DescribeExecution', String(input.executionArn))],
       // Its status from its history's closing event; an ARN Step Functions never ran is ExecutionDoesNotExist.

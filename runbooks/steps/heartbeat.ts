@@ -1,15 +1,18 @@
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { HEARTBEAT_METRIC } from '../../lib/config/naming';
 import { PLATFORM_WRITER } from '../core/database';
 import { describeRegionDatabase } from '../core/regional-database';
 import { readPrimary } from '../core/state-table';
-import { parameter, type Step } from '../core/step';
+import { aws, parameter, type Step } from '../core/step';
+import { HEARTBEATS_PER_RUN } from '../definitions/catalogue';
 
-/** Rows written per run; the schedule starts a run every minute. */
-export const HEARTBEATS_PER_RUN = 55;
+export { HEARTBEATS_PER_RUN };
 
 /**
  * The platform's heartbeat writer: while this region holds the primary, one row a second into
  * `mlp_dr.heartbeat` (seconds since the epoch as the sequence), acknowledged by the commit. The
- * runbooks measure RPO against these rows. `sleep` is injected so a test need not wait.
+ * runbooks measure RPO against these rows; the rows acknowledged are published (`HEARTBEAT_METRIC`), so a
+ * primary whose heartbeats stopped pages. `sleep` is injected so a test need not wait.
  */
 export function heartbeatWriter(
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -27,6 +30,25 @@ export function heartbeatWriter(
       written++;
       await sleep(1000);
     }
+    await aws(region, () =>
+      deps.clients.cloudwatch(region).send(
+        new PutMetricDataCommand({
+          Namespace: HEARTBEAT_METRIC.namespace,
+          MetricData: [
+            {
+              MetricName: HEARTBEAT_METRIC.metricName,
+              Dimensions: [
+                { Name: 'Tier', Value: deps.env.tier },
+                { Name: 'Region', Value: region },
+              ],
+              Value: written,
+              Unit: 'Count',
+              Timestamp: deps.now(),
+            },
+          ],
+        }),
+      ),
+    );
     return { written };
   };
 }

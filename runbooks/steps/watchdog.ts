@@ -1,11 +1,12 @@
 /** Every 10 seconds in every region: is the primary still there? The evidence an automatic failover starts on. */
+import { DescribeJobQueuesCommand } from '@aws-sdk/client-batch';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { regionalApiDomainName } from '../../constructs/routing/host-names';
 import { WRITE_GATE_METRIC, WRITE_GATE_PATH } from '../../lib/config/naming';
 import { withinSeconds } from '../core/deadline';
 import type { RunbookDeps } from '../core/env';
 import { type LeaseItem, readLease, readLock } from '../core/state-table';
-import { aws, type Step } from '../core/step';
+import { aws, parameter, type Step } from '../core/step';
 import { PRIMARY_WATCH } from '../definitions/catalogue';
 import { codeOf } from './region-failover/plan';
 
@@ -73,7 +74,7 @@ export async function viewPrimary(deps: RunbookDeps): Promise<PrimaryView> {
   return { ...view, holder, ...(successor ? { successor } : {}), staleIn, stale: majority && !held, ...(held ? { held } : {}) };
 }
 
-/** Whether the primary's write-gate endpoint answers open to this region now (2xx). */
+/** Whether a region's write-gate endpoint (the primary's, for the watchdog) answers open to this region now (2xx). */
 export async function primaryGateAnswers(deps: RunbookDeps, primary: string): Promise<boolean> {
   const url = `https://${regionalApiDomainName(codeOf(primary), deps.env.domain)}${WRITE_GATE_PATH}`;
   const status = await deps.probe(url, PRIMARY_WATCH.probeTimeoutSeconds);
@@ -118,6 +119,65 @@ export const watchPrimary: Step<Record<string, never>, PrimaryView & { gateAnswe
   return gateAnswers === undefined ? view : { ...view, gateAnswers };
 };
 
+/** What a survey saw: the regions whose write gate answered open, and this region's job queues that are not enabled. */
+export interface TierSurvey {
+  readonly openGates: readonly string[];
+  readonly disabledQueues: readonly string[];
+}
+
+/**
+ * Once an invocation: every region's write-gate endpoint asked in parallel, as Route 53's write-gate
+ * checks ask them (an endpoint that does not answer within the probe timeout counts as closed), and
+ * this region's Batch job queues described. Published in MLP/DR as `OpenWriteGates` (exactly one is
+ * healthy; none is an outage of writes, two a split brain) and `BatchQueuesDisabled`, whose alarm
+ * counts only while this region's own gate is open.
+ */
+export const surveyTier: Step<Record<string, never>, TierSurvey> = async (_event, deps) => {
+  const { region, regions, tier } = deps.env;
+  const answers = await Promise.all(regions.map(async (r) => ({ region: r, open: await primaryGateAnswers(deps, r) })));
+  const queueNames = (await parameter(deps, region, 'compute', 'batch-queues')).split(',').filter(Boolean);
+  const queues =
+    queueNames.length === 0
+      ? []
+      : ((await aws(region, () => deps.clients.batch(region).send(new DescribeJobQueuesCommand({ jobQueues: queueNames })))).jobQueues ??
+        []);
+  const enabled = new Set(queues.filter((q) => q.state === 'ENABLED').map((q) => q.jobQueueName));
+  const survey = {
+    openGates: answers.filter((a) => a.open).map((a) => a.region),
+    // A queue the parameter names that Batch does not describe is as unusable as a disabled one.
+    disabledQueues: queueNames.filter((name) => !enabled.has(name)),
+  };
+  const dimensions = [
+    { Name: 'Tier', Value: tier },
+    { Name: 'Region', Value: region },
+  ];
+  const timestamp = deps.now();
+  await aws(region, () =>
+    deps.clients.cloudwatch(region).send(
+      new PutMetricDataCommand({
+        Namespace: WRITE_GATE_METRIC.namespace,
+        MetricData: [
+          {
+            MetricName: PRIMARY_WATCH.survey.openWriteGates,
+            Dimensions: dimensions,
+            Value: survey.openGates.length,
+            Unit: 'Count',
+            Timestamp: timestamp,
+          },
+          {
+            MetricName: PRIMARY_WATCH.survey.batchQueuesDisabled,
+            Dimensions: dimensions,
+            Value: survey.disabledQueues.length,
+            Unit: 'Count',
+            Timestamp: timestamp,
+          },
+        ],
+      }),
+    ),
+  );
+  return survey;
+};
+
 /**
  * One scheduled invocation: `PRIMARY_WATCH.passesPerInvocation` passes, `intervalSeconds` apart from
  * the invocation's start. A failed pass does not skip the next; the invocation then fails with the
@@ -129,11 +189,16 @@ export function watchdogInvocation(
   return async (event, deps) => {
     const started = deps.now().getTime();
     const errors: unknown[] = [];
+    // Beside the passes, never in their way: a probe that waits out its timeout delays no pass.
+    const survey = surveyTier(event, deps).catch((error: unknown) => {
+      errors.push(error);
+    });
     for (let pass = 0; pass < PRIMARY_WATCH.passesPerInvocation; pass++) {
       const wait = started + pass * PRIMARY_WATCH.intervalSeconds * 1000 - deps.now().getTime();
       if (wait > 0) await sleep(wait);
       await watchPrimary(event, deps).catch((error: unknown) => errors.push(error));
     }
+    await survey;
     if (errors.length > 0) throw errors[0];
     return { passes: PRIMARY_WATCH.passesPerInvocation };
   };

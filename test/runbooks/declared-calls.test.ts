@@ -3,6 +3,7 @@ import { STEP_SPECS } from '../../runbooks/definitions/catalogue';
 import { declaredActionsOf } from '../../runbooks/local/simulated-platform';
 import { STEPS, type StepName } from '../../runbooks/steps';
 import { heartbeatWriter } from '../../runbooks/steps/heartbeat';
+import { surveyTier } from '../../runbooks/steps/watchdog';
 import { HOME, HOME_DB, TARGET, TARGET_DB, World } from './world';
 
 const FAILOVER = 'mlp-tier1-region-failover';
@@ -53,6 +54,8 @@ test('every declared call of every step is made by some rehearsal', async () => 
   await heartbeatWriter(async () => undefined)(schedule, unplanned.deps(TARGET, 'WriteHeartbeats'));
   // The watchdog of the new primary's successor (the old primary, back): it reads every lease and publishes.
   await STEPS.WatchPrimary(schedule, unplanned.deps(HOME, 'WatchPrimary'));
+  // Its once-an-invocation survey: every region's write gate, its own Batch queues.
+  await surveyTier(schedule, unplanned.deps(HOME, 'WatchPrimary'));
   // Route 53's write-gate check of the new primary.
   expect((await STEPS.ServeWriteGate({} as never, unplanned.deps(TARGET, 'ServeWriteGate'))).statusCode).toBe(200);
   collect(unplanned);

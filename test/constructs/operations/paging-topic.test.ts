@@ -4,7 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { expect, test } from 'vitest';
-import { PagingTopic, RegionAlarms } from '../../../constructs/operations';
+import { PagingTopic, RegionAlarms, ReplicationAlarms } from '../../../constructs/operations';
 import { testApp } from '../../support/synth';
 
 function paging() {
@@ -58,26 +58,40 @@ test('the alarm action notifies the topic', () => {
   });
 });
 
-test('a region with neither runbooks nor a replica has no alarm', () => {
+test('a region without runbooks has no runbook alarm; nothing replicating into it, no rpo-at-risk', () => {
   const { stack, paging: topic } = paging();
-  const alarms = new RegionAlarms(stack, 'Alarms', { tier: 'tier1', regionCode: 'euw1', paging: topic.alarmAction });
+  const alarms = new RegionAlarms(stack, 'Alarms', {
+    tier: 'tier1',
+    region: 'eu-west-1',
+    regionCode: 'euw1',
+    rtoSeconds: 300,
+    paging: topic.alarmAction,
+  });
+  const replication = new ReplicationAlarms(stack, 'Replication', {
+    tier: 'tier1',
+    regionCode: 'euw1',
+    paging: topic.alarmAction,
+    rpoSeconds: 60,
+    kafkaMessageLag: 100_000,
+  });
   expect(alarms.alarms.size).toBe(0);
+  expect(replication.rpoAtRisk).toBeUndefined();
   Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 0);
+  Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
 });
 
 test('RDS replica lag is held to the RPO in seconds, Aurora RPO lag in milliseconds', () => {
   const { stack, paging: topic } = paging();
-  new RegionAlarms(stack, 'Rds', {
+  const common = { regionCode: 'euw1', paging: topic.alarmAction, rpoSeconds: 60, kafkaMessageLag: 100_000 };
+  new ReplicationAlarms(stack, 'Rds', {
+    ...common,
     tier: 'tier1',
-    regionCode: 'euw1',
-    paging: topic.alarmAction,
-    replication: { engine: 'rds-postgresql', databaseIdentifier: 'mlp-tier1-pg-euw1', rpoSeconds: 60 },
+    database: { engine: 'rds-postgresql', databaseIdentifier: 'mlp-tier1-pg-euw1', rpoSeconds: 60 },
   });
-  new RegionAlarms(stack, 'Aurora', {
+  new ReplicationAlarms(stack, 'Aurora', {
+    ...common,
     tier: 'tier2',
-    regionCode: 'euw1',
-    paging: topic.alarmAction,
-    replication: { engine: 'aurora-postgresql-global', databaseIdentifier: 'mlp-tier2-pg-euw1', rpoSeconds: 60 },
+    database: { engine: 'aurora-postgresql-global', databaseIdentifier: 'mlp-tier2-pg-euw1', rpoSeconds: 60 },
   });
   const template = Template.fromStack(stack);
   template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ReplicaLag', Threshold: 60 });
