@@ -276,7 +276,7 @@ describe.each(LAYOUTS.filter((l) => ['tier1', 'tier1-rds', 'tier3-5regions'].inc
       const watched = alarmsOf(resilience(region))
         .filter(([, a]) => String(a.Properties?.AlarmName).includes('-runbook-throttles-'))
         .flatMap(([, a]) =>
-          (a.Properties?.Metrics as { MetricStat?: { Metric: { Dimensions: { Value: unknown }[] } } }[]).flatMap(
+          ((a.Properties?.Metrics ?? []) as { MetricStat?: { Metric: { Dimensions: { Value: unknown }[] } } }[]).flatMap(
             (m) => m.MetricStat?.Metric.Dimensions.map((d) => referencedId(d.Value)) ?? [],
           ),
         );
@@ -359,7 +359,7 @@ describe.each(LAYOUTS.filter((l) => ['tier1', 'tier1-rds', 'tier3-5regions'].inc
       alarmsOf(compute).find(([, a]) => a.Properties?.AlarmName === `mlp-${tier}-${region.code}-${what}`)?.[1] as Resource;
     expect(config.tier.alarms).toMatchObject({ apiErrorRatePercent: 5, apiErrorMinutes: 3, apiLatencyP99Seconds: 2, apiLatencyMinutes: 5 });
     expect(named('api-error-rate').Properties).toMatchObject({ Threshold: 5, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
-    expect(publishedTopic((named('api-error-rate').Properties?.AlarmActions as unknown[])[0], region)).toBe(pagingTopicId(region));
+    expect(publishedTopic(((named('api-error-rate').Properties?.AlarmActions ?? []) as unknown[])[0], region)).toBe(pagingTopicId(region));
     expect(named('api-latency-p99').Properties).toMatchObject({
       Namespace: 'AWS/ApplicationELB',
       MetricName: 'TargetResponseTime',
