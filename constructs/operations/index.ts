@@ -1,4 +1,5 @@
 export * from './dr-metrics';
+export * from './on-call-role';
 export * from './paging-topic';
 export * from './region-alarms';
 export * from './region-dashboard';
