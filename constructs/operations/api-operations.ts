@@ -5,6 +5,11 @@ import { Construct } from 'constructs';
 
 const ONE_MINUTE = Duration.minutes(1);
 
+/** The region's services dashboard, beside its load balancer. */
+export function servicesDashboardName(tier: string, regionCode: string): string {
+  return `mlp-${tier}-${regionCode}-services`;
+}
+
 export interface ApiOperationsProps {
   readonly tier: string;
   readonly regionCode: string;
@@ -75,7 +80,7 @@ export class ApiOperations extends Construct {
     }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: name('services'),
+      dashboardName: servicesDashboardName(props.tier, props.regionCode),
       defaultInterval: Duration.hours(3),
     });
     this.dashboard.addWidgets(

@@ -1,6 +1,7 @@
 export * from './api-operations';
 export * from './database-alarms';
 export * from './dr-metrics';
+export * from './on-call-role';
 export * from './paging-topic';
 export * from './region-alarms';
 export * from './region-dashboard';

@@ -18,6 +18,11 @@ export interface TierDashboardProps {
   readonly regions: readonly TierDashboardRegion[];
 }
 
+/** The tier's dashboard, in the global stack: `mlp-<tier>-dr`. */
+export function tierDashboardName(tier: string): string {
+  return `mlp-${tier}-dr`;
+}
+
 /**
  * The tier's one disaster-recovery dashboard, `mlp-<tier>-dr`: every region side by side, each metric
  * read in its own region (CloudWatch dashboards read across regions): where the write gate is open,
@@ -33,7 +38,7 @@ export class TierDashboard extends Construct {
     const { tier } = props;
     const secondaries = props.regions.filter((r) => r.replication !== undefined);
     this.dashboard = new cloudwatch.Dashboard(this, 'Resource', {
-      dashboardName: `mlp-${tier}-dr`,
+      dashboardName: tierDashboardName(tier),
       defaultInterval: Duration.hours(6),
     });
     const perRegion = (name: string, metric: (region: string) => cloudwatch.Metric) =>

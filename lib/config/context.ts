@@ -21,6 +21,7 @@ export interface PlatformContext {
   readonly retiredDatabases?: unknown;
   readonly databaseEngine?: unknown;
   readonly witnessRegion?: unknown;
+  readonly onCallPrincipals?: unknown;
 }
 
 export { ConfigError };
@@ -44,6 +45,8 @@ export const PLACEHOLDER_HOSTED_ZONE_ID = 'Z0000000PLACEHOLDER';
 
 const ACCOUNT_PATTERN = /^\d{12}$/;
 const ROLE_ARN_PATTERN = /^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/** An account root, an IAM role or an IAM user: what a role's trust policy may name to assume it. */
+const ON_CALL_PRINCIPAL_PATTERN = /^arn:aws:iam::\d{12}:(root|(role|user)\/[\w+=,.@/-]{1,512})$/;
 const HOSTED_ZONE_ID_PATTERN = /^Z[0-9A-Z]{1,31}$/;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
@@ -86,6 +89,7 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
 
   const backupVaultLock = parseBackupVaultLock(context.backupVaultLock);
   const eksAdminRoleArns = parseRoleArns(context.eksAdminRoleArns);
+  const onCallPrincipalArns = parseOnCallPrincipals(context.onCallPrincipals);
   const kafkaReplicationMode = parseChoice(
     'kafkaReplicationMode',
     context.kafkaReplicationMode,
@@ -149,6 +153,7 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
       databaseEngine,
       backupVaultLock,
       eksAdminRoleArns,
+      onCallPrincipalArns,
       kafkaReplicationMode,
       kafkaReplication,
       account,
@@ -327,6 +332,24 @@ function parseRoleArns(value: unknown): string[] {
     }
   }
   return arns;
+}
+
+/**
+ * `-c onCallPrincipals`: who may assume each region's on-call role, as a comma-separated list (or a
+ * JSON list from cdk.json) of account roots, roles and users; none given means this account's root.
+ */
+function parseOnCallPrincipals(value: unknown): string[] {
+  const arns = parseList('onCallPrincipals', value);
+  for (const arn of arns) {
+    if (!ON_CALL_PRINCIPAL_PATTERN.test(arn)) {
+      throw new ConfigError(
+        'onCallPrincipals',
+        arns.join(','),
+        `"${arn}" is not an IAM principal ARN; expected arn:aws:iam::<account>:role/<name>, arn:aws:iam::<account>:user/<name> or arn:aws:iam::<account>:root, comma-separated`,
+      );
+    }
+  }
+  return [...new Set(arns)];
 }
 
 function parseRegions(value: unknown, defaults: readonly string[]): string[] {

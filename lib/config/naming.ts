@@ -150,7 +150,10 @@ export const RUNBOOK_PARAMETERS = {
   ],
   clickhouse: ['namespace', 'service', 'cluster', 'backup-location'],
   runbooks: ['region-failover', 'failback', 'az-failover'], // state machine ARNs, in the resilience stack
-  operations: ['paging-topic-arn'], // the region's paging topic, which operators subscribe the on-call channel to
+  operations: [
+    'paging-topic-arn', // the region's paging topic, which operators subscribe the on-call channel to
+    'on-call-role-arn', // the region's on-call role: start and stop its runbooks, read their reports and dashboards
+  ],
 } as const;
 
 export type RunbookParameterComponent = keyof typeof RUNBOOK_PARAMETERS;

@@ -483,6 +483,11 @@ export interface PlatformConfig {
   readonly kafkaReplication: boolean;
   /** IAM roles granted cluster-admin on every EKS cluster through access entries; may be empty. */
   readonly eksAdminRoleArns: readonly string[];
+  /**
+   * `-c onCallPrincipals`: the principals (account roots, roles, users) that may assume each region's
+   * on-call role; empty means this account's root, i.e. any principal of the account its own policy lets.
+   */
+  readonly onCallPrincipalArns: readonly string[];
   /** Vault Lock on every region's backup vault; `off` unless `-c backupVaultLock` says otherwise. */
   readonly backupVaultLock: BackupVaultLockMode;
   readonly account: string;

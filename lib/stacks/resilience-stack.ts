@@ -7,11 +7,14 @@ import { MskReplicator } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
 import {
   DatabaseAlarms,
+  OnCallRole,
   PagingTopic,
   RegionAlarms,
   RegionDashboard,
   ReplicationAlarms,
   type ReplicationLagSource,
+  servicesDashboardName,
+  tierDashboardName,
 } from '../../constructs/operations';
 import { RunbookSet, ScheduledPreflight } from '../../constructs/runbooks';
 import {
@@ -144,6 +147,24 @@ export class ResilienceStack extends RegionalStack {
       ],
       ...(this.runbooks ? { runbooks: this.runbooks } : {}),
       ...(replication ? { replication } : {}),
+    });
+
+    // On-call: start and stop this region's runbooks, switch the automatic start off, read the reports, dashboards and alarms.
+    const onCall = new OnCallRole(this, 'OnCall', {
+      tier,
+      regionCode: this.regionPlan.code,
+      ...(this.config.onCallPrincipalArns.length > 0 ? { principalArns: this.config.onCallPrincipalArns } : {}),
+      ...(this.runbooks ? { runbooks: this.runbooks } : {}),
+      ...(this.runbooks?.automaticFailover ? { automaticStart: this.runbooks.automaticFailover } : {}),
+      reportBucketName: artifactBucketName(tier, this.account, this.region),
+      reportKey: props.data.dataKey,
+      dashboards: [this.dashboard.dashboard],
+      dashboardNames: [tierDashboardName(tier), servicesDashboardName(tier, this.regionPlan.code)],
+    });
+    this.publishRunbookParameter('operations', 'on-call-role-arn', onCall.role.roleArn);
+    new CfnOutput(this, 'OnCallRoleArn', {
+      value: onCall.role.roleArn,
+      description: `Assume it (with MFA) to start or stop the runbooks of ${this.region} and read their reports and dashboards`,
     });
   }
 

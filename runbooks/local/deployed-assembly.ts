@@ -349,6 +349,12 @@ export class DeployedAssembly {
           return String(this.resolve(stack, props.BackupVaultName));
         case 'AWS::Backup::BackupPlan.BackupPlanId':
           return uuidOf(`${stack.name}/${logicalId}`);
+        case 'AWS::Events::Rule.Arn': {
+          // rule/<name> on the default event bus, rule/<bus>/<name> on another (Service Authorization Reference, EventBridge).
+          const bus = props.EventBusName === undefined ? 'default' : String(this.resolve(stack, props.EventBusName));
+          const name = props.Name === undefined ? this.physicalName(stack, logicalId) : String(this.resolve(stack, props.Name));
+          return arn('events', bus === 'default' ? `rule/${name}` : `rule/${bus}/${name}`);
+        }
         case 'AWS::ElasticLoadBalancingV2::LoadBalancer.DNSName':
           return `internal-${ref().split('/')[2]}.${stack.region}.elb.amazonaws.com`;
       }

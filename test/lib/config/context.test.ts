@@ -81,6 +81,14 @@ describe('defaults', () => {
     ]);
   });
 
+  test('on-call principals come from -c onCallPrincipals (roles, users, account roots; a JSON list too), none by default', () => {
+    expect(resolvePlatformConfig({ account: ACCOUNT }).config.onCallPrincipalArns).toEqual([]);
+    const given = 'arn:aws:iam::111122223333:role/sre, arn:aws:iam::444455556666:root,arn:aws:iam::111122223333:user/alice';
+    const expected = ['arn:aws:iam::111122223333:role/sre', 'arn:aws:iam::444455556666:root', 'arn:aws:iam::111122223333:user/alice'];
+    expect(resolvePlatformConfig({ account: ACCOUNT, onCallPrincipals: given }).config.onCallPrincipalArns).toEqual(expected);
+    expect(resolvePlatformConfig({ account: ACCOUNT, onCallPrincipals: expected }).config.onCallPrincipalArns).toEqual(expected);
+  });
+
   test('a two-region deployment has a witness region (us-east-2 unless -c witnessRegion; none with none); three regions have none', () => {
     expect(resolvePlatformConfig({ account: ACCOUNT }).config.witnessRegion).toMatchObject({ name: 'us-east-2', code: 'use2' });
     expect(resolvePlatformConfig({ account: ACCOUNT, witnessRegion: 'eu-west-1' }).config.witnessRegion?.name).toBe('eu-west-1');
@@ -135,6 +143,14 @@ describe('bad input fails with one line naming key, value and what is allowed', 
     [
       { eksAdminRoleArns: 'arn:aws:iam::111122223333:user/alice' },
       'Invalid context -c eksAdminRoleArns=arn:aws:iam::111122223333:user/alice: "arn:aws:iam::111122223333:user/alice" is not an IAM role ARN; expected arn:aws:iam::<account>:role/<name>, comma-separated',
+    ],
+    [
+      { onCallPrincipals: 'arn:aws:iam::111122223333:role/sre,sre' },
+      'Invalid context -c onCallPrincipals=arn:aws:iam::111122223333:role/sre,sre: "sre" is not an IAM principal ARN; expected arn:aws:iam::<account>:role/<name>, arn:aws:iam::<account>:user/<name> or arn:aws:iam::<account>:root, comma-separated',
+    ],
+    [
+      { onCallPrincipals: 'arn:aws:iam::111122223333:group/oncall' },
+      'Invalid context -c onCallPrincipals=arn:aws:iam::111122223333:group/oncall: "arn:aws:iam::111122223333:group/oncall" is not an IAM principal ARN; expected arn:aws:iam::<account>:role/<name>, arn:aws:iam::<account>:user/<name> or arn:aws:iam::<account>:root, comma-separated',
     ],
     [{ account: '1234' }, 'Invalid context -c account=1234: expected a 12-digit AWS account id'],
     [{ account: 12 }, 'Invalid context -c account=12: expected a string'],
