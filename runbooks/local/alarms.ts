@@ -91,10 +91,21 @@ export class SimulatedAlarms {
         state: 'INSUFFICIENT_DATA',
       });
     }
-    for (const { stack, logicalId } of assembly.resourcesOfType('AWS::CloudWatch::CompositeAlarm')) {
-      const arn = String(assembly.attribute(stack, logicalId, 'Arn'));
-      const rule = String(assembly.property(stack, logicalId, 'AlarmRule'));
-      this.alarms.set(arn, { kind: 'composite', arn, region: stack.region, rule, state: 'INSUFFICIENT_DATA' });
+    // A composite is simulated when every alarm its rule names is (the runbooks' own evidence); one over
+    // metrics of AWS services (replication lag, throttles) is left out with them.
+    const composites = assembly.resourcesOfType('AWS::CloudWatch::CompositeAlarm').map(({ stack, logicalId }) => ({
+      arn: String(assembly.attribute(stack, logicalId, 'Arn')),
+      region: stack.region,
+      rule: String(assembly.property(stack, logicalId, 'AlarmRule')),
+    }));
+    let added = true;
+    while (added) {
+      added = false;
+      for (const { arn, region, rule } of composites) {
+        if (this.alarms.has(arn) || !namedAlarms(rule).every((child) => this.alarms.has(child))) continue;
+        this.alarms.set(arn, { kind: 'composite', arn, region, rule, state: 'INSUFFICIENT_DATA' });
+        added = true;
+      }
     }
     for (const { stack, logicalId } of assembly.resourcesOfType('AWS::Events::Rule')) {
       this.rules.push(readRule(assembly, stack, logicalId));
@@ -267,4 +278,9 @@ function compare(value: number, operator: string, threshold: number): boolean {
     default:
       throw new Error(`the simulated CloudWatch does not model the comparison ${operator}`);
   }
+}
+
+/** The alarm ARNs a composite alarm's rule names (`ALARM("arn")`, `OK("arn")`, `INSUFFICIENT_DATA("arn")`). */
+function namedAlarms(rule: string): string[] {
+  return [...rule.matchAll(/(?:ALARM|OK|INSUFFICIENT_DATA)\("([^"]+)"\)/g)].map((m) => m[1] as string);
 }
