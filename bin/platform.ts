@@ -27,6 +27,7 @@ try {
       databaseEngine: app.node.tryGetContext('databaseEngine'),
       retiredDatabases: app.node.tryGetContext('retiredDatabases'),
       witnessRegion: app.node.tryGetContext('witnessRegion'),
+      gameDays: app.node.tryGetContext('gameDays'),
     },
     process.env.CDK_DEFAULT_ACCOUNT,
   );
