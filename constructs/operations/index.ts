@@ -1,4 +1,5 @@
 export * from './dr-metrics';
+export * from './fault-injection';
 export * from './paging-topic';
 export * from './region-alarms';
 export * from './region-dashboard';
