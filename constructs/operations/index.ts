@@ -1,5 +1,6 @@
 export * from './dr-metrics';
 export * from './fault-injection';
+export * from './game-days';
 export * from './paging-topic';
 export * from './region-alarms';
 export * from './region-dashboard';
