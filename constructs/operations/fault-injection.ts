@@ -62,6 +62,8 @@ export interface CacheFaultTarget {
    * `aws:elasticache:replicationgroup` (the AWS sample library's ElastiCache AZ power interruption
    * template, validated against a live group, aws-samples/fis-template-library PR #30). Whatever
    * else the tags matched, the role's only `InterruptClusterAzPower` grant names this group's ARN.
+   * The group must carry them in its own `Tags`: CloudFormation does not propagate stack tags to
+   * replication groups (cloudformation-coverage-roadmap issues 2009, 2125).
    */
   readonly selectionTags: Readonly<Record<string, string>>;
   /**

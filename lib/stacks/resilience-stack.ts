@@ -9,6 +9,7 @@ import { FaultInjection, GameDays, PagingTopic, RegionAlarms, RegionDashboard } 
 import { RunbookSet, ScheduledPreflight } from '../../constructs/runbooks';
 import {
   artifactBucketName,
+  CACHE_TAG,
   cacheReplicationGroupId,
   dataKeyAlias,
   type RegionPlan,
@@ -222,7 +223,7 @@ export class ResilienceStack extends RegionalStack {
         }),
         cache: {
           replicationGroupId: cacheReplicationGroupId(tier, this.regionPlan.code),
-          selectionTags: { 'mlp:tier': tier, 'mlp:region': this.region, 'mlp:layer': 'data' },
+          selectionTags: { [CACHE_TAG]: cacheReplicationGroupId(tier, this.regionPlan.code) },
           availabilityZones: this.regionPlan.availabilityZones,
         },
         ...(multiAz ? { database: { engine: this.config.databaseEngine, identifier: props.data.postgres.databaseIdentifier } } : {}),

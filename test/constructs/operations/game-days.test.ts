@@ -241,15 +241,19 @@ describe.each(Object.keys(EXPECTED_SCHEDULES))('the game days of layout %s', (id
       expect(properties.ExperimentOptions).toEqual({ AccountTargeting: 'single-account', EmptyTargetResolutionMode: 'fail' });
       const arns = list(target.ResourceArns as unknown[]).map(render);
       switch (action.ActionId) {
-        case 'aws:elasticache:replicationgroup-interrupt-az-power':
-          // FIS selects replication groups by tag only; these name the tier, the region and the data layer.
-          expect(target).toMatchObject({
-            ResourceType: 'aws:elasticache:replicationgroup',
-            ResourceTags: { 'mlp:tier': tier, 'mlp:region': r.name, 'mlp:layer': 'data' },
-          });
+        case 'aws:elasticache:replicationgroup-interrupt-az-power': {
+          // FIS selects replication groups by tag only: the tag the region's own group carries, naming it.
+          const groupId = `mlp-${tier}-cache-${r.code}`;
+          expect(target).toMatchObject({ ResourceType: 'aws:elasticache:replicationgroup', ResourceTags: { 'mlp:cache': groupId } });
+          expect(Object.keys(target.ResourceTags as object)).toEqual(['mlp:cache']);
+          const groups = Object.values(assembly.resourcesOfType(`Mlp-${tier}-${r.code}-data`, 'AWS::ElastiCache::ReplicationGroup'));
+          expect(groups.map((g) => [g.Properties?.ReplicationGroupId, g.Properties?.Tags])).toEqual([
+            [groupId, expect.arrayContaining([{ Key: 'mlp:cache', Value: groupId }])],
+          ]);
           expect(r.availabilityZones).toContain((target.Parameters as Record<string, string>).availabilityZoneIdentifier);
           expect(action.Parameters).toEqual({ duration: 'PT10M' });
           break;
+        }
         case 'aws:rds:reboot-db-instances':
           expect(config.databaseEngine).toBe('rds-postgresql');
           expect(target.ResourceType).toBe('aws:rds:db');
