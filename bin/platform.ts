@@ -28,6 +28,7 @@ try {
       retiredDatabases: app.node.tryGetContext('retiredDatabases'),
       witnessRegion: app.node.tryGetContext('witnessRegion'),
       onCallPrincipals: app.node.tryGetContext('onCallPrincipals'),
+      gameDays: app.node.tryGetContext('gameDays'),
     },
     process.env.CDK_DEFAULT_ACCOUNT,
   );

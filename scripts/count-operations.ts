@@ -49,7 +49,9 @@ for (const [name, artifact] of Object.entries(manifest.artifacts)) {
     onCallRoles: 0,
   };
   byRegion.set(region, counts);
-  const template = JSON.parse(readFileSync(join(dir, artifact.properties.templateFile), 'utf8')) as { Resources?: Record<string, Resource> };
+  const template = JSON.parse(readFileSync(join(dir, artifact.properties.templateFile), 'utf8')) as {
+    Resources?: Record<string, Resource>;
+  };
   for (const resource of Object.values(template.Resources ?? {})) {
     const p = resource.Properties ?? {};
     const acts = ((p.AlarmActions as unknown[] | undefined) ?? []).length > 0;

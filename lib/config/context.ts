@@ -22,6 +22,7 @@ export interface PlatformContext {
   readonly databaseEngine?: unknown;
   readonly witnessRegion?: unknown;
   readonly onCallPrincipals?: unknown;
+  readonly gameDays?: unknown;
 }
 
 export { ConfigError };
@@ -29,6 +30,8 @@ export { ConfigError };
 export const DEFAULT_TIER: TierName = 'tier1';
 export const KAFKA_REPLICATION_MODES: readonly KafkaReplicationMode[] = ['msk-replicator', 'mirrormaker2'];
 export const DATABASE_ENGINES: readonly DatabaseEngine[] = ['aurora-postgresql-global', 'rds-postgresql'];
+/** `-c gameDays`: the tier's game days (scheduled drills and FIS experiment templates) on or off. */
+export const GAME_DAYS_CHOICES: readonly ('on' | 'off')[] = ['on', 'off'];
 export const BACKUP_VAULT_LOCK_MODES: readonly BackupVaultLockMode[] = ['off', 'governance', 'compliance'];
 /** A DR platform needs a primary and at least one secondary. */
 export const MIN_REGIONS = 2;
@@ -146,6 +149,7 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
   const primaryRegion = regions.find((r) => r.isPrimary);
   if (!primaryRegion) throw new Error('unreachable: primaryRegion is one of the regions');
   const witnessRegion = resolveWitnessRegion(context.witnessRegion, tier.defaultWitnessRegion, regionNames, tierName);
+  const gameDays = parseChoice('gameDays', context.gameDays, GAME_DAYS_CHOICES, tier.defaultGameDays ? 'on' : 'off') === 'on';
 
   return {
     config: {
@@ -161,6 +165,7 @@ export function resolvePlatformConfig(context: PlatformContext, defaultAccount?:
       regions,
       primaryRegion,
       ...(witnessRegion ? { witnessRegion } : {}),
+      gameDays,
       rebuiltReplicas,
       retiredDatabases,
       databases: topology.databases,

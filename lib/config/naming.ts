@@ -87,6 +87,13 @@ export function cacheReplicationGroupId(tier: TierName, regionCode: string): str
   return `mlp-${tier}-cache-${regionCode}`;
 }
 
+/**
+ * Tag on each region's replication group: its id. AWS FIS selects replication groups by tag only, and
+ * CloudFormation does not propagate stack tags to `AWS::ElastiCache::ReplicationGroup`
+ * (cloudformation-coverage-roadmap issues 2009 and 2125), so the group carries this one itself.
+ */
+export const CACHE_TAG = 'mlp:cache';
+
 /** Suffix of the Global Datastore id; ElastiCache prepends a prefix of its own. */
 export function cacheGlobalDatastoreSuffix(tier: TierName): string {
   return `mlp-${tier}-cache`;

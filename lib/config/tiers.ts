@@ -371,6 +371,8 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     description: 'Smallest footprint that exercises every component and DR path',
     defaultRegions: TWO_REGIONS,
     defaultWitnessRegion: WITNESS_REGION,
+    // [ours] dev rehearses a switchover, its failback and an AZ failover on the drill calendar; tiers 1-3 opt in (-c gameDays=on)
+    defaultGameDays: true,
     ...SHARED,
     network: { natGateways: 1, flowLogRetentionDays: 30 }, // [ours] dev accepts an AZ-wide egress loss; short log retention
     postgres: {
@@ -433,6 +435,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     description: 'Seed tier 1: < 1M runs, < 100M metrics/day',
     defaultRegions: TWO_REGIONS,
     defaultWitnessRegion: WITNESS_REGION,
+    defaultGameDays: false, // [ours] a game day moves production's primary: a tier opts in (-c gameDays=on)
     ...SHARED,
     recovery: AUTOMATIC_RECOVERY,
     network: { natGateways: 3, flowLogRetentionDays: 365 }, // [ours] one NAT per AZ (AZ RTO 2 min [000]); 1 year of flow logs
@@ -486,6 +489,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     description: 'Seed tier 2: 1M-10M runs, 100M-1B metrics/day',
     defaultRegions: TWO_REGIONS,
     defaultWitnessRegion: WITNESS_REGION,
+    defaultGameDays: false, // [ours] a game day moves production's primary: a tier opts in (-c gameDays=on)
     ...SHARED,
     recovery: AUTOMATIC_RECOVERY,
     network: { natGateways: 3, flowLogRetentionDays: 365 },
@@ -539,6 +543,7 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     description: 'Seed tier 3: 10M+ runs, 1B+ metrics/day, three regions',
     defaultRegions: THREE_REGIONS,
     defaultWitnessRegion: WITNESS_REGION,
+    defaultGameDays: false, // [ours] a game day moves production's primary: a tier opts in (-c gameDays=on)
     ...SHARED,
     recovery: AUTOMATIC_RECOVERY,
     network: { natGateways: 3, flowLogRetentionDays: 365 },

@@ -395,6 +395,12 @@ export interface TierPreset {
    * three tables. Ignored from three regions on, where the regions themselves make a majority.
    */
   readonly defaultWitnessRegion: string;
+  /**
+   * Whether the tier runs game days unless `-c gameDays` says otherwise: the scheduled planned
+   * switchover and its failback (`drills.regionFailoverDrill`), the AZ failover after an injected
+   * database failover (`drills.chaosExercise`), and the AWS FIS experiment templates in the primary.
+   */
+  readonly defaultGameDays: boolean;
   readonly recovery: RecoveryObjectives;
   readonly network: NetworkSizing;
   readonly postgres: PostgresSizing;
@@ -503,6 +509,8 @@ export interface PlatformConfig {
    * on, or with `-c witnessRegion=none`.
    */
   readonly witnessRegion?: RegionPlan;
+  /** Game days (scheduled drills and FIS experiment templates): the tier's default unless `-c gameDays=on|off`. */
+  readonly gameDays: boolean;
   /** `-c rebuiltReplicas`: each region put back under replication, and its source, oldest first. */
   readonly rebuiltReplicas: readonly { readonly region: string; readonly source: string }[];
   /** `-c retiredDatabases`: older database generations removed from their stacks. */

@@ -33,6 +33,7 @@ import { CacheCluster, GlobalDatastore, MAX_GLOBAL_DATASTORE_SECONDARIES } from 
 import {
   artifactBucketName,
   backupVaultName,
+  CACHE_TAG,
   cacheApplicationUser,
   cacheGlobalDatastoreSuffix,
   cacheReplicationGroupId,
@@ -468,6 +469,8 @@ export class DataStack extends RegionalStack {
       globalDatastoreId,
       logRetention,
     });
+    // What AWS FIS's cache experiments select the group by (CACHE_TAG).
+    Tags.of(cache.replicationGroup).add(CACHE_TAG, cacheReplicationGroupId(tier.name, this.regionPlan.code));
     acknowledgeNist(
       cache.replicationGroup,
       'ElastiCacheRedisClusterAutomaticBackup',

@@ -7,6 +7,8 @@ import { MskReplicator } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
 import {
   DatabaseAlarms,
+  FaultInjection,
+  GameDays,
   OnCallRole,
   PagingTopic,
   RegionAlarms,
@@ -19,6 +21,7 @@ import {
 import { RunbookSet, ScheduledPreflight } from '../../constructs/runbooks';
 import {
   artifactBucketName,
+  CACHE_TAG,
   cacheReplicationGroupId,
   cacheRoleOf,
   dataKeyAlias,
@@ -166,6 +169,8 @@ export class ResilienceStack extends RegionalStack {
       value: onCall.role.roleArn,
       description: `Assume it (with MFA) to start or stop the runbooks of ${this.region} and read their reports and dashboards`,
     });
+    // Game days (issue 20), where the tier allows them: see addGameDays.
+    if (this.runbooks && this.config.gameDays) this.addGameDays(props, this.runbooks);
   }
 
   /**
@@ -270,6 +275,71 @@ export class ResilienceStack extends RegionalStack {
       target: data.kafka,
       logRetention,
       logEncryptionKey: data.dataKey,
+    });
+  }
+
+  /**
+   * The region's part of the tier's game days (`-c gameDays`, on for dev). The planned switchover
+   * and its failback are placed by home order, not by the primary: the switchover to the home
+   * region's successor runs there on `drills.regionFailoverDrill`, the failback in the home region
+   * later that day. So the deploy that re-protects home on RDS between the two (it moves
+   * `-c primaryRegion`) leaves both schedules where they are. In the primary, on
+   * `drills.chaosExercise`, FIS fails the database over and the AzFailover runbook follows; only where
+   * the database is Multi-AZ (a promoted dev replica is not), since neither could fail it over
+   * otherwise. The primary also holds the FIS templates, for operators to start during a game day.
+   */
+  private addGameDays(props: ResilienceStackProps, runbooks: RunbookSet): void {
+    const tier = this.config.tier.name;
+    const { drills } = this.config.tier;
+    const successor = this.config.regions.find((r) => !r.isHome);
+    const aurora = this.config.databaseEngine === 'aurora-postgresql-global';
+    const current = this.config.databases[this.region]?.current;
+    const multiAz = aurora || !current?.createdFrom || this.config.tier.postgres.crossRegionReplicaMultiAz;
+    let fault: FaultInjection | undefined;
+    if (this.regionPlan.isPrimary) {
+      const takeover = this.config.regions.find((r) => !r.isPrimary);
+      const alarms = [
+        'refresh-gate-errors',
+        'refresh-gate-silent',
+        'write-heartbeats-errors',
+        'write-heartbeats-silent',
+        'region-failover-failed',
+      ];
+      fault = new FaultInjection(this, 'FaultInjection', {
+        tier,
+        regionCode: this.regionPlan.code,
+        // The primary's gate keeper and heartbeat writer failing, or a failover failing: the game day is hurting the platform.
+        stopAlarms: alarms.map((what) => {
+          const alarm = this.alarms.alarms.get(`mlp-${tier}-${this.regionPlan.code}-${what}`);
+          if (!alarm) throw new Error(`unreachable: RegionAlarms creates mlp-${tier}-${this.regionPlan.code}-${what}`);
+          return alarm;
+        }),
+        cache: {
+          replicationGroupId: cacheReplicationGroupId(tier, this.regionPlan.code),
+          selectionTags: { [CACHE_TAG]: cacheReplicationGroupId(tier, this.regionPlan.code) },
+          availabilityZones: this.regionPlan.availabilityZones,
+        },
+        ...(multiAz ? { database: { engine: this.config.databaseEngine, identifier: props.data.postgres.databaseIdentifier } } : {}),
+        // Cut off from the region that would take over (the primary's successor): the lease and its quorum under a
+        // partition. The private subnets are where the region's cross-region calls start (runbook steps, EKS); the
+        // data subnets route nothing out of the VPC.
+        ...(takeover ? { crossRegion: { vpc: props.vpc, subnets: props.vpc.privateSubnets, region: takeover.name } } : {}),
+        logEncryptionKey: props.data.dataKey,
+        logRetention: this.config.tier.network.flowLogRetentionDays as logs.RetentionDays,
+      });
+    }
+    const switchoverHere = successor?.name === this.region;
+    const azHere = this.regionPlan.isPrimary && multiAz;
+    if (!switchoverHere && !this.regionPlan.isHome && !azHere) return;
+    new GameDays(this, 'GameDays', {
+      tier,
+      region: this.region,
+      regionCode: this.regionPlan.code,
+      runbooks,
+      ...(switchoverHere ? { switchoverSchedule: drills.regionFailoverDrill } : {}),
+      ...(this.regionPlan.isHome ? { failbackAfter: drills.regionFailoverDrill } : {}),
+      ...(azHere ? { azFailoverSchedule: drills.chaosExercise } : {}),
+      ...(azHere && fault?.databaseFailover ? { faultExperiment: fault.databaseFailover } : {}),
     });
   }
 }

@@ -29,7 +29,8 @@ export interface Layout {
  * Every tier preset at its default regions (dev on RDS PostgreSQL, tiers 1-3 on an Aurora global
  * database), tier1 on RDS PostgreSQL too, the other Kafka replication mode, the largest supported
  * layout, and the shapes a failover leaves behind: an Aurora tier failed over (only the primary
- * moves), and on RDS a re-protected region holding two generations and a failed-back tier3.
+ * moves; opted into game days), and on RDS a re-protected region holding two generations and a
+ * failed-back tier3.
  */
 export const LAYOUTS: readonly Layout[] = [
   { id: 'dev', tier: 'dev' },
@@ -39,7 +40,9 @@ export const LAYOUTS: readonly Layout[] = [
   { id: 'tier1-rds', tier: 'tier1', context: { databaseEngine: 'rds-postgresql' } },
   { id: 'tier1-mirrormaker2', tier: 'tier1', regions: ['us-east-1', 'us-west-2'], context: { kafkaReplicationMode: 'mirrormaker2' } },
   { id: 'tier3-5regions', tier: 'tier3', regions: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-2', 'eu-central-1'] },
-  { id: 'tier1-failed-over', tier: 'tier1', context: { primaryRegion: 'us-west-2' } },
+  // Opted into game days too (dev has them by default), so the gates hold the Aurora experiment templates and the
+  // game-day schedules of a tier whose primary is not its home.
+  { id: 'tier1-failed-over', tier: 'tier1', context: { primaryRegion: 'us-west-2', gameDays: 'on' } },
   {
     id: 'tier1-rds-reprotected',
     tier: 'tier1',

@@ -96,6 +96,17 @@ describe('defaults', () => {
     expect(resolvePlatformConfig({ account: ACCOUNT, tier: 'tier3' }).config.witnessRegion).toBeUndefined();
   });
 
+  test('game days are on for dev and off for tiers 1-3 unless -c gameDays says otherwise', () => {
+    expect(TIER_NAMES.map((tier) => [tier, resolvePlatformConfig({ tier, account: ACCOUNT }).config.gameDays])).toEqual([
+      ['dev', true],
+      ['tier1', false],
+      ['tier2', false],
+      ['tier3', false],
+    ]);
+    expect(resolvePlatformConfig({ tier: 'tier1', account: ACCOUNT, gameDays: 'on' }).config.gameDays).toBe(true);
+    expect(resolvePlatformConfig({ tier: 'dev', account: ACCOUNT, gameDays: 'off' }).config.gameDays).toBe(false);
+  });
+
   test('backup Vault Lock is off unless -c backupVaultLock turns it on', () => {
     expect(resolvePlatformConfig({ account: ACCOUNT }).config.backupVaultLock).toBe('off');
     expect(resolvePlatformConfig({ account: ACCOUNT, backupVaultLock: 'compliance' }).config.backupVaultLock).toBe('compliance');
@@ -128,6 +139,9 @@ describe('bad input fails with one line naming key, value and what is allowed', 
     ],
     [{ regions: 'us-east-1' }, 'Invalid context -c regions=us-east-1: 1 region(s) given; expected 2 to 5, the first being the primary'],
     [{ backupVaultLock: 'on' }, 'Invalid context -c backupVaultLock=on: expected one of off, governance, compliance'],
+    [{ gameDays: 'yes' }, 'Invalid context -c gameDays=yes: expected one of on, off'],
+    [{ tier: 'dev', gameDays: 'ON' }, 'Invalid context -c gameDays=ON: expected one of on, off'],
+    [{ gameDays: true }, 'Invalid context -c gameDays=true: expected a string'],
     [
       { witnessRegion: 'us-west-2' },
       "Invalid context -c witnessRegion=us-west-2: the witness must be a region apart from the deployment's (us-east-1, us-west-2)",
