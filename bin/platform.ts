@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { ConfigError, resolvePlatformConfig } from '../lib/config';
+import { CONTEXT_KEYS, ConfigError, resolvePlatformConfig } from '../lib/config';
 import { buildPlatform } from '../lib/platform';
 import { addQualityGates } from '../lib/quality-gates';
 
@@ -12,24 +12,7 @@ const app = new App({
 let resolved: ReturnType<typeof resolvePlatformConfig>;
 try {
   resolved = resolvePlatformConfig(
-    {
-      tier: app.node.tryGetContext('tier'),
-      regions: app.node.tryGetContext('regions'),
-      account: app.node.tryGetContext('account'),
-      domain: app.node.tryGetContext('domain'),
-      hostedZoneId: app.node.tryGetContext('hostedZoneId'),
-      backupVaultLock: app.node.tryGetContext('backupVaultLock'),
-      eksAdminRoleArns: app.node.tryGetContext('eksAdminRoleArns'),
-      kafkaReplicationMode: app.node.tryGetContext('kafkaReplicationMode'),
-      kafkaReplication: app.node.tryGetContext('kafkaReplication'),
-      primaryRegion: app.node.tryGetContext('primaryRegion'),
-      rebuiltReplicas: app.node.tryGetContext('rebuiltReplicas'),
-      databaseEngine: app.node.tryGetContext('databaseEngine'),
-      retiredDatabases: app.node.tryGetContext('retiredDatabases'),
-      witnessRegion: app.node.tryGetContext('witnessRegion'),
-      onCallPrincipals: app.node.tryGetContext('onCallPrincipals'),
-      gameDays: app.node.tryGetContext('gameDays'),
-    },
+    Object.fromEntries(CONTEXT_KEYS.map((key) => [key, app.node.tryGetContext(key)])),
     process.env.CDK_DEFAULT_ACCOUNT,
   );
 } catch (error) {

@@ -15,24 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkChangeSafety, formatChangeSafetyReport, readAssemblyTemplates, type StackTemplates } from '../lib/change-safety';
-import { ConfigError, type PlatformContext, resolvePlatformConfig } from '../lib/config';
+import { CONTEXT_KEYS, ConfigError, type PlatformContext, resolvePlatformConfig } from '../lib/config';
 import { buildPlatform } from '../lib/platform';
 import { scriptApp } from './support/app';
 
-const CONTEXT_KEYS: readonly (keyof PlatformContext)[] = [
-  'tier',
-  'regions',
-  'account',
-  'domain',
-  'hostedZoneId',
-  'backupVaultLock',
-  'eksAdminRoleArns',
-  'kafkaReplicationMode',
-  'kafkaReplication',
-  'primaryRegion',
-  'rebuiltReplicas',
-  'retiredDatabases',
-];
 const USAGE = "usage: npm run check:changes -- (--from 'key=value ...' | --from-assembly DIR) (--to 'key=value ...' | --to-assembly DIR)";
 
 class UsageError extends Error {}

@@ -25,6 +25,29 @@ export interface PlatformContext {
   readonly gameDays?: unknown;
 }
 
+/** Every key of `PlatformContext`, once: the compiler refuses a key added to one and not the other. */
+const CONTEXT_KEY_SET: Readonly<Record<keyof PlatformContext, true>> = {
+  tier: true,
+  regions: true,
+  account: true,
+  domain: true,
+  hostedZoneId: true,
+  backupVaultLock: true,
+  eksAdminRoleArns: true,
+  kafkaReplicationMode: true,
+  kafkaReplication: true,
+  primaryRegion: true,
+  rebuiltReplicas: true,
+  retiredDatabases: true,
+  databaseEngine: true,
+  witnessRegion: true,
+  onCallPrincipals: true,
+  gameDays: true,
+};
+
+/** The app's context keys (`-c key=value`), as `bin/platform.ts` reads them and `check:changes` accepts them. */
+export const CONTEXT_KEYS = Object.keys(CONTEXT_KEY_SET) as readonly (keyof PlatformContext)[];
+
 export { ConfigError };
 
 export const DEFAULT_TIER: TierName = 'tier1';
