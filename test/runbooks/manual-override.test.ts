@@ -4,7 +4,7 @@ import { expect, test } from 'vitest';
 import { WRITE_LEASE } from '../../runbooks/definitions/catalogue';
 import { STEPS } from '../../runbooks/steps';
 import { surveyTier } from '../../runbooks/steps/watchdog';
-import { HOME, STATE_TABLE, TARGET, World } from './world';
+import { HOME, TARGET, World } from './world';
 
 const FAILOVER = 'mlp-tier1-region-failover';
 const schedule = {} as never;
@@ -46,17 +46,7 @@ test('no region writable: the documented override (RegionFailover to the region 
 
 test('two write gates open: the documented override (a planned RegionFailover to the region that keeps writes) closes the other', async () => {
   const world = new World();
-  world.heartbeats(20);
-  expect((await world.run(FAILOVER, { mode: 'planned', targetRegion: TARGET })).status).toBe('SUCCEEDED');
-  // The old primary's table says its gate is open under a lease still valid (what the alarm pages on).
-  const now = world.now();
-  world.aws.tables.get(`${HOME}:${STATE_TABLE}`)?.set('gate', {
-    pk: { S: 'gate' },
-    open: { BOOL: true },
-    epoch: { N: '0' },
-    updatedAt: { S: new Date(now.getTime() - 1000).toISOString() },
-    openUntil: { S: new Date(now.getTime() + 60_000).toISOString() },
-  });
+  await world.splitBrain();
   expect(await openGates(world, TARGET)).toEqual([HOME, TARGET]);
 
   const input = documentedInput('two write gates open', { region: TARGET });

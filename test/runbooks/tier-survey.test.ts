@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { PRIMARY_WATCH } from '../../runbooks/definitions/catalogue';
 import { surveyTier } from '../../runbooks/steps/watchdog';
-import { HOME, STATE_TABLE, TARGET, World } from './world';
+import { HOME, TARGET, World } from './world';
 
 const FAILOVER = 'mlp-tier1-region-failover';
 const schedule = {} as never;
@@ -31,17 +31,7 @@ test('the survey counts the write gates that answer open and its own region’s 
 
 test('two gates served open are counted as two (the split brain its alarm pages on); an unreachable region counts as closed', async () => {
   const world = new World();
-  world.heartbeats(20);
-  expect((await world.run(FAILOVER, { mode: 'planned', targetRegion: TARGET })).status).toBe('SUCCEEDED');
-  // The old primary's table says its gate is open under a lease valid for another minute.
-  const now = world.now();
-  world.aws.tables.get(`${HOME}:${STATE_TABLE}`)?.set('gate', {
-    pk: { S: 'gate' },
-    open: { BOOL: true },
-    epoch: { N: '0' },
-    updatedAt: { S: new Date(now.getTime() - 1000).toISOString() },
-    openUntil: { S: new Date(now.getTime() + 60_000).toISOString() },
-  });
+  await world.splitBrain();
   expect((await surveyTier(schedule, world.deps(TARGET, 'WatchPrimary'))).openGates).toEqual([HOME, TARGET]);
   expect(published(world, TARGET, PRIMARY_WATCH.survey.openWriteGates)).toBe(2);
 

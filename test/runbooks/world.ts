@@ -44,4 +44,22 @@ export class World extends SimulatedPlatform {
     if (created.length !== 1) throw new Error(`re-protection created ${created.join(', ') || 'nothing'} in ${HOME}; expected one replica`);
     return created[0] as string;
   }
+
+  /**
+   * A split brain as the two-write-gates-open alarm sees it: after a planned failover to us-west-2,
+   * us-east-1's own table says its gate is open, updated a second ago, under a lease valid for another minute.
+   */
+  async splitBrain(): Promise<void> {
+    this.heartbeats(20);
+    const run = await this.run('mlp-tier1-region-failover', { mode: 'planned', targetRegion: TARGET });
+    if (run.status !== 'SUCCEEDED') throw new Error(`the planned failover to ${TARGET} ended ${run.status}`);
+    const now = this.now().getTime();
+    this.aws.tables.get(`${HOME}:${STATE_TABLE}`)?.set('gate', {
+      pk: { S: 'gate' },
+      open: { BOOL: true },
+      epoch: { N: '0' },
+      updatedAt: { S: new Date(now - 1000).toISOString() },
+      openUntil: { S: new Date(now + 60_000).toISOString() },
+    });
+  }
 }
