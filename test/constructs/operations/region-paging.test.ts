@@ -21,7 +21,7 @@ function dimension(alarm: Resource, name: string): unknown {
 
 const ALARM_TYPES = new Set(['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::CompositeAlarm']);
 
-describe.each(LAYOUTS.filter((l) => ['tier1', 'tier1-rds', 'tier3-5regions'].includes(l.id)))('paging of layout $id', (layout) => {
+describe.each(LAYOUTS)('paging of layout $id', (layout) => {
   const assembly = LayoutAssembly.of(layout.id);
   const { config } = resolvePlatformConfig(layoutContext(layout));
   const tier = config.tier.name;
