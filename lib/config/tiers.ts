@@ -232,8 +232,6 @@ function batch(cpuMaxVcpus: number, gpuMaxVcpus: number, gpuInstanceTypes: strin
   };
 }
 
-const KAFKA_COMMON_LAG_MESSAGES = 100_000; // [004] Kafka scale trigger: lag > 100K messages
-
 const SHARED = {
   recovery: RECOVERY,
   // [ours] pinned versions of the images mirrored into ECR. ClickHouse 26.8 (LTS): the Kafka engine's
@@ -253,7 +251,6 @@ const SHARED = {
     archiveAfterDays: 90, // [003] deep archive after 90 days
     archivePrefix: 'runs/',
     noncurrentVersionExpirationDays: 90, // [002] S3 versioning: 90 days retention
-    replicationTimeControlMinutes: 15, // S3 RTC's fixed 15-minute threshold
   },
   ingress: {
     // [004] query-api scales out at 5000 rps per pod, the smallest per-pod budget behind the load
@@ -283,7 +280,7 @@ const SHARED = {
     // registration: < 2 s); [001]'s 100 ms belongs to prediction serving alone and would page on every search.
     apiLatencyP99Seconds: 2,
     apiLatencyMinutes: 5, // [001] DR detection: latency p99 > 100 ms for 5 minutes
-    kafkaReplicatorMessageLag: KAFKA_COMMON_LAG_MESSAGES, // [004] Kafka lag > 100K messages
+    kafkaReplicatorMessageLag: 100_000, // [004] Kafka scale trigger: lag > 100K messages
   },
   drills: {
     // [ours] daily, before the working day in the home region: a region that could not take over is paged on while
@@ -307,7 +304,6 @@ const KAFKA_COMMON = {
   minInsyncReplicas: 2, // [003] min ISR 2
   retentionHours: TOPIC_RETENTION_HOURS,
   replicationMode: 'msk-replicator', // [ours] managed replication needs no cross-region network path
-  consumerLagAlarmMessages: KAFKA_COMMON_LAG_MESSAGES,
 } as const;
 
 const POSTGRES_COMMON = {

@@ -148,8 +148,6 @@ export interface KafkaSizing {
   readonly replicationMode: KafkaReplicationMode;
   /** MirrorMaker 2 tasks per flow when `replicationMode` is `mirrormaker2`. */
   readonly mirrorMakerTasks: number;
-  /** Consumer lag, in messages, above which the platform alarms. */
-  readonly consumerLagAlarmMessages: number;
 }
 
 export interface RedisSizing {
@@ -325,8 +323,6 @@ export interface ArtifactLifecycle {
   /** Only run outputs and checkpoints are archived; registered models must stay instantly readable. */
   readonly archivePrefix: string;
   readonly noncurrentVersionExpirationDays: number;
-  /** S3 Replication Time Control threshold (the only value S3 offers is 15). */
-  readonly replicationTimeControlMinutes: 15;
 }
 
 export interface RoutingSettings {
