@@ -79,7 +79,10 @@ export function principalOf(assembly: DeployedAssembly, stack: DeployedStack, ro
     policies.push({ name: arn, policy: document });
   }
   for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
-    for (const { logicalId, resource } of assembly.resourcesOfType(type)) {
+    // A policy attaches by `Ref` to the role's logical id, which only names it within its own stack
+    // (every region's stack has the same ids).
+    for (const { stack: owner, logicalId, resource } of assembly.resourcesOfType(type)) {
+      if (owner !== stack) continue;
       const roles = (resource.Properties?.Roles ?? []) as unknown[];
       if (!roles.some((r) => (r as { Ref?: string }).Ref === roleLogicalId)) continue;
       policies.push({ name: logicalId, policy: assembly.property(stack, logicalId, 'PolicyDocument') as PolicyDocument });
