@@ -39,8 +39,9 @@ export class RegionAlarms extends Construct {
   /** Every alarm that pages, by name. */
   public readonly alarms: ReadonlyMap<string, cloudwatch.Alarm>;
   /** The composite alarms that page, by name (their parts act on nothing). */
-  public readonly composites: Map<string, cloudwatch.CompositeAlarm> = new Map();
+  public readonly composites: ReadonlyMap<string, cloudwatch.CompositeAlarm>;
   private readonly created = new Map<string, cloudwatch.Alarm>();
+  private readonly createdComposites = new Map<string, cloudwatch.CompositeAlarm>();
 
   constructor(
     scope: Construct,
@@ -49,6 +50,7 @@ export class RegionAlarms extends Construct {
   ) {
     super(scope, id);
     this.alarms = this.created;
+    this.composites = this.createdComposites;
     if (props.runbooks) {
       this.watchRunbooks(props.runbooks);
       this.watchWriteGates();
@@ -237,6 +239,6 @@ export class RegionAlarms extends Construct {
       alarmRule: cloudwatch.AlarmRule.anyOf(...parts.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
     });
     this.page(composite);
-    this.composites.set(composite.alarmName, composite);
+    this.createdComposites.set(composite.alarmName, composite);
   }
 }
