@@ -46,7 +46,7 @@ export class ApiOperations extends Construct {
 
     this.errorRateAlarm = new cloudwatch.Alarm(this, 'ErrorRate', {
       alarmName: name('api-error-rate'),
-      alarmDescription: `More than ${props.errorRatePercent} % of the API's requests in ${props.regionCode} failed with a 5xx for ${props.errorMinutes} minutes (seed 001's detection of a regional failure). First: the services dashboard ${name('services')}, which service, and its pods (README, Operations).`,
+      alarmDescription: `More than ${props.errorRatePercent} % of the API's requests in ${props.regionCode} failed with a 5xx for ${props.errorMinutes} minutes (seed 001's detection of a regional failure). First: the services dashboard ${name('services')}, which service, and its pods (docs/operations.md).`,
       metric: new cloudwatch.MathExpression({
         expression: '100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests',
         usingMetrics: {
@@ -66,7 +66,7 @@ export class ApiOperations extends Construct {
     });
     this.latencyAlarm = new cloudwatch.Alarm(this, 'LatencyP99', {
       alarmName: name('api-latency-p99'),
-      alarmDescription: `The API's p99 response time in ${props.regionCode} has been above ${props.latencyP99.toSeconds()} s for ${props.latencyMinutes} minutes. First: the services dashboard ${name('services')}, which service is slow, then its database and cache (README, Operations).`,
+      alarmDescription: `The API's p99 response time in ${props.regionCode} has been above ${props.latencyP99.toSeconds()} s for ${props.latencyMinutes} minutes. First: the services dashboard ${name('services')}, which service is slow, then its database and cache (docs/operations.md).`,
       metric: metrics.targetResponseTime({ period: ONE_MINUTE, statistic: cloudwatch.Stats.p(99) }),
       threshold: props.latencyP99.toSeconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -54,7 +54,7 @@ export class DatabaseAlarms extends Construct {
       const made = new cloudwatch.Alarm(this, alarmId, {
         ...spec,
         alarmName: `mlp-${props.tier}-${props.regionCode}-${what}`,
-        alarmDescription: `${database}: ${why} for ${minutes} minutes. First: Performance Insights and the connections by client; scale the instance class or add read replicas (README, Operations).`,
+        alarmDescription: `${database}: ${why} for ${minutes} minutes. First: Performance Insights and the connections by client; scale the instance class or add read replicas (docs/operations.md).`,
         evaluationPeriods: minutes,
         datapointsToAlarm: minutes,
         treatMissingData: cloudwatch.TreatMissingData.MISSING,

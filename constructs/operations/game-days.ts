@@ -87,7 +87,7 @@ export function laterSameDay(expression: string, by: Duration, scope: IConstruct
 
 /**
  * The game days of one region, on EventBridge Scheduler, each step starting the runbook an operator
- * would start, in the region the README says to start it in, with the input it documents:
+ * would start, in the region docs/operations.md says to start it in, with the input it documents:
  * - the planned switchover to the home region's successor (`switchoverSchedule`, there), and its
  *   failback `failbackDelay` later the same day (`failbackAfter`, in the home region);
  * - the AZ game day in the primary (`azFailoverSchedule`): the database's failover injected by AWS

@@ -10,7 +10,7 @@ import type { RunbookSet } from '../runbooks';
 import { chunked, drMetric, METRICS_PER_ALARM } from './dr-metrics';
 
 /** Where every alarm description sends the operator first. */
-const RUNBOOK_SECTION = 'README, Operations';
+const RUNBOOK_SECTION = 'docs/operations.md';
 
 const ONE_MINUTE = Duration.minutes(1);
 

@@ -45,7 +45,7 @@ export class RegionDashboard extends Construct {
     });
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: `# mlp-${tier} in ${region}: disaster recovery\nAlarms page the region's own topic; what to do first is in each alarm's description and the README's Operations section.`,
+        markdown: `# mlp-${tier} in ${region}: disaster recovery\nAlarms page the region's own topic; what to do first is in each alarm's description and in docs/operations.md.`,
         width: 24,
         height: 2,
       }),

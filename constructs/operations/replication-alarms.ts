@@ -82,7 +82,7 @@ export class ReplicationAlarms extends Construct {
       const causes = [...this.created.values()];
       this.rpoAtRisk = new cloudwatch.CompositeAlarm(this, 'RpoAtRisk', {
         compositeAlarmName: this.name('rpo-at-risk'),
-        alarmDescription: `Replication into ${props.regionCode} is behind its objective (RPO ${rpo} s; S3 against Replication Time Control): a region failover now would lose more than the RPO allows. The alarm in ALARM among ${causes.map((a) => a.alarmName).join(', ')} names the store. First: check the primary's write load and that store's replication before starting any failover (README, Operations).`,
+        alarmDescription: `Replication into ${props.regionCode} is behind its objective (RPO ${rpo} s; S3 against Replication Time Control): a region failover now would lose more than the RPO allows. The alarm in ALARM among ${causes.map((a) => a.alarmName).join(', ')} names the store. First: check the primary's write load and that store's replication before starting any failover (docs/operations.md).`,
         alarmRule: cloudwatch.AlarmRule.anyOf(...causes.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM))),
       });
       this.rpoAtRisk.addAlarmAction(props.paging);

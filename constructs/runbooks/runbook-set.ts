@@ -342,7 +342,7 @@ export class RunbookSet extends Construct implements IRunbookSet {
     );
     const lost = new cloudwatch.CompositeAlarm(this, 'PrimaryLostAlarm', {
       compositeAlarmName: name('primary-lost'),
-      alarmDescription: `The primary looks lost from ${region}, its successor: its lease is stale and its write gate does not answer.${props.automaticStart ? ` An unplanned RegionFailover starts here (rule ${name('automatic-failover')}).` : ' Start the unplanned RegionFailover here (README, Operations).'}`,
+      alarmDescription: `The primary looks lost from ${region}, its successor: its lease is stale and its write gate does not answer.${props.automaticStart ? ` An unplanned RegionFailover starts here (rule ${name('automatic-failover')}).` : ' Start the unplanned RegionFailover here (docs/operations.md).'}`,
       alarmRule: cloudwatch.AlarmRule.allOf(
         cloudwatch.AlarmRule.fromAlarm(stale, cloudwatch.AlarmState.ALARM),
         cloudwatch.AlarmRule.fromAlarm(unreachable, cloudwatch.AlarmState.ALARM),

@@ -10,13 +10,13 @@ const FAILOVER = 'mlp-tier1-region-failover';
 const schedule = {} as never;
 
 /**
- * The inputs the README's operator section gives for a case (`# case: <name>` above its command),
+ * The inputs the operator's path in docs/operations.md gives for a case (`# case: <name>` above its command),
  * with `<region>` placeholders filled in: what is documented is what is run here.
  */
 function documentedInput(name: string, fill: Record<string, string>): Record<string, unknown> {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const block = new RegExp(`# case: ${name}\\n(?:[^\\n]*\\n)*?[^\\n]*--input '([^']+)'`).exec(readme);
-  if (!block?.[1]) throw new Error(`README has no "# case: ${name}" command with an --input`);
+  const operations = readFileSync(join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
+  const block = new RegExp(`# case: ${name}\\n(?:[^\\n]*\\n)*?[^\\n]*--input '([^']+)'`).exec(operations);
+  if (!block?.[1]) throw new Error(`docs/operations.md has no "# case: ${name}" command with an --input`);
   let input = block[1];
   for (const [placeholder, value] of Object.entries(fill)) input = input.replaceAll(`<${placeholder}>`, value);
   return JSON.parse(input) as Record<string, unknown>;
