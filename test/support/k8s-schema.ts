@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as certManager from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import * as keda from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { formats } from '@kubernetes-models/validate';
 import Ajv from 'ajv';
@@ -16,9 +15,10 @@ import * as core from 'kubernetes-models/v1';
 
 /**
  * Schema validation of Kubernetes manifests, offline: built-in kinds and KEDA's against the
- * kubernetes-models schemas, CRDs without a published model against their vendored
- * openAPIV3Schema (test/support/schemas). An apiVersion/kind with neither is an error, so nothing
- * passes unvalidated. Only structure is checked: values may be CloudFormation tokens.
+ * kubernetes-models schemas, other CRDs against their vendored openAPIV3Schema (test/support/schemas):
+ * cert-manager's from the release the cluster runs, as the cert-manager models that support Node 20
+ * predate fields the Certificates use (keystores.pkcs12 password and profile). An apiVersion/kind
+ * with neither is an error, so nothing passes unvalidated. Only structure is checked: values may be CloudFormation tokens.
  */
 
 interface KubernetesModel {
@@ -39,7 +39,6 @@ const MODEL_MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>>
   'rbac.authorization.k8s.io/v1': rbac,
   'storage.k8s.io/v1': storage,
   'keda.sh/v1alpha1': keda,
-  'cert-manager.io/v1': certManager,
 };
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
@@ -57,6 +56,12 @@ for (const [name, format] of Object.entries(formats)) ajv.addFormat(name, format
 
 /** Vendored CRD schemas by `apiVersion kind`. */
 const CRD_VALIDATORS = {
+  'cert-manager.io/v1 Certificate': ajv.compile(
+    JSON.parse(readFileSync(join(import.meta.dirname, 'schemas', 'cert-manager.io_v1_certificate.json'), 'utf8')),
+  ),
+  'cert-manager.io/v1 ClusterIssuer': ajv.compile(
+    JSON.parse(readFileSync(join(import.meta.dirname, 'schemas', 'cert-manager.io_v1_clusterissuer.json'), 'utf8')),
+  ),
   'elbv2.k8s.aws/v1beta1 TargetGroupBinding': ajv.compile(
     JSON.parse(readFileSync(join(import.meta.dirname, 'schemas', 'elbv2.k8s.aws_v1beta1_targetgroupbinding.json'), 'utf8')),
   ),
