@@ -209,7 +209,7 @@ export class ComputeStack extends RegionalStack {
       const role = this.cluster.addPodRole(pascalCase(service), PLATFORM_NAMESPACE, service);
       this.serviceRoles[service] = role;
       if (access.includes('artifacts')) this.artifacts.grantReadWriteObjects(role);
-      if (access.includes('postgres')) props.data.grantPostgresConnect(role, applicationRole(service));
+      if (access.includes('postgres')) props.data.postgresClients.grantClientConnect(role, applicationRole(service));
       if (access.includes('features')) features.grantReadData(role);
       if (access.includes('cache')) props.data.cache.grantConnect(role);
     }
