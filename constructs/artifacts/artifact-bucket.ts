@@ -1,7 +1,9 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 
 /** When objects move to cheaper storage classes, and how long old versions are kept. */
@@ -36,16 +38,82 @@ export interface ArtifactBucketProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** What a grantee may do with the objects of an artifact bucket. */
+export interface ArtifactObjectsGrantOptions {
+  /**
+   * Object keys the grant covers.
+   * @default '*' - every object
+   */
+  readonly keys?: string;
+  /**
+   * Allow deleting objects too.
+   * @default false
+   */
+  readonly withDelete?: boolean;
+}
+
+/** A region's artifact bucket, created here or named by another stack, and what may be granted on it. */
+export interface IArtifactBucket {
+  readonly bucketName: string;
+  /** ARN of the key the bucket's objects are encrypted with. */
+  readonly encryptionKeyArn: string;
+  /** Allow `grantee` to list the bucket and read and write objects under `keys` (and delete them, if asked), with the bucket's key. */
+  grantReadWriteObjects(grantee: iam.IGrantable, options?: ArtifactObjectsGrantOptions): iam.Grant;
+}
+
+/** The grant every artifact bucket shares, whether created or named. */
+function grantReadWriteObjects(
+  bucket: s3.IBucket,
+  encryptionKeyArn: string,
+  grantee: iam.IGrantable,
+  options: ArtifactObjectsGrantOptions = {},
+): iam.Grant {
+  const objects = bucket.arnForObjects(options.keys ?? '*');
+  const grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] })
+    .combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', ...(options.withDelete ? ['s3:DeleteObject'] : [])],
+        resourceArns: [objects],
+      }),
+    )
+    .combine(iam.Grant.addToPrincipal({ grantee, actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resourceArns: [encryptionKeyArn] }));
+  if (Construct.isConstruct(grantee))
+    acknowledgeWildcardResource(
+      grantee,
+      objects,
+      'The role reads and writes objects under one prefix (or all) of the one artifact bucket of its region; object keys are the only wildcard.',
+    );
+  return grant;
+}
+
 /**
  * Versioned, KMS-encrypted, TLS-only artifact bucket for experiment runs, checkpoints and registered
  * models. Replication to other regions is configured separately (see `BucketReplication`), because a
  * replication rule can only be written once its destination bucket exists.
  */
-export class ArtifactBucket extends Construct {
+export class ArtifactBucket extends Construct implements IArtifactBucket {
+  /**
+   * An artifact bucket by its fixed name and its key's ARN: its ARN needs no reference to the stack
+   * that owns it. The imported bucket is created under `scope` as `id`.
+   */
+  public static fromBucketName(scope: Construct, id: string, bucketName: string, encryptionKeyArn: string): IArtifactBucket {
+    const bucket = s3.Bucket.fromBucketName(scope, id, bucketName);
+    return {
+      bucketName,
+      encryptionKeyArn,
+      grantReadWriteObjects: (grantee, options) => grantReadWriteObjects(bucket, encryptionKeyArn, grantee, options),
+    };
+  }
+
   public readonly bucket: s3.Bucket;
+  public readonly bucketName: string;
+  public readonly encryptionKeyArn: string;
 
   constructor(scope: Construct, id: string, props: ArtifactBucketProps) {
     super(scope, id);
+    this.bucketName = props.bucketName;
+    this.encryptionKeyArn = props.encryptionKey.keyArn;
     const { warmAfterDays, coldAfterDays, archiveAfterDays } = props.lifecycle;
     if (!(warmAfterDays > 0 && warmAfterDays < coldAfterDays && coldAfterDays < archiveAfterDays)) {
       throw new ValidationError(
@@ -90,5 +158,9 @@ export class ArtifactBucket extends Construct {
         },
       ],
     });
+  }
+
+  public grantReadWriteObjects(grantee: iam.IGrantable, options?: ArtifactObjectsGrantOptions): iam.Grant {
+    return grantReadWriteObjects(this.bucket, this.encryptionKeyArn, grantee, options);
   }
 }

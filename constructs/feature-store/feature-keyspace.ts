@@ -1,8 +1,10 @@
-import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cassandra from 'aws-cdk-lib/aws-cassandra';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { pascalCase } from '../private/ids';
+import { acknowledgeWildcardResource } from '../private/nag';
 import { ValidationError } from '../private/validation-error';
 import { KeyspaceRegions } from './keyspace-regions';
 
@@ -60,7 +62,16 @@ export interface FeatureKeyspaceProps {
  * (with an AWS owned key: a multi-Region table takes a single key setting for all its replicas, and
  * a customer key is bound to one region) and accepts TLS connections only.
  */
-export class FeatureKeyspace extends Construct {
+export class FeatureKeyspace extends Construct implements IFeatureKeyspace {
+  /**
+   * The keyspace by name, as every region of the tier holds it (the home region creates it and
+   * extends it to the others): ARNs are formatted in `scope`'s stack, so they name that region's replica.
+   */
+  public static fromKeyspaceName(scope: IConstruct, keyspaceName: string): IFeatureKeyspace {
+    return { keyspaceName, grantReadData: (grantee) => grantReadData(scope, keyspaceName, grantee) };
+  }
+
+  public readonly keyspaceName: string;
   public readonly keyspace: cassandra.CfnKeyspace;
   public readonly tables: Record<string, cassandra.CfnTable> = {};
   /** Adds the other Regions once the tables exist. */
@@ -69,6 +80,7 @@ export class FeatureKeyspace extends Construct {
   constructor(scope: Construct, id: string, props: FeatureKeyspaceProps) {
     super(scope, id);
     validate(this, props);
+    this.keyspaceName = props.keyspaceName;
 
     this.keyspace = new cassandra.CfnKeyspace(this, 'Resource', {
       keyspaceName: props.keyspaceName,
@@ -106,6 +118,34 @@ export class FeatureKeyspace extends Construct {
     // A Region is added to a keyspace with every table in it, each with client-side timestamps.
     this.regions.node.addDependency(...Object.values(this.tables));
   }
+
+  public grantReadData(grantee: iam.IGrantable): iam.Grant {
+    return grantReadData(this, this.keyspaceName, grantee);
+  }
+}
+
+/** The feature keyspace of a region, created there or named, and what may be granted on it. */
+export interface IFeatureKeyspace {
+  readonly keyspaceName: string;
+  /** Allow `grantee` to read (`cassandra:Select`) every table of the keyspace in this region. */
+  grantReadData(grantee: iam.IGrantable): iam.Grant;
+}
+
+function grantReadData(scope: IConstruct, keyspaceName: string, grantee: iam.IGrantable): iam.Grant {
+  const tables = Stack.of(scope).formatArn({
+    service: 'cassandra',
+    resource: `/keyspace/${keyspaceName}/table`,
+    resourceName: '*',
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+  const grant = iam.Grant.addToPrincipal({ grantee, actions: ['cassandra:Select'], resourceArns: [tables] });
+  if (Construct.isConstruct(grantee))
+    acknowledgeWildcardResource(
+      grantee,
+      tables,
+      'The prediction service reads every online feature table of the one feature keyspace; table names are the only wildcard.',
+    );
+  return grant;
 }
 
 function capacityOf(capacity: FeatureTableCapacity): Pick<cassandra.CfnTableProps, 'billingMode' | 'autoScalingSpecifications'> {

@@ -7,5 +7,6 @@ export * from './on-call-role';
 export * from './paging-topic';
 export * from './region-alarms';
 export * from './region-dashboard';
+export * from './region-operations';
 export * from './replication-alarms';
 export * from './tier-dashboard';

@@ -15,7 +15,7 @@ import { ValidationError } from '../private/validation-error';
 import { addIamAuthProxy, type IamAuthProxy } from './iam-auth-proxy';
 import { BACKUP_WINDOW, enhancedMonitoringRole, MAINTENANCE_WINDOW, POSTGRES_PORT } from './instance-support';
 import { validateInstanceIdentifier } from './postgres-database';
-import { RegionalPostgresBase } from './regional-database';
+import { type IPostgresClientAccess, RegionalPostgresBase } from './regional-database';
 
 const ENGINE = 'aurora-postgresql';
 /** Aurora PostgreSQL versions are `<major>.<minor>`; managed switchover and failover need the same on every cluster. */
@@ -188,7 +188,7 @@ export interface AuroraRegionalClusterProps extends DataStoreNetworkProps {
  * Storage belongs to the cluster, which is retained and deletion-protected; an instance holds no data
  * (it is compute over the cluster volume) and may be removed.
  */
-export class AuroraRegionalCluster extends RegionalPostgresBase {
+export class AuroraRegionalCluster extends RegionalPostgresBase implements IPostgresClientAccess {
   public readonly databaseIdentifier: string;
   public readonly databaseArn: string;
   public readonly endpointAddress: string;
@@ -353,6 +353,13 @@ export class AuroraRegionalCluster extends RegionalPostgresBase {
     this.endpoint = `${this.endpointAddress}:${POSTGRES_PORT}`;
     this.readerEndpointAddress = this.cluster.attrReadEndpointAddress;
     this.resourceId = this.cluster.attrDbClusterResourceId;
+  }
+
+  /** Allow `grantee` to connect as `databaseUser`, directly and through the pooler when there is one. */
+  public grantClientConnect(grantee: iam.IGrantable, databaseUser: string): iam.Grant {
+    const grant = this.grantConnect(grantee, databaseUser);
+    const proxy = this.grantConnectThroughProxy(grantee, databaseUser);
+    return proxy ? grant.combine(proxy) : grant;
   }
 
   /** Allow `grantee` to connect as `databaseUser` through the pooler, when there is one. */

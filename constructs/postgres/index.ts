@@ -1,6 +1,7 @@
 export * from './aurora-global-database';
 export * from './cross-region-read-replica';
 export * from './database-bootstrap';
+export * from './database-lineage';
 export * from './iam-auth-proxy';
 export * from './instance-support';
 export * from './postgres-database';

@@ -26,6 +26,12 @@ export interface IRegionalPostgres extends IConstruct {
   grantConnect(grantee: iam.IGrantable, databaseUser: string): iam.Grant;
 }
 
+/** What a region's clients are granted on its PostgreSQL, whichever engine and lineage serve it. */
+export interface IPostgresClientAccess {
+  /** Allow `grantee` to connect with IAM authentication as `databaseUser`, directly and through the pooler when there is one. */
+  grantClientConnect(grantee: iam.IGrantable, databaseUser: string): iam.Grant;
+}
+
 /**
  * A region's RDS PostgreSQL instance, whatever its role: the primary created in the home region, or a
  * cross-region replica (promoted or not). Stacks and the compute wiring work against this, so they

@@ -1,6 +1,7 @@
-import { RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -57,7 +58,13 @@ export interface CacheClusterProps extends DataStoreNetworkProps {
  *
  * Valkey's RBAC user groups need no `default` user, so none exists that could be left open.
  */
-export class CacheCluster extends Construct {
+/** A region's cache, and what may be granted on it. */
+export interface ICacheCluster {
+  /** Allow `grantee` to connect (IAM authentication) to the group as its application user. */
+  grantConnect(grantee: iam.IGrantable): iam.Grant;
+}
+
+export class CacheCluster extends Construct implements ICacheCluster {
   public readonly replicationGroup: elasticache.CfnReplicationGroup;
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly applicationUser: elasticache.CfnUser;
@@ -174,6 +181,20 @@ export class CacheCluster extends Construct {
   /** `host:port` clients connect to in cluster mode. */
   get configurationEndpoint(): string {
     return `${this.replicationGroup.attrConfigurationEndPointAddress}:${this.replicationGroup.attrConfigurationEndPointPort}`;
+  }
+
+  public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    const group = Stack.of(this).formatArn({
+      service: 'elasticache',
+      resource: 'replicationgroup',
+      resourceName: this.replicationGroup.ref,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['elasticache:Connect'],
+      resourceArns: [group, this.applicationUser.attrArn],
+    });
   }
 }
 

@@ -1,16 +1,16 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
-import { ArnFormat, Duration, Size } from 'aws-cdk-lib';
+import { Duration, Size } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
 import type { Construct } from 'constructs';
+import { ArtifactBucket, type IArtifactBucket } from '../../constructs/artifacts';
 import { BatchCompute, TrainingJobDefinition } from '../../constructs/batch';
 import {
   HTTPS_PORT as CLICKHOUSE_HTTPS_PORT,
@@ -27,6 +27,7 @@ import {
   TLS_KEY_FILE,
 } from '../../constructs/clickhouse';
 import { GPU_TAINT_KEY, INTERNAL_CA_ISSUER, NODE_POOL_LABEL, PlatformCluster } from '../../constructs/eks';
+import { FeatureKeyspace } from '../../constructs/feature-store';
 import { ServiceRepositories } from '../../constructs/images';
 import { RegionalApiEndpoint, RegionalWebAcl } from '../../constructs/ingress';
 import {
@@ -42,7 +43,6 @@ import {
 import { RemoteParameter } from '../../constructs/lookup';
 import { ApiOperations } from '../../constructs/operations';
 import { pascalCase } from '../../constructs/private/ids';
-import { acknowledgeWildcardResource } from '../../constructs/private/nag';
 import { regionalApiDomainName } from '../../constructs/routing';
 import { platformCharts, type ServiceSpec } from '../../constructs/workloads';
 import { applicationRole } from '../../runbooks/core/database-bootstrap';
@@ -124,8 +124,8 @@ export class ComputeStack extends RegionalStack {
   public readonly webAcl: RegionalWebAcl;
   public readonly repositories: ServiceRepositories;
   public readonly batch: BatchCompute;
-  /** The region's data key, which encrypts the artifacts the services read and write. */
-  private readonly dataKeyArn: string;
+  /** The region's artifact bucket, by name: the services' grants need no reference to the data stack but its key. */
+  private readonly artifacts: IArtifactBucket;
   /** Pod Identity roles by service account name. */
   public readonly serviceRoles: Record<string, iam.Role> = {};
 
@@ -134,7 +134,6 @@ export class ComputeStack extends RegionalStack {
     const tier = this.config.tier;
     const code = this.regionPlan.code;
     const apiHost = regionalApiDomainName(code, this.config.domain);
-    this.dataKeyArn = props.data.dataKey.keyArn;
 
     this.cluster = new PlatformCluster(this, 'Eks', {
       clusterName: clusterName(tier.name, code),
@@ -197,15 +196,22 @@ export class ComputeStack extends RegionalStack {
       logEncryptionKey: props.data.dataKey,
     });
 
+    this.artifacts = ArtifactBucket.fromBucketName(
+      this,
+      'ArtifactBucket',
+      artifactBucketName(tier.name, this.account, this.region),
+      props.data.dataKey.keyArn,
+    );
+    const features = FeatureKeyspace.fromKeyspaceName(this, featureKeyspaceName(tier.name));
     for (const service of services) {
       const access = SERVICE_ACCESS[service];
       if (!access) continue;
       const role = this.cluster.addPodRole(pascalCase(service), PLATFORM_NAMESPACE, service);
       this.serviceRoles[service] = role;
-      if (access.includes('artifacts')) this.grantArtifacts(role);
-      if (access.includes('postgres')) this.grantPostgres(role, props.data, service);
-      if (access.includes('features')) this.grantFeatures(role);
-      if (access.includes('cache')) this.grantCache(role, props.data);
+      if (access.includes('artifacts')) this.artifacts.grantReadWriteObjects(role);
+      if (access.includes('postgres')) props.data.postgresClients.grantClientConnect(role, applicationRole(service));
+      if (access.includes('features')) features.grantReadData(role);
+      if (access.includes('cache')) props.data.cache.grantConnect(role);
     }
 
     const platformNamespace = this.addWorkloads(services);
@@ -333,7 +339,7 @@ export class ComputeStack extends RegionalStack {
 
     const clickhouse = this.cluster.addPodRole('ClickHouse', CLICKHOUSE_NAMESPACE, 'clickhouse');
     grant(clickhouse, { topics: [spans, evaluations], read: true, groups: ['clickhouse*'] });
-    this.grantArtifacts(clickhouse, `${CLICKHOUSE_BACKUP_PREFIX}/*`, true);
+    this.artifacts.grantReadWriteObjects(clickhouse, { keys: `${CLICKHOUSE_BACKUP_PREFIX}/*`, withDelete: true });
     const topology = tier.clickhouse;
     const bucketName = artifactBucketName(tier.name, this.account, this.region);
     const charts = clickHouseCharts(new cdk8s.App(), {
@@ -450,54 +456,8 @@ export class ComputeStack extends RegionalStack {
       logEncryptionKey,
       timeout: Duration.hours(sizing.trainingJob.timeoutHours),
     });
-    this.grantArtifacts(training.jobRole as iam.Role);
+    this.artifacts.grantReadWriteObjects(training.jobRole);
     return compute;
-  }
-
-  /** Read and write objects under `keys` of the region's artifact bucket (delete too, if asked). */
-  private grantArtifacts(role: iam.Role, keys = '*', withDelete = false): void {
-    // The bucket's name is fixed, so its ARN needs no reference to the data stack.
-    const bucket = s3.Bucket.fromBucketName(role, 'ArtifactBucket', artifactBucketName(this.config.tier.name, this.account, this.region));
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
-    const objects = bucket.arnForObjects(keys);
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', ...(withDelete ? ['s3:DeleteObject'] : [])],
-        resources: [objects],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [this.dataKeyArn],
-      }),
-    );
-    acknowledgeWildcardResource(
-      role,
-      objects,
-      'The role reads and writes objects under one prefix (or all) of the one artifact bucket of its region; object keys are the only wildcard.',
-    );
-  }
-
-  /** IAM database authentication as the service's own database user, directly or through the pooler. */
-  private grantPostgres(role: iam.Role, data: DataStack, service: string): void {
-    const user = applicationRole(service);
-    data.grantPostgresConnect(role, user);
-  }
-
-  private grantFeatures(role: iam.Role): void {
-    const tables = this.formatArn({
-      service: 'cassandra',
-      resource: `/keyspace/${featureKeyspaceName(this.config.tier.name)}/table`,
-      resourceName: '*',
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['cassandra:Select'], resources: [tables] }));
-    acknowledgeWildcardResource(
-      role,
-      tables,
-      'The prediction service reads every online feature table of the one feature keyspace; table names are the only wildcard.',
-    );
   }
 
   /**
@@ -518,24 +478,6 @@ export class ComputeStack extends RegionalStack {
       latencyMinutes: alarms.apiLatencyMinutes,
     });
     return this.apiOperations;
-  }
-
-  private grantCache(role: iam.Role, data: DataStack): void {
-    const group = data.cache.replicationGroup;
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['elasticache:Connect'],
-        resources: [
-          this.formatArn({
-            service: 'elasticache',
-            resource: 'replicationgroup',
-            resourceName: group.ref,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-          data.cache.applicationUser.attrArn,
-        ],
-      }),
-    );
   }
 }
 

@@ -1,13 +1,11 @@
-import { Annotations, Arn, ArnFormat, Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { AccessLogsBucket, ArtifactBucket } from '../../constructs/artifacts';
 import { RegionalBackupPlan } from '../../constructs/backup';
 import { FeatureKeyspace } from '../../constructs/feature-store';
@@ -16,16 +14,14 @@ import { RemoteParameter } from '../../constructs/lookup';
 import {
   AuroraGlobalCluster,
   AuroraRegionalCluster,
-  CrossRegionReadReplica,
   DatabaseBootstrap,
   GlobalWriterEndpoint,
+  type IPostgresClientAccess,
   type IRegionalDatabase,
   type IRegionalPostgres,
-  instanceLogGroups,
   POSTGRES_PORT,
-  PostgresDatabase,
-  type PostgresReadReplicaSpec,
-  PrimaryReadScaling,
+  type PrimaryReadScaling,
+  RdsDatabaseLineage,
 } from '../../constructs/postgres';
 import { accountKeyPolicy, cloudWatchAlarmsKeyStatement, cloudWatchLogsKeyStatement } from '../../constructs/private/kms';
 import { acknowledgeNist } from '../../constructs/private/nag';
@@ -38,8 +34,6 @@ import {
   cacheGlobalDatastoreSuffix,
   cacheReplicationGroupId,
   cacheRoleOf,
-  DATABASE_TAG,
-  type DatabaseGeneration,
   dataKeyAlias,
   featureKeyspaceName,
   kafkaClusterName,
@@ -57,11 +51,6 @@ export interface DataStackProps extends RegionalStackProps {
   /** The region's VPC, from its network stack. */
   readonly vpc: ec2.IVpc;
 }
-
-const POSTGRES_VERSIONS = {
-  '16': rds.PostgresEngineVersion.VER_16,
-  '17': rds.PostgresEngineVersion.VER_17,
-} as const;
 
 /**
  * The region's stateful resources. Termination protection is on, every store is retained on delete,
@@ -84,6 +73,8 @@ export class DataStack extends RegionalStack {
   public readonly artifactBucket: s3.Bucket;
   /** The region's current database, of whatever role and engine. */
   public readonly postgres: IRegionalPostgres;
+  /** What the region's clients are granted on its PostgreSQL: IAM authentication, directly and through the pooler. */
+  public readonly postgresClients: IPostgresClientAccess;
   /** Older generations of the region's database, retained until retired. */
   public readonly retainedDatabases: readonly IRegionalDatabase[];
   /** RDS: in-region read replicas and pooler, only beside the primary. */
@@ -94,7 +85,6 @@ export class DataStack extends RegionalStack {
   public readonly featureStore?: FeatureKeyspace;
   public readonly backups: RegionalBackupPlan;
   public readonly kafka: MskCluster;
-  private rdsRetained: IRegionalDatabase[] = [];
 
   constructor(scope: Construct, props: DataStackProps) {
     super(scope, 'data', { ...props, terminationProtection: true });
@@ -131,11 +121,17 @@ export class DataStack extends RegionalStack {
 
     // PostgreSQL
     if (this.config.databaseEngine === 'aurora-postgresql-global') {
-      this.postgres = this.addAuroraDatabase(props.vpc, clientCidrs, logRetention);
+      const cluster = this.addAuroraDatabase(props.vpc, clientCidrs, logRetention);
+      this.postgres = cluster;
+      this.postgresClients = cluster;
       this.retainedDatabases = [];
     } else {
-      this.postgres = this.addRdsDatabases(props.vpc, clientCidrs, logRetention);
-      this.retainedDatabases = this.rdsRetained;
+      const databases = this.addRdsDatabases(props.vpc, clientCidrs, logRetention);
+      this.postgres = databases.current;
+      this.postgresClients = databases;
+      this.retainedDatabases = databases.retained;
+      this.readScaling = databases.readScaling;
+      this.databaseBootstrap = databases.bootstrap;
     }
     this.publishRunbookParameter('postgres', 'engine', this.config.databaseEngine);
 
@@ -271,168 +267,43 @@ export class DataStack extends RegionalStack {
     return cluster;
   }
 
-  /** Allow `grantee` to connect to the region's PostgreSQL as `databaseUser`, directly and through the pooler when there is one. */
-  public grantPostgresConnect(grantee: iam.IGrantable, databaseUser: string): void {
-    this.postgres.grantConnect(grantee, databaseUser);
-    if (this.postgres instanceof AuroraRegionalCluster) this.postgres.grantConnectThroughProxy(grantee, databaseUser);
-    else this.readScaling?.grantConnectThroughProxy(grantee, databaseUser);
-  }
-
   /** The region's RDS database lineage (see `resolveDatabaseTopology`), and beside the primary its read scaling and bootstrap. */
-  private addRdsDatabases(vpc: ec2.IVpc, clientCidrs: string[], logRetention: logs.RetentionDays): IRegionalDatabase {
+  private addRdsDatabases(vpc: ec2.IVpc, clientCidrs: string[], logRetention: logs.RetentionDays): RdsDatabaseLineage {
     const lineage = this.config.databases[this.region];
     if (!lineage) throw new Error(`unreachable: the topology covers every region, not ${this.region}`);
     const current = lineage.current;
-    const tier = this.config.tier;
-    const postgres = this.addDatabase(current, vpc, clientCidrs, logRetention);
-    this.rdsRetained = lineage.retained.map((g) => this.addDatabase(g, vpc, clientCidrs, logRetention));
-    // Former primaries keep their replicas' log groups until they are retired.
-    for (const [index, g] of lineage.retained.entries())
-      this.readReplicaSpecs(g, this.rdsRetained[index] as IRegionalDatabase, logRetention);
-    if (current.role === 'former-primary') this.readReplicaSpecs(current, postgres, logRetention);
-    if (current.role === 'primary') {
-      this.readScaling = new PrimaryReadScaling(this, 'MetadataReadScaling', {
-        database: postgres,
-        instanceClass: tier.postgres.instanceClass,
-        encryptionKey: this.dataKey,
-        vpc: vpc,
-        clientCidrs,
-        readReplicas: this.readReplicaSpecs(current, postgres, logRetention),
-        connectionPooler: tier.postgres.connectionPooler,
-        logRetention,
-      });
-      this.databaseBootstrap = this.addRdsBootstrap(postgres, vpc, logRetention);
-    }
+    const databases = new RdsDatabaseLineage(this, {
+      lineage,
+      sizing: this.config.tier.postgres,
+      primaryRegionName: this.config.primaryRegion.name,
+      encryptionKey: this.dataKey,
+      vpc,
+      clientCidrs,
+      logRetention,
+    });
+    const postgres = databases.current;
     this.publishRunbookParameter('postgres', 'instance-id', current.instanceIdentifier);
     this.publishRunbookParameter('postgres', 'instance-arn', postgres.instanceArn);
     this.publishRunbookParameter('postgres', 'endpoint', postgres.endpoint);
     this.publishRunbookParameter('postgres', 'role', current.role);
     this.publishRunbookParameter('postgres', 'generation', String(current.generation));
-    this.publishRunbookParameter('postgres', 'source-arn', current.createdFrom ? this.databaseArn(current.createdFrom) : 'none');
+    this.publishRunbookParameter('postgres', 'source-arn', current.createdFrom ? databases.databaseArn(current.createdFrom) : 'none');
     this.publishRunbookParameter(
       'postgres',
       'retained-instance-ids',
       lineage.retained.map((g) => g.instanceIdentifier).join(',') || 'none',
     );
-    if (postgres instanceof PostgresDatabase) {
-      this.publishRunbookParameter('postgres', 'master-secret-arn', postgres.masterSecretArn);
-    }
-    if (this.readScaling) {
+    if (databases.masterSecretArn) this.publishRunbookParameter('postgres', 'master-secret-arn', databases.masterSecretArn);
+    const readScaling = databases.readScaling;
+    if (readScaling) {
       this.publishRunbookParameter(
         'postgres',
         'read-replica-ids',
-        this.readScaling.readReplicas.map((r) => r.instanceIdentifier).join(',') || 'none',
+        readScaling.readReplicas.map((r) => r.instanceIdentifier).join(',') || 'none',
       );
-      if (this.readScaling.proxy) this.publishRunbookParameter('postgres', 'proxy-endpoint', this.readScaling.proxy.endpoint);
+      if (readScaling.proxy) this.publishRunbookParameter('postgres', 'proxy-endpoint', readScaling.proxy.endpoint);
     }
-
-    return postgres;
-  }
-
-  /**
-   * One generation of the region's database. The first generation of the home region was created
-   * as the primary; every other one as a cross-region replica, and stays one in its template.
-   */
-  private addDatabase(g: DatabaseGeneration, vpc: ec2.IVpc, clientCidrs: string[], logRetention: logs.RetentionDays): IRegionalDatabase {
-    const pg = this.config.tier.postgres;
-    const id = g.generation === 1 ? 'Metadata' : `MetadataG${g.generation}`;
-    const common = {
-      instanceIdentifier: g.instanceIdentifier,
-      engineVersion: POSTGRES_VERSIONS[pg.engineMajorVersion],
-      instanceClass: pg.instanceClass,
-      maxConnections: pg.maxConnections,
-      backupRetention: Duration.days(pg.backupRetentionDays),
-      encryptionKey: this.dataKey,
-      vpc,
-      clientCidrs,
-      logRetention,
-    };
-    const database = g.createdFrom
-      ? new CrossRegionReadReplica(this, id, {
-          ...common,
-          sourceDbInstanceArn: this.databaseArn(g.createdFrom),
-          multiAz: pg.crossRegionReplicaMultiAz,
-        })
-      : new PostgresDatabase(this, id, {
-          ...common,
-          allocatedStorageGiB: pg.allocatedStorageGiB,
-          maxAllocatedStorageGiB: pg.maxAllocatedStorageGiB,
-        });
-    // Every resource of a generation names it, so retiring it is recognisable in a template diff.
-    Tags.of(database).add(DATABASE_TAG, g.instanceIdentifier);
-    if (g.role !== 'primary') {
-      acknowledgeNist(
-        database,
-        'RDSInBackupPlan',
-        `Not the primary (${g.role}): the platform writes to the primary of ${this.config.primaryRegion.name}, which its region's backup plan covers; this generation keeps its own automated backups until it is promoted or retired.`,
-      );
-    }
-    return database;
-  }
-
-  /**
-   * The deploy-time bootstrap of the platform's roles and databases, on the primary. Replicas receive
-   * them by replication. A primary without an RDS-managed master secret (a promoted cross-region
-   * replica) gets none, and synthesis says so: it holds what its source had when it was promoted.
-   */
-  private addRdsBootstrap(database: IRegionalDatabase, vpc: ec2.IVpc, logRetention: logs.RetentionDays): DatabaseBootstrap | undefined {
-    if (!(database instanceof PostgresDatabase)) {
-      // Info, not a warning: a failed-over layout is a supported state, and the gates fail on any warning.
-      Annotations.of(this).addInfo(
-        `The deploy does not run the database bootstrap in ${this.region}: the primary ${database.instanceIdentifier} is a promoted ` +
-          'replica with no RDS-managed master secret. It holds the roles and databases its source had when promoted; a bootstrap ' +
-          'plan changed since is not applied to it.',
-      );
-      return undefined;
-    }
-    return new DatabaseBootstrap(this, 'MetadataBootstrap', {
-      database,
-      masterSecret: database.masterSecret,
-      vpc,
-      logEncryptionKey: this.dataKey,
-      logRetention,
-    });
-  }
-
-  /**
-   * The in-region read replicas of a generation that is (or was) the primary. Their log groups
-   * belong to the generation, not to the replicas: they stay, retained, while the generation does,
-   * after a failover removes the replicas, and leave with it when it is retired.
-   */
-  private readReplicaSpecs(
-    g: DatabaseGeneration,
-    database: IRegionalDatabase,
-    logRetention: logs.RetentionDays,
-  ): PostgresReadReplicaSpec[] {
-    if (g.role !== 'primary' && g.role !== 'former-primary') return [];
-    const roleCounts = new Map<string, number>();
-    return this.config.tier.postgres.readReplicaRoles.map((role, position) => {
-      const index = (roleCounts.get(role) ?? 0) + 1;
-      roleCounts.set(role, index);
-      const instanceIdentifier = postgresReadReplicaId(g.instanceIdentifier, role, index);
-      const logGroups = instanceLogGroups(
-        new Construct(database, `ReadReplica${position + 1}`),
-        instanceIdentifier,
-        logRetention,
-        this.dataKey,
-      );
-      return { role, instanceIdentifier, logGroups };
-    });
-  }
-
-  /** ARN of an instance in another region, from its name: stacks in other regions hold no references. */
-  private databaseArn(instance: { region: string; instanceIdentifier: string }): string {
-    return Arn.format(
-      {
-        service: 'rds',
-        region: instance.region,
-        resource: 'db',
-        resourceName: instance.instanceIdentifier,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        partition: 'aws', // every supported region is in the commercial partition; the replica parses this ARN
-      },
-      this,
-    );
+    return databases;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Fn, Size } from 'aws-cdk-lib';
+import { Fn } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -6,31 +6,15 @@ import { BucketReplication } from '../../constructs/artifacts';
 import { MskReplicator } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
 import {
-  DatabaseAlarms,
-  FaultInjection,
-  GameDays,
-  OnCallRole,
-  PagingTopic,
-  RegionAlarms,
-  RegionDashboard,
-  ReplicationAlarms,
-  type ReplicationLagSource,
-  servicesDashboardName,
-  tierDashboardName,
+  addRegionOperations,
+  type DatabaseAlarms,
+  type PagingTopic,
+  type RegionAlarms,
+  type RegionDashboard,
+  type ReplicationAlarms,
 } from '../../constructs/operations';
-import { RunbookSet, ScheduledPreflight } from '../../constructs/runbooks';
-import {
-  artifactBucketName,
-  CACHE_TAG,
-  cacheReplicationGroupId,
-  cacheRoleOf,
-  dataKeyAlias,
-  featureKeyspaceName,
-  type RegionPlan,
-  regionDatabaseOf,
-  replicatedDatabaseOf,
-  runbookParameterName,
-} from '../config';
+import { RunbookSet, type ScheduledPreflight } from '../../constructs/runbooks';
+import { artifactBucketName, dataKeyAlias, type RegionPlan, runbookParameterName } from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
 
@@ -90,121 +74,24 @@ export class ResilienceStack extends RegionalStack {
 
     this.kafkaFlows = this.addKafkaFlows(props.data);
 
-    this.paging = new PagingTopic(this, 'Paging', { tier, regionCode: this.regionPlan.code, masterKey: props.data.dataKey });
-    this.publishRunbookParameter('operations', 'paging-topic-arn', this.paging.topic.topicArn);
-    new CfnOutput(this, 'PagingTopicArn', {
-      value: this.paging.topic.topicArn,
-      description: `Subscribe the on-call channel: every alarm of ${this.region} pages here`,
+    const operations = addRegionOperations(this, {
+      config: this.config,
+      regionPlan: this.regionPlan,
+      dataKey: props.data.dataKey,
+      vpc: props.vpc,
+      databaseIdentifier: props.data.postgres.databaseIdentifier,
+      artifactReplication: this.artifactReplication,
+      kafkaFlows: this.kafkaFlows,
+      publish: (key, value) => this.publishRunbookParameter('operations', key, value),
+      runbooks: () => (props.runbooks === false ? undefined : this.addRunbooks(props)),
     });
-    this.runbooks = props.runbooks === false ? undefined : this.addRunbooks(props);
-    const { rpoSeconds, rtoSeconds } = this.config.tier.recovery.region; // [003] RPO 1 min, RTO 5 min
-    const replicated = replicatedDatabaseOf(this.config, this.regionPlan);
-    const replication = replicated && { ...replicated, rpoSeconds };
-    this.alarms = new RegionAlarms(this, 'Alarms', {
-      tier,
-      region: this.region,
-      regionCode: this.regionPlan.code,
-      rtoSeconds,
-      paging: this.paging.alarmAction,
-      ...(this.runbooks ? { runbooks: this.runbooks } : {}),
-    });
-    this.replicationAlarms = this.addReplicationAlarms(props.data, replication);
-    const database = regionDatabaseOf(this.config, this.regionPlan);
-    const { alarms: limits, postgres } = this.config.tier;
-    this.databaseAlarms =
-      database &&
-      new DatabaseAlarms(this, 'DatabaseAlarms', {
-        tier,
-        regionCode: this.regionPlan.code,
-        paging: this.paging.alarmAction,
-        database,
-        maxConnections: postgres.maxConnections,
-        allocatedStorage: Size.gibibytes(postgres.allocatedStorageGiB),
-        cpuPercent: limits.databaseCpuPercent,
-        connectionsPercent: limits.databaseConnectionsPercent,
-        storageUsedPercent: limits.databaseStorageUsedPercent,
-        sustained: Duration.minutes(limits.databaseMinutes),
-      });
-    // Every secondary asks itself daily whether it could take over (the primary cannot fail over to itself).
-    if (this.runbooks && !this.regionPlan.isPrimary) {
-      this.dailyPreflight = new ScheduledPreflight(this, 'DailyPreflight', {
-        tier,
-        region: this.region,
-        regionCode: this.regionPlan.code,
-        regionFailover: this.runbooks.regionFailover,
-        schedule: this.config.tier.drills.preflight,
-        alarmAction: this.paging.alarmAction,
-      });
-    }
-    this.dashboard = new RegionDashboard(this, 'Dashboard', {
-      tier,
-      region: this.region,
-      regionCode: this.regionPlan.code,
-      alarms: [
-        ...this.alarms.alarms.values(),
-        ...this.alarms.composites.values(),
-        ...(this.replicationAlarms.rpoAtRisk ? [this.replicationAlarms.rpoAtRisk] : []),
-        ...(this.databaseAlarms ? this.databaseAlarms.alarms.values() : []),
-        ...(this.runbooks ? [this.runbooks.primaryLostAlarm] : []),
-        ...(this.dailyPreflight ? [this.dailyPreflight.notReadyAlarm] : []),
-      ],
-      ...(this.runbooks ? { runbooks: this.runbooks } : {}),
-      ...(replication ? { replication } : {}),
-    });
-
-    // On-call: start and stop this region's runbooks, switch the automatic start off, read the reports, dashboards and alarms.
-    const onCall = new OnCallRole(this, 'OnCall', {
-      tier,
-      regionCode: this.regionPlan.code,
-      ...(this.config.onCallPrincipalArns.length > 0 ? { principalArns: this.config.onCallPrincipalArns } : {}),
-      ...(this.runbooks ? { runbooks: this.runbooks } : {}),
-      ...(this.runbooks?.automaticFailover ? { automaticStart: this.runbooks.automaticFailover } : {}),
-      reportBucketName: artifactBucketName(tier, this.account, this.region),
-      reportKey: props.data.dataKey,
-      dashboards: [this.dashboard.dashboard],
-      dashboardNames: [tierDashboardName(tier), servicesDashboardName(tier, this.regionPlan.code)],
-    });
-    this.publishRunbookParameter('operations', 'on-call-role-arn', onCall.role.roleArn);
-    new CfnOutput(this, 'OnCallRoleArn', {
-      value: onCall.role.roleArn,
-      description: `Assume it (with MFA) to start or stop the runbooks of ${this.region} and read their reports and dashboards`,
-    });
-    // Game days (issue 20), where the tier allows them: see addGameDays.
-    if (this.runbooks && this.config.gameDays) this.addGameDays(props, this.runbooks);
-  }
-
-  /**
-   * Every store's replication that this region can see: into it (database, cache, Kafka, keyspace),
-   * and out of its bucket (S3 publishes replication metrics in the source region).
-   */
-  private addReplicationAlarms(data: DataStack, database?: ReplicationLagSource): ReplicationAlarms {
-    const tier = this.config.tier;
-    const cache = cacheRoleOf(this.config, this.regionPlan) === 'member' ? data.cache : undefined;
-    const rtc = this.artifactReplication.replicationTimeControlMinutes;
-    return new ReplicationAlarms(this, 'ReplicationAlarms', {
-      tier: tier.name,
-      regionCode: this.regionPlan.code,
-      paging: this.paging.alarmAction,
-      rpoSeconds: tier.recovery.region.rpoSeconds, // [003] RPO 1 min
-      kafkaMessageLag: tier.alarms.kafkaReplicatorMessageLag, // [004] lag > 100K messages
-      ...(database ? { database } : {}),
-      ...(cache
-        ? {
-            cache: {
-              replicationGroupId: cacheReplicationGroupId(tier.name, this.regionPlan.code),
-              shards: tier.redis.shards,
-              replicasPerShard: tier.redis.replicasPerShard,
-            },
-          }
-        : {}),
-      kafkaFlows: [...this.kafkaFlows].map(([source, flow]) => ({
-        replicatorName: flow.replicator.replicatorName,
-        from: this.config.regions.find((r) => r.name === source)?.code ?? source,
-      })),
-      ...(rtc ? { artifacts: { rules: this.artifactReplication.rules, thresholdMinutes: rtc } } : {}),
-      // The home region creates the keyspace in every region of the tier.
-      keyspaceName: featureKeyspaceName(tier.name),
-    });
+    this.paging = operations.paging;
+    this.runbooks = operations.runbooks;
+    this.alarms = operations.alarms;
+    this.replicationAlarms = operations.replicationAlarms;
+    this.databaseAlarms = operations.databaseAlarms;
+    this.dailyPreflight = operations.dailyPreflight;
+    this.dashboard = operations.dashboard;
   }
 
   private addRunbooks(props: ResilienceStackProps): RunbookSet {
@@ -275,71 +162,6 @@ export class ResilienceStack extends RegionalStack {
       target: data.kafka,
       logRetention,
       logEncryptionKey: data.dataKey,
-    });
-  }
-
-  /**
-   * The region's part of the tier's game days (`-c gameDays`, on for dev). The planned switchover
-   * and its failback are placed by home order, not by the primary: the switchover to the home
-   * region's successor runs there on `drills.regionFailoverDrill`, the failback in the home region
-   * later that day. So the deploy that re-protects home on RDS between the two (it moves
-   * `-c primaryRegion`) leaves both schedules where they are. In the primary, on
-   * `drills.chaosExercise`, FIS fails the database over and the AzFailover runbook follows; only where
-   * the database is Multi-AZ (a promoted dev replica is not), since neither could fail it over
-   * otherwise. The primary also holds the FIS templates, for operators to start during a game day.
-   */
-  private addGameDays(props: ResilienceStackProps, runbooks: RunbookSet): void {
-    const tier = this.config.tier.name;
-    const { drills } = this.config.tier;
-    const successor = this.config.regions.find((r) => !r.isHome);
-    const aurora = this.config.databaseEngine === 'aurora-postgresql-global';
-    const current = this.config.databases[this.region]?.current;
-    const multiAz = aurora || !current?.createdFrom || this.config.tier.postgres.crossRegionReplicaMultiAz;
-    let fault: FaultInjection | undefined;
-    if (this.regionPlan.isPrimary) {
-      const takeover = this.config.regions.find((r) => !r.isPrimary);
-      const alarms = [
-        'refresh-gate-errors',
-        'refresh-gate-silent',
-        'write-heartbeats-errors',
-        'write-heartbeats-silent',
-        'region-failover-failed',
-      ];
-      fault = new FaultInjection(this, 'FaultInjection', {
-        tier,
-        regionCode: this.regionPlan.code,
-        // The primary's gate keeper and heartbeat writer failing, or a failover failing: the game day is hurting the platform.
-        stopAlarms: alarms.map((what) => {
-          const alarm = this.alarms.alarms.get(`mlp-${tier}-${this.regionPlan.code}-${what}`);
-          if (!alarm) throw new Error(`unreachable: RegionAlarms creates mlp-${tier}-${this.regionPlan.code}-${what}`);
-          return alarm;
-        }),
-        cache: {
-          replicationGroupId: cacheReplicationGroupId(tier, this.regionPlan.code),
-          selectionTags: { [CACHE_TAG]: cacheReplicationGroupId(tier, this.regionPlan.code) },
-          availabilityZones: this.regionPlan.availabilityZones,
-        },
-        ...(multiAz ? { database: { engine: this.config.databaseEngine, identifier: props.data.postgres.databaseIdentifier } } : {}),
-        // Cut off from the region that would take over (the primary's successor): the lease and its quorum under a
-        // partition. The private subnets are where the region's cross-region calls start (runbook steps, EKS); the
-        // data subnets route nothing out of the VPC.
-        ...(takeover ? { crossRegion: { vpc: props.vpc, subnets: props.vpc.privateSubnets, region: takeover.name } } : {}),
-        logEncryptionKey: props.data.dataKey,
-        logRetention: this.config.tier.network.flowLogRetentionDays as logs.RetentionDays,
-      });
-    }
-    const switchoverHere = successor?.name === this.region;
-    const azHere = this.regionPlan.isPrimary && multiAz;
-    if (!switchoverHere && !this.regionPlan.isHome && !azHere) return;
-    new GameDays(this, 'GameDays', {
-      tier,
-      region: this.region,
-      regionCode: this.regionPlan.code,
-      runbooks,
-      ...(switchoverHere ? { switchoverSchedule: drills.regionFailoverDrill } : {}),
-      ...(this.regionPlan.isHome ? { failbackAfter: drills.regionFailoverDrill } : {}),
-      ...(azHere ? { azFailoverSchedule: drills.chaosExercise } : {}),
-      ...(azHere && fault?.databaseFailover ? { faultExperiment: fault.databaseFailover } : {}),
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, test } from 'vitest';
 import { acknowledgeNist } from '../../../constructs/private/nag';
@@ -173,5 +174,24 @@ describe('invalid cache props fail with a clear ValidationError', () => {
   ])('a global datastore with %s', (_what, overrides, message) => {
     const { cache } = build();
     expect(() => global(cache, overrides)).toThrow(message);
+  });
+});
+
+describe('CacheCluster.grantConnect', () => {
+  test('grants elasticache:Connect on the replication group and the application user', () => {
+    const { stack, cache } = build();
+    const role = new iam.Role(stack, 'Client', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+    const grant = cache.grantConnect(role);
+    expect(grant.success).toBe(true);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'elasticache:Connect',
+            Resource: Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('^CacheApplicationUser'), 'Arn'] }]),
+          }),
+        ],
+      },
+    });
   });
 });
