@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { TIER_PRESETS } from '../../../lib/config';
+import { renderTierTable, withTierTable } from '../../../lib/config/tier-table';
 
 describe('tier presets hold the seed numbers', () => {
   test.each([
@@ -33,7 +36,6 @@ describe('tier presets hold the seed numbers', () => {
     for (const preset of Object.values(TIER_PRESETS)) {
       expect(preset.recovery.region).toEqual({ rtoSeconds: 300, rpoSeconds: 60 });
       expect(preset.recovery.availabilityZone).toEqual({ rtoSeconds: 120, rpoSeconds: 0 });
-      expect(preset.recovery.instance).toEqual({ rtoSeconds: 30, rpoSeconds: 0 });
     }
   });
 
@@ -116,5 +118,18 @@ describe('tier presets hold the seed numbers', () => {
       expect(preset.redis.nodeType, `${preset.name}: global datastores reject T-family nodes`).not.toMatch(/^cache\.t/);
       for (const spec of Object.values(preset.workloads.services)) expect(spec.minReplicas).toBeLessThanOrEqual(spec.maxReplicas);
     }
+  });
+});
+
+describe('docs/configuration.md', () => {
+  const document = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'configuration.md'), 'utf8');
+
+  test('its tier table is the presets as they are (npm run docs:config)', () => {
+    expect(withTierTable(document)).toBe(document);
+  });
+
+  test('the table renders the presets, and a document without its markers is refused', () => {
+    expect(renderTierTable()).toContain(`| ClickHouse shards x replicas | 1 x 2 | 3 x 2 | 8 x 2 | 20 x 3 |`);
+    expect(() => withTierTable('no markers')).toThrow(/tier-table:start/);
   });
 });
