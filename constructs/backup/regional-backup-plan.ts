@@ -20,7 +20,29 @@ export interface BackupRuleSpec {
   readonly copyToOtherRegion?: boolean;
 }
 
-/** Vault Lock settings; see `BackupVaultLockMode` in the platform config. */
+/** Hourly, daily and weekly backups; every schedule is an EventBridge cron expression in UTC. */
+export interface TieredBackupSchedule {
+  readonly hourlySchedule: string;
+  readonly dailySchedule: string;
+  readonly weeklySchedule: string;
+  readonly hourlyRetentionDays: number;
+  readonly dailyRetentionDays: number;
+  readonly weeklyRetentionDays: number;
+}
+
+/** The rules of a tiered schedule: hourly points stay in the region, daily and weekly ones are also copied out of it. */
+export function tieredBackupRules(schedule: TieredBackupSchedule): BackupRuleSpec[] {
+  return [
+    { name: 'hourly', schedule: schedule.hourlySchedule, retention: Duration.days(schedule.hourlyRetentionDays) },
+    { name: 'daily', schedule: schedule.dailySchedule, retention: Duration.days(schedule.dailyRetentionDays), copyToOtherRegion: true },
+    { name: 'weekly', schedule: schedule.weeklySchedule, retention: Duration.days(schedule.weeklyRetentionDays), copyToOtherRegion: true },
+  ];
+}
+
+/**
+ * AWS Backup Vault Lock. `governance` can be lifted by a principal allowed to; `compliance` cannot
+ * be lifted by anyone once its grace period ends.
+ */
 export type VaultLock = 'off' | 'governance' | 'compliance';
 
 /** Days a compliance-mode lock can still be removed after it is set (AWS's minimum grace period). */

@@ -5,9 +5,9 @@ export const MIN_JOB_ATTEMPTS = 1;
 export const MAX_JOB_ATTEMPTS = 10;
 
 /**
- * Attempt budgets by failure class, as in seed 002's "Retry Configuration by Error Type" table.
- * Same shape as the platform config's `BatchSizing['retries']`, declared here so the construct does
- * not depend on the config. Each budget is a total number of attempts; 0 or 1 means no retry.
+ * Attempt budgets by failure class, as in seed 002's "Retry Configuration by Error Type" table (the
+ * platform config's `BatchSizing['retries']`). Each budget is a total number of attempts; 0 or 1
+ * means no retry.
  */
 export interface JobRetryBudgets {
   /** S3 and metadata API calls, image pulls and task start-up that fail on the network. */

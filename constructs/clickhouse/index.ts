@@ -1,4 +1,5 @@
 export * from './clickhouse-chart';
+export * from './clickhouse-region';
 export * from './schema';
 export * from './scripts';
 export * from './security';

@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { NodePoolPlan } from '../../lib/config';
 import { pascalCase } from '../private/ids';
 import { accountKeyPolicy, autoScalingEbsKeyStatements, cloudWatchLogsKeyStatement } from '../private/kms';
 import { acknowledgeModuleIam, acknowledgeWildcardResource } from '../private/nag';
@@ -27,6 +28,7 @@ export const GPU_TAINT_KEY = 'nvidia.com/gpu';
 
 export type NodePool = 'system' | 'general' | 'memory' | 'gpu';
 
+/** A managed node group, spread over the three AZs. */
 export interface NodeGroupSpec {
   readonly instanceTypes: readonly string[];
   readonly minSize: number;
@@ -534,4 +536,22 @@ function validate(scope: Construct, props: PlatformClusterProps): void {
   if (!/^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(props.clusterName)) {
     throw new ValidationError(`clusterName "${props.clusterName}" is invalid: letters, digits and hyphens, starting with a letter`, scope);
   }
+}
+
+/**
+ * Karpenter's node pools for the tier's node-pool plans: each carries its pool's label, GPU nodes
+ * their taint, and the memory pools (ClickHouse servers holding their data on zonal volumes) remove
+ * only empty nodes.
+ */
+export function karpenterNodePools(plans: readonly NodePoolPlan[], zones: readonly string[]): KarpenterNodePoolSpec[] {
+  return plans.map((plan) => ({
+    name: plan.name,
+    labels: { [NODE_POOL_LABEL]: plan.pool },
+    instanceTypes: plan.instanceTypes,
+    zones: plan.zone ? [plan.zone] : zones,
+    taints: plan.pool === 'gpu' ? [{ key: GPU_TAINT_KEY, value: 'true', effect: 'NoSchedule' as const }] : undefined,
+    cpuLimit: plan.limits.cpu,
+    memoryLimitGiB: plan.limits.memoryGiB,
+    consolidateUnderutilized: plan.pool !== 'memory',
+  }));
 }

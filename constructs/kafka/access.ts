@@ -117,10 +117,10 @@ export function kafkaClientStatements(scope: IConstruct, clusterArn: string, acc
  * Add `kafkaClientStatements` to the grantee's policy. Topic and group patterns with `*` are
  * acknowledged on the grantee (when it is a construct): they name resources inside one cluster only.
  */
-export function grantKafkaClient(grantee: iam.IGrantable, clusterArn: string, access: KafkaClientAccess): void {
+export function grantKafkaClient(grantee: iam.IGrantable, clusterArn: string, access: KafkaClientAccess): iam.Grant {
   const scope = isConstruct(grantee) ? grantee : undefined;
   const statements = kafkaClientStatements(scope ?? fallbackScope(grantee), clusterArn, access);
-  for (const statement of statements) grantee.grantPrincipal.addToPrincipalPolicy(statement);
+  const grant = grantStatements(grantee, statements);
   if (scope !== undefined) {
     acknowledgeKafkaWildcards(
       scope,
@@ -128,6 +128,7 @@ export function grantKafkaClient(grantee: iam.IGrantable, clusterArn: string, ac
       'Topic and consumer-group patterns inside one MSK cluster: Kafka creates the resources at run time, and the cluster part of the ARN is fixed.',
     );
   }
+  return grant;
 }
 
 /** The two clusters of a MirrorMaker 2 flow, and what it copies. */
@@ -160,28 +161,28 @@ export function mirrorMaker2Statements(scope: IConstruct, access: MirrorMakerAcc
   const topics = (access.topics ?? ['.*']).map(regexToIamPattern);
   const groups = (access.groups ?? ['.*']).map(regexToIamPattern);
   return [
+    // Connect to the source.
     new iam.PolicyStatement({
-      sid: 'ConnectToSource',
       actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
       resources: [source],
     }),
+    // Read the copied topics of the source.
     new iam.PolicyStatement({
-      sid: 'ReadSourceTopics',
       actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData', 'kafka-cluster:DescribeTopicDynamicConfiguration'],
       resources: topics.map((topic) => kafkaResourceArn(scope, source, 'topic', topic)),
     }),
+    // Describe the source's consumer groups.
     new iam.PolicyStatement({
-      sid: 'DescribeSourceGroups',
       actions: ['kafka-cluster:DescribeGroup'],
       resources: groups.map((group) => kafkaResourceArn(scope, source, 'group', group)),
     }),
+    // Connect to the target.
     new iam.PolicyStatement({
-      sid: 'ConnectToTarget',
       actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster', 'kafka-cluster:WriteDataIdempotently'],
       resources: [target],
     }),
+    // Create and write the copies and the internal topics.
     new iam.PolicyStatement({
-      sid: 'WriteTargetTopics',
       actions: [
         'kafka-cluster:CreateTopic',
         'kafka-cluster:DescribeTopic',
@@ -194,8 +195,8 @@ export function mirrorMaker2Statements(scope: IConstruct, access: MirrorMakerAcc
       // Copies keep their names, and the internal topics have several: any topic of the target.
       resources: [kafkaResourceArn(scope, target, 'topic', '*')],
     }),
+    // The target's groups.
     new iam.PolicyStatement({
-      sid: 'TargetGroups',
       actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
       // The workers' own group and the translated consumer groups.
       resources: [kafkaResourceArn(scope, target, 'group', '*')],
@@ -204,14 +205,23 @@ export function mirrorMaker2Statements(scope: IConstruct, access: MirrorMakerAcc
 }
 
 /** Add `mirrorMaker2Statements` to the grantee's policy, acknowledging their patterns on the grantee. */
-export function grantMirrorMaker2(grantee: iam.IGrantable & IConstruct, access: MirrorMakerAccess): void {
+export function grantMirrorMaker2(grantee: iam.IGrantable & IConstruct, access: MirrorMakerAccess): iam.Grant {
   const statements = mirrorMaker2Statements(grantee, access);
-  for (const statement of statements) grantee.grantPrincipal.addToPrincipalPolicy(statement);
+  const grant = grantStatements(grantee, statements);
   acknowledgeKafkaWildcards(
     grantee,
     statements,
     'MirrorMaker 2 reads the copied topic patterns of the source and writes copies and its internal topics in the target cluster only.',
   );
+  return grant;
+}
+
+/** One grant of `statements` (actions and resources; none has a condition) on the grantee's policy. */
+function grantStatements(grantee: iam.IGrantable, statements: readonly iam.PolicyStatement[]): iam.Grant {
+  const grants = statements.map((statement) =>
+    iam.Grant.addToPrincipal({ grantee, actions: statement.actions, resourceArns: statement.resources }),
+  );
+  return grants.reduce((all, grant) => all.combine(grant));
 }
 
 /**

@@ -6,11 +6,11 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { clientSecurityGroup, DATA_SUBNETS, type DataStoreNetworkProps } from '../network/data-store-network';
 import { sdkCallResource } from '../private/sdk-call';
 import { ValidationError } from '../private/validation-error';
-import { grantKafkaClient, KAFKA_IAM_PORT, type KafkaClientAccess } from './access';
+import { grantKafkaClient, grantMirrorMaker2, KAFKA_IAM_PORT, type KafkaClientAccess } from './access';
 import { type KafkaTopicSpec, validateDurability, validateTopics } from './topics';
 
 /** The platform spreads brokers evenly over exactly this many AZs (one client subnet each). */
@@ -83,6 +83,16 @@ export interface MskClusterProps extends DataStoreNetworkProps {
   readonly replicationSource?: boolean;
 }
 
+/** A region's MSK cluster, created here or named by another stack, and what may be granted on it. */
+export interface IKafkaCluster {
+  /** The cluster's ARN; of a cluster named by `fromClusterName`, a pattern matching it whatever its uuid. */
+  readonly clusterArn: string;
+  /** Give `grantee` least-privilege Kafka access (topics, groups, produce/consume) on this cluster. */
+  grantClient(grantee: iam.IGrantable, access: KafkaClientAccess): iam.Grant;
+  /** Let MirrorMaker 2 (as `grantee`) copy the topics of `sourceClusterArn` into this cluster. */
+  grantMirrorMaker2From(grantee: iam.IGrantable & IConstruct, sourceClusterArn: string): iam.Grant;
+}
+
 /**
  * An Amazon MSK provisioned cluster: brokers spread evenly over three AZs in the data subnets, TLS
  * only between clients and brokers and inside the cluster, encrypted at rest with a customer key,
@@ -90,7 +100,22 @@ export interface MskClusterProps extends DataStoreNetworkProps {
  * per-partition enhanced monitoring, storage that grows by itself, and a configuration that never
  * creates topics on the fly or elects an out-of-sync leader. Retained on delete.
  */
-export class MskCluster extends Construct {
+export class MskCluster extends Construct implements IKafkaCluster {
+  /**
+   * The cluster named `clusterName` in the scope's account and region, whatever its uuid: the name is
+   * unique there, and a literal ARN keeps the grantee's policy free of references to the cluster's stack.
+   */
+  public static fromClusterName(scope: IConstruct, clusterName: string): IKafkaCluster {
+    const stack = Stack.of(scope);
+    // Every supported region is in the commercial partition (lib/config/regions.ts).
+    const clusterArn = `arn:aws:kafka:${stack.region}:${stack.account}:cluster/${clusterName}/*`;
+    return {
+      clusterArn,
+      grantClient: (grantee, access) => grantKafkaClient(grantee, clusterArn, access),
+      grantMirrorMaker2From: (grantee, sourceClusterArn) => grantMirrorMaker2(grantee, { sourceClusterArn, targetClusterArn: clusterArn }),
+    };
+  }
+
   public readonly cluster: msk.CfnCluster;
   public readonly configuration: msk.CfnConfiguration;
   public readonly securityGroup: ec2.SecurityGroup;
@@ -191,9 +216,12 @@ export class MskCluster extends Construct {
     return this.cluster.attrArn;
   }
 
-  /** Give `grantee` least-privilege Kafka access (topics, groups, produce/consume) on this cluster. */
-  public grantClient(grantee: iam.IGrantable, access: KafkaClientAccess): void {
-    grantKafkaClient(grantee, this.clusterArn, access);
+  public grantClient(grantee: iam.IGrantable, access: KafkaClientAccess): iam.Grant {
+    return grantKafkaClient(grantee, this.clusterArn, access);
+  }
+
+  public grantMirrorMaker2From(grantee: iam.IGrantable & IConstruct, sourceClusterArn: string): iam.Grant {
+    return grantMirrorMaker2(grantee, { sourceClusterArn, targetClusterArn: this.clusterArn });
   }
 
   private addStorageAutoScaling(props: MskClusterProps): void {

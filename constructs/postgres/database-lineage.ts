@@ -5,14 +5,21 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import { DATABASE_TAG, type DatabaseGeneration, type PostgresSizing, postgresReadReplicaId, type RegionDatabases } from '../../lib/config';
+import {
+  DATABASE_TAG,
+  type DatabaseGeneration,
+  type PostgresSizing,
+  postgresReadReplicaId,
+  type RegionDatabases,
+  type RunbookParameters,
+} from '../../lib/config';
 import { acknowledgeNist } from '../private/nag';
 import { CrossRegionReadReplica } from './cross-region-read-replica';
 import { DatabaseBootstrap } from './database-bootstrap';
 import { instanceLogGroups } from './instance-support';
 import { PostgresDatabase } from './postgres-database';
 import { type PostgresReadReplicaSpec, PrimaryReadScaling } from './primary-read-scaling';
-import type { IPostgresClientAccess, IRegionalDatabase } from './regional-database';
+import type { IDatabaseRegion, IRegionalDatabase } from './regional-database';
 
 const POSTGRES_VERSIONS = {
   '16': rds.PostgresEngineVersion.VER_16,
@@ -37,7 +44,7 @@ export interface RdsDatabaseLineageProps {
  * primary's bootstrap. Not a construct: the generations are created directly in `stack`, under the
  * ids they have always had (`Metadata`, `MetadataG<n>`, `MetadataReadScaling`, `MetadataBootstrap`).
  */
-export class RdsDatabaseLineage implements IPostgresClientAccess {
+export class RdsDatabaseLineage implements IDatabaseRegion {
   /** The region's current database. */
   public readonly current: IRegionalDatabase;
   /** Older generations, retained until retired. */
@@ -48,6 +55,7 @@ export class RdsDatabaseLineage implements IPostgresClientAccess {
   public readonly bootstrap?: DatabaseBootstrap;
   /** The current database's RDS-managed master secret, when it has one (it was created as the primary). */
   public readonly masterSecretArn?: string;
+  public readonly runbookParameters: RunbookParameters<'postgres'>;
 
   constructor(
     private readonly stack: Stack,
@@ -74,6 +82,7 @@ export class RdsDatabaseLineage implements IPostgresClientAccess {
       this.bootstrap = this.addBootstrap(this.current);
     }
     if (this.current instanceof PostgresDatabase) this.masterSecretArn = this.current.masterSecretArn;
+    this.runbookParameters = this.describe();
   }
 
   /** Allow `grantee` to connect to the current database as `databaseUser`, directly and through the pooler when there is one. */
@@ -81,6 +90,25 @@ export class RdsDatabaseLineage implements IPostgresClientAccess {
     const grant = this.current.grantConnect(grantee, databaseUser);
     const proxy = this.readScaling?.grantConnectThroughProxy(grantee, databaseUser);
     return proxy ? grant.combine(proxy) : grant;
+  }
+
+  /** The `postgres` runbook parameters of the lineage: the current generation, those retained, and what stands beside the primary. */
+  private describe(): RunbookParameters<'postgres'> {
+    const { current, retained } = this.props.lineage;
+    const database = this.current;
+    const readScaling = this.readScaling;
+    return {
+      'instance-id': current.instanceIdentifier,
+      'instance-arn': database.instanceArn,
+      endpoint: database.endpoint,
+      role: current.role,
+      generation: String(current.generation),
+      'source-arn': current.createdFrom ? this.databaseArn(current.createdFrom) : 'none',
+      'retained-instance-ids': retained.map((g) => g.instanceIdentifier).join(',') || 'none',
+      ...(this.masterSecretArn ? { 'master-secret-arn': this.masterSecretArn } : {}),
+      ...(readScaling ? { 'read-replica-ids': readScaling.readReplicas.map((r) => r.instanceIdentifier).join(',') || 'none' } : {}),
+      ...(readScaling?.proxy ? { 'proxy-endpoint': readScaling.proxy.endpoint } : {}),
+    };
   }
 
   /** ARN of an instance in another region, from its name: stacks in other regions hold no references. */

@@ -1,3 +1,4 @@
+export * from './aurora-database-region';
 export * from './aurora-global-database';
 export * from './cross-region-read-replica';
 export * from './database-bootstrap';

@@ -3,6 +3,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct, type IConstruct } from 'constructs';
+import type { RunbookParameters } from '../../lib/config';
 
 /**
  * What clients, the bootstrap and the runbooks need of a region's PostgreSQL, whichever engine
@@ -30,6 +31,21 @@ export interface IRegionalPostgres extends IConstruct {
 export interface IPostgresClientAccess {
   /** Allow `grantee` to connect with IAM authentication as `databaseUser`, directly and through the pooler when there is one. */
   grantClientConnect(grantee: iam.IGrantable, databaseUser: string): iam.Grant;
+}
+
+/**
+ * A region's part of the platform's PostgreSQL as its data stack holds it, whichever engine: the
+ * database clients use now, what stands beside it, and the runbook parameters that describe it.
+ */
+export interface IDatabaseRegion extends IPostgresClientAccess {
+  /** The region's current database, of whatever role and engine. */
+  readonly current: IRegionalPostgres;
+  /** Older RDS generations of the region's database, retained until retired; none with Aurora. */
+  readonly retained: readonly IRegionalPostgres[];
+  /** The platform's roles and databases, created at deploy time, where this region runs the bootstrap. */
+  readonly bootstrap?: IConstruct;
+  /** The `postgres` runbook parameters of the region, for its stack to publish. */
+  readonly runbookParameters: RunbookParameters<'postgres'>;
 }
 
 /**

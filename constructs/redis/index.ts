@@ -1,2 +1,3 @@
 export * from './cache-cluster';
+export * from './cache-region';
 export * from './global-datastore';

@@ -4,3 +4,4 @@ export * from './platform-service';
 export * from './platform-workload';
 export * from './target-group-binding';
 export * from './types';
+export * from './workloads-region';

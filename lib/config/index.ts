@@ -4,6 +4,7 @@ export * from './errors';
 export * from './naming';
 export * from './node-pools';
 export * from './regions';
+export * from './services';
 export * from './tiers';
 export * from './topology';
 export * from './types';

@@ -165,6 +165,8 @@ export const RUNBOOK_PARAMETERS = {
 
 export type RunbookParameterComponent = keyof typeof RUNBOOK_PARAMETERS;
 export type RunbookParameterKey<C extends RunbookParameterComponent> = (typeof RUNBOOK_PARAMETERS)[C][number];
+/** Values of some of one component's runbook parameters, by key, as a construct offers them for its stack to publish. */
+export type RunbookParameters<C extends RunbookParameterComponent> = Partial<Record<RunbookParameterKey<C>, string>>;
 
 /** Name of one runbook parameter, e.g. `/mlp/tier1/postgres/instance-id`. */
 export function runbookParameterName<C extends RunbookParameterComponent>(

@@ -1,4 +1,5 @@
-import type { NodeGroupSizing, TierPreset } from './types';
+import type { NodeGroupSpec } from '../../constructs/eks';
+import type { TierPreset } from './types';
 
 /** vCPUs and memory of the instance types the node pools use (EC2 instance type specifications). */
 export const INSTANCE_SIZES: Readonly<Record<string, { readonly vcpus: number; readonly memoryGiB: number }>> = {
@@ -39,7 +40,7 @@ export interface NodePoolPlan {
   readonly limits: { readonly cpu: number; readonly memoryGiB: number };
 }
 
-function sizeOf(sizing: NodeGroupSizing): { vcpus: number; memoryGiB: number } {
+function sizeOf(sizing: NodeGroupSpec): { vcpus: number; memoryGiB: number } {
   const type = sizing.instanceTypes[0] as string;
   const size = INSTANCE_SIZES[type];
   if (!size) throw new Error(`no size known for instance type ${type}; add it to INSTANCE_SIZES`);
@@ -49,7 +50,7 @@ function sizeOf(sizing: NodeGroupSizing): { vcpus: number; memoryGiB: number } {
 function plan(
   name: string,
   pool: PoolName,
-  sizing: NodeGroupSizing,
+  sizing: NodeGroupSpec,
   demand: { cpu: number; memoryGiB: number },
   baselineNodes: number,
   zone?: string,
@@ -133,7 +134,7 @@ export function nodePoolPlans(tier: TierPreset, zones: readonly string[]): NodeP
   return plans;
 }
 
-function fixedPlan(name: string, pool: PoolName, sizing: NodeGroupSizing): NodePoolPlan {
+function fixedPlan(name: string, pool: PoolName, sizing: NodeGroupSpec): NodePoolPlan {
   const size = sizeOf(sizing);
   const extra = Math.max(1, sizing.maxSize - sizing.minSize);
   return {

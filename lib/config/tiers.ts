@@ -1,7 +1,8 @@
+import type { KafkaTopicSpec } from '../../constructs/kafka';
 import type {
   AutoscalingSpec,
   BatchSizing,
-  KafkaTopicConfig,
+  FeatureStoreSizing,
   OperatorStart,
   RecoveryObjectives,
   ServiceName,
@@ -38,10 +39,8 @@ export const OPERATOR_START: OperatorStart = {
 
 /** The strictest objective any seed sets for each scenario. */
 const RECOVERY: RecoveryObjectives = {
-  instance: { rtoSeconds: 30, rpoSeconds: 0 }, // [000] single instance failure: RTO 30s, RPO 0
   availabilityZone: { rtoSeconds: 2 * MINUTE, rpoSeconds: 0 }, // [000] AZ failure: RTO 2 min, RPO 0
   region: { rtoSeconds: 5 * MINUTE, rpoSeconds: 1 * MINUTE }, // [003] RTO 5 min, RPO 1 min (stricter than [000] 15/5 min)
-  dataCorruption: { rtoSeconds: 4 * HOUR, rpoSeconds: 24 * HOUR }, // [000] data corruption: RTO 4 h, RPO 24 h
   manualRegionRunbookSeconds: 23 * MINUTE, // [004] manual region failover runbook: 23 minutes
   regionFailoverStart: OPERATOR_START,
 };
@@ -55,7 +54,7 @@ const AUTOMATIC_RECOVERY: RecoveryObjectives = { ...RECOVERY, regionFailoverStar
 
 const TOPIC_RETENTION_HOURS = 7 * 24; // [003] retention_ms 604800000 (7 days); [004] Kafka topics 7 days
 
-function topics(llmSpanPartitions: number, jobTaskPartitions: number): KafkaTopicConfig[] {
+function topics(llmSpanPartitions: number, jobTaskPartitions: number): KafkaTopicSpec[] {
   return [
     {
       name: 'job-tasks', // [003] Kafka topic configuration
@@ -286,7 +285,6 @@ const SHARED = {
     // [ours] daily, before the working day in the home region: a region that could not take over is paged on while
     // nothing is failing, not found out during an outage ([003] asks for the failover to be drilled, quarterly).
     preflight: 'cron(0 6 * * ? *)',
-    backupRestoreTest: 'cron(0 6 1 * ? *)', // [003] monthly: restore backup to test environment
     regionFailoverDrill: 'cron(0 6 1 1,4,7,10 ? *)', // [003] quarterly: full DR failover drill
     chaosExercise: 'cron(0 6 1 6 ? *)', // [003] annually: chaos engineering exercise
   },
@@ -352,14 +350,9 @@ const FEATURE_TABLES = [
 ] as const;
 
 const ON_DEMAND_FEATURES = {
-  capacityMode: 'PAY_PER_REQUEST',
-  readCapacityUnits: 0,
-  writeCapacityUnits: 0,
-  maxReadCapacityUnits: 0,
-  maxWriteCapacityUnits: 0,
-  targetUtilizationPercent: 70,
+  capacity: { mode: 'PAY_PER_REQUEST' },
   tables: FEATURE_TABLES,
-} as const;
+} as const satisfies FeatureStoreSizing;
 
 export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
   dev: {
@@ -587,12 +580,14 @@ export const TIER_PRESETS: Readonly<Record<TierName, TierPreset>> = {
     // [ours] tier3's steady feature traffic is cheaper provisioned; sized for [001] 10M predictions/s
     // served mostly from the Redis cache (60 % hit rate target [001]).
     featureStore: {
-      capacityMode: 'PROVISIONED',
-      readCapacityUnits: 40_000,
-      writeCapacityUnits: 10_000,
-      maxReadCapacityUnits: 160_000, // [ours] 4x headroom for [001] peak-to-average traffic
-      maxWriteCapacityUnits: 40_000,
-      targetUtilizationPercent: 70, // [001] scale out at 70 % utilisation
+      capacity: {
+        mode: 'PROVISIONED',
+        minReadCapacityUnits: 40_000,
+        minWriteCapacityUnits: 10_000,
+        maxReadCapacityUnits: 160_000, // [ours] 4x headroom for [001] peak-to-average traffic
+        maxWriteCapacityUnits: 40_000,
+        targetUtilizationPercent: 70, // [001] scale out at 70 % utilisation
+      },
       tables: FEATURE_TABLES,
     },
     eks: eks(['m7i.4xlarge', 30, 300], ['r7i.16xlarge', 20 * 3], ['g5.2xlarge', 40]), // [000] 64/256 -> r7i.16xlarge

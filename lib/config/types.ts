@@ -1,9 +1,18 @@
 /**
  * Typed configuration of the platform. `bin/platform.ts` builds exactly one `PlatformConfig` from
- * CDK context; stacks read it, constructs never do (they take typed props).
+ * CDK context; stacks and the region assemblies they compose (the `*Region` classes, the region's
+ * operations) read it, resource constructs never do: they take typed props, whose types the
+ * config reuses where it holds the same shape.
  *
  * Every number lives in `tiers.ts`, next to the seed design document it comes from.
  */
+
+import type { ArtifactLifecycleProps } from '../../constructs/artifacts';
+import type { TieredBackupSchedule, VaultLock } from '../../constructs/backup';
+import type { JobQueueSpec, JobRetryBudgets } from '../../constructs/batch';
+import type { NodeGroupSpec } from '../../constructs/eks';
+import type { FeatureTableCapacity, FeatureTableSpec } from '../../constructs/feature-store';
+import type { KafkaTopicSpec } from '../../constructs/kafka';
 
 export type TierName = 'dev' | 'tier1' | 'tier2' | 'tier3';
 
@@ -14,14 +23,10 @@ export interface RecoveryObjective {
 }
 
 export interface RecoveryObjectives {
-  /** A single process or instance fails. */
-  readonly instance: RecoveryObjective;
   /** One availability zone fails. */
   readonly availabilityZone: RecoveryObjective;
   /** The primary region fails and a secondary takes over. */
   readonly region: RecoveryObjective;
-  /** Logical corruption, recovered by point-in-time restore. */
-  readonly dataCorruption: RecoveryObjective;
   /** Duration of the seeds' manual region runbooks, the baseline automation must beat. */
   readonly manualRegionRunbookSeconds: number;
   /** How an unplanned region failover gets started after the fault: counted in the RTO from the fault. */
@@ -119,14 +124,6 @@ export interface ClickHouseTopology {
   readonly backupSchedule: string;
 }
 
-export interface KafkaTopicConfig {
-  readonly name: string;
-  readonly partitions: number;
-  readonly replicationFactor: number;
-  readonly minInsyncReplicas: number;
-  readonly retentionHours: number;
-}
-
 export type KafkaReplicationMode = 'msk-replicator' | 'mirrormaker2';
 
 export interface KafkaSizing {
@@ -144,7 +141,7 @@ export interface KafkaSizing {
   readonly defaultReplicationFactor: number;
   readonly minInsyncReplicas: number;
   readonly retentionHours: number;
-  readonly topics: readonly KafkaTopicConfig[];
+  readonly topics: readonly KafkaTopicSpec[];
   readonly replicationMode: KafkaReplicationMode;
   /** MirrorMaker 2 tasks per flow when `replicationMode` is `mirrormaker2`. */
   readonly mirrorMakerTasks: number;
@@ -165,34 +162,10 @@ export interface RedisSizing {
   readonly cacheTtlSeconds: number;
 }
 
-/** One online feature table: rows keyed by entity id, one row per feature group. */
-export interface FeatureTableConfig {
-  /** Table name: lower case letters, digits and underscores. */
-  readonly name: string;
-  /** Default time to live of the table's rows. */
-  readonly ttlSeconds: number;
-}
-
+/** The online feature store: its tables and their capacity, in the feature keyspace's own terms. */
 export interface FeatureStoreSizing {
-  readonly capacityMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
-  /**
-   * Provisioned capacity per table when `capacityMode` is `PROVISIONED`: the floor auto scaling
-   * never goes below, and the ceiling it never exceeds.
-   */
-  readonly readCapacityUnits: number;
-  readonly writeCapacityUnits: number;
-  readonly maxReadCapacityUnits: number;
-  readonly maxWriteCapacityUnits: number;
-  /** Utilisation auto scaling keeps provisioned tables at. */
-  readonly targetUtilizationPercent: number;
-  readonly tables: readonly FeatureTableConfig[];
-}
-
-/** A Batch job queue: its scheduling priority and the compute environments it fills, in order. */
-export interface BatchQueueConfig {
-  readonly name: string;
-  readonly priority: number;
-  readonly computeEnvironments: readonly ('cpu' | 'gpu' | 'spot')[];
+  readonly capacity: FeatureTableCapacity;
+  readonly tables: readonly FeatureTableSpec[];
 }
 
 export interface BatchSizing {
@@ -201,7 +174,7 @@ export interface BatchSizing {
   readonly gpuInstanceTypes: readonly string[];
   readonly gpuMaxVcpus: number;
   readonly spotMaxVcpus: number;
-  readonly queues: readonly BatchQueueConfig[];
+  readonly queues: readonly JobQueueSpec[];
   /** Root volume of every Batch instance; it also holds the (large) job images. */
   readonly rootVolumeGiB: number;
   /** Resources of the training-step job definition template. */
@@ -212,14 +185,7 @@ export interface BatchSizing {
     readonly timeoutHours: number;
   };
   /** Job retry attempts by failure class. */
-  readonly retries: {
-    readonly transientNetwork: number;
-    readonly rateLimited: number;
-    readonly resourceUnavailable: number;
-    readonly outOfMemory: number;
-    readonly userStepDefault: number;
-    readonly minutesBetweenUserRetries: number;
-  };
+  readonly retries: JobRetryBudgets;
 }
 
 /** A HorizontalPodAutoscaler scaling policy. */
@@ -282,47 +248,17 @@ export interface WorkloadSizing {
   readonly probe: HealthProbeSpec;
 }
 
-/** A managed node group, spread over the three AZs. */
-export interface NodeGroupSizing {
-  readonly instanceTypes: readonly string[];
-  readonly minSize: number;
-  readonly desiredSize: number;
-  readonly maxSize: number;
-}
-
 export interface EksSizing {
   /** Kubernetes minor version; the kubectl layer must match it. */
   readonly kubernetesVersion: '1.36';
   /** Cluster add-ons and controllers (CoreDNS, KEDA, load balancer controller). */
-  readonly system: NodeGroupSizing;
+  readonly system: NodeGroupSpec;
   /** Platform services. */
-  readonly general: NodeGroupSizing;
+  readonly general: NodeGroupSpec;
   /** ClickHouse and other memory-bound stores. */
-  readonly memoryOptimized: NodeGroupSizing;
+  readonly memoryOptimized: NodeGroupSpec;
   /** Tainted GPU nodes for GPU inference; absent where the tier runs none. */
-  readonly gpu?: NodeGroupSizing;
-}
-
-export interface BackupRetention {
-  /** Every schedule is an EventBridge cron expression in UTC. */
-  readonly hourlySchedule: string;
-  readonly dailySchedule: string;
-  readonly weeklySchedule: string;
-  readonly hourlyRetentionDays: number;
-  readonly dailyRetentionDays: number;
-  readonly weeklyRetentionDays: number;
-}
-
-export interface ArtifactLifecycle {
-  /** Move objects to Intelligent-Tiering after this many days. */
-  readonly warmAfterDays: number;
-  /** Move objects to Glacier Instant Retrieval after this many days (still readable in ms). */
-  readonly coldAfterDays: number;
-  /** Move objects under `archivePrefix` to Deep Archive after this many days. */
-  readonly archiveAfterDays: number;
-  /** Only run outputs and checkpoints are archived; registered models must stay instantly readable. */
-  readonly archivePrefix: string;
-  readonly noncurrentVersionExpirationDays: number;
+  readonly gpu?: NodeGroupSpec;
 }
 
 export interface RoutingSettings {
@@ -343,7 +279,6 @@ export interface IngressProtection {
 export interface DrillCadence {
   /** EventBridge Scheduler expression (UTC) of the read-only preflight every secondary region runs of a failover to itself. */
   readonly preflight: string;
-  readonly backupRestoreTest: string;
   readonly regionFailoverDrill: string;
   readonly chaosExercise: string;
 }
@@ -408,8 +343,8 @@ export interface TierPreset {
   readonly eks: EksSizing;
   readonly batch: BatchSizing;
   readonly workloads: WorkloadSizing;
-  readonly backups: BackupRetention;
-  readonly artifacts: ArtifactLifecycle;
+  readonly backups: TieredBackupSchedule;
+  readonly artifacts: ArtifactLifecycleProps;
   readonly images: ThirdPartyImages;
   readonly routing: RoutingSettings;
   readonly ingress: IngressProtection;
@@ -434,11 +369,8 @@ export interface RegionPlan {
   readonly vpcCidr: string;
 }
 
-/**
- * AWS Backup Vault Lock. `governance` can be lifted by a principal allowed to; `compliance` cannot
- * be lifted by anyone once its grace period ends.
- */
-export type BackupVaultLockMode = 'off' | 'governance' | 'compliance';
+/** AWS Backup Vault Lock, as the backup plan's `vaultLock` takes it. */
+export type BackupVaultLockMode = VaultLock;
 
 /**
  * What a region's database is now, as deployed:

@@ -8,6 +8,7 @@ import {
   type RegionPlan,
   type RunbookParameterComponent,
   type RunbookParameterKey,
+  type RunbookParameters,
   regionalStackName,
   runbookParameterName,
 } from '../config';
@@ -55,6 +56,13 @@ export abstract class RegionalStack extends Stack {
       stringValue: value,
       description: `Runbook input: ${component} ${key} of ${this.region}`,
     });
+  }
+
+  /** Publish the runbook parameters a construct describes itself with, one SSM parameter each. */
+  protected publishRunbookParameters<C extends RunbookParameterComponent>(component: C, values: RunbookParameters<C>): void {
+    for (const [key, value] of Object.entries(values) as [RunbookParameterKey<C>, string | undefined][]) {
+      if (value !== undefined) this.publishRunbookParameter(component, key, value);
+    }
   }
 
   /** The region that holds the writable primary now (`-c primaryRegion`). */

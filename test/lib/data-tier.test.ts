@@ -388,7 +388,7 @@ describe.each(LAYOUTS)('data tier of layout $id', (layout) => {
           ClientSideTimestampsEnabled: true,
           PartitionKeyColumns: [{ ColumnName: 'entity_id', ColumnType: 'text' }],
           EncryptionSpecification: { EncryptionType: 'AWS_OWNED_KMS_KEY' },
-          BillingMode: { Mode: tier.featureStore.capacityMode === 'PAY_PER_REQUEST' ? 'ON_DEMAND' : 'PROVISIONED' },
+          BillingMode: { Mode: tier.featureStore.capacity.mode === 'PAY_PER_REQUEST' ? 'ON_DEMAND' : 'PROVISIONED' },
         });
       }
     });
