@@ -18,7 +18,7 @@ import {
   CLIENT_TLS_DIR,
   CLUSTER_DOMAIN,
   type ClickHouseAccess,
-  clickHouseCharts,
+  ClickHouseCharts,
   clickHouseUser,
   clientSecretName,
   QUERY_SERVICE_NAME,
@@ -342,7 +342,7 @@ export class ComputeStack extends RegionalStack {
     this.artifacts.grantReadWriteObjects(clickhouse, { keys: `${CLICKHOUSE_BACKUP_PREFIX}/*`, withDelete: true });
     const topology = tier.clickhouse;
     const bucketName = artifactBucketName(tier.name, this.account, this.region);
-    const charts = clickHouseCharts(new cdk8s.App(), {
+    const charts = new ClickHouseCharts(new cdk8s.App(), 'ClickHouse', {
       namespace: CLICKHOUSE_NAMESPACE,
       clusterName: 'mlp',
       database: CLICKHOUSE_DATABASE,
