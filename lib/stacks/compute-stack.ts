@@ -44,7 +44,7 @@ import { RemoteParameter } from '../../constructs/lookup';
 import { ApiOperations } from '../../constructs/operations';
 import { pascalCase } from '../../constructs/private/ids';
 import { regionalApiDomainName } from '../../constructs/routing';
-import { platformCharts, type ServiceSpec } from '../../constructs/workloads';
+import { PlatformCharts, type PlatformServiceProps } from '../../constructs/workloads';
 import { applicationRole } from '../../runbooks/core/database-bootstrap';
 import {
   artifactBucketName,
@@ -239,7 +239,7 @@ export class ComputeStack extends RegionalStack {
         : {};
     };
     const image = (name: string) => this.repositories.imageUri(name, workloads.imageTag);
-    const serviceSpecs: Record<string, ServiceSpec> = {};
+    const serviceSpecs: Record<string, PlatformServiceProps> = {};
     for (const name of services) {
       if (name === 'scheduler') continue;
       const autoscaling = workloads.services[name];
@@ -264,7 +264,7 @@ export class ComputeStack extends RegionalStack {
             : undefined,
       };
     }
-    const charts = platformCharts(new cdk8s.App(), {
+    const charts = new PlatformCharts(new cdk8s.App(), 'Platform', {
       namespace: PLATFORM_NAMESPACE,
       region: this.region,
       services: serviceSpecs,
@@ -482,7 +482,7 @@ export class ComputeStack extends RegionalStack {
 }
 
 /** A ClickHouse client's certificate mount and connection settings; nothing for other services. */
-function clickHouseClient(access: ClickHouseAccess | undefined): Pick<ServiceSpec, 'secretMounts' | 'env'> {
+function clickHouseClient(access: ClickHouseAccess | undefined): Pick<PlatformServiceProps, 'secretMounts' | 'env'> {
   if (access === undefined) return {};
   return {
     secretMounts: [{ secretName: clientSecretName(access), mountPath: CLIENT_TLS_DIR }],
