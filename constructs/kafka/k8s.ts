@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto';
-import { JsonPatch } from 'cdk8s';
+import type { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import type { Construct, IConstruct } from 'constructs';
+import type { IConstruct } from 'constructs';
 import {
+  type ContainerResources,
   NAME_LABEL,
   PART_OF,
   PART_OF_LABEL,
+  resourceRequirements,
   restrictedContainerSecurity,
+  restrictedNamespace,
   restrictedPodSecurity,
   validateDnsLabel,
   validateDnsSubdomain,
@@ -18,12 +20,6 @@ export { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdom
 /** Non-root UID and GID the Kafka tool containers run as (the images must not need root). */
 export const KAFKA_TOOLS_UID = 10001;
 
-/** CPU and memory requests of a Kafka tool container; memory is also its limit. */
-export interface KafkaToolResources {
-  readonly cpuMillicores: number;
-  readonly memoryMiB: number;
-}
-
 /** Share of the memory request given to the JVM heap; the rest is metaspace, threads and buffers. */
 const HEAP_SHARE = 0.75;
 
@@ -31,32 +27,60 @@ export function validatePositiveInteger(scope: IConstruct, what: string, value: 
   if (!Number.isInteger(value) || value < 1) throw new ValidationError(`${what} must be a positive integer, got ${value}`, scope);
 }
 
-/** A namespace where Pod Security Admission enforces `restricted`, which every container here meets. */
-export function restrictedNamespace(scope: Construct, name: string): kplus.k8s.KubeNamespace {
-  const namespace = new kplus.k8s.KubeNamespace(scope, 'Namespace', {
-    metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', [PART_OF_LABEL]: PART_OF } },
-  });
-  // The chart's namespace goes on every object; a Namespace is cluster-scoped and has none.
-  namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
-  return namespace;
+/** What every Kafka tool chart runs: one container of an image with Apache Kafka, under its own ServiceAccount. */
+export interface KafkaToolProps {
+  /** Image with Apache Kafka (under `kafkaHome`) and the aws-msk-iam-auth jar on its classpath. */
+  readonly image: string;
+  /**
+   * Where Kafka is installed in the image.
+   * @default '/opt/kafka'
+   */
+  readonly kafkaHome?: string;
+  /** ServiceAccount created for the pods; the stack associates the tool's IAM role with it (Pod Identity). */
+  readonly serviceAccountName: string;
+  /** Requests; memory limit = request (it cannot be throttled), CPU limit twice the request. */
+  readonly resources: ContainerResources;
 }
 
-/** Container resources: memory limit = request (it cannot be throttled), CPU limit twice the request. */
-export function containerResources(resources: KafkaToolResources): kplus.k8s.ResourceRequirements {
+/**
+ * Checks what every Kafka tool chart takes, then adds its first objects: the `restricted` namespace
+ * (which every container here meets) and the ServiceAccount, labelled `labels`.
+ */
+export function addKafkaToolBasics(
+  chart: Chart,
+  props: KafkaToolProps & { readonly namespace: string; readonly name: string },
+  labels: Readonly<Record<string, string>>,
+): void {
+  validateDnsLabel(chart, 'namespace', props.namespace);
+  validateDnsLabel(chart, 'name', props.name);
+  validateDnsSubdomain(chart, 'serviceAccountName', props.serviceAccountName);
+  validatePositiveInteger(chart, 'resources.cpuMillicores', props.resources.cpuMillicores);
+  validatePositiveInteger(chart, 'resources.memoryMiB', props.resources.memoryMiB);
+  restrictedNamespace(chart, props.namespace);
+  new kplus.k8s.KubeServiceAccount(chart, 'ServiceAccount', {
+    metadata: { name: props.serviceAccountName, labels: { ...labels } },
+    automountServiceAccountToken: false,
+  });
+}
+
+/**
+ * The Kafka tool container: `command` in the image, hardened, sized by `resources` with the Kafka
+ * scripts' JVM heap to match, and a writable log directory; `env` comes first.
+ */
+export function kafkaToolContainer(name: string, props: KafkaToolProps, command: string[], env: kplus.k8s.EnvVar[]): kplus.k8s.Container {
   return {
-    requests: {
-      cpu: kplus.k8s.Quantity.fromString(`${resources.cpuMillicores}m`),
-      memory: kplus.k8s.Quantity.fromString(`${resources.memoryMiB}Mi`),
-    },
-    limits: {
-      cpu: kplus.k8s.Quantity.fromString(`${2 * resources.cpuMillicores}m`),
-      memory: kplus.k8s.Quantity.fromString(`${resources.memoryMiB}Mi`),
-    },
+    name,
+    image: props.image,
+    imagePullPolicy: 'IfNotPresent',
+    command,
+    env: [...env, ...kafkaToolEnv(props.resources.memoryMiB)],
+    resources: resourceRequirements(props.resources, `${2 * props.resources.cpuMillicores}m`),
+    securityContext: CONTAINER_SECURITY_CONTEXT,
   };
 }
 
 /** The Kafka scripts' JVM heap for a container of `memoryMiB`, and a writable log directory. */
-export function kafkaToolEnv(memoryMiB: number): kplus.k8s.EnvVar[] {
+function kafkaToolEnv(memoryMiB: number): kplus.k8s.EnvVar[] {
   const heap = Math.floor(memoryMiB * HEAP_SHARE);
   return [
     { name: 'KAFKA_HEAP_OPTS', value: `-Xms${heap}m -Xmx${heap}m` },
@@ -68,7 +92,7 @@ export function kafkaToolEnv(memoryMiB: number): kplus.k8s.EnvVar[] {
 /** The pod and container security settings of Pod Security `restricted`, with a read-only root. */
 export const POD_SECURITY_CONTEXT: kplus.k8s.PodSecurityContext = restrictedPodSecurity(KAFKA_TOOLS_UID);
 
-export const CONTAINER_SECURITY_CONTEXT: kplus.k8s.SecurityContext = {
+const CONTAINER_SECURITY_CONTEXT: kplus.k8s.SecurityContext = {
   ...restrictedContainerSecurity(),
   runAsNonRoot: true,
   runAsUser: KAFKA_TOOLS_UID,
@@ -76,13 +100,3 @@ export const CONTAINER_SECURITY_CONTEXT: kplus.k8s.SecurityContext = {
   privileged: false,
   seccompProfile: { type: 'RuntimeDefault' },
 };
-
-/** Short content hash, to roll pods (or name Jobs) when their configuration changes. */
-export function contentHash(...parts: readonly string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 10);
-}
-
-/** Replace CDK token markers, whose numbering is not stable between syntheses, before hashing. */
-export function maskTokens(text: string): string {
-  return text.replace(/\$\{Token\[[^\]]*\]\}/g, '<token>');
-}

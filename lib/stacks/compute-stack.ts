@@ -36,9 +36,9 @@ import {
   grantMirrorMaker2,
   KAFKA_ADMIN_NAMESPACE,
   type KafkaClientAccess,
-  kafkaTopicsJobChart,
+  KafkaTopicsJobChart,
   MIRROR_MAKER_NAMESPACE,
-  mirrorMaker2Chart,
+  MirrorMaker2Chart,
 } from '../../constructs/kafka';
 import { RemoteParameter } from '../../constructs/lookup';
 import { ApiOperations } from '../../constructs/operations';
@@ -324,7 +324,7 @@ export class ComputeStack extends RegionalStack {
       grant(admin, { topics: tier.kafka.topics.map((t) => t.name), manageTopics: true });
       const topics = cluster.addCdk8sChart(
         'KafkaTopics',
-        kafkaTopicsJobChart(new cdk8s.App(), {
+        new KafkaTopicsJobChart(new cdk8s.App(), 'kafka-topics', {
           image: mirrored('kafkaTools'),
           serviceAccountName: 'kafka-topics',
           resources: { cpuMillicores: 250, memoryMiB: 512 },
@@ -415,7 +415,7 @@ export class ComputeStack extends RegionalStack {
     grantMirrorMaker2(role, { sourceClusterArn: sourceArn, targetClusterArn: targetClusterPattern });
     const mirrorMaker = this.cluster.cluster.addCdk8sChart(
       'MirrorMaker',
-      mirrorMaker2Chart(new cdk8s.App(), {
+      new MirrorMaker2Chart(new cdk8s.App(), 'mirror-maker-2', {
         source: { alias: primary.code, bootstrapServers: remote('bootstrap-brokers', 'PrimaryKafkaBootstrap') },
         target: { alias: this.regionPlan.code, bootstrapServers: data.kafka.bootstrapBrokersSaslIam },
         tasks: tier.kafka.mirrorMakerTasks,
