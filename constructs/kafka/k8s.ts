@@ -1,6 +1,6 @@
-import type { Chart } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import type { IConstruct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import {
   type ContainerResources,
   NAME_LABEL,
@@ -15,13 +15,23 @@ import {
 } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 
-export { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain };
-
 /** Non-root UID and GID the Kafka tool containers run as (the images must not need root). */
 export const KAFKA_TOOLS_UID = 10001;
 
 /** Share of the memory request given to the JVM heap; the rest is metaspace, threads and buffers. */
 const HEAP_SHARE = 0.75;
+
+/** The pod and container security settings of Pod Security `restricted`, with a read-only root. */
+const POD_SECURITY_CONTEXT: kplus.k8s.PodSecurityContext = restrictedPodSecurity(KAFKA_TOOLS_UID);
+
+const CONTAINER_SECURITY_CONTEXT: kplus.k8s.SecurityContext = {
+  ...restrictedContainerSecurity(),
+  runAsNonRoot: true,
+  runAsUser: KAFKA_TOOLS_UID,
+  runAsGroup: KAFKA_TOOLS_UID,
+  privileged: false,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
 
 export function validatePositiveInteger(scope: IConstruct, what: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new ValidationError(`${what} must be a positive integer, got ${value}`, scope);
@@ -43,40 +53,56 @@ export interface KafkaToolProps {
 }
 
 /**
- * Checks what every Kafka tool chart takes, then adds its first objects: the `restricted` namespace
- * (which every container here meets) and the ServiceAccount, labelled `labels`.
+ * The chart of one Kafka tool: after checking what every tool takes, its first objects are the
+ * `restricted` namespace (which every container here meets) and the tool's ServiceAccount. The
+ * subclass adds the tool's own objects with `toolLabels`, and its pods with `podIdentity()` and
+ * `container()`.
  */
-export function addKafkaToolBasics(
-  chart: Chart,
-  props: KafkaToolProps & { readonly namespace: string; readonly name: string },
-  labels: Readonly<Record<string, string>>,
-): void {
-  validateDnsLabel(chart, 'namespace', props.namespace);
-  validateDnsLabel(chart, 'name', props.name);
-  validateDnsSubdomain(chart, 'serviceAccountName', props.serviceAccountName);
-  validatePositiveInteger(chart, 'resources.cpuMillicores', props.resources.cpuMillicores);
-  validatePositiveInteger(chart, 'resources.memoryMiB', props.resources.memoryMiB);
-  restrictedNamespace(chart, props.namespace);
-  new kplus.k8s.KubeServiceAccount(chart, 'ServiceAccount', {
-    metadata: { name: props.serviceAccountName, labels: { ...labels } },
-    automountServiceAccountToken: false,
-  });
-}
+export abstract class KafkaToolChart extends Chart {
+  /** Selects the tool's pods: `NAME_LABEL` is the tool's name. */
+  protected readonly selector: Readonly<Record<string, string>>;
+  /** Labels of the tool's objects: the selector and `PART_OF_LABEL`. */
+  protected readonly toolLabels: Readonly<Record<string, string>>;
+  private readonly tool: KafkaToolProps;
 
-/**
- * The Kafka tool container: `command` in the image, hardened, sized by `resources` with the Kafka
- * scripts' JVM heap to match, and a writable log directory; `env` comes first.
- */
-export function kafkaToolContainer(name: string, props: KafkaToolProps, command: string[], env: kplus.k8s.EnvVar[]): kplus.k8s.Container {
-  return {
-    name,
-    image: props.image,
-    imagePullPolicy: 'IfNotPresent',
-    command,
-    env: [...env, ...kafkaToolEnv(props.resources.memoryMiB)],
-    resources: resourceRequirements(props.resources, `${2 * props.resources.cpuMillicores}m`),
-    securityContext: CONTAINER_SECURITY_CONTEXT,
-  };
+  protected constructor(scope: Construct, id: string, props: KafkaToolProps & { readonly namespace: string; readonly name: string }) {
+    super(scope, id, { namespace: props.namespace, labels: { [PART_OF_LABEL]: PART_OF } });
+    this.tool = props;
+    this.selector = { [NAME_LABEL]: props.name };
+    this.toolLabels = { ...this.selector, [PART_OF_LABEL]: PART_OF };
+    validateDnsLabel(this, 'namespace', props.namespace);
+    validateDnsLabel(this, 'name', props.name);
+    validateDnsSubdomain(this, 'serviceAccountName', props.serviceAccountName);
+    validatePositiveInteger(this, 'resources.cpuMillicores', props.resources.cpuMillicores);
+    validatePositiveInteger(this, 'resources.memoryMiB', props.resources.memoryMiB);
+    restrictedNamespace(this, props.namespace);
+    new kplus.k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: props.serviceAccountName, labels: { ...this.toolLabels } },
+      automountServiceAccountToken: false,
+    });
+  }
+
+  /** What every tool pod runs as: the tool's ServiceAccount without a Kubernetes API token, Pod Security `restricted`. */
+  protected podIdentity(): Pick<kplus.k8s.PodSpec, 'serviceAccountName' | 'automountServiceAccountToken' | 'securityContext'> {
+    return { serviceAccountName: this.tool.serviceAccountName, automountServiceAccountToken: false, securityContext: POD_SECURITY_CONTEXT };
+  }
+
+  /**
+   * The tool's container: `command` in the image, hardened, sized by `resources` with the Kafka
+   * scripts' JVM heap to match, and a writable log directory; `env` comes first.
+   */
+  protected container(name: string, command: string[], env: kplus.k8s.EnvVar[]): kplus.k8s.Container {
+    const { image, resources } = this.tool;
+    return {
+      name,
+      image,
+      imagePullPolicy: 'IfNotPresent',
+      command,
+      env: [...env, ...kafkaToolEnv(resources.memoryMiB)],
+      resources: resourceRequirements(resources, `${2 * resources.cpuMillicores}m`),
+      securityContext: CONTAINER_SECURITY_CONTEXT,
+    };
+  }
 }
 
 /** The Kafka scripts' JVM heap for a container of `memoryMiB`, and a writable log directory. */
@@ -88,15 +114,3 @@ function kafkaToolEnv(memoryMiB: number): kplus.k8s.EnvVar[] {
     { name: 'LOG_DIR', value: '/tmp/kafka-logs' },
   ];
 }
-
-/** The pod and container security settings of Pod Security `restricted`, with a read-only root. */
-export const POD_SECURITY_CONTEXT: kplus.k8s.PodSecurityContext = restrictedPodSecurity(KAFKA_TOOLS_UID);
-
-const CONTAINER_SECURITY_CONTEXT: kplus.k8s.SecurityContext = {
-  ...restrictedContainerSecurity(),
-  runAsNonRoot: true,
-  runAsUser: KAFKA_TOOLS_UID,
-  runAsGroup: KAFKA_TOOLS_UID,
-  privileged: false,
-  seccompProfile: { type: 'RuntimeDefault' },
-};

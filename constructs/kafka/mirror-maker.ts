@@ -1,20 +1,10 @@
-import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { type CertificateIssuer, leafCertificate, SECRET_FILE_MODE, validateIssuer } from '../private/certificates';
 import { contentHash, maskTokens } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 import { MSK_IAM_CLIENT_SETTINGS, propertyLines } from './client-config';
-import {
-  addKafkaToolBasics,
-  type KafkaToolProps,
-  kafkaToolContainer,
-  NAME_LABEL,
-  PART_OF,
-  PART_OF_LABEL,
-  POD_SECURITY_CONTEXT,
-  validatePositiveInteger,
-} from './k8s';
+import { KafkaToolChart, type KafkaToolProps, validatePositiveInteger } from './k8s';
 
 export const MIRROR_MAKER_NAMESPACE = 'kafka-replication';
 /** Port of the workers' internal REST API, over which followers forward task configurations to the leader. */
@@ -187,15 +177,13 @@ export interface MirrorMakerRestTls {
  * The internal REST API speaks mutual TLS with a cert-manager certificate from `tls.issuer`, and a
  * NetworkPolicy admits only the other workers to it.
  */
-export class MirrorMaker2Chart extends Chart {
+export class MirrorMaker2Chart extends KafkaToolChart {
   constructor(scope: Construct, id: string, props: MirrorMaker2ChartProps) {
     const namespace = props.namespace ?? MIRROR_MAKER_NAMESPACE;
-    super(scope, id, { namespace, labels: { [PART_OF_LABEL]: PART_OF } });
     const name = props.name ?? 'mirror-maker-2';
+    super(scope, id, { ...props, namespace, name });
+    const { toolLabels: labels, selector } = this;
     const kafkaHome = props.kafkaHome ?? '/opt/kafka';
-    const selector = { [NAME_LABEL]: name };
-    const labels = { ...selector, [PART_OF_LABEL]: PART_OF };
-    addKafkaToolBasics(this, { ...props, namespace, name }, labels);
     validatePositiveInteger(this, 'replicas', props.replicas);
     validateIssuer(this, 'tls.issuer', props.tls.issuer);
     const commonName = `${name}.${namespace}`;
@@ -269,9 +257,7 @@ export class MirrorMaker2Chart extends Chart {
             },
           },
           spec: {
-            serviceAccountName: props.serviceAccountName,
-            automountServiceAccountToken: false,
-            securityContext: POD_SECURITY_CONTEXT,
+            ...this.podIdentity(),
             topologySpreadConstraints: [
               {
                 maxSkew: 1,
@@ -282,9 +268,8 @@ export class MirrorMaker2Chart extends Chart {
             ],
             containers: [
               {
-                ...kafkaToolContainer(
+                ...this.container(
                   name,
-                  props,
                   ['/bin/sh', '-c', start],
                   [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
                 ),

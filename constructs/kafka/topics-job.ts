@@ -1,19 +1,9 @@
-import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { contentHash, maskTokens } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 import { mskIamClientProperties } from './client-config';
-import {
-  addKafkaToolBasics,
-  type KafkaToolProps,
-  kafkaToolContainer,
-  NAME_LABEL,
-  PART_OF,
-  PART_OF_LABEL,
-  POD_SECURITY_CONTEXT,
-  validatePositiveInteger,
-} from './k8s';
+import { KafkaToolChart, type KafkaToolProps, validatePositiveInteger } from './k8s';
 import { HOUR_MS, type KafkaTopicSpec, validateTopics } from './topics';
 
 export const KAFKA_ADMIN_NAMESPACE = 'kafka-admin';
@@ -80,15 +70,13 @@ export function kafkaTopicCommands(spec: Pick<KafkaTopicsJobChartProps, 'topics'
  * namespace. The Job's name carries a hash of its script: a changed topic list is a new Job, since a
  * Job's pod template cannot be changed in place.
  */
-export class KafkaTopicsJobChart extends Chart {
+export class KafkaTopicsJobChart extends KafkaToolChart {
   constructor(scope: Construct, id: string, props: KafkaTopicsJobChartProps) {
-    const namespace = props.namespace ?? KAFKA_ADMIN_NAMESPACE;
-    super(scope, id, { namespace, labels: { [PART_OF_LABEL]: PART_OF } });
     const prefix = props.name ?? 'kafka-topics';
-    const labels = { [NAME_LABEL]: prefix, [PART_OF_LABEL]: PART_OF };
+    super(scope, id, { ...props, namespace: props.namespace ?? KAFKA_ADMIN_NAMESPACE, name: prefix });
+    const { toolLabels: labels } = this;
     if (prefix.length > MAX_NAME_LENGTH)
       throw new ValidationError(`name must be at most ${MAX_NAME_LENGTH} characters, got '${prefix}'`, this);
-    addKafkaToolBasics(this, { ...props, namespace, name: prefix }, labels);
     validatePositiveInteger(this, 'brokers', props.brokers);
     if (props.topics.length === 0) throw new ValidationError('topics must list at least one topic to create', this);
     validateTopics(this, props.topics, props.brokers);
@@ -115,14 +103,11 @@ export class KafkaTopicsJobChart extends Chart {
           metadata: { labels },
           spec: {
             restartPolicy: 'Never',
-            serviceAccountName: props.serviceAccountName,
-            automountServiceAccountToken: false,
-            securityContext: POD_SECURITY_CONTEXT,
+            ...this.podIdentity(),
             containers: [
               {
-                ...kafkaToolContainer(
+                ...this.container(
                   prefix,
-                  props,
                   ['/bin/sh', `${CONFIG_DIR}/create-topics.sh`],
                   [{ name: 'BOOTSTRAP_SERVERS', value: props.bootstrapServers }],
                 ),
