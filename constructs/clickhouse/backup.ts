@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { resourceRequirements } from '../private/k8s';
-import { jobPod } from './jobs';
+import { type ClickHouseJobProps, jobPod } from './jobs';
 import { appMetadata, CONTAINER_SECURITY, DATA_PATH } from './k8s';
 import { BACKUP_SCRIPT_FILE } from './scripts';
 import { SERVER_TLS_DIR, TLS_CA_FILE } from './security';
@@ -80,13 +80,9 @@ export function backupSidecar(backup: ClickHouseBackupSpec, shard: number): kplu
   };
 }
 
-export interface ClickHouseBackupCronJobProps {
-  readonly namespace: string;
+export interface ClickHouseBackupCronJobProps extends ClickHouseJobProps {
   /** Kubernetes CronJob schedule, UTC. */
   readonly schedule: string;
-  /** The ClickHouse server image, for its `clickhouse-client`. */
-  readonly image: string;
-  readonly nodeSelector: Record<string, string>;
 }
 
 /** The daily CronJob that asks one sidecar per shard to back its shard up (see `backupScript`). */

@@ -36,15 +36,21 @@ export class ClickHouseJobsConfig extends Construct {
   }
 }
 
-export interface JobPodOptions {
+/** What every ClickHouse Job takes. */
+export interface ClickHouseJobProps {
+  readonly namespace: string;
+  /** The ClickHouse server image, for its `clickhouse-client`. */
+  readonly image: string;
+  /** Node labels of the pool the Job's pods run on. */
+  readonly nodeSelector: Readonly<Record<string, string>>;
+}
+
+export interface JobPodOptions extends Omit<ClickHouseJobProps, 'namespace'> {
   /** `NAME_LABEL` of the pod. */
   readonly app: string;
   readonly container: string;
   /** Script in the jobs ConfigMap. */
   readonly script: string;
-  /** The ClickHouse server image, for its `clickhouse-client`. */
-  readonly image: string;
-  readonly nodeSelector: Record<string, string>;
 }
 
 /** Pod of a Job: `sh <script>` from the jobs ConfigMap with the server image's clickhouse-client, as the admin. */
@@ -55,7 +61,7 @@ export function jobPod(options: JobPodOptions): kplus.k8s.PodTemplateSpec {
       restartPolicy: 'Never',
       automountServiceAccountToken: false,
       securityContext: POD_SECURITY,
-      nodeSelector: options.nodeSelector,
+      nodeSelector: { ...options.nodeSelector },
       containers: [
         {
           name: options.container,

@@ -36,6 +36,22 @@ export const POD_SECURITY: kplus.k8s.PodSecurityContext = {
 };
 export const CONTAINER_SECURITY: kplus.k8s.SecurityContext = restrictedContainerSecurity();
 
+/** What the server shards and the Keeper ensemble, StatefulSets kept to the cluster's zones, both take. */
+export interface ClickHouseStatefulSetProps {
+  readonly namespace: string;
+  /** Image of the pods' main container (may be a token). */
+  readonly image: string;
+  /** The zones the pods are kept to. */
+  readonly zones: readonly string[];
+  /** StorageClass of the pods' volumes. */
+  readonly storageClass: string;
+  /**
+   * Node label that names a node's pool.
+   * @default DEFAULT_NODE_POOL_LABEL
+   */
+  readonly nodePoolLabel?: string;
+}
+
 /** Metadata of a namespaced object of `app`; the chart adds the part-of label. */
 export function appMetadata(name: string, namespace: string, app: string): kplus.k8s.ObjectMeta {
   return { name, namespace, labels: { [NAME_LABEL]: app } };
@@ -95,6 +111,14 @@ export function volumeClaim(name: string, storageClass: string, sizeGiB: number)
       resources: { requests: { storage: k8s.Quantity.fromString(`${sizeGiB}Gi`) } },
     },
   };
+}
+
+/**
+ * The headless Service of a StatefulSet, which gives each pod its DNS name. Not-ready pods are
+ * published too: replicas and Keeper members must resolve each other before they can become ready.
+ */
+export function headlessServiceSpec(selector: Record<string, string>, ports: kplus.k8s.ServicePort[]): kplus.k8s.ServiceSpec {
+  return { clusterIp: 'None', publishNotReadyAddresses: true, selector, ports };
 }
 
 /** A disruption budget that lets a drain take one pod of `selector` at a time. */

@@ -3,10 +3,12 @@ import { Construct } from 'constructs';
 import { type ContainerResources, NAME_LABEL, resourceRequirements } from '../private/k8s';
 import {
   appMetadata,
+  type ClickHouseStatefulSetProps,
   CONTAINER_SECURITY,
   containerPort,
   DEFAULT_KEEPER_NODE_POOL,
   HOSTNAME_KEY,
+  headlessServiceSpec,
   httpProbe,
   onePodAtATime,
   POD_SECURITY,
@@ -62,15 +64,9 @@ export class ClickHouseKeeperConfig extends Construct {
   }
 }
 
-export interface ClickHouseKeeperProps {
-  readonly namespace: string;
+export interface ClickHouseKeeperProps extends ClickHouseStatefulSetProps {
   /** Ensemble size: 3 or 5. */
   readonly keeperNodes: number;
-  readonly image: string;
-  /** The zones the members are kept to. */
-  readonly zones: readonly string[];
-  /** StorageClass of the members' volumes. */
-  readonly storageClass: string;
   /**
    * Volume per member, GiB.
    * @default DEFAULT_KEEPER_STORAGE_GIB
@@ -81,11 +77,6 @@ export interface ClickHouseKeeperProps {
    * @default DEFAULT_KEEPER_RESOURCES
    */
   readonly resources?: ContainerResources;
-  /**
-   * Node label that names a node's pool.
-   * @default DEFAULT_NODE_POOL_LABEL
-   */
-  readonly nodePoolLabel?: string;
   /**
    * Pool of the members.
    * @default DEFAULT_KEEPER_NODE_POOL
@@ -111,19 +102,14 @@ export class ClickHouseKeeper extends Construct {
     // per zone (losing a zone leaves 3 of 5, a quorum) and kept on different nodes.
     const onePerZone = props.keeperNodes <= props.zones.length;
 
+    // Members must resolve each other to elect a leader, and are not ready until one is elected.
     this.headlessService = new kplus.k8s.KubeService(this, 'KeeperHeadless', {
       metadata,
-      spec: {
-        clusterIp: 'None',
-        // Members must resolve each other to elect a leader, and are not ready until one is elected.
-        publishNotReadyAddresses: true,
-        selector,
-        ports: [
-          servicePort('client', KEEPER_CLIENT_PORT),
-          servicePort('raft', KEEPER_RAFT_PORT),
-          servicePort('http-control', KEEPER_HTTP_CONTROL_PORT),
-        ],
-      },
+      spec: headlessServiceSpec(selector, [
+        servicePort('client', KEEPER_CLIENT_PORT),
+        servicePort('raft', KEEPER_RAFT_PORT),
+        servicePort('http-control', KEEPER_HTTP_CONTROL_PORT),
+      ]),
     });
 
     this.statefulSet = new kplus.k8s.KubeStatefulSet(this, 'Keeper', {

@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { contentHash, maskTokens } from '../private/k8s';
-import { jobPod } from './jobs';
+import { type ClickHouseJobProps, jobPod } from './jobs';
 import { appMetadata } from './k8s';
 import { SCHEMA_SCRIPT_FILE } from './scripts';
 
@@ -12,13 +12,9 @@ const SCHEMA_APP = 'clickhouse-schema';
 const SCHEMA_JOB_DEADLINE_SECONDS = 3_600;
 const SCHEMA_JOB_TTL_SECONDS = 86_400;
 
-export interface ClickHouseSchemaJobProps {
-  readonly namespace: string;
+export interface ClickHouseSchemaJobProps extends ClickHouseJobProps {
   /** The SQL the Job runs (from the jobs ConfigMap); only its hash is used here, to name the Job. */
   readonly schemaSql: string;
-  /** The ClickHouse server image. */
-  readonly image: string;
-  readonly nodeSelector: Record<string, string>;
 }
 
 /** The Job that applies the schema (idempotent DDL, `ON CLUSTER`) once the servers answer. */

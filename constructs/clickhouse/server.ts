@@ -4,11 +4,13 @@ import { NAME_LABEL, resourceRequirements } from '../private/k8s';
 import { backupSidecar } from './backup';
 import {
   appMetadata,
+  type ClickHouseStatefulSetProps,
   CONTAINER_SECURITY,
   containerPort,
   DATA_PATH,
   DEFAULT_NODE_POOL,
   HOSTNAME_KEY,
+  headlessServiceSpec,
   httpsProbe,
   onePodAtATime,
   POD_SECURITY,
@@ -45,30 +47,19 @@ const SERVER_USERS_DIR = '/etc/clickhouse-server/users.d';
  */
 const SERVER_PROBE = { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6, startupFailures: 90 };
 
-export interface ClickHouseShardProps {
-  readonly namespace: string;
+export interface ClickHouseShardProps extends ClickHouseStatefulSetProps {
   readonly shard: ShardTopology;
   /** 1 to 3, one per zone. */
   readonly replicasPerShard: number;
-  /** The zones the replicas are kept to. */
-  readonly zones: readonly string[];
-  /** ClickHouse server image. */
-  readonly image: string;
   /** ServiceAccount of the server pods. */
   readonly serviceAccountName: string;
   /** vCPUs of the node each replica gets to itself; see `serverResources`. */
   readonly nodeVcpus: number;
   readonly nodeMemoryGiB: number;
-  /** StorageClass and size of each replica's data volume. */
-  readonly storageClass: string;
+  /** Size of each replica's data volume, GiB. */
   readonly storageGiB: number;
   /** Settings of the replicas' backup sidecars. */
   readonly backup: ClickHouseBackupSpec;
-  /**
-   * Node label that names a node's pool.
-   * @default DEFAULT_NODE_POOL_LABEL
-   */
-  readonly nodePoolLabel?: string;
   /**
    * Pool of the servers.
    * @default DEFAULT_NODE_POOL
@@ -94,13 +85,10 @@ export class ClickHouseShard extends Construct {
 
     this.headlessService = new kplus.k8s.KubeService(this, 'Headless', {
       metadata,
-      spec: {
-        clusterIp: 'None',
-        // Replicas resolve each other (and Keeper its members) before they are ready.
-        publishNotReadyAddresses: true,
-        selector,
-        ports: [servicePort('native-tls', NATIVE_SECURE_PORT), servicePort('interserver', INTERSERVER_HTTPS_PORT)],
-      },
+      spec: headlessServiceSpec(selector, [
+        servicePort('native-tls', NATIVE_SECURE_PORT),
+        servicePort('interserver', INTERSERVER_HTTPS_PORT),
+      ]),
     });
 
     this.statefulSet = new kplus.k8s.KubeStatefulSet(this, 'StatefulSet', {
