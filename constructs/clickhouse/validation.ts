@@ -1,7 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { DEFAULT_CERTIFICATE_DURATION_HOURS, DEFAULT_CERTIFICATE_RENEW_BEFORE_HOURS, validateIssuer } from '../private/certificates';
-import { isDnsLabel, validateDnsSubdomain } from '../private/k8s';
+import { isDnsLabel, validateDnsSubdomain, validateInteger } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 import { DEFAULT_DATABASE } from './k8s';
 import type { ClickHouseChartsProps, ClickHouseClientSpec } from './types';
@@ -14,11 +14,7 @@ export function validateClickHouseProps(scope: IConstruct, spec: ClickHouseChart
   const fail = (message: string): never => {
     throw new ValidationError(message, scope);
   };
-  const integer = (what: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      fail(`${what} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, got ${value}`);
-    }
-  };
+  const integer = (what: string, value: number, min: number, max?: number) => validateInteger(scope, what, value, min, max);
   const known = (value: string) => !Token.isUnresolved(value);
 
   if (!isDnsLabel(spec.namespace)) {

@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import type { Construct, IConstruct } from 'constructs';
+import type { Construct } from 'constructs';
 import {
   type ContainerResources,
   NAME_LABEL,
@@ -12,8 +12,8 @@ import {
   restrictedPodSecurity,
   validateDnsLabel,
   validateDnsSubdomain,
+  validateInteger,
 } from '../private/k8s';
-import { ValidationError } from '../private/validation-error';
 
 /** Non-root UID and GID the Kafka tool containers run as (the images must not need root). */
 export const KAFKA_TOOLS_UID = 10001;
@@ -32,10 +32,6 @@ const CONTAINER_SECURITY_CONTEXT: kplus.k8s.SecurityContext = {
   privileged: false,
   seccompProfile: { type: 'RuntimeDefault' },
 };
-
-export function validatePositiveInteger(scope: IConstruct, what: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new ValidationError(`${what} must be a positive integer, got ${value}`, scope);
-}
 
 /** What every Kafka tool chart runs: one container of an image with Apache Kafka, under its own ServiceAccount. */
 export interface KafkaToolProps {
@@ -73,8 +69,8 @@ export abstract class KafkaToolChart extends Chart {
     validateDnsLabel(this, 'namespace', props.namespace);
     validateDnsLabel(this, 'name', props.name);
     validateDnsSubdomain(this, 'serviceAccountName', props.serviceAccountName);
-    validatePositiveInteger(this, 'resources.cpuMillicores', props.resources.cpuMillicores);
-    validatePositiveInteger(this, 'resources.memoryMiB', props.resources.memoryMiB);
+    validateInteger(this, 'resources.cpuMillicores', props.resources.cpuMillicores, 1);
+    validateInteger(this, 'resources.memoryMiB', props.resources.memoryMiB, 1);
     restrictedNamespace(this, props.namespace);
     new kplus.k8s.KubeServiceAccount(this, 'ServiceAccount', {
       metadata: { name: props.serviceAccountName, labels: { ...this.toolLabels } },

@@ -1,10 +1,10 @@
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { type CertificateIssuer, leafCertificate, SECRET_FILE_MODE, validateIssuer } from '../private/certificates';
-import { contentHash, maskTokens } from '../private/k8s';
+import { contentHash, maskTokens, validateInteger } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 import { MSK_IAM_CLIENT_SETTINGS, propertyLines } from './client-config';
-import { KafkaToolChart, type KafkaToolProps, validatePositiveInteger } from './k8s';
+import { KafkaToolChart, type KafkaToolProps } from './k8s';
 
 export const MIRROR_MAKER_NAMESPACE = 'kafka-replication';
 /** Port of the workers' internal REST API, over which followers forward task configurations to the leader. */
@@ -184,7 +184,7 @@ export class MirrorMaker2Chart extends KafkaToolChart {
     super(scope, id, { ...props, namespace, name });
     const { toolLabels: labels, selector } = this;
     const kafkaHome = props.kafkaHome ?? '/opt/kafka';
-    validatePositiveInteger(this, 'replicas', props.replicas);
+    validateInteger(this, 'replicas', props.replicas, 1);
     validateIssuer(this, 'tls.issuer', props.tls.issuer);
     const commonName = `${name}.${namespace}`;
     if (commonName.length > MAX_COMMON_NAME_LENGTH) {

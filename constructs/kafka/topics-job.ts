@@ -1,9 +1,9 @@
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { contentHash, maskTokens } from '../private/k8s';
+import { contentHash, maskTokens, validateInteger } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 import { mskIamClientProperties } from './client-config';
-import { KafkaToolChart, type KafkaToolProps, validatePositiveInteger } from './k8s';
+import { KafkaToolChart, type KafkaToolProps } from './k8s';
 import { HOUR_MS, type KafkaTopicSpec, validateTopics } from './topics';
 
 export const KAFKA_ADMIN_NAMESPACE = 'kafka-admin';
@@ -77,15 +77,13 @@ export class KafkaTopicsJobChart extends KafkaToolChart {
     const { toolLabels: labels } = this;
     if (prefix.length > MAX_NAME_LENGTH)
       throw new ValidationError(`name must be at most ${MAX_NAME_LENGTH} characters, got '${prefix}'`, this);
-    validatePositiveInteger(this, 'brokers', props.brokers);
+    validateInteger(this, 'brokers', props.brokers, 1);
     if (props.topics.length === 0) throw new ValidationError('topics must list at least one topic to create', this);
     validateTopics(this, props.topics, props.brokers);
     const backoffLimit = props.backoffLimit ?? 6;
     const ttl = props.ttlSecondsAfterFinished ?? 86_400;
-    if (!Number.isInteger(backoffLimit) || backoffLimit < 0)
-      throw new ValidationError(`backoffLimit must be a non-negative integer, got ${backoffLimit}`, this);
-    if (!Number.isInteger(ttl) || ttl < 0)
-      throw new ValidationError(`ttlSecondsAfterFinished must be a non-negative integer, got ${ttl}`, this);
+    validateInteger(this, 'backoffLimit', backoffLimit, 0);
+    validateInteger(this, 'ttlSecondsAfterFinished', ttl, 0);
 
     const script = ['#!/bin/sh', 'set -eu', ...kafkaTopicCommands(props)].join('\n');
     const name = `${prefix}-${contentHash(maskTokens(script), maskTokens(props.image), props.revision ?? '')}`;

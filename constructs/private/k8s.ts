@@ -27,6 +27,14 @@ export function validateDnsLabel(scope: IConstruct, what: string, value: string)
   }
 }
 
+/** Throws unless `value` is an integer from `min` to `max`. */
+export function validateInteger(scope: IConstruct, what: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new ValidationError(`${what} must be an integer ${range}, got ${value}`, scope);
+  }
+}
+
 /** Throws unless `value` is a DNS-1123 subdomain. */
 export function validateDnsSubdomain(scope: IConstruct, what: string, value: string): void {
   if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) {

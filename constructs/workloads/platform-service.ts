@@ -1,8 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
+import { validateInteger } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
-import { containerWorkloadProps, PART_OF, PART_OF_LABEL, PlatformWorkload, SpreadPolicy, validateInteger } from './platform-workload';
+import { containerWorkloadProps, PART_OF, PART_OF_LABEL, PlatformWorkload, SpreadPolicy } from './platform-workload';
 import type { PlatformServiceProps, RequestsMetricSource, ScalingRules } from './types';
 
 /**

@@ -5,7 +5,7 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
 import { SECRET_FILE_MODE } from '../private/certificates';
-import { isDnsLabel, NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain } from '../private/k8s';
+import { isDnsLabel, NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain, validateInteger } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 
 export { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel };
@@ -32,14 +32,6 @@ export const SERVICE_PORT = 80;
  * mistaken for a hung process.
  */
 export const STARTUP_GRACE_SECONDS = 120;
-
-/** Throws unless `value` is an integer in [min, max]. */
-export function validateInteger(scope: IConstruct, what: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
-    throw new ValidationError(`${what} must be an integer ${range}, got ${value}`, scope);
-  }
-}
 
 /** How strictly the pods are spread over zones and nodes. */
 export enum SpreadPolicy {

@@ -339,7 +339,7 @@ describe('MirrorMaker2Chart', () => {
   });
 
   test.each<[string, Partial<MirrorMaker2ChartProps>, string]>([
-    ['zero replicas', { replicas: 0 }, 'replicas must be a positive integer, got 0'],
+    ['zero replicas', { replicas: 0 }, 'replicas must be an integer of at least 1, got 0'],
     [
       'a bad namespace',
       { namespace: 'Kafka' },

@@ -94,7 +94,7 @@ describe('KafkaTopicsJobChart', () => {
       { topics: [{ ...JOB_TASKS, name: 'job tasks;rm' }] },
       "topic name 'job tasks;rm' is not a Kafka topic name",
     ],
-    ['a negative backoff limit', { backoffLimit: -1 }, 'backoffLimit must be a non-negative integer, got -1'],
+    ['a negative backoff limit', { backoffLimit: -1 }, 'backoffLimit must be an integer of at least 0, got -1'],
   ])('rejects %s with a ValidationError', (_what, overrides, message) => {
     expect(() => render({ ...SPEC, ...overrides })).toThrow(message);
     try {

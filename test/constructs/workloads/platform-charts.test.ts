@@ -502,7 +502,7 @@ describe('PlatformCharts rejects invalid specs', () => {
     [
       'minReplicas below 1',
       withAutoscaling('registry-api', { minReplicas: 0 }),
-      'autoscaling.minReplicas must be an integer at least 1, got 0',
+      'autoscaling.minReplicas must be an integer of at least 1, got 0',
     ],
     [
       'minReplicas above maxReplicas',
@@ -512,43 +512,43 @@ describe('PlatformCharts rejects invalid specs', () => {
     [
       'a CPU target of 0 %',
       withAutoscaling('registry-api', { cpuTargetPercent: 0 }),
-      'autoscaling.cpuTargetPercent must be an integer between 1 and 100, got 0',
+      'autoscaling.cpuTargetPercent must be an integer from 1 to 100, got 0',
     ],
     [
       'a CPU target above 100 %',
       withAutoscaling('registry-api', { cpuTargetPercent: 101 }),
-      'autoscaling.cpuTargetPercent must be an integer between 1 and 100, got 101',
+      'autoscaling.cpuTargetPercent must be an integer from 1 to 100, got 101',
     ],
     [
       'a scaling policy without a positive value',
       withAutoscaling('query-api', {
         scaleUp: { stabilizationWindowSeconds: 60, policies: [{ type: 'Pods', value: 0, periodSeconds: 60 }] },
       }),
-      'autoscaling.scaleUp.policies[0].value must be an integer at least 1, got 0',
+      'autoscaling.scaleUp.policies[0].value must be an integer of at least 1, got 0',
     ],
     [
       'a scaling period above 30 minutes',
       withAutoscaling('query-api', {
         scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 10, periodSeconds: 1801 }] },
       }),
-      'autoscaling.scaleDown.policies[0].periodSeconds must be an integer between 1 and 1800, got 1801',
+      'autoscaling.scaleDown.policies[0].periodSeconds must be an integer from 1 to 1800, got 1801',
     ],
     [
       'a scaling period of 0',
       withAutoscaling('query-api', {
         scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 10, periodSeconds: 0 }] },
       }),
-      'autoscaling.scaleDown.policies[0].periodSeconds must be an integer between 1 and 1800, got 0',
+      'autoscaling.scaleDown.policies[0].periodSeconds must be an integer from 1 to 1800, got 0',
     ],
     [
       'a stabilisation window above an hour',
       withAutoscaling('query-api', { scaleDown: { ...TEN_PERCENT_DOWN, stabilizationWindowSeconds: 3601 } }),
-      'autoscaling.scaleDown.stabilizationWindowSeconds must be an integer between 0 and 3600, got 3601',
+      'autoscaling.scaleDown.stabilizationWindowSeconds must be an integer from 0 to 3600, got 3601',
     ],
     [
       'a negative stabilisation window',
       withAutoscaling('query-api', { scaleUp: { ...QUERY_UP, stabilizationWindowSeconds: -1 } }),
-      'autoscaling.scaleUp.stabilizationWindowSeconds must be an integer between 0 and 3600, got -1',
+      'autoscaling.scaleUp.stabilizationWindowSeconds must be an integer from 0 to 3600, got -1',
     ],
     [
       'scaling rules without a policy',
@@ -568,9 +568,9 @@ describe('PlatformCharts rejects invalid specs', () => {
     [
       'port 0',
       withService('registry-api', (s) => ({ ...s, port: 0 })),
-      'platform-tracking/registry-api/Workload: port must be an integer between 1 and 65535, got 0',
+      'platform-tracking/registry-api/Workload: port must be an integer from 1 to 65535, got 0',
     ],
-    ['port 65536', withService('registry-api', (s) => ({ ...s, port: 65536 })), 'port must be an integer between 1 and 65535, got 65536'],
+    ['port 65536', withService('registry-api', (s) => ({ ...s, port: 65536 })), 'port must be an integer from 1 to 65535, got 65536'],
     [
       'a target group without the load balancer security group',
       withService('registry-api', ({ loadBalancerSecurityGroupId: _, ...s }) => s),
@@ -585,12 +585,12 @@ describe('PlatformCharts rejects invalid specs', () => {
     [
       'a scheduler without replicas',
       (spec) => ({ ...spec, scheduler: { ...spec.scheduler, replicas: 0 } }),
-      'replicas must be an integer at least 1, got 0',
+      'replicas must be an integer of at least 1, got 0',
     ],
     [
       'a scheduler lease of 0 seconds',
       (spec) => ({ ...spec, scheduler: { ...spec.scheduler, leaseDurationSeconds: 0 } }),
-      'leaseDurationSeconds must be an integer at least 1, got 0',
+      'leaseDurationSeconds must be an integer of at least 1, got 0',
     ],
   ])('%s', (_, mutate, message) => {
     expect(() => build(mutate(tier2Spec()))).toThrow(message);
