@@ -4,7 +4,7 @@ import type { ClickHouseTopology, RunbookParameters } from '../../lib/config';
 import type { IArtifactBucket } from '../artifacts';
 import { INTERNAL_CA_ISSUER, type PlatformCluster } from '../eks';
 import type { IKafkaCluster } from '../kafka';
-import { type ClickHouseCharts, clickHouseCharts } from './clickhouse-chart';
+import { ClickHouseCharts } from './clickhouse-charts';
 import { CLIENT_TLS_DIR, clickHouseUser, clientSecretName, TLS_CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE } from './security';
 import { CLUSTER_DOMAIN, HTTPS_PORT, NATIVE_SECURE_PORT, QUERY_SERVICE_NAME } from './topology';
 import type { ClickHouseAccess } from './types';
@@ -61,7 +61,7 @@ export class ClickHouseRegion {
       groups: ['clickhouse*'],
     });
     props.artifacts.grantReadWriteObjects(role, { keys: `${BACKUP_PREFIX}/*`, withDelete: true });
-    const charts: ClickHouseCharts = clickHouseCharts(new cdk8s.App(), {
+    const charts = new ClickHouseCharts(new cdk8s.App(), 'ClickHouse', {
       namespace: NAMESPACE,
       clusterName: CLUSTER,
       database: DATABASE,

@@ -9,6 +9,9 @@ import { type ClickHouseTopology, NATIVE_SECURE_PORT, podDnsName, QUERY_SERVICE_
 /** Where the Jobs mount their ConfigMap. */
 export const JOBS_DIR = '/etc/clickhouse-jobs';
 export const SCHEMA_FILE = 'schema.sql';
+/** The Jobs' scripts, in the same ConfigMap. */
+export const SCHEMA_SCRIPT_FILE = 'schema.sh';
+export const BACKUP_SCRIPT_FILE = 'backup.sh';
 /** The Jobs' `clickhouse-client` configuration (TLS, admin certificate), in the same ConfigMap. */
 export const CLIENT_CONFIG_FILE = 'client.xml';
 

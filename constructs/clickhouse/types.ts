@@ -1,14 +1,10 @@
 /**
- * The contract between the compute stack and the ClickHouse chart. The stack fills it from the tier
+ * The contract between the compute stack and the ClickHouse charts. The stack fills it from the tier
  * preset and from the AWS resources it creates (images, backup bucket, MSK bootstrap string); the
- * chart turns it into Kubernetes objects. Nothing here reads config.
+ * charts turn it into Kubernetes objects. Nothing here reads config.
  */
-
-/** CPU and memory of one container. */
-export interface ClickHouseResources {
-  readonly cpuMillicores: number;
-  readonly memoryMiB: number;
-}
+import type { CertificateIssuer } from '../private/certificates';
+import type { ContainerResources } from '../private/k8s';
 
 /** Daily backups of every shard to S3, by clickhouse-backup. */
 export interface ClickHouseBackupSpec {
@@ -44,8 +40,6 @@ export interface ClickHouseKafkaSpec {
   readonly consumerGroup: string;
 }
 
-import type { CertificateIssuer } from '../private/certificates';
-
 /** What a client may do in the platform database. */
 export type ClickHouseAccess = 'read' | 'write';
 
@@ -74,7 +68,7 @@ export interface ClickHouseTlsSpec {
 }
 
 /** A sharded, replicated ClickHouse cluster with its Keeper ensemble, schema, ingestion and backups. */
-export interface ClickHouseSpec {
+export interface ClickHouseChartsProps {
   /** Namespace of every object; the chart creates it (Pod Security `restricted`). */
   readonly namespace: string;
   /** Cluster name in `remote_servers`, `ON CLUSTER` and the `{cluster}` macro: lower-case letters, digits, '_'. */
@@ -104,7 +98,7 @@ export interface ClickHouseSpec {
    * a server on the smallest node if the scheduler must put it there.
    * @default - 250 millicores, 1024 MiB
    */
-  readonly keeperResources?: ClickHouseResources;
+  readonly keeperResources?: ContainerResources;
   /**
    * ClickHouse server image (may be a token). The schema Job and the backup CronJob run its
    * `clickhouse-client`. Kafka ingestion with `AWS_MSK_IAM` needs a release that has it

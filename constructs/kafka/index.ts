@@ -1,6 +1,6 @@
 export * from './access';
 export * from './client-config';
-export { KAFKA_TOOLS_UID, type KafkaToolResources } from './k8s';
+export { KAFKA_TOOLS_UID, type KafkaToolProps } from './k8s';
 export * from './kafka-region-tools';
 export * from './mirror-maker';
 export * from './msk-cluster';

@@ -1,74 +1,30 @@
-import { createHash } from 'node:crypto';
-import { JsonPatch } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import type { Construct, IConstruct } from 'constructs';
+import type { Construct } from 'constructs';
 import {
+  type ContainerResources,
   NAME_LABEL,
   PART_OF,
   PART_OF_LABEL,
+  resourceRequirements,
   restrictedContainerSecurity,
+  restrictedNamespace,
   restrictedPodSecurity,
   validateDnsLabel,
   validateDnsSubdomain,
+  validateInteger,
 } from '../private/k8s';
-import { ValidationError } from '../private/validation-error';
-
-export { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain };
 
 /** Non-root UID and GID the Kafka tool containers run as (the images must not need root). */
 export const KAFKA_TOOLS_UID = 10001;
 
-/** CPU and memory requests of a Kafka tool container; memory is also its limit. */
-export interface KafkaToolResources {
-  readonly cpuMillicores: number;
-  readonly memoryMiB: number;
-}
-
 /** Share of the memory request given to the JVM heap; the rest is metaspace, threads and buffers. */
 const HEAP_SHARE = 0.75;
 
-export function validatePositiveInteger(scope: IConstruct, what: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new ValidationError(`${what} must be a positive integer, got ${value}`, scope);
-}
-
-/** A namespace where Pod Security Admission enforces `restricted`, which every container here meets. */
-export function restrictedNamespace(scope: Construct, name: string): kplus.k8s.KubeNamespace {
-  const namespace = new kplus.k8s.KubeNamespace(scope, 'Namespace', {
-    metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', [PART_OF_LABEL]: PART_OF } },
-  });
-  // The chart's namespace goes on every object; a Namespace is cluster-scoped and has none.
-  namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
-  return namespace;
-}
-
-/** Container resources: memory limit = request (it cannot be throttled), CPU limit twice the request. */
-export function containerResources(resources: KafkaToolResources): kplus.k8s.ResourceRequirements {
-  return {
-    requests: {
-      cpu: kplus.k8s.Quantity.fromString(`${resources.cpuMillicores}m`),
-      memory: kplus.k8s.Quantity.fromString(`${resources.memoryMiB}Mi`),
-    },
-    limits: {
-      cpu: kplus.k8s.Quantity.fromString(`${2 * resources.cpuMillicores}m`),
-      memory: kplus.k8s.Quantity.fromString(`${resources.memoryMiB}Mi`),
-    },
-  };
-}
-
-/** The Kafka scripts' JVM heap for a container of `memoryMiB`, and a writable log directory. */
-export function kafkaToolEnv(memoryMiB: number): kplus.k8s.EnvVar[] {
-  const heap = Math.floor(memoryMiB * HEAP_SHARE);
-  return [
-    { name: 'KAFKA_HEAP_OPTS', value: `-Xms${heap}m -Xmx${heap}m` },
-    // kafka-run-class.sh writes under LOG_DIR; the root file system is read-only.
-    { name: 'LOG_DIR', value: '/tmp/kafka-logs' },
-  ];
-}
-
 /** The pod and container security settings of Pod Security `restricted`, with a read-only root. */
-export const POD_SECURITY_CONTEXT: kplus.k8s.PodSecurityContext = restrictedPodSecurity(KAFKA_TOOLS_UID);
+const POD_SECURITY_CONTEXT: kplus.k8s.PodSecurityContext = restrictedPodSecurity(KAFKA_TOOLS_UID);
 
-export const CONTAINER_SECURITY_CONTEXT: kplus.k8s.SecurityContext = {
+const CONTAINER_SECURITY_CONTEXT: kplus.k8s.SecurityContext = {
   ...restrictedContainerSecurity(),
   runAsNonRoot: true,
   runAsUser: KAFKA_TOOLS_UID,
@@ -77,12 +33,80 @@ export const CONTAINER_SECURITY_CONTEXT: kplus.k8s.SecurityContext = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
-/** Short content hash, to roll pods (or name Jobs) when their configuration changes. */
-export function contentHash(...parts: readonly string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 10);
+/** What every Kafka tool chart runs: one container of an image with Apache Kafka, under its own ServiceAccount. */
+export interface KafkaToolProps {
+  /** Image with Apache Kafka (under `kafkaHome`) and the aws-msk-iam-auth jar on its classpath. */
+  readonly image: string;
+  /**
+   * Where Kafka is installed in the image.
+   * @default '/opt/kafka'
+   */
+  readonly kafkaHome?: string;
+  /** ServiceAccount created for the pods; the stack associates the tool's IAM role with it (Pod Identity). */
+  readonly serviceAccountName: string;
+  /** Requests; memory limit = request (it cannot be throttled), CPU limit twice the request. */
+  readonly resources: ContainerResources;
 }
 
-/** Replace CDK token markers, whose numbering is not stable between syntheses, before hashing. */
-export function maskTokens(text: string): string {
-  return text.replace(/\$\{Token\[[^\]]*\]\}/g, '<token>');
+/**
+ * The chart of one Kafka tool: after checking what every tool takes, its first objects are the
+ * `restricted` namespace (which every container here meets) and the tool's ServiceAccount. The
+ * subclass adds the tool's own objects with `toolLabels`, and its pods with `podIdentity()` and
+ * `container()`.
+ */
+export abstract class KafkaToolChart extends Chart {
+  /** Selects the tool's pods: `NAME_LABEL` is the tool's name. */
+  protected readonly selector: Readonly<Record<string, string>>;
+  /** Labels of the tool's objects: the selector and `PART_OF_LABEL`. */
+  protected readonly toolLabels: Readonly<Record<string, string>>;
+  private readonly tool: KafkaToolProps;
+
+  protected constructor(scope: Construct, id: string, props: KafkaToolProps & { readonly namespace: string; readonly name: string }) {
+    super(scope, id, { namespace: props.namespace, labels: { [PART_OF_LABEL]: PART_OF } });
+    this.tool = props;
+    this.selector = { [NAME_LABEL]: props.name };
+    this.toolLabels = { ...this.selector, [PART_OF_LABEL]: PART_OF };
+    validateDnsLabel(this, 'namespace', props.namespace);
+    validateDnsLabel(this, 'name', props.name);
+    validateDnsSubdomain(this, 'serviceAccountName', props.serviceAccountName);
+    validateInteger(this, 'resources.cpuMillicores', props.resources.cpuMillicores, 1);
+    validateInteger(this, 'resources.memoryMiB', props.resources.memoryMiB, 1);
+    restrictedNamespace(this, props.namespace);
+    new kplus.k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: props.serviceAccountName, labels: { ...this.toolLabels } },
+      automountServiceAccountToken: false,
+    });
+  }
+
+  /** What every tool pod runs as: the tool's ServiceAccount without a Kubernetes API token, Pod Security `restricted`. */
+  protected podIdentity(): Pick<kplus.k8s.PodSpec, 'serviceAccountName' | 'automountServiceAccountToken' | 'securityContext'> {
+    return { serviceAccountName: this.tool.serviceAccountName, automountServiceAccountToken: false, securityContext: POD_SECURITY_CONTEXT };
+  }
+
+  /**
+   * The tool's container: `command` in the image, hardened, sized by `resources` with the Kafka
+   * scripts' JVM heap to match, and a writable log directory; `env` comes first.
+   */
+  protected container(name: string, command: string[], env: kplus.k8s.EnvVar[]): kplus.k8s.Container {
+    const { image, resources } = this.tool;
+    return {
+      name,
+      image,
+      imagePullPolicy: 'IfNotPresent',
+      command,
+      env: [...env, ...kafkaToolEnv(resources.memoryMiB)],
+      resources: resourceRequirements(resources, `${2 * resources.cpuMillicores}m`),
+      securityContext: CONTAINER_SECURITY_CONTEXT,
+    };
+  }
+}
+
+/** The Kafka scripts' JVM heap for a container of `memoryMiB`, and a writable log directory. */
+function kafkaToolEnv(memoryMiB: number): kplus.k8s.EnvVar[] {
+  const heap = Math.floor(memoryMiB * HEAP_SHARE);
+  return [
+    { name: 'KAFKA_HEAP_OPTS', value: `-Xms${heap}m -Xmx${heap}m` },
+    // kafka-run-class.sh writes under LOG_DIR; the root file system is read-only.
+    { name: 'LOG_DIR', value: '/tmp/kafka-logs' },
+  ];
 }

@@ -6,9 +6,9 @@ import * as cdk8s from 'cdk8s';
 import { type KafkaSizing, type RegionPlan, runbookParameterName, type TierName } from '../../lib/config';
 import { INTERNAL_CA_ISSUER, type PlatformCluster } from '../eks';
 import { RemoteParameter } from '../lookup';
-import { MIRROR_MAKER_NAMESPACE, mirrorMaker2Chart } from './mirror-maker';
+import { MIRROR_MAKER_NAMESPACE, MirrorMaker2Chart } from './mirror-maker';
 import type { IKafkaCluster } from './msk-cluster';
-import { KAFKA_ADMIN_NAMESPACE, kafkaTopicsJobChart } from './topics-job';
+import { KAFKA_ADMIN_NAMESPACE, KafkaTopicsJobChart } from './topics-job';
 import { CrossRegionVpcPeering } from './vpc-peering';
 
 export interface KafkaRegionToolsProps {
@@ -55,7 +55,7 @@ export class KafkaRegionTools {
       props.kafka.grantClient(admin, { topics: props.sizing.topics.map((t) => t.name), manageTopics: true });
       this.topicsJob = cluster.cluster.addCdk8sChart(
         'KafkaTopics',
-        kafkaTopicsJobChart(new cdk8s.App(), {
+        new KafkaTopicsJobChart(new cdk8s.App(), 'kafka-topics', {
           image: props.image,
           serviceAccountName: 'kafka-topics',
           resources: { cpuMillicores: 250, memoryMiB: 512 },
@@ -91,7 +91,7 @@ export class KafkaRegionTools {
     props.kafka.grantMirrorMaker2From(role, sourceArn);
     const mirrorMaker = props.cluster.cluster.addCdk8sChart(
       'MirrorMaker',
-      mirrorMaker2Chart(new cdk8s.App(), {
+      new MirrorMaker2Chart(new cdk8s.App(), 'mirror-maker-2', {
         source: { alias: primary.code, bootstrapServers: remote('bootstrap-brokers', 'PrimaryKafkaBootstrap') },
         target: { alias: props.regionCode, bootstrapServers: props.bootstrapServers },
         tasks: props.sizing.mirrorMakerTasks,

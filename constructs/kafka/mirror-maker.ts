@@ -1,24 +1,10 @@
-import { type App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
 import { type CertificateIssuer, leafCertificate, SECRET_FILE_MODE, validateIssuer } from '../private/certificates';
+import { contentHash, maskTokens, validateInteger } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 import { MSK_IAM_CLIENT_SETTINGS, propertyLines } from './client-config';
-import {
-  CONTAINER_SECURITY_CONTEXT,
-  containerResources,
-  contentHash,
-  type KafkaToolResources,
-  kafkaToolEnv,
-  maskTokens,
-  NAME_LABEL,
-  PART_OF,
-  PART_OF_LABEL,
-  POD_SECURITY_CONTEXT,
-  restrictedNamespace,
-  validateDnsLabel,
-  validateDnsSubdomain,
-  validatePositiveInteger,
-} from './k8s';
+import { KafkaToolChart, type KafkaToolProps } from './k8s';
 
 export const MIRROR_MAKER_NAMESPACE = 'kafka-replication';
 /** Port of the workers' internal REST API, over which followers forward task configurations to the leader. */
@@ -89,7 +75,7 @@ export interface MirrorMaker2Spec {
  * reached with MSK IAM over TLS. Offset syncs live on the target, so the source is only read.
  *
  * The workers' internal REST API speaks mutual TLS with the PKCS#12 key and trust stores that
- * `mirrorMaker2Chart` mounts under `MIRROR_MAKER_TLS_DIR`.
+ * `MirrorMaker2Chart` mounts under `MIRROR_MAKER_TLS_DIR`.
  */
 export function mirrorMaker2Properties(spec: MirrorMaker2Spec): string {
   const problem = specProblem(spec);
@@ -153,7 +139,7 @@ export function mirrorMaker2Properties(spec: MirrorMaker2Spec): string {
 }
 
 /** A MirrorMaker 2 deployment on EKS. */
-export interface MirrorMaker2ChartSpec extends MirrorMaker2Spec {
+export interface MirrorMaker2ChartProps extends MirrorMaker2Spec, KafkaToolProps {
   /**
    * Namespace the chart creates and deploys into.
    * @default MIRROR_MAKER_NAMESPACE
@@ -164,18 +150,8 @@ export interface MirrorMaker2ChartSpec extends MirrorMaker2Spec {
    * @default 'mirror-maker-2'
    */
   readonly name?: string;
-  /** Image with Apache Kafka (under `kafkaHome`) and the aws-msk-iam-auth jar on its classpath. */
-  readonly image: string;
-  /**
-   * Where Kafka is installed in the image.
-   * @default '/opt/kafka'
-   */
-  readonly kafkaHome?: string;
   /** Worker pods; tasks are balanced over them. */
   readonly replicas: number;
-  /** ServiceAccount created for the pods; the stack associates the MirrorMaker IAM role with it (Pod Identity). */
-  readonly serviceAccountName: string;
-  readonly resources: KafkaToolResources;
   /** TLS of the workers' internal REST API. */
   readonly tls: MirrorMakerRestTls;
 }
@@ -201,169 +177,155 @@ export interface MirrorMakerRestTls {
  * The internal REST API speaks mutual TLS with a cert-manager certificate from `tls.issuer`, and a
  * NetworkPolicy admits only the other workers to it.
  */
-export function mirrorMaker2Chart(app: App, spec: MirrorMaker2ChartSpec): Chart {
-  const namespace = spec.namespace ?? MIRROR_MAKER_NAMESPACE;
-  const name = spec.name ?? 'mirror-maker-2';
-  const kafkaHome = spec.kafkaHome ?? '/opt/kafka';
-  const chart = new Chart(app, name, { namespace, labels: { [PART_OF_LABEL]: PART_OF } });
-  validateDnsLabel(chart, 'namespace', namespace);
-  validateDnsLabel(chart, 'name', name);
-  validateDnsSubdomain(chart, 'serviceAccountName', spec.serviceAccountName);
-  validatePositiveInteger(chart, 'replicas', spec.replicas);
-  validatePositiveInteger(chart, 'resources.cpuMillicores', spec.resources.cpuMillicores);
-  validatePositiveInteger(chart, 'resources.memoryMiB', spec.resources.memoryMiB);
-  validateIssuer(chart, 'tls.issuer', spec.tls.issuer);
-  const commonName = `${name}.${namespace}`;
-  if (commonName.length > MAX_COMMON_NAME_LENGTH) {
-    throw new ValidationError(
-      `name and namespace make the certificate's common name '${commonName}', longer than ${MAX_COMMON_NAME_LENGTH} characters`,
-      chart,
-    );
-  }
-  if (!kafkaHome.startsWith('/')) throw new ValidationError(`kafkaHome must be an absolute path, got '${kafkaHome}'`, chart);
-  const problem = specProblem(spec);
-  if (problem !== undefined) throw new ValidationError(problem, chart);
-  const properties = mirrorMaker2Properties(spec);
+export class MirrorMaker2Chart extends KafkaToolChart {
+  constructor(scope: Construct, id: string, props: MirrorMaker2ChartProps) {
+    const namespace = props.namespace ?? MIRROR_MAKER_NAMESPACE;
+    const name = props.name ?? 'mirror-maker-2';
+    super(scope, id, { ...props, namespace, name });
+    const { toolLabels: labels, selector } = this;
+    const kafkaHome = props.kafkaHome ?? '/opt/kafka';
+    validateInteger(this, 'replicas', props.replicas, 1);
+    validateIssuer(this, 'tls.issuer', props.tls.issuer);
+    const commonName = `${name}.${namespace}`;
+    if (commonName.length > MAX_COMMON_NAME_LENGTH) {
+      throw new ValidationError(
+        `name and namespace make the certificate's common name '${commonName}', longer than ${MAX_COMMON_NAME_LENGTH} characters`,
+        this,
+      );
+    }
+    if (!kafkaHome.startsWith('/')) throw new ValidationError(`kafkaHome must be an absolute path, got '${kafkaHome}'`, this);
+    const problem = specProblem(props);
+    if (problem !== undefined) throw new ValidationError(problem, this);
+    const properties = mirrorMaker2Properties(props);
 
-  const selector = { [NAME_LABEL]: name };
-  const labels = { ...selector, [PART_OF_LABEL]: PART_OF };
-  restrictedNamespace(chart, namespace);
-  new kplus.k8s.KubeServiceAccount(chart, 'ServiceAccount', {
-    metadata: { name: spec.serviceAccountName, labels },
-    automountServiceAccountToken: false,
-  });
-  const configMap = new kplus.k8s.KubeConfigMap(chart, 'Config', {
-    metadata: { name: `${name}-config`, labels },
-    data: { [PROPERTIES_FILE]: properties },
-  });
-  const tlsSecretName = `${name}-rest-tls`;
-  // No DNS names or IP addresses: workers reach each other at the pod IPs they advertise, which no
-  // certificate can list in advance, so peers are not verified by name (see restTlsLines) but by
-  // mutual TLS: each side must present a certificate signed by the issuer's CA.
-  // The REST server loads its key store at start; the liveness probe restarts the worker after a
-  // renewal (the old certificate stays valid for renewBefore meanwhile).
-  leafCertificate(chart, 'RestCertificate', {
-    name: `${name}-rest`,
-    secretName: tlsSecretName,
-    commonName,
-    server: true,
-    issuer: spec.tls.issuer,
-    labels,
-    // Connect's REST server and client load their stores through Jetty, which knows no PEM key store.
-    keystores: { pkcs12: { create: true, password: STORE_PASSWORD, profile: 'Modern2023' } },
-  });
+    const configMap = new kplus.k8s.KubeConfigMap(this, 'Config', {
+      metadata: { name: `${name}-config`, labels },
+      data: { [PROPERTIES_FILE]: properties },
+    });
+    const tlsSecretName = `${name}-rest-tls`;
+    // No DNS names or IP addresses: workers reach each other at the pod IPs they advertise, which no
+    // certificate can list in advance, so peers are not verified by name (see restTlsLines) but by
+    // mutual TLS: each side must present a certificate signed by the issuer's CA.
+    // The REST server loads its key store at start; the liveness probe restarts the worker after a
+    // renewal (the old certificate stays valid for renewBefore meanwhile).
+    leafCertificate(this, 'RestCertificate', {
+      name: `${name}-rest`,
+      secretName: tlsSecretName,
+      commonName,
+      server: true,
+      issuer: props.tls.issuer,
+      labels,
+      // Connect's REST server and client load their stores through Jetty, which knows no PEM key store.
+      keystores: { pkcs12: { create: true, password: STORE_PASSWORD, profile: 'Modern2023' } },
+    });
 
-  // The REST server reads its key store once, at start. Remember which one it read; the liveness
-  // probe fails once cert-manager has renewed it (the kubelet updates the mounted Secret), so the
-  // container restarts and serves the new certificate long before the old one expires.
-  const keyStoreSum = `cksum < ${MIRROR_MAKER_TLS_DIR}/${KEY_STORE_FILE}`;
-  const start = [
-    'set -eu',
-    `${keyStoreSum} > ${LOADED_KEY_STORE_SUM}`,
-    `cp /config/${PROPERTIES_FILE} /tmp/${PROPERTIES_FILE}`,
-    `printf 'rest.advertised.host.name = %s\\n' "$POD_IP" >> /tmp/${PROPERTIES_FILE}`,
-    `exec ${kafkaHome}/bin/connect-mirror-maker.sh /tmp/${PROPERTIES_FILE}`,
-  ].join('\n');
-  const restProbe = (periodSeconds: number, failureThreshold: number): kplus.k8s.Probe => ({
-    tcpSocket: { port: kplus.k8s.IntOrString.fromNumber(MIRROR_MAKER_REST_PORT) },
-    periodSeconds,
-    failureThreshold,
-    timeoutSeconds: 5,
-  });
-  new kplus.k8s.KubeDeployment(chart, 'Deployment', {
-    metadata: { name, labels },
-    spec: {
-      replicas: spec.replicas,
-      selector: { matchLabels: selector },
-      // One worker at a time, so the group keeps a quorum of running tasks while it rebalances.
-      strategy: {
-        type: 'RollingUpdate',
-        rollingUpdate: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), maxSurge: kplus.k8s.IntOrString.fromNumber(0) },
-      },
-      template: {
-        metadata: {
-          labels,
-          annotations: {
-            'kafka.mlp.platform/config-hash': contentHash(maskTokens(properties)),
-            // The bootstrap servers are tokens the hash cannot see; a new value rolls the pods too.
-            'kafka.mlp.platform/source-bootstrap': spec.source.bootstrapServers,
-            'kafka.mlp.platform/target-bootstrap': spec.target.bootstrapServers,
+    // The REST server reads its key store once, at start. Remember which one it read; the liveness
+    // probe fails once cert-manager has renewed it (the kubelet updates the mounted Secret), so the
+    // container restarts and serves the new certificate long before the old one expires.
+    const keyStoreSum = `cksum < ${MIRROR_MAKER_TLS_DIR}/${KEY_STORE_FILE}`;
+    const start = [
+      'set -eu',
+      `${keyStoreSum} > ${LOADED_KEY_STORE_SUM}`,
+      `cp /config/${PROPERTIES_FILE} /tmp/${PROPERTIES_FILE}`,
+      `printf 'rest.advertised.host.name = %s\\n' "$POD_IP" >> /tmp/${PROPERTIES_FILE}`,
+      `exec ${kafkaHome}/bin/connect-mirror-maker.sh /tmp/${PROPERTIES_FILE}`,
+    ].join('\n');
+    const restProbe = (periodSeconds: number, failureThreshold: number): kplus.k8s.Probe => ({
+      tcpSocket: { port: kplus.k8s.IntOrString.fromNumber(MIRROR_MAKER_REST_PORT) },
+      periodSeconds,
+      failureThreshold,
+      timeoutSeconds: 5,
+    });
+    new kplus.k8s.KubeDeployment(this, 'Deployment', {
+      metadata: { name, labels },
+      spec: {
+        replicas: props.replicas,
+        selector: { matchLabels: selector },
+        // One worker at a time, so the group keeps a quorum of running tasks while it rebalances.
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), maxSurge: kplus.k8s.IntOrString.fromNumber(0) },
+        },
+        template: {
+          metadata: {
+            labels,
+            annotations: {
+              'kafka.mlp.platform/config-hash': contentHash(maskTokens(properties)),
+              // The bootstrap servers are tokens the hash cannot see; a new value rolls the pods too.
+              'kafka.mlp.platform/source-bootstrap': props.source.bootstrapServers,
+              'kafka.mlp.platform/target-bootstrap': props.target.bootstrapServers,
+            },
+          },
+          spec: {
+            ...this.podIdentity(),
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: 'topology.kubernetes.io/zone',
+                whenUnsatisfiable: 'ScheduleAnyway',
+                labelSelector: { matchLabels: selector },
+              },
+            ],
+            containers: [
+              {
+                ...this.container(
+                  name,
+                  ['/bin/sh', '-c', start],
+                  [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+                ),
+                ports: [{ name: 'rest', containerPort: MIRROR_MAKER_REST_PORT, protocol: 'TCP' }],
+                // Workers start slowly (they join the group and read the config topics): give them two minutes.
+                startupProbe: restProbe(10, 12),
+                readinessProbe: restProbe(10, 3),
+                livenessProbe: {
+                  exec: { command: ['/bin/sh', '-c', `${keyStoreSum} | cmp -s - ${LOADED_KEY_STORE_SUM}`] },
+                  periodSeconds: 60,
+                  failureThreshold: 2,
+                  timeoutSeconds: 5,
+                },
+                volumeMounts: [
+                  { name: 'config', mountPath: '/config', readOnly: true },
+                  { name: 'rest-tls', mountPath: MIRROR_MAKER_TLS_DIR, readOnly: true },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'config', configMap: { name: configMap.name } },
+              {
+                name: 'rest-tls',
+                // Only the stores; readable by the pod's group (fsGroup), which the container runs as.
+                secret: {
+                  secretName: tlsSecretName,
+                  defaultMode: SECRET_FILE_MODE,
+                  items: [KEY_STORE_FILE, TRUST_STORE_FILE].map((file) => ({ key: file, path: file })),
+                },
+              },
+              { name: 'tmp', emptyDir: {} },
+            ],
           },
         },
-        spec: {
-          serviceAccountName: spec.serviceAccountName,
-          automountServiceAccountToken: false,
-          securityContext: POD_SECURITY_CONTEXT,
-          topologySpreadConstraints: [
-            {
-              maxSkew: 1,
-              topologyKey: 'topology.kubernetes.io/zone',
-              whenUnsatisfiable: 'ScheduleAnyway',
-              labelSelector: { matchLabels: selector },
-            },
-          ],
-          containers: [
-            {
-              name,
-              image: spec.image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['/bin/sh', '-c', start],
-              env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }, ...kafkaToolEnv(spec.resources.memoryMiB)],
-              ports: [{ name: 'rest', containerPort: MIRROR_MAKER_REST_PORT, protocol: 'TCP' }],
-              resources: containerResources(spec.resources),
-              securityContext: CONTAINER_SECURITY_CONTEXT,
-              // Workers start slowly (they join the group and read the config topics): give them two minutes.
-              startupProbe: restProbe(10, 12),
-              readinessProbe: restProbe(10, 3),
-              livenessProbe: {
-                exec: { command: ['/bin/sh', '-c', `${keyStoreSum} | cmp -s - ${LOADED_KEY_STORE_SUM}`] },
-                periodSeconds: 60,
-                failureThreshold: 2,
-                timeoutSeconds: 5,
-              },
-              volumeMounts: [
-                { name: 'config', mountPath: '/config', readOnly: true },
-                { name: 'rest-tls', mountPath: MIRROR_MAKER_TLS_DIR, readOnly: true },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            },
-          ],
-          volumes: [
-            { name: 'config', configMap: { name: configMap.name } },
-            {
-              name: 'rest-tls',
-              // Only the stores; readable by the pod's group (fsGroup), which the container runs as.
-              secret: {
-                secretName: tlsSecretName,
-                defaultMode: SECRET_FILE_MODE,
-                items: [KEY_STORE_FILE, TRUST_STORE_FILE].map((file) => ({ key: file, path: file })),
-              },
-            },
-            { name: 'tmp', emptyDir: {} },
-          ],
-        },
       },
-    },
-  });
-  new kplus.k8s.KubePodDisruptionBudget(chart, 'DisruptionBudget', {
-    metadata: { name, labels },
-    spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
-  });
-  // Workers accept nothing but the other workers' REST calls (the kubelet's probes come from the node).
-  new kplus.k8s.KubeNetworkPolicy(chart, 'NetworkPolicy', {
-    metadata: { name: `${name}-ingress`, labels },
-    spec: {
-      podSelector: { matchLabels: selector },
-      policyTypes: ['Ingress'],
-      ingress: [
-        {
-          from: [{ podSelector: { matchLabels: selector } }],
-          ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(MIRROR_MAKER_REST_PORT) }],
-        },
-      ],
-    },
-  });
-  return chart;
+    });
+    new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: { name, labels },
+      spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+    });
+    // Workers accept nothing but the other workers' REST calls (the kubelet's probes come from the node).
+    new kplus.k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata: { name: `${name}-ingress`, labels },
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [{ podSelector: { matchLabels: selector } }],
+            ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(MIRROR_MAKER_REST_PORT) }],
+          },
+        ],
+      },
+    });
+  }
 }
 
 /**

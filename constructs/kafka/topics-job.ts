@@ -1,23 +1,9 @@
-import { type App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { contentHash, maskTokens, validateInteger } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 import { mskIamClientProperties } from './client-config';
-import {
-  CONTAINER_SECURITY_CONTEXT,
-  containerResources,
-  contentHash,
-  type KafkaToolResources,
-  kafkaToolEnv,
-  maskTokens,
-  NAME_LABEL,
-  PART_OF,
-  PART_OF_LABEL,
-  POD_SECURITY_CONTEXT,
-  restrictedNamespace,
-  validateDnsLabel,
-  validateDnsSubdomain,
-  validatePositiveInteger,
-} from './k8s';
+import { KafkaToolChart, type KafkaToolProps } from './k8s';
 import { HOUR_MS, type KafkaTopicSpec, validateTopics } from './topics';
 
 export const KAFKA_ADMIN_NAMESPACE = 'kafka-admin';
@@ -26,7 +12,7 @@ const CONFIG_DIR = '/config';
 /** The Job's name gets `-<10-character hash>`; a Job name must stay a 63-character label. */
 const MAX_NAME_LENGTH = 52;
 
-export interface KafkaTopicsJobSpec {
+export interface KafkaTopicsJobChartProps extends KafkaToolProps {
   /**
    * Namespace the chart creates and runs the Job in.
    * @default KAFKA_ADMIN_NAMESPACE
@@ -37,16 +23,6 @@ export interface KafkaTopicsJobSpec {
    * @default 'kafka-topics'
    */
   readonly name?: string;
-  /** Image with Apache Kafka (under `kafkaHome`) and the aws-msk-iam-auth jar on its classpath. */
-  readonly image: string;
-  /**
-   * Where Kafka is installed in the image.
-   * @default '/opt/kafka'
-   */
-  readonly kafkaHome?: string;
-  /** ServiceAccount created for the Job; the stack associates a role that may create and configure the topics. */
-  readonly serviceAccountName: string;
-  readonly resources: KafkaToolResources;
   /** `host:port,...` of the cluster's SASL/IAM listener (a token is fine). */
   readonly bootstrapServers: string;
   /** Brokers of the cluster; no topic may ask for more replicas. */
@@ -76,7 +52,7 @@ export interface KafkaTopicsJobSpec {
  * are idempotent, so the Job can run any number of times. Partition counts are never lowered (Kafka
  * cannot), nor raised here: adding partitions moves keys between partitions and is an operator's call.
  */
-export function kafkaTopicCommands(spec: Pick<KafkaTopicsJobSpec, 'topics' | 'kafkaHome'>): string[] {
+export function kafkaTopicCommands(spec: Pick<KafkaTopicsJobChartProps, 'topics' | 'kafkaHome'>): string[] {
   const bin = `${spec.kafkaHome ?? '/opt/kafka'}/bin`;
   const connection = `--bootstrap-server "$BOOTSTRAP_SERVERS" --command-config ${CONFIG_DIR}/client.properties`;
   return spec.topics.flatMap((topic) => {
@@ -94,74 +70,58 @@ export function kafkaTopicCommands(spec: Pick<KafkaTopicsJobSpec, 'topics' | 'ka
  * namespace. The Job's name carries a hash of its script: a changed topic list is a new Job, since a
  * Job's pod template cannot be changed in place.
  */
-export function kafkaTopicsJobChart(app: App, spec: KafkaTopicsJobSpec): Chart {
-  const namespace = spec.namespace ?? KAFKA_ADMIN_NAMESPACE;
-  const prefix = spec.name ?? 'kafka-topics';
-  const chart = new Chart(app, prefix, { namespace, labels: { [PART_OF_LABEL]: PART_OF } });
-  validateDnsLabel(chart, 'namespace', namespace);
-  validateDnsLabel(chart, 'name', prefix);
-  if (prefix.length > MAX_NAME_LENGTH)
-    throw new ValidationError(`name must be at most ${MAX_NAME_LENGTH} characters, got '${prefix}'`, chart);
-  validateDnsSubdomain(chart, 'serviceAccountName', spec.serviceAccountName);
-  validatePositiveInteger(chart, 'brokers', spec.brokers);
-  validatePositiveInteger(chart, 'resources.cpuMillicores', spec.resources.cpuMillicores);
-  validatePositiveInteger(chart, 'resources.memoryMiB', spec.resources.memoryMiB);
-  if (spec.topics.length === 0) throw new ValidationError('topics must list at least one topic to create', chart);
-  validateTopics(chart, spec.topics, spec.brokers);
-  const backoffLimit = spec.backoffLimit ?? 6;
-  const ttl = spec.ttlSecondsAfterFinished ?? 86_400;
-  if (!Number.isInteger(backoffLimit) || backoffLimit < 0)
-    throw new ValidationError(`backoffLimit must be a non-negative integer, got ${backoffLimit}`, chart);
-  if (!Number.isInteger(ttl) || ttl < 0)
-    throw new ValidationError(`ttlSecondsAfterFinished must be a non-negative integer, got ${ttl}`, chart);
+export class KafkaTopicsJobChart extends KafkaToolChart {
+  constructor(scope: Construct, id: string, props: KafkaTopicsJobChartProps) {
+    const prefix = props.name ?? 'kafka-topics';
+    super(scope, id, { ...props, namespace: props.namespace ?? KAFKA_ADMIN_NAMESPACE, name: prefix });
+    const { toolLabels: labels } = this;
+    if (prefix.length > MAX_NAME_LENGTH)
+      throw new ValidationError(`name must be at most ${MAX_NAME_LENGTH} characters, got '${prefix}'`, this);
+    validateInteger(this, 'brokers', props.brokers, 1);
+    if (props.topics.length === 0) throw new ValidationError('topics must list at least one topic to create', this);
+    validateTopics(this, props.topics, props.brokers);
+    const backoffLimit = props.backoffLimit ?? 6;
+    const ttl = props.ttlSecondsAfterFinished ?? 86_400;
+    validateInteger(this, 'backoffLimit', backoffLimit, 0);
+    validateInteger(this, 'ttlSecondsAfterFinished', ttl, 0);
 
-  const script = ['#!/bin/sh', 'set -eu', ...kafkaTopicCommands(spec)].join('\n');
-  const name = `${prefix}-${contentHash(maskTokens(script), maskTokens(spec.image), spec.revision ?? '')}`;
-  const labels = { [NAME_LABEL]: prefix, [PART_OF_LABEL]: PART_OF };
+    const script = ['#!/bin/sh', 'set -eu', ...kafkaTopicCommands(props)].join('\n');
+    const name = `${prefix}-${contentHash(maskTokens(script), maskTokens(props.image), props.revision ?? '')}`;
 
-  restrictedNamespace(chart, namespace);
-  new kplus.k8s.KubeServiceAccount(chart, 'ServiceAccount', {
-    metadata: { name: spec.serviceAccountName, labels },
-    automountServiceAccountToken: false,
-  });
-  const configMap = new kplus.k8s.KubeConfigMap(chart, 'Config', {
-    metadata: { name, labels },
-    data: { 'client.properties': mskIamClientProperties(), 'create-topics.sh': `${script}\n` },
-  });
-  new kplus.k8s.KubeJob(chart, 'Job', {
-    metadata: { name, labels },
-    spec: {
-      backoffLimit,
-      ttlSecondsAfterFinished: ttl,
-      template: {
-        metadata: { labels },
-        spec: {
-          restartPolicy: 'Never',
-          serviceAccountName: spec.serviceAccountName,
-          automountServiceAccountToken: false,
-          securityContext: POD_SECURITY_CONTEXT,
-          containers: [
-            {
-              name: prefix,
-              image: spec.image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['/bin/sh', `${CONFIG_DIR}/create-topics.sh`],
-              env: [{ name: 'BOOTSTRAP_SERVERS', value: spec.bootstrapServers }, ...kafkaToolEnv(spec.resources.memoryMiB)],
-              resources: containerResources(spec.resources),
-              securityContext: CONTAINER_SECURITY_CONTEXT,
-              volumeMounts: [
-                { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            },
-          ],
-          volumes: [
-            { name: 'config', configMap: { name: configMap.name } },
-            { name: 'tmp', emptyDir: {} },
-          ],
+    const configMap = new kplus.k8s.KubeConfigMap(this, 'Config', {
+      metadata: { name, labels },
+      data: { 'client.properties': mskIamClientProperties(), 'create-topics.sh': `${script}\n` },
+    });
+    new kplus.k8s.KubeJob(this, 'Job', {
+      metadata: { name, labels },
+      spec: {
+        backoffLimit,
+        ttlSecondsAfterFinished: ttl,
+        template: {
+          metadata: { labels },
+          spec: {
+            restartPolicy: 'Never',
+            ...this.podIdentity(),
+            containers: [
+              {
+                ...this.container(
+                  prefix,
+                  ['/bin/sh', `${CONFIG_DIR}/create-topics.sh`],
+                  [{ name: 'BOOTSTRAP_SERVERS', value: props.bootstrapServers }],
+                ),
+                volumeMounts: [
+                  { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'config', configMap: { name: configMap.name } },
+              { name: 'tmp', emptyDir: {} },
+            ],
+          },
         },
       },
-    },
-  });
-  return chart;
+    });
+  }
 }

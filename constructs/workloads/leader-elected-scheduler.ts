@@ -1,9 +1,10 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { validateInteger } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
-import { PART_OF, PART_OF_LABEL, PlatformWorkload, SpreadPolicy, validateInteger } from './platform-workload';
-import type { SchedulerSpec } from './types';
+import { containerWorkloadProps, PART_OF, PART_OF_LABEL, PlatformWorkload, SpreadPolicy } from './platform-workload';
+import type { LeaderElectedSchedulerProps } from './types';
 
 /**
  * The job scheduler: a fixed number of replicas (one leader, the rest standbys) that elect their
@@ -21,7 +22,7 @@ export class LeaderElectedScheduler extends Construct {
   public readonly roleBinding: kplus.k8s.KubeRoleBinding;
   public readonly podDisruptionBudget: kplus.k8s.KubePodDisruptionBudget;
 
-  constructor(scope: Construct, id: string, props: SchedulerSpec) {
+  constructor(scope: Construct, id: string, props: LeaderElectedSchedulerProps) {
     super(scope, id);
     validateInteger(this, 'replicas', props.replicas, 1);
     validateInteger(this, 'leaseDurationSeconds', props.leaseDurationSeconds, 1);
@@ -31,21 +32,15 @@ export class LeaderElectedScheduler extends Construct {
     }
     this.leaseName = `${props.name}-leader`;
 
+    const container = containerWorkloadProps(props);
     this.workload = new PlatformWorkload(this, 'Workload', {
-      name: props.name,
-      image: props.image,
-      port: props.port,
-      resources: props.resources,
-      probe: props.probe,
-      serviceAccountName: props.serviceAccountName,
+      ...container,
       replicas: props.replicas,
       kubernetesApiAccess: true,
       // A handful of electors: a Pending standby is harmless, two of them in one zone are not.
       spread: SpreadPolicy.REQUIRED,
-      targetGroupArn: props.targetGroupArn,
-      loadBalancerSecurityGroupId: props.loadBalancerSecurityGroupId,
       env: {
-        ...Object.fromEntries(Object.entries(props.env ?? {}).map(([key, value]) => [key, kplus.EnvValue.fromValue(value)])),
+        ...container.env,
         LEASE_NAME: kplus.EnvValue.fromValue(this.leaseName),
         LEASE_DURATION_SECONDS: kplus.EnvValue.fromValue(String(props.leaseDurationSeconds)),
         // The lease's holder identity, and where to find the lease.

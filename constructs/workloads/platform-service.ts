@@ -1,9 +1,10 @@
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
+import { validateInteger } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
-import { PART_OF, PART_OF_LABEL, PlatformWorkload, SpreadPolicy, validateInteger } from './platform-workload';
-import type { RequestsMetricSource, ScalingRulesSpec, ServiceSpec } from './types';
+import { containerWorkloadProps, PART_OF, PART_OF_LABEL, PlatformWorkload, SpreadPolicy } from './platform-workload';
+import type { PlatformServiceProps, RequestsMetricSource, ScalingRules } from './types';
 
 /**
  * Share of a service's pods a node drain may evict at once. Kubernetes rounds the percentage up,
@@ -35,21 +36,13 @@ export class PlatformService extends Construct {
   /** The HorizontalPodAutoscaler or the KEDA ScaledObject. */
   public readonly autoscaler: ApiObject;
 
-  constructor(scope: Construct, id: string, props: ServiceSpec) {
+  constructor(scope: Construct, id: string, props: PlatformServiceProps) {
     super(scope, id);
     validateAutoscaling(this, props);
 
     this.workload = new PlatformWorkload(this, 'Workload', {
-      name: props.name,
-      image: props.image,
-      port: props.port,
-      resources: props.resources,
-      probe: props.probe,
-      serviceAccountName: props.serviceAccountName,
-      env: Object.fromEntries(Object.entries(props.env ?? {}).map(([key, value]) => [key, kplus.EnvValue.fromValue(value)])),
+      ...containerWorkloadProps(props),
       spread: SpreadPolicy.PREFERRED,
-      targetGroupArn: props.targetGroupArn,
-      loadBalancerSecurityGroupId: props.loadBalancerSecurityGroupId,
       secretMounts: props.secretMounts,
     });
     const labels = { ...this.workload.selector, [PART_OF_LABEL]: PART_OF };
@@ -70,7 +63,7 @@ export class PlatformService extends Construct {
         : this.horizontalPodAutoscaler(props, labels);
   }
 
-  private horizontalPodAutoscaler(props: ServiceSpec, labels: Record<string, string>): ApiObject {
+  private horizontalPodAutoscaler(props: PlatformServiceProps, labels: Record<string, string>): ApiObject {
     const { autoscaling } = props;
     return new kplus.k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
       metadata: { name: props.name, labels },
@@ -90,7 +83,7 @@ export class PlatformService extends Construct {
   }
 
   private scaledObject(
-    props: ServiceSpec,
+    props: PlatformServiceProps,
     requestsPerSecondPerPod: number,
     metric: RequestsMetricSource,
     labels: Record<string, string>,
@@ -138,9 +131,9 @@ export class PlatformService extends Construct {
 }
 
 /** The HPA `behavior`, exactly as given; Kubernetes' defaults apply to a direction left out. */
-function behavior(scaleUp: ScalingRulesSpec | undefined, scaleDown: ScalingRulesSpec | undefined) {
+function behavior(scaleUp: ScalingRules | undefined, scaleDown: ScalingRules | undefined) {
   if (scaleUp === undefined && scaleDown === undefined) return undefined;
-  const rules = (spec: ScalingRulesSpec) => ({
+  const rules = (spec: ScalingRules) => ({
     stabilizationWindowSeconds: spec.stabilizationWindowSeconds,
     policies: spec.policies.map((policy) => ({ type: policy.type, value: policy.value, periodSeconds: policy.periodSeconds })),
   });
@@ -150,7 +143,7 @@ function behavior(scaleUp: ScalingRulesSpec | undefined, scaleDown: ScalingRules
   };
 }
 
-function validateAutoscaling(scope: IConstruct, props: ServiceSpec): void {
+function validateAutoscaling(scope: IConstruct, props: PlatformServiceProps): void {
   const { autoscaling } = props;
   validateInteger(scope, 'autoscaling.minReplicas', autoscaling.minReplicas, 1);
   validateInteger(scope, 'autoscaling.maxReplicas', autoscaling.maxReplicas, 1);

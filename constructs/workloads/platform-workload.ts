@@ -5,15 +5,13 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, type IConstruct } from 'constructs';
 import { SECRET_FILE_MODE } from '../private/certificates';
-import { isDnsLabel, NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain } from '../private/k8s';
+import { isDnsLabel, NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel, validateDnsSubdomain, validateInteger } from '../private/k8s';
 import { ValidationError } from '../private/validation-error';
 
 export { NAME_LABEL, PART_OF, PART_OF_LABEL, validateDnsLabel };
 
 import { TargetGroupBinding } from './target-group-binding';
-import type { ProbeSpec, ResourceSpec, SecretMountSpec } from './types';
-
-/** Label that selects a workload's pods; selectors are immutable, so it is the only one. */
+import type { HealthProbe, PlatformContainerProps, SecretMount } from './types';
 
 /** Node label of the general-purpose node group every platform pod runs on. */
 export const NODE_POOL_LABEL = 'mlp.platform/pool';
@@ -35,14 +33,6 @@ export const SERVICE_PORT = 80;
  */
 export const STARTUP_GRACE_SECONDS = 120;
 
-/** Throws unless `value` is an integer in [min, max]. */
-export function validateInteger(scope: IConstruct, what: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
-    throw new ValidationError(`${what} must be an integer ${range}, got ${value}`, scope);
-  }
-}
-
 /** How strictly the pods are spread over zones and nodes. */
 export enum SpreadPolicy {
   /**
@@ -55,18 +45,8 @@ export enum SpreadPolicy {
   REQUIRED = 'DoNotSchedule',
 }
 
-export interface PlatformWorkloadProps {
-  /** Name of the Deployment, Service and container; a DNS-1123 label. */
-  readonly name: string;
-  /** Full image reference (may be a token). */
-  readonly image: string;
-  /** Container port. */
-  readonly port: number;
-  /** Requests; limits are derived (memory limit = request, CPU limit = 2x request). */
-  readonly resources: ResourceSpec;
-  readonly probe: ProbeSpec;
-  /** ServiceAccount created for the pods (the stack associates an IAM role with it). */
-  readonly serviceAccountName: string;
+export interface PlatformWorkloadProps extends Omit<PlatformContainerProps, 'env'> {
+  /** @default - none */
   readonly env?: Readonly<Record<string, kplus.EnvValue>>;
   /**
    * Fixed replica count.
@@ -80,16 +60,19 @@ export interface PlatformWorkloadProps {
   readonly kubernetesApiAccess?: boolean;
   /** How strictly pods are spread over zones and nodes. */
   readonly spread: SpreadPolicy;
-  /** Register the pods in this ALB target group (IP targets). */
-  readonly targetGroupArn?: string;
-  /** ALB security group allowed to reach the pods; required with `targetGroupArn`. */
-  readonly loadBalancerSecurityGroupId?: string;
   /**
    * Secrets mounted read-only (files mode 0440, readable through the pod's fsGroup), e.g. client
    * certificates. A Secret that does not exist yet holds the pods in ContainerCreating until it does.
    * @default - none
    */
-  readonly secretMounts?: readonly SecretMountSpec[];
+  readonly secretMounts?: readonly SecretMount[];
+}
+
+/** The workload props of a service or the scheduler: its container as given, its environment as literal values. */
+export function containerWorkloadProps(props: PlatformContainerProps): Omit<PlatformWorkloadProps, 'spread'> {
+  const { name, image, port, resources, probe, serviceAccountName, targetGroupArn, loadBalancerSecurityGroupId } = props;
+  const env = Object.fromEntries(Object.entries(props.env ?? {}).map(([key, value]) => [key, kplus.EnvValue.fromValue(value)]));
+  return { name, image, port, resources, probe, serviceAccountName, targetGroupArn, loadBalancerSecurityGroupId, env };
 }
 
 /**
@@ -203,7 +186,7 @@ export class PlatformWorkload extends Construct {
  * a token) a label of the same form shortened to fit, with a hash of the Secret name (of the mount
  * path for a token, whose text is not its value) to keep it unique and deterministic.
  */
-function secretVolumeName(mount: SecretMountSpec): string {
+function secretVolumeName(mount: SecretMount): string {
   if (Token.isUnresolved(mount.secretName)) return `secret-${shortHash(mount.mountPath)}`;
   const plain = `secret-${mount.secretName}`;
   if (isDnsLabel(plain)) return plain;
@@ -219,7 +202,7 @@ function shortHash(value: string): string {
   return createHash('sha256').update(value).digest('hex').slice(0, 8);
 }
 
-function httpProbe(probe: ProbeSpec, port: number, successThreshold: number, failureThreshold: number): kplus.Probe {
+function httpProbe(probe: HealthProbe, port: number, successThreshold: number, failureThreshold: number): kplus.Probe {
   return kplus.Probe.fromHttpGet(probe.path, {
     port,
     periodSeconds: Duration.seconds(probe.periodSeconds),
@@ -271,7 +254,7 @@ function validateWorkload(scope: IConstruct, props: PlatformWorkloadProps): void
   validateSecretMounts(scope, props.name, props.secretMounts ?? []);
 }
 
-function validateSecretMounts(scope: IConstruct, name: string, mounts: readonly SecretMountSpec[]): void {
+function validateSecretMounts(scope: IConstruct, name: string, mounts: readonly SecretMount[]): void {
   mounts.forEach((mount, i) => {
     const field = `${name} secretMounts[${i}]`;
     if (!Token.isUnresolved(mount.secretName)) validateDnsSubdomain(scope, `${field}.secretName`, mount.secretName);

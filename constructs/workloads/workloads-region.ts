@@ -5,8 +5,8 @@ import { type ClickHouseAccess, clickHouseClientSettings } from '../clickhouse';
 import type { PlatformCluster } from '../eks';
 import type { RegionalApiEndpoint } from '../ingress';
 import { pascalCase } from '../private/ids';
-import { platformCharts } from './platform-charts';
-import type { ServiceSpec } from './types';
+import { PlatformCharts } from './platform-charts';
+import type { PlatformServiceProps } from './types';
 
 export interface WorkloadsRegionProps {
   /** The region's EKS cluster, with KEDA and the load balancer controller installed. */
@@ -44,7 +44,7 @@ export class WorkloadsRegion {
       const group = endpoint.targetGroups[name];
       return group ? { targetGroupArn: group.targetGroupArn, loadBalancerSecurityGroupId: endpoint.securityGroup.securityGroupId } : {};
     };
-    const services: Record<string, ServiceSpec> = {};
+    const services: Record<string, PlatformServiceProps> = {};
     for (const name of Object.keys(workloads.services) as ServiceName[]) {
       const autoscaling = workloads.services[name];
       const group = endpoint.targetGroups[name];
@@ -68,7 +68,7 @@ export class WorkloadsRegion {
             : undefined,
       };
     }
-    const charts = platformCharts(new cdk8s.App(), {
+    const charts = new PlatformCharts(new cdk8s.App(), 'Platform', {
       namespace: props.namespace,
       region: props.region,
       services,
@@ -98,7 +98,7 @@ export class WorkloadsRegion {
 }
 
 /** What a service connects with beyond its grants: ClickHouse's client settings, the cache's time to live. */
-function connections(service: ServiceName, props: WorkloadsRegionProps): Pick<ServiceSpec, 'env' | 'secretMounts'> {
+function connections(service: ServiceName, props: WorkloadsRegionProps): Pick<PlatformServiceProps, 'env' | 'secretMounts'> {
   const access = props.clickHouseClients?.[service];
   const clickhouse = access === undefined ? undefined : clickHouseClientSettings(access);
   const cacheTtl = props.cache?.clients.includes(service) ? { CACHE_TTL_SECONDS: String(props.cache.ttlSeconds) } : undefined;

@@ -1,6 +1,6 @@
 import type { KafkaTopicSpec } from '../../constructs/kafka';
+import type { ServiceAutoscaling } from '../../constructs/workloads/types';
 import type {
-  AutoscalingSpec,
   BatchSizing,
   FeatureStoreSizing,
   OperatorStart,
@@ -87,9 +87,9 @@ const TRACKING_BEHAVIOUR = {
   scaleUp: { stabilizationWindowSeconds: 60, policies: [{ type: 'Percent', value: 100, periodSeconds: 60 }] },
   // [000] scaleDown 10 % / 60 s after 300 s stabilisation
   scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }] },
-} as const;
+} as const satisfies Pick<ServiceAutoscaling, 'scaleUp' | 'scaleDown'>;
 
-const SEED_SERVICES: Record<ServiceName, AutoscalingSpec> = {
+const SEED_SERVICES: Record<ServiceName, ServiceAutoscaling> = {
   // [000] tracking server: 3-50 instances, CPU > 70 % or QPS > 10K/instance
   'tracking-server': {
     minReplicas: 3,
@@ -136,12 +136,12 @@ const SEED_SERVICES: Record<ServiceName, AutoscalingSpec> = {
  * capacity: the largest capacity preset (tier3) serves the seed's "Tier 1" (min 50, 30 000 QPS,
  * 3 min cooldown), dev serves "Tier 4" (min 2, 50 000 QPS), tier1 and tier2 use the seed default.
  */
-const PREDICTION_MOST_CRITICAL: Partial<AutoscalingSpec> = {
+const PREDICTION_MOST_CRITICAL: Partial<ServiceAutoscaling> = {
   minReplicas: 50, // [001] Tier 1: min_instances 50
   requestsPerSecondPerPod: 30_000, // [001] Tier 1: scale_out_threshold_qps 30000
   scaleDown: { stabilizationWindowSeconds: 3 * MINUTE, policies: [{ type: 'Percent', value: 20, periodSeconds: 600 }] }, // [001] cooldown 3 min
 };
-const PREDICTION_LEAST_CRITICAL: Partial<AutoscalingSpec> = {
+const PREDICTION_LEAST_CRITICAL: Partial<ServiceAutoscaling> = {
   minReplicas: 2, // [001] Tier 4: min_instances 2
   requestsPerSecondPerPod: 50_000, // [001] Tier 4: scale_out_threshold_qps 50000
 };
@@ -162,10 +162,10 @@ const RESOURCES: WorkloadSizing['resources'] = {
   scheduler: { cpuMillicores: 1000, memoryMiB: 2048 },
 };
 
-function workloads(overrides: Partial<Record<ServiceName, Partial<AutoscalingSpec>>> = {}): WorkloadSizing {
+function workloads(overrides: Partial<Record<ServiceName, Partial<ServiceAutoscaling>>> = {}): WorkloadSizing {
   const services = Object.fromEntries(
     (Object.keys(SEED_SERVICES) as ServiceName[]).map((name) => [name, { ...SEED_SERVICES[name], ...overrides[name] }]),
-  ) as Record<ServiceName, AutoscalingSpec>;
+  ) as Record<ServiceName, ServiceAutoscaling>;
   return {
     services,
     resources: RESOURCES,

@@ -13,6 +13,7 @@ import type { JobQueueSpec, JobRetryBudgets } from '../../constructs/batch';
 import type { NodeGroupSpec } from '../../constructs/eks';
 import type { FeatureTableCapacity, FeatureTableSpec } from '../../constructs/feature-store';
 import type { KafkaTopicSpec } from '../../constructs/kafka';
+import type { ContainerResources, HealthProbe, ServiceAutoscaling } from '../../constructs/workloads/types';
 
 export type TierName = 'dev' | 'tier1' | 'tier2' | 'tier3';
 
@@ -188,28 +189,6 @@ export interface BatchSizing {
   readonly retries: JobRetryBudgets;
 }
 
-/** A HorizontalPodAutoscaler scaling policy. */
-export interface ScalingPolicy {
-  readonly type: 'Percent' | 'Pods';
-  readonly value: number;
-  readonly periodSeconds: number;
-}
-
-export interface ScalingRules {
-  readonly stabilizationWindowSeconds: number;
-  readonly policies: readonly ScalingPolicy[];
-}
-
-export interface AutoscalingSpec {
-  readonly minReplicas: number;
-  readonly maxReplicas: number;
-  readonly cpuTargetPercent: number;
-  /** Per-pod request rate target, served by the metrics adapter. */
-  readonly requestsPerSecondPerPod?: number;
-  readonly scaleUp?: ScalingRules;
-  readonly scaleDown?: ScalingRules;
-}
-
 export type ServiceName =
   | 'tracking-server'
   | 'registry-api'
@@ -220,23 +199,10 @@ export type ServiceName =
   | 'prediction-service'
   | 'evaluation-worker';
 
-export interface HealthProbeSpec {
-  readonly path: string;
-  readonly periodSeconds: number;
-  readonly timeoutSeconds: number;
-  readonly failureThreshold: number;
-  readonly successThreshold: number;
-}
-
-/** Container requests; limits are derived (memory limit = request, CPU limit = 2x request). */
-export interface ContainerResources {
-  readonly cpuMillicores: number;
-  readonly memoryMiB: number;
-}
-
+/** The platform services' sizing, in the shapes the workload constructs take (`constructs/workloads`). */
 export interface WorkloadSizing {
-  readonly services: Readonly<Record<ServiceName, AutoscalingSpec>>;
-  /** Requests of each service's container, and of the scheduler's. */
+  readonly services: Readonly<Record<ServiceName, ServiceAutoscaling>>;
+  /** Requests of each service's container, and of the scheduler's; limits are derived (memory limit = request, CPU limit = 2x request). */
   readonly resources: Readonly<Record<ServiceName | 'scheduler', ContainerResources>>;
   /** Tag of every platform image in the region's ECR repositories (immutable tags). */
   readonly imageTag: string;
@@ -245,7 +211,7 @@ export interface WorkloadSizing {
     readonly replicas: number;
     readonly leaseDurationSeconds: number;
   };
-  readonly probe: HealthProbeSpec;
+  readonly probe: HealthProbe;
 }
 
 export interface EksSizing {

@@ -5,8 +5,8 @@ import {
   BACKUP_CRONJOB_NAME,
   BACKUP_ENV_NAME,
   CLICKHOUSE_UID,
-  type ClickHouseSpec,
-  clickHouseCharts,
+  ClickHouseCharts,
+  type ClickHouseChartsProps,
   HOSTNAME_KEY,
   JOBS_CONFIG_NAME,
   KEEPER_CONFIG_NAME,
@@ -33,7 +33,7 @@ const BOOTSTRAP = Token.asString({ 'Fn::GetAtt': ['Kafka', 'BootstrapBrokerStrin
 const BUCKET = Token.asString({ Ref: 'BackupBucket' });
 
 /** A tier's shape ([000] shards x replicas and node size), with the rest as the compute stack passes it. */
-function spec(overrides: Partial<ClickHouseSpec> = {}): ClickHouseSpec {
+function spec(overrides: Partial<ClickHouseChartsProps> = {}): ClickHouseChartsProps {
   return {
     namespace: 'clickhouse',
     clusterName: 'mlp',
@@ -67,8 +67,8 @@ function spec(overrides: Partial<ClickHouseSpec> = {}): ClickHouseSpec {
 }
 
 /** Every object of both charts, the cluster's first. */
-function objects(s: ClickHouseSpec): Obj[] {
-  const charts = clickHouseCharts(new App(), s);
+function objects(s: ClickHouseChartsProps): Obj[] {
+  const charts = new ClickHouseCharts(new App(), 'ClickHouse', s);
   return [...charts.cluster.toJson(), ...charts.shards.toJson()] as Obj[];
 }
 
@@ -343,7 +343,7 @@ describe('schema Job', () => {
   });
 
   test('a new schema is a new Job; the same schema keeps its name', () => {
-    const name = (s: ClickHouseSpec) => ofKind(objects(s), 'Job')[0]?.metadata.name;
+    const name = (s: ClickHouseChartsProps) => ofKind(objects(s), 'Job')[0]?.metadata.name;
     expect(name(spec())).toBe(name(spec()));
     expect(name(spec({ tableTtlDays: 90 }))).not.toBe(name(spec()));
   });
@@ -401,7 +401,7 @@ describe('manifest', () => {
   });
 
   test('the shards chart holds the server StatefulSets, their headless Services and budgets, and depends on the cluster chart', () => {
-    const charts = clickHouseCharts(new App(), spec({ shards: 2 }));
+    const charts = new ClickHouseCharts(new App(), 'ClickHouse', spec({ shards: 2 }));
     const kinds = (charts.shards.toJson() as Obj[]).map((o) => `${o.kind}/${o.metadata.name}`);
     expect(kinds.sort()).toEqual(
       ['clickhouse-shard1', 'clickhouse-shard2']
@@ -412,8 +412,9 @@ describe('manifest', () => {
   });
 
   test('tier3 (20 x 3): each chart, as the CloudFormation manifest string, stays under 60 % of the 256 KB payload limit', () => {
-    const charts = clickHouseCharts(
+    const charts = new ClickHouseCharts(
       new App(),
+      'ClickHouse',
       spec({ shards: 20, replicasPerShard: 3, nodeVcpus: 64, nodeMemoryGiB: 256, storageGiB: 8192 }),
     );
     const stack = new Stack(new CdkApp(), 'Size');
@@ -426,7 +427,7 @@ describe('manifest', () => {
 });
 
 describe('validation', () => {
-  test.each<[string, Partial<ClickHouseSpec>, string]>([
+  test.each<[string, Partial<ClickHouseChartsProps>, string]>([
     ['0 shards', { shards: 0 }, 'shards must be an integer of at least 1, got 0'],
     ['4 replicas', { replicasPerShard: 4 }, 'replicasPerShard must be an integer from 1 to 3, got 4'],
     ['0 replicas', { replicasPerShard: 0 }, 'replicasPerShard must be an integer from 1 to 3, got 0'],
@@ -479,8 +480,8 @@ describe('validation', () => {
     expect(() => objects(spec(overrides))).toThrow(message);
   });
 
-  test('the error carries the chart path', () => {
-    expect(() => objects(spec({ shards: 0 }))).toThrow(/^clickhouse: shards/);
+  test('the error carries the construct path', () => {
+    expect(() => objects(spec({ shards: 0 }))).toThrow(/^ClickHouse: shards/);
   });
 });
 

@@ -7,9 +7,9 @@ import {
   grantMirrorMaker2,
   KAFKA_TOOLS_UID,
   MIRROR_MAKER_TLS_DIR,
-  type MirrorMaker2ChartSpec,
+  MirrorMaker2Chart,
+  type MirrorMaker2ChartProps,
   type MirrorMaker2Spec,
-  mirrorMaker2Chart,
   mirrorMaker2Properties,
 } from '../../../constructs/kafka';
 import { addQualityGates } from '../../../lib/quality-gates';
@@ -25,7 +25,7 @@ const SPEC: MirrorMaker2Spec = {
   tasks: 4,
 };
 
-const CHART_SPEC: MirrorMaker2ChartSpec = {
+const CHART_SPEC: MirrorMaker2ChartProps = {
   ...SPEC,
   image: Token.asString({ 'Fn::Sub': `111122223333.dkr.ecr.\${AWS::Region}.amazonaws.com/kafka-tools:3.8.1` }),
   replicas: 3,
@@ -154,9 +154,9 @@ describe('mirrorMaker2Properties', () => {
   });
 });
 
-describe('mirrorMaker2Chart', () => {
+describe('MirrorMaker2Chart', () => {
   const app = new App();
-  const objects = mirrorMaker2Chart(app, CHART_SPEC).toJson() as {
+  const objects = new MirrorMaker2Chart(app, 'mirror-maker-2', CHART_SPEC).toJson() as {
     kind: string;
     metadata: { name: string; namespace?: string };
     [key: string]: any;
@@ -236,7 +236,10 @@ describe('mirrorMaker2Chart', () => {
   });
 
   test('takes a namespaced Issuer too', () => {
-    const objects = mirrorMaker2Chart(new App(), { ...CHART_SPEC, tls: { issuer: { kind: 'Issuer', name: 'replication-ca' } } }).toJson();
+    const objects = new MirrorMaker2Chart(new App(), 'mirror-maker-2', {
+      ...CHART_SPEC,
+      tls: { issuer: { kind: 'Issuer', name: 'replication-ca' } },
+    }).toJson();
     expect(objects.find((object: { kind: string }) => object.kind === 'Certificate').spec.issuerRef).toEqual({
       group: 'cert-manager.io',
       kind: 'Issuer',
@@ -328,16 +331,15 @@ describe('mirrorMaker2Chart', () => {
   });
 
   test('pods roll when the properties change, and only then', () => {
-    const hashOf = (spec: MirrorMaker2ChartSpec) =>
-      (mirrorMaker2Chart(new App(), spec).toJson() as any[]).find((o) => o.kind === 'Deployment').spec.template.metadata.annotations[
-        'kafka.mlp.platform/config-hash'
-      ];
+    const hashOf = (spec: MirrorMaker2ChartProps) =>
+      (new MirrorMaker2Chart(new App(), 'mirror-maker-2', spec).toJson() as any[]).find((o) => o.kind === 'Deployment').spec.template
+        .metadata.annotations['kafka.mlp.platform/config-hash'];
     expect(hashOf(CHART_SPEC)).toBe(hashOf({ ...CHART_SPEC }));
     expect(hashOf({ ...CHART_SPEC, tasks: 8 })).not.toBe(hashOf(CHART_SPEC));
   });
 
-  test.each<[string, Partial<MirrorMaker2ChartSpec>, string]>([
-    ['zero replicas', { replicas: 0 }, 'replicas must be a positive integer, got 0'],
+  test.each<[string, Partial<MirrorMaker2ChartProps>, string]>([
+    ['zero replicas', { replicas: 0 }, 'replicas must be an integer of at least 1, got 0'],
     [
       'a bad namespace',
       { namespace: 'Kafka' },
@@ -360,9 +362,9 @@ describe('mirrorMaker2Chart', () => {
       "certificate's common name 'mirror-maker-2-replicating-the-primary-region.kafka-replication-secondary', longer than 64 characters",
     ],
   ])('rejects %s with a ValidationError', (_what, overrides, message) => {
-    expect(() => mirrorMaker2Chart(new App(), { ...CHART_SPEC, ...overrides })).toThrow(message);
+    expect(() => new MirrorMaker2Chart(new App(), 'mirror-maker-2', { ...CHART_SPEC, ...overrides })).toThrow(message);
     try {
-      mirrorMaker2Chart(new App(), { ...CHART_SPEC, ...overrides });
+      new MirrorMaker2Chart(new App(), 'mirror-maker-2', { ...CHART_SPEC, ...overrides });
     } catch (error) {
       expect((error as Error).name).toBe('ValidationError');
     }

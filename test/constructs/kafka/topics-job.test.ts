@@ -3,9 +3,9 @@ import { App } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
 import {
   type KafkaTopicSpec,
-  type KafkaTopicsJobSpec,
+  KafkaTopicsJobChart,
+  type KafkaTopicsJobChartProps,
   kafkaTopicCommands,
-  kafkaTopicsJobChart,
   mskIamClientProperties,
 } from '../../../constructs/kafka';
 import { validateKubernetesObject } from '../../support/k8s-schema';
@@ -13,7 +13,7 @@ import { validateKubernetesObject } from '../../support/k8s-schema';
 const JOB_TASKS: KafkaTopicSpec = { name: 'job-tasks', partitions: 100, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 168 };
 const LLM_SPANS: KafkaTopicSpec = { name: 'llm-spans', partitions: 300, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 168 };
 
-const SPEC: KafkaTopicsJobSpec = {
+const SPEC: KafkaTopicsJobChartProps = {
   image: Token.asString({ 'Fn::Sub': `111122223333.dkr.ecr.\${AWS::Region}.amazonaws.com/kafka-tools:3.8.1` }),
   serviceAccountName: 'kafka-topics',
   resources: { cpuMillicores: 250, memoryMiB: 512 },
@@ -23,7 +23,7 @@ const SPEC: KafkaTopicsJobSpec = {
 };
 
 type Manifest = { kind: string; metadata: { name: string; namespace?: string }; [key: string]: any };
-const render = (spec: KafkaTopicsJobSpec) => kafkaTopicsJobChart(new App(), spec).toJson() as Manifest[];
+const render = (spec: KafkaTopicsJobChartProps) => new KafkaTopicsJobChart(new App(), 'kafka-topics', spec).toJson() as Manifest[];
 
 describe('kafkaTopicCommands', () => {
   test('creates each topic if missing with its partitions, RF, min ISR and retention, then sets its config', () => {
@@ -35,7 +35,7 @@ describe('kafkaTopicCommands', () => {
   });
 });
 
-describe('kafkaTopicsJobChart', () => {
+describe('KafkaTopicsJobChart', () => {
   const objects = render(SPEC);
   const byKind = (kind: string) => objects.find((object) => object.kind === kind);
   const job = byKind('Job');
@@ -67,7 +67,7 @@ describe('kafkaTopicsJobChart', () => {
   test('is named after what it does: same topics, same Job; another topic list, a new Job', () => {
     expect(job?.metadata.name).toMatch(/^kafka-topics-[0-9a-f]{10}$/);
     expect(byKind('ConfigMap')?.metadata.name).toBe(job?.metadata.name);
-    const nameOf = (spec: KafkaTopicsJobSpec) => render(spec).find((o) => o.kind === 'Job')?.metadata.name;
+    const nameOf = (spec: KafkaTopicsJobChartProps) => render(spec).find((o) => o.kind === 'Job')?.metadata.name;
     expect(nameOf({ ...SPEC })).toBe(job?.metadata.name);
     expect(nameOf({ ...SPEC, topics: [JOB_TASKS] })).not.toBe(job?.metadata.name);
     expect(nameOf({ ...SPEC, revision: 'kafka-tools:3.8.2' })).not.toBe(job?.metadata.name);
@@ -81,7 +81,7 @@ describe('kafkaTopicsJobChart', () => {
     expect(job?.metadata.namespace).toBe('kafka-admin');
   });
 
-  test.each<[string, Partial<KafkaTopicsJobSpec>, string]>([
+  test.each<[string, Partial<KafkaTopicsJobChartProps>, string]>([
     [
       'a topic RF above the broker count',
       { brokers: 2 },
@@ -94,7 +94,7 @@ describe('kafkaTopicsJobChart', () => {
       { topics: [{ ...JOB_TASKS, name: 'job tasks;rm' }] },
       "topic name 'job tasks;rm' is not a Kafka topic name",
     ],
-    ['a negative backoff limit', { backoffLimit: -1 }, 'backoffLimit must be a non-negative integer, got -1'],
+    ['a negative backoff limit', { backoffLimit: -1 }, 'backoffLimit must be an integer of at least 0, got -1'],
   ])('rejects %s with a ValidationError', (_what, overrides, message) => {
     expect(() => render({ ...SPEC, ...overrides })).toThrow(message);
     try {

@@ -1,12 +1,12 @@
 import { Token } from 'aws-cdk-lib';
 import { App, Chart } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
-import { LeaderElectedScheduler, PlatformService, type ServiceSpec } from '../../../constructs/workloads';
+import { LeaderElectedScheduler, PlatformService, type PlatformServiceProps } from '../../../constructs/workloads';
 import { assertValidKubernetesObjects, validateKubernetesObject } from '../../support/k8s-schema';
 
 const PROBE = { path: '/health', periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 2 };
 const RESOURCES = { cpuMillicores: 500, memoryMiB: 1024 };
-const SERVICE: ServiceSpec = {
+const SERVICE: PlatformServiceProps = {
   name: 'query-api',
   image: '111122223333.dkr.ecr.us-east-1.amazonaws.com/query-api:1.0.0',
   port: 8080,

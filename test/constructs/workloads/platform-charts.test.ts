@@ -5,13 +5,13 @@ import { SECRET_FILE_MODE } from '../../../constructs/private/certificates';
 import {
   FAMILY_SERVICES,
   type FamilyName,
+  PlatformCharts,
+  type PlatformChartsProps,
   PlatformService,
-  type PlatformWorkloadsSpec,
-  platformCharts,
+  type PlatformServiceProps,
   RUN_AS_USER,
-  type ScalingRulesSpec,
-  type SecretMountSpec,
-  type ServiceSpec,
+  type ScalingRules,
+  type SecretMount,
   STARTUP_GRACE_SECONDS,
 } from '../../../constructs/workloads';
 import { assertValidKubernetesObjects, validateKubernetesObject } from '../../support/k8s-schema';
@@ -34,14 +34,14 @@ const targetGroupFullName = (name: string) => token(`${name}.fullName`, { 'Fn::G
 const imageUri = (name: string) =>
   token(`${name}.image`, { 'Fn::Sub': `111122223333.dkr.ecr.\${AWS::Region}.amazonaws.com/${name}:1.0.0` });
 
-const TRACKING_UP: ScalingRulesSpec = { stabilizationWindowSeconds: 60, policies: [{ type: 'Percent', value: 100, periodSeconds: 60 }] };
-const TEN_PERCENT_DOWN: ScalingRulesSpec = {
+const TRACKING_UP: ScalingRules = { stabilizationWindowSeconds: 60, policies: [{ type: 'Percent', value: 100, periodSeconds: 60 }] };
+const TEN_PERCENT_DOWN: ScalingRules = {
   stabilizationWindowSeconds: 300,
   policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }],
 };
-const QUERY_UP: ScalingRulesSpec = { stabilizationWindowSeconds: 60, policies: [{ type: 'Pods', value: 4, periodSeconds: 60 }] };
-const PREDICTION_UP: ScalingRulesSpec = { stabilizationWindowSeconds: 0, policies: [{ type: 'Percent', value: 50, periodSeconds: 120 }] };
-const PREDICTION_DOWN: ScalingRulesSpec = {
+const QUERY_UP: ScalingRules = { stabilizationWindowSeconds: 60, policies: [{ type: 'Pods', value: 4, periodSeconds: 60 }] };
+const PREDICTION_UP: ScalingRules = { stabilizationWindowSeconds: 0, policies: [{ type: 'Percent', value: 50, periodSeconds: 120 }] };
+const PREDICTION_DOWN: ScalingRules = {
   stabilizationWindowSeconds: 300,
   policies: [{ type: 'Percent', value: 20, periodSeconds: 600 }],
 };
@@ -49,7 +49,7 @@ const PREDICTION_DOWN: ScalingRulesSpec = {
 /** Services behind the ALB; the others are internal. */
 const PUBLIC = new Set(['tracking-server', 'registry-api', 'query-api', 'collector', 'prediction-service']);
 
-function service(name: string, autoscaling: ServiceSpec['autoscaling'], cpuMillicores = 1000): ServiceSpec {
+function service(name: string, autoscaling: PlatformServiceProps['autoscaling'], cpuMillicores = 1000): PlatformServiceProps {
   return {
     name,
     image: imageUri(name),
@@ -67,8 +67,8 @@ function service(name: string, autoscaling: ServiceSpec['autoscaling'], cpuMilli
 }
 
 /** The tier2 shape: seed numbers (000, 001, 002, 003, 004). */
-function tier2Spec(): PlatformWorkloadsSpec {
-  const services: ServiceSpec[] = [
+function tier2Spec(): PlatformChartsProps {
+  const services: PlatformServiceProps[] = [
     service(
       'tracking-server',
       {
@@ -132,9 +132,9 @@ function tier2Spec(): PlatformWorkloadsSpec {
 }
 
 /** tier3: seed 001's most critical prediction tier (min 50, 30 000 rps, 3 min cooldown). */
-function tier3Spec(): PlatformWorkloadsSpec {
+function tier3Spec(): PlatformChartsProps {
   const spec = tier2Spec();
-  const prediction = spec.services['prediction-service'] as ServiceSpec;
+  const prediction = spec.services['prediction-service'] as PlatformServiceProps;
   return {
     ...spec,
     services: {
@@ -154,8 +154,8 @@ function tier3Spec(): PlatformWorkloadsSpec {
 
 type Manifest = Record<string, any>;
 
-function build(spec: PlatformWorkloadsSpec = tier2Spec()) {
-  return platformCharts(new App(), spec);
+function build(spec: PlatformChartsProps = tier2Spec()) {
+  return new PlatformCharts(new App(), 'Platform', spec);
 }
 
 function manifests(chart: Chart): Manifest[] {
@@ -179,7 +179,7 @@ function container(deployment: Manifest): Manifest {
 
 const SERVICE_NAMES = Object.values(FAMILY_SERVICES).flat();
 
-describe('platformCharts', () => {
+describe('PlatformCharts', () => {
   const charts = build();
   const all = [charts.namespace, ...Object.values(charts.families)];
   const of = (name: string) => charts.families[familyOf(name)];
@@ -358,7 +358,7 @@ describe('platformCharts', () => {
     });
 
     test('run the given image and environment under their own ServiceAccount', () => {
-      const spec = tier2Spec().services['query-api'] as ServiceSpec;
+      const spec = tier2Spec().services['query-api'] as PlatformServiceProps;
       const deployment = find(of('query-api'), 'Deployment', 'query-api');
       const c = container(deployment);
       expect(c.image).toBe(spec.image);
@@ -478,12 +478,12 @@ describe('platformCharts', () => {
   });
 });
 
-describe('platformCharts rejects invalid specs', () => {
-  type Mutation = (spec: PlatformWorkloadsSpec) => PlatformWorkloadsSpec;
+describe('PlatformCharts rejects invalid specs', () => {
+  type Mutation = (spec: PlatformChartsProps) => PlatformChartsProps;
   const withService =
-    (name: string, change: (s: ServiceSpec) => ServiceSpec): Mutation =>
-    (spec) => ({ ...spec, services: { ...spec.services, [name]: change(spec.services[name] as ServiceSpec) } });
-  const withAutoscaling = (name: string, change: Partial<ServiceSpec['autoscaling']>): Mutation =>
+    (name: string, change: (s: PlatformServiceProps) => PlatformServiceProps): Mutation =>
+    (spec) => ({ ...spec, services: { ...spec.services, [name]: change(spec.services[name] as PlatformServiceProps) } });
+  const withAutoscaling = (name: string, change: Partial<PlatformServiceProps['autoscaling']>): Mutation =>
     withService(name, (s) => ({ ...s, autoscaling: { ...s.autoscaling, ...change } }));
   const withoutService =
     (name: string): Mutation =>
@@ -502,7 +502,7 @@ describe('platformCharts rejects invalid specs', () => {
     [
       'minReplicas below 1',
       withAutoscaling('registry-api', { minReplicas: 0 }),
-      'autoscaling.minReplicas must be an integer at least 1, got 0',
+      'autoscaling.minReplicas must be an integer of at least 1, got 0',
     ],
     [
       'minReplicas above maxReplicas',
@@ -512,43 +512,43 @@ describe('platformCharts rejects invalid specs', () => {
     [
       'a CPU target of 0 %',
       withAutoscaling('registry-api', { cpuTargetPercent: 0 }),
-      'autoscaling.cpuTargetPercent must be an integer between 1 and 100, got 0',
+      'autoscaling.cpuTargetPercent must be an integer from 1 to 100, got 0',
     ],
     [
       'a CPU target above 100 %',
       withAutoscaling('registry-api', { cpuTargetPercent: 101 }),
-      'autoscaling.cpuTargetPercent must be an integer between 1 and 100, got 101',
+      'autoscaling.cpuTargetPercent must be an integer from 1 to 100, got 101',
     ],
     [
       'a scaling policy without a positive value',
       withAutoscaling('query-api', {
         scaleUp: { stabilizationWindowSeconds: 60, policies: [{ type: 'Pods', value: 0, periodSeconds: 60 }] },
       }),
-      'autoscaling.scaleUp.policies[0].value must be an integer at least 1, got 0',
+      'autoscaling.scaleUp.policies[0].value must be an integer of at least 1, got 0',
     ],
     [
       'a scaling period above 30 minutes',
       withAutoscaling('query-api', {
         scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 10, periodSeconds: 1801 }] },
       }),
-      'autoscaling.scaleDown.policies[0].periodSeconds must be an integer between 1 and 1800, got 1801',
+      'autoscaling.scaleDown.policies[0].periodSeconds must be an integer from 1 to 1800, got 1801',
     ],
     [
       'a scaling period of 0',
       withAutoscaling('query-api', {
         scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 10, periodSeconds: 0 }] },
       }),
-      'autoscaling.scaleDown.policies[0].periodSeconds must be an integer between 1 and 1800, got 0',
+      'autoscaling.scaleDown.policies[0].periodSeconds must be an integer from 1 to 1800, got 0',
     ],
     [
       'a stabilisation window above an hour',
       withAutoscaling('query-api', { scaleDown: { ...TEN_PERCENT_DOWN, stabilizationWindowSeconds: 3601 } }),
-      'autoscaling.scaleDown.stabilizationWindowSeconds must be an integer between 0 and 3600, got 3601',
+      'autoscaling.scaleDown.stabilizationWindowSeconds must be an integer from 0 to 3600, got 3601',
     ],
     [
       'a negative stabilisation window',
       withAutoscaling('query-api', { scaleUp: { ...QUERY_UP, stabilizationWindowSeconds: -1 } }),
-      'autoscaling.scaleUp.stabilizationWindowSeconds must be an integer between 0 and 3600, got -1',
+      'autoscaling.scaleUp.stabilizationWindowSeconds must be an integer from 0 to 3600, got -1',
     ],
     [
       'scaling rules without a policy',
@@ -568,9 +568,9 @@ describe('platformCharts rejects invalid specs', () => {
     [
       'port 0',
       withService('registry-api', (s) => ({ ...s, port: 0 })),
-      'platform-tracking/registry-api/Workload: port must be an integer between 1 and 65535, got 0',
+      'platform-tracking/registry-api/Workload: port must be an integer from 1 to 65535, got 0',
     ],
-    ['port 65536', withService('registry-api', (s) => ({ ...s, port: 65536 })), 'port must be an integer between 1 and 65535, got 65536'],
+    ['port 65536', withService('registry-api', (s) => ({ ...s, port: 65536 })), 'port must be an integer from 1 to 65535, got 65536'],
     [
       'a target group without the load balancer security group',
       withService('registry-api', ({ loadBalancerSecurityGroupId: _, ...s }) => s),
@@ -585,12 +585,12 @@ describe('platformCharts rejects invalid specs', () => {
     [
       'a scheduler without replicas',
       (spec) => ({ ...spec, scheduler: { ...spec.scheduler, replicas: 0 } }),
-      'replicas must be an integer at least 1, got 0',
+      'replicas must be an integer of at least 1, got 0',
     ],
     [
       'a scheduler lease of 0 seconds',
       (spec) => ({ ...spec, scheduler: { ...spec.scheduler, leaseDurationSeconds: 0 } }),
-      'leaseDurationSeconds must be an integer at least 1, got 0',
+      'leaseDurationSeconds must be an integer of at least 1, got 0',
     ],
   ])('%s', (_, mutate, message) => {
     expect(() => build(mutate(tier2Spec()))).toThrow(message);
@@ -598,7 +598,7 @@ describe('platformCharts rejects invalid specs', () => {
 
   test('a service name that is not a DNS label', () => {
     const chart = new Chart(new App(), 'Test', { namespace: NAMESPACE });
-    const spec = { ...(tier2Spec().services['registry-api'] as ServiceSpec), name: 'Registry_API' };
+    const spec = { ...(tier2Spec().services['registry-api'] as PlatformServiceProps), name: 'Registry_API' };
     expect(() => new PlatformService(chart, 'Registry', spec)).toThrow(
       "Test/Registry/Workload: name must be a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit), got 'Registry_API'",
     );
@@ -606,13 +606,13 @@ describe('platformCharts rejects invalid specs', () => {
 });
 
 describe('secret mounts', () => {
-  const CLICKHOUSE_CLIENT: SecretMountSpec = { secretName: 'query-api-clickhouse-client', mountPath: '/etc/clickhouse/client' };
-  const KAFKA_CLIENT: SecretMountSpec = { secretName: 'query-api.kafka-client', mountPath: '/etc/kafka/client' };
-  const withMounts = (name: string, secretMounts: readonly SecretMountSpec[], spec = tier2Spec()): PlatformWorkloadsSpec => ({
+  const CLICKHOUSE_CLIENT: SecretMount = { secretName: 'query-api-clickhouse-client', mountPath: '/etc/clickhouse/client' };
+  const KAFKA_CLIENT: SecretMount = { secretName: 'query-api.kafka-client', mountPath: '/etc/kafka/client' };
+  const withMounts = (name: string, secretMounts: readonly SecretMount[], spec = tier2Spec()): PlatformChartsProps => ({
     ...spec,
-    services: { ...spec.services, [name]: { ...(spec.services[name] as ServiceSpec), secretMounts } },
+    services: { ...spec.services, [name]: { ...(spec.services[name] as PlatformServiceProps), secretMounts } },
   });
-  const podOf = (spec: PlatformWorkloadsSpec, name: string) =>
+  const podOf = (spec: PlatformChartsProps, name: string) =>
     find(build(spec).families[familyOf(name)], 'Deployment', name).spec.template.spec as Manifest;
 
   test('mount each Secret read-only at its path, files readable by owner and group only', () => {
@@ -665,7 +665,7 @@ describe('secret mounts', () => {
   test('keep volume names deterministic DNS-1123 labels, also for long and token Secret names', () => {
     const long = { secretName: `${'a'.repeat(60)}.${'b'.repeat(60)}`, mountPath: '/etc/long' };
     const fromToken = { secretName: Token.asString({ Ref: 'ClientSecretName' }), mountPath: '/etc/token' };
-    const volumes = (spec: PlatformWorkloadsSpec) =>
+    const volumes = (spec: PlatformChartsProps) =>
       (podOf(spec, 'query-api').volumes as Manifest[]).slice(1).map((v) => [v.name, v.secret.secretName]);
     const first = volumes(withMounts('query-api', [long, fromToken]));
     expect(first).toEqual([
@@ -676,7 +676,7 @@ describe('secret mounts', () => {
     expect(volumes(withMounts('query-api', [long, fromToken]))).toEqual(first);
   });
 
-  test.each<[string, readonly SecretMountSpec[], string]>([
+  test.each<[string, readonly SecretMount[], string]>([
     [
       'a Secret name that is not a DNS-1123 subdomain',
       [{ secretName: 'Query_API_Client', mountPath: '/etc/client' }],
