@@ -499,9 +499,9 @@ export class LocalPostgresCluster implements OwnedServers {
     disown(this);
   }
 
-  /** Stop every server (immediate shutdown; killed if it does not exit in 5 s) and remove its data. */
+  /** Stop every server, all at once (immediate shutdown; killed if it does not exit in 5 s), and remove their data. */
   async stop(): Promise<void> {
-    for (const server of this.servers.values()) await this.end(server);
+    await Promise.all([...this.servers.values()].map((server) => this.end(server)));
     rmSync(this.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     disown(this);
   }

@@ -160,15 +160,15 @@ export class LocalCacheCluster implements OwnedServers {
   }
 
   async stop(): Promise<void> {
-    for (const server of this.servers.values()) {
+    const exits = [...this.servers.values()].map((server) => {
       const child = server.process;
-      if (child?.pid && alive(child)) {
-        const exited = new Promise((r) => child.once('exit', r));
-        signal(child.pid, 'SIGCONT');
-        signal(child.pid, 'SIGKILL');
-        await exited;
-      }
-    }
+      if (!child?.pid || !alive(child)) return undefined;
+      const exited = new Promise((r) => child.once('exit', r));
+      signal(child.pid, 'SIGCONT');
+      signal(child.pid, 'SIGKILL');
+      return exited;
+    });
+    await Promise.all(exits);
     rmSync(this.root, { recursive: true, force: true });
     disown(this);
   }

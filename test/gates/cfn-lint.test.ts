@@ -1,26 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { expect, test } from 'vitest';
-import { allTestLayouts } from '../support/all-layouts';
-import { type CfnLintMatch, cfnLintVersion, describeMatch, lintBatches, lintTargets, runCfnLint } from '../support/cfn-lint';
-import { LAYOUTS } from '../support/layouts';
+import { expect, inject, test } from 'vitest';
+import { LayoutAssembly } from '../support/assembly';
+import { type CfnLintMatch, cfnLintSettings, describeMatch, runCfnLintGate, waitForCfnLintRun } from '../support/cfn-lint';
 
-// CI sets this (.ci/run): there a missing cfn-lint fails the gate instead of skipping it.
-const REQUIRED = process.env.MLP_REQUIRE_CFN_LINT === '1';
-
-/*
- * The gated layouts by default: every tier preset, both Kafka replication modes, five regions and
- * the three shapes a failover leaves. The change-safety matrix adds 44 layouts of the same
- * constructs in the same shapes, in other regions and failover states: 3 times the distinct
- * templates and the time (about 540 s of CPU against 190 s), too much for every run;
- * MLP_CFN_LINT_ALL_LAYOUTS=1 lints them too.
- */
-const ALL_LAYOUTS = process.env.MLP_CFN_LINT_ALL_LAYOUTS === '1';
-/*
- * Templates of one region and tier that differ only in values stand for each other (`lintKey`): about
- * a third fewer to lint. MLP_CFN_LINT_EVERY_TEMPLATE=1 lints every distinct template instead.
- */
-const BY = process.env.MLP_CFN_LINT_EVERY_TEMPLATE === '1' ? 'content' : 'shape';
-const LAYOUT_IDS = (ALL_LAYOUTS ? allTestLayouts() : LAYOUTS).map((layout) => layout.id);
+const SETTINGS = cfnLintSettings();
 
 /**
  * Resource types that CloudFormation documents but the installed cfn-lint's resource specifications
@@ -34,21 +17,28 @@ const TYPES_NEWER_THAN_CFN_LINT: Readonly<Record<string, string>> = {
 const newerThanCfnLint = (match: CfnLintMatch) =>
   match.Rule.Id === 'E3006' && Object.keys(TYPES_NEWER_THAN_CFN_LINT).find((type) => match.Message.startsWith(`Resource type '${type}'`));
 
-test('cfn-lint finds no error in any template of the test layouts', { timeout: (ALL_LAYOUTS ? 60 : 15) * 60_000 }, async (context) => {
-  const installed = cfnLintVersion();
-  if ('missing' in installed) {
-    const reason = `${installed.missing}; install it (pip install 'cfn-lint==1.51.0') to run this gate`;
-    if (REQUIRED) throw new Error(`MLP_REQUIRE_CFN_LINT=1: ${reason}`);
+/*
+ * The global setup starts cfn-lint as soon as the layouts are synthesized, beside the other test files
+ * (test/support/global-setup.ts), and this file runs last (vitest.config.ts): it reads what cfn-lint
+ * found instead of holding a test worker while cfn-lint runs. Without that run (a filtered run the
+ * setup did not see coming), it lints here.
+ */
+test('cfn-lint finds no error in any template of the test layouts', {
+  timeout: (SETTINGS.allLayouts ? 60 : 15) * 60_000,
+}, async (context) => {
+  const started = inject('cfnLintRun');
+  const run = started
+    ? await waitForCfnLintRun(started, context.signal)
+    : await runCfnLintGate(SETTINGS, (id) => LayoutAssembly.of(id).directory, availableParallelism(), context.signal);
+  if (run.kind === 'missing') {
+    const reason = `${run.reason}; install it (pip install 'cfn-lint==1.51.0') to run this gate`;
+    if (SETTINGS.required) throw new Error(`MLP_REQUIRE_CFN_LINT=1: ${reason}`);
     console.warn(`cfn-lint gate skipped: ${reason}`);
     context.skip(reason);
   }
+  if (run.kind !== 'linted') throw new Error(`cfn-lint could not run:\n${run.kind === 'failed' ? run.error : ''}`);
 
-  const targets = lintTargets(LAYOUT_IDS, BY);
-  const lanes = availableParallelism();
-  const started = performance.now();
-  const matches = await runCfnLint(lintBatches(targets, lanes), lanes, context.signal);
-  const seconds = (performance.now() - started) / 1000;
-
+  const { targets, matches } = run;
   const byFile = new Map(targets.map((t) => [t.file, t]));
   const errors = matches.filter((m) => m.Level === 'Error' && !newerThanCfnLint(m)).map((m) => describeMatch(m, byFile));
   const newerTypesSeen = new Set(matches.map(newerThanCfnLint).filter(Boolean));
@@ -57,8 +47,8 @@ test('cfn-lint finds no error in any template of the test layouts', { timeout: (
     'types cfn-lint now knows (or no layout uses): remove them from TYPES_NEWER_THAN_CFN_LINT',
   ).toEqual([]);
   console.info(
-    `cfn-lint ${'version' in installed ? installed.version : ''}: ${targets.length} templates (by ${BY}) standing for ${targets.reduce((n, t) => n + t.stacks.length, 0)} stacks of ${LAYOUT_IDS.length} layouts ` +
-      `in ${seconds.toFixed(0)} s; ${errors.length} errors (warning and informational rules not run)`,
+    `cfn-lint ${run.version}: ${targets.length} templates (by ${SETTINGS.by}) standing for ${targets.reduce((n, t) => n + t.stacks.length, 0)} stacks of ${SETTINGS.layoutIds.length} layouts ` +
+      `in ${run.seconds.toFixed(0)} s${started ? ' (started by the global setup)' : ''}; ${errors.length} errors (warning and informational rules not run)`,
   );
   expect(errors.length, `cfn-lint found ${errors.length} errors:\n${errors.join('\n')}\n`).toBe(0);
 });

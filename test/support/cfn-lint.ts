@@ -1,8 +1,9 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LayoutAssembly } from './assembly';
+import { allTestLayouts } from './all-layouts';
+import { LAYOUTS } from './layouts';
 
 /** The first cfn-lint whose JSON output and rule ids these tests read. */
 const MIN_MAJOR_VERSION = 1;
@@ -25,7 +26,7 @@ export interface LintTarget {
   /** `<layout id>/<stack name>`, the first one synthesized. */
   readonly stacks: string[];
   /** Logical id -> construct path, from the first stack's manifest. */
-  readonly constructPaths: ReadonlyMap<string, string>;
+  readonly constructPaths: Readonly<Record<string, string>>;
 }
 
 /**
@@ -57,26 +58,56 @@ function lintKey(region: string, stack: string, text: string, by: 'shape' | 'con
     .digest('hex')}`;
 }
 
-/** The templates of the layouts to lint, per region (cfn-lint checks a template against its region's resource specs). */
-export function lintTargets(layoutIds: readonly string[], by: 'shape' | 'content' = 'shape'): LintTarget[] {
+interface ManifestArtifact {
+  readonly type: string;
+  readonly environment?: string;
+  readonly properties?: { readonly templateFile?: string };
+  readonly metadata?: Record<string, { type: string; data: unknown }[]>;
+  readonly additionalMetadataFile?: string;
+}
+
+/**
+ * The stacks of a cloud assembly directory, read from its manifest (what `LayoutAssembly` reads, without
+ * vitest or aws-cdk-lib: the global setup lints too).
+ */
+function assemblyStacks(directory: string) {
+  const manifest = JSON.parse(readFileSync(join(directory, 'manifest.json'), 'utf8')) as { artifacts: Record<string, ManifestArtifact> };
+  return Object.entries(manifest.artifacts)
+    .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack')
+    .map(([name, artifact]) => {
+      const fromFile = artifact.additionalMetadataFile
+        ? (JSON.parse(readFileSync(join(directory, artifact.additionalMetadataFile), 'utf8')) as ManifestArtifact['metadata'])
+        : {};
+      return { name, artifact, metadata: { ...artifact.metadata, ...fromFile } };
+    });
+}
+
+/**
+ * The templates of the layouts to lint, per region (cfn-lint checks a template against its region's
+ * resource specs). `directoryOf` gives a layout's cloud assembly directory.
+ */
+export function lintTargets(
+  layoutIds: readonly string[],
+  by: 'shape' | 'content',
+  directoryOf: (layoutId: string) => string,
+): LintTarget[] {
   const targets = new Map<string, LintTarget>();
   for (const id of layoutIds) {
-    const assembly = LayoutAssembly.of(id);
-    for (const stack of assembly.stackNames) {
-      const artifact = assembly.artifact(stack);
+    const directory = directoryOf(id);
+    for (const { name: stack, artifact, metadata } of assemblyStacks(directory)) {
       const region = artifact.environment?.split('/').pop();
       const templateFile = artifact.properties?.templateFile;
       if (!region || !templateFile) throw new Error(`${id}/${stack} has no region or template file`);
-      const key = lintKey(region, stack, assembly.templateText(stack), by);
+      const file = join(directory, templateFile);
+      const key = lintKey(region, stack, readFileSync(file, 'utf8'), by);
       const known = targets.get(key);
       if (known) {
         known.stacks.push(`${id}/${stack}`);
         continue;
       }
-      const file = join(assembly.directory, templateFile);
-      const constructPaths = new Map<string, string>();
-      for (const [path, entries] of Object.entries(assembly.metadata(stack))) {
-        for (const entry of entries) if (entry.type === 'aws:cdk:logicalId') constructPaths.set(entry.data as string, path);
+      const constructPaths: Record<string, string> = {};
+      for (const [path, entries] of Object.entries(metadata)) {
+        for (const entry of entries) if (entry.type === 'aws:cdk:logicalId') constructPaths[entry.data as string] = path;
       }
       targets.set(key, { file, region, bytes: statSync(file).size, stacks: [`${id}/${stack}`], constructPaths });
     }
@@ -172,8 +203,84 @@ export function describeMatch(match: CfnLintMatch, targets: ReadonlyMap<string, 
   const target = targets.get(match.Filename);
   const path = match.Location.Path ?? [];
   const logicalId = path[0] === 'Resources' ? String(path[1]) : undefined;
-  const constructPath = logicalId ? target?.constructPaths.get(logicalId) : undefined;
+  const constructPath = logicalId ? target?.constructPaths[logicalId] : undefined;
   const others = target && target.stacks.length > 1 ? ` (standing for ${target.stacks.length - 1} more of its shape)` : '';
   const where = target ? `${target.stacks[0]}${others}` : match.Filename;
   return `${match.Rule.Id} ${where} ${path.join('/')}${constructPath ? ` [${constructPath}]` : ''}: ${match.Message}`;
+}
+
+/** What the gate lints, as the environment asks (the gate's test and the global setup read the same). */
+export interface CfnLintSettings {
+  /** CI sets MLP_REQUIRE_CFN_LINT=1 (.ci/run): there a missing cfn-lint fails the gate instead of skipping it. */
+  readonly required: boolean;
+  /**
+   * The gated layouts by default: every tier preset, both Kafka replication modes, five regions and
+   * the three shapes a failover leaves. The change-safety matrix adds 44 layouts of the same
+   * constructs in the same shapes, in other regions and failover states: 3 times the distinct
+   * templates and the time (about 540 s of CPU against 190 s), too much for every run;
+   * MLP_CFN_LINT_ALL_LAYOUTS=1 lints them too.
+   */
+  readonly allLayouts: boolean;
+  /**
+   * Templates of one region and tier that differ only in values stand for each other (`lintKey`): about
+   * a third fewer to lint. MLP_CFN_LINT_EVERY_TEMPLATE=1 lints every distinct template instead.
+   */
+  readonly by: 'shape' | 'content';
+  readonly layoutIds: readonly string[];
+}
+
+export function cfnLintSettings(env: NodeJS.ProcessEnv = process.env): CfnLintSettings {
+  const allLayouts = env.MLP_CFN_LINT_ALL_LAYOUTS === '1';
+  return {
+    required: env.MLP_REQUIRE_CFN_LINT === '1',
+    allLayouts,
+    by: env.MLP_CFN_LINT_EVERY_TEMPLATE === '1' ? 'content' : 'shape',
+    layoutIds: (allLayouts ? allTestLayouts() : LAYOUTS).map((layout) => layout.id),
+  };
+}
+
+/** The gate's run: cfn-lint missing, failed, or its matches on every target (plain data: it crosses processes as JSON). */
+export type CfnLintRun =
+  | { readonly kind: 'missing'; readonly reason: string }
+  | { readonly kind: 'failed'; readonly error: string }
+  | {
+      readonly kind: 'linted';
+      readonly version: string;
+      readonly targets: LintTarget[];
+      readonly matches: CfnLintMatch[];
+      readonly seconds: number;
+    };
+
+/** Lint the settings' layouts, `lanes` cfn-lint processes at a time; never throws (a failure is a result the test reports). */
+export async function runCfnLintGate(
+  settings: CfnLintSettings,
+  directoryOf: (layoutId: string) => string,
+  lanes: number,
+  signal?: AbortSignal,
+): Promise<CfnLintRun> {
+  const installed = cfnLintVersion();
+  if ('missing' in installed) return { kind: 'missing', reason: installed.missing };
+  try {
+    const targets = lintTargets(settings.layoutIds, settings.by, directoryOf);
+    const started = performance.now();
+    const matches = await runCfnLint(lintBatches(targets, lanes), lanes, signal);
+    return { kind: 'linted', version: installed.version, targets, matches, seconds: (performance.now() - started) / 1000 };
+  } catch (error) {
+    return { kind: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+  }
+}
+
+/** Write a run where `waitForCfnLintRun` finds it: all of it or nothing (written beside, then renamed). */
+export function writeCfnLintRun(file: string, run: CfnLintRun): void {
+  writeFileSync(`${file}.partial`, JSON.stringify(run));
+  renameSync(`${file}.partial`, file);
+}
+
+/** The run the global setup started, once it has written it; `signal` (the test's timeout) stops the wait. */
+export async function waitForCfnLintRun(file: string, signal?: AbortSignal): Promise<CfnLintRun> {
+  while (!existsSync(file)) {
+    signal?.throwIfAborted();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as CfnLintRun;
 }
