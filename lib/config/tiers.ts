@@ -330,7 +330,6 @@ const AURORA_TIER_ENGINE = 'aurora-postgresql-global';
 const DEV_ENGINE = 'rds-postgresql';
 
 const REDIS_COMMON = {
-  engine: 'valkey', // [ours] Redis OSS-compatible, supports Global Datastore, lower node price
   engineVersion: '8.0',
   replicasPerShard: 1, // [001] 1 replica per shard
   snapshotRetentionDays: 1, // [004] hourly RDB kept 24 h -> ElastiCache daily snapshot kept 1 day

@@ -148,9 +148,8 @@ export interface KafkaSizing {
   readonly mirrorMakerTasks: number;
 }
 
+/** The cache: always Valkey (`CacheCluster`), Redis OSS-compatible, with Global Datastore support and a lower node price. */
 export interface RedisSizing {
-  /** Valkey: the open-source, API-compatible successor of Redis OSS, cheaper per node on ElastiCache. */
-  readonly engine: 'valkey';
   /** Engine version; a global datastore's members share it. */
   readonly engineVersion: string;
   /** ElastiCache node type; global datastores need M5/R5 or newer (no T-family). */
