@@ -1096,6 +1096,13 @@ export class FakeAws {
       if (!found) throw awsError('GlobalReplicationGroupNotFoundFault', `Global replication group ${id} not found.`, 404);
       return found;
     };
+    /** A global datastore an operation may change: only while `available`. */
+    const changeable = (id: string) => {
+      const g = global(id);
+      if (g.status !== 'available')
+        throw awsError('InvalidGlobalReplicationGroupStateFault', `Global replication group ${g.id} is ${g.status}.`);
+      return g;
+    };
     // Global replication groups have no region in their ARN (Service Authorization Reference, ElastiCache).
     const onGlobal = (action: string) => (input: Input) => [
       this.request(
@@ -1142,9 +1149,7 @@ export class FakeAws {
       authorize: onGlobal('FailoverGlobalReplicationGroup'),
       answer: (input) => {
         this.settle();
-        const g = global(String(input.GlobalReplicationGroupId));
-        if (g.status !== 'available')
-          throw awsError('InvalidGlobalReplicationGroupStateFault', `Global replication group ${g.id} is ${g.status}.`);
+        const g = changeable(String(input.GlobalReplicationGroupId));
         const target = g.members.find((m) => m.groupId === input.PrimaryReplicationGroupId && m.region === input.PrimaryRegion);
         if (!target)
           throw awsError('InvalidParameterValueException', `${String(input.PrimaryReplicationGroupId)} is not a member of ${g.id}.`);
@@ -1160,9 +1165,7 @@ export class FakeAws {
       authorize: onGlobal('DisassociateGlobalReplicationGroup'),
       answer: (input) => {
         this.settle();
-        const g = global(String(input.GlobalReplicationGroupId));
-        if (g.status !== 'available')
-          throw awsError('InvalidGlobalReplicationGroupStateFault', `Global replication group ${g.id} is ${g.status}.`);
+        const g = changeable(String(input.GlobalReplicationGroupId));
         const member = g.members.find((m) => m.groupId === input.ReplicationGroupId && m.region === input.ReplicationGroupRegion);
         if (!member || member.role === 'PRIMARY')
           throw awsError('InvalidParameterValueException', `${String(input.ReplicationGroupId)} is not a secondary of ${g.id}.`);
