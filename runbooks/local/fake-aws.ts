@@ -1096,6 +1096,11 @@ export class FakeAws {
       if (!found) throw awsError('GlobalReplicationGroupNotFoundFault', `Global replication group ${id} not found.`, 404);
       return found;
     };
+    const groupIn = (region: string, id: string) => {
+      const found = this.cacheGroups.get(`${region}:${id}`);
+      if (!found) throw awsError('ReplicationGroupNotFoundFault', `Replication group ${id} not found.`, 404);
+      return found;
+    };
     /** A global datastore an operation may change: only while `available`. */
     const changeable = (id: string) => {
       const g = global(id);
@@ -1139,9 +1144,7 @@ export class FakeAws {
       authorize: onGroup('DescribeReplicationGroups'),
       answer: (input, region) => {
         this.settle();
-        const group = this.cacheGroups.get(`${region}:${String(input.ReplicationGroupId)}`);
-        if (!group)
-          throw awsError('ReplicationGroupNotFoundFault', `Replication group ${String(input.ReplicationGroupId)} not found.`, 404);
+        const group = groupIn(region, String(input.ReplicationGroupId));
         return { ReplicationGroups: [{ ReplicationGroupId: group.id, Status: group.status }] };
       },
     });
@@ -1199,9 +1202,7 @@ export class FakeAws {
       authorize: onGroup('TestFailover'),
       answer: (input, region) => {
         this.settle();
-        const group = this.cacheGroups.get(`${region}:${String(input.ReplicationGroupId)}`);
-        if (!group)
-          throw awsError('ReplicationGroupNotFoundFault', `Replication group ${String(input.ReplicationGroupId)} not found.`, 404);
+        const group = groupIn(region, String(input.ReplicationGroupId));
         if (group.status !== 'available') throw awsError('InvalidReplicationGroupStateFault', `${group.id} is ${group.status}.`);
         group.status = 'modifying';
         group.readyAt = this.clock + MODELLED_SECONDS.cacheTestFailover.seconds;
