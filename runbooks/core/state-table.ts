@@ -70,6 +70,69 @@ async function getItem(deps: RunbookDeps, region: string, table: string, pk: str
   return out.Item;
 }
 
+/** One kind of item: its key, and its other attributes, each a string or a number, in the order they are written. */
+interface ItemKind<F extends Fields> {
+  readonly pk: string;
+  readonly fields: F;
+}
+type Fields = Readonly<Record<string, 'S' | 'N'>>;
+type Typed<F extends Fields> = { readonly [K in keyof F]: F[K] extends 'N' ? number : string };
+
+const LOCK = { pk: 'lock', fields: { owner: 'S', epoch: 'N', since: 'S' } } as const;
+const LEASE = { pk: 'lease', fields: { region: 'S', epoch: 'N', renewedAt: 'S' } } as const;
+const PROMOTION = {
+  pk: 'promotion',
+  fields: { region: 'S', instanceIdentifier: 'S', sourceRegion: 'S', sourceInstanceIdentifier: 'S', epoch: 'N' },
+} as const;
+const SCALED = { pk: 'scaled', fields: { primaryEpoch: 'N' } } as const;
+const FENCE = { pk: 'fence', fields: { instanceIdentifier: 'S', supersededBy: 'S', requestedAt: 'S' } } as const;
+const PRIMARY = { pk: 'primary', fields: { region: 'S', instanceIdentifier: 'S', epoch: 'N', updatedAt: 'S' } } as const;
+
+/** The item of `kind` holding `value`'s fields (and no others). */
+function toItem<F extends Fields>(kind: ItemKind<F>, value: Typed<F>): Item {
+  const item: Item = { pk: s(kind.pk) };
+  for (const [name, type] of Object.entries(kind.fields)) {
+    const field = value[name] as string | number;
+    item[name] = type === 'N' ? n(field as number) : s(field as string);
+  }
+  return item;
+}
+
+/** An item's fields of `kind`: a missing string reads as '', a missing number as 0. */
+function fromItem<F extends Fields>(kind: ItemKind<F>, item: Item): Typed<F> {
+  return Object.fromEntries(
+    Object.entries(kind.fields).map(([name, type]) => [name, type === 'N' ? num(item, name) : str(item, name)]),
+  ) as Typed<F>;
+}
+
+/** The item of `kind` in `region`'s table, if there is one. */
+async function readItem<F extends Fields>(
+  deps: RunbookDeps,
+  region: string,
+  table: string,
+  kind: ItemKind<F>,
+): Promise<Typed<F> | undefined> {
+  const item = await getItem(deps, region, table, kind.pk);
+  return item ? fromItem(kind, item) : undefined;
+}
+
+/** What a conditional write adds to its PutItem. */
+type Condition = Pick<PutItemCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>;
+
+/** Put the item of `kind` in `region`'s table; a condition that does not hold throws. */
+async function writeItem<F extends Fields>(
+  deps: RunbookDeps,
+  region: string,
+  table: string,
+  kind: ItemKind<F>,
+  value: Typed<F>,
+  condition: Condition = {},
+): Promise<void> {
+  await call(region, () =>
+    deps.clients.dynamodb(region).send(new PutItemCommand({ TableName: table, Item: toItem(kind, value), ...condition })),
+  );
+}
+
 /** A conditional PutItem in `region`'s table: whether its condition held (DynamoDB refused it on the condition otherwise). */
 async function putIf(deps: RunbookDeps, region: string, input: PutItemCommandInput): Promise<boolean> {
   try {
@@ -82,8 +145,7 @@ async function putIf(deps: RunbookDeps, region: string, input: PutItemCommandInp
 }
 
 export async function readLock(deps: RunbookDeps, region: string, table: string): Promise<LockItem | undefined> {
-  const item = await getItem(deps, region, table, 'lock');
-  return item ? { owner: str(item, 'owner'), epoch: num(item, 'epoch'), since: str(item, 'since') } : undefined;
+  return readItem(deps, region, table, LOCK);
 }
 
 /** This table's epoch counter: the newest epoch a lock was taken under here. */
@@ -110,7 +172,7 @@ export async function claimLock(
   const client = deps.clients.dynamodb(region);
   const claimed = await putIf(deps, region, {
     TableName: table,
-    Item: { pk: s('lock'), owner: s(owner), epoch: n(epoch), since: s(deps.now().toISOString()) },
+    Item: toItem(LOCK, { owner, epoch, since: deps.now().toISOString() }),
     ConditionExpression: staleOwner ? 'attribute_not_exists(pk) OR #o = :stale OR #o = :me' : 'attribute_not_exists(pk) OR #o = :me',
     ExpressionAttributeNames: { '#o': 'owner' },
     ExpressionAttributeValues: staleOwner ? { ':stale': s(staleOwner), ':me': s(owner) } : { ':me': s(owner) },
@@ -172,9 +234,9 @@ export interface LeaseItem {
 }
 
 export async function readLease(deps: RunbookDeps, region: string, table: string): Promise<LeaseItem | undefined> {
-  const item = await getItem(deps, region, table, 'lease');
+  const item = await getItem(deps, region, table, LEASE.pk);
   if (!item) return undefined;
-  const lease = { region: str(item, 'region'), epoch: num(item, 'epoch'), renewedAt: str(item, 'renewedAt') };
+  const lease = fromItem(LEASE, item);
   return item.revokedRegion?.S && item.revokedRenewedAt?.S
     ? { ...lease, revoked: { region: item.revokedRegion.S, renewedAt: item.revokedRenewedAt.S } }
     : lease;
@@ -198,10 +260,7 @@ export async function writeRevocation(
   return putIf(deps, region, {
     TableName: table,
     Item: {
-      pk: s('lease'),
-      region: s(holder),
-      epoch: n(epoch),
-      renewedAt: s(deps.now().toISOString()),
+      ...toItem(LEASE, { region: holder, epoch, renewedAt: deps.now().toISOString() }),
       ...(seen ? { revokedRegion: s(seen.region), revokedRenewedAt: s(seen.renewedAt) } : {}),
     },
     ...(seen
@@ -222,7 +281,7 @@ export async function writeRevocation(
 export async function writeLease(deps: RunbookDeps, region: string, table: string, holder: string, epoch: number): Promise<boolean> {
   return putIf(deps, region, {
     TableName: table,
-    Item: { pk: s('lease'), region: s(holder), epoch: n(epoch), renewedAt: s(deps.now().toISOString()) },
+    Item: toItem(LEASE, { region: holder, epoch, renewedAt: deps.now().toISOString() }),
     ConditionExpression: 'attribute_not_exists(pk) OR epoch < :epoch OR (epoch = :epoch AND #r = :holder)',
     ExpressionAttributeNames: { '#r': 'region' },
     ExpressionAttributeValues: { ':epoch': n(epoch), ':holder': s(holder) },
@@ -299,46 +358,20 @@ export interface PromotionItem {
 }
 
 export async function readPromotion(deps: RunbookDeps, region: string, table: string): Promise<PromotionItem | undefined> {
-  const item = await getItem(deps, region, table, 'promotion');
-  return item
-    ? {
-        region: str(item, 'region'),
-        instanceIdentifier: str(item, 'instanceIdentifier'),
-        sourceRegion: str(item, 'sourceRegion'),
-        sourceInstanceIdentifier: str(item, 'sourceInstanceIdentifier'),
-        epoch: num(item, 'epoch'),
-      }
-    : undefined;
+  return readItem(deps, region, table, PROMOTION);
 }
 
 export async function writePromotion(deps: RunbookDeps, region: string, table: string, promotion: PromotionItem): Promise<void> {
-  await call(region, () =>
-    deps.clients.dynamodb(region).send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          pk: s('promotion'),
-          region: s(promotion.region),
-          instanceIdentifier: s(promotion.instanceIdentifier),
-          sourceRegion: s(promotion.sourceRegion),
-          sourceInstanceIdentifier: s(promotion.sourceInstanceIdentifier),
-          epoch: n(promotion.epoch),
-        },
-      }),
-    ),
-  );
+  await writeItem(deps, region, table, PROMOTION, promotion);
 }
 
 /** The primary epoch whose scaling is done, so a re-run never scales twice. */
 export async function readScaledFor(deps: RunbookDeps, region: string, table: string): Promise<number | undefined> {
-  const item = await getItem(deps, region, table, 'scaled');
-  return item ? num(item, 'primaryEpoch') : undefined;
+  return (await readItem(deps, region, table, SCALED))?.primaryEpoch;
 }
 
 export async function writeScaledFor(deps: RunbookDeps, region: string, table: string, primaryEpoch: number): Promise<void> {
-  await call(region, () =>
-    deps.clients.dynamodb(region).send(new PutItemCommand({ TableName: table, Item: { pk: s('scaled'), primaryEpoch: n(primaryEpoch) } })),
-  );
+  await writeItem(deps, region, table, SCALED, { primaryEpoch });
 }
 
 /** A fence this region's database owes: its gate was superseded by `supersededBy`'s while it was the primary. */
@@ -349,14 +382,7 @@ export interface FenceRequest {
 }
 
 export async function readFenceRequest(deps: RunbookDeps, region: string, table: string): Promise<FenceRequest | undefined> {
-  const item = await getItem(deps, region, table, 'fence');
-  return item
-    ? {
-        instanceIdentifier: str(item, 'instanceIdentifier'),
-        supersededBy: str(item, 'supersededBy'),
-        requestedAt: str(item, 'requestedAt'),
-      }
-    : undefined;
+  return readItem(deps, region, table, FENCE);
 }
 
 export async function writeFenceRequest(
@@ -365,19 +391,7 @@ export async function writeFenceRequest(
   table: string,
   request: Omit<FenceRequest, 'requestedAt'>,
 ): Promise<void> {
-  await call(region, () =>
-    deps.clients.dynamodb(region).send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          pk: s('fence'),
-          instanceIdentifier: s(request.instanceIdentifier),
-          supersededBy: s(request.supersededBy),
-          requestedAt: s(deps.now().toISOString()),
-        },
-      }),
-    ),
-  );
+  await writeItem(deps, region, table, FENCE, { ...request, requestedAt: deps.now().toISOString() });
 }
 
 export async function clearFenceRequest(deps: RunbookDeps, region: string, table: string): Promise<void> {
@@ -385,15 +399,7 @@ export async function clearFenceRequest(deps: RunbookDeps, region: string, table
 }
 
 export async function readPrimary(deps: RunbookDeps, region: string, table: string): Promise<PrimaryItem | undefined> {
-  const item = await getItem(deps, region, table, 'primary');
-  return item
-    ? {
-        region: str(item, 'region'),
-        instanceIdentifier: str(item, 'instanceIdentifier'),
-        epoch: num(item, 'epoch'),
-        updatedAt: str(item, 'updatedAt'),
-      }
-    : undefined;
+  return readItem(deps, region, table, PRIMARY);
 }
 
 export async function writePrimary(
@@ -402,20 +408,12 @@ export async function writePrimary(
   table: string,
   primary: Omit<PrimaryItem, 'updatedAt'>,
 ): Promise<void> {
-  await call(region, () =>
-    deps.clients.dynamodb(region).send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          pk: s('primary'),
-          region: s(primary.region),
-          instanceIdentifier: s(primary.instanceIdentifier),
-          epoch: n(primary.epoch),
-          updatedAt: s(deps.now().toISOString()),
-        },
-        ConditionExpression: 'attribute_not_exists(pk) OR epoch <= :epoch',
-        ExpressionAttributeValues: { ':epoch': n(primary.epoch) },
-      }),
-    ),
+  await writeItem(
+    deps,
+    region,
+    table,
+    PRIMARY,
+    { ...primary, updatedAt: deps.now().toISOString() },
+    { ConditionExpression: 'attribute_not_exists(pk) OR epoch <= :epoch', ExpressionAttributeValues: { ':epoch': n(primary.epoch) } },
   );
 }

@@ -144,6 +144,16 @@ function auroraCalls(access: 'describe-databases' | 'promote-database' | 'reboot
   }
 }
 
+/** The tier's cache in this region: its replication group, the member of the global datastore. */
+const ownCacheGroup = ({ tier, regionCode }: AccessNames): DeclaredResource =>
+  arn({
+    service: 'elasticache',
+    resource: 'replicationgroup',
+    resourceName: `mlp-${tier}-cache-${regionCode}`,
+    separator: ':',
+    reach: 'own-region',
+  });
+
 /** The calls behind each access group, on the platform's own resources only. */
 export function declaredCalls(access: Access, names: AccessNames): readonly DeclaredCall[] {
   const { tier, regionCode } = names;
@@ -294,15 +304,7 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
         { actions: ['elasticache:DescribeGlobalReplicationGroups'], resources: [global], wildcardReason: reason },
         {
           actions: ['elasticache:DescribeReplicationGroups'],
-          resources: [
-            arn({
-              service: 'elasticache',
-              resource: 'replicationgroup',
-              resourceName: `mlp-${tier}-cache-${regionCode}`,
-              separator: ':',
-              reach: 'own-region',
-            }),
-          ],
+          resources: [ownCacheGroup(names)],
         },
       ];
     }
@@ -311,15 +313,7 @@ export function declaredCalls(access: Access, names: AccessNames): readonly Decl
       return [
         {
           actions: [access === 'cache-test-failover' ? 'elasticache:TestFailover' : 'elasticache:DescribeReplicationGroups'],
-          resources: [
-            arn({
-              service: 'elasticache',
-              resource: 'replicationgroup',
-              resourceName: `mlp-${tier}-cache-${regionCode}`,
-              separator: ':',
-              reach: 'own-region',
-            }),
-          ],
+          resources: [ownCacheGroup(names)],
         },
       ];
     case 'cache-fence-source':

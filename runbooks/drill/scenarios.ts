@@ -259,6 +259,51 @@ function markFault(world: DrillWorld): { faultAt: number; virtualFaultAt: number
   return { faultAt: Date.now(), virtualFaultAt: world.platform.now().getTime(), callsAtFault: world.platform.aws.calls.length };
 }
 
+/** Marks the fault, inflicts it on the primary, and awaits the start of the unplanned failover it calls for. */
+async function faultAndDecision(
+  world: DrillWorld,
+  roles: Roles,
+  inflict: () => void | Promise<void>,
+  what: string,
+): Promise<ReturnType<typeof markFault> & Decision> {
+  const fault = markFault(world);
+  await inflict();
+  world.log(`fault: ${what}`);
+  return { ...fault, ...(await awaitDecision(world, roles)) };
+}
+
+type RunOptions = Parameters<DrillWorld['run']>[3];
+
+/** An unplanned RegionFailover to `target`, started there as an operator starts it. */
+const failOverTo = (world: DrillWorld, target: string, options?: RunOptions) =>
+  world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: target }, target, options);
+
+/** A planned RegionFailover to `roles.target`, from the mark of its start; with the old writer's server before it, for `oldWriterFollows`. */
+async function switchOver(world: DrillWorld, roles: Roles) {
+  const fault = markFault(world);
+  const serverBefore = world.postgres.server(roles.primary);
+  const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'planned', targetRegion: roles.target }, roles.target);
+  return { fault, serverBefore, last };
+}
+
+/** A `beforeTask` that holds `executions` executions at AcquireLock until all have reached it, so they reach for the lock together. */
+function togetherAtTheLock(executions: number): NonNullable<RunOptions>['beforeTask'] {
+  let arrived = 0;
+  let release: () => void = () => undefined;
+  const together = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return (state) => {
+    if (state !== 'AcquireLock') return undefined;
+    if (++arrived === executions) release();
+    return together;
+  };
+}
+
+/** RefreshGate in `region`, as its schedule runs it. */
+const refreshGate = (world: DrillWorld, region: string) =>
+  STEPS.RefreshGate({ state: {}, execution: { id: 'schedule', startTime: '' } } as never, world.platform.deps(region, 'RefreshGate'));
+
 const regionObjectives = (config: PlatformConfig) => config.tier.recovery.region;
 
 function base(world: DrillWorld, roles: Roles, planned: boolean) {
@@ -282,20 +327,25 @@ function base(world: DrillWorld, roles: Roles, planned: boolean) {
  * simply lose it.
  */
 function pinnedClient(world: DrillWorld, region: string): HeartbeatWriter {
+  return pinnedWriter(world, region, {
+    open: async () => undefined,
+    write: (_region, seq, writtenAt) =>
+      world.postgres
+        .query(
+          region,
+          'INSERT INTO mlp_dr.heartbeat (writer, seq, written_at, region) VALUES ($1, $2, $3, $4)',
+          ['pinned', seq, writtenAt, region],
+          { user: CLIENT_ROLE },
+        )
+        .then(() => undefined),
+    close: async () => undefined,
+  });
+}
+
+/** Heartbeats to `region` through `sink` on the drill clock, whatever the gates say, every 100 ms from now on. */
+function pinnedWriter(world: DrillWorld, region: string, sink: ConstructorParameters<typeof HeartbeatWriter>[0]): HeartbeatWriter {
   return new HeartbeatWriter(
-    {
-      open: async () => undefined,
-      write: (_region, seq, writtenAt) =>
-        world.postgres
-          .query(
-            region,
-            'INSERT INTO mlp_dr.heartbeat (writer, seq, written_at, region) VALUES ($1, $2, $3, $4)',
-            ['pinned', seq, writtenAt, region],
-            { user: CLIENT_ROLE },
-          )
-          .then(() => undefined),
-      close: async () => undefined,
-    },
+    sink,
     () => region,
     () => world.platform.now(),
   ).start();
@@ -392,36 +442,59 @@ function pinnedCacheClient(world: DrillWorld, region: string): HeartbeatWriter {
   const cache = world.cache;
   if (!cache) throw new Error('this scenario needs a real cache server (redis-server or valkey-server)');
   const client = cache.client(region, world.cacheUser);
-  return new HeartbeatWriter(
-    {
-      open: () => client.connect(),
-      write: async (_region, seq) => {
-        await client.rpush('mlp:dr:pinned', seq);
-      },
-      close: async () => {
-        client.disconnect();
-      },
+  return pinnedWriter(world, region, {
+    open: () => client.connect(),
+    write: async (_region, seq) => {
+      await client.rpush('mlp:dr:pinned', seq);
     },
-    () => region,
-    () => world.platform.now(),
-  ).start();
+    close: async () => {
+      client.disconnect();
+    },
+  });
 }
 
 /**
- * An unplanned RegionFailover to the target while `zombie` keeps writing to the old primary: the
- * execution, and when its fence step finished (nothing, if it never did). The zombie is stopped half
- * a second after the run, so it has tried to write past the fence.
+ * The zombie scenarios: writers warmed up, replication to the target cut while a client pinned to the
+ * old primary (`startZombie`) keeps writing to it, then an unplanned RegionFailover to the target. The
+ * zombie is stopped half a second after the run, so it has tried to write past the fence. Returns the
+ * outcome so far, what the zombie got written around the fence, and on Aurora whether the old writer
+ * follows the new one.
  */
-async function unplannedFailoverPast(world: DrillWorld, roles: Roles, zombie: HeartbeatWriter) {
+async function failOverPastZombie(
+  world: DrillWorld,
+  roles: Roles,
+  startZombie: (world: DrillWorld, region: string) => HeartbeatWriter,
+  whatItDoes: string,
+) {
+  await warmUp(world);
+  await world.postgres.cutReplication(roles.target);
+  const zombie = startZombie(world, roles.primary);
+  await sleep(1_000);
+  world.log(`fault: replication from ${roles.primary} cut; ${whatItDoes}`);
+  const fault = markFault(world);
+  const serverBefore = world.postgres.server(roles.primary);
   let fencedAt: number | undefined;
-  const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target, {
+  const last = await failOverTo(world, roles.target, {
     onTask: (task) => {
       if (task.state === 'FenceSource' && task.outcome === 'succeeded') fencedAt = Date.now();
     },
   });
   await sleep(500);
   await zombie.stop();
-  return { last, fencedAt };
+  // Aurora: its region answering, the old writer is rejoined as a secondary as soon as the failover completes.
+  const follows = onAurora(world) ? [await oldWriterFollows(world, roles, serverBefore)] : [];
+  // A write sent once the fence step had finished must be refused (one in flight during it may still land).
+  const afterFence = zombie.acks.filter((a) => fencedAt !== undefined && a.sentAt > fencedAt).length;
+  return {
+    outcome: { ...base(world, roles, false), ...fault, last },
+    zombie: {
+      acked: zombie.acks.length,
+      afterFence,
+      fenced: fencedAt !== undefined,
+      detail: `${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${afterFence} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
+    },
+    follows,
+  };
 }
 
 /** Writers warmed up, then the primary region lost: its servers frozen mid-write, its AWS endpoints unreachable. */
@@ -431,10 +504,12 @@ async function loseThePrimary(
   also = '',
 ): Promise<{ faultAt: number; virtualFaultAt: number; callsAtFault: number } & Decision> {
   await warmUp(world);
-  const fault = markFault(world);
-  world.loseRegion(roles.primary);
-  world.log(`fault: ${roles.primary} lost (its servers frozen mid-write, its AWS endpoints unreachable)${also}`);
-  return { ...fault, ...(await awaitDecision(world, roles)) };
+  return faultAndDecision(
+    world,
+    roles,
+    () => world.loseRegion(roles.primary),
+    `${roles.primary} lost (its servers frozen mid-write, its AWS endpoints unreachable)${also}`,
+  );
 }
 
 /** The unplanned loss of the primary region and an unplanned RegionFailover to `target`. */
@@ -491,9 +566,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     async run(world) {
       const roles = rolesOf(world);
       await warmUp(world);
-      const fault = markFault(world);
-      const serverBefore = world.postgres.server(roles.primary);
-      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'planned', targetRegion: roles.target }, roles.target);
+      const { fault, serverBefore, last } = await switchOver(world, roles);
       // Aurora: the switchover "demotes the current primary cluster to a secondary (read-only) cluster" (RDS API Reference,
       // SwitchoverGlobalCluster).
       const invariants = onAurora(world) ? [await oldWriterFollows(world, roles, serverBefore)] : [];
@@ -525,10 +598,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         : { metric: 'ReplicaLag', dimensions: { DBInstanceIdentifier: replica }, value: stalledSeconds };
       world.platform.aws.publish(roles.target, 'AWS/RDS', lag.metric, lag.dimensions, lag.value);
       await sleep(500);
-      const fault = markFault(world);
-      world.loseRegion(roles.primary);
-      world.log(`fault: ${roles.primary} lost`);
-      const { start, ...decision } = await awaitDecision(world, roles);
+      const { start, ...fault } = await faultAndDecision(world, roles, () => world.loseRegion(roles.primary), `${roles.primary} lost`);
       const machine = REGION_FAILOVER(world.platform.tier);
       const refused = await world.run(machine, start.input, start.region);
       // Refused with nothing changed: no promotion asked for before the execution with the override.
@@ -542,7 +612,6 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       return {
         ...base(world, roles, false),
         ...fault,
-        ...decision,
         last,
         override,
         lostRegion: roles.primary,
@@ -578,7 +647,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const crashed: string[] = [];
       for (const crashAt of crashPoints) {
         let reached = false;
-        const result = await world.run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target, {
+        const result = await failOverTo(world, roles.target, {
           beforeTask: (state) => {
             if (state !== crashAt || reached) return undefined;
             reached = true;
@@ -588,7 +657,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         if (result.status === 'ABORTED' && reached) crashed.push(crashAt);
         world.log(`execution died at ${crashAt}`);
       }
-      const last = await world.run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+      const last = await failOverTo(world, roles.target);
       // One promotion request in all: RDS PromoteReadReplica, or Aurora FailoverGlobalCluster (a second one while the
       // first is under way would be refused with InvalidGlobalClusterStateFault).
       const promotions = promotionsAccepted(world).length;
@@ -721,29 +790,19 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     minRegions: 2,
     async run(world) {
       const roles = rolesOf(world);
-      await warmUp(world);
-      await world.postgres.cutReplication(roles.target);
-      const zombie = pinnedClient(world, roles.primary);
-      await sleep(1_000);
-      world.log(
-        `fault: replication from ${roles.primary} cut; ${roles.primary} keeps taking writes, and a client keeps writing to it directly`,
+      const { outcome, zombie, follows } = await failOverPastZombie(
+        world,
+        roles,
+        pinnedClient,
+        `${roles.primary} keeps taking writes, and a client keeps writing to it directly`,
       );
-      const fault = markFault(world);
-      const serverBefore = world.postgres.server(roles.primary);
-      const { last, fencedAt } = await unplannedFailoverPast(world, roles, zombie);
-      // Aurora: its region answering, the old writer is rejoined as a secondary as soon as the failover completes.
-      const follows = onAurora(world) ? [await oldWriterFollows(world, roles, serverBefore)] : [];
-      // A write sent once the fence step had finished must be refused (one in flight during it may still land).
-      const after = zombie.acks.filter((a) => fencedAt !== undefined && a.sentAt > fencedAt);
       return {
-        ...base(world, roles, false),
-        ...fault,
-        last,
+        ...outcome,
         invariants: [
           {
             name: 'no split brain: after the fence the old primary acknowledged no write',
-            held: fencedAt !== undefined && after.length === 0,
-            detail: `the pinned client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
+            held: zombie.fenced && zombie.afterFence === 0,
+            detail: `the pinned client had ${zombie.detail}`,
           },
           ...follows,
         ],
@@ -768,9 +827,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         second: await clientSession(world, roles.primary, SECOND_DATABASE),
       };
       world.log(`a client pinned to ${roles.primary} holds sessions in ${DRILL_DATABASE} and ${SECOND_DATABASE}`);
-      const fault = markFault(world);
-      const serverBefore = world.postgres.server(roles.primary);
-      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'planned', targetRegion: roles.target }, roles.target);
+      const { fault, serverBefore, last } = await switchOver(world, roles);
       const attempts = await overrideAttempts(world, roles.primary, sessions);
       await Promise.all([sessions.main.end().catch(() => undefined), sessions.second.end().catch(() => undefined)]);
       for (const a of attempts) world.log(`  override: ${a.attempt}: ${a.accepted ? 'ACCEPTED' : `refused (${a.error})`}`);
@@ -841,23 +898,18 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     minRegions: 2,
     async run(world) {
       const roles = rolesOf(world);
-      await warmUp(world);
-      await world.postgres.cutReplication(roles.target);
-      const zombie = pinnedCacheClient(world, roles.primary);
-      await sleep(1_000);
-      world.log(`fault: replication from ${roles.primary} cut; a client keeps writing to its cache, authenticated as the application user`);
-      const fault = markFault(world);
-      const serverBefore = world.postgres.server(roles.primary);
-      const { last, fencedAt } = await unplannedFailoverPast(world, roles, zombie);
-      const follows = onAurora(world) ? [await oldWriterFollows(world, roles, serverBefore)] : [];
-      const after = zombie.acks.filter((a) => fencedAt !== undefined && a.sentAt > fencedAt);
+      const { outcome, zombie, follows } = await failOverPastZombie(
+        world,
+        roles,
+        pinnedCacheClient,
+        'a client keeps writing to its cache, authenticated as the application user',
+      );
       const attempts =
-        (last.output as { fence?: { attempts?: { what: string; ok: boolean; detail: string }[] } } | undefined)?.fence?.attempts ?? [];
+        (outcome.last.output as { fence?: { attempts?: { what: string; ok: boolean; detail: string }[] } } | undefined)?.fence?.attempts ??
+        [];
       const cacheFence = attempts.find((a) => a.what.startsWith('fence the cache'));
       return {
-        ...base(world, roles, false),
-        ...fault,
-        last,
+        ...outcome,
         invariants: [
           {
             name: 'the old primary’s cache was fenced, and the report says so',
@@ -866,8 +918,8 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
           },
           {
             name: 'no cache write acknowledged by the old primary after the fence',
-            held: zombie.acks.length > 0 && fencedAt !== undefined && after.length === 0,
-            detail: `the pinned cache client had ${zombie.acks.length} write(s) acknowledged by ${roles.primary}, ${after.length} sent after the fence${fencedAt === undefined ? ' (the fence step never succeeded)' : ''}`,
+            held: zombie.acked > 0 && zombie.fenced && zombie.afterFence === 0,
+            detail: `the pinned cache client had ${zombie.detail}`,
           },
           ...follows,
         ],
@@ -887,23 +939,12 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const arns = ['first', 'second'].map((name) => `arn:aws:states:${roles.target}:111122223333:execution:${machine}:${name}`);
       for (const arn of arns) world.platform.aws.runningExecutions.add(arn);
       // Both pass preflight at the same moment and reach for the lock together.
-      let arrived = 0;
-      let release: () => void = () => undefined;
-      const together = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const beforeTask = togetherAtTheLock(arns.length);
       const results = await Promise.all(
         arns.map((executionArn) =>
-          world
-            .run(machine, { mode: 'unplanned', targetRegion: roles.target }, roles.target, {
-              executionArn,
-              beforeTask: (state) => {
-                if (state !== 'AcquireLock') return undefined;
-                if (++arrived === arns.length) release();
-                return together;
-              },
-            })
-            .finally(() => world.platform.aws.runningExecutions.delete(executionArn)),
+          failOverTo(world, roles.target, { executionArn, beforeTask }).finally(() =>
+            world.platform.aws.runningExecutions.delete(executionArn),
+          ),
         ),
       );
       const succeeded = results.filter((r) => r.status === 'SUCCEEDED');
@@ -941,10 +982,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       world.log(`${roles.primary} is back: its old primary answers again and its gate record still says open`);
       const pinned = pinnedClient(world, roles.primary);
       await sleep(500);
-      const refresh = await STEPS.RefreshGate(
-        { state: {}, execution: { id: 'schedule', startTime: '' } } as never,
-        world.platform.deps(roles.primary, 'RefreshGate'),
-      );
+      const refresh = await refreshGate(world, roles.primary);
       const fencedAt = Date.now();
       world.log(`RefreshGate in ${roles.primary}: ${JSON.stringify(refresh)}`);
       const closedItself = world.platform.gate(roles.primary) === false;
@@ -1156,7 +1194,7 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const failed = await regionLoss(world, roles);
       const gateStayedClosed = world.platform.gate(roles.target) !== true;
       const reported = world.platform.aws.notifications.some((n) => n.region === roles.target && /FAILED|failed/.test(`${n.subject}`));
-      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+      const last = await failOverTo(world, roles.target);
       return {
         ...failed,
         last,
@@ -1179,10 +1217,12 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     async run(world) {
       const roles = rolesOf(world);
       await warmUp(world);
-      const fault = markFault(world);
-      await world.blackholeRegion(roles.primary);
-      world.log(`fault: ${roles.primary} blackholed (its servers frozen, its AWS endpoints drop every connection)`);
-      const { start, ...decision } = await awaitDecision(world, roles);
+      const { start, ...fault } = await faultAndDecision(
+        world,
+        roles,
+        () => world.blackholeRegion(roles.primary),
+        `${roles.primary} blackholed (its servers frozen, its AWS endpoints drop every connection)`,
+      );
       const last = await world.run(REGION_FAILOVER(world.platform.tier), start.input, start.region);
       const waits = world.platform.aws.calls.filter((c) => c.error === 'blackholed').map((c) => c.waitedMs ?? 0);
       // One attempt gives up at the connect timeout (plus the event loop's lag on a busy machine, with the
@@ -1192,7 +1232,6 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       return {
         ...base(world, roles, false),
         ...fault,
-        ...decision,
         last,
         lostRegion: roles.primary,
         invariants: [
@@ -1217,22 +1256,9 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
       const fault = await loseThePrimary(world, rolesOf(world), '; two operators start failovers in two secondaries at once');
       const machine = REGION_FAILOVER(world.platform.tier);
       const arnOf = (region: string) => `arn:aws:states:${region}:${world.config.account}:execution:${machine}:operator-in-${region}`;
-      let arrived = 0;
-      let release: () => void = () => undefined;
-      const together = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const beforeTask = togetherAtTheLock(secondaries.length);
       const results = await Promise.all(
-        secondaries.map((region) =>
-          world.run(machine, { mode: 'unplanned', targetRegion: region }, region, {
-            executionArn: arnOf(region),
-            beforeTask: (state) => {
-              if (state !== 'AcquireLock') return undefined;
-              if (++arrived === secondaries.length) release();
-              return together;
-            },
-          }),
-        ),
+        secondaries.map((region) => failOverTo(world, region, { executionArn: arnOf(region), beforeTask })),
       );
       const winnerIndex = results.findIndex((r) => r.status === 'SUCCEEDED');
       const winner = secondaries[winnerIndex];
@@ -1274,11 +1300,9 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
     async run(world) {
       const roles = rolesOf(world);
       const { primary } = roles;
-      const keeperDeps = () => world.platform.deps(primary, 'RefreshGate');
-      const schedule = { state: {}, execution: { id: 'schedule', startTime: '' } } as never;
       await warmUp(world);
       // The last renewal before the cut: every table holds the lease.
-      const renewal = await STEPS.RefreshGate(schedule, keeperDeps());
+      const renewal = await refreshGate(world, primary);
       const renewedAt = world.platform.now().getTime();
       world.log(`RefreshGate in ${primary}: ${JSON.stringify(renewal)}`);
       const fault = markFault(world);
@@ -1294,12 +1318,12 @@ export const SCENARIOS: Readonly<Record<DrillScenario, ScenarioSpec>> = {
         WRITE_LEASE.boundSeconds / WRITE_LEASE.renewalSeconds + 3,
         async () => {
           if (stop) return;
-          const out = await STEPS.RefreshGate(schedule, keeperDeps()).catch((error: Error) => ({ error: error.message }));
+          const out = await refreshGate(world, primary).catch((error: Error) => ({ error: error.message }));
           world.log(`RefreshGate in ${primary}: ${JSON.stringify(out)}`);
           if (selfFencedAt === undefined && 'fenced' in out && out.fenced) selfFencedAt = world.platform.now().getTime();
         },
       );
-      const last = await world.run(REGION_FAILOVER(world.platform.tier), { mode: 'unplanned', targetRegion: roles.target }, roles.target);
+      const last = await failOverTo(world, roles.target);
       stop = true;
       await keeper;
       await sleep(500);

@@ -23,6 +23,29 @@ export interface DeployedStack {
 }
 
 /**
+ * The types whose Ref is their name, and the property that names them (CloudFormation Template Reference,
+ * each type's return values); a resource without that property has a generated physical name.
+ */
+const REF_IS_NAME: ReadonlyMap<string, string> = new Map([
+  ['AWS::RDS::DBInstance', 'DBInstanceIdentifier'],
+  ['AWS::RDS::DBProxy', 'DBProxyName'],
+  ['AWS::RDS::DBCluster', 'DBClusterIdentifier'],
+  ['AWS::RDS::GlobalCluster', 'GlobalClusterIdentifier'],
+  ['AWS::ElastiCache::ReplicationGroup', 'ReplicationGroupId'],
+  ['AWS::DynamoDB::Table', 'TableName'],
+  ['AWS::Lambda::Function', 'FunctionName'],
+  ['AWS::IAM::Role', 'RoleName'],
+  ['AWS::IAM::Policy', 'PolicyName'],
+  ['AWS::KMS::Alias', 'AliasName'],
+  ['AWS::Logs::LogGroup', 'LogGroupName'],
+  ['AWS::CloudWatch::Alarm', 'AlarmName'],
+  ['AWS::CloudWatch::CompositeAlarm', 'AlarmName'],
+  ['AWS::EKS::Cluster', 'Name'],
+  ['AWS::Cassandra::Keyspace', 'KeyspaceName'],
+  ['AWS::SSM::Parameter', 'Name'],
+]);
+
+/**
  * The stacks of one synthesized layout as CloudFormation would deploy them: every `Ref`,
  * `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`, `Fn::Select`, `Fn::Split` and `Fn::GetStackOutput` resolved
  * to the physical names and ARNs AWS would give. Names the templates fix are taken as they are;
@@ -185,50 +208,25 @@ export class DeployedAssembly {
       const named = (key: string) => (props[key] !== undefined ? String(this.resolve(stack, props[key])) : this.physicalName(stack, name));
       const arn = (service: string, resourcePart: string, region = stack.region) =>
         `arn:aws:${service}:${region}:${stack.account}:${resourcePart}`;
+      const nameProperty = REF_IS_NAME.get(resource.Type);
+      if (nameProperty) return named(nameProperty);
       switch (resource.Type) {
-        case 'AWS::RDS::DBInstance':
-          return named('DBInstanceIdentifier');
-        case 'AWS::RDS::DBProxy':
-          return named('DBProxyName');
-        case 'AWS::RDS::DBCluster':
-          return named('DBClusterIdentifier');
-        case 'AWS::RDS::GlobalCluster':
-          return named('GlobalClusterIdentifier');
         case 'AWS::SecretsManager::Secret':
           // Ref of a secret is its ARN (CloudFormation Template Reference, AWS::SecretsManager::Secret).
           return arn('secretsmanager', `secret:${named('Name')}-${base32(`${stack.name}/${name}`, 6)}`);
-        case 'AWS::ElastiCache::ReplicationGroup':
-          return named('ReplicationGroupId');
         case 'AWS::ElastiCache::GlobalReplicationGroup':
           // ElastiCache puts a prefix of its own before the suffix (its API reference: GlobalReplicationGroupIdSuffix).
           return `${globalDatastorePrefix(stack.region)}-${String(this.resolve(stack, props.GlobalReplicationGroupIdSuffix))}`;
-        case 'AWS::DynamoDB::Table':
-          return named('TableName');
-        case 'AWS::Lambda::Function':
-          return named('FunctionName');
-        case 'AWS::IAM::Role':
-          return named('RoleName');
-        case 'AWS::IAM::Policy':
-          return named('PolicyName');
         case 'AWS::KMS::Key':
           return uuidOf(`${stack.name}/${name}`);
-        case 'AWS::KMS::Alias':
-          return named('AliasName');
         case 'AWS::SNS::Topic':
           return arn('sns', named('TopicName'));
         case 'AWS::SQS::Queue':
           return `https://sqs.${stack.region}.amazonaws.com/${stack.account}/${named('QueueName')}`;
         case 'AWS::StepFunctions::StateMachine':
           return arn('states', `stateMachine:${named('StateMachineName')}`);
-        case 'AWS::Logs::LogGroup':
-          return named('LogGroupName');
         case 'AWS::S3::Bucket':
           return named('BucketName').toLowerCase();
-        case 'AWS::CloudWatch::Alarm':
-        case 'AWS::CloudWatch::CompositeAlarm':
-          return named('AlarmName');
-        case 'AWS::EKS::Cluster':
-          return named('Name');
         case 'AWS::EKS::Nodegroup':
           return `${String(this.resolve(stack, props.ClusterName))}/${named('NodegroupName')}`;
         case 'AWS::Batch::JobQueue':
@@ -237,15 +235,11 @@ export class DeployedAssembly {
           return arn('batch', `compute-environment/${named('ComputeEnvironmentName')}`);
         case 'AWS::MSK::Cluster':
           return this.attribute(stack, name, 'Arn');
-        case 'AWS::Cassandra::Keyspace':
-          return named('KeyspaceName');
         case 'AWS::ElasticLoadBalancingV2::LoadBalancer':
           return arn(
             'elasticloadbalancing',
             `loadbalancer/app/${this.physicalName(stack, name).slice(0, 32)}/${hex(`${stack.name}/${name}`, 16)}`,
           );
-        case 'AWS::SSM::Parameter':
-          return named('Name');
         case 'AWS::EC2::VPC':
           return `vpc-${hex(`${stack.name}/${name}`, 17)}`;
         case 'AWS::EC2::Subnet':

@@ -1096,6 +1096,18 @@ export class FakeAws {
       if (!found) throw awsError('GlobalReplicationGroupNotFoundFault', `Global replication group ${id} not found.`, 404);
       return found;
     };
+    const groupIn = (region: string, id: string) => {
+      const found = this.cacheGroups.get(`${region}:${id}`);
+      if (!found) throw awsError('ReplicationGroupNotFoundFault', `Replication group ${id} not found.`, 404);
+      return found;
+    };
+    /** A global datastore an operation may change: only while `available`. */
+    const changeable = (id: string) => {
+      const g = global(id);
+      if (g.status !== 'available')
+        throw awsError('InvalidGlobalReplicationGroupStateFault', `Global replication group ${g.id} is ${g.status}.`);
+      return g;
+    };
     // Global replication groups have no region in their ARN (Service Authorization Reference, ElastiCache).
     const onGlobal = (action: string) => (input: Input) => [
       this.request(
@@ -1132,9 +1144,7 @@ export class FakeAws {
       authorize: onGroup('DescribeReplicationGroups'),
       answer: (input, region) => {
         this.settle();
-        const group = this.cacheGroups.get(`${region}:${String(input.ReplicationGroupId)}`);
-        if (!group)
-          throw awsError('ReplicationGroupNotFoundFault', `Replication group ${String(input.ReplicationGroupId)} not found.`, 404);
+        const group = groupIn(region, String(input.ReplicationGroupId));
         return { ReplicationGroups: [{ ReplicationGroupId: group.id, Status: group.status }] };
       },
     });
@@ -1142,9 +1152,7 @@ export class FakeAws {
       authorize: onGlobal('FailoverGlobalReplicationGroup'),
       answer: (input) => {
         this.settle();
-        const g = global(String(input.GlobalReplicationGroupId));
-        if (g.status !== 'available')
-          throw awsError('InvalidGlobalReplicationGroupStateFault', `Global replication group ${g.id} is ${g.status}.`);
+        const g = changeable(String(input.GlobalReplicationGroupId));
         const target = g.members.find((m) => m.groupId === input.PrimaryReplicationGroupId && m.region === input.PrimaryRegion);
         if (!target)
           throw awsError('InvalidParameterValueException', `${String(input.PrimaryReplicationGroupId)} is not a member of ${g.id}.`);
@@ -1160,9 +1168,7 @@ export class FakeAws {
       authorize: onGlobal('DisassociateGlobalReplicationGroup'),
       answer: (input) => {
         this.settle();
-        const g = global(String(input.GlobalReplicationGroupId));
-        if (g.status !== 'available')
-          throw awsError('InvalidGlobalReplicationGroupStateFault', `Global replication group ${g.id} is ${g.status}.`);
+        const g = changeable(String(input.GlobalReplicationGroupId));
         const member = g.members.find((m) => m.groupId === input.ReplicationGroupId && m.region === input.ReplicationGroupRegion);
         if (!member || member.role === 'PRIMARY')
           throw awsError('InvalidParameterValueException', `${String(input.ReplicationGroupId)} is not a secondary of ${g.id}.`);
@@ -1196,9 +1202,7 @@ export class FakeAws {
       authorize: onGroup('TestFailover'),
       answer: (input, region) => {
         this.settle();
-        const group = this.cacheGroups.get(`${region}:${String(input.ReplicationGroupId)}`);
-        if (!group)
-          throw awsError('ReplicationGroupNotFoundFault', `Replication group ${String(input.ReplicationGroupId)} not found.`, 404);
+        const group = groupIn(region, String(input.ReplicationGroupId));
         if (group.status !== 'available') throw awsError('InvalidReplicationGroupStateFault', `${group.id} is ${group.status}.`);
         group.status = 'modifying';
         group.readyAt = this.clock + MODELLED_SECONDS.cacheTestFailover.seconds;

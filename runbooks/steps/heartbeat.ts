@@ -1,9 +1,9 @@
-import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { HEARTBEAT_METRIC } from '../../lib/config/naming';
 import { PLATFORM_WRITER } from '../core/database';
+import { publishCounts } from '../core/metrics';
 import { describeRegionDatabase } from '../core/regional-database';
 import { readPrimary } from '../core/state-table';
-import { aws, parameter, type Step } from '../core/step';
+import { parameter, type Step } from '../core/step';
 import { HEARTBEATS_PER_RUN } from '../definitions/catalogue';
 
 export { HEARTBEATS_PER_RUN };
@@ -30,25 +30,7 @@ export function heartbeatWriter(
       written++;
       await sleep(1000);
     }
-    await aws(region, () =>
-      deps.clients.cloudwatch(region).send(
-        new PutMetricDataCommand({
-          Namespace: HEARTBEAT_METRIC.namespace,
-          MetricData: [
-            {
-              MetricName: HEARTBEAT_METRIC.metricName,
-              Dimensions: [
-                { Name: 'Tier', Value: deps.env.tier },
-                { Name: 'Region', Value: region },
-              ],
-              Value: written,
-              Unit: 'Count',
-              Timestamp: deps.now(),
-            },
-          ],
-        }),
-      ),
-    );
+    await publishCounts(deps, region, HEARTBEAT_METRIC.namespace, [{ name: HEARTBEAT_METRIC.metricName, value: written }]);
     return { written };
   };
 }

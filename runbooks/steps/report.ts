@@ -1,9 +1,9 @@
-import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PREFLIGHT_METRIC } from '../../lib/config/naming';
 import type { RunbookDeps } from '../core/env';
+import { publishCounts } from '../core/metrics';
 import { databaseEngineOf } from '../core/regional-database';
 import { aws, parameter, type Step } from '../core/step';
 
@@ -234,24 +234,5 @@ export const report: Step<ReportState & Record<string, unknown>, RunbookReport> 
 
 /** A preflight-only run's answer as a metric: the region's not-ready alarm reads it (and alarms when none came). */
 async function publishReadiness(deps: RunbookDeps, ready: boolean): Promise<void> {
-  const { region, tier } = deps.env;
-  await aws(region, () =>
-    deps.clients.cloudwatch(region).send(
-      new PutMetricDataCommand({
-        Namespace: PREFLIGHT_METRIC.namespace,
-        MetricData: [
-          {
-            MetricName: PREFLIGHT_METRIC.metricName,
-            Dimensions: [
-              { Name: 'Tier', Value: tier },
-              { Name: 'Region', Value: region },
-            ],
-            Value: ready ? 1 : 0,
-            Unit: 'Count',
-            Timestamp: deps.now(),
-          },
-        ],
-      }),
-    ),
-  );
+  await publishCounts(deps, deps.env.region, PREFLIGHT_METRIC.namespace, [{ name: PREFLIGHT_METRIC.metricName, value: ready ? 1 : 0 }]);
 }

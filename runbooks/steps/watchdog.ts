@@ -1,10 +1,10 @@
 /** Every 10 seconds in every region: is the primary still there? The evidence an automatic failover starts on. */
 import { DescribeJobQueuesCommand } from '@aws-sdk/client-batch';
-import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { regionalApiDomainName } from '../../constructs/routing/host-names';
 import { WRITE_GATE_METRIC, WRITE_GATE_PATH } from '../../lib/config/naming';
 import { withinSeconds } from '../core/deadline';
 import type { RunbookDeps } from '../core/env';
+import { publishCounts } from '../core/metrics';
 import { type LeaseItem, readLease, readLock } from '../core/state-table';
 import { aws, parameter, type Step } from '../core/step';
 import { PRIMARY_WATCH } from '../definitions/catalogue';
@@ -88,33 +88,20 @@ export async function primaryGateAnswers(deps: RunbookDeps, primary: string): Pr
  * open answer). Every other region publishes 0: only the successor's alarms can start a failover.
  */
 export const watchPrimary: Step<Record<string, never>, PrimaryView & { gateAnswers?: boolean }> = async (_event, deps) => {
-  const { region, tier } = deps.env;
+  const { region } = deps.env;
   const view = await viewPrimary(deps);
   const successorHere = view.successor === region && view.holder !== undefined && view.holder !== region;
   const gateAnswers = successorHere && view.holder ? await primaryGateAnswers(deps, view.holder) : undefined;
-  const timestamp = deps.now();
-  const datum = (name: string, value: boolean) => ({
-    MetricName: name,
-    Dimensions: [
-      { Name: 'Tier', Value: tier },
-      { Name: 'Region', Value: region },
+  // High resolution: the alarms evaluate 10-second periods.
+  await publishCounts(
+    deps,
+    region,
+    WRITE_GATE_METRIC.namespace,
+    [
+      { name: PRIMARY_WATCH.metrics.leaseStale, value: successorHere && view.stale ? 1 : 0 },
+      { name: PRIMARY_WATCH.metrics.gateUnreachable, value: successorHere && gateAnswers === false ? 1 : 0 },
     ],
-    Value: value ? 1 : 0,
-    Unit: 'Count' as const,
-    Timestamp: timestamp,
-    // High resolution: the alarms evaluate 10-second periods.
-    StorageResolution: 1,
-  });
-  await aws(region, () =>
-    deps.clients.cloudwatch(region).send(
-      new PutMetricDataCommand({
-        Namespace: WRITE_GATE_METRIC.namespace,
-        MetricData: [
-          datum(PRIMARY_WATCH.metrics.leaseStale, successorHere && view.stale),
-          datum(PRIMARY_WATCH.metrics.gateUnreachable, successorHere && gateAnswers === false),
-        ],
-      }),
-    ),
+    { highResolution: true },
   );
   return gateAnswers === undefined ? view : { ...view, gateAnswers };
 };
@@ -133,7 +120,7 @@ export interface TierSurvey {
  * counts only while this region's own gate is open.
  */
 export const surveyTier: Step<Record<string, never>, TierSurvey> = async (_event, deps) => {
-  const { region, regions, tier } = deps.env;
+  const { region, regions } = deps.env;
   const answers = await Promise.all(regions.map(async (r) => ({ region: r, open: await primaryGateAnswers(deps, r) })));
   const queueNames = (await parameter(deps, region, 'compute', 'batch-queues')).split(',').filter(Boolean);
   const queues =
@@ -147,34 +134,10 @@ export const surveyTier: Step<Record<string, never>, TierSurvey> = async (_event
     // A queue the parameter names that Batch does not describe is as unusable as a disabled one.
     disabledQueues: queueNames.filter((name) => !enabled.has(name)),
   };
-  const dimensions = [
-    { Name: 'Tier', Value: tier },
-    { Name: 'Region', Value: region },
-  ];
-  const timestamp = deps.now();
-  await aws(region, () =>
-    deps.clients.cloudwatch(region).send(
-      new PutMetricDataCommand({
-        Namespace: WRITE_GATE_METRIC.namespace,
-        MetricData: [
-          {
-            MetricName: PRIMARY_WATCH.survey.openWriteGates,
-            Dimensions: dimensions,
-            Value: survey.openGates.length,
-            Unit: 'Count',
-            Timestamp: timestamp,
-          },
-          {
-            MetricName: PRIMARY_WATCH.survey.batchQueuesDisabled,
-            Dimensions: dimensions,
-            Value: survey.disabledQueues.length,
-            Unit: 'Count',
-            Timestamp: timestamp,
-          },
-        ],
-      }),
-    ),
-  );
+  await publishCounts(deps, region, WRITE_GATE_METRIC.namespace, [
+    { name: PRIMARY_WATCH.survey.openWriteGates, value: survey.openGates.length },
+    { name: PRIMARY_WATCH.survey.batchQueuesDisabled, value: survey.disabledQueues.length },
+  ]);
   return survey;
 };
 

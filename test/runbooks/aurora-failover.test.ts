@@ -16,6 +16,11 @@ const GLOBAL = 'mlp-tier2-pg-global';
 const aurora = () => new World({ layoutId: 'tier2' });
 const writerOf = (w: World) => w.aws.globalClusters.get(GLOBAL)?.members.find((m) => m.isWriter)?.region;
 const schedule = { state: {}, execution: { id: 'schedule', startTime: '' } } as never;
+/** The home region lost: neither its AWS endpoints nor its database answer. */
+function loseHome(w: World): void {
+  w.aws.unreachable.add(HOME);
+  w.db.unreachable.add(HOME);
+}
 /** The lost home region answers again, its gate as open as when it was cut off. */
 function homeComesBack(w: World): void {
   w.aws.unreachable.delete(HOME);
@@ -56,8 +61,7 @@ describe('RegionFailover on an Aurora global database', () => {
   test('unplanned, the home region lost: FailoverGlobalCluster with AllowDataLoss from the target region; the old writer rejoins as a secondary once back', async () => {
     const w = aurora();
     w.heartbeats(30, 1);
-    w.aws.unreachable.add(HOME);
-    w.db.unreachable.add(HOME);
+    loseHome(w);
     const result = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET });
     expect(result.status, result.cause).toBe('SUCCEEDED');
     expect(calls(w, 'FailoverGlobalCluster').map((c) => [c.region, c.input])).toEqual([
@@ -93,8 +97,7 @@ describe('RegionFailover on an Aurora global database', () => {
   test('lag beyond the RPO is refused with nothing changed, and goes on with an override', async () => {
     const w = aurora();
     w.heartbeats(200, 90);
-    w.aws.unreachable.add(HOME);
-    w.db.unreachable.add(HOME);
+    loseHome(w);
     const refused = await w.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET });
     expect(refused.status).toBe('FAILED');
     expect(refused.cause).toMatch(/exceeds the RPO objective/);
@@ -119,8 +122,7 @@ describe('Failback on an Aurora global database', () => {
   test('waits until Aurora has rebuilt the rejoined former primary, then switches the writer home (a switchover, planned)', async () => {
     const w = aurora();
     w.heartbeats(30, 1);
-    w.aws.unreachable.add(HOME);
-    w.db.unreachable.add(HOME);
+    loseHome(w);
     expect((await w.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET })).status).toBe('SUCCEEDED');
     homeComesBack(w);
     await STEPS.RefreshGate(schedule, w.deps(HOME, 'RefreshGate'));
@@ -177,8 +179,7 @@ test('every Aurora call the region failover’s functions declare is made by som
   collect(planned);
   const unplanned = aurora();
   unplanned.heartbeats(20, 1);
-  unplanned.aws.unreachable.add(HOME);
-  unplanned.db.unreachable.add(HOME);
+  loseHome(unplanned);
   expect((await unplanned.run(FAILOVER, { mode: 'unplanned', targetRegion: TARGET })).status).toBe('SUCCEEDED');
   homeComesBack(unplanned);
   await STEPS.RefreshGate(schedule, unplanned.deps(HOME, 'RefreshGate'));

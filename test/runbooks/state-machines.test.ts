@@ -245,20 +245,25 @@ describe('RefreshGate, the gate keeper run every minute', () => {
   const refresh = (w: World, region: string) =>
     STEPS.RefreshGate({ state: {}, execution: { id: 'schedule', startTime: '' } } as never, w.deps(region, 'RefreshGate'));
   const openGate = (w: World) => ({ pk: { S: 'gate' }, open: { BOOL: true }, epoch: { N: '0' }, updatedAt: { S: w.now().toISOString() } });
-
-  test('a former primary that comes back closes the gate another region opened after it', async () => {
-    const w = world();
+  /**
+   * After a planned switchover to the target, the old home as an unplanned failover leaves it: its gate still
+   * recorded open, from before, and its database writable again (a client pinned to it could still write there).
+   */
+  const formerPrimaryBack = async (w: World) => {
     w.heartbeats(30);
     await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
-    // The old region's gate as an unplanned failover leaves it: still recorded open, from before.
     w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.set('gate', {
       pk: { S: 'gate' },
       open: { BOOL: true },
       epoch: { N: '0' },
       updatedAt: { S: '2026-12-01T11:00:00.000Z' },
     });
-    // Its database answers again, writable: a client pinned to it could still write there.
     await w.db.unfence({ region: HOME, instanceIdentifier: HOME_DB, host: '', port: 0 });
+  };
+
+  test('a former primary that comes back closes the gate another region opened after it', async () => {
+    const w = world();
+    await formerPrimaryBack(w);
     expect(await refresh(w, HOME)).toEqual({
       open: false,
       supersededBy: TARGET,
@@ -276,15 +281,7 @@ describe('RefreshGate, the gate keeper run every minute', () => {
 
   test('a fence that cannot land yet is owed, and retried every minute until it does', async () => {
     const w = world();
-    w.heartbeats(30);
-    await w.run(FAILOVER, { mode: 'planned', targetRegion: TARGET });
-    w.aws.tables.get(`${HOME}:mlp-tier1-dr-state`)?.set('gate', {
-      pk: { S: 'gate' },
-      open: { BOOL: true },
-      epoch: { N: '0' },
-      updatedAt: { S: '2026-12-01T11:00:00.000Z' },
-    });
-    await w.db.unfence({ region: HOME, instanceIdentifier: HOME_DB, host: '', port: 0 });
+    await formerPrimaryBack(w);
     w.db.unreachable.add(HOME);
     await expect(refresh(w, HOME)).rejects.toThrow();
     expect(w.gate(HOME)).toBe(false); // the gate closes first: routing stops whatever the database does

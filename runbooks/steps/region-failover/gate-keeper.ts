@@ -106,35 +106,27 @@ export const refreshGate: Step<
   const owed = await readFenceRequest(deps, region, stateTable);
   if (!owed) return supersededBy ? { open, supersededBy, ...leaseOut } : { open, ...leaseOut };
   const id = owed.instanceIdentifier;
+  // The fence owed is done, or there is nothing left to fence: the request is cleared.
+  const fenceDone = async (fenced: string) => {
+    await clearFenceRequest(deps, region, stateTable);
+    return { open, supersededBy: owed.supersededBy, fenced, ...leaseOut };
+  };
   const database = await describeRegionDatabase(deps, region, id).catch((error: Error) => {
     if (/NotFound/.test(error.name)) return undefined; // retired since: nothing left to fence
     throw error;
   });
-  if (!database) {
-    await clearFenceRequest(deps, region, stateTable);
-    return { open, supersededBy: owed.supersededBy, fenced: `${id} no longer exists`, ...leaseOut };
-  }
+  if (!database) return fenceDone(`${id} no longer exists`);
   if (database.engine === 'aurora-postgresql-global' && database.member && !database.writer) {
     // Aurora rejoined it as a secondary: read-only storage, nothing to fence (the cache still is).
     const cache = await setCacheAccess(deps, region, 'fenced');
-    await clearFenceRequest(deps, region, stateTable);
-    return {
-      open,
-      supersededBy: owed.supersededBy,
-      fenced: `${id} is a secondary of ${database.globalClusterId} again (read-only); ${cache}`,
-      ...leaseOut,
-    };
+    return fenceDone(`${id} is a secondary of ${database.globalClusterId} again (read-only); ${cache}`);
   }
   const { terminatedSessions } = await deps.database.fence(database.endpoint);
   // Its cache holds what it had when it was cut off: no client reads it again until the region is primary again.
   const cache = await setCacheAccess(deps, region, 'fenced');
-  await clearFenceRequest(deps, region, stateTable);
-  return {
-    open,
-    supersededBy: owed.supersededBy,
-    fenced: `${id} fenced (application roles NOLOGIN), ${terminatedSessions} session(s) ended; ${cache}: ${regions.includes(owed.supersededBy) ? `${owed.supersededBy} took the primary` : owed.supersededBy}`,
-    ...leaseOut,
-  };
+  return fenceDone(
+    `${id} fenced (application roles NOLOGIN), ${terminatedSessions} session(s) ended; ${cache}: ${regions.includes(owed.supersededBy) ? `${owed.supersededBy} took the primary` : owed.supersededBy}`,
+  );
 };
 
 export type GateKeeperPass = Awaited<ReturnType<typeof refreshGate>>;

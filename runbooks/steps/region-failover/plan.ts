@@ -1,11 +1,11 @@
 /** The region failover's input, the plan preflight makes, and what its steps share. */
-import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { findSupportedRegion } from '../../../lib/config/regions';
 import type { DatabaseEngine } from '../../../lib/config/types';
 import type { DatabaseEndpoint, HeartbeatMark } from '../../core/database';
 import type { RunbookDeps } from '../../core/env';
 import { ERROR, fail } from '../../core/errors';
-import { type Attempt, aws } from '../../core/step';
+import { publishCounts } from '../../core/metrics';
+import type { Attempt } from '../../core/step';
 
 export const FAILOVER_MODES = ['preflight', 'planned', 'unplanned'] as const;
 export type FailoverMode = (typeof FAILOVER_MODES)[number];
@@ -131,25 +131,7 @@ export const lockOf = (state: FailoverState) => state.lock ?? fail(ERROR.invalid
 export const lockModeOf = (state: FailoverState): 'planned' | 'unplanned' => (state.input.mode === 'planned' ? 'planned' : 'unplanned');
 
 export async function publishGate(deps: RunbookDeps, region: string, open: boolean): Promise<void> {
-  await aws(region, () =>
-    deps.clients.cloudwatch(region).send(
-      new PutMetricDataCommand({
-        Namespace: 'MLP/DR',
-        MetricData: [
-          {
-            MetricName: 'WriteGateOpen',
-            Dimensions: [
-              { Name: 'Tier', Value: deps.env.tier },
-              { Name: 'Region', Value: region },
-            ],
-            Value: open ? 1 : 0,
-            Unit: 'Count',
-            Timestamp: deps.now(),
-          },
-        ],
-      }),
-    ),
-  );
+  await publishCounts(deps, region, 'MLP/DR', [{ name: 'WriteGateOpen', value: open ? 1 : 0 }]);
 }
 
 /** The statuses an instance passes through while RDS promotes it: it reboots before it is available (RDS User Guide). */
