@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, test } from 'vitest';
 import { ArtifactBucket } from '../../../constructs/artifacts';
 import { FeatureKeyspace } from '../../../constructs/feature-store';
+import { MskCluster } from '../../../constructs/kafka';
 import { testApp } from '../../support/synth';
 
 function build() {
@@ -47,4 +48,42 @@ describe('grants on stores named by another stack', () => {
       },
     });
   });
+
+  test('MskCluster.fromClusterName grants a client its topics and groups on the named cluster, whatever its uuid', () => {
+    const { stack, role } = build();
+    const kafka = MskCluster.fromClusterName(stack, 'mlp-test-kafka-use1');
+    expect(kafka.clusterArn).toBe('arn:aws:kafka:us-east-1:111122223333:cluster/mlp-test-kafka-use1/*');
+    const grant = kafka.grantClient(role, { topics: ['llm-spans'], write: true, read: false, groups: ['collector*'] });
+    expect(grant.success).toBe(true);
+    expect(grant.principalStatements.map((statement) => statement.toStatementJson().Action)).toEqual([
+      ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster', 'kafka-cluster:WriteDataIdempotently'],
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+      ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+    ]);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+            Resource: 'arn:aws:kafka:us-east-1:111122223333:topic/mlp-test-kafka-use1/*/llm-spans',
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('MskCluster.fromClusterName lets MirrorMaker 2 write copies into the named cluster, and only read the source', () => {
+    const { stack, role } = build();
+    const source = 'arn:aws:kafka:us-west-2:111122223333:cluster/mlp-test-kafka-usw2/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b-2';
+    const grant = MskCluster.fromClusterName(stack, 'mlp-test-kafka-use1').grantMirrorMaker2From(role, source);
+    expect(grant.success).toBe(true);
+    const writes = grant.principalStatements
+      .map((statement) => statement.toStatementJson() as { Action: string | string[]; Resource: string | string[] })
+      .filter((statement) => [statement.Action].flat().some((action) => /WriteData|CreateTopic|Alter/.test(action)));
+    expect(writes.length).toBeGreaterThan(0);
+    for (const statement of writes) {
+      for (const resource of [statement.Resource].flat()) expect(resource).toContain(':us-east-1:');
+    }
+  });
 });
+
