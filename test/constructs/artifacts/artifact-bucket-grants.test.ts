@@ -86,4 +86,3 @@ describe('grants on stores named by another stack', () => {
     }
   });
 });
-
