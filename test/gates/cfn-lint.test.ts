@@ -47,8 +47,9 @@ test('cfn-lint finds no error in any template of the test layouts', {
     'types cfn-lint now knows (or no layout uses): remove them from TYPES_NEWER_THAN_CFN_LINT',
   ).toEqual([]);
   console.info(
-    `cfn-lint ${run.version}: ${targets.length} templates (by ${SETTINGS.by}) standing for ${targets.reduce((n, t) => n + t.stacks.length, 0)} stacks of ${SETTINGS.layoutIds.length} layouts ` +
-      `in ${run.seconds.toFixed(0)} s${started ? ' (started by the global setup)' : ''}; ${errors.length} errors (warning and informational rules not run)`,
+    `cfn-lint ${run.version}: ${targets.length} templates (by ${SETTINGS.by}) standing for ${targets.reduce((n, t) => n + t.stacks.length, 0)} stacks of ${SETTINGS.layoutIds.length} layouts` +
+      `: ${targets.length - run.recorded} linted in ${run.seconds.toFixed(0)} s${started ? ' (started by the global setup)' : ''}, ` +
+      `${run.recorded} as test/gates/cfn-lint-record.json holds them (npm run record:cfn-lint); ${errors.length} errors (warning and informational rules not run)`,
   );
   expect(errors.length, `cfn-lint found ${errors.length} errors:\n${errors.join('\n')}\n`).toBe(0);
 });

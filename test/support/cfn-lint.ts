@@ -227,6 +227,8 @@ export interface CfnLintSettings {
    */
   readonly by: 'shape' | 'content';
   readonly layoutIds: readonly string[];
+  /** MLP_CFN_LINT_RECORD=1 (`npm run record:cfn-lint`): lint every template and write what cfn-lint found to the record. */
+  readonly record: boolean;
 }
 
 export function cfnLintSettings(env: NodeJS.ProcessEnv = process.env): CfnLintSettings {
@@ -236,6 +238,7 @@ export function cfnLintSettings(env: NodeJS.ProcessEnv = process.env): CfnLintSe
     allLayouts,
     by: env.MLP_CFN_LINT_EVERY_TEMPLATE === '1' ? 'content' : 'shape',
     layoutIds: (allLayouts ? allTestLayouts() : LAYOUTS).map((layout) => layout.id),
+    record: env.MLP_CFN_LINT_RECORD === '1',
   };
 }
 
@@ -247,11 +250,42 @@ export type CfnLintRun =
       readonly kind: 'linted';
       readonly version: string;
       readonly targets: LintTarget[];
+      /** How many of the targets the record held, and were not linted again. */
+      readonly recorded: number;
       readonly matches: CfnLintMatch[];
       readonly seconds: number;
     };
 
-/** Lint the settings' layouts, `lanes` cfn-lint processes at a time; never throws (a failure is a result the test reports). */
+/**
+ * What cfn-lint found in templates it has already linted: by cfn-lint version, then by `recordKey`
+ * (a region and a template's exact text), the matches (none for a clean template). cfn-lint gives
+ * the same result for the same text, region and version, so the gate lints only what the record
+ * does not hold; `npm run record:cfn-lint` writes it from a run that lints every template.
+ */
+export const CFN_LINT_RECORD = join(import.meta.dirname, '..', 'gates', 'cfn-lint-record.json');
+
+interface CfnLintRecord {
+  readonly version: string;
+  readonly templates: Record<string, Omit<CfnLintMatch, 'Filename'>[]>;
+}
+
+/** A template as the record knows it: its region and the digest of its text, asset hashes aside (they name S3 objects, which cfn-lint never reads). */
+export function recordKey(target: Pick<LintTarget, 'file' | 'region'>): string {
+  const text = readFileSync(target.file, 'utf8').replace(/[0-9a-f]{64}/g, '<asset-hash>');
+  return `${target.region} ${createHash('sha256').update(text).digest('hex')}`;
+}
+
+function readRecord(version: string): CfnLintRecord['templates'] {
+  if (!existsSync(CFN_LINT_RECORD)) return {};
+  const record = JSON.parse(readFileSync(CFN_LINT_RECORD, 'utf8')) as CfnLintRecord;
+  return record.version === version ? record.templates : {};
+}
+
+/**
+ * Lint the settings' layouts, `lanes` cfn-lint processes at a time, all but the templates the record
+ * holds for the installed cfn-lint (every one when `settings.record` is set, which then writes the
+ * record anew); never throws (a failure is a result the test reports).
+ */
 export async function runCfnLintGate(
   settings: CfnLintSettings,
   directoryOf: (layoutId: string) => string,
@@ -262,9 +296,33 @@ export async function runCfnLintGate(
   if ('missing' in installed) return { kind: 'missing', reason: installed.missing };
   try {
     const targets = lintTargets(settings.layoutIds, settings.by, directoryOf);
+    const record = settings.record ? {} : readRecord(installed.version);
+    const keys = new Map(targets.map((t) => [t.file, recordKey(t)]));
+    const recorded = targets.filter((t) => record[keys.get(t.file) as string] !== undefined);
+    const toLint = targets.filter((t) => !recorded.includes(t));
     const started = performance.now();
-    const matches = await runCfnLint(lintBatches(targets, lanes), lanes, signal);
-    return { kind: 'linted', version: installed.version, targets, matches, seconds: (performance.now() - started) / 1000 };
+    const linted = toLint.length > 0 ? await runCfnLint(lintBatches(toLint, lanes), lanes, signal) : [];
+    const matches = [
+      ...linted,
+      ...recorded.flatMap((t) => (record[keys.get(t.file) as string] ?? []).map((match) => ({ ...match, Filename: t.file }))),
+    ];
+    if (settings.record) {
+      const templates: CfnLintRecord['templates'] = {};
+      for (const target of targets) {
+        templates[keys.get(target.file) as string] = linted
+          .filter((m) => m.Filename === target.file)
+          .map(({ Filename: _file, ...match }) => match);
+      }
+      writeFileSync(CFN_LINT_RECORD, `${JSON.stringify({ version: installed.version, templates } satisfies CfnLintRecord, null, 1)}\n`);
+    }
+    return {
+      kind: 'linted',
+      version: installed.version,
+      targets,
+      recorded: recorded.length,
+      matches,
+      seconds: (performance.now() - started) / 1000,
+    };
   } catch (error) {
     return { kind: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }
