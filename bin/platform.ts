@@ -1,7 +1,5 @@
 import { App } from 'aws-cdk-lib';
 import { CONTEXT_KEYS, ConfigError, resolvePlatformConfig } from '../lib/config';
-import { buildPlatform } from '../lib/platform';
-import { addQualityGates } from '../lib/quality-gates';
 
 // The only file that reads CDK context and the environment.
 const app = new App({
@@ -24,6 +22,9 @@ try {
 }
 for (const warning of resolved.warnings) console.error(`warning: ${warning}`);
 
+// Loaded once the context is valid: bad input is reported without loading every construct.
+const { buildPlatform } = await import('../lib/platform');
+const { addQualityGates } = await import('../lib/quality-gates');
 buildPlatform(app, resolved.config);
 addQualityGates(app);
 app.synth();
