@@ -28,6 +28,15 @@ export const GPU_TAINT_KEY = 'nvidia.com/gpu';
 
 export type NodePool = 'system' | 'general' | 'memory' | 'gpu';
 
+/** The add-on versions a cluster gets unless its props name others. */
+export const DEFAULT_VERSIONS = {
+  albController: eks.AlbControllerVersion.V2_17_1,
+  keda: '2.17.2',
+  certManager: 'v1.19.1',
+  /** [ours] 1.13 is the first Karpenter to support Kubernetes 1.36 (karpenter.sh compatibility matrix). */
+  karpenter: '1.14.1',
+} as const;
+
 /** A managed node group, spread over the three AZs. */
 export interface NodeGroupSpec {
   readonly instanceTypes: readonly string[];
@@ -61,18 +70,23 @@ export interface PlatformClusterProps {
    * @default - none: only the kubectl provider can reach the API
    */
   readonly adminPrincipalArns?: readonly string[];
-  /** AWS Load Balancer Controller version. */
-  readonly albControllerVersion: eks.AlbControllerVersion;
+  /**
+   * AWS Load Balancer Controller version.
+   * @default DEFAULT_VERSIONS.albController
+   */
+  readonly albControllerVersion?: eks.AlbControllerVersion;
   /**
    * KEDA Helm chart version. KEDA serves the request-rate triggers of the platform's autoscalers
    * (from CloudWatch), which the metrics-server cannot.
+   * @default DEFAULT_VERSIONS.keda
    */
-  readonly kedaVersion: string;
+  readonly kedaVersion?: string;
   /**
    * cert-manager Helm chart version, e.g. 'v1.19.1'. cert-manager issues and renews the platform's
    * internal TLS certificates from the cluster's internal CA.
+   * @default DEFAULT_VERSIONS.certManager
    */
-  readonly certManagerVersion: string;
+  readonly certManagerVersion?: string;
   /**
    * Node autoscaling with Karpenter: the node groups stay as each pool's floor, and Karpenter adds
    * nodes to a pool (up to its NodePool's limits) when pods are pending. Nodes are launched in the
@@ -80,8 +94,11 @@ export interface PlatformClusterProps {
    * @default - no node autoscaling: the node groups keep their desired size
    */
   readonly karpenter?: {
-    /** Karpenter Helm chart version; 1.13 or later for Kubernetes 1.36. */
-    readonly version: string;
+    /**
+     * Karpenter Helm chart version; 1.13 or later for Kubernetes 1.36.
+     * @default DEFAULT_VERSIONS.karpenter
+     */
+    readonly version?: string;
     /** One NodePool per pool (or per zone of a zonal pool). */
     readonly nodePools: readonly KarpenterNodePoolSpec[];
   };
@@ -169,7 +186,7 @@ export class PlatformCluster extends Construct {
       defaultCapacity: 0,
       defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
       kubectlProviderOptions: { kubectlLayer: props.kubectlLayer },
-      albController: { version: props.albControllerVersion },
+      albController: { version: props.albControllerVersion ?? DEFAULT_VERSIONS.albController },
     });
     for (const [index, principal] of (props.adminPrincipalArns ?? []).entries()) {
       this.cluster.grantAccess(`Admin${index + 1}`, principal, [
@@ -184,7 +201,7 @@ export class PlatformCluster extends Construct {
     if (props.karpenter) {
       this.karpenter = new Karpenter(this, 'Karpenter', {
         cluster: this.cluster,
-        version: props.karpenter.version,
+        version: props.karpenter.version ?? DEFAULT_VERSIONS.karpenter,
         controllerRole: this.addPodRole('Karpenter', KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT),
         nodeRole: this.nodeRole,
         clusterName: props.clusterName,
@@ -196,8 +213,8 @@ export class PlatformCluster extends Construct {
       });
       this.karpenter.chart.node.addDependency(this.nodegroups.System as eks.Nodegroup);
     }
-    this.kedaChart = this.addKeda(props.kedaVersion);
-    this.certManagerChart = this.addCertManager(props.certManagerVersion);
+    this.kedaChart = this.addKeda(props.kedaVersion ?? DEFAULT_VERSIONS.keda);
+    this.certManagerChart = this.addCertManager(props.certManagerVersion ?? DEFAULT_VERSIONS.certManager);
     this.internalCa = this.addInternalCa(props.clusterName);
     acknowledgeClusterInternals(this.cluster);
     encryptKubectlProviderLogs(this.cluster, this.key);
@@ -527,7 +544,7 @@ function validate(scope: Construct, props: PlatformClusterProps): void {
   if (gpu && nonGpu.length > 0) {
     throw new ValidationError(`nodeGroups.gpu: instance types must be GPU families (p*, g*), got ${gpu.instanceTypes.join(', ')}`, scope);
   }
-  if (!/^v\d+\.\d+\.\d+$/.test(props.certManagerVersion)) {
+  if (props.certManagerVersion !== undefined && !/^v\d+\.\d+\.\d+$/.test(props.certManagerVersion)) {
     throw new ValidationError(
       `certManagerVersion "${props.certManagerVersion}" is invalid: expected v<major>.<minor>.<patch>, e.g. v1.19.1`,
       scope,

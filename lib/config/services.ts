@@ -1,5 +1,6 @@
 import type { ClickHouseAccess } from '../../constructs/clickhouse';
 import type { KafkaTopicSpec } from '../../constructs/kafka';
+import { SERVICE_HOSTS } from './naming';
 import type { ServiceName } from './types';
 
 /** Port every platform container listens on. */
@@ -15,6 +16,16 @@ export const MIRRORED_IMAGES = {
   clickhouseBackup: 'clickhouse-backup',
   kafkaTools: 'kafka-tools',
 } as const;
+
+/** Every service the regional API routes to, by name: its host under `domain`, its port and its health check. */
+export function serviceEndpoints(
+  domain: string,
+  healthCheckPath: string,
+): Record<string, { host: string; port: number; healthCheckPath: string }> {
+  return Object.fromEntries(
+    Object.entries(SERVICE_HOSTS).map(([host, service]) => [service, { host: `${host}.${domain}`, port: SERVICE_PORT, healthCheckPath }]),
+  );
+}
 
 /** A store a service reaches in AWS. */
 export type ServiceStore = 'artifacts' | 'postgres' | 'features' | 'cache';

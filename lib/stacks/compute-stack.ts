@@ -35,14 +35,12 @@ import {
   SERVICE_HOSTS,
   SERVICE_PORT,
   type ServiceName,
+  serviceEndpoints,
   servicesReaching,
   TRAINING_IMAGE,
 } from '../config';
 import type { DataStack } from './data-stack';
 import { RegionalStack, type RegionalStackProps } from './regional-stack';
-
-/** [ours] Karpenter chart: 1.13 is the first to support Kubernetes 1.36 (karpenter.sh compatibility matrix). */
-const KARPENTER_VERSION = '1.14.1';
 
 export interface ComputeStackProps extends RegionalStackProps {
   readonly vpc: ec2.IVpc;
@@ -86,11 +84,7 @@ export class ComputeStack extends RegionalStack {
         gpu: tier.eks.gpu,
       },
       adminPrincipalArns: this.config.eksAdminRoleArns,
-      albControllerVersion: eks.AlbControllerVersion.V2_17_1,
-      kedaVersion: '2.17.2',
-      certManagerVersion: 'v1.19.1',
       karpenter: {
-        version: KARPENTER_VERSION,
         nodePools: karpenterNodePools(nodePoolPlans(tier, this.regionPlan.availabilityZones), this.regionPlan.availabilityZones),
       },
     });
@@ -111,12 +105,7 @@ export class ComputeStack extends RegionalStack {
       hostedZone,
       apiHost,
       healthService: SERVICE_HOSTS.tracking,
-      services: Object.fromEntries(
-        Object.entries(SERVICE_HOSTS).map(([host, service]) => [
-          service,
-          { host: `${host}.${this.config.domain}`, port: SERVICE_PORT, healthCheckPath: tier.workloads.probe.path },
-        ]),
-      ),
+      services: serviceEndpoints(this.config.domain, tier.workloads.probe.path),
     });
     this.webAcl = new RegionalWebAcl(this, 'ApiFirewall', {
       webAclName: `mlp-${tier.name}-${code}-api`,
